@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import type { Database } from './db/client.js'
+import { tooManyRequests, unavailable } from './lib/errors.js'
+import { Problem } from './lib/schemas.js'
+import identityRoutes from './modules/identity/identity.routes.js'
+import incidentRoutes from './modules/incidents/incidents.routes.js'
+import authPlugin from './plugins/auth.js'
+import docsPlugin from './plugins/docs.js'
+import errorsPlugin from './plugins/errors.js'
+import graphqlPlugin from './plugins/graphql.js'
+import healthRoutes from './plugins/health.js'
+import servicesPlugin from './plugins/services.js'
+import validationPlugin from './plugins/validation.js'
+
+export interface BuildOptions {
+  config: Config
+  database: Database
+  logger?: FastifyServerOptions['logger']
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+/** Builds the whole API on a database it is handed. Tests and the server entry use this same function. */
+export async function buildApp({ config, database, logger }: BuildOptions) {
+  const app = Fastify({
+    logger: logger ?? {
+      level: config.LOG_LEVEL,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true }
+    },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    requestIdHeader: false,
+    genReqId: req => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { maxParamLength: 200 }
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-content-type-options', 'nosniff')
+  })
+  // GraphQL documents are small: a tighter body limit than the REST default
+  app.addHook('onRoute', route => {
+    if (route.url === '/graphql') route.bodyLimit = config.GRAPHQL_BODY_LIMIT_BYTES
+  })
+
+  app.addSchema(Problem)
+  await app.register(errorsPlugin)
+  await app.register(validationPlugin)
+  await app.register(underPressure, {
+    maxEventLoopDelay: 2000,
+    retryAfter: 5,
+    pressureHandler: () => {
+      throw unavailable('server overloaded, retry later')
+    }
+  })
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => tooManyRequests(`too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`)
+  })
+  await app.register(servicesPlugin, { config, database })
+  await app.register(docsPlugin)
+  await app.register(authPlugin)
+  await app.register(healthRoutes)
+  await app.register(identityRoutes, { prefix: '/api/v1' })
+  await app.register(incidentRoutes, { prefix: '/api/v1' })
+  await app.register(graphqlPlugin)
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,148 @@
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Db } from '../db/client.js'
+import { apiTokens, sessions, users } from '../db/schema/index.js'
+import { hashToken } from '../lib/secrets.js'
+import type { Actor, Role, Scope } from './actor.js'
+
+interface CacheEntry {
+  actor: Actor
+  until: number
+}
+
+const MAX_CACHE = 10_000
+const LAST_USED_EVERY_MS = 60_000
+
+/**
+ * Turns a bearer token into an actor: one indexed lookup of a SHA-256, never a slow hash per
+ * request. Answers are cached for AUTH_CACHE_TTL_MS; logout, revocation and user changes drop the
+ * entries on this instance at once (other instances within the TTL).
+ */
+export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cacheTtlMs: number }) {
+  const cache = new Map<string, CacheEntry>()
+  const tokenLastWritten = new Map<string, number>()
+
+  const sessionQuery = deps.db
+    .select({
+      credentialId: sessions.id,
+      id: users.id,
+      username: users.username,
+      displayName: users.displayName,
+      roles: users.roles,
+      organisationId: users.organisationId
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.tokenHash, sql.placeholder('hash')),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql`now()`),
+        eq(users.active, true)
+      )
+    )
+    .prepare('auth_session')
+
+  const tokenQuery = deps.db
+    .select({
+      credentialId: apiTokens.id,
+      scopes: apiTokens.scopes,
+      tokenOrganisationId: apiTokens.organisationId,
+      id: users.id,
+      username: users.username,
+      displayName: users.displayName,
+      roles: users.roles,
+      organisationId: users.organisationId
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(
+      and(
+        eq(apiTokens.tokenHash, sql.placeholder('hash')),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+        eq(users.active, true)
+      )
+    )
+    .prepare('auth_token')
+
+  async function lookup(token: string): Promise<Actor | null> {
+    const hash = hashToken(token)
+    if (token.startsWith('sds_')) {
+      const [row] = await sessionQuery.execute({ hash })
+      if (!row) return null
+      return {
+        kind: 'user',
+        id: row.id,
+        username: row.username,
+        displayName: row.displayName,
+        roles: new Set(row.roles as Role[]),
+        organisationId: row.organisationId,
+        via: 'session',
+        credentialId: row.credentialId,
+        scopes: null,
+        tokenOrganisationId: null
+      }
+    }
+    if (token.startsWith('sdt_')) {
+      const [row] = await tokenQuery.execute({ hash })
+      if (!row) return null
+      return {
+        kind: 'user',
+        id: row.id,
+        username: row.username,
+        displayName: row.displayName,
+        roles: new Set(row.roles as Role[]),
+        organisationId: row.organisationId,
+        via: 'token',
+        credentialId: row.credentialId,
+        scopes: new Set(row.scopes as Scope[]),
+        tokenOrganisationId: row.tokenOrganisationId
+      }
+    }
+    return null
+  }
+
+  function touchToken(actor: Actor, ip: string | undefined): void {
+    if (actor.via !== 'token' || !actor.credentialId) return
+    const now = Date.now()
+    const last = tokenLastWritten.get(actor.credentialId) ?? 0
+    if (now - last < LAST_USED_EVERY_MS) return
+    tokenLastWritten.set(actor.credentialId, now)
+    deps.db
+      .update(apiTokens)
+      .set({ lastUsedAt: new Date(now), lastUsedIp: ip ?? null })
+      .where(eq(apiTokens.id, actor.credentialId))
+      .catch(err => deps.log.warn({ err }, 'could not record token use'))
+  }
+
+  return {
+    /** Null when the token is unknown, expired, revoked, or its user is disabled. */
+    async authenticate(token: string, ip?: string): Promise<Actor | null> {
+      if (token.length < 20 || token.length > 200) return null
+      const now = Date.now()
+      const hit = cache.get(token)
+      if (hit && hit.until > now) {
+        touchToken(hit.actor, ip)
+        return hit.actor
+      }
+      const actor = await lookup(token)
+      if (actor && deps.cacheTtlMs > 0) {
+        if (cache.size >= MAX_CACHE) cache.clear()
+        cache.set(token, { actor, until: now + deps.cacheTtlMs })
+      }
+      if (actor) touchToken(actor, ip)
+      return actor
+    },
+    /** Forget every cached credential of a user (disabled, roles changed, password changed). */
+    forgetUser(userId: string): void {
+      for (const [key, entry] of cache) if (entry.actor.id === userId) cache.delete(key)
+    },
+    /** Forget one credential (logout, token revoked). */
+    forgetCredential(credentialId: string): void {
+      for (const [key, entry] of cache) if (entry.actor.credentialId === credentialId) cache.delete(key)
+    }
+  }
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>

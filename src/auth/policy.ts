@@ -1,0 +1,118 @@
+import { forbidden } from '../lib/errors.js'
+import type { Actor, Role, Scope } from './actor.js'
+
+/**
+ * The one place that decides what an actor may do. Services call `authorize` before they act and
+ * `ticketScope` to narrow every ticket read; routes and resolvers never decide.
+ */
+export type Action =
+  | 'ticket.read'
+  | 'ticket.readInternal'
+  | 'ticket.create'
+  | 'ticket.createForOthers'
+  | 'ticket.update'
+  | 'ticket.assign'
+  | 'ticket.transition'
+  | 'ticket.note'
+  | 'ticket.noteInternal'
+  | 'directory.read'
+  | 'user.manage'
+  | 'organisation.manage'
+  | 'team.manage'
+  | 'token.manageOwn'
+  | 'token.manageAll'
+  | 'audit.read'
+
+const STAFF_TICKETS: Action[] = [
+  'ticket.read',
+  'ticket.readInternal',
+  'ticket.create',
+  'ticket.createForOthers',
+  'ticket.update',
+  'ticket.assign',
+  'ticket.transition',
+  'ticket.note',
+  'ticket.noteInternal',
+  'directory.read',
+  'token.manageOwn'
+]
+
+const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
+  customer: new Set(['ticket.read', 'ticket.create', 'ticket.transition', 'ticket.note']),
+  technician: new Set(STAFF_TICKETS),
+  supervisor: new Set(STAFF_TICKETS),
+  manager: new Set(STAFF_TICKETS),
+  finance: new Set(['directory.read', 'token.manageOwn']),
+  admin: new Set([
+    ...STAFF_TICKETS,
+    'user.manage',
+    'organisation.manage',
+    'team.manage',
+    'token.manageAll',
+    'audit.read'
+  ])
+}
+
+/** Which scope a token needs for an action. */
+const ACTION_SCOPE: Record<Action, Scope> = {
+  'ticket.read': 'tickets:read',
+  'ticket.readInternal': 'tickets:read',
+  'ticket.create': 'tickets:write',
+  'ticket.createForOthers': 'tickets:write',
+  'ticket.update': 'tickets:write',
+  'ticket.assign': 'tickets:write',
+  'ticket.transition': 'tickets:write',
+  'ticket.note': 'tickets:write',
+  'ticket.noteInternal': 'tickets:write',
+  'directory.read': 'tickets:read',
+  'user.manage': 'admin',
+  'organisation.manage': 'admin',
+  'team.manage': 'admin',
+  'token.manageOwn': 'admin',
+  'token.manageAll': 'admin',
+  'audit.read': 'admin'
+}
+
+const STAFF_ROLES: Role[] = ['technician', 'supervisor', 'manager', 'admin']
+
+export const isStaff = (actor: Actor): boolean => STAFF_ROLES.some(r => actor.roles.has(r))
+
+function roleAllows(actor: Actor, action: Action): boolean {
+  for (const role of actor.roles) if (ROLE_ACTIONS[role].has(action)) return true
+  return false
+}
+
+export function can(actor: Actor, action: Action): boolean {
+  if (actor.kind === 'system') return true
+  if (!roleAllows(actor, action)) return false
+  return actor.scopes === null || actor.scopes.has(ACTION_SCOPE[action])
+}
+
+/** Throws 403 naming what is missing: the token scope, or the role. */
+export function authorize(actor: Actor, action: Action): void {
+  if (actor.kind === 'system') return
+  if (!roleAllows(actor, action)) throw forbidden(`your roles do not allow ${action}`, { action })
+  if (actor.scopes !== null && !actor.scopes.has(ACTION_SCOPE[action])) {
+    const scope = ACTION_SCOPE[action]
+    throw forbidden(`this token lacks the scope ${scope}`, { missingScope: scope, action })
+  }
+}
+
+/** Narrowing applied to every ticket read and write. Null: the actor sees every ticket. */
+export interface TicketScope {
+  organisationId?: string
+  requesterId?: string
+}
+
+export function ticketScope(actor: Actor): TicketScope | null {
+  if (actor.kind === 'system') return null
+  if (actor.tokenOrganisationId) return { organisationId: actor.tokenOrganisationId }
+  if (isStaff(actor)) return null
+  // Customers see their organisation's tickets; one without an organisation sees only their own
+  if (actor.organisationId) return { organisationId: actor.organisationId }
+  return { requesterId: actor.id ?? '00000000-0000-0000-0000-000000000000' }
+}
+
+export function canSeeInternal(actor: Actor): boolean {
+  return can(actor, 'ticket.readInternal') && ticketScope(actor) === null
+}

@@ -1,0 +1,3 @@
+export * from './identity.js'
+export * from './jobs.js'
+export * from './tickets.js'

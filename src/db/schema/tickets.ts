@@ -1,0 +1,128 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgSequence,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid
+} from 'drizzle-orm/pg-core'
+import { organisations, teams, users } from './identity.js'
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+
+/** One number sequence per ticket kind, so INC-000001 and REQ-000001 both exist. */
+export const incidentNumberSeq = pgSequence('incident_number_seq', { startWith: 1 })
+
+/** What all ticket kinds share; kind-specific detail goes in side tables. */
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind').notNull(),
+    number: integer('number').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status').notNull(),
+    impact: smallint('impact').notNull(),
+    urgency: smallint('urgency').notNull(),
+    priority: smallint('priority').notNull(),
+    category: text('category'),
+    requesterId: uuid('requester_id')
+      .notNull()
+      .references(() => users.id),
+    organisationId: uuid('organisation_id').references(() => organisations.id),
+    teamId: uuid('team_id').references(() => teams.id),
+    layer: integer('layer'),
+    assigneeId: uuid('assignee_id').references(() => users.id),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id),
+    resolutionCode: text('resolution_code'),
+    resolution: text('resolution'),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    resolvedAt: ts('resolved_at'),
+    closedAt: ts('closed_at'),
+    search: tsvector('search').generatedAlwaysAs(
+      sql`to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, ''))`
+    )
+  },
+  t => [
+    uniqueIndex('tickets_kind_number_uq').on(t.kind, t.number),
+    index('tickets_kind_created_idx').on(t.kind, t.createdAt.desc(), t.id.desc()),
+    index('tickets_kind_status_created_idx').on(t.kind, t.status, t.createdAt.desc(), t.id.desc()),
+    index('tickets_org_created_idx').on(t.organisationId, t.createdAt.desc(), t.id.desc()),
+    index('tickets_requester_idx').on(t.requesterId),
+    index('tickets_assignee_idx').on(t.assigneeId),
+    index('tickets_team_idx').on(t.teamId, t.layer),
+    index('tickets_updated_idx').on(t.kind, t.updatedAt.desc(), t.id.desc()),
+    index('tickets_search_idx').using('gin', t.search)
+  ]
+)
+
+export const ticketNotes = pgTable(
+  'ticket_notes',
+  {
+    id: uuid('id').primaryKey(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => users.id),
+    internal: boolean('internal').notNull(),
+    body: text('body').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow()
+  },
+  t => [index('ticket_notes_ticket_idx').on(t.ticketId, t.createdAt, t.id)]
+)
+
+/**
+ * Append-only audit trail for every write on every entity. Ticket history is read from here.
+ * `internal` marks rows a customer must not see (internal notes, internal-only fields).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    actorId: uuid('actor_id'),
+    actorLabel: text('actor_label').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: uuid('entity_id').notNull(),
+    action: text('action').notNull(),
+    changes: jsonb('changes').notNull().default(sql`'[]'::jsonb`),
+    internal: boolean('internal').notNull().default(false),
+    requestId: text('request_id')
+  },
+  t => [index('audit_log_entity_idx').on(t.entityType, t.entityId, t.id), index('audit_log_at_idx').on(t.at)]
+)
+
+/** Replay store for `Idempotency-Key`: one row per (principal, key), kept at least 24 hours. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    operation: text('operation').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: jsonb('response_body'),
+    lockedUntil: ts('locked_until').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow()
+  },
+  t => [
+    uniqueIndex('idempotency_keys_uq').on(t.principal, t.key),
+    index('idempotency_keys_created_idx').on(t.createdAt)
+  ]
+)

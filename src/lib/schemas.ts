@@ -1,0 +1,49 @@
+import { type TSchema, Type } from 'typebox'
+
+/** Shared TypeBox pieces for route schemas. */
+export const Uuid = Type.String({ format: 'uuid' })
+/** In answers: services hand over Date objects, the serialisers write ISO-8601 UTC. */
+export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
+/** In requests: stays a string until the service parses it. */
+export const DateTimeInput = Type.String({ format: 'date-time' })
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const StringEnum = <const T extends readonly string[]>(values: T, opts: Record<string, unknown> = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts })
+
+export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size (max 500).' })
+export const CursorParam = Type.String({ maxLength: 512, description: 'Opaque cursor from a previous page.' })
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export const PageOf = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    nextCursor: Nullable(Type.String())
+  })
+
+/** RFC 9457 problem details, as every error answers. */
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+    code: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    allowed: Type.Optional(Type.Array(Type.String())),
+    missingScope: Type.Optional(Type.String()),
+    currentVersion: Type.Optional(Type.Integer())
+  },
+  { $id: 'Problem', additionalProperties: true }
+)
+
+const problemRef = Type.Unsafe({ $ref: 'Problem#' })
+
+/** The error answers a route may give, for its response schema (documentation and serialisation). */
+export function errorResponses(...codes: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {}
+  for (const code of [400, 401, ...codes]) out[code] = problemRef
+  return out
+}

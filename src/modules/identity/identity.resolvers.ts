@@ -1,0 +1,194 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { Type } from 'typebox'
+import { toConnection } from '../../lib/connection.js'
+import { encodeCursor } from '../../lib/cursor.js'
+import { check } from '../../lib/validate.js'
+import { defined, type GqlCtx, pageArgs } from '../incidents/incidents.resolvers.js'
+import {
+  CreateTeamBody,
+  type CreateTeamInput,
+  CreateTokenBody,
+  type CreateTokenInput,
+  CreateUserBody,
+  type CreateUserInput,
+  type ListInput,
+  ListQuery,
+  OrganisationBody,
+  type OrganisationInput,
+  TeamMemberBody,
+  type TeamMemberInput,
+  UpdateTeamBody,
+  type UpdateTeamInput,
+  UpdateUserBody,
+  type UpdateUserInput,
+  type UserListInput,
+  UserListQuery
+} from './identity.schemas.js'
+
+type Args = Record<string, unknown>
+const Id = Type.String({ format: 'uuid' })
+const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
+const byId = (item: { id: string }) => encodeCursor({ sort: 'id', value: null, id: item.id })
+
+/** GraphQL scope names cannot hold ':' — tickets_read here is tickets:read everywhere else. */
+export const scopeEnum = {
+  tickets_read: 'tickets:read',
+  tickets_write: 'tickets:write',
+  events_write: 'events:write',
+  cmdb_import: 'cmdb:import',
+  cmdb_read: 'cmdb:read',
+  finance_read: 'finance:read',
+  admin: 'admin'
+}
+
+/** GraphQL door to users, organisations, teams and tokens: same schemas, same services as REST. */
+export function identityResolvers(): IResolvers {
+  return {
+    Scope: scopeEnum,
+    Query: {
+      me: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => ({
+        user: await services.sessions.me(ctx),
+        via: ctx.actor.via,
+        scopes: ctx.actor.scopes ? [...ctx.actor.scopes] : null
+      }),
+      user: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.users.getUser(ctx, id(args.id)),
+      users: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { first, after, ...rest } = args
+        const query = check<UserListInput>(UserListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
+        return toConnection(await services.users.listUsers(ctx, query), byId)
+      },
+      organisation: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.organisations.get(ctx, id(args.id)),
+      organisations: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const query = check<ListInput>(ListQuery, defined({ q: args.q, ...pageArgs(args) }))
+        return toConnection(await services.organisations.list(ctx, query), byId)
+      },
+      team: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.teams.get(ctx, id(args.id)),
+      teams: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const query = check<ListInput>(ListQuery, defined({ q: args.q, ...pageArgs(args) }))
+        return toConnection(await services.teams.list(ctx, query), byId)
+      },
+      apiTokens: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const query = check<ListInput>(ListQuery, defined(pageArgs(args)))
+        const userId = args.userId ? id(args.userId, 'userId') : undefined
+        return toConnection(await services.tokens.list(ctx, { ...query, ...(userId ? { userId } : {}) }), byId)
+      }
+    },
+    Mutation: {
+      logout: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => {
+        await services.sessions.logout(ctx)
+        return true
+      },
+      createUser: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.users.createUser(ctx, check<CreateUserInput>(CreateUserBody, defined(args.input as Args), 'input')),
+      updateUser: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.users.updateUser(
+          ctx,
+          id(args.id),
+          check<UpdateUserInput>(
+            UpdateUserBody,
+            nullsKept(args.input as Args, ['email', 'phone', 'organisationId']),
+            'input'
+          )
+        ),
+      createOrganisation: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.organisations.create(
+          ctx,
+          check<OrganisationInput>(OrganisationBody, defined(args.input as Args), 'input')
+        ),
+      updateOrganisation: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.organisations.update(
+          ctx,
+          id(args.id),
+          check<OrganisationInput>(OrganisationBody, defined(args.input as Args), 'input')
+        ),
+      createTeam: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.teams.create(ctx, check<CreateTeamInput>(CreateTeamBody, defined(args.input as Args), 'input')),
+      updateTeam: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.teams.update(
+          ctx,
+          id(args.id),
+          check<UpdateTeamInput>(UpdateTeamBody, nullsKept(args.input as Args, ['description', 'managerId']), 'input')
+        ),
+      addTeamMember: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<TeamMemberInput>(TeamMemberBody, { userId: args.userId, level: args.level })
+        return services.teams.addMember(ctx, id(args.teamId, 'teamId'), input)
+      },
+      removeTeamMember: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.teams.removeMember(
+          ctx,
+          id(args.teamId, 'teamId'),
+          id(args.userId, 'userId'),
+          typeof args.level === 'number' ? args.level : undefined
+        ),
+      createApiToken: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<CreateTokenInput>(CreateTokenBody, defined(args.input as Args), 'input')
+        const { token, ...apiToken } = await services.tokens.create(ctx, input)
+        return { token, apiToken }
+      },
+      revokeApiToken: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        await services.tokens.revoke(ctx, id(args.id))
+        return true
+      }
+    }
+  } as IResolvers
+}
+
+/** For updates an explicit null clears a nullable field; other nulls mean "not given". */
+function nullsKept(input: Args, clearable: string[]): Args {
+  return Object.fromEntries(
+    Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || clearable.includes(k)))
+  )
+}
+
+type Query = { obj: Record<string, unknown>; params: Args }
+
+const usersBy =
+  (field: string) =>
+  async (queries: Query[], { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] as string | null)
+    const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+    const found = await services.users.usersByIds(ctx, wanted)
+    const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+    return ids.map(v => (v ? (map.get(v) ?? null) : null))
+  }
+
+const organisationsBy =
+  (field: string) =>
+  async (queries: Query[], { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] as string | null)
+    const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+    const found = await services.organisations.byIds(ctx, wanted)
+    const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+    return ids.map(v => (v ? (map.get(v) ?? null) : null))
+  }
+
+/** Batched lookups of related records: one query per field per request, never one per row. */
+export function identityLoaders(): MercuriusLoaders {
+  return {
+    Incident: {
+      requester: usersBy('requesterId'),
+      assignee: usersBy('assigneeId'),
+      createdBy: usersBy('createdById'),
+      organisation: organisationsBy('organisationId'),
+      team: async (queries: Query[], { ctx, services }: GqlCtx) => {
+        const ids = queries.map(q => q.obj.teamId as string | null)
+        const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+        const found = await services.teams.byIds(ctx, wanted).catch(() => wanted.map(() => null))
+        const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+        return ids.map(v => (v ? (map.get(v) ?? null) : null))
+      }
+    },
+    Note: { author: usersBy('authorId') },
+    User: { organisation: organisationsBy('organisationId') },
+    Team: { manager: usersBy('managerId') },
+    TeamLayer: {
+      members: async (queries: Query[], { ctx, services }: GqlCtx) => {
+        const all = [...new Set(queries.flatMap(q => q.obj.members as string[]))]
+        const found = await services.users.usersByIds(ctx, all)
+        const map = new Map(all.map((v, i) => [v, found[i]]))
+        return queries.map(q => (q.obj.members as string[]).map(m => map.get(m)).filter(Boolean))
+      }
+    }
+  } as unknown as MercuriusLoaders
+}

@@ -1,0 +1,124 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { Type } from 'typebox'
+import { toConnection } from '../../lib/connection.js'
+import type { Ctx } from '../../lib/context.js'
+import { encodeCursor } from '../../lib/cursor.js'
+import { check } from '../../lib/validate.js'
+import type { Services } from '../../services.js'
+import { cursorOf, type IncidentSummaryView } from './incidents.repository.js'
+import {
+  AssignmentBody,
+  type AssignmentInput,
+  CreateIncidentBody,
+  type CreateIncidentInput,
+  type IncidentListInput,
+  IncidentListQuery,
+  NoteBody,
+  type NoteInput,
+  type Sort,
+  TransitionBody,
+  type TransitionInput,
+  UpdateIncidentBody,
+  type UpdateIncidentInput
+} from './incidents.schemas.js'
+import { allowedTransitions } from './incidents.service.js'
+
+export type GqlCtx = { ctx: Ctx; services: Services; idempotencyKey?: string }
+type Args = Record<string, unknown>
+const Id = Type.String({ format: 'uuid' })
+
+/** GraphQL arguments without the nulls GraphQL sends for omitted optionals (REST simply omits them). */
+export const defined = (o: Args) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined))
+
+export function pageArgs(args: Args) {
+  return defined({ limit: args.first, cursor: args.after })
+}
+
+/** GraphQL door to the incident service: validate with the REST schemas, call the service, shape. */
+export function incidentResolvers(): IResolvers {
+  return {
+    Query: {
+      incident: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.incidents.get(ctx, check<string>(Id, args.id, 'id')),
+      ticket: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.incidents.getByNumber(ctx, String(args.number)),
+      incidents: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { first, after, status, priority, ...rest } = args
+        const query = check<IncidentListInput>(
+          IncidentListQuery,
+          defined({
+            ...rest,
+            ...pageArgs({ first, after }),
+            status: Array.isArray(status) && status.length ? status.join(',') : undefined,
+            priority: Array.isArray(priority) && priority.length ? priority.join(',') : undefined
+          })
+        )
+        const page = await services.incidents.list(ctx, query)
+        const sort = (query.sort ?? '-createdAt') as Sort
+        return toConnection(page, (i: IncidentSummaryView) => cursorOf(i, sort))
+      }
+    },
+    Mutation: {
+      createIncident: async (_: unknown, args: Args, { ctx, services, idempotencyKey }: GqlCtx) => {
+        const input = check<CreateIncidentInput>(CreateIncidentBody, defined(args.input as Args), 'input')
+        const key = (args.idempotencyKey as string | null | undefined) ?? idempotencyKey
+        return (await services.incidents.create(ctx, input, key ?? undefined)).body
+      },
+      updateIncident: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<UpdateIncidentInput>(UpdateIncidentBody, defined(args.input as Args), 'input')
+        return services.incidents.update(ctx, check<string>(Id, args.id, 'id'), input, Number(args.version))
+      },
+      assignIncident: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const raw = args.input as Args
+        const input = check<AssignmentInput>(AssignmentBody, { ...defined(raw), teamId: raw.teamId ?? null }, 'input')
+        const version = args.version === null || args.version === undefined ? undefined : Number(args.version)
+        return services.incidents.assign(ctx, check<string>(Id, args.id, 'id'), input, version)
+      },
+      transitionIncident: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<TransitionInput>(TransitionBody, defined(args.input as Args), 'input')
+        const version = args.version === null || args.version === undefined ? undefined : Number(args.version)
+        return services.incidents.transition(ctx, check<string>(Id, args.id, 'id'), input, version)
+      },
+      addIncidentNote: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<NoteInput>(NoteBody, defined(args.input as Args), 'input')
+        return services.incidents.addNote(ctx, check<string>(Id, args.id, 'id'), input)
+      }
+    },
+    Incident: {
+      allowedTransitions: (parent: { status: string }, _: Args, { ctx }: GqlCtx) =>
+        allowedTransitions(ctx.actor, parent),
+      notes: async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
+        toConnection(await services.incidents.notes(ctx, parent.id, pageArgs(args)), (n: { id: string }) =>
+          encodeCursor({ sort: 'notes', value: null, id: n.id })
+        ),
+      history: async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
+        toConnection(await services.incidents.history(ctx, parent.id, pageArgs(args)), (h: { id: number }) =>
+          encodeCursor({ sort: 'history', value: h.id, id: parent.id })
+        )
+    }
+  } as IResolvers
+}
+
+type Parent = Record<string, unknown>
+type Query<P = Parent> = { obj: P; params: Args }
+
+/** Full-text fields that list rows leave out are fetched in one batch when a query asks for them. */
+const fullField =
+  (field: string) =>
+  async (queries: Query[], { ctx, services }: GqlCtx) => {
+    const missing = [...new Set(queries.filter(q => !(field in q.obj)).map(q => String(q.obj.id)))]
+    const loaded = new Map((await services.incidents.byIds(ctx, missing)).map(i => [i.id, i as unknown as Parent]))
+    return queries.map(q => (field in q.obj ? q.obj[field] : (loaded.get(String(q.obj.id))?.[field] ?? null)))
+  }
+
+export function incidentLoaders(): MercuriusLoaders {
+  return {
+    Incident: {
+      description: fullField('description'),
+      resolution: fullField('resolution'),
+      resolutionCode: fullField('resolutionCode'),
+      createdById: fullField('createdById')
+    }
+  } as unknown as MercuriusLoaders
+}

@@ -1,0 +1,117 @@
+import type { ErrorObject } from 'ajv'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { AppError, type FieldError } from '../lib/errors.js'
+import { fieldOf } from '../lib/validate.js'
+
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  instance?: string
+  code: string
+  errors?: FieldError[]
+  [extra: string]: unknown
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  411: 'Length Required',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable'
+}
+
+export const problemType = (code: string) => `urn:servicedesk:problem:${code.toLowerCase().replace(/_/g, '-')}`
+
+export function problemFromError(err: FastifyError | AppError | Error): ProblemBody {
+  if (err instanceof AppError) {
+    return {
+      type: problemType(err.code),
+      title: err.title,
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+      ...(err.errors ? { errors: err.errors } : {}),
+      ...(err.extra ?? {})
+    }
+  }
+  const fe = err as FastifyError
+  if (fe.validation) {
+    const errors = fe.validation.map(v => fieldOf(v as ErrorObject, fe.validationContext))
+    const unique = errors.filter((e, i) => errors.findIndex(o => o.field === e.field && o.message === e.message) === i)
+    return {
+      type: problemType('VALIDATION_FAILED'),
+      title: 'Bad Request',
+      status: 400,
+      detail: unique.map(e => `${e.field}: ${e.message}`).join('; '),
+      code: 'VALIDATION_FAILED',
+      errors: unique
+    }
+  }
+  const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500
+  if (status >= 500 && status !== 503) {
+    return {
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'internal error',
+      code: 'INTERNAL'
+    }
+  }
+  const code =
+    fe.code?.startsWith('FST_ERR_CTP_INVALID_JSON') || err instanceof SyntaxError
+      ? 'MALFORMED_JSON'
+      : (fe.code ?? 'HTTP_ERROR')
+  return {
+    type: problemType(code.replace(/^FST_ERR_/, '')),
+    title: STATUS_TITLES[status] ?? 'Error',
+    status,
+    detail: status === 503 ? 'service unavailable, retry later' : fe.message,
+    code: code.replace(/^FST_ERR_/, '')
+  }
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: ProblemBody): FastifyReply {
+  body.instance = request.url.split('?')[0]
+  if (body.status === 401) reply.header('www-authenticate', 'Bearer')
+  if (body.status === 503) reply.header('retry-after', '5')
+  return reply.code(body.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body))
+}
+
+/** One error handler: typed domain errors and framework errors become RFC 9457 problem+json. */
+export default fp(
+  async function errorsPlugin(app: FastifyInstance) {
+    app.setErrorHandler((err, request, reply) => {
+      const body = problemFromError(err as FastifyError)
+      if (body.status >= 500) request.log.error({ err }, 'request failed')
+      else if (!(err instanceof AppError))
+        request.log.info({ code: body.code, detail: body.detail }, 'rejected request')
+      return sendProblem(reply, request, body)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, request, {
+        type: problemType('ROUTE_NOT_FOUND'),
+        title: 'Not Found',
+        status: 404,
+        detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+        code: 'ROUTE_NOT_FOUND'
+      })
+    )
+  },
+  { name: 'errors' }
+)

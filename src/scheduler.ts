@@ -1,0 +1,38 @@
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { ConfigError, loadConfig } from './config.js'
+import { openDatabase } from './db/client.js'
+import { runMigrations } from './db/migrate.js'
+import { jobs } from './jobs/index.js'
+import { createJobRunner } from './jobs/runner.js'
+import { createServices } from './services.js'
+
+let config: ReturnType<typeof loadConfig>
+try {
+  config = loadConfig()
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
+  process.exit(1)
+}
+
+const log = pino({ level: config.LOG_LEVEL, name: 'scheduler' })
+if (!config.DATABASE_URL) {
+  log.fatal(
+    'the separate scheduler needs DATABASE_URL (PostgreSQL); with the embedded database, npm start runs it in-process'
+  )
+  process.exit(1)
+}
+const database = await openDatabase({ url: config.DATABASE_URL, poolSize: 4 })
+if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
+const deps = { db: database.db, config, log }
+const runner = createJobRunner({ ...deps, services: createServices(deps) }, jobs, config.SCHEDULER_POLL_MS)
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'closing after an error')
+  else log.info({ signal }, 'scheduler stopping')
+  await runner.stop()
+  await database.close()
+})
+
+runner.start()
+log.info({ jobs: jobs.map(j => j.name) }, 'scheduler started')
