@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { type Database, openDatabase } from '../../src/db/client.js'
+import { runMigrations } from '../../src/db/migrate.js'
+
+export interface TestDatabase {
+  database: Database
+  url: string | undefined
+  drop(): Promise<void>
+}
+
+export const driver = (process.env.TEST_DB_DRIVER ?? 'pglite') as 'pglite' | 'pg'
+
+/**
+ * A fresh, migrated database for one test file: an in-memory PGlite, or a new database on the
+ * PostgreSQL server of TEST_DATABASE_URL (dropped afterwards). Test files never share state.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (driver === 'pglite') {
+    const database = await openDatabase({ memory: true })
+    await runMigrations(database)
+    return { database, url: undefined, drop: () => database.close() }
+  }
+  const serverUrl = process.env.TEST_DATABASE_URL
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is needed for the pg project')
+  const name = `sd_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const database = await openDatabase({ url: url.toString(), poolSize: 5 })
+  await runMigrations(database, url.toString())
+  return {
+    database,
+    url: url.toString(),
+    async drop() {
+      await database.close()
+      const c = new pg.Client({ connectionString: serverUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    }
+  }
+}

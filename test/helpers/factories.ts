@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto'
+import type { Role } from '../../src/auth/actor.js'
+import { PASSWORD, type TestApp } from './app.js'
+
+const suffix = () => randomBytes(4).toString('hex')
+
+/** Rows built through the API itself, so factories obey the same rules as clients. */
+export async function makeOrganisation(t: TestApp, name = `Org ${suffix()}`) {
+  const res = await t.api('POST', '/api/v1/organisations', { body: { name } })
+  if (res.statusCode !== 201) throw new Error(`organisation: ${res.body}`)
+  return res.json() as { id: string; name: string }
+}
+
+export async function makeUser(
+  t: TestApp,
+  roles: Role[],
+  extra: { organisationId?: string; username?: string; displayName?: string } = {}
+) {
+  const username = extra.username ?? `${roles[0]}-${suffix()}`
+  const res = await t.api('POST', '/api/v1/users', {
+    body: { username, displayName: extra.displayName ?? username, roles, password: PASSWORD, ...extra }
+  })
+  if (res.statusCode !== 201) throw new Error(`user: ${res.body}`)
+  const user = res.json() as { id: string; username: string; organisationId: string | null }
+  const token = await t.login(username, PASSWORD)
+  return { ...user, token }
+}
+
+export async function makeTeam(
+  t: TestApp,
+  members: { userId: string; level: number }[] = [],
+  name = `Team ${suffix()}`
+) {
+  const res = await t.api('POST', '/api/v1/teams', {
+    body: { name, layers: [{ name: '1st line' }, { name: '2nd line' }] }
+  })
+  if (res.statusCode !== 201) throw new Error(`team: ${res.body}`)
+  const team = res.json() as { id: string }
+  for (const m of members) {
+    const r = await t.api('POST', `/api/v1/teams/${team.id}/members`, { body: m })
+    if (r.statusCode !== 200) throw new Error(`member: ${r.body}`)
+  }
+  return team
+}
+
+export async function makeIncident(t: TestApp, body: Record<string, unknown> = {}, token?: string) {
+  const res = await t.api('POST', '/api/v1/incidents', {
+    token: token ?? t.adminToken,
+    body: { title: `Incident ${suffix()}`, ...body }
+  })
+  if (res.statusCode !== 201) throw new Error(`incident: ${res.statusCode} ${res.body}`)
+  return res.json() as Record<string, any> & { id: string; number: string; version: number; status: string }
+}
