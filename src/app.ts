@@ -57,7 +57,7 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   await app.register(errorsPlugin)
   await app.register(validationPlugin)
   await app.register(underPressure, {
-    maxEventLoopDelay: 2000,
+    maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
     retryAfter: 5,
     pressureHandler: () => {
       throw unavailable('server overloaded, retry later')

@@ -21,6 +21,7 @@ const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ default: 1048576, minimum: 1024 }),
   GRAPHQL_BODY_LIMIT_BYTES: Type.Integer({ default: 131072, minimum: 1024 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 0 }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: '0 turns load shedding off' }),
   GRAPHQL_INTROSPECTION: Type.Boolean({ default: true }),
   GRAPHQL_GRAPHIQL: Type.Boolean({ default: false }),
   GRAPHQL_MAX_DEPTH: Type.Integer({ default: 10, minimum: 1 }),

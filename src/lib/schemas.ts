@@ -39,11 +39,14 @@ export const Problem = Type.Object(
   { $id: 'Problem', additionalProperties: true }
 )
 
-const problemRef = Type.Unsafe({ $ref: 'Problem#' })
+const problem = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: Type.Unsafe({ $ref: 'Problem#' }) } }
+}
 
-/** The error answers a route may give, for its response schema (documentation and serialisation). */
+/** The error answers a route may give, documented as application/problem+json. */
 export function errorResponses(...codes: number[]): Record<number, TSchema> {
   const out: Record<number, TSchema> = {}
-  for (const code of [400, 401, ...codes]) out[code] = problemRef
+  for (const code of [400, 401, ...codes]) out[code] = problem as unknown as TSchema
   return out
 }

@@ -38,7 +38,49 @@ const STATUS_TITLES: Record<number, string> = {
 
 export const problemType = (code: string) => `urn:servicedesk:problem:${code.toLowerCase().replace(/_/g, '-')}`
 
+const PG_STATUS: Record<string, [number, string, string]> = {
+  '22P02': [400, 'BAD_REQUEST', 'a value has the wrong format'],
+  '22001': [400, 'BAD_REQUEST', 'a value is too long'],
+  '22003': [400, 'BAD_REQUEST', 'a number is out of range'],
+  '22007': [400, 'BAD_REQUEST', 'a date is invalid'],
+  '22008': [400, 'BAD_REQUEST', 'a date is out of range'],
+  '23503': [422, 'VALIDATION_FAILED', 'a referenced record does not exist'],
+  '23505': [409, 'CONFLICT', 'a record with these values already exists'],
+  '40001': [409, 'CONFLICT', 'a concurrent change conflicted; retry'],
+  '40P01': [409, 'CONFLICT', 'a concurrent change conflicted; retry'],
+  '57014': [503, 'UNAVAILABLE', 'the database took too long'],
+  '53300': [503, 'UNAVAILABLE', 'the database is busy'],
+  '57P01': [503, 'UNAVAILABLE', 'the database is restarting'],
+  '57P03': [503, 'UNAVAILABLE', 'the database is starting']
+}
+const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'])
+
+/** A database error under whatever wraps it (drizzle puts the driver's error in `cause`). */
+function databaseProblem(err: unknown): ProblemBody | null {
+  for (let e = err as { code?: unknown; cause?: unknown; message?: unknown } | undefined, i = 0; e && i < 4; i++) {
+    const code = typeof e.code === 'string' ? e.code : ''
+    const mapped =
+      PG_STATUS[code] ?? (code.startsWith('08') ? [503, 'UNAVAILABLE', 'the database is unreachable'] : null)
+    const unreachable =
+      NET_CODES.has(code) ||
+      (typeof e.message === 'string' &&
+        /timeout exceeded when trying to connect|Connection terminated/i.test(e.message))
+    if (mapped || unreachable) {
+      const [status, c, detail] = (mapped ?? [503, 'UNAVAILABLE', 'the database is unreachable']) as [
+        number,
+        string,
+        string
+      ]
+      return { type: problemType(c), title: STATUS_TITLES[status] ?? 'Error', status, detail, code: c }
+    }
+    e = e.cause as typeof e
+  }
+  return null
+}
+
 export function problemFromError(err: FastifyError | AppError | Error): ProblemBody {
+  const fromDb = err instanceof AppError ? null : databaseProblem(err)
+  if (fromDb) return fromDb
   if (err instanceof AppError) {
     return {
       type: problemType(err.code),
@@ -81,7 +123,7 @@ export function problemFromError(err: FastifyError | AppError | Error): ProblemB
     type: problemType(code.replace(/^FST_ERR_/, '')),
     title: STATUS_TITLES[status] ?? 'Error',
     status,
-    detail: status === 503 ? 'service unavailable, retry later' : fe.message,
+    detail: status === 503 ? fe.message || 'service unavailable, retry later' : fe.message,
     code: code.replace(/^FST_ERR_/, '')
   }
 }

@@ -17,7 +17,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     '/health',
     {
       config: { public: true },
-      schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } }
+      schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: Status } }
     },
     async () => ({ status: 'ok' })
   )
@@ -29,6 +29,7 @@ export default async function healthRoutes(app: FastifyInstance) {
       schema: {
         tags: ['operations'],
         summary: 'The database answers and the server is not shutting down',
+        security: [],
         response: { 200: Status, 503: Status }
       }
     },

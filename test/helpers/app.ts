@@ -17,6 +17,7 @@ export async function buildTestApp(env: Record<string, string> = {}) {
     ADMIN_PASSWORD: ADMIN.password,
     AUTH_CACHE_TTL_MS: '0',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env
   })
   const app = await buildApp({ config, database: testDb.database, logger: false })

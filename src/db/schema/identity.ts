@@ -12,7 +12,8 @@ import {
   uuid
 } from 'drizzle-orm/pg-core'
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+// Millisecond precision: what the API shows is exactly what is stored, so keyset cursors compare equal
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 
 export const organisations = pgTable(
   'organisations',

@@ -16,7 +16,8 @@ import {
 } from 'drizzle-orm/pg-core'
 import { organisations, teams, users } from './identity.js'
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+// Millisecond precision: what the API shows is exactly what is stored, so keyset cursors compare equal
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
 /** One number sequence per ticket kind, so INC-000001 and REQ-000001 both exist. */

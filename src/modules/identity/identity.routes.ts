@@ -36,6 +36,7 @@ export default async function identityRoutes(base: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'Sign in with a local password; answers a bearer session token',
+        security: [],
         body: LoginBody,
         response: { 200: LoginResult, ...errorResponses(429) }
       }
