@@ -47,7 +47,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value !== '') data[key] = value
   }
   try {
-    return envSchema<Config>({ schema: ConfigSchema, data, dotenv: false })
+    return envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false })
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     // env-schema says "env/PORT must be integer"; make it one plain line naming the variable

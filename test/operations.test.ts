@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jobRuns } from '../src/db/schema/index.js'
+import type { Job } from '../src/jobs/job.js'
+import { createJobRunner } from '../src/jobs/runner.js'
+import { buildTestApp, type TestApp } from './helpers/app.js'
+
+describe('operations', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp()
+  })
+  afterAll(async () => t?.close())
+
+  it('answers /health and /ready without auth', async () => {
+    expect((await t.app.inject('/health')).json()).toEqual({ status: 'ok' })
+    const ready = await t.app.inject('/ready')
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toEqual({ status: 'ready' })
+  })
+
+  it('echoes a sane X-Request-Id and makes one otherwise', async () => {
+    const given = await t.app.inject({ url: '/health', headers: { 'x-request-id': 'abc-123' } })
+    expect(given.headers['x-request-id']).toBe('abc-123')
+    const hostile = await t.app.inject({ url: '/health', headers: { 'x-request-id': 'a\u0000b c'.repeat(30) } })
+    expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(given.headers['x-content-type-options']).toBe('nosniff')
+  })
+
+  it('answers an unknown route with a problem, not HTML', async () => {
+    const res = await t.api('GET', '/api/v1/nothing-here')
+    expect(res.statusCode).toBe(404)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+  })
+
+  it('runs a scheduled job once per period however many runners share the database', async () => {
+    let runs = 0
+    const job: Job = {
+      name: 'test-once',
+      everyMs: 60_000,
+      async run() {
+        runs++
+        await new Promise(r => setTimeout(r, 20))
+        return { ok: true }
+      }
+    }
+    const deps = { db: t.db, config: t.app.config, log: t.app.log, services: t.app.services }
+    const runners = [1, 2, 3].map(() => createJobRunner(deps, [job], 1000))
+    await Promise.all(runners.map(r => r.tick()))
+    await Promise.all(runners.map(r => r.tick()))
+    expect(runs).toBe(1)
+    const [row] = await t.db.select().from(jobRuns).where(eq(jobRuns.name, 'test-once'))
+    expect(row?.lastFinishedAt).toBeInstanceOf(Date)
+    expect(row?.lastError).toBeNull()
+  })
+
+  it('records a failing job and keeps going', async () => {
+    const job: Job = {
+      name: 'test-fails',
+      everyMs: 60_000,
+      async run() {
+        throw new Error('boom')
+      }
+    }
+    const runner = createJobRunner(
+      { db: t.db, config: t.app.config, log: t.app.log, services: t.app.services },
+      [job],
+      1000
+    )
+    await runner.tick()
+    const [row] = await t.db.select().from(jobRuns).where(eq(jobRuns.name, 'test-fails'))
+    expect(row?.lastError).toBe('boom')
+  })
+})
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, res => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('the server process', () => {
+  let child: ChildProcess | undefined
+  let dir: string
+  afterAll(() => {
+    child?.kill('SIGKILL')
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('starts on the embedded database and shuts down gracefully on SIGTERM', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sd-ops-'))
+    const port = 30_000 + Math.floor(Math.random() * 20_000)
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dir,
+        ADMIN_PASSWORD: 'admin-password-123',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: ''
+      },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let output = ''
+    child.stdout?.on('data', d => {
+      output += String(d)
+    })
+    child.stderr?.on('data', d => {
+      output += String(d)
+    })
+    const deadline = Date.now() + 90_000
+    while (!output.includes('servicedesk api ready')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`)
+      await new Promise(r => setTimeout(r, 200))
+    }
+    expect(await get(port, '/ready')).toBe(200)
+    expect(output).toContain('created the first admin')
+
+    // A login whose body is still arriving when SIGTERM lands must still be answered
+    const body = JSON.stringify({ username: 'admin', password: 'admin-password-123' })
+    const slow = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/auth/login',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+        },
+        res => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        }
+      )
+      req.on('error', reject)
+      req.write(body.slice(0, 10))
+      setTimeout(() => req.end(body.slice(10)), 800)
+    })
+    await new Promise(r => setTimeout(r, 300))
+    const exited = new Promise<number | null>(resolve => child!.on('exit', code => resolve(code)))
+    child.kill('SIGTERM')
+    expect(await slow).toBe(200)
+    expect(await exited).toBe(0)
+    // and nothing listens any more
+    await expect(get(port, '/health')).rejects.toThrow()
+    expect(output).toContain('shutting down')
+    // every log line is JSON with a level
+    const lines = output
+      .trim()
+      .split('\n')
+      .filter(l => l.startsWith('{'))
+    expect(lines.length).toBeGreaterThan(2)
+    for (const l of lines) expect(typeof JSON.parse(l).level).toBe('number')
+  }, 120_000)
+})
