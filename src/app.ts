@@ -53,6 +53,8 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
     if (route.url === '/graphql') route.bodyLimit = config.GRAPHQL_BODY_LIMIT_BYTES
   })
 
+  // JSON is the only body format: text/plain (what cross-site forms send) answers 415
+  app.removeContentTypeParser('text/plain')
   app.addSchema(Problem)
   await app.register(errorsPlugin)
   await app.register(validationPlugin)

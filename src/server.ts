@@ -28,6 +28,11 @@ if (bootstrap.generatedPassword) {
     { username: config.ADMIN_USERNAME, password: bootstrap.generatedPassword },
     'created the first admin with a generated password (shown once; set ADMIN_PASSWORD to choose it)'
   )
+} else if (bootstrap.blockedBy) {
+  app.log.error(
+    { username: bootstrap.blockedBy },
+    'no admin exists and ADMIN_USERNAME belongs to a non-admin user: choose another ADMIN_USERNAME'
+  )
 } else if (bootstrap.created) {
   app.log.info({ username: config.ADMIN_USERNAME }, 'created the first admin')
 }

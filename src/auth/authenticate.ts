@@ -10,6 +10,8 @@ interface CacheEntry {
   until: number
 }
 
+type Found = { actor: Actor; expiresAt: Date | null }
+
 const MAX_CACHE = 10_000
 const LAST_USED_EVERY_MS = 60_000
 
@@ -25,6 +27,7 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
   const sessionQuery = deps.db
     .select({
       credentialId: sessions.id,
+      expiresAt: sessions.expiresAt,
       id: users.id,
       username: users.username,
       displayName: users.displayName,
@@ -46,6 +49,7 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
   const tokenQuery = deps.db
     .select({
       credentialId: apiTokens.id,
+      expiresAt: apiTokens.expiresAt,
       scopes: apiTokens.scopes,
       tokenOrganisationId: apiTokens.organisationId,
       id: users.id,
@@ -66,12 +70,12 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
     )
     .prepare('auth_token')
 
-  async function lookup(token: string): Promise<Actor | null> {
+  async function lookup(token: string): Promise<Found | null> {
     const hash = hashToken(token)
     if (token.startsWith('sds_')) {
       const [row] = await sessionQuery.execute({ hash })
       if (!row) return null
-      return {
+      const actor: Actor = {
         kind: 'user',
         id: row.id,
         username: row.username,
@@ -83,11 +87,12 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
         scopes: null,
         tokenOrganisationId: null
       }
+      return { actor, expiresAt: row.expiresAt }
     }
     if (token.startsWith('sdt_')) {
       const [row] = await tokenQuery.execute({ hash })
       if (!row) return null
-      return {
+      const actor: Actor = {
         kind: 'user',
         id: row.id,
         username: row.username,
@@ -99,6 +104,7 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
         scopes: new Set(row.scopes as Scope[]),
         tokenOrganisationId: row.tokenOrganisationId
       }
+      return { actor, expiresAt: row.expiresAt }
     }
     return null
   }
@@ -126,13 +132,16 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
         touchToken(hit.actor, ip)
         return hit.actor
       }
-      const actor = await lookup(token)
-      if (actor && deps.cacheTtlMs > 0) {
+      const found = await lookup(token)
+      if (!found) return null
+      if (deps.cacheTtlMs > 0) {
         if (cache.size >= MAX_CACHE) cache.clear()
-        cache.set(token, { actor, until: now + deps.cacheTtlMs })
+        // A cached credential never outlives its own expiry
+        const until = Math.min(now + deps.cacheTtlMs, found.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY)
+        cache.set(token, { actor: found.actor, until })
       }
-      if (actor) touchToken(actor, ip)
-      return actor
+      touchToken(found.actor, ip)
+      return found.actor
     },
     /** Forget every cached credential of a user (disabled, roles changed, password changed). */
     forgetUser(userId: string): void {

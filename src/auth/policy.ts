@@ -104,13 +104,19 @@ export interface TicketScope {
   requesterId?: string
 }
 
+const NOBODY = '00000000-0000-0000-0000-000000000000'
+
 export function ticketScope(actor: Actor): TicketScope | null {
   if (actor.kind === 'system') return null
-  if (actor.tokenOrganisationId) return { organisationId: actor.tokenOrganisationId }
-  if (isStaff(actor)) return null
+  const pin = actor.tokenOrganisationId
+  if (isStaff(actor)) return pin ? { organisationId: pin } : null
   // Customers see their organisation's tickets; one without an organisation sees only their own
-  if (actor.organisationId) return { organisationId: actor.organisationId }
-  return { requesterId: actor.id ?? '00000000-0000-0000-0000-000000000000' }
+  const own: TicketScope = actor.organisationId
+    ? { organisationId: actor.organisationId }
+    : { requesterId: actor.id ?? NOBODY }
+  // A token's pin narrows what its owner sees, never widens it: pinned elsewhere, both must hold
+  if (!pin || own.organisationId === pin) return own
+  return { organisationId: pin, requesterId: own.requesterId ?? NOBODY }
 }
 
 export function canSeeInternal(actor: Actor): boolean {

@@ -53,6 +53,12 @@ const PG_STATUS: Record<string, [number, string, string]> = {
   '57P01': [503, 'UNAVAILABLE', 'the database is restarting'],
   '57P03': [503, 'UNAVAILABLE', 'the database is starting']
 }
+/** Unique indexes whose violation names a field (a lost race after the service's own check). */
+const UNIQUE_FIELDS: Record<string, string> = {
+  users_username_uq: 'username',
+  organisations_name_uq: 'name',
+  teams_name_uq: 'name'
+}
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'])
 
 /** A database error under whatever wraps it (drizzle puts the driver's error in `cause`). */
@@ -71,7 +77,15 @@ function databaseProblem(err: unknown): ProblemBody | null {
         string,
         string
       ]
-      return { type: problemType(c), title: STATUS_TITLES[status] ?? 'Error', status, detail, code: c }
+      const field = code === '23505' ? UNIQUE_FIELDS[String((e as { constraint?: unknown }).constraint)] : undefined
+      return {
+        type: problemType(c),
+        title: STATUS_TITLES[status] ?? 'Error',
+        status,
+        detail: field ? `${field}: already taken` : detail,
+        code: c,
+        ...(field ? { errors: [{ field, message: 'already taken' }] } : {})
+      }
     }
     e = e.cause as typeof e
   }

@@ -51,3 +51,17 @@ export async function makeIncident(t: TestApp, body: Record<string, unknown> = {
   if (res.statusCode !== 201) throw new Error(`incident: ${res.statusCode} ${res.body}`)
   return res.json() as Record<string, any> & { id: string; number: string; version: number; status: string }
 }
+
+/** An API token made through the API; answers the row and its secret (shown only once). */
+export async function makeApiToken(
+  t: TestApp,
+  body: { scopes: string[]; name?: string; userId?: string; organisationId?: string; expiresAt?: string },
+  token?: string
+) {
+  const res = await t.api('POST', '/api/v1/api-tokens', {
+    token: token ?? t.adminToken,
+    body: { name: `Token ${suffix()}`, ...body }
+  })
+  if (res.statusCode !== 201) throw new Error(`api token: ${res.statusCode} ${res.body}`)
+  return res.json() as { id: string; token: string; prefix: string; userId: string; scopes: string[] }
+}

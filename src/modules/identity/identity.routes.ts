@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { withEtag } from '../../lib/http.js'
+import { expectedVersion, withEtag } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf, Uuid } from '../../lib/schemas.js'
 import {
   ApiToken,
@@ -126,11 +126,17 @@ export default async function identityRoutes(base: FastifyInstance) {
         tags: ['users'],
         summary: 'Update a user: roles, organisation, contact, password, active (admin)',
         params: IdParams,
+        headers: Type.Object({
+          'if-match': Type.Optional(Type.String({ description: 'ETag of the version you edit' }))
+        }),
         body: UpdateUserBody,
         response: { 200: User, ...errorResponses(403, 404, 422) }
       }
     },
-    async (request, reply) => withEtag(reply, await users.updateUser(request.ctx(), request.params.id, request.body))
+    async (request, reply) => {
+      const expected = expectedVersion(request.headers['if-match'], undefined)
+      return withEtag(reply, await users.updateUser(request.ctx(), request.params.id, request.body, expected))
+    }
   )
 
   // Organisations

@@ -1,8 +1,9 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
+import { systemActor } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
 import { sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
-import { AppError, notFound } from '../../lib/errors.js'
+import { AppError, badRequest, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { hashPassword, newToken, verifyPassword } from '../../lib/secrets.js'
 import { recordAudit } from '../audit/audit.service.js'
@@ -36,6 +37,9 @@ export function createSessionService(deps: Deps & { authenticator: Authenticator
     },
 
     async logout(ctx: Ctx): Promise<void> {
+      if (ctx.actor.via === 'token') {
+        throw badRequest('an API token is not a session: revoke it with DELETE /api/v1/api-tokens/{id}')
+      }
       if (ctx.actor.via !== 'session' || !ctx.actor.credentialId) return
       await db
         .update(sessions)
@@ -52,30 +56,38 @@ export function createSessionService(deps: Deps & { authenticator: Authenticator
     },
 
     /** First start: make the bootstrap admin when no admin exists yet. Returns a generated password, if any. */
-    async ensureBootstrapAdmin(): Promise<{ created: boolean; generatedPassword?: string }> {
+    async ensureBootstrapAdmin(): Promise<{ created: boolean; generatedPassword?: string; blockedBy?: string }> {
       const [existing] = await db
         .select({ id: users.id })
         .from(users)
         .where(sql`'admin' = ANY(${users.roles})`)
         .limit(1)
       if (existing) return { created: false }
+      const [taken] = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(sql`lower(${users.username}) = lower(${config.ADMIN_USERNAME})`)
+      if (taken) return { created: false, blockedBy: config.ADMIN_USERNAME }
       const generated = config.ADMIN_PASSWORD ? undefined : newToken('session').token.slice(4, 28)
       const password = config.ADMIN_PASSWORD ?? generated!
       const id = uuidv7()
       await db.transaction(async tx => {
-        await tx
-          .insert(users)
-          .values({
-            id,
-            username: config.ADMIN_USERNAME,
-            displayName: 'Administrator',
-            roles: ['admin'],
-            passwordHash: await hashPassword(password)
-          })
-          .onConflictDoNothing()
-        await tx.execute(
-          sql`INSERT INTO audit_log (actor_label, entity_type, entity_id, action, changes)
-              VALUES ('system:bootstrap', 'user', ${id}, 'created', ${JSON.stringify([{ field: 'roles', old: null, new: ['admin'] }])}::jsonb)`
+        await tx.insert(users).values({
+          id,
+          username: config.ADMIN_USERNAME,
+          displayName: 'Administrator',
+          roles: ['admin'],
+          passwordHash: await hashPassword(password)
+        })
+        await recordAudit(
+          tx,
+          { actor: systemActor('bootstrap'), log: deps.log },
+          {
+            entityType: 'user',
+            entityId: id,
+            action: 'created',
+            changes: [{ field: 'roles', old: null, new: ['admin'] }]
+          }
         )
       })
       return generated ? { created: true, generatedPassword: generated } : { created: true }

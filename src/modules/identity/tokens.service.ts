@@ -38,9 +38,17 @@ export function createTokenService(deps: Deps & { authenticator: Authenticator }
       }
       const { token, hash, prefix } = newToken('api')
       const row = await db.transaction(async tx => {
-        const [owner] = await tx.select({ active: users.active }).from(users).where(eq(users.id, ownerId))
+        const [owner] = await tx
+          .select({ active: users.active, roles: users.roles, organisationId: users.organisationId })
+          .from(users)
+          .where(eq(users.id, ownerId))
         if (!owner) throw fieldError('userId', 'no such user')
         if (!owner.active) throw fieldError('userId', 'user is disabled')
+        // A pin narrows what the owner sees; pinning a customer's token elsewhere would leave it seeing nothing
+        const staff = owner.roles.some(r => r !== 'customer' && r !== 'finance')
+        if (input.organisationId && !staff && input.organisationId !== owner.organisationId) {
+          throw fieldError('organisationId', "must be the owner's own organisation")
+        }
         await assertOrganisation(tx, input.organisationId)
         const [created] = await tx
           .insert(apiTokens)

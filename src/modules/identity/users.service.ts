@@ -4,7 +4,7 @@ import type { Authenticator } from '../../auth/authenticate.js'
 import { authorize, can } from '../../auth/policy.js'
 import { organisations, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { conflictField, fieldError, notFound } from '../../lib/errors.js'
+import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { hashPassword } from '../../lib/secrets.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
@@ -94,12 +94,22 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
     })
   }
 
-  async function updateUser(ctx: Ctx, id: string, input: UpdateUserInput): Promise<PublicUser> {
+  async function updateUser(
+    ctx: Ctx,
+    id: string,
+    input: UpdateUserInput,
+    expectedVersion?: number
+  ): Promise<PublicUser> {
     authorize(ctx.actor, 'user.manage')
     const passwordHash = input.password ? await hashPassword(input.password) : undefined
     const updated = await db.transaction(async tx => {
       const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
       if (!before) throw notFound('user')
+      if (expectedVersion !== undefined && expectedVersion !== before.version) {
+        throw preconditionFailed(`the user was changed by someone else (now version ${before.version})`, {
+          currentVersion: before.version
+        })
+      }
       if (input.organisationId !== undefined) await assertOrganisation(tx, input.organisationId)
       if (before.id === ctx.actor.id && (input.active === false || (input.roles && !input.roles.includes('admin')))) {
         throw fieldError(input.active === false ? 'active' : 'roles', 'you cannot disable or demote yourself')
