@@ -32,7 +32,61 @@ const ConfigSchema = Type.Object({
   GRAPHQL_MAX_DIRECTIVES: Type.Integer({ default: 20, minimum: 0 }),
   RUN_SCHEDULER: Type.Optional(Type.Boolean()),
   SCHEDULER_POLL_MS: Type.Integer({ default: 10000, minimum: 100 }),
-  PUBLIC_DOCS: Type.Boolean({ default: true })
+  PUBLIC_DOCS: Type.Boolean({ default: true }),
+
+  // Lockout after repeated failed logins, per user and per client address
+  LOCKOUT_USER_FAILURES: Type.Integer({ default: 10, minimum: 1 }),
+  LOCKOUT_IP_FAILURES: Type.Integer({ default: 50, minimum: 1 }),
+  LOCKOUT_WINDOW_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+
+  // Directory users (LDAP and header SSO): how groups become roles and team places
+  DIRECTORY_ROLE_MAP: Type.Optional(
+    Type.String({ description: 'JSON: { "<group DN or name>": ["technician", ...] }' })
+  ),
+  DIRECTORY_TEAM_MAP: Type.Optional(
+    Type.String({ description: 'JSON: { "<group DN or name>": { "team": "<team name>", "level": 1 } }' })
+  ),
+  DIRECTORY_DEFAULT_ROLES: Type.String({ default: 'customer', description: 'comma list for users no group maps' }),
+  DIRECTORY_ORGANISATION_FROM_DEPARTMENT: Type.Boolean({ default: false }),
+
+  // LDAP / Active Directory
+  LDAP_URL: Type.Optional(Type.String({ pattern: '^ldaps?://' })),
+  LDAP_BIND_DN: Type.Optional(Type.String({ minLength: 1 })),
+  LDAP_BIND_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  LDAP_BASE_DN: Type.Optional(Type.String({ minLength: 1 })),
+  LDAP_USER_FILTER: Type.String({
+    default: '(&(objectClass=inetOrgPerson)(uid={username}))',
+    description: '{username} is replaced by the RFC 4515-escaped login name'
+  }),
+  LDAP_USERNAME_ATTRIBUTE: Type.String({ default: 'uid' }),
+  LDAP_NAME_ATTRIBUTE: Type.String({ default: 'displayName' }),
+  LDAP_MAIL_ATTRIBUTE: Type.String({ default: 'mail' }),
+  LDAP_PHONE_ATTRIBUTE: Type.String({ default: 'mobile' }),
+  LDAP_DEPARTMENT_ATTRIBUTE: Type.String({ default: 'departmentNumber' }),
+  LDAP_GROUP_SEARCH_FILTER: Type.Optional(
+    Type.String({ description: 'when set, groups are searched with {dn} instead of read from memberOf' })
+  ),
+  LDAP_GROUP_BASE_DN: Type.Optional(Type.String()),
+  LDAP_NESTED_GROUPS: Type.Boolean({ default: false, description: 'AD: follow nested groups (in-chain rule)' }),
+  LDAP_ACTIVE_DIRECTORY: Type.Boolean({
+    default: false,
+    description: 'refuse accounts disabled in userAccountControl'
+  }),
+  LDAP_STARTTLS: Type.Boolean({ default: false }),
+  LDAP_CA_FILE: Type.Optional(Type.String()),
+  LDAP_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100 }),
+  LDAP_SYNC_FILTER: Type.Optional(Type.String({ description: 'which entries directory sync pages through' })),
+
+  // Request-header SSO behind a trusted reverse proxy
+  SSO_USER_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  SSO_TRUSTED_PROXIES: Type.Optional(Type.String({ description: 'comma list of IPs or CIDRs' })),
+  SSO_SESSION_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  SSO_NAME_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  SSO_MAIL_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  SSO_GROUPS_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  SSO_GROUPS_SEPARATOR: Type.String({ default: ';', minLength: 1, maxLength: 3 }),
+  SSO_STRIP_DOMAIN: Type.Boolean({ default: true, description: 'CORP\\jdoe and jdoe@corp.example.com log in as jdoe' }),
+  SSO_PROVISION: Type.Boolean({ default: false, description: 'create unknown users from the headers' })
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -46,11 +100,40 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key]
     if (value !== undefined && value !== '') data[key] = value
   }
+  let config: Config
   try {
-    return envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false })
+    config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false })
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     // env-schema says "env/PORT must be integer"; make it one plain line naming the variable
     throw new ConfigError(`invalid configuration: ${message.replace(/env\//g, '').replace(/\s+/g, ' ')}`)
+  }
+  checkTogether(config)
+  return config
+}
+
+/** Settings that only make sense together, and JSON values, checked once at start. */
+function checkTogether(c: Config): void {
+  const fail = (name: string, why: string) => {
+    throw new ConfigError(`invalid configuration: ${name} ${why}`)
+  }
+  for (const name of ['DIRECTORY_ROLE_MAP', 'DIRECTORY_TEAM_MAP'] as const) {
+    const raw = c[name]
+    if (raw === undefined) continue
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch {
+      fail(name, 'must be JSON')
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) fail(name, 'must be a JSON object')
+  }
+  if (c.LDAP_URL) {
+    if (!c.LDAP_BASE_DN) fail('LDAP_BASE_DN', 'is required with LDAP_URL')
+    if (!c.LDAP_USER_FILTER.includes('{username}')) fail('LDAP_USER_FILTER', 'must contain {username}')
+    if (c.LDAP_BIND_DN && !c.LDAP_BIND_PASSWORD) fail('LDAP_BIND_PASSWORD', 'is required with LDAP_BIND_DN')
+  }
+  if (c.SSO_USER_HEADER && !c.SSO_TRUSTED_PROXIES) {
+    fail('SSO_TRUSTED_PROXIES', 'is required with SSO_USER_HEADER: identity headers are believed only from the proxy')
   }
 }

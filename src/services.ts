@@ -1,5 +1,6 @@
 import { createAuthenticator } from './auth/authenticate.js'
 import type { Deps } from './lib/context.js'
+import { createAuthEventService } from './modules/identity/auth-events.service.js'
 import { createOrganisationService } from './modules/identity/organisations.service.js'
 import { createSessionService } from './modules/identity/sessions.service.js'
 import { createTeamService } from './modules/identity/teams.service.js'
@@ -12,9 +13,11 @@ export function createServices(deps: Deps) {
   const authenticator = createAuthenticator({ db: deps.db, log: deps.log, cacheTtlMs: deps.config.AUTH_CACHE_TTL_MS })
   const withAuth = { ...deps, authenticator }
   const teams = createTeamService(deps)
+  const authEvents = createAuthEventService(deps)
   return {
     authenticator,
-    sessions: createSessionService(withAuth),
+    authEvents,
+    sessions: createSessionService({ ...withAuth, authEvents, directory: null }),
     users: createUserService(withAuth),
     organisations: createOrganisationService(deps),
     teams,

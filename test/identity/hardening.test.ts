@@ -57,7 +57,13 @@ describe('identity hardening', () => {
 
   it('does not claim to have made an admin when the name is taken by a non-admin', async () => {
     await makeUser(t, ['technician'], { username: 'taken-name' })
-    const deps = { db: t.db, log: t.app.log, authenticator: t.app.services.authenticator }
+    const deps = {
+      db: t.db,
+      log: t.app.log,
+      authenticator: t.app.services.authenticator,
+      authEvents: t.app.services.authEvents,
+      directory: null
+    }
     const config = { ...t.app.config, ADMIN_USERNAME: 'taken-name' }
     // no admin at all for a moment: bootstrap must report the clash rather than "create" one
     await t.db.execute(sql`UPDATE users SET roles = array_remove(roles, 'admin')`)

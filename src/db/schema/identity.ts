@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm'
 import {
+  bigserial,
   boolean,
   foreignKey,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -38,6 +40,10 @@ export const users = pgTable(
     roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
     passwordHash: text('password_hash'),
     authSource: text('auth_source').notNull().default('local'),
+    /** The directory's id for this user (LDAP DN, SSO subject); null for local users. */
+    externalId: text('external_id'),
+    department: text('department'),
+    lastLoginAt: ts('last_login_at'),
     active: boolean('active').notNull().default(true),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -45,7 +51,8 @@ export const users = pgTable(
   },
   t => [
     uniqueIndex('users_username_uq').on(sql`lower(${t.username})`),
-    index('users_organisation_idx').on(t.organisationId)
+    index('users_organisation_idx').on(t.organisationId),
+    index('users_external_idx').on(t.externalId)
   ]
 )
 
@@ -131,4 +138,41 @@ export const apiTokens = pgTable(
     lastUsedIp: text('last_used_ip')
   },
   t => [uniqueIndex('api_tokens_token_hash_uq').on(t.tokenHash), index('api_tokens_user_idx').on(t.userId)]
+)
+
+/**
+ * Authentication events: logins, failures, lockouts, SSO rejections, tokens seen from a new address.
+ * Lockout is computed from recent failures here, so every API instance agrees without shared memory.
+ */
+export const authEvents = pgTable(
+  'auth_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    kind: text('kind').notNull(),
+    method: text('method'),
+    username: text('username'),
+    userId: uuid('user_id'),
+    ip: text('ip'),
+    detail: jsonb('detail').notNull().default(sql`'{}'::jsonb`)
+  },
+  t => [
+    index('auth_events_at_idx').on(t.at),
+    index('auth_events_username_idx').on(sql`lower(${t.username})`, t.at),
+    index('auth_events_ip_idx').on(t.ip, t.at),
+    index('auth_events_kind_idx').on(t.kind, t.at)
+  ]
+)
+
+/** Addresses each API token has been used from, so first use from a new one is recorded. */
+export const apiTokenAddresses = pgTable(
+  'api_token_addresses',
+  {
+    tokenId: uuid('token_id')
+      .notNull()
+      .references(() => apiTokens.id, { onDelete: 'cascade' }),
+    ip: text('ip').notNull(),
+    firstSeenAt: ts('first_seen_at').notNull().defaultNow()
+  },
+  t => [primaryKey({ columns: [t.tokenId, t.ip] })]
 )

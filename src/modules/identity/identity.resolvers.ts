@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { check } from '../../lib/validate.js'
-import { defined, type GqlCtx, pageArgs } from '../incidents/incidents.resolvers.js'
+import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
 import {
   CreateTeamBody,
   type CreateTeamInput,
@@ -52,27 +52,27 @@ export function identityResolvers(): IResolvers {
         scopes: ctx.actor.scopes ? [...ctx.actor.scopes] : null
       }),
       user: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.users.getUser(ctx, id(args.id)),
-      users: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+      users: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const { first, after, ...rest } = args
         const query = check<UserListInput>(UserListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
         return toConnection(await services.users.listUsers(ctx, query), byId)
-      },
+      }),
       organisation: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.organisations.get(ctx, id(args.id)),
-      organisations: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+      organisations: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const query = check<ListInput>(ListQuery, defined({ q: args.q, ...pageArgs(args) }))
         return toConnection(await services.organisations.list(ctx, query), byId)
-      },
+      }),
       team: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.teams.get(ctx, id(args.id)),
-      teams: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+      teams: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const query = check<ListInput>(ListQuery, defined({ q: args.q, ...pageArgs(args) }))
         return toConnection(await services.teams.list(ctx, query), byId)
-      },
-      apiTokens: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+      }),
+      apiTokens: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const query = check<ListInput>(ListQuery, defined(pageArgs(args)))
         const userId = args.userId ? id(args.userId, 'userId') : undefined
         return toConnection(await services.tokens.list(ctx, { ...query, ...(userId ? { userId } : {}) }), byId)
-      }
+      })
     },
     Mutation: {
       logout: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => {
@@ -169,7 +169,6 @@ export function identityLoaders(): MercuriusLoaders {
     Incident: {
       requester: usersBy('requesterId'),
       assignee: usersBy('assigneeId'),
-      createdBy: usersBy('createdById'),
       organisation: organisationsBy('organisationId'),
       team: async (queries: Query[], { ctx, services }: GqlCtx) => {
         const ids = queries.map(q => q.obj.teamId as string | null)

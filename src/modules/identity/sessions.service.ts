@@ -7,33 +7,103 @@ import { AppError, badRequest, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { hashPassword, newToken, verifyPassword } from '../../lib/secrets.js'
 import { recordAudit } from '../audit/audit.service.js'
+import type { AuthEventService } from './auth-events.service.js'
+import {
+  type DirectoryIdentity,
+  directoryMapping,
+  type PasswordDirectory,
+  provisionFromDirectory
+} from './directory.js'
 import type { LoginInput } from './identity.schemas.js'
 import { publicUser } from './users.service.js'
 
 const invalidLogin = () => new AppError('INVALID_CREDENTIALS', 401, 'Unauthorized', 'invalid username or password')
 
-/** Local password login (LDAP and header SSO plug in beside it and end in the same session). */
-export function createSessionService(deps: Deps & { authenticator: Authenticator }) {
+/** Sessions: password login (local or directory), logout, who am I, the bootstrap admin. */
+export function createSessionService(
+  deps: Deps & { authenticator: Authenticator; authEvents: AuthEventService; directory: PasswordDirectory | null }
+) {
   const { db, config } = deps
+  const mapping = directoryMapping(config)
+
+  async function startSession(
+    user: typeof users.$inferSelect,
+    method: string,
+    meta: { ip?: string; requestId?: string; log: Ctx['log'] }
+  ) {
+    const { token, hash } = newToken('session')
+    const expiresAt = new Date(Date.now() + config.SESSION_TTL_MINUTES * 60_000)
+    const id = uuidv7()
+    await db.transaction(async tx => {
+      await tx.insert(sessions).values({ id, userId: user.id, tokenHash: hash, method, ip: meta.ip ?? null, expiresAt })
+      await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, user.id))
+      await recordAudit(tx, sessionCtx(user, meta), {
+        entityType: 'user',
+        entityId: user.id,
+        action: 'login',
+        changes: [{ field: 'method', old: null, new: method }]
+      })
+      await deps.authEvents.record(tx, {
+        kind: 'login.success',
+        method: method === 'ldap' ? 'ldap' : 'password',
+        username: user.username,
+        userId: user.id,
+        ip: meta.ip ?? null
+      })
+    })
+    return { token, expiresAt, user: publicUser(user) }
+  }
 
   return {
+    /**
+     * Password login: local users by scrypt, directory users by binding to the directory (and then
+     * created or updated from it). Locked-out users and addresses are refused before any check.
+     */
     async login(input: LoginInput, meta: { ip?: string; requestId?: string; log: Ctx['log'] }) {
-      const [user] = await db.select().from(users).where(sql`lower(${users.username}) = lower(${input.username})`)
-      // verifyPassword spends a full scrypt even without a user, so timing does not reveal who exists
-      const ok = await verifyPassword(input.password, user?.authSource === 'local' ? user.passwordHash : null)
-      if (!user || !ok || !user.active) {
-        meta.log.info({ username: input.username.slice(0, 200), ip: meta.ip }, 'login failed')
-        throw invalidLogin()
+      const username = input.username.trim().normalize('NFC')
+      const fail = async (reason: string, userId?: string) => {
+        await deps.authEvents.record(db, {
+          kind: 'login.failure',
+          method: 'password',
+          username,
+          userId: userId ?? null,
+          ip: meta.ip ?? null,
+          detail: { reason }
+        })
+        meta.log.info({ username: username.slice(0, 200), ip: meta.ip, reason }, 'login failed')
+        return invalidLogin()
       }
-      const { token, hash } = newToken('session')
-      const expiresAt = new Date(Date.now() + config.SESSION_TTL_MINUTES * 60_000)
-      const id = uuidv7()
-      await db.transaction(async tx => {
-        await tx.insert(sessions).values({ id, userId: user.id, tokenHash: hash, ip: meta.ip ?? null, expiresAt })
-        const ctx = sessionCtx(user, meta)
-        await recordAudit(tx, ctx, { entityType: 'user', entityId: user.id, action: 'login' })
-      })
-      return { token, expiresAt, user: publicUser(user) }
+      // An empty password is an unauthenticated bind to many directories: never let one through
+      if (input.password.trim() === '') throw await fail('empty password')
+      await deps.authEvents.assertNotLocked(username, meta.ip)
+
+      const [local] = await db.select().from(users).where(sql`lower(${users.username}) = lower(${username})`)
+      let user: typeof users.$inferSelect | undefined
+      let method: 'password' | 'ldap' = 'password'
+      if (deps.directory && (!local || local.authSource === 'ldap')) {
+        method = 'ldap'
+        let identity: DirectoryIdentity | null
+        try {
+          identity = await deps.directory.verify(username, input.password)
+        } catch (err) {
+          if (err instanceof AppError && err.status === 503) {
+            await deps.authEvents.record(db, { kind: 'directory.unavailable', method, username, ip: meta.ip ?? null })
+          }
+          throw err
+        }
+        if (!identity) throw await fail('directory refused', local?.id)
+        const id = identity
+        user = (await db.transaction(tx => provisionFromDirectory(tx, id, mapping, config))).user
+        if (local && local.id !== user.id) throw await fail('directory user clash', local.id)
+        deps.authenticator.forgetUser(user.id)
+      } else {
+        // verifyPassword spends a full scrypt even without a user, so timing does not reveal who exists
+        const ok = await verifyPassword(input.password, local?.authSource === 'local' ? local.passwordHash : null)
+        if (local && ok) user = local
+      }
+      if (!user) throw await fail('bad credentials', local?.id)
+      if (!user.active) throw await fail('user disabled', user.id)
+      return startSession(user, method, meta)
     },
 
     async logout(ctx: Ctx): Promise<void> {
