@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import { tooManyRequests, unavailable } from './lib/errors.js'
 import { Problem } from './lib/schemas.js'
+import directoryRoutes from './modules/identity/directory.routes.js'
 import identityRoutes from './modules/identity/identity.routes.js'
 import incidentRoutes from './modules/incidents/incidents.routes.js'
 import authPlugin from './plugins/auth.js'
@@ -74,6 +75,7 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   await app.register(authPlugin)
   await app.register(healthRoutes)
   await app.register(identityRoutes, { prefix: '/api/v1' })
+  await app.register(directoryRoutes, { prefix: '/api/v1' })
   await app.register(incidentRoutes, { prefix: '/api/v1' })
   await app.register(graphqlPlugin)
   return app

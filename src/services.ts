@@ -1,8 +1,11 @@
 import { createAuthenticator } from './auth/authenticate.js'
+import { createLdapDirectory } from './auth/ldap.js'
 import type { Deps } from './lib/context.js'
 import { createAuthEventService } from './modules/identity/auth-events.service.js'
+import { createDirectorySyncService } from './modules/identity/directory-sync.service.js'
 import { createOrganisationService } from './modules/identity/organisations.service.js'
 import { createSessionService } from './modules/identity/sessions.service.js'
+import { createSsoService } from './modules/identity/sso.service.js'
 import { createTeamService } from './modules/identity/teams.service.js'
 import { createTokenService } from './modules/identity/tokens.service.js'
 import { createUserService } from './modules/identity/users.service.js'
@@ -10,14 +13,32 @@ import { createIncidentService } from './modules/incidents/incidents.service.js'
 
 /** Every service, built from plain dependencies: the API and the scheduler build the same set. */
 export function createServices(deps: Deps) {
-  const authenticator = createAuthenticator({ db: deps.db, log: deps.log, cacheTtlMs: deps.config.AUTH_CACHE_TTL_MS })
-  const withAuth = { ...deps, authenticator }
-  const teams = createTeamService(deps)
   const authEvents = createAuthEventService(deps)
+  const authenticator = createAuthenticator({
+    db: deps.db,
+    log: deps.log,
+    cacheTtlMs: deps.config.AUTH_CACHE_TTL_MS,
+    onNewTokenAddress: (actor, ip) =>
+      authEvents.record(deps.db, {
+        kind: 'token.new_address',
+        method: 'token',
+        username: actor.username,
+        userId: actor.id,
+        ip,
+        detail: { tokenId: actor.credentialId }
+      })
+  })
+  const withAuth = { ...deps, authenticator }
+  const directory = deps.config.LDAP_URL ? createLdapDirectory(deps.config, deps.log) : null
+  const teams = createTeamService(deps)
+  const sso = createSsoService({ ...deps, authEvents })
+  authenticator.onForgetUser(id => sso.forgetUser(id))
   return {
     authenticator,
     authEvents,
-    sessions: createSessionService({ ...withAuth, authEvents, directory: null }),
+    sso,
+    sessions: createSessionService({ ...withAuth, authEvents, directory }),
+    directorySync: createDirectorySyncService({ ...withAuth, directory }),
     users: createUserService(withAuth),
     organisations: createOrganisationService(deps),
     teams,

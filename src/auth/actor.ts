@@ -22,7 +22,7 @@ export interface Actor {
   displayName: string
   roles: ReadonlySet<Role>
   organisationId: string | null
-  via: 'session' | 'token' | 'system'
+  via: 'session' | 'token' | 'sso' | 'system'
   /** Session or token id, so logout and revocation know what to end. */
   credentialId: string | null
   /** Null for sessions: a person is limited by roles alone. */

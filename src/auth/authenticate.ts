@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db } from '../db/client.js'
-import { apiTokens, sessions, users } from '../db/schema/index.js'
+import { apiTokenAddresses, apiTokens, sessions, users } from '../db/schema/index.js'
 import { hashToken } from '../lib/secrets.js'
 import type { Actor, Role, Scope } from './actor.js'
 
@@ -20,9 +20,16 @@ const LAST_USED_EVERY_MS = 60_000
  * request. Answers are cached for AUTH_CACHE_TTL_MS; logout, revocation and user changes drop the
  * entries on this instance at once (other instances within the TTL).
  */
-export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cacheTtlMs: number }) {
+export function createAuthenticator(deps: {
+  db: Db
+  log: FastifyBaseLogger
+  cacheTtlMs: number
+  /** Called once per token and new client address, to record it in the auth audit. */
+  onNewTokenAddress?: (actor: Actor, ip: string) => Promise<void>
+}) {
   const cache = new Map<string, CacheEntry>()
   const tokenLastWritten = new Map<string, number>()
+  const userListeners: ((userId: string) => void)[] = []
 
   const sessionQuery = deps.db
     .select({
@@ -109,8 +116,32 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
     return null
   }
 
+  const knownAddresses = new Map<string, Set<string>>()
+
+  /** First use of a token from an address is recorded once, whichever instance sees it first. */
+  function noteAddress(actor: Actor, ip: string): void {
+    const tokenId = actor.credentialId!
+    let known = knownAddresses.get(tokenId)
+    if (known?.has(ip)) return
+    if (!known) {
+      if (knownAddresses.size >= MAX_CACHE) knownAddresses.clear()
+      known = new Set()
+      knownAddresses.set(tokenId, known)
+    }
+    if (known.size >= 1000) known.clear()
+    known.add(ip)
+    deps.db
+      .insert(apiTokenAddresses)
+      .values({ tokenId, ip })
+      .onConflictDoNothing()
+      .returning({ ip: apiTokenAddresses.ip })
+      .then(rows => (rows.length > 0 && deps.onNewTokenAddress ? deps.onNewTokenAddress(actor, ip) : undefined))
+      .catch(err => deps.log.warn({ err }, 'could not record a token address'))
+  }
+
   function touchToken(actor: Actor, ip: string | undefined): void {
     if (actor.via !== 'token' || !actor.credentialId) return
+    if (ip) noteAddress(actor, ip)
     const now = Date.now()
     const last = tokenLastWritten.get(actor.credentialId) ?? 0
     if (now - last < LAST_USED_EVERY_MS) return
@@ -146,6 +177,11 @@ export function createAuthenticator(deps: { db: Db; log: FastifyBaseLogger; cach
     /** Forget every cached credential of a user (disabled, roles changed, password changed). */
     forgetUser(userId: string): void {
       for (const [key, entry] of cache) if (entry.actor.id === userId) cache.delete(key)
+      for (const listener of userListeners) listener(userId)
+    },
+    /** Other credential caches (header SSO) forget a user whenever this one does. */
+    onForgetUser(listener: (userId: string) => void): void {
+      userListeners.push(listener)
     },
     /** Forget one credential (logout, token revoked). */
     forgetCredential(credentialId: string): void {

@@ -41,7 +41,16 @@ export default fp(
       const url = request.routeOptions.url
       if (request.routeOptions.config?.public || (url && PUBLIC_PREFIXES.some(p => url.startsWith(p)))) return
       const token = bearer(request)
-      if (token === null) throw unauthenticated('send Authorization: Bearer <token>')
+      if (token === null) {
+        // No bearer token: a trusted SSO proxy may vouch for the user instead
+        const viaSso = await app.services.sso.authenticate(request.raw, request.log)
+        if (viaSso) {
+          request.actor = viaSso
+          request.log = request.log.child({ user: viaSso.username, via: 'sso' })
+          return
+        }
+        throw unauthenticated('send Authorization: Bearer <token>')
+      }
       const actor = token ? await app.services.authenticator.authenticate(token, request.ip) : null
       if (!actor) throw unauthenticated('invalid, expired or revoked token')
       request.actor = actor

@@ -41,6 +41,8 @@ export const problemType = (code: string) => `urn:servicedesk:problem:${code.toL
 const PG_STATUS: Record<string, [number, string, string]> = {
   '22P02': [400, 'BAD_REQUEST', 'a value has the wrong format'],
   '22001': [400, 'BAD_REQUEST', 'a value is too long'],
+  '22021': [400, 'BAD_REQUEST', 'a value holds a character that cannot be stored (NUL?)'],
+  '22P05': [400, 'BAD_REQUEST', 'a value holds a character that cannot be stored (NUL?)'],
   '22003': [400, 'BAD_REQUEST', 'a number is out of range'],
   '22007': [400, 'BAD_REQUEST', 'a date is invalid'],
   '22008': [400, 'BAD_REQUEST', 'a date is out of range'],

@@ -4,12 +4,22 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { GraphQLError, GraphQLScalarType, Kind, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql'
+import {
+  type GraphQLEnumType,
+  GraphQLError,
+  type GraphQLFormattedError,
+  GraphQLScalarType,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  type ValidationRule
+} from 'graphql'
 import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius'
 import { AppError, badRequest } from '../lib/errors.js'
+import { directoryResolvers } from '../modules/identity/directory.resolvers.js'
 import { identityLoaders, identityResolvers } from '../modules/identity/identity.resolvers.js'
 import { incidentLoaders, incidentResolvers } from '../modules/incidents/incidents.resolvers.js'
-import { problemFromError } from './errors.js'
+import { problemFromError, sendProblem } from './errors.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
 
@@ -44,9 +54,33 @@ function merge<T extends Record<string, Record<string, unknown>>>(...parts: T[])
 
 /** Every resolver and loader, by type and field: the contract test checks them against schema.graphql. */
 export function graphqlResolvers() {
-  const resolvers = merge(incidentResolvers() as never, identityResolvers() as never) as IResolvers
+  const resolvers = merge(
+    incidentResolvers() as never,
+    identityResolvers() as never,
+    directoryResolvers() as never
+  ) as IResolvers
   const loaders = merge(incidentLoaders() as never, identityLoaders() as never) as MercuriusLoaders
   return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar } as IResolvers, loaders }
+}
+
+/**
+ * Enum maps among the resolvers (Scope: tickets_read is tickets:read inside). mercurius copies an
+ * enum's "resolver" onto the type object, which maps nothing, so they are split off here and applied
+ * to the built schema's enum values, before any query runs.
+ */
+function splitEnumMaps(sdl: string, all: IResolvers) {
+  const enumNames = new Set(
+    parse(sdl)
+      .definitions.filter(d => d.kind === Kind.ENUM_TYPE_DEFINITION)
+      .map(d => d.name.value)
+  )
+  const resolvers: Record<string, unknown> = {}
+  const enums: Record<string, Record<string, unknown>> = {}
+  for (const [name, resolver] of Object.entries(all)) {
+    if (enumNames.has(name)) enums[name] = resolver as Record<string, unknown>
+    else resolvers[name] = resolver
+  }
+  return { resolvers: resolvers as IResolvers, enums }
 }
 
 /** Map a thrown error to GraphQL extensions: the same codes and statuses as REST problem bodies. */
@@ -65,6 +99,22 @@ function extensionsOf(original: unknown) {
   return { message: 'internal error', extensions: { code: 'INTERNAL', status: 500 } }
 }
 
+/**
+ * mercurius wraps parse, validation and depth errors (and a mutation sent over GET) in one error that
+ * holds the list: answer each with its own message, or the client never learns what was wrong.
+ */
+function unwrapRequestErrors(original: unknown): GraphQLFormattedError[] | null {
+  const e = original as { code?: unknown; statusCode?: unknown; errors?: unknown } | undefined
+  if (!e || typeof e.code !== 'string' || !e.code.startsWith('MER_ERR_') || !Array.isArray(e.errors)) return null
+  const code = e.code === 'MER_ERR_GQL_VALIDATION' ? 'GRAPHQL_VALIDATION_FAILED' : e.code.replace(/^MER_ERR_/, '')
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 400
+  return (e.errors as Partial<GraphQLError>[]).map(inner => ({
+    message: String(inner.message),
+    locations: inner.locations,
+    extensions: { code, status }
+  }))
+}
+
 function extra(p: Record<string, unknown>) {
   const { type: _t, title: _ti, status: _s, detail: _d, code: _c, errors: _e, instance: _i, ...rest } = p
   return rest
@@ -77,7 +127,9 @@ function extra(p: Record<string, unknown>) {
 export default fp(
   async function graphqlPlugin(app: FastifyInstance) {
     const config = app.config
-    const { resolvers, loaders } = graphqlResolvers()
+    const sdl = readFileSync(schemaPath, 'utf8')
+    const { resolvers: all, loaders } = graphqlResolvers()
+    const { resolvers, enums } = splitEnumMaps(sdl, all)
     const rules: ValidationRule[] = [
       maxAliasesRule({ n: config.GRAPHQL_MAX_ALIASES }) as unknown as ValidationRule,
       maxDirectivesRule({ n: config.GRAPHQL_MAX_DIRECTIVES }) as unknown as ValidationRule,
@@ -86,7 +138,7 @@ export default fp(
     if (!config.GRAPHQL_INTROSPECTION) rules.push(NoSchemaIntrospectionCustomRule)
 
     await app.register(mercurius, {
-      schema: readFileSync(schemaPath, 'utf8'),
+      schema: sdl,
       resolvers,
       loaders,
       path: '/graphql',
@@ -106,8 +158,15 @@ export default fp(
       },
       errorFormatter: (execution, context) => {
         const formatted = mercurius.defaultErrorFormatter(execution, context)
-        const errors = (execution.errors ?? []).map(err => {
+        // mercurius answers 400 for one validation error but 200 for several: keep the wrapper's status
+        let statusCode = formatted.statusCode
+        const errors = (execution.errors ?? []).flatMap((err): GraphQLFormattedError | GraphQLFormattedError[] => {
           const original = (err as GraphQLError).originalError
+          const wrapped = unwrapRequestErrors(original)
+          if (wrapped) {
+            statusCode = (wrapped[0]?.extensions?.status as number | undefined) ?? statusCode
+            return wrapped
+          }
           if (!original || original instanceof GraphQLError) {
             return {
               message: err.message,
@@ -120,17 +179,29 @@ export default fp(
           if (extensions.status >= 500) context.reply.log.error({ err: original }, 'graphql resolver failed')
           return { message, locations: err.locations, path: err.path, extensions }
         })
-        return { statusCode: formatted.statusCode, response: { ...formatted.response, errors } }
+        return { statusCode, response: { ...formatted.response, errors } }
       }
     })
 
+    // mercurius built the schema from the SDL: give its enum values their internal values
+    for (const [name, map] of Object.entries(enums)) {
+      const type = app.graphql.schema.getType(name) as GraphQLEnumType
+      for (const [key, value] of Object.entries(map)) {
+        const enumValue = type.getValue(key)
+        if (!enumValue) throw new Error(`enum ${name} has no value ${key}`)
+        enumValue.value = value
+      }
+    }
+
     // mercurius has no cap on batched operations: refuse long batches before anything runs
-    app.addHook('preHandler', async request => {
+    app.addHook('preHandler', async (request, reply) => {
       if (request.routeOptions.url !== '/graphql' || !Array.isArray(request.body)) return
       if (request.body.length > config.GRAPHQL_MAX_BATCH) {
-        throw badRequest(`at most ${config.GRAPHQL_MAX_BATCH} operations in one batch`, [
+        const err = badRequest(`at most ${config.GRAPHQL_MAX_BATCH} operations in one batch`, [
           { field: 'body', message: `batch of ${request.body.length} operations exceeds ${config.GRAPHQL_MAX_BATCH}` }
         ])
+        // answered here: thrown, mercurius's error handler would turn it into a GraphQL body with status 200
+        return sendProblem(reply, request, problemFromError(err))
       }
     })
   },

@@ -226,3 +226,18 @@ describe('Idempotency-Key on create', () => {
     expect(res.json().errors[0].field).toBe('Idempotency-Key')
   })
 })
+
+describe('characters PostgreSQL cannot store', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp()
+  })
+  afterAll(async () => t?.close())
+
+  it('answers 400, never 500, for a NUL in free text', async () => {
+    const res = await t.api('POST', '/api/v1/incidents', { body: { title: 'a\u0000b' } })
+    expect(res.statusCode).toBe(400)
+    const q = await t.api('GET', `/api/v1/incidents?q=${encodeURIComponent('a\u0000b')}`)
+    expect(q.statusCode).toBeLessThan(500)
+  })
+})

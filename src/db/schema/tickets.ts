@@ -60,13 +60,21 @@ export const tickets = pgTable(
   },
   t => [
     uniqueIndex('tickets_kind_number_uq').on(t.kind, t.number),
-    index('tickets_kind_created_idx').on(t.kind, t.createdAt.desc(), t.id.desc()),
-    index('tickets_kind_status_created_idx').on(t.kind, t.status, t.createdAt.desc(), t.id.desc()),
-    index('tickets_org_created_idx').on(t.organisationId, t.createdAt.desc(), t.id.desc()),
+    // DESC NULLS FIRST is what ORDER BY … DESC means; drizzle's bare .desc() says NULLS LAST, which no
+    // list query could use, so every page would sort the whole filtered set
+    index('tickets_kind_created_idx').on(t.kind, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('tickets_kind_status_created_idx').on(
+      t.kind,
+      t.status,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst()
+    ),
+    index('tickets_org_created_idx').on(t.organisationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('tickets_requester_idx').on(t.requesterId),
     index('tickets_assignee_idx').on(t.assigneeId),
     index('tickets_team_idx').on(t.teamId, t.layer),
-    index('tickets_updated_idx').on(t.kind, t.updatedAt.desc(), t.id.desc()),
+    index('tickets_kind_priority_idx').on(t.kind, t.priority, t.id),
+    index('tickets_updated_idx').on(t.kind, t.updatedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('tickets_search_idx').using('gin', t.search)
   ]
 )

@@ -103,7 +103,7 @@ export function createAuthEventService({ db, config }: Deps) {
     const items = rows.slice(0, limit)
     const last = items[items.length - 1]
     return {
-      items,
+      items: items.map(e => ({ ...e, detail: e.detail as Record<string, unknown> })),
       nextCursor:
         rows.length > limit && last ? encodeCursor({ sort: 'auth-events', value: last.id, id: String(last.id) }) : null
     }

@@ -90,10 +90,13 @@ export async function provisionFromDirectory(
   identity: DirectoryIdentity,
   mapping: DirectoryMapping,
   config: Config,
-  ctx?: Ctx
+  ctx?: Ctx,
+  opts: { neverAdmin?: boolean } = {}
 ): Promise<ProvisionResult> {
   const auditCtx = ctx ?? { actor: systemActor(`directory:${identity.source}`), log: undefined as never }
-  const roles = rolesFor(identity.groups, mapping)
+  // Headers never make an admin: with neverAdmin, an admin group maps to nothing
+  const mapped = rolesFor(identity.groups, mapping).filter(r => !(opts.neverAdmin && r === 'admin'))
+  const roles = mapped.length > 0 ? mapped : [...mapping.defaultRoles].filter(r => r !== 'admin')
   const organisationId =
     config.DIRECTORY_ORGANISATION_FROM_DEPARTMENT && identity.department
       ? await organisationFor(q, identity.department, auditCtx)

@@ -173,7 +173,7 @@ export function identityLoaders(): MercuriusLoaders {
       team: async (queries: Query[], { ctx, services }: GqlCtx) => {
         const ids = queries.map(q => q.obj.teamId as string | null)
         const wanted = [...new Set(ids.filter((v): v is string => !!v))]
-        const found = await services.teams.byIds(ctx, wanted).catch(() => wanted.map(() => null))
+        const found = await services.teams.byIds(ctx, wanted)
         const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
         return ids.map(v => (v ? (map.get(v) ?? null) : null))
       }

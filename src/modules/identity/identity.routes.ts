@@ -5,6 +5,8 @@ import { expectedVersion, withEtag } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf, Uuid } from '../../lib/schemas.js'
 import {
   ApiToken,
+  AuthEvent,
+  AuthEventListQuery,
   CreateTeamBody,
   CreateTokenBody,
   CreateUserBody,
@@ -13,6 +15,7 @@ import {
   LoginResult,
   Organisation,
   OrganisationBody,
+  RotateTokenBody,
   Team,
   TeamMemberBody,
   UpdateTeamBody,
@@ -24,7 +27,7 @@ import {
 /** REST door to sessions, users, organisations, teams and API tokens. */
 export default async function identityRoutes(base: FastifyInstance) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
-  const { sessions, users, organisations, teams, tokens } = app.services
+  const { sessions, users, organisations, teams, tokens, authEvents } = app.services
 
   app.post(
     '/auth/login',
@@ -325,5 +328,35 @@ export default async function identityRoutes(base: FastifyInstance) {
       await tokens.revoke(request.ctx(), request.params.id)
       return reply.code(204).send(null)
     }
+  )
+
+  app.post(
+    '/api-tokens/:id/rotate',
+    {
+      schema: {
+        tags: ['api-tokens'],
+        summary: 'Rotate a token: a successor now, the old one expires after graceMinutes',
+        params: IdParams,
+        body: RotateTokenBody,
+        response: { 201: Type.Object({ ...ApiToken.properties, token: Type.String() }), ...errorResponses(404, 409) }
+      }
+    },
+    async (request, reply) => {
+      reply.code(201)
+      return tokens.rotate(request.ctx(), request.params.id, request.body)
+    }
+  )
+
+  app.get(
+    '/auth/events',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Auth audit: logins, failures, lockouts, SSO rejections, tokens from new addresses (admin)',
+        querystring: AuthEventListQuery,
+        response: { 200: PageOf(AuthEvent), ...errorResponses(403) }
+      }
+    },
+    async request => authEvents.list(request.ctx(), request.query)
   )
 }

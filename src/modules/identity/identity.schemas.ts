@@ -171,7 +171,7 @@ export type CreateTokenInput = Static<typeof CreateTokenBody>
 
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 200 }),
+    username: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\x00-\\x1f\\x7f]+$' }),
     password: Type.String({ minLength: 1, maxLength: 1024 })
   },
   { additionalProperties: false }
@@ -179,3 +179,50 @@ export const LoginBody = Type.Object(
 export type LoginInput = Static<typeof LoginBody>
 
 export const LoginResult = Type.Object({ token: Type.String(), expiresAt: DateTime, user: User })
+
+export const RotateTokenBody = Type.Object(
+  {
+    graceMinutes: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10080, description: 'How long the old token keeps working (default 60)' })
+    ),
+    name: Type.Optional(Name)
+  },
+  { additionalProperties: false }
+)
+export type RotateTokenInput = Static<typeof RotateTokenBody>
+
+export const AuthEvent = Type.Object({
+  id: Type.Integer(),
+  at: DateTime,
+  kind: Type.String(),
+  method: Nullable(Type.String()),
+  username: Nullable(Type.String()),
+  userId: Nullable(Uuid),
+  ip: Nullable(Type.String()),
+  detail: Type.Record(Type.String(), Type.Unknown())
+})
+
+export const AuthEventListQuery = Type.Object(
+  {
+    kind: Type.Optional(
+      StringEnum([
+        'login.success',
+        'login.failure',
+        'login.locked',
+        'logout',
+        'sso.login',
+        'sso.rejected',
+        'token.new_address',
+        'directory.unavailable'
+      ])
+    ),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    ip: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    from: Type.Optional(DateTimeInput),
+    to: Type.Optional(DateTimeInput),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 }))
+  },
+  { additionalProperties: false }
+)
+export type AuthEventListInput = Static<typeof AuthEventListQuery>

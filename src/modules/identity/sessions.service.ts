@@ -111,6 +111,13 @@ export function createSessionService(
         throw badRequest('an API token is not a session: revoke it with DELETE /api/v1/api-tokens/{id}')
       }
       if (ctx.actor.via !== 'session' || !ctx.actor.credentialId) return
+      await deps.authEvents.record(db, {
+        kind: 'logout',
+        method: 'password',
+        username: ctx.actor.username,
+        userId: ctx.actor.id,
+        ip: ctx.ip ?? null
+      })
       await db
         .update(sessions)
         .set({ revokedAt: new Date() })

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-orm'
-import { authorize } from '../../auth/policy.js'
+import { authorize, can } from '../../auth/policy.js'
 import { teamLayers, teamMembers, teams, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { conflict, conflictField, fieldError, notFound } from '../../lib/errors.js'
@@ -76,6 +76,7 @@ export function createTeamService({ db }: Deps) {
       return { items: await withLayers(db, page.items), nextCursor: page.nextCursor }
     },
 
+    /** Teams by id for loaders. Anyone who sees a ticket may see which team works it; members only with directory access. */
     async byIds(ctx: Ctx, ids: readonly string[]) {
       const rows = ids.length
         ? await db
@@ -83,9 +84,11 @@ export function createTeamService({ db }: Deps) {
             .from(teams)
             .where(inArray(teams.id, [...ids]))
         : []
-      authorize(ctx.actor, 'directory.read')
       const views = await withLayers(db, rows)
-      const byId = new Map(views.map(v => [v.id, v]))
+      const full = can(ctx.actor, 'directory.read')
+      const byId = new Map(
+        views.map(v => [v.id, full ? v : { ...v, layers: v.layers.map(l => ({ ...l, members: [] as string[] })) }])
+      )
       return ids.map(id => byId.get(id) ?? null)
     },
 

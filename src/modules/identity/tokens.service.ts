@@ -4,7 +4,7 @@ import type { Authenticator } from '../../auth/authenticate.js'
 import { authorize, can } from '../../auth/policy.js'
 import { apiTokens, users } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
-import { fieldError, notFound } from '../../lib/errors.js'
+import { conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { newToken } from '../../lib/secrets.js'
 import { recordAudit } from '../audit/audit.service.js'
@@ -76,6 +76,61 @@ export function createTokenService(deps: Deps & { authenticator: Authenticator }
         })
         return created!
       })
+      return { ...view(row), token }
+    },
+
+    /**
+     * Rotation without downtime: a successor with the same owner, scopes and pin, while the old token
+     * keeps working for `graceMinutes` so the integration can switch over.
+     */
+    async rotate(ctx: Ctx, id: string, input: { graceMinutes?: number; name?: string }) {
+      const grace = input.graceMinutes ?? 60
+      const { token, hash, prefix } = newToken('api')
+      const row = await db.transaction(async tx => {
+        const [old] = await tx.select().from(apiTokens).where(eq(apiTokens.id, id)).for('update')
+        const mayManage =
+          old && (old.userId === ctx.actor.id ? can(ctx.actor, 'token.manageOwn') : can(ctx.actor, 'token.manageAll'))
+        if (!old || !mayManage) throw notFound('token')
+        if (old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= Date.now())) {
+          throw conflict('this token is revoked or expired; create a new one instead')
+        }
+        const oldUntil = new Date(Date.now() + grace * 60_000)
+        const [created] = await tx
+          .insert(apiTokens)
+          .values({
+            id: uuidv7(),
+            userId: old.userId,
+            name: input.name ?? old.name,
+            tokenHash: hash,
+            prefix,
+            scopes: old.scopes,
+            organisationId: old.organisationId,
+            createdBy: ctx.actor.id,
+            expiresAt: old.expiresAt
+          })
+          .returning()
+        const newExpiry = old.expiresAt && old.expiresAt < oldUntil ? old.expiresAt : oldUntil
+        await tx.update(apiTokens).set({ expiresAt: newExpiry }).where(eq(apiTokens.id, id))
+        await recordAudit(tx, ctx, [
+          {
+            entityType: 'api_token',
+            entityId: id,
+            action: 'rotated',
+            changes: [
+              { field: 'expiresAt', old: old.expiresAt?.toISOString() ?? null, new: newExpiry.toISOString() },
+              { field: 'successor', old: null, new: created!.id }
+            ]
+          },
+          {
+            entityType: 'api_token',
+            entityId: created!.id,
+            action: 'created',
+            changes: [{ field: 'rotatedFrom', old: null, new: id }]
+          }
+        ])
+        return created!
+      })
+      deps.authenticator.forgetCredential(id)
       return { ...view(row), token }
     },
 

@@ -178,7 +178,7 @@ export function createIncidentQueries(db: Db) {
     },
     async getByNumber(ref: string) {
       const parsed = parseNumber(ref)
-      if (!parsed || parsed.kind !== 'incident') return null
+      if (parsed?.kind !== 'incident') return null
       const [row] = await byNumber.execute({ number: parsed.number })
       return row ?? null
     },

@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { toConnection } from '../../lib/connection.js'
 import type { Ctx } from '../../lib/context.js'
 import { encodeCursor } from '../../lib/cursor.js'
+import { AppError } from '../../lib/errors.js'
 import { check } from '../../lib/validate.js'
 import type { Services } from '../../services.js'
 import { cursorOf, type IncidentSummaryView } from './incidents.repository.js'
@@ -15,6 +16,8 @@ import {
   IncidentListQuery,
   NoteBody,
   type NoteInput,
+  type PageInput,
+  PageQuery,
   type Sort,
   TransitionBody,
   type TransitionInput,
@@ -35,6 +38,25 @@ export function pageArgs(args: Args) {
   return defined({ limit: args.first, cursor: args.after })
 }
 
+const PAGING_NAMES: Record<string, string> = { limit: 'first', cursor: 'after' }
+
+/**
+ * Wraps a connection resolver: the REST schemas and the services call the paging arguments limit and
+ * cursor, but a GraphQL client sent first and after, so errors about them name those.
+ */
+export function paged<P>(resolve: (parent: P, args: Args, gctx: GqlCtx) => Promise<unknown>) {
+  return async (parent: P, args: Args, gctx: GqlCtx) => {
+    try {
+      return await resolve(parent, args, gctx)
+    } catch (err) {
+      if (!(err instanceof AppError) || !err.errors?.some(e => e.field in PAGING_NAMES)) throw err
+      const errors = err.errors.map(e => ({ ...e, field: PAGING_NAMES[e.field] ?? e.field }))
+      const detail = errors.map(e => `${e.field}: ${e.message}`).join('; ')
+      throw new AppError(err.code, err.status, err.title, detail, errors, err.extra)
+    }
+  }
+}
+
 /** GraphQL door to the incident service: validate with the REST schemas, call the service, shape. */
 export function incidentResolvers(): IResolvers {
   return {
@@ -43,7 +65,7 @@ export function incidentResolvers(): IResolvers {
         services.incidents.get(ctx, check<string>(Id, args.id, 'id')),
       ticket: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.incidents.getByNumber(ctx, String(args.number)),
-      incidents: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+      incidents: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const { first, after, status, priority, ...rest } = args
         const query = check<IncidentListInput>(
           IncidentListQuery,
@@ -57,7 +79,7 @@ export function incidentResolvers(): IResolvers {
         const page = await services.incidents.list(ctx, query)
         const sort = (query.sort ?? '-createdAt') as Sort
         return toConnection(page, (i: IncidentSummaryView) => cursorOf(i, sort))
-      }
+      })
     },
     Mutation: {
       createIncident: async (_: unknown, args: Args, { ctx, services, idempotencyKey }: GqlCtx) => {
@@ -88,14 +110,20 @@ export function incidentResolvers(): IResolvers {
     Incident: {
       allowedTransitions: (parent: { status: string }, _: Args, { ctx }: GqlCtx) =>
         allowedTransitions(ctx.actor, parent),
-      notes: async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
-        toConnection(await services.incidents.notes(ctx, parent.id, pageArgs(args)), (n: { id: string }) =>
-          encodeCursor({ sort: 'notes', value: null, id: n.id })
-        ),
-      history: async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
-        toConnection(await services.incidents.history(ctx, parent.id, pageArgs(args)), (h: { id: number }) =>
-          encodeCursor({ sort: 'history', value: h.id, id: parent.id })
+      // Paging meets the REST rules too (1 to 500): unchecked, first: 0 answered an empty page claiming
+      // there was nothing more, and nothing capped a huge first
+      notes: paged(async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
+        toConnection(
+          await services.incidents.notes(ctx, parent.id, check<PageInput>(PageQuery, pageArgs(args))),
+          (n: { id: string }) => encodeCursor({ sort: 'notes', value: null, id: n.id })
         )
+      ),
+      history: paged(async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
+        toConnection(
+          await services.incidents.history(ctx, parent.id, check<PageInput>(PageQuery, pageArgs(args))),
+          (h: { id: number }) => encodeCursor({ sort: 'history', value: h.id, id: parent.id })
+        )
+      )
     }
   } as IResolvers
 }
@@ -112,13 +140,23 @@ const fullField =
     return queries.map(q => (field in q.obj ? q.obj[field] : (loaded.get(String(q.obj.id))?.[field] ?? null)))
   }
 
+/** List rows carry no createdById either: fill it in (one batch), then look the users up (one batch). */
+async function createdBy(queries: Query[], gctx: GqlCtx) {
+  const ids = (await fullField('createdById')(queries, gctx)) as (string | null)[]
+  const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+  const found = await gctx.services.users.usersByIds(gctx.ctx, wanted)
+  const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+  return ids.map(v => (v ? (map.get(v) ?? null) : null))
+}
+
 export function incidentLoaders(): MercuriusLoaders {
   return {
     Incident: {
       description: fullField('description'),
       resolution: fullField('resolution'),
       resolutionCode: fullField('resolutionCode'),
-      createdById: fullField('createdById')
+      createdById: fullField('createdById'),
+      createdBy
     }
   } as unknown as MercuriusLoaders
 }

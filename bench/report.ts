@@ -1,0 +1,87 @@
+import { writeFileSync } from 'node:fs'
+import type { Measured } from './load.js'
+import { type AppKey, CEILING_NAMES, type CeilingKey, ROWS } from './scenarios.js'
+
+export interface ResultRow {
+  scenario: string
+  rps: number
+  p50: number
+  p99: number
+  ceiling: number
+  ratio: number
+  /** Failed requests of the scenario and of its ceiling run; anything above 0 makes the row suspect. */
+  errors: number
+}
+
+const round = (n: number, digits = 0) => Number(n.toFixed(digits))
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  return [line(header), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+/** Prints the comparison and the ceilings, writes results.json; answers whether every run was clean. */
+export function report(
+  app: Record<AppKey, Measured>,
+  ceilings: Record<CeilingKey, Measured>,
+  file: URL
+): { rows: ResultRow[]; clean: boolean } {
+  const rows: ResultRow[] = ROWS.map(r => {
+    const own = r.app ? app[r.app] : ceilings[r.ceiling]
+    const ceiling = ceilings[r.ceiling]
+    return {
+      scenario: r.scenario,
+      rps: round(own.rps),
+      p50: round(own.p50, 2),
+      p99: round(own.p99, 2),
+      ceiling: round(ceiling.rps),
+      ratio: round(ceiling.rps > 0 ? own.rps / ceiling.rps : 0, 2),
+      errors: r.app ? own.failures + ceiling.failures : own.failures
+    }
+  })
+
+  const printed = rows.map((row, i) => {
+    const aim = ROWS[i]!.aim
+    const verdict = aim === null ? '' : `${row.ratio >= aim ? 'ok' : 'BELOW'} (aim >= ${aim})`
+    return [
+      row.scenario,
+      String(row.rps),
+      String(row.p50),
+      String(row.p99),
+      String(row.ceiling),
+      row.ratio.toFixed(2),
+      verdict,
+      row.errors ? `ERRORS: ${row.errors}` : '-'
+    ]
+  })
+  console.log(
+    `\n${table(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ceiling req/s', 'ratio', 'aim', 'errors'], printed)}`
+  )
+
+  const ceilingRows = (Object.keys(CEILING_NAMES) as CeilingKey[]).map(k => {
+    const m = ceilings[k]
+    return [
+      CEILING_NAMES[k],
+      String(round(m.rps)),
+      String(round(m.p50, 2)),
+      String(round(m.p99, 2)),
+      m.failures ? 'ERRORS' : '-'
+    ]
+  })
+  console.log(
+    `\nceilings (bare Fastify + pg Pool of 10)\n${table(['ceiling', 'req/s', 'p50 ms', 'p99 ms', 'errors'], ceilingRows)}`
+  )
+
+  const failed = [
+    ...(Object.keys(app) as AppKey[]).filter(k => app[k].failures).map(k => `app ${k}: ${app[k].detail}`),
+    ...(Object.keys(ceilings) as CeilingKey[])
+      .filter(k => ceilings[k].failures)
+      .map(k => `ceiling ${CEILING_NAMES[k]}: ${ceilings[k].detail}`)
+  ]
+  for (const f of failed) console.log(`FAILED REQUESTS in ${f}`)
+
+  writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`)
+  return { rows, clean: failed.length === 0 }
+}

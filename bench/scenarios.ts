@@ -1,0 +1,118 @@
+import type { Load } from './load.js'
+import { settings } from './settings.js'
+
+export type CeilingKey = 'json' | 'insert' | 'pk' | 'keyset'
+export type AppKey = 'create' | 'get' | 'list' | 'graphql'
+
+/** The rows of the report: an app scenario beside the ceiling it is compared with. */
+export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey; aim: number | null }[] = [
+  { scenario: 'small JSON (bare Fastify)', app: null, ceiling: 'json', aim: null },
+  { scenario: 'create incident (REST)', app: 'create', ceiling: 'insert', aim: 0.4 },
+  { scenario: 'get incident (REST)', app: 'get', ceiling: 'pk', aim: 0.6 },
+  { scenario: 'list 50 in_progress (REST)', app: 'list', ceiling: 'keyset', aim: 0.5 },
+  { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.5 }
+]
+
+export const CEILING_NAMES: Record<CeilingKey, string> = {
+  json: '(a) small JSON',
+  insert: '(b) pg INSERT',
+  pk: '(c) pg PK SELECT',
+  keyset: '(d) pg keyset 50'
+}
+
+/** Reads before writes, each ceiling just before the app scenarios it bounds (same table state). */
+export const ORDER: ({ ceiling: CeilingKey } | { app: AppKey })[] = [
+  { ceiling: 'json' },
+  { ceiling: 'pk' },
+  { app: 'get' },
+  { app: 'graphql' },
+  { ceiling: 'keyset' },
+  { app: 'list' },
+  { ceiling: 'insert' },
+  { app: 'create' }
+]
+
+const STATUS = 'in_progress'
+const JSON_HEADERS = { 'content-type': 'application/json' }
+const GRAPHQL_GET = 'query($id: ID!){ incident(id:$id){ id number title status priority createdAt } }'
+
+/** A few different create bodies, cycled; every title starts with the marker the clean-up looks for. */
+const createBodies = [
+  { title: 'VPN drops every few minutes', impact: 2, urgency: 2 },
+  { title: 'Printer on floor 3 jams on every job', impact: 3, urgency: 2 },
+  { title: 'Cannot open the payroll application', impact: 1, urgency: 2 },
+  { title: 'Outlook keeps asking for my password', impact: 2, urgency: 1 }
+].map(b =>
+  JSON.stringify({
+    ...b,
+    title: `${settings.writeMarker}: ${b.title}`,
+    description: `${b.title}. It started after the last update and happens to several colleagues as well.`
+  })
+)
+
+export function ceilingLoads(url: string, ids: string[]): Record<CeilingKey, Load> {
+  return {
+    json: { url, requests: [{ method: 'GET', path: '/json' }] },
+    insert: {
+      url,
+      requests: createBodies.map(body => ({ method: 'POST', path: '/incidents', headers: JSON_HEADERS, body }))
+    },
+    pk: { url, requests: ids.map(id => ({ method: 'GET', path: `/incidents/${id}` })) },
+    keyset: { url, requests: [{ method: 'GET', path: `/incidents?status=${STATUS}&limit=50` }] }
+  }
+}
+
+export function appLoads(url: string, token: string, ids: string[]): Record<AppKey, Load> {
+  const auth = { authorization: `Bearer ${token}` }
+  const post = { ...auth, ...JSON_HEADERS }
+  return {
+    create: {
+      url,
+      requests: createBodies.map(body => ({ method: 'POST', path: '/api/v1/incidents', headers: post, body }))
+    },
+    get: { url, requests: ids.map(id => ({ method: 'GET', path: `/api/v1/incidents/${id}`, headers: auth })) },
+    list: {
+      url,
+      requests: [{ method: 'GET', path: `/api/v1/incidents?status=${STATUS}&limit=50`, headers: auth }]
+    },
+    graphql: {
+      url,
+      requests: ids.map(id => ({
+        method: 'POST',
+        path: '/graphql',
+        headers: post,
+        body: JSON.stringify({ query: GRAPHQL_GET, variables: { id } })
+      })),
+      // GraphQL answers 200 even when the resolver failed
+      accept: body => !body.includes('"errors"') && body.includes('"incident":{')
+    }
+  }
+}
+
+/** One request of a load, checked by hand before any timing: a wrong route or token fails fast. */
+export async function probe(name: string, load: Load): Promise<void> {
+  const r = load.requests[0]!
+  const res = await fetch(load.url + r.path, {
+    method: r.method ?? 'GET',
+    headers: (r.headers ?? {}) as Record<string, string>,
+    ...(r.body !== undefined ? { body: String(r.body) } : {})
+  })
+  const body = await res.text()
+  if (!res.ok || (load.accept && !load.accept(body))) {
+    throw new Error(`${name}: ${r.method} ${r.path} answered ${res.status}: ${body.slice(0, 300)}`)
+  }
+}
+
+/** Signs in as the bootstrap admin; answers the bearer token. */
+export async function login(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify(settings.admin)
+  })
+  const body = (await res.json()) as { token?: string }
+  if (!res.ok || !body.token) {
+    throw new Error(`login as ${settings.admin.username} failed (${res.status}): ${JSON.stringify(body)}`)
+  }
+  return body.token
+}

@@ -1,0 +1,13 @@
+import { systemActor } from '../auth/actor.js'
+import type { Job } from './job.js'
+
+/** Users follow the directory between logins too: leavers are disabled within a period. */
+export const directorySync: Job = {
+  name: 'directory-sync',
+  everyMs: 6 * 60 * 60_000,
+  async run({ config, log, services }) {
+    if (!config.LDAP_URL) return { skipped: 'LDAP_URL is not set' }
+    const report = await services.directorySync.sync({ actor: systemActor('directory-sync'), log })
+    return { ...report, errors: report.errors.length }
+  }
+}
