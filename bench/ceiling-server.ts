@@ -34,11 +34,10 @@ const BY_ID = {
   name: 'ceiling_incident_by_id',
   text: `SELECT ${FULL} FROM tickets WHERE id = $1 AND kind = 'incident'`
 }
-// NULLS LAST (the same order for these NOT NULL columns) matches the index as migrated,
-// tickets_kind_status_created_idx (kind, status, created_at DESC NULLS LAST, id DESC NULLS LAST); plain DESC
-// means NULLS FIRST, which PostgreSQL cannot read from that index and top-N sorts every matching row instead.
+// The plain DESC order the app sends; tickets_kind_status_created_idx is (kind, status, created_at DESC NULLS
+// FIRST, id DESC NULLS FIRST), which is what DESC means, so both read the index in order.
 const LIST = `SELECT ${SUMMARY} FROM tickets WHERE kind = 'incident' AND status = $1
-  ORDER BY created_at DESC NULLS LAST, id DESC NULLS LAST LIMIT 50`
+  ORDER BY created_at DESC, id DESC LIMIT 50`
 
 interface CreateBody {
   title: string

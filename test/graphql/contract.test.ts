@@ -275,6 +275,22 @@ describe('every field answers through the real app', () => {
     await expectShape(list, 'Query')
   })
 
+  it('auth events answer every field, and rotation answers a new token', async () => {
+    const events = await t.gql(`{ authEvents(kind: "login.success", first: 5) ${all('AuthEventConnection')} }`)
+    expect(events.body.data!.authEvents.edges.length).toBeGreaterThan(0)
+    await expectShape(events.body, 'Query')
+    const made = await t.gql(
+      'mutation { createApiToken(input: { name: "r", scopes: [tickets_read] }) { apiToken { id } } }'
+    )
+    const rotated = await t.gql(
+      `mutation($id: ID!) { rotateApiToken(id: $id, graceMinutes: 1) { token apiToken { id scopes expiresAt } } }`,
+      { id: made.body.data!.createApiToken.apiToken.id }
+    )
+    expect(rotated.body.errors).toBeUndefined()
+    expect(rotated.body.data!.rotateApiToken.apiToken.scopes).toEqual(['tickets_read'])
+    expect(rotated.body.data!.rotateApiToken.token).toMatch(/^sdt_/)
+  })
+
   // Types only reachable through an external system, with the test that checks their answers
   const coveredElsewhere: Record<string, string> = {
     DirectorySyncReport: 'test/ldap (syncDirectory against a real LDAP server)',

@@ -5,6 +5,8 @@ import { encodeCursor } from '../../lib/cursor.js'
 import { check } from '../../lib/validate.js'
 import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
 import {
+  type AuthEventListInput,
+  AuthEventListQuery,
   CreateTeamBody,
   type CreateTeamInput,
   CreateTokenBody,
@@ -15,6 +17,8 @@ import {
   ListQuery,
   OrganisationBody,
   type OrganisationInput,
+  RotateTokenBody,
+  type RotateTokenInput,
   TeamMemberBody,
   type TeamMemberInput,
   UpdateTeamBody,
@@ -72,6 +76,13 @@ export function identityResolvers(): IResolvers {
         const query = check<ListInput>(ListQuery, defined(pageArgs(args)))
         const userId = args.userId ? id(args.userId, 'userId') : undefined
         return toConnection(await services.tokens.list(ctx, { ...query, ...(userId ? { userId } : {}) }), byId)
+      }),
+      authEvents: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { first, after, ...rest } = args
+        const query = check<AuthEventListInput>(AuthEventListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
+        return toConnection(await services.authEvents.list(ctx, query), (e: { id: number }) =>
+          encodeCursor({ sort: 'auth-events', value: e.id, id: String(e.id) })
+        )
       })
     },
     Mutation: {
@@ -124,6 +135,14 @@ export function identityResolvers(): IResolvers {
       createApiToken: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const input = check<CreateTokenInput>(CreateTokenBody, defined(args.input as Args), 'input')
         const { token, ...apiToken } = await services.tokens.create(ctx, input)
+        return { token, apiToken }
+      },
+      rotateApiToken: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<RotateTokenInput>(
+          RotateTokenBody,
+          defined({ graceMinutes: args.graceMinutes, name: args.name })
+        )
+        const { token, ...apiToken } = await services.tokens.rotate(ctx, id(args.id), input)
         return { token, apiToken }
       },
       revokeApiToken: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
