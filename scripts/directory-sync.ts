@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { systemActor } from '../src/auth/actor.js'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { loadConfigOrExit } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { AppError } from '../src/lib/errors.js'
@@ -8,13 +8,7 @@ import { createServices } from '../src/services.js'
 
 // `npm run directory:sync`: one sync as the system actor, the report on stdout. With the embedded
 // database (no DATABASE_URL) stop the server first, or call POST /api/v1/directory/sync instead.
-let config: ReturnType<typeof loadConfig>
-try {
-  config = loadConfig()
-} catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
-  process.exit(1)
-}
+const config = loadConfigOrExit()
 if (!config.LDAP_URL) {
   process.stderr.write('LDAP_URL is not set: there is no directory to sync\n')
   process.exit(1)

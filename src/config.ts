@@ -137,3 +137,13 @@ function checkTogether(c: Config): void {
     fail('SSO_TRUSTED_PROXIES', 'is required with SSO_USER_HEADER: identity headers are believed only from the proxy')
   }
 }
+
+/** For entry points: the validated config, or one line on stderr naming the variable and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
+    process.exit(1)
+  }
+}

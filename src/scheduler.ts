@@ -1,19 +1,13 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { ConfigError, loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { openDatabase } from './db/client.js'
 import { runMigrations } from './db/migrate.js'
 import { jobs } from './jobs/index.js'
 import { createJobRunner } from './jobs/runner.js'
 import { createServices } from './services.js'
 
-let config: ReturnType<typeof loadConfig>
-try {
-  config = loadConfig()
-} catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
-  process.exit(1)
-}
+const config = loadConfigOrExit()
 
 const log = pino({ level: config.LOG_LEVEL, name: 'scheduler' })
 if (!config.DATABASE_URL) {

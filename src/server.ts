@@ -1,18 +1,12 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { openDatabase } from './db/client.js'
 import { runMigrations } from './db/migrate.js'
 import { jobs } from './jobs/index.js'
 import { createJobRunner } from './jobs/runner.js'
 
-let config: ReturnType<typeof loadConfig>
-try {
-  config = loadConfig()
-} catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
-  process.exit(1)
-}
+const config = loadConfigOrExit()
 
 const database = await openDatabase({
   url: config.DATABASE_URL,

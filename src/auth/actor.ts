@@ -31,6 +31,26 @@ export interface Actor {
   tokenOrganisationId: string | null
 }
 
+/** The actor of a user row: sessions, SSO and tokens all build it here. */
+export function userActor(
+  user: { id: string; username: string; displayName: string; roles: string[]; organisationId: string | null },
+  via: Actor['via'],
+  credential: { id?: string | null; scopes?: readonly string[] | null; organisationId?: string | null } = {}
+): Actor {
+  return {
+    kind: 'user',
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    roles: new Set(user.roles as Role[]),
+    organisationId: user.organisationId,
+    via,
+    credentialId: credential.id ?? null,
+    scopes: credential.scopes ? new Set(credential.scopes as Scope[]) : null,
+    tokenOrganisationId: credential.organisationId ?? null
+  }
+}
+
 export const systemActor = (name = 'system'): Actor => ({
   kind: 'system',
   id: null,

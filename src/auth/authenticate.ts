@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Db } from '../db/client.js'
 import { apiTokenAddresses, apiTokens, sessions, users } from '../db/schema/index.js'
 import { hashToken } from '../lib/secrets.js'
-import type { Actor, Role, Scope } from './actor.js'
+import { type Actor, userActor } from './actor.js'
 
 interface CacheEntry {
   actor: Actor
@@ -82,35 +82,17 @@ export function createAuthenticator(deps: {
     if (token.startsWith('sds_')) {
       const [row] = await sessionQuery.execute({ hash })
       if (!row) return null
-      const actor: Actor = {
-        kind: 'user',
-        id: row.id,
-        username: row.username,
-        displayName: row.displayName,
-        roles: new Set(row.roles as Role[]),
-        organisationId: row.organisationId,
-        via: 'session',
-        credentialId: row.credentialId,
-        scopes: null,
-        tokenOrganisationId: null
-      }
+      const actor = userActor(row, 'session', { id: row.credentialId })
       return { actor, expiresAt: row.expiresAt }
     }
     if (token.startsWith('sdt_')) {
       const [row] = await tokenQuery.execute({ hash })
       if (!row) return null
-      const actor: Actor = {
-        kind: 'user',
-        id: row.id,
-        username: row.username,
-        displayName: row.displayName,
-        roles: new Set(row.roles as Role[]),
-        organisationId: row.organisationId,
-        via: 'token',
-        credentialId: row.credentialId,
-        scopes: new Set(row.scopes as Scope[]),
-        tokenOrganisationId: row.tokenOrganisationId
-      }
+      const actor = userActor(row, 'token', {
+        id: row.credentialId,
+        scopes: row.scopes,
+        organisationId: row.tokenOrganisationId
+      })
       return { actor, expiresAt: row.expiresAt }
     }
     return null

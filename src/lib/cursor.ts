@@ -38,3 +38,18 @@ export interface Page<T> {
   items: T[]
   nextCursor: string | null
 }
+
+/**
+ * A page from a query that fetched `limit + 1` rows: the first `limit`, shaped, and a cursor after the
+ * last one when the extra row shows there is more.
+ */
+export function pageOf<R, T = R>(
+  rows: R[],
+  limit: number,
+  cursorAfter: (last: R) => Cursor,
+  shape: (row: R) => T = row => row as unknown as T
+): Page<T> {
+  const kept = rows.slice(0, limit)
+  const last = kept[kept.length - 1]
+  return { items: kept.map(shape), nextCursor: rows.length > limit && last ? encodeCursor(cursorAfter(last)) : null }
+}

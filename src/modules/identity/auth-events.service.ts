@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { authEvents } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js'
+import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError } from '../../lib/errors.js'
 
 export type AuthEventKind =
@@ -100,13 +100,12 @@ export function createAuthEventService({ db, config }: Deps) {
       .where(and(...where))
       .orderBy(desc(authEvents.id))
       .limit(limit + 1)
-    const items = rows.slice(0, limit)
-    const last = items[items.length - 1]
-    return {
-      items: items.map(e => ({ ...e, detail: e.detail as Record<string, unknown> })),
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ sort: 'auth-events', value: last.id, id: String(last.id) }) : null
-    }
+    return pageOf(
+      rows,
+      limit,
+      last => ({ sort: 'auth-events', value: last.id, id: String(last.id) }),
+      e => ({ ...e, detail: e.detail as Record<string, unknown> })
+    )
   }
 
   return { record, assertNotLocked, list }

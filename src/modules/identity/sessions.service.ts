@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import { systemActor } from '../../auth/actor.js'
+import { systemActor, userActor } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
 import { sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
@@ -174,18 +174,7 @@ export function createSessionService(
 
 function sessionCtx(user: typeof users.$inferSelect, meta: { ip?: string; requestId?: string; log: Ctx['log'] }): Ctx {
   return {
-    actor: {
-      kind: 'user',
-      id: user.id,
-      username: user.username,
-      displayName: user.displayName,
-      roles: new Set(),
-      organisationId: user.organisationId,
-      via: 'session',
-      credentialId: null,
-      scopes: null,
-      tokenOrganisationId: null
-    },
+    actor: userActor(user, 'session'),
     log: meta.log,
     ...(meta.ip ? { ip: meta.ip } : {}),
     ...(meta.requestId ? { requestId: meta.requestId } : {})

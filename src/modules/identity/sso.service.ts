@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Actor, Role } from '../../auth/actor.js'
+import { type Actor, userActor } from '../../auth/actor.js'
 import { isRejection, isTrusted, readSsoClaim, type SsoRejection, trustedProxies } from '../../auth/sso.js'
 import { users } from '../../db/schema/index.js'
 import type { Deps } from '../../lib/context.js'
@@ -94,19 +94,7 @@ export function createSsoService(deps: Deps & { authEvents: AuthEventService }) 
         ip: peer ?? null
       })
     }
-    const actor: Actor = {
-      kind: 'user',
-      id: user.id,
-      username: user.username,
-      displayName: user.displayName,
-      roles: new Set(user.roles as Role[]),
-      organisationId: user.organisationId,
-      via: 'sso',
-      credentialId: null,
-      scopes: null,
-      tokenOrganisationId: null
-    }
-    return actor
+    return userActor(user, 'sso')
   }
 
   return {

@@ -3,7 +3,7 @@ import type { Actor } from '../../auth/actor.js'
 import { authorize, can, canSeeInternal, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
 import { ticketNotes, tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { decodeCursor, encodeCursor, type Page } from '../../lib/cursor.js'
+import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import {
   AppError,
   conflict,
@@ -214,13 +214,7 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
         if (input[f] && Number.isNaN(Date.parse(input[f]!))) throw fieldError(f, 'not a date-time')
       }
       const rows = await queries.list(ticketScope(ctx.actor), input, cursor, limit)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
-      return {
-        items: items.map(toSummary),
-        nextCursor:
-          rows.length > limit && last ? encodeCursor({ sort, value: sortValue(last, sort), id: last.id }) : null
-      }
+      return pageOf(rows, limit, last => ({ sort, value: sortValue(last, sort), id: last.id }), toSummary)
     },
 
     async update(ctx: Ctx, id: string, input: UpdateIncidentInput, expectedVersion?: number) {
@@ -366,12 +360,7 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
         .where(and(...where))
         .orderBy(asc(ticketNotes.id))
         .limit(limit + 1)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor({ sort: 'notes', value: null, id: last.id }) : null
-      }
+      return pageOf(rows, limit, last => ({ sort: 'notes', value: null, id: last.id }))
     },
 
     async history(ctx: Ctx, id: string, page: PageInput) {
@@ -385,19 +374,19 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
         limit,
         ...(after !== undefined && Number.isInteger(after) ? { afterId: after } : {})
       })
-      const items = rows.slice(0, limit).map(r => ({
-        id: r.id,
-        at: r.at,
-        actorId: r.actorId,
-        actor: r.actorLabel,
-        action: r.action,
-        changes: r.changes as Change[]
-      }))
-      const last = items[items.length - 1]
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor({ sort: 'history', value: last.id, id }) : null
-      }
+      return pageOf(
+        rows,
+        limit,
+        last => ({ sort: 'history', value: last.id, id }),
+        r => ({
+          id: r.id,
+          at: r.at,
+          actorId: r.actorId,
+          actor: r.actorLabel,
+          action: r.action,
+          changes: r.changes as Change[]
+        })
+      )
     }
   }
 
