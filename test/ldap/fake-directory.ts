@@ -184,13 +184,15 @@ function normaliseMembers(attrs: Record<string, string[]>): Record<string, strin
   return attrs.member ? { ...attrs, member: attrs.member.map(dnText) } : attrs
 }
 
-export async function startFakeDirectory(): Promise<
-  DirectoryServer & { hang: boolean; addGroup(dn: string, members: string[]): Promise<void> }
-> {
+/** With `tls` (PEM certificate and key) the directory speaks LDAPS from the first byte. */
+export async function startFakeDirectory(tls?: {
+  certificate: string
+  key: string
+}): Promise<DirectoryServer & { hang: boolean; addGroup(dn: string, members: string[]): Promise<void> }> {
   const data = new Map(entries().map(e => [dnKey(e.dn), e]))
   const state = { binds: 0, hang: false }
   keepDecodedFilters()
-  const server = ldap.createServer()
+  const server = ldap.createServer(tls ?? {})
 
   /** memberOf as the overlay keeps it: every group listing the entry as a member. */
   const withMemberOf = (e: FakeEntry): Record<string, string[]> => {
@@ -342,7 +344,7 @@ export async function startFakeDirectory(): Promise<
 
   return {
     kind: 'fake',
-    url: `ldap://127.0.0.1:${port}`,
+    url: `${tls ? 'ldaps' : 'ldap'}://127.0.0.1:${port}`,
     get hang() {
       return state.hang
     },
