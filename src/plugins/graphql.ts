@@ -179,6 +179,12 @@ export default fp(
           if (extensions.status >= 500) context.reply.log.error({ err: original }, 'graphql resolver failed')
           return { message, locations: err.locations, path: err.path, extensions }
         })
+        // Refused before anything ran (limits, validation): 400, whichever rule refused it
+        const refused = execution.data == null && errors.every(e => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')
+        if (refused && errors.length > 0) {
+          statusCode = 400
+          for (const e of errors) (e.extensions as Record<string, unknown>).status ??= 400
+        }
         return { statusCode, response: { ...formatted.response, errors } }
       }
     })

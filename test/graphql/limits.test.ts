@@ -42,7 +42,8 @@ describe('GraphQL limits', () => {
     expect(res.body.data ?? null).toBeNull()
     expect(res.body.errors?.length).toBeGreaterThan(0)
     expect(codes(res.body).every(c => c === 'GRAPHQL_VALIDATION_FAILED')).toBe(true)
-    if (status) expect(res.status).toBe(status)
+    expect(res.status).toBe(status ?? 400)
+    for (const e of res.body.errors ?? []) expect(e.extensions?.status).toBe(400)
     expect(runs.count).toBe(before)
     return res.body
   }

@@ -2,7 +2,7 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
 import { toConnection } from '../../lib/connection.js'
 import type { Ctx } from '../../lib/context.js'
-import { encodeCursor } from '../../lib/cursor.js'
+import { encodeCursor, type Page } from '../../lib/cursor.js'
 import { AppError } from '../../lib/errors.js'
 import { check } from '../../lib/validate.js'
 import type { Services } from '../../services.js'
@@ -49,11 +49,54 @@ export function paged<P>(resolve: (parent: P, args: Args, gctx: GqlCtx) => Promi
     try {
       return await resolve(parent, args, gctx)
     } catch (err) {
-      if (!(err instanceof AppError) || !err.errors?.some(e => e.field in PAGING_NAMES)) throw err
-      const errors = err.errors.map(e => ({ ...e, field: PAGING_NAMES[e.field] ?? e.field }))
-      const detail = errors.map(e => `${e.field}: ${e.message}`).join('; ')
-      throw new AppError(err.code, err.status, err.title, detail, errors, err.extra)
+      throw renamePaging(err)
     }
+  }
+}
+
+function renamePaging(err: unknown): unknown {
+  if (!(err instanceof AppError) || !err.errors?.some(e => e.field in PAGING_NAMES)) return err
+  const errors = err.errors.map(e => ({ ...e, field: PAGING_NAMES[e.field] ?? e.field }))
+  const detail = errors.map(e => `${e.field}: ${e.message}`).join('; ')
+  return new AppError(err.code, err.status, err.title, detail, errors, err.extra)
+}
+
+/**
+ * A connection field of every incident in a response, batched: first pages (no `after`) of one size
+ * come from one query; a page after a cursor is read on its own. A bad argument fails only its field.
+ */
+function connectionLoader<T>(
+  firstPages: (gctx: GqlCtx, ids: string[], limit: number) => Promise<Page<T>[]>,
+  onePage: (gctx: GqlCtx, id: string, page: PageInput) => Promise<Page<T>>,
+  cursorOf: (item: T, parentId: string) => string
+) {
+  return async (queries: { obj: { id: string }; params: Args }[], gctx: GqlCtx) => {
+    const out: unknown[] = new Array(queries.length)
+    const batches = new Map<number, number[]>()
+    queries.forEach((q, i) => {
+      try {
+        const page = check<PageInput>(PageQuery, pageArgs(q.params))
+        if (page.cursor) {
+          out[i] = onePage(gctx, q.obj.id, page).then(p => toConnection(p, (item: T) => cursorOf(item, q.obj.id)))
+        } else {
+          const limit = page.limit ?? 50
+          batches.set(limit, [...(batches.get(limit) ?? []), i])
+        }
+      } catch (err) {
+        out[i] = renamePaging(err)
+      }
+    })
+    for (const [limit, idx] of batches) {
+      const pages = await firstPages(
+        gctx,
+        idx.map(i => queries[i]!.obj.id),
+        limit
+      )
+      idx.forEach((i, k) => {
+        out[i] = toConnection(pages[k]!, (item: T) => cursorOf(item, queries[i]!.obj.id))
+      })
+    }
+    return Promise.all(out.map(o => Promise.resolve(o).catch(err => renamePaging(err))))
   }
 }
 
@@ -109,21 +152,9 @@ export function incidentResolvers(): IResolvers {
     },
     Incident: {
       allowedTransitions: (parent: { status: string }, _: Args, { ctx }: GqlCtx) =>
-        allowedTransitions(ctx.actor, parent),
+        allowedTransitions(ctx.actor, parent)
       // Paging meets the REST rules too (1 to 500): unchecked, first: 0 answered an empty page claiming
       // there was nothing more, and nothing capped a huge first
-      notes: paged(async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
-        toConnection(
-          await services.incidents.notes(ctx, parent.id, check<PageInput>(PageQuery, pageArgs(args))),
-          (n: { id: string }) => encodeCursor({ sort: 'notes', value: null, id: n.id })
-        )
-      ),
-      history: paged(async (parent: { id: string }, args: Args, { ctx, services }: GqlCtx) =>
-        toConnection(
-          await services.incidents.history(ctx, parent.id, check<PageInput>(PageQuery, pageArgs(args))),
-          (h: { id: number }) => encodeCursor({ sort: 'history', value: h.id, id: parent.id })
-        )
-      )
     }
   } as IResolvers
 }
@@ -156,7 +187,17 @@ export function incidentLoaders(): MercuriusLoaders {
       resolution: fullField('resolution'),
       resolutionCode: fullField('resolutionCode'),
       createdById: fullField('createdById'),
-      createdBy
+      createdBy,
+      notes: connectionLoader(
+        ({ ctx, services }, ids, limit) => services.incidents.firstNotes(ctx, ids, limit),
+        ({ ctx, services }, id, page) => services.incidents.notes(ctx, id, page),
+        (n: { id: string }) => encodeCursor({ sort: 'notes', value: null, id: n.id })
+      ),
+      history: connectionLoader(
+        ({ ctx, services }, ids, limit) => services.incidents.firstHistory(ctx, ids, limit),
+        ({ ctx, services }, id, page) => services.incidents.history(ctx, id, page),
+        (h: { id: number }, parentId) => encodeCursor({ sort: 'history', value: h.id, id: parentId })
+      )
     }
   } as unknown as MercuriusLoaders
 }

@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, can, canSeeInternal, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
-import { ticketNotes, tickets, users } from '../../db/schema/index.js'
+import { auditLog, ticketNotes, tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import {
@@ -361,6 +361,86 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
         .orderBy(asc(ticketNotes.id))
         .limit(limit + 1)
       return pageOf(rows, limit, last => ({ sort: 'notes', value: null, id: last.id }))
+    },
+
+    /**
+     * First pages of notes for many incidents in one query (GraphQL lists). The incidents came from a
+     * read that already checked visibility; internal notes still depend on who asks.
+     */
+    async firstNotes(ctx: Ctx, ids: readonly string[], limit: number) {
+      authorize(ctx.actor, 'ticket.read')
+      const internal = canSeeInternal(ctx.actor)
+      const rows = ids.length
+        ? await db
+            .select()
+            .from(
+              db
+                .select({
+                  ...getTableColumns(ticketNotes),
+                  rn: sql<number>`row_number() over (partition by ${ticketNotes.ticketId} order by ${ticketNotes.id})`.as(
+                    'rn'
+                  )
+                })
+                .from(ticketNotes)
+                .where(
+                  and(inArray(ticketNotes.ticketId, [...ids]), internal ? undefined : eq(ticketNotes.internal, false))
+                )
+                .as('n')
+            )
+            .where(sql`rn <= ${limit + 1}`)
+        : []
+      return ids.map(id =>
+        pageOf(
+          rows.filter(r => r.ticketId === id).sort((a, b) => (a.id < b.id ? -1 : 1)),
+          limit,
+          last => ({ sort: 'notes', value: null, id: last.id }),
+          ({ rn: _rn, ...note }) => note
+        )
+      )
+    },
+
+    /** First pages of history for many incidents in one query (GraphQL lists). */
+    async firstHistory(ctx: Ctx, ids: readonly string[], limit: number) {
+      authorize(ctx.actor, 'ticket.read')
+      const internal = canSeeInternal(ctx.actor)
+      const rows = ids.length
+        ? await db
+            .select()
+            .from(
+              db
+                .select({
+                  ...getTableColumns(auditLog),
+                  rn: sql<number>`row_number() over (partition by ${auditLog.entityId} order by ${auditLog.id})`.as(
+                    'rn'
+                  )
+                })
+                .from(auditLog)
+                .where(
+                  and(
+                    eq(auditLog.entityType, 'ticket'),
+                    inArray(auditLog.entityId, [...ids]),
+                    internal ? undefined : eq(auditLog.internal, false)
+                  )
+                )
+                .as('h')
+            )
+            .where(sql`rn <= ${limit + 1}`)
+        : []
+      return ids.map(id =>
+        pageOf(
+          rows.filter(r => r.entityId === id).sort((a, b) => a.id - b.id),
+          limit,
+          last => ({ sort: 'history', value: last.id, id }),
+          r => ({
+            id: r.id,
+            at: r.at,
+            actorId: r.actorId,
+            actor: r.actorLabel,
+            action: r.action,
+            changes: r.changes as Change[]
+          })
+        )
+      )
     },
 
     async history(ctx: Ctx, id: string, page: PageInput) {
