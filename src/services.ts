@@ -31,7 +31,7 @@ export function createServices(deps: Deps) {
   const withAuth = { ...deps, authenticator }
   const directory = deps.config.LDAP_URL ? createLdapDirectory(deps.config, deps.log) : null
   const teams = createTeamService(deps)
-  const sso = createSsoService({ ...deps, authEvents })
+  const sso = createSsoService({ ...deps, authEvents, directory })
   authenticator.onForgetUser(id => sso.forgetUser(id))
   return {
     authenticator,

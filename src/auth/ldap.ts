@@ -15,6 +15,8 @@ export interface DirectoryEntry {
 }
 
 export interface LdapDirectory extends PasswordDirectory {
+  /** The identity of a login name without a password (header SSO); null when unknown, ambiguous or disabled. */
+  lookup(username: string): Promise<DirectoryIdentity | null>
   /** Every user the sync filter matches, a page at a time (paged results, so AD's 1,000 cap is no limit). */
   pageUsers(pageSize?: number): AsyncGenerator<DirectoryEntry[]>
 }
@@ -213,6 +215,28 @@ export function createLdapDirectory(config: Config, log: FastifyBaseLogger): Lda
         return await withDeadline(timeout * 2, work())
       } catch (err) {
         throw unavailable(err, 'login')
+      } finally {
+        await c.close()
+      }
+    },
+
+    async lookup(username: string): Promise<DirectoryIdentity | null> {
+      const login = loginName(username, config)
+      if (!login) return null
+      const c = clients()
+      const work = async () => {
+        const service = await c.service()
+        const found = await service.search(base, { scope: 'sub', filter: userFilter(login), attributes, sizeLimit: 2 })
+        if (found.searchEntries.length !== 1) return null
+        const entry = found.searchEntries[0] as Entry
+        if (disabledInAd(entry)) return null
+        const name = first(entry, config.LDAP_USERNAME_ATTRIBUTE) ?? ''
+        return toIdentity(entry, await groupsOf(service, entry, name))
+      }
+      try {
+        return await withDeadline(timeout * 2, work())
+      } catch (err) {
+        throw unavailable(err, 'lookup')
       } finally {
         await c.close()
       }

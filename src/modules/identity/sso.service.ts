@@ -7,7 +7,7 @@ import { users } from '../../db/schema/index.js'
 import type { Deps } from '../../lib/context.js'
 import { unauthenticated } from '../../lib/errors.js'
 import type { AuthEventService } from './auth-events.service.js'
-import { directoryMapping, provisionFromDirectory } from './directory.js'
+import { type DirectoryIdentity, directoryMapping, provisionFromDirectory } from './directory.js'
 
 const SEEN_EVERY_MS = 60 * 60_000
 const REJECT_LOG_EVERY_MS = 60_000
@@ -17,7 +17,13 @@ const REJECT_LOG_EVERY_MS = 60_000
  * trusted reverse proxy asserts becomes the same actor a login would give. Headers from any other
  * peer are ignored, recorded and logged.
  */
-export function createSsoService(deps: Deps & { authEvents: AuthEventService }) {
+export function createSsoService(
+  deps: Deps & {
+    authEvents: AuthEventService
+    /** A directory to match users the proxy names but who are not here yet. */
+    directory?: { lookup(username: string): Promise<DirectoryIdentity | null> } | null
+  }
+) {
   const { db, config } = deps
   const proxies =
     config.SSO_USER_HEADER && config.SSO_TRUSTED_PROXIES ? trustedProxies(config.SSO_TRUSTED_PROXIES) : null
@@ -61,6 +67,17 @@ export function createSsoService(deps: Deps & { authEvents: AuthEventService }) 
       phone: null,
       department: null,
       groups: claim.groups ?? []
+    }
+    if (!user && deps.directory) {
+      // The proxy names someone the directory knows: create them from the directory entry
+      const entry = await deps.directory.lookup(username)
+      if (entry) {
+        user = (
+          await db.transaction(tx =>
+            provisionFromDirectory(tx, entry, mapping, config, undefined, { neverAdmin: true })
+          )
+        ).user
+      }
     }
     if (!user && config.SSO_PROVISION) {
       user = (
