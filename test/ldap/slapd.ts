@@ -18,7 +18,8 @@ const SCRIPT = join(FIXTURE_DIR, 'ci-slapd.sh')
 const SLAPD = process.env.SLAPD ?? '/usr/sbin/slapd'
 const ROOT_PASSWORD = 'test-admin-secret'
 
-const onPath = (name: string) =>
+/** Whether an executable of this name is on PATH. */
+export const onPath = (name: string) =>
   (process.env.PATH ?? '').split(delimiter).some(dir => {
     try {
       accessSync(join(dir, name), constants.X_OK)
@@ -37,7 +38,8 @@ export function slapdMissing(): string | null {
   return null
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const probe = createServer()
     probe.once('error', fail)

@@ -1,30 +1,19 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { expectProblem } from '../identity/problem.js'
 import { openLdapEnv } from './directory.cases.js'
 import { startFakeDirectory } from './fake-directory.js'
-import { slapdMissing } from './slapd.js'
+import { freePort, onPath, slapdMissing } from './slapd.js'
 
 /**
  * LDAPS and StartTLS through real logins: the server's certificate comes from a throwaway CA made
  * with the openssl CLI at run time. Trusting that CA (LDAP_CA_FILE) lets a directory user in; trusting
  * another CA fails closed with 503 DIRECTORY_UNAVAILABLE, never a 200 or a 500.
  */
-
-const onPath = (name: string) =>
-  (process.env.PATH ?? '').split(delimiter).some(dir => {
-    try {
-      accessSync(join(dir, name), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
 
 const noOpenssl = !onPath('openssl')
 if (noOpenssl) process.stderr.write('test/ldap/tls.test.ts skipped: the openssl CLI is not on PATH\n')
@@ -238,17 +227,6 @@ const FIXTURE_SCRIPT = join(
   process.env.LDAP_FIXTURE_DIR ?? join(import.meta.dirname, '../../../shared/ldap'),
   'ci-slapd.sh'
 )
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const probe = createServer()
-    probe.once('error', fail)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => ok(port))
-    })
-  })
-}
 
 const run = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
   new Promise<void>((ok, fail) =>

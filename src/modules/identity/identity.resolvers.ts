@@ -50,11 +50,7 @@ export function identityResolvers(): IResolvers {
   return {
     Scope: scopeEnum,
     Query: {
-      me: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => ({
-        user: await services.sessions.me(ctx),
-        via: ctx.actor.via,
-        scopes: ctx.actor.scopes ? [...ctx.actor.scopes] : null
-      }),
+      me: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => services.sessions.whoAmI(ctx),
       user: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.users.getUser(ctx, id(args.id)),
       users: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const { first, after, ...rest } = args

@@ -72,14 +72,7 @@ export default async function identityRoutes(base: FastifyInstance) {
         }
       }
     },
-    async request => {
-      const ctx = request.ctx()
-      return {
-        user: await sessions.me(ctx),
-        via: ctx.actor.via,
-        scopes: ctx.actor.scopes ? [...ctx.actor.scopes] : null
-      }
-    }
+    async request => sessions.whoAmI(request.ctx())
   )
 
   // Users

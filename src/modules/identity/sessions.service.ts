@@ -26,6 +26,13 @@ export function createSessionService(
   const { db, config } = deps
   const mapping = directoryMapping(config)
 
+  async function me(ctx: Ctx) {
+    if (!ctx.actor.id) throw notFound('user')
+    const [row] = await db.select().from(users).where(eq(users.id, ctx.actor.id))
+    if (!row) throw notFound('user')
+    return publicUser(row)
+  }
+
   async function startSession(
     user: typeof users.$inferSelect,
     method: string,
@@ -125,12 +132,16 @@ export function createSessionService(
       deps.authenticator.forgetCredential(ctx.actor.credentialId)
     },
 
-    async me(ctx: Ctx) {
-      if (!ctx.actor.id) throw notFound('user')
-      const [row] = await db.select().from(users).where(eq(users.id, ctx.actor.id))
-      if (!row) throw notFound('user')
-      return publicUser(row)
+    /** Who is asking, how they signed in, and a token's scopes: `GET /auth/me` and GraphQL `me`. */
+    async whoAmI(ctx: Ctx) {
+      return {
+        user: await me(ctx),
+        via: ctx.actor.via,
+        scopes: ctx.actor.scopes ? [...ctx.actor.scopes] : null
+      }
     },
+
+    me,
 
     /** First start: make the bootstrap admin when no admin exists yet. Returns a generated password, if any. */
     async ensureBootstrapAdmin(): Promise<{ created: boolean; generatedPassword?: string; blockedBy?: string }> {

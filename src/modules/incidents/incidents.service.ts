@@ -1,4 +1,5 @@
-import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizzle-orm'
+import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, can, canSeeInternal, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
 import { auditLog, ticketNotes, tickets, users } from '../../db/schema/index.js'
@@ -110,6 +111,35 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
       .returning()
     await recordAudit(q, ctx, { entityType: 'ticket', entityId: before.id, action, changes })
     return row!
+  }
+
+  /**
+   * The first `limit + 1` rows of each group, in `order`, for several groups in one query (a window
+   * function): what lets a list of incidents load the first page of a nested list in one round trip.
+   */
+  async function firstRowsPer<T extends typeof ticketNotes | typeof auditLog>(
+    table: T,
+    group: AnyPgColumn,
+    order: AnyPgColumn,
+    ids: readonly string[],
+    limit: number,
+    where: SQL | undefined
+  ): Promise<(T['$inferSelect'] & { rn: number })[]> {
+    if (ids.length === 0) return []
+    const ranked = db
+      .select({
+        ...getTableColumns(table as typeof ticketNotes),
+        rn: sql<number>`row_number() over (partition by ${group} order by ${order})`.as('rn')
+      })
+      .from(table as typeof ticketNotes)
+      .where(and(inArray(group, [...ids]), where))
+      .as('ranked')
+    const rows = await db
+      .select()
+      .from(ranked)
+      .where(sql`rn <= ${limit + 1}`)
+      .orderBy(sql`rn`)
+    return rows as unknown as (T['$inferSelect'] & { rn: number })[]
   }
 
   return {
@@ -369,29 +399,11 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
      */
     async firstNotes(ctx: Ctx, ids: readonly string[], limit: number) {
       authorize(ctx.actor, 'ticket.read')
-      const internal = canSeeInternal(ctx.actor)
-      const rows = ids.length
-        ? await db
-            .select()
-            .from(
-              db
-                .select({
-                  ...getTableColumns(ticketNotes),
-                  rn: sql<number>`row_number() over (partition by ${ticketNotes.ticketId} order by ${ticketNotes.id})`.as(
-                    'rn'
-                  )
-                })
-                .from(ticketNotes)
-                .where(
-                  and(inArray(ticketNotes.ticketId, [...ids]), internal ? undefined : eq(ticketNotes.internal, false))
-                )
-                .as('n')
-            )
-            .where(sql`rn <= ${limit + 1}`)
-        : []
+      const hide = canSeeInternal(ctx.actor) ? undefined : eq(ticketNotes.internal, false)
+      const rows = await firstRowsPer(ticketNotes, ticketNotes.ticketId, ticketNotes.id, ids, limit, hide)
       return ids.map(id =>
         pageOf(
-          rows.filter(r => r.ticketId === id).sort((a, b) => (a.id < b.id ? -1 : 1)),
+          rows.filter(r => r.ticketId === id),
           limit,
           last => ({ sort: 'notes', value: null, id: last.id }),
           ({ rn: _rn, ...note }) => note
@@ -402,33 +414,14 @@ export function createIncidentService(deps: Deps & { teams: Teams }) {
     /** First pages of history for many incidents in one query (GraphQL lists). */
     async firstHistory(ctx: Ctx, ids: readonly string[], limit: number) {
       authorize(ctx.actor, 'ticket.read')
-      const internal = canSeeInternal(ctx.actor)
-      const rows = ids.length
-        ? await db
-            .select()
-            .from(
-              db
-                .select({
-                  ...getTableColumns(auditLog),
-                  rn: sql<number>`row_number() over (partition by ${auditLog.entityId} order by ${auditLog.id})`.as(
-                    'rn'
-                  )
-                })
-                .from(auditLog)
-                .where(
-                  and(
-                    eq(auditLog.entityType, 'ticket'),
-                    inArray(auditLog.entityId, [...ids]),
-                    internal ? undefined : eq(auditLog.internal, false)
-                  )
-                )
-                .as('h')
-            )
-            .where(sql`rn <= ${limit + 1}`)
-        : []
+      const where = and(
+        eq(auditLog.entityType, 'ticket'),
+        canSeeInternal(ctx.actor) ? undefined : eq(auditLog.internal, false)
+      )
+      const rows = await firstRowsPer(auditLog, auditLog.entityId, auditLog.id, ids, limit, where)
       return ids.map(id =>
         pageOf(
-          rows.filter(r => r.entityId === id).sort((a, b) => a.id - b.id),
+          rows.filter(r => r.entityId === id),
           limit,
           last => ({ sort: 'history', value: last.id, id }),
           r => ({
