@@ -6,7 +6,7 @@
 import Fastify from 'fastify'
 import pg from 'pg'
 import { uuidv7 } from '../src/lib/ids.js'
-import { priorityOf } from '../src/modules/incidents/workflow.js'
+import { priorityOf } from '../src/modules/tickets/priority.js'
 
 const port = Number(process.env.PORT)
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })

@@ -1,6 +1,12 @@
 import { createAuthenticator } from './auth/authenticate.js'
 import { createLdapDirectory } from './auth/ldap.js'
 import type { Deps } from './lib/context.js'
+import { createCatalogService } from './modules/catalog/catalog.service.js'
+import { categoryPort, createCategoryService } from './modules/categories/categories.service.js'
+import { createFreezeService } from './modules/changes/freezes.service.js'
+import { createPolicyService } from './modules/changes/policies.service.js'
+import { createCiService } from './modules/cmdb/cis.service.js'
+import { createCustomFieldService } from './modules/custom-fields/custom-fields.service.js'
 import { createAuthEventService } from './modules/identity/auth-events.service.js'
 import { createDirectorySyncService } from './modules/identity/directory-sync.service.js'
 import { createOrganisationService } from './modules/identity/organisations.service.js'
@@ -9,7 +15,10 @@ import { createSsoService } from './modules/identity/sso.service.js'
 import { createTeamService } from './modules/identity/teams.service.js'
 import { createTokenService } from './modules/identity/tokens.service.js'
 import { createUserService } from './modules/identity/users.service.js'
-import { createIncidentService } from './modules/incidents/incidents.service.js'
+import { createLinkService } from './modules/links/links.service.js'
+import { createTemplateService, templatePort } from './modules/templates/templates.service.js'
+import { createTicketService } from './modules/tickets/tickets.service.js'
+import { createWorkflowService } from './modules/workflows/workflows.service.js'
 
 /** Every service, built from plain dependencies: the API and the scheduler build the same set. */
 export function createServices(deps: Deps) {
@@ -31,6 +40,12 @@ export function createServices(deps: Deps) {
   const withAuth = { ...deps, authenticator }
   const directory = deps.config.LDAP_URL ? createLdapDirectory(deps.config, deps.log) : null
   const teams = createTeamService(deps)
+  const workflows = createWorkflowService(deps)
+  const tickets = createTicketService({ ...deps, teams, workflows })
+  const customFields = createCustomFieldService(deps)
+  tickets.ports.customFields = customFields.values
+  tickets.ports.categories = categoryPort
+  tickets.ports.templates = templatePort
   const sso = createSsoService({ ...deps, authEvents, directory })
   authenticator.onForgetUser(id => sso.forgetUser(id))
   return {
@@ -42,8 +57,17 @@ export function createServices(deps: Deps) {
     users: createUserService(withAuth),
     organisations: createOrganisationService(deps),
     teams,
+    customFields,
     tokens: createTokenService(withAuth),
-    incidents: createIncidentService({ ...deps, teams })
+    cis: createCiService(deps),
+    changeFreezes: createFreezeService(deps),
+    changePolicies: createPolicyService(deps),
+    categories: createCategoryService(deps),
+    templates: createTemplateService(deps),
+    catalog: createCatalogService(deps),
+    workflows,
+    tickets,
+    links: createLinkService({ ...deps, tickets })
   }
 }
 

@@ -15,6 +15,12 @@ export type Action =
   | 'ticket.transition'
   | 'ticket.note'
   | 'ticket.noteInternal'
+  | 'ticket.approve'
+  | 'ticket.bulk'
+  | 'config.read'
+  | 'config.manage'
+  | 'ci.read'
+  | 'ci.manage'
   | 'directory.read'
   | 'user.manage'
   | 'organisation.manage'
@@ -33,23 +39,29 @@ const STAFF_TICKETS: Action[] = [
   'ticket.transition',
   'ticket.note',
   'ticket.noteInternal',
+  'ticket.approve',
+  'ticket.bulk',
+  'config.read',
+  'ci.read',
   'directory.read',
   'token.manageOwn'
 ]
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  customer: new Set(['ticket.read', 'ticket.create', 'ticket.transition', 'ticket.note']),
+  customer: new Set(['ticket.read', 'ticket.create', 'ticket.transition', 'ticket.note', 'config.read']),
   technician: new Set(STAFF_TICKETS),
   supervisor: new Set(STAFF_TICKETS),
   manager: new Set(STAFF_TICKETS),
-  finance: new Set(['directory.read', 'token.manageOwn']),
+  finance: new Set(['directory.read', 'token.manageOwn', 'config.read', 'ci.read']),
   admin: new Set([
     ...STAFF_TICKETS,
     'user.manage',
     'organisation.manage',
     'team.manage',
     'token.manageAll',
-    'audit.read'
+    'audit.read',
+    'config.manage',
+    'ci.manage'
   ])
 }
 
@@ -64,6 +76,12 @@ const ACTION_SCOPE: Record<Action, Scope> = {
   'ticket.transition': 'tickets:write',
   'ticket.note': 'tickets:write',
   'ticket.noteInternal': 'tickets:write',
+  'ticket.approve': 'tickets:write',
+  'ticket.bulk': 'tickets:write',
+  'config.read': 'tickets:read',
+  'config.manage': 'admin',
+  'ci.read': 'cmdb:read',
+  'ci.manage': 'cmdb:import',
   'directory.read': 'tickets:read',
   'user.manage': 'admin',
   'organisation.manage': 'admin',

@@ -59,7 +59,10 @@ const PG_STATUS: Record<string, [number, string, string]> = {
 const UNIQUE_FIELDS: Record<string, string> = {
   users_username_uq: 'username',
   organisations_name_uq: 'name',
-  teams_name_uq: 'name'
+  teams_name_uq: 'name',
+  categories_sibling_name_uq: 'name',
+  ticket_templates_kind_name_uq: 'name',
+  catalog_offerings_name_uq: 'name'
 }
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'])
 

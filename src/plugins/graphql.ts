@@ -16,9 +16,23 @@ import {
 } from 'graphql'
 import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius'
 import { AppError, badRequest } from '../lib/errors.js'
+import { catalogResolvers } from '../modules/catalog/catalog.resolvers.js'
+import { categoryLoaders, categoryResolvers } from '../modules/categories/categories.resolvers.js'
+import { changeLoaders, changeResolvers } from '../modules/changes/changes.resolvers.js'
+import { freezeLoaders, freezeResolvers } from '../modules/changes/freezes.resolvers.js'
+import { policyLoaders, policyResolvers } from '../modules/changes/policies.resolvers.js'
+import { cmdbLoaders, cmdbResolvers } from '../modules/cmdb/cmdb.resolvers.js'
+import { customFieldResolvers } from '../modules/custom-fields/custom-fields.resolvers.js'
 import { directoryResolvers } from '../modules/identity/directory.resolvers.js'
 import { identityLoaders, identityResolvers } from '../modules/identity/identity.resolvers.js'
 import { incidentLoaders, incidentResolvers } from '../modules/incidents/incidents.resolvers.js'
+import { linkLoaders, linkResolvers } from '../modules/links/links.resolvers.js'
+import { problemLoaders, problemResolvers } from '../modules/problems/problems.resolvers.js'
+import { releaseLoaders, releaseResolvers } from '../modules/releases/releases.resolvers.js'
+import { requestLoaders, requestResolvers } from '../modules/requests/requests.resolvers.js'
+import { templateResolvers } from '../modules/templates/templates.resolvers.js'
+import { crossKindResolvers } from '../modules/tickets/tickets.resolvers.js'
+import { workflowResolvers } from '../modules/workflows/workflows.resolvers.js'
 import { problemFromError, sendProblem } from './errors.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
@@ -56,10 +70,36 @@ function merge<T extends Record<string, Record<string, unknown>>>(...parts: T[])
 export function graphqlResolvers() {
   const resolvers = merge(
     incidentResolvers() as never,
+    crossKindResolvers() as never,
+    requestResolvers() as never,
+    problemResolvers() as never,
+    changeResolvers() as never,
+    releaseResolvers() as never,
+    linkResolvers() as never,
+    workflowResolvers() as never,
     identityResolvers() as never,
-    directoryResolvers() as never
+    directoryResolvers() as never,
+    cmdbResolvers() as never,
+    freezeResolvers() as never,
+    policyResolvers() as never,
+    customFieldResolvers() as never,
+    categoryResolvers() as never,
+    templateResolvers() as never,
+    catalogResolvers() as never
   ) as IResolvers
-  const loaders = merge(incidentLoaders() as never, identityLoaders() as never) as MercuriusLoaders
+  const loaders = merge(
+    incidentLoaders() as never,
+    linkLoaders() as never,
+    requestLoaders() as never,
+    problemLoaders() as never,
+    changeLoaders() as never,
+    releaseLoaders() as never,
+    identityLoaders() as never,
+    cmdbLoaders() as never,
+    freezeLoaders() as never,
+    policyLoaders() as never,
+    categoryLoaders() as never
+  ) as MercuriusLoaders
   return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar } as IResolvers, loaders }
 }
 

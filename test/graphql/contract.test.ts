@@ -2,6 +2,7 @@ import {
   type GraphQLSchema,
   isEnumType,
   isInputObjectType,
+  isInterfaceType,
   isIntrospectionType,
   isObjectType,
   isScalarType,
@@ -53,6 +54,11 @@ describe('schema.graphql against the resolvers and loaders', () => {
         // A partial or many-to-one map would mistranslate: every value maps, each to its own
         for (const name of values) if (!(name in impl)) stray.push(`${typeName}.${name}: not mapped`)
         if (new Set(Object.values(impl)).size !== Object.keys(impl).length) stray.push(`${typeName}: values repeat`)
+      } else if (isInterfaceType(type)) {
+        // An interface needs exactly one thing: how to tell which object type a value is
+        if (Object.keys(impl).join() !== 'resolveType' || typeof impl.resolveType !== 'function') {
+          stray.push(`${typeName}: an interface takes resolveType only (mercurius)`)
+        }
       } else {
         stray.push(`${typeName}: resolvers for a ${type.constructor.name} are not supported here`)
       }
@@ -196,7 +202,7 @@ describe('every field answers through the real app', () => {
       { to: 'closed' }
     ]) {
       const moved = await t.gql(
-        `mutation($id: ID!, $input: TransitionIncidentInput!) { transitionIncident(id: $id, input: $input) ${all('Incident')} }`,
+        `mutation($id: ID!, $input: TransitionTicketInput!) { transitionIncident(id: $id, input: $input) ${all('Incident')} }`,
         { id: incidentId, input },
         techToken
       )
@@ -289,6 +295,166 @@ describe('every field answers through the real app', () => {
     expect(rotated.body.errors).toBeUndefined()
     expect(rotated.body.data!.rotateApiToken.apiToken.scopes).toEqual(['tickets_read'])
     expect(rotated.body.data!.rotateApiToken.token).toMatch(/^sdt_/)
+  })
+
+  it('custom-field definitions answer every field', async () => {
+    const created = await t.gql(
+      `mutation { createCustomFieldDefinition(input: { kind: "change", key: "site", label: "Site", type: choice,
+        required: true, defaultValue: "Leeds", options: ["Leeds", "York"], position: 1 }) ${all('CustomFieldDefinition')} }`
+    )
+    await expectShape(created.body, 'Mutation')
+    const id = created.body.data!.createCustomFieldDefinition.id
+    const updated = await t.gql(
+      `mutation($id: ID!) { updateCustomFieldDefinition(id: $id, input: { label: "Site name" }) ${all('CustomFieldDefinition')} }`,
+      { id }
+    )
+    await expectShape(updated.body, 'Mutation')
+    const one = await t.gql(`query($id: ID!) { customFieldDefinition(id: $id) ${all('CustomFieldDefinition')} }`, {
+      id
+    })
+    await expectShape(one.body, 'Query')
+    const list = await t.gql(`{ customFieldDefinitions ${all('CustomFieldDefinitionConnection')} }`)
+    await expectShape(list.body, 'Query')
+    expect(nodesOf(list.body.data!.customFieldDefinitions)).toEqual([one.body.data!.customFieldDefinition])
+  })
+
+  it('configuration items, change freezes and change approval policies answer every field', async () => {
+    const teams = (await t.gql('{ teams(q: "Network") { edges { node { id } } } }')).body.data!.teams
+    const teamId = nodesOf(teams)[0]!.id
+    const users = (await t.gql('{ users(q: "tech-contract") { edges { node { id } } } }')).body.data!.users
+    const techId = nodesOf(users)[0]!.id
+    const ci = (name: string) =>
+      t.gql(`mutation($input: CreateCiInput!) { createCi(input: $input) ${all('ConfigurationItem')} }`, {
+        input: {
+          name,
+          class: 'server',
+          hostname: name,
+          fqdn: `${name}.example.org`,
+          serial: `SN-${name}`,
+          supportTeamId: teamId
+        }
+      })
+    const web = await ci('web-contract')
+    await expectShape(web.body, 'Mutation')
+    const vm = await ci('vm-contract')
+    const related = await t.gql(
+      `mutation($s: ID!, $t: ID!) { relateCis(sourceId: $s, targetId: $t, type: runs_on) ${all('CiRelationship')} }`,
+      { s: web.body.data!.createCi.id, t: vm.body.data!.createCi.id }
+    )
+    await expectShape(related.body, 'Mutation')
+    const rels = await t.gql(`query($id: ID!) { ciRelationships(ciId: $id) ${all('CiRelationshipConnection')} }`, {
+      id: vm.body.data!.createCi.id
+    })
+    await expectShape(rels.body, 'Query')
+    await expectShape((await t.gql(`{ cis(class: "server") ${all('ConfigurationItemConnection')} }`)).body, 'Query')
+
+    const freeze = await t.gql(
+      `mutation { createChangeFreeze(input: { name: "Year end", reason: "Closing the books",
+        startsAt: "2031-12-20T00:00:00Z", endsAt: "2032-01-03T00:00:00Z" }) ${all('ChangeFreeze')} }`
+    )
+    // Made by the bootstrap admin, who has no e-mail, phone or organisation
+    await expectShape(freeze.body, 'Mutation', false)
+    await expectShape((await t.gql(`{ changeFreezes ${all('ChangeFreezeConnection')} }`)).body, 'Query', false)
+
+    const policy = await t.gql(
+      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: "normal", input: $i) ${all('ChangeApprovalPolicy')} }`,
+      { i: { rule: 'quorum', quorum: 1, approverIds: [techId], approverTeamId: teamId } }
+    )
+    await expectShape(policy.body, 'Mutation')
+    const policies = await t.gql(`{ changeApprovalPolicies ${all('ChangeApprovalPolicy')} }`)
+    expect(policies.body.data!.changeApprovalPolicies[1]).toEqual(policy.body.data!.setChangeApprovalPolicy)
+  })
+
+  it('categories, ticket templates and catalog offerings answer every field', async () => {
+    // Its own approver and team, so this case does not lean on the ones above
+    const approver = await t.api('POST', '/api/v1/users', {
+      body: { username: 'approver-contract', displayName: 'Approver', roles: ['manager'], password: PASSWORD }
+    })
+    const techId = approver.json().id
+    const teamId = (await t.api('POST', '/api/v1/teams', { body: { name: 'Catalog fulfilment' } })).json().id
+
+    const root = await t.gql(
+      `mutation { createCategory(input: { kind: "incident", name: "Hardware" }) ${all('Category')} }`
+    )
+    // A root has no parent
+    await expectShape(root.body, 'Mutation', false)
+    const rootId = root.body.data!.createCategory.id
+    const child = await t.gql(
+      `mutation($p: ID!) { createCategory(input: { kind: "incident", name: "Laptop", parentId: $p }) ${all('Category')} }`,
+      { p: rootId }
+    )
+    await expectShape(child.body, 'Mutation')
+    const childId = child.body.data!.createCategory.id
+    const renamed = await t.gql(
+      `mutation($id: ID!) { updateCategory(id: $id, input: { name: "Notebook" }) ${all('Category')} }`,
+      { id: childId }
+    )
+    await expectShape(renamed.body, 'Mutation')
+    await expectShape(
+      (await t.gql(`query($id: ID!) { category(id: $id) ${all('Category')} }`, { id: childId })).body,
+      'Query'
+    )
+    await expectShape(
+      (await t.gql(`{ categories(kind: "incident") ${all('CategoryConnection')} }`)).body,
+      'Query',
+      false
+    )
+    const tree = await t.gql(`{ categoryTree(kind: "incident") ${all('CategoryTree')} }`)
+    // Not truncated: no note
+    await expectShape(tree.body, 'Query', false)
+    expect(tree.body.data!.categoryTree.items[0].path).toBe('Hardware')
+    const nested = await t.gql('{ categoryTree(kind: "incident") { items { children { path } } } }')
+    expect(nested.body.data!.categoryTree.items[0].children[0].path).toBe('Hardware / Notebook')
+
+    const template = await t.gql(
+      `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) ${all('TicketTemplate')} }`,
+      {
+        input: {
+          kind: 'change',
+          name: 'Reboot',
+          description: 'Monthly reboot',
+          values: { type: 'standard', risk: 'low', title: 'Reboot' },
+          standard: true
+        }
+      }
+    )
+    await expectShape(template.body, 'Mutation')
+    const templateId = template.body.data!.createTemplate.id
+    const updatedTemplate = await t.gql(
+      `mutation($id: ID!) { updateTemplate(id: $id, input: { description: "Reboot" }, version: 1) ${all('TicketTemplate')} }`,
+      { id: templateId }
+    )
+    await expectShape(updatedTemplate.body, 'Mutation')
+    await expectShape(
+      (await t.gql(`query($id: ID!) { template(id: $id) ${all('TicketTemplate')} }`, { id: templateId })).body,
+      'Query'
+    )
+    await expectShape((await t.gql(`{ templates ${all('TicketTemplateConnection')} }`)).body, 'Query')
+
+    const offering = await t.gql(
+      `mutation($input: CreateCatalogOfferingInput!) { createCatalogOffering(input: $input) ${all('CatalogOffering')} }`,
+      {
+        input: {
+          name: 'New laptop',
+          description: 'Standard laptop',
+          teamId,
+          approval: { rule: 'quorum', quorum: 1, approverIds: [techId], approverTeamId: teamId },
+          tasks: ['Order', 'Image']
+        }
+      }
+    )
+    await expectShape(offering.body, 'Mutation')
+    const offeringId = offering.body.data!.createCatalogOffering.id
+    const updatedOffering = await t.gql(
+      `mutation($id: ID!) { updateCatalogOffering(id: $id, input: { tasks: ["Order"] }, version: 1) ${all('CatalogOffering')} }`,
+      { id: offeringId }
+    )
+    await expectShape(updatedOffering.body, 'Mutation')
+    await expectShape(
+      (await t.gql(`query($id: ID!) { catalogOffering(id: $id) ${all('CatalogOffering')} }`, { id: offeringId })).body,
+      'Query'
+    )
+    await expectShape((await t.gql(`{ catalogOfferings ${all('CatalogOfferingConnection')} }`)).body, 'Query')
   })
 
   // Types only reachable through an external system, with the test that checks their answers

@@ -7,6 +7,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
   getNamedType,
+  isInterfaceType,
   isListType,
   isNonNullType,
   isObjectType,
@@ -41,6 +42,17 @@ export function selectAll(schema: GraphQLSchema, typeName: string, path: string[
   for (const field of Object.values(type.getFields())) {
     if (field.args.some(isRequiredArgument)) continue
     const named = getNamedType(field.type)
+    if (isInterfaceType(named)) {
+      // An interface (Ticket): its own plain fields, whichever type the value turns out to be
+      const plain = Object.values(named.getFields()).filter(
+        f =>
+          !isObjectType(getNamedType(f.type)) &&
+          !isInterfaceType(getNamedType(f.type)) &&
+          !f.args.some(isRequiredArgument)
+      )
+      parts.push(`${field.name} { __typename ${plain.map(f => f.name).join(' ')} }`)
+      continue
+    }
     if (!isObjectType(named)) {
       parts.push(field.name)
       continue

@@ -1,3 +1,6 @@
+export * from './cmdb.js'
+export * from './config.js'
 export * from './identity.js'
+export * from './itil.js'
 export * from './jobs.js'
 export * from './tickets.js'

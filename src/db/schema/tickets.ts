@@ -14,14 +14,19 @@ import {
   uniqueIndex,
   uuid
 } from 'drizzle-orm/pg-core'
+import { categories } from './config.js'
 import { organisations, teams, users } from './identity.js'
 
 // Millisecond precision: what the API shows is exactly what is stored, so keyset cursors compare equal
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
-const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
 /** One number sequence per ticket kind, so INC-000001 and REQ-000001 both exist. */
 export const incidentNumberSeq = pgSequence('incident_number_seq', { startWith: 1 })
+export const requestNumberSeq = pgSequence('request_number_seq', { startWith: 1 })
+export const problemNumberSeq = pgSequence('problem_number_seq', { startWith: 1 })
+export const changeNumberSeq = pgSequence('change_number_seq', { startWith: 1 })
+export const releaseNumberSeq = pgSequence('release_number_seq', { startWith: 1 })
 
 /** What all ticket kinds share; kind-specific detail goes in side tables. */
 export const tickets = pgTable(
@@ -37,6 +42,8 @@ export const tickets = pgTable(
     urgency: smallint('urgency').notNull(),
     priority: smallint('priority').notNull(),
     category: text('category'),
+    /** The category tree node (its path is copied into `category` for display and filtering). */
+    categoryId: uuid('category_id').references(() => categories.id),
     requesterId: uuid('requester_id')
       .notNull()
       .references(() => users.id),
@@ -49,6 +56,8 @@ export const tickets = pgTable(
       .references(() => users.id),
     resolutionCode: text('resolution_code'),
     resolution: text('resolution'),
+    /** Admin-defined fields of this kind, validated against custom_field_definitions on every write. */
+    customFields: jsonb('custom_fields').notNull().default(sql`'{}'::jsonb`),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -75,7 +84,9 @@ export const tickets = pgTable(
     index('tickets_team_idx').on(t.teamId, t.layer),
     index('tickets_kind_priority_idx').on(t.kind, t.priority, t.id),
     index('tickets_updated_idx').on(t.kind, t.updatedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
-    index('tickets_search_idx').using('gin', t.search)
+    index('tickets_search_idx').using('gin', t.search),
+    index('tickets_custom_fields_idx').using('gin', sql`${t.customFields} jsonb_path_ops`),
+    index('tickets_category_idx').on(t.categoryId)
   ]
 )
 
@@ -91,9 +102,13 @@ export const ticketNotes = pgTable(
       .references(() => users.id),
     internal: boolean('internal').notNull(),
     body: text('body').notNull(),
-    createdAt: ts('created_at').notNull().defaultNow()
+    createdAt: ts('created_at').notNull().defaultNow(),
+    search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('simple', body)`)
   },
-  t => [index('ticket_notes_ticket_idx').on(t.ticketId, t.createdAt, t.id)]
+  t => [
+    index('ticket_notes_ticket_idx').on(t.ticketId, t.createdAt, t.id),
+    index('ticket_notes_search_idx').using('gin', t.search)
+  ]
 )
 
 /**

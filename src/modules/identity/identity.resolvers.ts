@@ -2,8 +2,8 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
+import { defined, type GqlCtx, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
 import {
   type AuthEventListInput,
   AuthEventListQuery,
@@ -158,7 +158,7 @@ function nullsKept(input: Args, clearable: string[]): Args {
 
 type Query = { obj: Record<string, unknown>; params: Args }
 
-const usersBy =
+export const usersBy =
   (field: string) =>
   async (queries: Query[], { ctx, services }: GqlCtx) => {
     const ids = queries.map(q => q.obj[field] as string | null)
@@ -168,7 +168,7 @@ const usersBy =
     return ids.map(v => (v ? (map.get(v) ?? null) : null))
   }
 
-const organisationsBy =
+export const organisationsBy =
   (field: string) =>
   async (queries: Query[], { ctx, services }: GqlCtx) => {
     const ids = queries.map(q => q.obj[field] as string | null)
@@ -178,21 +178,19 @@ const organisationsBy =
     return ids.map(v => (v ? (map.get(v) ?? null) : null))
   }
 
+export const teamsBy =
+  (field: string) =>
+  async (queries: Query[], { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] as string | null)
+    const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+    const found = await services.teams.byIds(ctx, wanted)
+    const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+    return ids.map(v => (v ? (map.get(v) ?? null) : null))
+  }
+
 /** Batched lookups of related records: one query per field per request, never one per row. */
 export function identityLoaders(): MercuriusLoaders {
   return {
-    Incident: {
-      requester: usersBy('requesterId'),
-      assignee: usersBy('assigneeId'),
-      organisation: organisationsBy('organisationId'),
-      team: async (queries: Query[], { ctx, services }: GqlCtx) => {
-        const ids = queries.map(q => q.obj.teamId as string | null)
-        const wanted = [...new Set(ids.filter((v): v is string => !!v))]
-        const found = await services.teams.byIds(ctx, wanted)
-        const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
-        return ids.map(v => (v ? (map.get(v) ?? null) : null))
-      }
-    },
     Note: { author: usersBy('authorId') },
     User: { organisation: organisationsBy('organisationId') },
     Team: { manager: usersBy('managerId') },

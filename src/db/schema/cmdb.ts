@@ -1,0 +1,50 @@
+import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { teams } from './identity.js'
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
+
+/**
+ * A minimal configuration item: enough for changes, incidents and events to name what they concern.
+ * The CMDB work adds classes with attribute definitions, discovery and baselines on top of this table.
+ */
+export const configurationItems = pgTable(
+  'configuration_items',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    ciClass: text('class').notNull().default('generic'),
+    hostname: text('hostname'),
+    fqdn: text('fqdn'),
+    serial: text('serial'),
+    status: text('status').notNull().default('active'),
+    supportTeamId: uuid('support_team_id').references(() => teams.id),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [
+    index('configuration_items_name_idx').on(t.name),
+    index('configuration_items_hostname_idx').on(t.hostname),
+    index('configuration_items_fqdn_idx').on(t.fqdn),
+    index('configuration_items_serial_idx').on(t.serial)
+  ]
+)
+
+/** Typed relationships between CIs (runs on, depends on, connects to, part of). */
+export const ciRelationships = pgTable(
+  'ci_relationships',
+  {
+    id: uuid('id').primaryKey(),
+    sourceId: uuid('source_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    targetId: uuid('target_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow()
+  },
+  t => [
+    uniqueIndex('ci_relationships_uq').on(t.sourceId, t.targetId, t.type),
+    index('ci_relationships_target_idx').on(t.targetId)
+  ]
+)

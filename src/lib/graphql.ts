@@ -1,0 +1,84 @@
+import { Type } from 'typebox'
+import { type PageInput, PageQuery } from '../modules/tickets/tickets.schemas.js'
+import type { Services } from '../services.js'
+import { toConnection } from './connection.js'
+import type { Ctx } from './context.js'
+import type { Page } from './cursor.js'
+import { AppError } from './errors.js'
+import { check } from './validate.js'
+
+/** Helpers every GraphQL door shares: context type, argument clean-up, paging names, batched connections. */
+export type GqlCtx = { ctx: Ctx; services: Services; idempotencyKey?: string }
+export type Args = Record<string, unknown>
+
+/** GraphQL arguments without the nulls GraphQL sends for omitted optionals (REST simply omits them). */
+export const defined = (o: Args) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined))
+
+export function pageArgs(args: Args) {
+  return defined({ limit: args.first, cursor: args.after })
+}
+
+const PAGING_NAMES: Record<string, string> = { limit: 'first', cursor: 'after' }
+
+/**
+ * Wraps a connection resolver: the REST schemas and the services call the paging arguments limit and
+ * cursor, but a GraphQL client sent first and after, so errors about them name those.
+ */
+export function paged<P>(resolve: (parent: P, args: Args, gctx: GqlCtx) => Promise<unknown>) {
+  return async (parent: P, args: Args, gctx: GqlCtx) => {
+    try {
+      return await resolve(parent, args, gctx)
+    } catch (err) {
+      throw renamePaging(err)
+    }
+  }
+}
+
+function renamePaging(err: unknown): unknown {
+  if (!(err instanceof AppError) || !err.errors?.some(e => e.field in PAGING_NAMES)) return err
+  const errors = err.errors.map(e => ({ ...e, field: PAGING_NAMES[e.field] ?? e.field }))
+  const detail = errors.map(e => `${e.field}: ${e.message}`).join('; ')
+  return new AppError(err.code, err.status, err.title, detail, errors, err.extra)
+}
+
+/**
+ * A connection field of every incident in a response, batched: first pages (no `after`) of one size
+ * come from one query; a page after a cursor is read on its own. A bad argument fails only its field.
+ */
+export const Id = Type.String({ format: 'uuid' })
+
+export function connectionLoader<T>(
+  firstPages: (gctx: GqlCtx, ids: string[], limit: number) => Promise<Page<T>[]>,
+  onePage: (gctx: GqlCtx, id: string, page: PageInput) => Promise<Page<T>>,
+  cursorOf: (item: T, parentId: string) => string
+) {
+  return async (queries: { obj: { id: string }; params: Args }[], gctx: GqlCtx) => {
+    const out: unknown[] = new Array(queries.length)
+    const batches = new Map<number, number[]>()
+    queries.forEach((q, i) => {
+      try {
+        const page = check<PageInput>(PageQuery, pageArgs(q.params))
+        if (page.cursor) {
+          out[i] = onePage(gctx, q.obj.id, page).then(p => toConnection(p, (item: T) => cursorOf(item, q.obj.id)))
+        } else {
+          const limit = page.limit ?? 50
+          batches.set(limit, [...(batches.get(limit) ?? []), i])
+        }
+      } catch (err) {
+        out[i] = renamePaging(err)
+      }
+    })
+    for (const [limit, idx] of batches) {
+      const pages = await firstPages(
+        gctx,
+        idx.map(i => queries[i]!.obj.id),
+        limit
+      )
+      idx.forEach((i, k) => {
+        out[i] = toConnection(pages[k]!, (item: T) => cursorOf(item, queries[i]!.obj.id))
+      })
+    }
+    return Promise.all(out.map(o => Promise.resolve(o).catch(err => renamePaging(err))))
+  }
+}

@@ -1,0 +1,212 @@
+import { and, eq, ilike, inArray, ne, type SQL, sql } from 'drizzle-orm'
+import type { Role } from '../../auth/actor.js'
+import { authorize, isStaff } from '../../auth/policy.js'
+import { catalogOfferings, teams, users } from '../../db/schema/index.js'
+import { canonical } from '../../lib/canonical.js'
+import type { Ctx, Deps, Queryable } from '../../lib/context.js'
+import {
+  conflictField,
+  type FieldError,
+  fieldError,
+  notFound,
+  preconditionFailed,
+  validationFailed
+} from '../../lib/errors.js'
+import { isUuid, uuidv7 } from '../../lib/ids.js'
+import { textKeyset } from '../../lib/keyset.js'
+import { diff, recordAudit } from '../audit/audit.service.js'
+import type {
+  CreateOfferingInput,
+  OfferingApprovalInput,
+  OfferingListInput,
+  UpdateOfferingInput
+} from './catalog.schemas.js'
+
+type StoredOffering = typeof catalogOfferings.$inferSelect
+/** An offering as the API answers it: the jsonb columns typed. */
+export interface OfferingRow extends Omit<StoredOffering, 'approval' | 'tasks'> {
+  approval: OfferingApproval | null
+  tasks: string[]
+}
+/** The jsonb columns hold only what checkApproval and the schemas let in. */
+const typed = (row: StoredOffering): OfferingRow => row as OfferingRow
+
+/** What an offering's approval holds once stored: every key present. */
+export interface OfferingApproval {
+  rule: 'all' | 'any' | 'quorum'
+  quorum: number | null
+  approverIds: string[]
+  approverTeamId: string | null
+}
+
+const APPROVER_ROLES: readonly Role[] = ['technician', 'supervisor', 'manager', 'admin']
+
+/** The offering a request is raised for: it must exist and be active; otherwise 422 naming `field`. */
+export async function loadOffering(q: Queryable, id: string, field = 'offeringId'): Promise<OfferingRow> {
+  if (!isUuid(id)) throw fieldError(field, 'must be a catalog offering id')
+  const [row] = await q.select().from(catalogOfferings).where(eq(catalogOfferings.id, id))
+  if (!row) throw fieldError(field, 'no such catalog offering')
+  if (!row.active) throw fieldError(field, `the offering "${row.name}" is inactive`)
+  return typed(row)
+}
+
+async function assertTeam(q: Queryable, id: string, field: string) {
+  const [team] = await q.select({ id: teams.id }).from(teams).where(eq(teams.id, id))
+  if (!team) throw fieldError(field, 'no such team')
+}
+
+/**
+ * An approval rule as stored, or 422 naming what is wrong. The quorum is checked against the named
+ * people only when no team is named: a team's membership changes after the offering is saved, so
+ * the approval round counts its members when it starts.
+ */
+async function checkApproval(q: Queryable, input: OfferingApprovalInput): Promise<OfferingApproval> {
+  const approval: OfferingApproval = {
+    rule: input.rule,
+    quorum: input.quorum ?? null,
+    approverIds: input.approverIds.map(id => id.toLowerCase()),
+    approverTeamId: input.approverTeamId ?? null
+  }
+  const errors: FieldError[] = []
+  if (approval.approverIds.length === 0 && !approval.approverTeamId) {
+    errors.push({ field: 'approval.approverIds', message: 'name at least one approver, or an approverTeamId' })
+  }
+  if (approval.rule === 'quorum') {
+    if (approval.quorum === null) {
+      errors.push({ field: 'approval.quorum', message: 'required when the rule is quorum' })
+    } else if (!approval.approverTeamId && approval.quorum > approval.approverIds.length) {
+      errors.push({
+        field: 'approval.quorum',
+        message: `cannot exceed the ${approval.approverIds.length} named approvers`
+      })
+    }
+  } else if (approval.quorum !== null) {
+    errors.push({ field: 'approval.quorum', message: 'only the quorum rule takes a quorum' })
+  }
+  if (approval.approverIds.length) {
+    const found = await q
+      .select({ id: users.id, active: users.active, roles: users.roles })
+      .from(users)
+      .where(inArray(users.id, approval.approverIds))
+    const byId = new Map(found.map(u => [u.id, u]))
+    approval.approverIds.forEach((id, i) => {
+      const user = byId.get(id)
+      const field = `approval.approverIds.${i}`
+      if (!user) errors.push({ field, message: 'no such user' })
+      else if (!user.active) errors.push({ field, message: 'the user is disabled' })
+      else if (!user.roles.some(r => APPROVER_ROLES.includes(r as Role))) {
+        errors.push({ field, message: `approvers must be staff: ${APPROVER_ROLES.join(', ')}` })
+      }
+    })
+  }
+  if (errors.length) throw validationFailed(errors)
+  if (approval.approverTeamId) await assertTeam(q, approval.approverTeamId, 'approval.approverTeamId')
+  return approval
+}
+
+export const offeringKeyset = textKeyset<StoredOffering>(
+  'name',
+  catalogOfferings.name,
+  catalogOfferings.id,
+  r => r.name
+)
+const FIELDS = ['name', 'description', 'teamId', 'approval', 'tasks', 'active'] as const
+
+/** The service catalog's offerings: admins edit them, everyone who raises requests reads the active ones. */
+export function createCatalogService({ db }: Deps) {
+  /** Non-staff (customers) see active offerings only; the rest look absent. */
+  const hidden = (ctx: Ctx, row: { active: boolean }) => !row.active && !isStaff(ctx.actor)
+
+  async function assertNameFree(q: Queryable, name: string, self?: string) {
+    const where: SQL[] = [sql`lower(${catalogOfferings.name}) = lower(${name})`]
+    if (self) where.push(ne(catalogOfferings.id, self))
+    const [clash] = await q
+      .select({ id: catalogOfferings.id })
+      .from(catalogOfferings)
+      .where(and(...where))
+    if (clash) throw conflictField('name', 'an offering with this name exists')
+  }
+
+  return {
+    async get(ctx: Ctx, id: string): Promise<OfferingRow> {
+      authorize(ctx.actor, 'config.read')
+      const [row] = await db.select().from(catalogOfferings).where(eq(catalogOfferings.id, id))
+      if (!row || hidden(ctx, row)) throw notFound('catalog offering')
+      return typed(row)
+    },
+
+    async list(ctx: Ctx, input: OfferingListInput) {
+      authorize(ctx.actor, 'config.read')
+      const limit = input.limit ?? 50
+      const where: (SQL | undefined)[] = [offeringKeyset.after(input.cursor)]
+      if (input.active !== undefined) where.push(eq(catalogOfferings.active, input.active))
+      if (!isStaff(ctx.actor)) where.push(eq(catalogOfferings.active, true))
+      if (input.q) where.push(ilike(catalogOfferings.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`))
+      const rows = await db
+        .select()
+        .from(catalogOfferings)
+        .where(and(...where))
+        .orderBy(...offeringKeyset.orderBy)
+        .limit(limit + 1)
+      return offeringKeyset.page(rows, limit, typed)
+    },
+
+    async create(ctx: Ctx, input: CreateOfferingInput): Promise<OfferingRow> {
+      authorize(ctx.actor, 'config.manage')
+      return db.transaction(async tx => {
+        if (input.teamId) await assertTeam(tx, input.teamId, 'teamId')
+        const approval = input.approval ? await checkApproval(tx, input.approval) : null
+        await assertNameFree(tx, input.name)
+        const [row] = await tx
+          .insert(catalogOfferings)
+          .values({
+            id: uuidv7(),
+            name: input.name,
+            description: input.description ?? '',
+            teamId: input.teamId ?? null,
+            approval,
+            tasks: input.tasks ?? [],
+            active: input.active ?? true
+          })
+          .returning()
+        await recordAudit(tx, ctx, {
+          entityType: 'offering',
+          entityId: row!.id,
+          action: 'created',
+          changes: FIELDS.map(f => ({ field: f, old: null, new: row![f] }))
+        })
+        return typed(row!)
+      })
+    },
+
+    /** null clears teamId or approval; tasks, when given, replace the list whole. */
+    async update(ctx: Ctx, id: string, input: UpdateOfferingInput, expectedVersion?: number): Promise<OfferingRow> {
+      authorize(ctx.actor, 'config.manage')
+      return db.transaction(async tx => {
+        const [before] = await tx.select().from(catalogOfferings).where(eq(catalogOfferings.id, id)).for('update')
+        if (!before) throw notFound('catalog offering')
+        if (expectedVersion !== undefined && expectedVersion !== before.version) {
+          throw preconditionFailed(`the offering was changed by someone else (now version ${before.version})`, {
+            currentVersion: before.version
+          })
+        }
+        if (input.teamId) await assertTeam(tx, input.teamId, 'teamId')
+        const { approval, ...rest } = input
+        const set: Partial<OfferingRow> = rest
+        if (approval !== undefined) set.approval = approval && (await checkApproval(tx, approval))
+        if (input.name !== undefined) await assertNameFree(tx, input.name, id)
+        const changes = diff({ ...before, approval: canonical(before.approval) }, canonical(set), [...FIELDS])
+        if (changes.length === 0) return typed(before)
+        const [row] = await tx
+          .update(catalogOfferings)
+          .set({ ...set, version: sql`${catalogOfferings.version} + 1`, updatedAt: new Date() })
+          .where(eq(catalogOfferings.id, id))
+          .returning()
+        await recordAudit(tx, ctx, { entityType: 'offering', entityId: id, action: 'updated', changes })
+        return typed(row!)
+      })
+    }
+  }
+}
+
+export type CatalogService = ReturnType<typeof createCatalogService>

@@ -1,0 +1,334 @@
+import { and, count, eq, ilike, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm'
+import { authorize, isStaff } from '../../auth/policy.js'
+import { categories } from '../../db/schema/index.js'
+import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { conflictField, fieldError, notFound } from '../../lib/errors.js'
+import { isUuid, uuidv7 } from '../../lib/ids.js'
+import { textKeyset } from '../../lib/keyset.js'
+import { type AuditEntry, diff, recordAudit } from '../audit/audit.service.js'
+import type { TicketKind } from '../tickets/kinds.js'
+import {
+  type CategoryListInput,
+  type CategoryTreeInput,
+  type CategoryTreeNode,
+  type CreateCategoryInput,
+  MAX_DEPTH,
+  MAX_NODES,
+  PATH_SEPARATOR,
+  type UpdateCategoryInput
+} from './categories.schemas.js'
+
+export type CategoryRow = typeof categories.$inferSelect
+export interface CategoryView extends CategoryRow {
+  depth: number
+}
+
+/** Names cannot hold '/', so the separators in a path count the levels. */
+export const depthOf = (path: string) => path.split(PATH_SEPARATOR).length
+const view = (row: CategoryRow): CategoryView => ({ ...row, depth: depthOf(row.path) })
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows
+
+interface ChainRow {
+  id: string
+  kind: string
+  path: string
+  active: boolean
+}
+
+/** The category and its ancestors, nearest first (empty when there is no such category). */
+async function chainUp(q: Queryable, id: string): Promise<ChainRow[]> {
+  const result = await q.execute(sql`
+    WITH RECURSIVE up AS (
+      SELECT id, parent_id, kind, path, active, 1 AS n FROM categories WHERE id = ${id}
+      UNION ALL
+      SELECT c.id, c.parent_id, c.kind, c.path, c.active, up.n + 1
+      FROM categories c JOIN up ON c.id = up.parent_id
+      WHERE up.n < ${MAX_DEPTH * 2}
+    )
+    SELECT id, kind, path, active FROM up ORDER BY n`)
+  return rowsOf<ChainRow>(result)
+}
+
+/**
+ * The category the ticket core files a ticket under: it must exist, belong to this kind's tree and be
+ * usable (itself and every category above it active). Otherwise 422 naming `field`.
+ */
+export async function resolveCategory(
+  q: Queryable,
+  kind: TicketKind,
+  categoryId: string,
+  field = 'categoryId'
+): Promise<{ id: string; path: string }> {
+  if (!isUuid(categoryId)) throw fieldError(field, 'must be a category id')
+  const chain = await chainUp(q, categoryId)
+  const node = chain[0]
+  if (!node) throw fieldError(field, 'no such category')
+  if (node.kind !== kind) throw fieldError(field, `the category belongs to the ${node.kind} tree, not ${kind}`)
+  if (!node.active) throw fieldError(field, `the category "${node.path}" is inactive`)
+  const off = chain.find(c => !c.active)
+  if (off) throw fieldError(field, `the category is under "${off.path}", which is inactive`)
+  return { id: node.id, path: node.path }
+}
+
+/** The same lookup in the shape of the ticket core's CategoryPort. */
+export const categoryPort = { resolve: resolveCategory }
+
+export const categoryKeyset = textKeyset<CategoryRow>('path', categories.path, categories.id, r => r.path)
+
+/** Per-kind category trees; writes to one kind's tree are serialised by an advisory lock. */
+export function createCategoryService({ db }: Deps) {
+  const lockKind = (tx: Tx, kind: string) =>
+    tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`categories:${kind}`}))`)
+
+  /** Non-staff (customers) see active categories only; the rest look absent. */
+  const hidden = (ctx: Ctx, row: CategoryRow) => !row.active && !isStaff(ctx.actor)
+
+  async function assertSiblingFree(q: Queryable, kind: string, parentId: string | null, name: string, self?: string) {
+    const where: SQL[] = [
+      eq(categories.kind, kind),
+      parentId ? eq(categories.parentId, parentId) : isNull(categories.parentId),
+      sql`lower(${categories.name}) = lower(${name})`
+    ]
+    if (self) where.push(ne(categories.id, self))
+    const [clash] = await q
+      .select({ path: categories.path })
+      .from(categories)
+      .where(and(...where))
+    if (clash) throw conflictField('name', `"${clash.path}" already exists at this place in the tree`)
+  }
+
+  async function subtreeHeight(q: Queryable, id: string): Promise<number> {
+    const result = await q.execute(sql`
+      WITH RECURSIVE down AS (
+        SELECT id, 1 AS h FROM categories WHERE id = ${id}
+        UNION ALL
+        SELECT c.id, down.h + 1 FROM categories c JOIN down ON c.parent_id = down.id WHERE down.h < ${MAX_DEPTH * 2}
+      )
+      SELECT max(h)::int AS h FROM down`)
+    return Number(rowsOf<{ h: number }>(result)[0]?.h ?? 1)
+  }
+
+  /** Rewrites the path of a category and everything under it in one statement; answers the changed rows. */
+  async function rewritePaths(tx: Tx, id: string, newPath: string) {
+    const result = await tx.execute(sql`
+      WITH RECURSIVE sub AS (
+        SELECT id, path AS old_path, ${newPath}::text AS new_path FROM categories WHERE id = ${id}
+        UNION ALL
+        SELECT c.id, c.path, sub.new_path || ${PATH_SEPARATOR} || c.name
+        FROM categories c JOIN sub ON c.parent_id = sub.id
+      )
+      UPDATE categories AS c SET path = sub.new_path, updated_at = now()
+      FROM sub
+      WHERE c.id = sub.id AND c.path IS DISTINCT FROM sub.new_path
+      RETURNING c.id, sub.old_path, c.path`)
+    return rowsOf<{ id: string; old_path: string; path: string }>(result)
+  }
+
+  async function load(q: Queryable, id: string, lock = false): Promise<CategoryRow | undefined> {
+    const query = q.select().from(categories).where(eq(categories.id, id))
+    const [row] = lock ? await query.for('update') : await query
+    return row
+  }
+
+  return {
+    async get(ctx: Ctx, id: string): Promise<CategoryView> {
+      authorize(ctx.actor, 'config.read')
+      const row = await load(db, id)
+      if (!row || hidden(ctx, row)) throw notFound('category')
+      return view(row)
+    },
+
+    async list(ctx: Ctx, input: CategoryListInput) {
+      authorize(ctx.actor, 'config.read')
+      const limit = input.limit ?? 50
+      const where: (SQL | undefined)[] = [categoryKeyset.after(input.cursor)]
+      if (input.kind) where.push(eq(categories.kind, input.kind))
+      if (input.parentId === 'root') where.push(isNull(categories.parentId))
+      else if (input.parentId) where.push(eq(categories.parentId, input.parentId))
+      if (input.active !== undefined) where.push(eq(categories.active, input.active))
+      if (!isStaff(ctx.actor)) where.push(eq(categories.active, true))
+      if (input.q) where.push(ilike(categories.path, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`))
+      const rows = await db
+        .select()
+        .from(categories)
+        .where(and(...where))
+        .orderBy(...categoryKeyset.orderBy)
+        .limit(limit + 1)
+      return categoryKeyset.page(rows, limit, view)
+    },
+
+    /** A kind's whole tree as nested nodes, breadth first, cut at MAX_NODES with a note saying so. */
+    async tree(ctx: Ctx, input: CategoryTreeInput) {
+      authorize(ctx.actor, 'config.read')
+      const activeOnly = input.activeOnly === true || !isStaff(ctx.actor)
+      const onlyActive = (alias: SQL) => (activeOnly ? sql`AND ${alias}.active` : sql``)
+      const result = await db.execute(sql`
+        WITH RECURSIVE t AS (
+          SELECT r.id, r.parent_id, r.name, r.path, r.active, 1 AS depth FROM categories r
+          WHERE r.kind = ${input.kind} AND r.parent_id IS NULL ${onlyActive(sql.raw('r'))}
+          UNION ALL
+          SELECT c.id, c.parent_id, c.name, c.path, c.active, t.depth + 1
+          FROM categories c JOIN t ON c.parent_id = t.id
+          WHERE t.depth < ${MAX_DEPTH} ${onlyActive(sql.raw('c'))}
+        )
+        SELECT id, parent_id, name, path, active, depth, count(*) OVER ()::int AS total
+        FROM t ORDER BY depth, path, id LIMIT ${MAX_NODES}`)
+      type TreeRow = Omit<CategoryTreeNode, 'children'> & { parent_id: string | null; total: number }
+      const rows = rowsOf<TreeRow>(result)
+      const total = Number(rows[0]?.total ?? 0)
+      const byId = new Map<string, CategoryTreeNode>()
+      const items: CategoryTreeNode[] = []
+      for (const r of rows) {
+        const node = { id: r.id, name: r.name, path: r.path, depth: Number(r.depth), active: r.active, children: [] }
+        byId.set(r.id, node)
+        // Breadth first: a parent always comes before its children, so it is already here
+        if (r.parent_id) byId.get(r.parent_id)?.children.push(node)
+        else items.push(node)
+      }
+      const truncated = total > rows.length
+      const note = truncated
+        ? `the ${input.kind} tree holds ${total} categories; only the first ${MAX_NODES}, level by level, are ` +
+          `shown: list the rest with GET /api/v1/categories?kind=${input.kind}&parentId=…`
+        : null
+      return { kind: input.kind, total, truncated, note, items }
+    },
+
+    async create(ctx: Ctx, input: CreateCategoryInput): Promise<CategoryView> {
+      authorize(ctx.actor, 'config.manage')
+      return db.transaction(async tx => {
+        await lockKind(tx, input.kind)
+        const parentId = input.parentId ?? null
+        let path = input.name
+        if (parentId) {
+          const parent = await load(tx, parentId)
+          if (!parent) throw fieldError('parentId', 'no such category')
+          if (parent.kind !== input.kind) {
+            throw fieldError('parentId', `the parent belongs to the ${parent.kind} tree, not ${input.kind}`)
+          }
+          if (depthOf(parent.path) >= MAX_DEPTH) {
+            throw fieldError('parentId', `categories nest at most ${MAX_DEPTH} levels deep`)
+          }
+          path = `${parent.path}${PATH_SEPARATOR}${input.name}`
+        }
+        await assertSiblingFree(tx, input.kind, parentId, input.name)
+        const [size] = await tx.select({ n: count() }).from(categories).where(eq(categories.kind, input.kind))
+        if (Number(size?.n ?? 0) >= MAX_NODES) {
+          throw conflictField('kind', `the ${input.kind} tree already holds ${MAX_NODES} categories, the most it may`)
+        }
+        const [row] = await tx
+          .insert(categories)
+          .values({ id: uuidv7(), kind: input.kind, parentId, name: input.name, path, active: input.active ?? true })
+          .returning()
+        await recordAudit(tx, ctx, {
+          entityType: 'category',
+          entityId: row!.id,
+          action: 'created',
+          changes: (['kind', 'parentId', 'name', 'path', 'active'] as const).map(f => ({
+            field: f,
+            old: null,
+            new: row![f]
+          }))
+        })
+        return view(row!)
+      })
+    },
+
+    /**
+     * Rename, move (within the same kind's tree) or switch active. A rename or move rewrites the path
+     * of the whole subtree, and every rewritten path is audited.
+     */
+    async update(ctx: Ctx, id: string, input: UpdateCategoryInput): Promise<CategoryView> {
+      authorize(ctx.actor, 'config.manage')
+      return db.transaction(async tx => {
+        const found = await load(tx, id)
+        if (!found) throw notFound('category')
+        await lockKind(tx, found.kind)
+        const before = (await load(tx, id, true))!
+        const name = input.name ?? before.name
+        const parentId = input.parentId === undefined ? before.parentId : input.parentId
+        const moved = parentId !== before.parentId
+
+        let parentPath: string | null = null
+        if (parentId) {
+          if (parentId === id) throw conflictField('parentId', 'a category cannot be its own parent')
+          const chain = await chainUp(tx, parentId)
+          const parent = chain[0]
+          if (!parent) throw fieldError('parentId', 'no such category')
+          if (parent.kind !== before.kind) {
+            throw fieldError('parentId', `the parent belongs to the ${parent.kind} tree, not ${before.kind}`)
+          }
+          if (moved && chain.some(c => c.id === id)) {
+            throw conflictField('parentId', `"${parent.path}" is under this category: it cannot move beneath itself`)
+          }
+          if (moved) {
+            const deepest = chain.length + (await subtreeHeight(tx, id))
+            if (deepest > MAX_DEPTH) {
+              throw fieldError(
+                'parentId',
+                `the move would nest categories ${deepest} levels deep; at most ${MAX_DEPTH} are allowed`
+              )
+            }
+          }
+          parentPath = parent.path
+        }
+        if (moved || name !== before.name) await assertSiblingFree(tx, before.kind, parentId, name, id)
+        const path = parentPath === null ? name : `${parentPath}${PATH_SEPARATOR}${name}`
+        const active = input.active ?? before.active
+
+        const changes = diff(before, { name, parentId, active, path }, ['name', 'parentId', 'active', 'path'])
+        if (changes.length === 0) return view(before)
+        await tx.update(categories).set({ name, parentId, active, updatedAt: new Date() }).where(eq(categories.id, id))
+        const rewritten = path !== before.path ? await rewritePaths(tx, id, path) : []
+        const entries: AuditEntry[] = [{ entityType: 'category', entityId: id, action: 'updated', changes }]
+        for (const r of rewritten) {
+          if (r.id === id) continue
+          entries.push({
+            entityType: 'category',
+            entityId: r.id,
+            action: 'path_updated',
+            changes: [{ field: 'path', old: r.old_path, new: r.path }]
+          })
+        }
+        // Chunks keep one INSERT well under the 65,535 bind parameters PostgreSQL takes
+        for (let i = 0; i < entries.length; i += 1000) await recordAudit(tx, ctx, entries.slice(i, i + 1000))
+        return view((await load(tx, id))!)
+      })
+    },
+
+    /** Batched lookups for GraphQL `parent`: null where absent or hidden from the actor. */
+    async byIds(ctx: Ctx, ids: readonly string[]): Promise<(CategoryView | null)[]> {
+      authorize(ctx.actor, 'config.read')
+      const rows = ids.length
+        ? await db
+            .select()
+            .from(categories)
+            .where(inArray(categories.id, [...ids]))
+        : []
+      const map = new Map(rows.filter(r => !hidden(ctx, r)).map(r => [r.id, view(r)]))
+      return ids.map(id => map.get(id) ?? null)
+    },
+
+    /** Batched GraphQL `children`: each parent's children in path order. */
+    async childrenOf(ctx: Ctx, parentIds: readonly string[]): Promise<CategoryView[][]> {
+      authorize(ctx.actor, 'config.read')
+      const where: SQL[] = [inArray(categories.parentId, [...parentIds])]
+      if (!isStaff(ctx.actor)) where.push(eq(categories.active, true))
+      const rows = parentIds.length
+        ? await db
+            .select()
+            .from(categories)
+            .where(and(...where))
+            .orderBy(...categoryKeyset.orderBy)
+        : []
+      const byParent = new Map<string, CategoryView[]>()
+      for (const r of rows) {
+        const list = byParent.get(r.parentId!) ?? []
+        list.push(view(r))
+        byParent.set(r.parentId!, list)
+      }
+      return parentIds.map(p => byParent.get(p) ?? [])
+    }
+  }
+}
+
+export type CategoryService = ReturnType<typeof createCategoryService>

@@ -1,0 +1,89 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { Type } from 'typebox'
+import { toConnection } from '../../lib/connection.js'
+import { encodeCursor } from '../../lib/cursor.js'
+import { check } from '../../lib/validate.js'
+import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
+import {
+  type CiListInput,
+  CiListQuery,
+  CreateCiBody,
+  type CreateCiInput,
+  RelateBody,
+  type RelateInput,
+  type RelationshipListInput,
+  RelationshipListQuery,
+  UpdateCiBody,
+  type UpdateCiInput
+} from './cmdb.schemas.js'
+
+type Args = Record<string, unknown>
+const Id = Type.String({ format: 'uuid' })
+const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
+const byId = (item: { id: string }) => encodeCursor({ sort: 'id', value: null, id: item.id })
+const relCursor = (item: { id: string }) => encodeCursor({ sort: 'ci-relationships', value: null, id: item.id })
+
+/** For updates an explicit null clears a nullable field; other nulls mean "not given". */
+const CLEARABLE = ['hostname', 'fqdn', 'serial', 'supportTeamId']
+const nullsKept = (input: Args) =>
+  Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || CLEARABLE.includes(k))))
+
+/** GraphQL door to configuration items: same schemas, same service as REST. */
+export function cmdbResolvers(): IResolvers {
+  return {
+    Query: {
+      ci: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.cis.get(ctx, id(args.id)),
+      cis: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { first, after, ...rest } = args
+        const query = check<CiListInput>(CiListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
+        return toConnection(await services.cis.list(ctx, query), byId)
+      }),
+      ciRelationships: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const query = check<RelationshipListInput>(RelationshipListQuery, defined(pageArgs(args)))
+        return toConnection(await services.cis.relationships(ctx, id(args.ciId, 'ciId'), query), relCursor)
+      })
+    },
+    Mutation: {
+      createCi: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.cis.create(ctx, check<CreateCiInput>(CreateCiBody, defined(args.input as Args), 'input')),
+      updateCi: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.cis.update(
+          ctx,
+          id(args.id),
+          check<UpdateCiInput>(UpdateCiBody, nullsKept(args.input as Args), 'input')
+        ),
+      relateCis: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = check<RelateInput>(RelateBody, { targetId: args.targetId, type: args.type })
+        return services.cis.relate(ctx, id(args.sourceId, 'sourceId'), input)
+      },
+      unrelateCis: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        await services.cis.unrelate(ctx, id(args.ciId, 'ciId'), id(args.relationshipId, 'relationshipId'))
+        return true
+      }
+    }
+  } as IResolvers
+}
+
+type Query = { obj: Record<string, unknown>; params: Args }
+
+/** One lookup per field per request: the ids of every parent in the response, deduplicated. */
+const lookup =
+  <T>(field: string, fetch: (gctx: GqlCtx, ids: string[]) => Promise<(T | null)[]>) =>
+  async (queries: Query[], gctx: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] as string | null)
+    const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+    const found = wanted.length ? await fetch(gctx, wanted) : []
+    const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+    return ids.map(v => (v ? (map.get(v) ?? null) : null))
+  }
+
+const cisBy = (field: string) => lookup(field, ({ ctx, services }, ids) => services.cis.byIds(ctx, ids))
+
+export function cmdbLoaders(): MercuriusLoaders {
+  return {
+    ConfigurationItem: {
+      supportTeam: lookup('supportTeamId', ({ ctx, services }, ids) => services.teams.byIds(ctx, ids))
+    },
+    CiRelationship: { source: cisBy('sourceId'), target: cisBy('targetId') }
+  } as unknown as MercuriusLoaders
+}

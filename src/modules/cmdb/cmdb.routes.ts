@@ -1,0 +1,126 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
+import {
+  Ci,
+  CiListQuery,
+  CiRelationship,
+  CreateCiBody,
+  RelateBody,
+  RelationshipListQuery,
+  RelationshipParams,
+  UpdateCiBody
+} from './cmdb.schemas.js'
+
+const tags = ['cmdb']
+
+/** REST door to configuration items and their relationships. */
+export default async function cmdbRoutes(base: FastifyInstance) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>()
+  const svc = app.services.cis
+
+  app.post(
+    '/cis',
+    {
+      schema: {
+        tags,
+        summary: 'Create a configuration item (admin or a cmdb:import token)',
+        body: CreateCiBody,
+        response: { 201: Ci, ...errorResponses(403, 422) }
+      }
+    },
+    async (request, reply) => {
+      const ci = await svc.create(request.ctx(), request.body)
+      reply.code(201).header('location', `/api/v1/cis/${ci.id}`)
+      return ci
+    }
+  )
+
+  app.get(
+    '/cis',
+    {
+      schema: {
+        tags,
+        summary: 'List configuration items (keyset pagination; filters match exactly, q matches part of a name)',
+        querystring: CiListQuery,
+        response: { 200: PageOf(Ci), ...errorResponses(403) }
+      }
+    },
+    async request => svc.list(request.ctx(), request.query)
+  )
+
+  app.get(
+    '/cis/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a configuration item',
+        params: IdParams,
+        response: { 200: Ci, ...errorResponses(403, 404) }
+      }
+    },
+    async request => svc.get(request.ctx(), request.params.id)
+  )
+
+  app.patch(
+    '/cis/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a configuration item (admin or a cmdb:import token)',
+        params: IdParams,
+        body: UpdateCiBody,
+        response: { 200: Ci, ...errorResponses(403, 404, 422) }
+      }
+    },
+    async request => svc.update(request.ctx(), request.params.id, request.body)
+  )
+
+  app.get(
+    '/cis/:id/relationships',
+    {
+      schema: {
+        tags,
+        summary: 'Relationships of a configuration item, both directions',
+        params: IdParams,
+        querystring: RelationshipListQuery,
+        response: { 200: PageOf(CiRelationship), ...errorResponses(403, 404) }
+      }
+    },
+    async request => svc.relationships(request.ctx(), request.params.id, request.query)
+  )
+
+  app.post(
+    '/cis/:id/relationships',
+    {
+      schema: {
+        tags,
+        summary: 'Relate this configuration item (the source) to a target',
+        params: IdParams,
+        body: RelateBody,
+        response: { 201: CiRelationship, ...errorResponses(403, 404, 409, 422) }
+      }
+    },
+    async (request, reply) => {
+      reply.code(201)
+      return svc.relate(request.ctx(), request.params.id, request.body)
+    }
+  )
+
+  app.delete(
+    '/cis/:id/relationships/:relationshipId',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a relationship of this configuration item',
+        params: RelationshipParams,
+        response: { 204: Type.Null(), ...errorResponses(403, 404) }
+      }
+    },
+    async (request, reply) => {
+      await svc.unrelate(request.ctx(), request.params.id, request.params.relationshipId)
+      return reply.code(204).send(null)
+    }
+  )
+}

@@ -1,0 +1,165 @@
+import { eq, type SQL } from 'drizzle-orm'
+import { authorize, canSeeInternal, ticketScope } from '../../auth/policy.js'
+import type { Db } from '../../db/client.js'
+import { tickets } from '../../db/schema/index.js'
+import type { Ctx } from '../../lib/context.js'
+import { decodeCursor, encodeCursor, type Page, pageOf } from '../../lib/cursor.js'
+import { badRequest, fieldError } from '../../lib/errors.js'
+import {
+  compileFilter,
+  customSortCast,
+  customSortExpression,
+  customSortValue,
+  type FilterField
+} from '../../lib/rsql.js'
+import type { Workflow } from '../workflows/workflows.service.js'
+import { KIND_INFO, TICKET_KINDS, type TicketKind } from './kinds.js'
+import type { CustomFieldPort, KindHooks } from './tickets.ports.js'
+import {
+  filterConditions,
+  type SortSpec,
+  type SummaryRow,
+  scopeConditions,
+  type TicketQueries,
+  type TicketSummaryView,
+  toSummary
+} from './tickets.repository.js'
+import type { TicketListInput } from './tickets.schemas.js'
+
+/** Built-in fields of the filter language, for every kind. */
+const BUILT_IN: Record<string, FilterField> = {
+  status: { sql: tickets.status, type: 'text' },
+  priority: { sql: tickets.priority, type: 'integer' },
+  impact: { sql: tickets.impact, type: 'integer' },
+  urgency: { sql: tickets.urgency, type: 'integer' },
+  number: { sql: tickets.number, type: 'integer' },
+  title: { sql: tickets.title, type: 'text' },
+  category: { sql: tickets.category, type: 'text', nullable: true },
+  categoryId: { sql: tickets.categoryId, type: 'uuid', nullable: true },
+  requesterId: { sql: tickets.requesterId, type: 'uuid' },
+  organisationId: { sql: tickets.organisationId, type: 'uuid', nullable: true },
+  teamId: { sql: tickets.teamId, type: 'uuid', nullable: true },
+  layer: { sql: tickets.layer, type: 'integer', nullable: true },
+  assigneeId: { sql: tickets.assigneeId, type: 'uuid', nullable: true },
+  createdAt: { sql: tickets.createdAt, type: 'datetime' },
+  updatedAt: { sql: tickets.updatedAt, type: 'datetime' },
+  resolvedAt: { sql: tickets.resolvedAt, type: 'datetime', nullable: true },
+  closedAt: { sql: tickets.closedAt, type: 'datetime', nullable: true }
+}
+const ACROSS_KINDS: Record<string, FilterField> = {
+  ...BUILT_IN,
+  kind: { sql: tickets.kind, type: 'enum', values: TICKET_KINDS }
+}
+
+const iso = (d: Date) => d.toISOString()
+const BUILT_IN_SORTS: Record<string, Omit<SortSpec, 'name' | 'descending'>> = {
+  createdAt: { expression: tickets.createdAt, cast: 'timestamptz', valueOf: r => iso(r.createdAt) },
+  updatedAt: { expression: tickets.updatedAt, cast: 'timestamptz', valueOf: r => iso(r.updatedAt) },
+  priority: { expression: tickets.priority, cast: 'int', valueOf: r => r.priority },
+  number: { expression: tickets.number, cast: 'int', valueOf: r => r.number }
+}
+
+/** Ticket lists: plain filters, the RSQL filter, keyset sorts (custom fields too) and an optional total. */
+export function createTicketListing(
+  _db: Db,
+  queries: TicketQueries,
+  hooks: ReadonlyMap<TicketKind, KindHooks>,
+  customFields: () => CustomFieldPort | undefined,
+  workflows: (kind: TicketKind) => Promise<Workflow>
+) {
+  async function sortOf(db: Db, kind: TicketKind | null, name: string): Promise<SortSpec> {
+    const descending = name.startsWith('-')
+    const key = descending ? name.slice(1) : name
+    const builtIn = BUILT_IN_SORTS[key]
+    if (builtIn) return { ...builtIn, name, descending }
+    const field = key.slice('customFields.'.length)
+    if (!kind)
+      throw badRequest('sort: custom fields sort a list of one kind', [
+        { field: 'sort', message: 'custom fields sort a list of one kind' }
+      ])
+    const spec = (await customFields()?.specs(db, kind))?.get(field)
+    if (!spec) {
+      throw badRequest(`sort: no custom field "${field}" on ${KIND_INFO[kind].collection}`, [
+        { field: 'sort', message: `no custom field "${field}"` }
+      ])
+    }
+    const expression = customSortExpression(tickets.customFields, spec)
+    const cast = customSortCast(spec)
+    return {
+      name,
+      descending,
+      expression,
+      cast,
+      valueOf: r => customSortValue(spec, (r.customFields as Record<string, unknown>)[field])
+    }
+  }
+
+  async function summaries(db: Db, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
+    const out = rows.map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
+    for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
+      const details = hooks.get(kind)?.details
+      if (!details) continue
+      const found = await details(
+        db,
+        rows.filter(r => r.kind === kind).map(r => r.id)
+      )
+      for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
+    }
+    return out
+  }
+
+  return {
+    /**
+     * A page of summaries; `cursors` holds each item's own resume cursor (GraphQL edges), which REST
+     * answers leave out.
+     */
+    async list(
+      ctx: Ctx,
+      kind: TicketKind | null,
+      input: TicketListInput
+    ): Promise<Page<TicketSummaryView> & { total?: number; cursors: string[] }> {
+      const db = _db
+      authorize(ctx.actor, 'ticket.read')
+      for (const f of ['createdFrom', 'createdTo', 'updatedFrom', 'updatedTo'] as const) {
+        if (input[f] && Number.isNaN(Date.parse(input[f]!))) throw fieldError(f, 'not a date-time')
+      }
+      if (kind && input.status) {
+        const wf = await workflows(kind)
+        const unknown = input.status.split(',').filter(st => !wf.status(st))
+        if (unknown.length) {
+          const known = wf.definition.statuses.map(st => st.key).join(', ')
+          throw badRequest(`status: ${unknown.join(', ')} is not a status of ${KIND_INFO[kind].collection}`, [
+            { field: 'status', message: `unknown status ${unknown.join(', ')}; statuses: ${known}` }
+          ])
+        }
+      }
+      const sort = await sortOf(db, kind, input.sort ?? '-createdAt')
+      const limit = input.limit ?? 50
+      const cursor = input.cursor ? decodeCursor(input.cursor, sort.name) : null
+      const numeric = sort.cast === 'int' || sort.cast === 'numeric'
+      const badNumber = typeof cursor?.value !== 'number' && !(sort.cast === 'numeric' && cursor?.value === '-Infinity')
+      if (cursor && numeric && badNumber) {
+        throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
+      }
+      const where: SQL[] = [
+        ...(kind ? [eq(tickets.kind, kind)] : []),
+        ...scopeConditions(ticketScope(ctx.actor)),
+        ...filterConditions(kind, input, canSeeInternal(ctx.actor))
+      ]
+      if (input.filter) {
+        const fields = kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS
+        const specs = kind ? await customFields()?.specs(db, kind) : undefined
+        where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
+      }
+      const [rows, total] = await Promise.all([
+        queries.list(where, sort, cursor, limit),
+        input.includeTotal ? queries.count(where) : Promise.resolve(undefined)
+      ])
+      const at = (row: SummaryRow) => ({ sort: sort.name, value: sort.valueOf(row), id: row.id })
+      const page = pageOf(rows, limit, at)
+      const items = await summaries(db, page.items)
+      const cursors = page.items.map(r => encodeCursor(at(r)))
+      return { items, nextCursor: page.nextCursor, ...(total !== undefined ? { total } : {}), cursors }
+    }
+  }
+}

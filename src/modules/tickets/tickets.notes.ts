@@ -1,0 +1,174 @@
+import { and, asc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizzle-orm'
+import type { AnyPgColumn } from 'drizzle-orm/pg-core'
+import { authorize, canSeeInternal } from '../../auth/policy.js'
+import type { Db } from '../../db/client.js'
+import { auditLog, ticketNotes, tickets } from '../../db/schema/index.js'
+import type { Ctx, Queryable } from '../../lib/context.js'
+import { decodeCursor, pageOf } from '../../lib/cursor.js'
+import { fieldError, forbidden } from '../../lib/errors.js'
+import { uuidv7 } from '../../lib/ids.js'
+import { type Change, readAudit, recordAudit } from '../audit/audit.service.js'
+import type { Workflow } from '../workflows/workflows.service.js'
+import type { TicketKind } from './kinds.js'
+import type { Row } from './tickets.repository.js'
+import type { NoteInput, PageInput } from './tickets.schemas.js'
+
+const { search: _noteSearch, ...noteColumns } = getTableColumns(ticketNotes)
+
+type Visible = (ctx: Ctx, kind: TicketKind | null, id: string, q?: Queryable) => Promise<Row>
+
+const historyItem = (r: typeof auditLog.$inferSelect) => ({
+  id: r.id,
+  at: r.at,
+  actorId: r.actorId,
+  actor: r.actorLabel,
+  action: r.action,
+  changes: r.changes as Change[]
+})
+
+/** Notes (public replies, internal work notes) and history of tickets of every kind. */
+export function createTicketNotes(
+  db: Db,
+  visible: Visible,
+  workflowOf: (kind: TicketKind, q: Queryable) => Promise<Workflow>,
+  assertOpen: (wf: Workflow, row: Row) => void
+) {
+  /**
+   * The first `limit + 1` rows of each group, in `order`, for several groups in one query (a window
+   * function): what lets a list of tickets load the first page of a nested list in one round trip.
+   */
+  async function firstRowsPer<T extends typeof ticketNotes | typeof auditLog>(
+    table: T,
+    group: AnyPgColumn,
+    order: AnyPgColumn,
+    ids: readonly string[],
+    limit: number,
+    where: SQL | undefined
+  ): Promise<(T['$inferSelect'] & { rn: number })[]> {
+    if (ids.length === 0) return []
+    const columns = table === ticketNotes ? noteColumns : getTableColumns(auditLog)
+    const ranked = db
+      .select({
+        ...(columns as typeof noteColumns),
+        rn: sql<number>`row_number() over (partition by ${group} order by ${order})`.as('rn')
+      })
+      .from(table as typeof ticketNotes)
+      .where(and(inArray(group, [...ids]), where))
+      .as('ranked')
+    const rows = await db
+      .select()
+      .from(ranked)
+      .where(sql`rn <= ${limit + 1}`)
+      .orderBy(sql`rn`)
+    return rows as unknown as (T['$inferSelect'] & { rn: number })[]
+  }
+
+  async function addRow(q: Queryable, ctx: Ctx, row: Pick<Row, 'id'>, input: NoteInput) {
+    if (!ctx.actor.id) throw fieldError('authorId', 'notes need a person as author')
+    const [note] = await q
+      .insert(ticketNotes)
+      .values({
+        id: uuidv7(),
+        ticketId: row.id,
+        authorId: ctx.actor.id,
+        internal: input.internal ?? false,
+        body: input.body
+      })
+      .returning({
+        id: ticketNotes.id,
+        ticketId: ticketNotes.ticketId,
+        authorId: ticketNotes.authorId,
+        internal: ticketNotes.internal,
+        body: ticketNotes.body,
+        createdAt: ticketNotes.createdAt
+      })
+    await q.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, row.id))
+    await recordAudit(q, ctx, {
+      entityType: 'ticket',
+      entityId: row.id,
+      action: note!.internal ? 'note.internal' : 'note.public',
+      changes: [{ field: 'notes', old: null, new: note!.id }],
+      internal: note!.internal
+    })
+    return note!
+  }
+
+  return {
+    addRow,
+
+    async addNote(ctx: Ctx, kind: TicketKind | null, id: string, input: NoteInput) {
+      return db.transaction(async tx => {
+        const row = await visible(ctx, kind, id, tx)
+        authorize(ctx.actor, input.internal ? 'ticket.noteInternal' : 'ticket.note')
+        if (input.internal && !canSeeInternal(ctx.actor)) throw forbidden('internal notes are for staff only')
+        assertOpen(await workflowOf(row.kind as TicketKind, tx), row)
+        return addRow(tx, ctx, row, input)
+      })
+    },
+
+    async notes(ctx: Ctx, kind: TicketKind | null, id: string, page: PageInput) {
+      await visible(ctx, kind, id)
+      const limit = page.limit ?? 50
+      const where = [eq(ticketNotes.ticketId, id)]
+      if (!canSeeInternal(ctx.actor)) where.push(eq(ticketNotes.internal, false))
+      if (page.cursor) where.push(gt(ticketNotes.id, decodeCursor(page.cursor, 'notes').id))
+      const rows = await db
+        .select(noteColumns)
+        .from(ticketNotes)
+        .where(and(...where))
+        .orderBy(asc(ticketNotes.id))
+        .limit(limit + 1)
+      return pageOf(rows, limit, last => ({ sort: 'notes', value: null, id: last.id }))
+    },
+
+    /**
+     * First pages of notes for many tickets in one query (GraphQL lists). The tickets came from a read
+     * that already checked visibility; internal notes still depend on who asks.
+     */
+    async firstNotes(ctx: Ctx, ids: readonly string[], limit: number) {
+      authorize(ctx.actor, 'ticket.read')
+      const hide = canSeeInternal(ctx.actor) ? undefined : eq(ticketNotes.internal, false)
+      const rows = await firstRowsPer(ticketNotes, ticketNotes.ticketId, ticketNotes.id, ids, limit, hide)
+      return ids.map(id =>
+        pageOf(
+          rows.filter(r => r.ticketId === id),
+          limit,
+          last => ({ sort: 'notes', value: null, id: last.id }),
+          ({ rn: _rn, search: _search, ...note }) => note
+        )
+      )
+    },
+
+    /** First pages of history for many tickets in one query (GraphQL lists). */
+    async firstHistory(ctx: Ctx, ids: readonly string[], limit: number) {
+      authorize(ctx.actor, 'ticket.read')
+      const where = and(
+        eq(auditLog.entityType, 'ticket'),
+        canSeeInternal(ctx.actor) ? undefined : eq(auditLog.internal, false)
+      )
+      const rows = await firstRowsPer(auditLog, auditLog.entityId, auditLog.id, ids, limit, where)
+      return ids.map(id =>
+        pageOf(
+          rows.filter(r => r.entityId === id),
+          limit,
+          last => ({ sort: 'history', value: last.id, id }),
+          historyItem
+        )
+      )
+    },
+
+    async history(ctx: Ctx, kind: TicketKind | null, id: string, page: PageInput) {
+      await visible(ctx, kind, id)
+      const limit = page.limit ?? 50
+      const after = page.cursor ? Number(decodeCursor(page.cursor, 'history').value) : undefined
+      const rows = await readAudit(db, {
+        entityType: 'ticket',
+        entityId: id,
+        includeInternal: canSeeInternal(ctx.actor),
+        limit,
+        ...(after !== undefined && Number.isInteger(after) ? { afterId: after } : {})
+      })
+      return pageOf(rows, limit, last => ({ sort: 'history', value: last.id, id }), historyItem)
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { SQL } from 'drizzle-orm'
+import type { AnyPgColumn } from 'drizzle-orm/pg-core'
+import type { Ctx, Queryable, Tx } from '../../lib/context.js'
+import type { Change } from '../audit/audit.service.js'
+import type { CustomFieldSpec } from '../custom-fields/custom-fields.types.js'
+import type { Requirement, StatusDef } from '../workflows/workflow.types.js'
+import type { TicketKind } from './kinds.js'
+import type { Row } from './tickets.repository.js'
+import type { TransitionInput } from './tickets.schemas.js'
+
+/**
+ * What the ticket core needs from other modules, as narrow ports: the core stays one module and the
+ * kinds, custom fields, categories, templates and approvals plug in without the core importing them.
+ */
+export interface CustomFieldPort {
+  resolve(
+    q: Queryable,
+    kind: TicketKind,
+    input: Record<string, unknown> | undefined,
+    existing: Record<string, unknown> | null
+  ): Promise<{ values: Record<string, unknown>; changes: Change[] }>
+  specs(q: Queryable, kind: TicketKind): Promise<ReadonlyMap<string, CustomFieldSpec>>
+}
+
+export interface CategoryPort {
+  resolve(q: Queryable, kind: TicketKind, categoryId: string): Promise<{ id: string; path: string }>
+}
+
+export interface TemplatePort {
+  /** The create input with the template's values filled in where the input is silent. */
+  apply(
+    q: Queryable,
+    kind: TicketKind,
+    templateId: string,
+    input: Record<string, unknown>
+  ): Promise<Record<string, unknown>>
+}
+
+export type ApprovalOutcome = 'pending' | 'approved' | 'rejected'
+
+export interface ApprovalPort {
+  /** A ticket entered an approval status: open a round; answers at once when no one needs to decide. */
+  start(tx: Tx, ctx: Ctx, row: Row, status: StatusDef): Promise<ApprovalOutcome>
+  /** Whether the ticket's latest round is approved. */
+  isApproved(q: Queryable, ticketId: string): Promise<boolean>
+  /** The ticket left its approval status some other way: close any open round. */
+  cancelOpen(tx: Tx, ctx: Ctx, ticketId: string): Promise<void>
+}
+
+/** A field a kind adds to the filter language (usually a correlated lookup into its side table). */
+export interface KindFilterField {
+  sql: SQL | AnyPgColumn
+  type: 'text' | 'integer' | 'uuid' | 'datetime' | 'boolean' | 'enum'
+  values?: readonly string[]
+  nullable?: boolean
+}
+
+/** What a kind adds to the core: its side table, its requirements, what follows its transitions. */
+export interface KindHooks {
+  /** Validates the kind's own create fields; `write` stores them once the ticket row exists. */
+  prepareCreate?(
+    q: Queryable,
+    ctx: Ctx,
+    input: Record<string, unknown>
+  ): Promise<{ changes: Change[]; write: (tx: Tx, row: Row) => Promise<void> }>
+  /** Applies the kind's own update fields; answers the audit changes. */
+  update?(tx: Tx, ctx: Ctx, before: Row, input: Record<string, unknown>): Promise<Change[]>
+  /** Kind detail for many tickets at once (single reads and list pages alike). */
+  details?(q: Queryable, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>>
+  /** Why the requirement is unmet (a field error message), or null when it holds. */
+  requirement?(q: Queryable, row: Row, need: Requirement, input: TransitionInput): Promise<string | null>
+  afterTransition?(tx: Tx, ctx: Ctx, before: Row, after: Row, input: TransitionInput): Promise<void>
+  /** The side row goes when a ticket is reclassified to another kind. */
+  remove?(tx: Tx, ticketId: string): Promise<void>
+  filterFields?: Record<string, KindFilterField>
+}

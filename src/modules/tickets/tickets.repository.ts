@@ -1,0 +1,296 @@
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm'
+import type { AnyPgColumn } from 'drizzle-orm/pg-core'
+import type { TicketScope } from '../../auth/policy.js'
+import type { Db } from '../../db/client.js'
+import { ticketNotes, tickets } from '../../db/schema/index.js'
+import type { Queryable } from '../../lib/context.js'
+import type { Cursor } from '../../lib/cursor.js'
+import type { Change } from '../audit/audit.service.js'
+import { formatNumber, KIND_INFO, parseNumber, type TicketKind } from './kinds.js'
+import type { TicketListInput } from './tickets.schemas.js'
+
+export type TicketRow = typeof tickets.$inferSelect
+export type Row = Omit<TicketRow, 'search'>
+
+/** The API shape every kind shares: human number beside the id, no search vector. */
+export function toTicket(row: Row) {
+  return {
+    id: row.id,
+    kind: row.kind as TicketKind,
+    number: formatNumber(row.kind as TicketKind, row.number),
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    impact: row.impact,
+    urgency: row.urgency,
+    priority: row.priority,
+    category: row.category,
+    categoryId: row.categoryId,
+    requesterId: row.requesterId,
+    organisationId: row.organisationId,
+    teamId: row.teamId,
+    layer: row.layer,
+    assigneeId: row.assigneeId,
+    createdById: row.createdBy,
+    resolutionCode: row.resolutionCode,
+    resolution: row.resolution,
+    customFields: (row.customFields ?? {}) as Record<string, unknown>,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    resolvedAt: row.resolvedAt,
+    closedAt: row.closedAt
+  }
+}
+export type TicketView = ReturnType<typeof toTicket>
+
+/** Everything but the search vector; lists leave out the long text too. */
+const { search: _search, ...fullColumns } = getTableColumns(tickets)
+const { description: _d, resolution: _r, createdBy: _c, resolutionCode: _rc, ...summaryColumns } = fullColumns
+
+export { fullColumns, summaryColumns }
+
+export type SummaryRow = { [K in keyof typeof summaryColumns]: TicketRow[K & keyof TicketRow] }
+
+export function toSummary(row: SummaryRow) {
+  return {
+    id: row.id,
+    kind: row.kind as TicketKind,
+    number: formatNumber(row.kind as TicketKind, row.number),
+    title: row.title,
+    status: row.status,
+    impact: row.impact,
+    urgency: row.urgency,
+    priority: row.priority,
+    category: row.category,
+    categoryId: row.categoryId,
+    requesterId: row.requesterId,
+    organisationId: row.organisationId,
+    teamId: row.teamId,
+    layer: row.layer,
+    assigneeId: row.assigneeId,
+    customFields: (row.customFields ?? {}) as Record<string, unknown>,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    resolvedAt: row.resolvedAt,
+    closedAt: row.closedAt
+  }
+}
+export type TicketSummaryView = ReturnType<typeof toSummary>
+
+export interface NewTicket {
+  id: string
+  kind: TicketKind
+  title: string
+  description: string
+  status: string
+  impact: number
+  urgency: number
+  priority: number
+  category: string | null
+  categoryId: string | null
+  customFields: Record<string, unknown>
+  requesterId: string
+  teamId: string | null
+  layer: number | null
+  assigneeId: string | null
+  createdBy: string
+  /** Set for org-pinned actors: the requester must belong to this organisation. */
+  requiredOrganisationId: string | null
+}
+
+export interface AuditStamp {
+  actorId: string | null
+  actorLabel: string
+  requestId: string | null
+  changes: Change[]
+}
+
+/**
+ * Creates a ticket and its audit row in one statement (one round trip, atomic without BEGIN).
+ * The organisation is the requester's; no row comes back when the requester is absent or disabled.
+ */
+export async function insertTicket(q: Queryable, v: NewTicket, audit: AuditStamp): Promise<Row | null> {
+  const { prefix, sequence } = KIND_INFO[v.kind]
+  const result = await q.execute(sql`
+    WITH req AS (
+      SELECT id, organisation_id FROM users
+      WHERE id = ${v.requesterId} AND active
+        AND (${v.requiredOrganisationId}::uuid IS NULL OR organisation_id = ${v.requiredOrganisationId}::uuid)
+    ), t AS (
+      INSERT INTO tickets (id, kind, number, title, description, status, impact, urgency, priority, category,
+                           category_id, custom_fields, requester_id, organisation_id, team_id, layer, assignee_id,
+                           created_by)
+      SELECT ${v.id}, ${v.kind}, nextval(${sequence}::regclass), ${v.title}, ${v.description}, ${v.status},
+             ${v.impact}, ${v.urgency}, ${v.priority}, ${v.category}, ${v.categoryId},
+             ${JSON.stringify(v.customFields)}::jsonb, req.id, req.organisation_id, ${v.teamId}, ${v.layer},
+             ${v.assigneeId}, ${v.createdBy}
+      FROM req
+      RETURNING *
+    ), a AS (
+      INSERT INTO audit_log (actor_id, actor_label, entity_type, entity_id, action, changes, request_id)
+      SELECT ${audit.actorId}, ${audit.actorLabel}, 'ticket', t.id, 'created',
+             jsonb_build_array(jsonb_build_object('field', 'number', 'old', null, 'new',
+               ${prefix} || '-' || lpad(t.number::text, 6, '0'))) || ${JSON.stringify(audit.changes)}::jsonb,
+             ${audit.requestId}
+      FROM t
+    )
+    SELECT id, number, status, organisation_id, version, created_at, updated_at FROM t`)
+  const raw = (result as unknown as { rows: Record<string, unknown>[] }).rows[0]
+  if (!raw) return null
+  return {
+    id: raw.id as string,
+    kind: v.kind,
+    number: Number(raw.number),
+    title: v.title,
+    description: v.description,
+    status: raw.status as string,
+    impact: v.impact,
+    urgency: v.urgency,
+    priority: v.priority,
+    category: v.category,
+    categoryId: v.categoryId,
+    requesterId: v.requesterId,
+    organisationId: (raw.organisation_id as string | null) ?? null,
+    teamId: v.teamId,
+    layer: v.layer,
+    assigneeId: v.assigneeId,
+    createdBy: v.createdBy,
+    resolutionCode: null,
+    resolution: null,
+    customFields: v.customFields,
+    version: Number(raw.version),
+    createdAt: asDate(raw.created_at),
+    updatedAt: asDate(raw.updated_at),
+    resolvedAt: null,
+    closedAt: null
+  }
+}
+
+const asDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)))
+
+export function scopeConditions(scope: TicketScope | null): SQL[] {
+  if (!scope) return []
+  const out: SQL[] = []
+  if (scope.organisationId) out.push(eq(tickets.organisationId, scope.organisationId))
+  if (scope.requesterId) out.push(eq(tickets.requesterId, scope.requesterId))
+  return out
+}
+
+/**
+ * Tickets whose title, description or notes match a web-search style query. Internal notes count only
+ * for callers who may read them. A UNION of two index scans, so neither side reads the whole table.
+ */
+export function textMatch(text: string, includeInternalNotes: boolean): SQL {
+  const query = sql`websearch_to_tsquery('simple', ${text})`
+  const notes = includeInternalNotes
+    ? sql`select ${ticketNotes.ticketId} from ${ticketNotes} where ${ticketNotes.search} @@ ${query}`
+    : sql`select ${ticketNotes.ticketId} from ${ticketNotes} where ${ticketNotes.search} @@ ${query} and not ${ticketNotes.internal}`
+  return sql`${tickets.id} in (select ${tickets.id} from ${tickets} where ${tickets.search} @@ ${query} union ${notes})`
+}
+
+/** The plain query-parameter filters every ticket list accepts. */
+export function filterConditions(kind: TicketKind | null, f: TicketListInput, includeInternalNotes: boolean): SQL[] {
+  const out: SQL[] = []
+  if (f.status) {
+    const list = f.status.split(',')
+    out.push(list.length === 1 ? eq(tickets.status, list[0]!) : inArray(tickets.status, list))
+  }
+  if (f.priority) {
+    const list = f.priority.split(',').map(Number)
+    out.push(list.length === 1 ? eq(tickets.priority, list[0]!) : inArray(tickets.priority, list))
+  }
+  if (f.impact) out.push(eq(tickets.impact, f.impact))
+  if (f.urgency) out.push(eq(tickets.urgency, f.urgency))
+  if (f.category) out.push(eq(tickets.category, f.category))
+  if (f.categoryId) out.push(eq(tickets.categoryId, f.categoryId))
+  if (f.teamId) out.push(eq(tickets.teamId, f.teamId))
+  if (f.layer) out.push(eq(tickets.layer, f.layer))
+  if (f.assigneeId) out.push(eq(tickets.assigneeId, f.assigneeId))
+  if (f.requesterId) out.push(eq(tickets.requesterId, f.requesterId))
+  if (f.organisationId) out.push(eq(tickets.organisationId, f.organisationId))
+  if (f.createdFrom) out.push(gte(tickets.createdAt, new Date(f.createdFrom)))
+  if (f.createdTo) out.push(lt(tickets.createdAt, new Date(f.createdTo)))
+  if (f.updatedFrom) out.push(gte(tickets.updatedAt, new Date(f.updatedFrom)))
+  if (f.updatedTo) out.push(lte(tickets.updatedAt, new Date(f.updatedTo)))
+  if (f.q) {
+    const ref = parseNumber(f.q.trim())
+    const text = textMatch(f.q, includeInternalNotes)
+    const byNumber = ref && (kind === null || ref.kind === kind)
+    out.push(byNumber ? or(text, and(eq(tickets.kind, ref.kind), eq(tickets.number, ref.number)))! : text)
+  }
+  return out
+}
+
+export interface SortSpec {
+  /** The sort as the client named it ("-createdAt", "customFields.site"). */
+  name: string
+  expression: SQL | AnyPgColumn
+  descending: boolean
+  /** How a cursor's value is cast back in SQL. */
+  cast: 'timestamptz' | 'int' | 'text' | 'numeric'
+  /** The sort value of a row, as it goes into a cursor. */
+  valueOf: (row: SummaryRow) => string | number
+}
+
+export function createTicketQueries(db: Db) {
+  const byId = db
+    .select(fullColumns)
+    .from(tickets)
+    .where(eq(tickets.id, sql.placeholder('id')))
+    .prepare('ticket_by_id')
+
+  const byNumber = db
+    .select(fullColumns)
+    .from(tickets)
+    .where(and(eq(tickets.kind, sql.placeholder('kind')), eq(tickets.number, sql.placeholder('number'))))
+    .prepare('ticket_by_number')
+
+  return {
+    async getById(id: string): Promise<Row | null> {
+      const [row] = await byId.execute({ id })
+      return row ?? null
+    },
+    async getByNumber(ref: string): Promise<Row | null> {
+      const parsed = parseNumber(ref)
+      if (!parsed) return null
+      const [row] = await byNumber.execute({ kind: parsed.kind, number: parsed.number })
+      return row ?? null
+    },
+    async lockById(q: Queryable, id: string): Promise<Row | null> {
+      const [row] = await q.select(fullColumns).from(tickets).where(eq(tickets.id, id)).for('update')
+      return row ?? null
+    },
+    async list(where: SQL[], sort: SortSpec, cursor: Cursor | null, limit: number) {
+      const conditions = [...where]
+      if (cursor) {
+        // Row comparison keeps the keyset on the (column, id) index order
+        const value = sql`${cursor.value}::${sql.raw(sort.cast)}`
+        const id = sql`${cursor.id}::uuid`
+        conditions.push(
+          sort.descending
+            ? sql`(${sort.expression}, ${tickets.id}) < (${value}, ${id})`
+            : sql`(${sort.expression}, ${tickets.id}) > (${value}, ${id})`
+        )
+      }
+      return db
+        .select(summaryColumns)
+        .from(tickets)
+        .where(and(...conditions))
+        .orderBy(
+          ...(sort.descending ? [desc(sort.expression), desc(tickets.id)] : [asc(sort.expression), asc(tickets.id)])
+        )
+        .limit(limit + 1)
+    },
+    async count(where: SQL[]): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(tickets)
+        .where(and(...where))
+      return Number(row?.n ?? 0)
+    }
+  }
+}
+
+export type TicketQueries = ReturnType<typeof createTicketQueries>

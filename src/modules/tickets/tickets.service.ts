@@ -1,0 +1,588 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { authorize, type TicketScope, ticketScope } from '../../auth/policy.js'
+import { tickets, users } from '../../db/schema/index.js'
+import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
+import {
+  AppError,
+  conflict,
+  type FieldError,
+  fieldError,
+  notFound,
+  preconditionFailed,
+  preconditionRequired,
+  validationFailed
+} from '../../lib/errors.js'
+import { runIdempotent } from '../../lib/idempotency.js'
+import { uuidv7 } from '../../lib/ids.js'
+import { actorLabel, type Change, diff, recordAudit } from '../audit/audit.service.js'
+import type { createTeamService } from '../identity/teams.service.js'
+import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
+import { KIND_INFO, type TicketKind } from './kinds.js'
+import { priorityOf } from './priority.js'
+import { createTicketListing } from './tickets.listing.js'
+import { createTicketNotes } from './tickets.notes.js'
+import type { ApprovalPort, CategoryPort, CustomFieldPort, KindHooks, TemplatePort } from './tickets.ports.js'
+import {
+  createTicketQueries,
+  fullColumns,
+  insertTicket,
+  type Row,
+  type TicketView,
+  toTicket
+} from './tickets.repository.js'
+import type {
+  AssignmentInput,
+  CreateTicketInput,
+  TicketListInput,
+  TransitionInput,
+  UpdateTicketInput
+} from './tickets.schemas.js'
+
+type Teams = ReturnType<typeof createTeamService>
+
+export interface TicketCoreDeps extends Deps {
+  teams: Teams
+  workflows: WorkflowService
+}
+
+export const visibleTo = (scope: TicketScope | null, row: Pick<Row, 'organisationId' | 'requesterId'>) =>
+  !scope ||
+  ((!scope.organisationId || row.organisationId === scope.organisationId) &&
+    (!scope.requesterId || row.requesterId === scope.requesterId))
+
+const CREATE_AUDITED = [
+  'title',
+  'status',
+  'impact',
+  'urgency',
+  'priority',
+  'category',
+  'categoryId',
+  'requesterId',
+  'teamId',
+  'layer',
+  'assigneeId'
+] as const
+
+/**
+ * The ticket core every kind shares: create, read, list, update, assign, transition, notes and history.
+ * Authorisation and every invariant live here; kinds add their detail through hooks, and REST and
+ * GraphQL only adapt.
+ */
+export function createTicketService(deps: TicketCoreDeps) {
+  const { db } = deps
+  const queries = createTicketQueries(db)
+  const hooks = new Map<TicketKind, KindHooks>()
+  const ports: {
+    customFields?: CustomFieldPort
+    categories?: CategoryPort
+    templates?: TemplatePort
+    approvals?: ApprovalPort
+  } = {}
+
+  /** Reads a ticket of this kind (any kind when null) the actor may see, or 404. */
+  async function visible(ctx: Ctx, kind: TicketKind | null, id: string, q?: Queryable): Promise<Row> {
+    authorize(ctx.actor, 'ticket.read')
+    const row = q ? await queries.lockById(q, id) : await queries.getById(id)
+    if (!row || (kind && row.kind !== kind) || !visibleTo(ticketScope(ctx.actor), row)) {
+      throw notFound(kind ? KIND_INFO[kind].noun : 'ticket')
+    }
+    return row
+  }
+
+  function checkVersion(row: Row, expected: number | undefined, required: boolean) {
+    if (expected === undefined) {
+      if (required)
+        throw preconditionRequired('send If-Match with the ETag (or "version" in the body) of what you edited')
+      return
+    }
+    if (row.version !== expected) {
+      throw preconditionFailed(
+        `the ${KIND_INFO[row.kind as TicketKind].noun} was changed by someone else (now version ${row.version})`,
+        { currentVersion: row.version }
+      )
+    }
+  }
+
+  function assertOpen(wf: Workflow, row: Row) {
+    if (wf.isClosed(row.status)) {
+      throw conflict(`the ${KIND_INFO[wf.kind].noun} is ${row.status} and can no longer be changed`)
+    }
+  }
+
+  async function assertAssignable(q: Queryable, teamId: string, layer: number, assigneeId: string | null) {
+    const team = await deps.teams.load(q, teamId).catch(err => {
+      if (err instanceof AppError && err.status === 404) throw fieldError('teamId', 'no such team')
+      throw err
+    })
+    if (!team.layers.some(l => l.level === layer)) {
+      throw fieldError('layer', `team "${team.name}" has layers 1 to ${team.layers.length}`)
+    }
+    if (assigneeId && !(await deps.teams.isMember(q, teamId, layer, assigneeId))) {
+      throw fieldError('assigneeId', `not a member of layer ${layer} of team "${team.name}"`)
+    }
+  }
+
+  async function write(q: Queryable, ctx: Ctx, before: Row, set: Partial<Row>, changes: Change[], action: string) {
+    const [row] = await q
+      .update(tickets)
+      .set({ ...set, version: sql`${tickets.version} + 1`, updatedAt: new Date() })
+      .where(eq(tickets.id, before.id))
+      .returning(fullColumns)
+    await recordAudit(q, ctx, { entityType: 'ticket', entityId: before.id, action, changes })
+    return row!
+  }
+
+  /** The full API shape of tickets: the shared fields and each kind's detail. */
+  async function views(q: Queryable, rows: Row[]): Promise<TicketView[]> {
+    const out = rows.map(toTicket) as (TicketView & Record<string, unknown>)[]
+    for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
+      const details = hooks.get(kind)?.details
+      if (!details) continue
+      const found = await details(
+        q,
+        rows.filter(r => r.kind === kind).map(r => r.id)
+      )
+      for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
+    }
+    return out
+  }
+  const viewOf = async (q: Queryable, row: Row) => (await views(q, [row]))[0]!
+
+  async function resolveCustomFields(
+    q: Queryable,
+    kind: TicketKind,
+    input: Record<string, unknown> | undefined,
+    existing: Record<string, unknown> | null
+  ) {
+    if (!ports.customFields) {
+      if (input && Object.keys(input).length) throw fieldError('customFields', 'no custom fields are defined')
+      return { values: existing ?? {}, changes: [] as Change[] }
+    }
+    return ports.customFields.resolve(q, kind, input, existing)
+  }
+
+  /** Checks a transition's requirements; every unmet one is named at once (422). */
+  async function checkRequirements(q: Queryable, wf: Workflow, row: Row, to: string, input: TransitionInput) {
+    const rule =
+      wf.rule(row.status, to, 'staff') ?? wf.rule(row.status, to, 'requester') ?? wf.rule(row.status, to, 'system')
+    const missing: FieldError[] = []
+    for (const need of rule?.requires ?? []) {
+      let message: string | null = null
+      if (need === 'resolution' && !input.resolution) message = 'required to move to ' + to
+      else if (need === 'resolutionCode' && !input.resolutionCode) message = 'required to move to ' + to
+      else if (need === 'team' && !row.teamId) message = 'assign a team first'
+      else if (need === 'assignee' && !row.assigneeId) message = 'assign a person first'
+      else if (need === 'approval') {
+        if (!(await ports.approvals?.isApproved(q, row.id))) message = 'the approval rule is not met yet'
+      } else {
+        const hook = hooks.get(row.kind as TicketKind)?.requirement
+        message = hook ? await hook(q, row, need, input) : null
+      }
+      if (message) {
+        const field = need === 'team' ? 'teamId' : need === 'assignee' ? 'assigneeId' : need
+        missing.push({ field, message })
+      }
+    }
+    if (missing.length) throw validationFailed(missing)
+  }
+
+  /**
+   * Moves a ticket (the rule was found and checked by the caller), stamps phase times, runs the kind's
+   * follow-up and, on entering an approval status, starts the round (which may decide at once).
+   */
+  async function move(
+    tx: Tx,
+    ctx: Ctx,
+    wf: Workflow,
+    before: Row,
+    to: string,
+    input: TransitionInput,
+    action?: string
+  ) {
+    const target = wf.status(to)!
+    const from = wf.status(before.status)
+    const set: Partial<Row> = { status: to }
+    const now = new Date()
+    if (target.phase === 'resolved') {
+      Object.assign(set, {
+        resolvedAt: now,
+        ...(input.resolution !== undefined ? { resolution: input.resolution } : {}),
+        ...(input.resolutionCode !== undefined ? { resolutionCode: input.resolutionCode } : {})
+      })
+    }
+    if (target.phase === 'closed') {
+      set.closedAt = now
+      if (input.resolution !== undefined) set.resolution = input.resolution
+      if (input.resolutionCode !== undefined) set.resolutionCode = input.resolutionCode
+    }
+    if (from?.phase === 'resolved' && target.phase === 'open') set.resolvedAt = null
+    const changes = diff(before, set, ['status', 'resolutionCode', 'resolution', 'resolvedAt', 'closedAt'])
+    const reopened = from?.phase === 'resolved' && target.phase === 'open'
+    const row = await write(tx, ctx, before, set, changes, action ?? (reopened ? 'reopened' : 'transitioned'))
+    if (input.note) await notes.addRow(tx, ctx, row, { body: input.note, internal: false })
+    if (from?.approval && ports.approvals) await ports.approvals.cancelOpen(tx, ctx, row.id)
+    await hooks.get(row.kind as TicketKind)?.afterTransition?.(tx, ctx, before, row, input)
+    return enterApproval(tx, ctx, wf, row)
+  }
+
+  /** When `row` sits in an approval status, opens a round and follows an immediate outcome. */
+  async function enterApproval(tx: Tx, ctx: Ctx, wf: Workflow, row: Row): Promise<Row> {
+    const status = wf.status(row.status)
+    if (!status?.approval || !ports.approvals) return row
+    const outcome = await ports.approvals.start(tx, ctx, row, status)
+    if (outcome === 'pending') return row
+    return decide(tx, ctx, row.id, outcome)
+  }
+
+  /** The approval of a ticket was decided: the system moves it on (approved) or back (rejected). */
+  async function decide(tx: Tx, ctx: Ctx, ticketId: string, outcome: 'approved' | 'rejected'): Promise<Row> {
+    const row = (await queries.lockById(tx, ticketId))!
+    const wf = await deps.workflows.get(row.kind as TicketKind, tx)
+    const status = wf.status(row.status)
+    if (!status?.approval) return row
+    const to = status.approval[outcome]
+    const rule = wf.rule(row.status, to, 'system')
+    if (!rule || !wf.status(to)) return row
+    const input: TransitionInput = { to }
+    await checkRequirements(tx, wf, row, to, input)
+    return move(tx, ctx, wf, row, to, input, outcome === 'approved' ? 'approval.approved' : 'approval.rejected')
+  }
+
+  const notes = createTicketNotes(db, visible, (kind, q) => deps.workflows.get(kind, q), assertOpen)
+  const listing = createTicketListing(
+    db,
+    queries,
+    hooks,
+    () => ports.customFields,
+    kind => deps.workflows.get(kind)
+  )
+
+  return {
+    hooks,
+    ports,
+    visible,
+    views,
+    decide,
+
+    /** Registers what a kind adds (its module calls this once when services are built). */
+    register(kind: TicketKind, h: KindHooks) {
+      hooks.set(kind, h)
+    },
+
+    async create(ctx: Ctx, kind: TicketKind, raw: CreateTicketInput, idempotencyKey?: string) {
+      authorize(ctx.actor, 'ticket.create')
+      const result = await runIdempotent(db, ctx, idempotencyKey, `${kind}.create`, raw, 201, async q => {
+        const run = async (tx: Queryable) => {
+          const input = (
+            raw.templateId && ports.templates ? await ports.templates.apply(tx, kind, raw.templateId, raw) : raw
+          ) as CreateTicketInput
+          return createRow(tx, ctx, kind, input)
+        }
+        // A ticket without side rows is one INSERT statement (with its audit row); checks before it only
+        // read. Side rows or an approval round need a transaction of their own.
+        const wf = await deps.workflows.get(kind, q)
+        const simple = !hooks.get(kind)?.prepareCreate && !wf.status(wf.initial)?.approval
+        if (simple || q !== db) return run(q)
+        return db.transaction(tx => run(tx))
+      })
+      return result
+    },
+
+    async get(ctx: Ctx, kind: TicketKind | null, id: string): Promise<TicketView> {
+      const row = await visible(ctx, kind, id)
+      return viewOf(db, row)
+    },
+
+    /** Several tickets in one query (GraphQL loaders); invisible ones are left out. */
+    async byIds(ctx: Ctx, kind: TicketKind | null, ids: readonly string[]): Promise<TicketView[]> {
+      authorize(ctx.actor, 'ticket.read')
+      if (ids.length === 0) return []
+      const scope = ticketScope(ctx.actor)
+      const rows = await db
+        .select(fullColumns)
+        .from(tickets)
+        .where(and(kind ? eq(tickets.kind, kind) : undefined, inArray(tickets.id, [...ids])))
+      return views(
+        db,
+        rows.filter(r => visibleTo(scope, r))
+      )
+    },
+
+    async getByNumber(ctx: Ctx, ref: string): Promise<TicketView> {
+      authorize(ctx.actor, 'ticket.read')
+      const row = await queries.getByNumber(ref)
+      if (!row || !visibleTo(ticketScope(ctx.actor), row)) throw notFound('ticket')
+      return viewOf(db, row)
+    },
+
+    list: (ctx: Ctx, kind: TicketKind | null, input: TicketListInput) => listing.list(ctx, kind, input),
+
+    async update(ctx: Ctx, kind: TicketKind, id: string, input: UpdateTicketInput, expectedVersion?: number) {
+      return db.transaction(async tx => {
+        const before = await visible(ctx, kind, id, tx)
+        authorize(ctx.actor, 'ticket.update')
+        checkVersion(before, expectedVersion, true)
+        const wf = await deps.workflows.get(kind, tx)
+        assertOpen(wf, before)
+        const set: Partial<Row> = {}
+        if (input.title !== undefined) set.title = input.title.trim()
+        if (input.description !== undefined) set.description = input.description
+        if (input.category !== undefined) set.category = input.category
+        if (input.categoryId !== undefined) {
+          if (input.categoryId === null) set.categoryId = null
+          else Object.assign(set, await categoryOf(tx, kind, input.categoryId))
+        }
+        if (input.impact !== undefined) set.impact = input.impact
+        if (input.urgency !== undefined) set.urgency = input.urgency
+        if (set.impact !== undefined || set.urgency !== undefined) {
+          set.priority = priorityOf(set.impact ?? before.impact, set.urgency ?? before.urgency)
+        }
+        if (input.requesterId !== undefined && input.requesterId !== before.requesterId) {
+          authorize(ctx.actor, 'ticket.createForOthers')
+          const [requester] = await tx
+            .select({ organisationId: users.organisationId, active: users.active })
+            .from(users)
+            .where(eq(users.id, input.requesterId))
+          if (!requester?.active) throw fieldError('requesterId', 'no such active user')
+          set.requesterId = input.requesterId
+          set.organisationId = requester.organisationId
+        }
+        let custom: Change[] = []
+        if (input.customFields !== undefined) {
+          const resolved = await resolveCustomFields(
+            tx,
+            kind,
+            input.customFields,
+            before.customFields as Record<string, unknown>
+          )
+          set.customFields = resolved.values
+          custom = resolved.changes
+        }
+        const extra = (await hooks.get(kind)?.update?.(tx, ctx, before, input)) ?? []
+        const changes = [
+          ...diff(before, set, [
+            'title',
+            'description',
+            'impact',
+            'urgency',
+            'priority',
+            'category',
+            'categoryId',
+            'requesterId',
+            'organisationId'
+          ]),
+          ...custom,
+          ...extra
+        ]
+        if (changes.length === 0) return viewOf(tx, before)
+        return viewOf(tx, await write(tx, ctx, before, set, changes, 'updated'))
+      })
+    },
+
+    async assign(ctx: Ctx, kind: TicketKind, id: string, input: AssignmentInput, expectedVersion?: number) {
+      return db.transaction(async tx => {
+        const before = await visible(ctx, kind, id, tx)
+        authorize(ctx.actor, 'ticket.assign')
+        checkVersion(before, expectedVersion, false)
+        const wf = await deps.workflows.get(kind, tx)
+        assertOpen(wf, before)
+        const set = await assignment(tx, wf, before, input)
+        const changes = diff(before, set, ['teamId', 'layer', 'assigneeId', 'status'])
+        if (changes.length === 0) return viewOf(tx, before)
+        return viewOf(tx, await write(tx, ctx, before, set, changes, 'assigned'))
+      })
+    },
+
+    async transitions(ctx: Ctx, kind: TicketKind, id: string) {
+      const row = await visible(ctx, kind, id)
+      const wf = await deps.workflows.get(kind)
+      return { status: row.status, allowed: allowedFor(ctx.actor, wf, row.status) }
+    },
+
+    async transition(ctx: Ctx, kind: TicketKind, id: string, input: TransitionInput, expectedVersion?: number) {
+      return db.transaction(async tx => {
+        const before = await visible(ctx, kind, id, tx)
+        authorize(ctx.actor, 'ticket.transition')
+        checkVersion(before, expectedVersion, false)
+        const wf = await deps.workflows.get(kind, tx)
+        const allowed = allowedFor(ctx.actor, wf, before.status)
+        if (!wf.rule(before.status, input.to, sideOf(ctx.actor)) || !allowed.includes(input.to)) {
+          throw conflict(`cannot go from ${before.status} to ${input.to}; allowed: ${allowed.join(', ') || 'none'}`, {
+            allowed,
+            from: before.status
+          })
+        }
+        await checkRequirements(tx, wf, before, input.to, input)
+        return viewOf(tx, await move(tx, ctx, wf, before, input.to, input))
+      })
+    },
+
+    /** A system-driven move inside the caller's transaction (cascades: a problem resolving its incidents). */
+    async systemMove(tx: Tx, ctx: Ctx, row: Row, to: string, input: Omit<TransitionInput, 'to'> = {}) {
+      const wf = await deps.workflows.get(row.kind as TicketKind, tx)
+      if (!wf.status(to) || wf.status(row.status)?.phase === 'closed' || row.status === to) return null
+      return move(tx, ctx, wf, row, to, { ...input, to })
+    },
+
+    lock: (q: Queryable, id: string) => queries.lockById(q, id),
+
+    addNote: notes.addNote,
+    notes: notes.notes,
+    firstNotes: notes.firstNotes,
+    history: notes.history,
+    firstHistory: notes.firstHistory,
+
+    /**
+     * Moves an incident to a service request or back, keeping its id (so notes, links and history stay)
+     * and giving it a number of the new kind; the old number is kept in the history.
+     */
+    async reclassify(
+      ctx: Ctx,
+      from: TicketKind,
+      id: string,
+      input: { to: TicketKind; customFields?: Record<string, unknown>; note?: string } & Record<string, unknown>
+    ) {
+      return db.transaction(async tx => {
+        const before = await visible(ctx, from, id, tx)
+        authorize(ctx.actor, 'ticket.update')
+        const oldWf = await deps.workflows.get(from, tx)
+        assertOpen(oldWf, before)
+        if (input.to === from) throw fieldError('to', `it is already a ${KIND_INFO[from].noun}`)
+        const wf = await deps.workflows.get(input.to, tx)
+        const prepared = await hooks.get(input.to)?.prepareCreate?.(tx, ctx, input)
+        const specs = ports.customFields ? await ports.customFields.specs(tx, input.to) : new Map()
+        const carried = Object.fromEntries(
+          Object.entries(before.customFields as Record<string, unknown>).filter(([k]) => specs.has(k))
+        )
+        const custom = await resolveCustomFields(tx, input.to, { ...carried, ...(input.customFields ?? {}) }, null)
+        if (ports.approvals && oldWf.status(before.status)?.approval) await ports.approvals.cancelOpen(tx, ctx, id)
+        await hooks.get(from)?.remove?.(tx, id)
+        const [renumbered] = await tx
+          .update(tickets)
+          .set({
+            kind: input.to,
+            number: sql`nextval(${KIND_INFO[input.to].sequence}::regclass)`,
+            status: wf.initial,
+            customFields: custom.values,
+            resolvedAt: null,
+            version: sql`${tickets.version} + 1`,
+            updatedAt: new Date()
+          })
+          .where(eq(tickets.id, id))
+          .returning(fullColumns)
+        const row = renumbered!
+        await prepared?.write(tx, row)
+        const [after] = await views(tx, [row])
+        await recordAudit(tx, ctx, {
+          entityType: 'ticket',
+          entityId: id,
+          action: 'reclassified',
+          changes: [
+            { field: 'kind', old: from, new: input.to },
+            { field: 'number', old: toTicket(before).number, new: after!.number },
+            { field: 'status', old: before.status, new: wf.initial },
+            ...custom.changes,
+            ...(prepared?.changes ?? [])
+          ]
+        })
+        if (input.note) await notes.addRow(tx, ctx, row, { body: input.note, internal: false })
+        return viewOf(tx, await enterApproval(tx, ctx, wf, row))
+      })
+    }
+  }
+
+  async function categoryOf(q: Queryable, kind: TicketKind, categoryId: string) {
+    if (!ports.categories) throw fieldError('categoryId', 'no categories are defined')
+    const found = await ports.categories.resolve(q, kind, categoryId)
+    return { categoryId: found.id, category: found.path }
+  }
+
+  async function assignment(q: Queryable, wf: Workflow, before: Row, input: AssignmentInput): Promise<Partial<Row>> {
+    const set: Partial<Row> = {}
+    if (input.teamId === null) {
+      if (input.assigneeId) throw fieldError('assigneeId', 'cannot assign a person without a team')
+      Object.assign(set, { teamId: null, layer: null, assigneeId: null })
+    } else {
+      const layer = input.layer ?? (input.teamId === before.teamId && before.layer ? before.layer : 1)
+      const assigneeId =
+        input.assigneeId !== undefined
+          ? input.assigneeId
+          : input.teamId === before.teamId && layer === before.layer
+            ? before.assigneeId
+            : null
+      await assertAssignable(q, input.teamId, layer, assigneeId)
+      Object.assign(set, { teamId: input.teamId, layer, assigneeId })
+    }
+    // Giving a new ticket an owner moves it on; taking the owner away from an assigned one moves it back
+    if (wf.status('assigned')) {
+      if (set.assigneeId && before.status === wf.initial) set.status = 'assigned'
+      if (!set.teamId && before.status === 'assigned') set.status = wf.initial
+    }
+    return set
+  }
+
+  async function createRow(q: Queryable, ctx: Ctx, kind: TicketKind, input: CreateTicketInput) {
+    const self = ctx.actor.id
+    const requesterId = input.requesterId ?? self
+    if (!requesterId) throw fieldError('requesterId', 'required when acting as the system')
+    if (requesterId !== self) authorize(ctx.actor, 'ticket.createForOthers')
+    const assigning = input.teamId !== undefined || input.assigneeId !== undefined || input.layer !== undefined
+    if (assigning) authorize(ctx.actor, 'ticket.assign')
+    if (!input.teamId && (input.assigneeId || input.layer)) {
+      throw fieldError('teamId', 'required when assigneeId or layer is given')
+    }
+    if (!input.title) throw fieldError('title', 'required')
+    const wf = await deps.workflows.get(kind, q)
+    const impact = input.impact ?? 2
+    const urgency = input.urgency ?? 2
+    const layer = input.teamId ? (input.layer ?? 1) : null
+    const category = input.categoryId ? await categoryOf(q, kind, input.categoryId) : null
+    const custom = await resolveCustomFields(q, kind, input.customFields, null)
+    const prepared = await hooks.get(kind)?.prepareCreate?.(q, ctx, input)
+    const values = {
+      id: uuidv7(),
+      kind,
+      title: input.title.trim(),
+      description: input.description ?? '',
+      status: input.assigneeId && wf.status('assigned') ? 'assigned' : wf.initial,
+      impact,
+      urgency,
+      priority: priorityOf(impact, urgency),
+      category: category?.category ?? input.category ?? null,
+      categoryId: category?.categoryId ?? null,
+      customFields: custom.values,
+      requesterId,
+      teamId: input.teamId ?? null,
+      layer,
+      assigneeId: input.assigneeId ?? null,
+      createdBy: self ?? requesterId,
+      requiredOrganisationId: ticketScope(ctx.actor)?.organisationId ?? null
+    }
+    if (values.teamId) await assertAssignable(q, values.teamId, layer!, values.assigneeId)
+    const row = await insertTicket(q, values, {
+      actorId: ctx.actor.id,
+      actorLabel: actorLabel(ctx),
+      requestId: ctx.requestId ?? null,
+      changes: [
+        ...CREATE_AUDITED.filter(f => values[f] !== null).map(f => ({ field: f, old: null, new: values[f] })),
+        ...custom.changes,
+        ...(prepared?.changes ?? [])
+      ]
+    })
+    if (!row) {
+      throw fieldError(
+        'requesterId',
+        values.requiredOrganisationId ? 'no such active user in your organisation' : 'no such active user'
+      )
+    }
+    if (!prepared && !wf.status(row.status)?.approval) return toTicket(row)
+    const tx = q as Tx
+    await prepared?.write(tx, row)
+    return viewOf(tx, await enterApproval(tx, ctx, wf, row))
+  }
+}
+
+export type TicketService = ReturnType<typeof createTicketService>
+export type { Page }

@@ -1,0 +1,180 @@
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { auditLog } from '../../src/db/schema/index.js'
+import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { makeApiToken, makeTeam, makeUser } from '../helpers/factories.js'
+import { errorWith, fields, loadSchema, nodesOf, selectAll, shapeProblems } from '../helpers/graphql.js'
+
+const schema = loadSchema()
+const all = (type: string) => selectAll(schema, type)
+/** Nullable fields of other modules' types that these records rightly leave empty. */
+const allowNull = [
+  'User.email',
+  'User.phone',
+  'User.organisationId',
+  'User.organisation',
+  'Team.description',
+  'Team.managerId',
+  'Team.manager',
+  'PageInfo.endCursor'
+]
+const NOWHERE = '00000000-0000-7000-8000-000000000000'
+
+describe('configuration items over GraphQL', () => {
+  let t: TestApp
+  let teamId: string
+  let customer: { token: string }
+  let tech: { token: string }
+
+  beforeAll(async () => {
+    t = await buildTestApp()
+    const manager = await makeUser(t, ['manager'])
+    teamId = (await makeTeam(t, [{ userId: manager.id, level: 1 }])).id
+    customer = await makeUser(t, ['customer'])
+    tech = await makeUser(t, ['technician'])
+  })
+  afterAll(async () => t?.close())
+
+  const createCi = async (input: Record<string, unknown>, token = t.adminToken) =>
+    t.gql(`mutation($input: CreateCiInput!) { createCi(input: $input) ${all('ConfigurationItem')} }`, { input }, token)
+
+  it('creates, reads, lists, updates and relates CIs, every field answering', async () => {
+    const web = await createCi({
+      name: 'web-01',
+      class: 'server',
+      hostname: 'WEB-01',
+      fqdn: 'web-01.example.org',
+      serial: 'SN1',
+      status: 'active',
+      supportTeamId: teamId
+    })
+    expect(web.body.errors).toBeUndefined()
+    expect(shapeProblems(schema, 'ConfigurationItem', web.body.data!.createCi, { strict: true, allowNull })).toEqual([])
+    expect(web.body.data!.createCi).toMatchObject({ hostname: 'web-01', supportTeam: { id: teamId } })
+    const webId = web.body.data!.createCi.id
+    const vm = await createCi({
+      name: 'vm-17',
+      class: 'vm',
+      hostname: 'vm-17',
+      fqdn: 'vm-17.example.org',
+      serial: 'SN2',
+      supportTeamId: teamId
+    })
+    const vmId = vm.body.data!.createCi.id
+
+    const one = await t.gql(`query($id: ID!) { ci(id: $id) ${all('ConfigurationItem')} }`, { id: webId })
+    expect(one.body.data!.ci).toEqual(web.body.data!.createCi)
+    // The same record through REST
+    const rest = (await t.api('GET', `/api/v1/cis/${webId}`)).json()
+    const { supportTeam: _team, ...plain } = one.body.data!.ci
+    expect(rest).toEqual(plain)
+
+    const list = await t.gql(`{ cis(class: "server", hostname: "Web-01") ${all('ConfigurationItemConnection')} }`)
+    expect(nodesOf(list.body.data!.cis).map(n => n.id)).toEqual([webId])
+    const paged = await t.gql('{ cis(first: 1) { edges { node { id } } pageInfo { hasNextPage endCursor } } }')
+    expect(paged.body.data!.cis.pageInfo.hasNextPage).toBe(true)
+    const next = await t.gql('query($a: String) { cis(first: 1, after: $a) { edges { node { id } } } }', {
+      a: paged.body.data!.cis.pageInfo.endCursor
+    })
+    expect(nodesOf(next.body.data!.cis).map(n => n.id)).toEqual([vmId])
+
+    const scratch = (await createCi({ name: 'scratch', serial: 'SN1' })).body.data!.createCi.id
+    const updated = await t.gql(
+      `mutation($id: ID!) { updateCi(id: $id, input: { serial: null, status: "maintenance" }) ${all('ConfigurationItem')} }`,
+      { id: scratch }
+    )
+    expect(updated.body.data!.updateCi).toMatchObject({ serial: null, status: 'maintenance', name: 'scratch' })
+    const [audit] = await t.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.entityId, scratch), eq(auditLog.action, 'updated')))
+    expect(audit!.changes).toEqual([
+      { field: 'serial', old: 'SN1', new: null },
+      { field: 'status', old: 'active', new: 'maintenance' }
+    ])
+
+    const related = await t.gql(
+      `mutation($s: ID!, $t: ID!) { relateCis(sourceId: $s, targetId: $t, type: runs_on) ${all('CiRelationship')} }`,
+      { s: webId, t: vmId }
+    )
+    expect(related.body.errors).toBeUndefined()
+    expect(shapeProblems(schema, 'CiRelationship', related.body.data!.relateCis, { strict: true, allowNull })).toEqual(
+      []
+    )
+    const rel = related.body.data!.relateCis
+    expect(rel).toMatchObject({
+      type: 'runs_on',
+      direction: 'outgoing',
+      source: { id: webId },
+      target: { id: vmId },
+      relatedCi: { id: vmId }
+    })
+
+    const incoming = await t.gql(`query($id: ID!) { ciRelationships(ciId: $id) ${all('CiRelationshipConnection')} }`, {
+      id: vmId
+    })
+    expect(
+      shapeProblems(schema, 'CiRelationshipConnection', incoming.body.data!.ciRelationships, {
+        strict: true,
+        allowNull
+      })
+    ).toEqual([])
+    expect(nodesOf(incoming.body.data!.ciRelationships)).toEqual([
+      { ...rel, direction: 'incoming', relatedCiId: webId, relatedCi: expect.objectContaining({ id: webId }) }
+    ])
+
+    const dup = await t.gql(
+      'mutation($s: ID!, $t: ID!) { relateCis(sourceId: $s, targetId: $t, type: runs_on) { id } }',
+      {
+        s: webId,
+        t: vmId
+      }
+    )
+    errorWith(dup.body, 'CONFLICT')
+    const self = await t.gql('mutation($s: ID!) { relateCis(sourceId: $s, targetId: $s, type: part_of) { id } }', {
+      s: webId
+    })
+    expect(errorWith(self.body, 'VALIDATION_FAILED').extensions.errors).toEqual([
+      { field: 'targetId', message: expect.any(String) }
+    ])
+
+    const gone = await t.gql('mutation($c: ID!, $r: ID!) { unrelateCis(ciId: $c, relationshipId: $r) }', {
+      c: webId,
+      r: rel.id
+    })
+    expect(gone.body).toEqual({ data: { unrelateCis: true } })
+    const again = await t.gql('mutation($c: ID!, $r: ID!) { unrelateCis(ciId: $c, relationshipId: $r) }', {
+      c: webId,
+      r: rel.id
+    })
+    errorWith(again.body, 'NOT_FOUND')
+  })
+
+  it('names the field of bad input', async () => {
+    const badHost = await createCi({ name: 'x', hostname: 'has space' })
+    errorWith(badHost.body, 'BAD_REQUEST')
+    expect(fields(badHost.body)).toContain('input.hostname')
+    const noTeam = await createCi({ name: 'x', supportTeamId: NOWHERE })
+    expect(fields(noTeam.body)).toEqual(['supportTeamId'])
+    errorWith(noTeam.body, 'VALIDATION_FAILED')
+    const badId = await t.gql('{ ci(id: "nope") { id } }')
+    expect(fields(badId.body)).toEqual(['id'])
+    const missing = await t.gql(`{ ci(id: "${NOWHERE}") { id } }`)
+    errorWith(missing.body, 'NOT_FOUND')
+    const badFirst = await t.gql('{ cis(first: 0) { edges { node { id } } } }')
+    expect(fields(badFirst.body)).toEqual(['first'])
+    const badRelCi = await t.gql('{ ciRelationships(ciId: "x") { edges { node { id } } } }')
+    expect(fields(badRelCi.body)).toEqual(['ciId'])
+    const emptyUpdate = await t.gql(`mutation { updateCi(id: "${NOWHERE}", input: {}) { id } }`)
+    errorWith(emptyUpdate.body, 'BAD_REQUEST')
+  })
+
+  it('customers may not read; technicians read but do not write; cmdb:import tokens write', async () => {
+    errorWith((await t.gql('{ cis { edges { node { id } } } }', {}, customer.token)).body, 'FORBIDDEN')
+    expect((await t.gql('{ cis { edges { node { id } } } }', {}, tech.token)).body.errors).toBeUndefined()
+    errorWith((await createCi({ name: 'nope' }, tech.token)).body, 'FORBIDDEN')
+    const importer = await makeApiToken(t, { scopes: ['cmdb:import'] })
+    const made = await t.gql('mutation { createCi(input: { name: "by-token" }) { id name } }', {}, importer.token)
+    expect(made.body.data!.createCi.name).toBe('by-token')
+  })
+})
