@@ -104,7 +104,7 @@ describe('every field answers through the real app', () => {
   let t: TestApp
   const seen = new Set<string>()
   // Legitimately null even on a fully populated record
-  const allowNull = ['Change.old', 'Change.new', 'PageInfo.endCursor', 'Me.scopes']
+  const allowNull = ['FieldChange.old', 'FieldChange.new', 'PageInfo.endCursor', 'Me.scopes']
   const all = (type: string) => selectAll(schema, type)
   let incidentId: string
   let incidentNumber: string
@@ -167,6 +167,8 @@ describe('every field answers through the real app', () => {
     await expectShape(member.body, 'Mutation')
     expect(member.body.data!.addTeamMember.layers[0].members.map((m: { id: string }) => m.id)).toEqual([techId])
 
+    const category = await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: 'Network' } })
+    expect(category.statusCode).toBe(201)
     const created = await t.gql(
       `mutation($input: CreateIncidentInput!) { createIncident(input: $input) ${all('Incident')} }`,
       {
@@ -175,7 +177,7 @@ describe('every field answers through the real app', () => {
           description: 'Floor 3 is offline',
           impact: 1,
           urgency: 1,
-          category: 'network',
+          categoryId: category.json().id,
           requesterId: customerId,
           teamId,
           layer: 1,

@@ -219,6 +219,12 @@ export function createWorkflowService(deps: Deps) {
   }
 }
 
-const view = (wf: Workflow) => ({ kind: wf.kind, version: wf.version, custom: wf.custom, ...wf.definition })
+const view = (wf: Workflow) => ({
+  kind: wf.kind,
+  version: wf.version,
+  custom: wf.custom,
+  ...wf.definition,
+  transitions: wf.definition.transitions.map(t => ({ ...t, requires: t.requires ?? [] }))
+})
 
 export type WorkflowService = ReturnType<typeof createWorkflowService>
