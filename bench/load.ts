@@ -18,6 +18,8 @@ export interface Load {
   requests: autocannon.Request[]
   /** Whether a 2xx body is really a success (GraphQL answers 200 with `errors`). */
   accept?: (body: string) => boolean
+  /** Clients at once, when not settings.connections. */
+  connections?: number
 }
 
 async function fire(load: Load, seconds: number): Promise<{ result: autocannon.Result; rejected: number }> {
@@ -33,7 +35,7 @@ async function fire(load: Load, seconds: number): Promise<{ result: autocannon.R
     : load.requests
   const result = await autocannon({
     url: load.url,
-    connections: settings.connections,
+    connections: load.connections ?? settings.connections,
     duration: seconds,
     timeout: 10,
     requests

@@ -7,8 +7,9 @@ export interface ResultRow {
   rps: number
   p50: number
   p99: number
-  ceiling: number
-  ratio: number
+  /** Null where no bare-server ceiling compares (search, bulk). */
+  ceiling: number | null
+  ratio: number | null
   /** Failed requests of the scenario and of its ceiling run; anything above 0 makes the row suspect. */
   errors: number
 }
@@ -29,29 +30,29 @@ export function report(
   file: URL
 ): { rows: ResultRow[]; clean: boolean } {
   const rows: ResultRow[] = ROWS.map(r => {
-    const own = r.app ? app[r.app] : ceilings[r.ceiling]
-    const ceiling = ceilings[r.ceiling]
+    const ceiling = r.ceiling ? ceilings[r.ceiling] : null
+    const own = r.app ? app[r.app] : ceiling!
     return {
       scenario: r.scenario,
       rps: round(own.rps),
       p50: round(own.p50, 2),
       p99: round(own.p99, 2),
-      ceiling: round(ceiling.rps),
-      ratio: round(ceiling.rps > 0 ? own.rps / ceiling.rps : 0, 2),
-      errors: r.app ? own.failures + ceiling.failures : own.failures
+      ceiling: ceiling ? round(ceiling.rps) : null,
+      ratio: ceiling ? round(ceiling.rps > 0 ? own.rps / ceiling.rps : 0, 2) : null,
+      errors: own.failures + (r.app && ceiling ? ceiling.failures : 0)
     }
   })
 
   const printed = rows.map((row, i) => {
     const aim = ROWS[i]!.aim
-    const verdict = aim === null ? '' : `${row.ratio >= aim ? 'ok' : 'BELOW'} (aim >= ${aim})`
+    const verdict = aim === null || row.ratio === null ? '' : `${row.ratio >= aim ? 'ok' : 'BELOW'} (aim >= ${aim})`
     return [
       row.scenario,
       String(row.rps),
       String(row.p50),
       String(row.p99),
-      String(row.ceiling),
-      row.ratio.toFixed(2),
+      row.ceiling === null ? '-' : String(row.ceiling),
+      row.ratio === null ? '-' : row.ratio.toFixed(2),
       verdict,
       row.errors ? `ERRORS: ${row.errors}` : '-'
     ]

@@ -98,7 +98,10 @@ function startCeiling(): Promise<Server> {
 
 async function main(): Promise<number> {
   build()
-  const { ids } = await prepareData(settings.databaseUrl)
+  const data = await prepareData(settings.databaseUrl)
+  const { ids } = data
+  console.log(`search words (incidents holding each): ${data.words.map(w => `${w.word} ${w.matches}`).join(', ')}`)
+  console.log(`bulk: ${data.chunks.length} chunks of 1,000 open incidents`)
   const pinned = pinSelf(settings.loadCpu)
   console.log(
     pinned
@@ -112,7 +115,7 @@ async function main(): Promise<number> {
     servers.push(app)
     const ceiling = await startCeiling() // after the app: it files its rows for the bootstrap admin
     servers.push(ceiling)
-    const appLoad = appLoads(app.url, await login(app.url), ids)
+    const appLoad = appLoads(app.url, await login(app.url), data)
     const ceilingLoad = ceilingLoads(ceiling.url, ids)
     for (const [k, l] of Object.entries(appLoad)) await probe(`app ${k}`, l)
     for (const [k, l] of Object.entries(ceilingLoad)) await probe(`ceiling ${k}`, l)

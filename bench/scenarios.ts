@@ -1,16 +1,20 @@
+import type autocannon from 'autocannon'
 import type { Load } from './load.js'
+import { type BenchData, SITE_FIELD } from './seed.js'
 import { settings } from './settings.js'
 
 export type CeilingKey = 'json' | 'insert' | 'pk' | 'keyset'
-export type AppKey = 'create' | 'get' | 'list' | 'graphql'
+export type AppKey = 'create' | 'get' | 'list' | 'graphql' | 'search' | 'bulk'
 
 /** The rows of the report: an app scenario beside the ceiling it is compared with. */
-export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey; aim: number | null }[] = [
+export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey | null; aim: number | null }[] = [
   { scenario: 'small JSON (bare Fastify)', app: null, ceiling: 'json', aim: null },
   { scenario: 'create incident (REST)', app: 'create', ceiling: 'insert', aim: 0.4 },
   { scenario: 'get incident (REST)', app: 'get', ceiling: 'pk', aim: 0.6 },
   { scenario: 'list 50 in_progress (REST)', app: 'list', ceiling: 'keyset', aim: 0.5 },
-  { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.5 }
+  { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.5 },
+  { scenario: 'full-text search, 50 newest (REST)', app: 'search', ceiling: null, aim: null },
+  { scenario: 'bulk update 1,000 tickets (REST)', app: 'bulk', ceiling: null, aim: null }
 ]
 
 export const CEILING_NAMES: Record<CeilingKey, string> = {
@@ -28,9 +32,14 @@ export const ORDER: ({ ceiling: CeilingKey } | { app: AppKey })[] = [
   { app: 'graphql' },
   { ceiling: 'keyset' },
   { app: 'list' },
+  { app: 'search' },
   { ceiling: 'insert' },
-  { app: 'create' }
+  { app: 'create' },
+  { app: 'bulk' }
 ]
+
+/** Bulk requests in flight at once: each locks 1,000 rows, so a few clients, not fifty. */
+const BULK_CONNECTIONS = 4
 
 const STATUS = 'in_progress'
 const JSON_HEADERS = { 'content-type': 'application/json' }
@@ -62,9 +71,32 @@ export function ceilingLoads(url: string, ids: string[]): Record<CeilingKey, Loa
   }
 }
 
-export function appLoads(url: string, token: string, ids: string[]): Record<AppKey, Load> {
+/**
+ * Bodies of the bulk scenario, one per request from a shared counter: request k takes chunk
+ * k mod n (chunks are disjoint, so the few requests in flight never wait on each other's locks) and
+ * alternates per round between moving the chunk to the other layer of the bench team and giving it a
+ * new site, so every request changes all 1,000 tickets (the seed puts the chunks on layer 2 first).
+ */
+function bulkBodies(data: BenchData): () => string {
+  let k = 0
+  const run = Date.now().toString(36)
+  return () => {
+    const n = k++
+    const round = Math.floor(n / data.chunks.length)
+    const ids = data.chunks[n % data.chunks.length]!
+    const set =
+      round % 2 === 0
+        ? { teamId: data.teamId, layer: round % 4 === 0 ? 1 : 2 }
+        : { customFields: { [SITE_FIELD]: `site-${run}-${n}` } }
+    return JSON.stringify({ ids, set })
+  }
+}
+
+export function appLoads(url: string, token: string, data: BenchData): Record<AppKey, Load> {
+  const { ids } = data
   const auth = { authorization: `Bearer ${token}` }
   const post = { ...auth, ...JSON_HEADERS }
+  const nextBulk = bulkBodies(data)
   return {
     create: {
       url,
@@ -85,13 +117,35 @@ export function appLoads(url: string, token: string, ids: string[]): Record<AppK
       })),
       // GraphQL answers 200 even when the resolver failed
       accept: body => !body.includes('"errors"') && body.includes('"incident":{')
+    },
+    search: {
+      url,
+      requests: data.words.map(w => ({
+        method: 'GET',
+        path: `/api/v1/incidents?q=${encodeURIComponent(w.word)}`,
+        headers: auth
+      }))
+    },
+    bulk: {
+      url,
+      connections: BULK_CONNECTIONS,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/v1/tickets/bulk',
+          headers: post,
+          setupRequest: (req: autocannon.Request) => ({ ...req, body: nextBulk() })
+        }
+      ],
+      accept: body => body.includes('"updated":1000,')
     }
   }
 }
 
 /** One request of a load, checked by hand before any timing: a wrong route or token fails fast. */
 export async function probe(name: string, load: Load): Promise<void> {
-  const r = load.requests[0]!
+  const first = load.requests[0]!
+  const r = typeof first.setupRequest === 'function' ? first.setupRequest({ ...first }, {}) : first
   const res = await fetch(load.url + r.path, {
     method: r.method ?? 'GET',
     headers: (r.headers ?? {}) as Record<string, string>,

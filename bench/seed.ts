@@ -4,6 +4,8 @@ import { runMigrations } from '../src/db/migrate.js'
 import { settings } from './settings.js'
 
 const TEAM = 'Bench Service Desk'
+/** The incident custom field the bulk scenario sets; the seed (v2, with searchable words) creates it. */
+export const SITE_FIELD = 'benchSite'
 
 /** Creates the bench database on its server when missing (connecting to the server's `postgres` database). */
 async function ensureDatabase(url: string): Promise<void> {
@@ -43,7 +45,9 @@ export async function removeBenchWrites(client: pg.Client): Promise<number> {
     [like]
   )
   const gone = await client.query(`DELETE FROM tickets WHERE kind = 'incident' AND title LIKE $1`, [like])
-  if (gone.rowCount) await client.query('VACUUM ANALYZE tickets, audit_log')
+  // The bulk scenario changes seeded tickets in place; its audit rows go, the changed values may stay
+  const bulk = await client.query(`DELETE FROM audit_log WHERE entity_type = 'ticket' AND action = 'bulk.updated'`)
+  if (gone.rowCount || bulk.rowCount) await client.query('VACUUM ANALYZE tickets, audit_log')
   return gone.rowCount ?? 0
 }
 
@@ -65,6 +69,8 @@ INSERT INTO teams (id, name) VALUES (gen_random_uuid(), '${TEAM}') ON CONFLICT D
 INSERT INTO team_layers (team_id, level, name)
 SELECT id, l, CASE l WHEN 1 THEN '1st line' ELSE '2nd line' END FROM teams, generate_series(1, 2) l WHERE name = '${TEAM}'
 ON CONFLICT DO NOTHING;
+INSERT INTO custom_field_definitions (id, kind, key, label, type)
+VALUES (gen_random_uuid(), 'incident', '${SITE_FIELD}', 'Site', 'text') ON CONFLICT DO NOTHING;
 INSERT INTO team_members (team_id, level, user_id)
 SELECT t.id, CASE WHEN u.username <= 'bench-tech-20' THEN 1 ELSE 2 END, u.id
 FROM teams t, users u WHERE t.name = '${TEAM}' AND u.username LIKE 'bench-tech-%'
@@ -84,6 +90,39 @@ const TOPICS = [
   ['Phone line has no dial tone', 'The desk phone shows the line as registered but there is no dial tone'],
   ['Website contact form returns an error', 'Customers report that the contact form answers with an internal error']
 ] as const
+
+/**
+ * Words every description draws from, the first far more often than the last (index = V·u³), so a
+ * search meets every selectivity: the first word sits in about half the tickets, the last in ~0.5 %.
+ * Each description also ends with an asset tag (ast00000 to ast99999) that a ticket or two share.
+ */
+export const VOCABULARY = `
+  error user server network laptop access password email account printer issue system update login screen
+  application file share folder database backup restore license install upgrade windows linux mac mobile phone
+  tablet browser chrome firefox edge outlook teams zoom calendar meeting invite room projector display cable
+  dock keyboard mouse headset camera microphone speaker audio video driver firmware bios disk drive storage
+  memory cpu fan battery charger power adapter socket switch router firewall proxy dns dhcp certificate token
+  vpn wifi ethernet port latency timeout crash freeze reboot shutdown slow performance quota mailbox calendar
+  contact signature spam phishing virus malware antivirus scan patch hotfix rollback deployment release build
+  pipeline repository branch merge commit ticket request incident problem change approval manager director
+  finance payroll invoice purchase order supplier contract budget report export import spreadsheet document
+  template policy procedure onboarding offboarding starter leaver badge door alarm camera parking canteen
+  kitchen floor building office remote home hotel travel visa expense receipt scanner fax toner cartridge
+  paper tray jam duplex colour monochrome label barcode warehouse inventory asset tag serial warranty repair
+  replacement vendor courier shipment delivery tracking portal intranet website domain hosting cloud tenant
+  subscription sso mfa authenticator sms voicemail extension handset headquarters branch region country
+  language translation keyboard layout timezone daylight clock sync ntp backup snapshot replica cluster node
+  container kubernetes docker registry image volume bucket queue broker topic consumer producer webhook api
+  endpoint schema migration index query transaction deadlock lock replication failover loadbalancer gateway
+  bandwidth packet jitter throughput outage incident escalation pager rota weekend holiday overtime shift
+  training course exam certification mentor appraisal holiday sickness leave pension benefits insurance
+  marigold quartz tundra saffron obsidian juniper pelican walnut zephyr lantern harbour meadow glacier
+  cobalt ember falcon granite heather indigo jasmine kestrel lagoon mistral nectar orchid prairie quiver
+  raven sequoia thistle umber velvet willow yarrow azure birch cedar dune fjord grove hazel iris jade
+  `
+  .trim()
+  .split(/\s+/)
+  .filter((w, i, all) => all.indexOf(w) === i)
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`
 const titles = `ARRAY[${TOPICS.map(t => quote(t[0])).join(', ')}]`
@@ -105,7 +144,11 @@ WITH cust AS (
   SELECT g, random() AS s, 1 + floor(random() * 3)::int AS impact, 1 + floor(random() * 3)::int AS urgency,
          1 + floor(random() * 1000)::int AS who, 1 + floor(random() * 30)::int AS tech, floor(random() * 8)::int AS cat,
          1 + floor(random() * ${TOPICS.length})::int AS topic, random() AS age, random() AS took,
-         md5(random()::text) AS h, substr('89ab', 1 + floor(random() * 4)::int, 1) AS variant
+         md5(random()::text) AS h, substr('89ab', 1 + floor(random() * 4)::int, 1) AS variant,
+         -- referencing g makes the subquery run per row (uncorrelated, it would run once)
+         (SELECT string_agg(($2::text[])[1 + floor(cardinality($2::text[]) * power(random(), 3))::int], ' ')
+          FROM generate_series(1, 8 + 0 * g)) || '. Asset tag ast' || lpad(floor(random() * 100000)::text, 5, '0')
+           AS words
   FROM generate_series(1, $1::int) g
 ), s AS (
   SELECT r.*, CASE WHEN s < 0.06 THEN 'new' WHEN s < 0.12 THEN 'assigned' WHEN s < 0.22 THEN 'in_progress'
@@ -125,7 +168,8 @@ INSERT INTO tickets (id, kind, number, title, description, status, impact, urgen
                      resolution, version, created_at, updated_at, resolved_at, closed_at)
 SELECT (lpad(to_hex((extract(epoch FROM created_at) * 1000)::bigint), 12, '0') || '7' || substr(h, 1, 3)
           || variant || substr(h, 4, 15))::uuid,
-       'incident', nextval('incident_number_seq'), (${titles})[topic], (${descriptions})[topic], status,
+       'incident', nextval('incident_number_seq'), (${titles})[topic], (${descriptions})[topic] || ' Seen with: ' || words,
+       status,
        impact, urgency, (ARRAY[[1, 2, 3], [2, 3, 4], [3, 4, 5]])[impact][urgency],
        (ARRAY['hardware', 'software', 'network', 'access', 'email', 'printing', 'telephony', NULL])[cat + 1],
        cust.ids[who], cust.orgs[who],
@@ -150,7 +194,7 @@ async function seed(client: pg.Client): Promise<void> {
   await client.query('TRUNCATE tickets CASCADE')
   await client.query(`DELETE FROM audit_log WHERE entity_type = 'ticket'`)
   await client.query('ALTER SEQUENCE incident_number_seq RESTART WITH 1')
-  await client.query(INCIDENTS_SQL, [settings.incidents])
+  await client.query(INCIDENTS_SQL, [settings.incidents, VOCABULARY])
   await client.query('COMMIT')
   await client.query('VACUUM ANALYZE')
   console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`)
@@ -159,7 +203,21 @@ async function seed(client: pg.Client): Promise<void> {
 export interface BenchData {
   /** Seeded incident ids, a fixed spread over the table, for the read scenarios. */
   ids: string[]
+  /** The bench team, and open incidents in chunks of 1,000 (disjoint) for the bulk scenario. */
+  teamId: string
+  chunks: string[][]
+  /** Search words from rare to common, with how many incidents hold each. */
+  words: { word: string; matches: number }[]
 }
+
+/** Words for the search scenario: vocabulary of every frequency, a topic word, an asset tag, a miss. */
+const SEARCH_WORDS = [
+  ...[0, 2, 8, 30, 90, 180, VOCABULARY.length - 1].map(i => VOCABULARY[i]!),
+  'printer',
+  'update',
+  'ast04711',
+  'nosuchword'
+]
 
 /** Database present, migrated, holding exactly the seeded incidents (reseeded only when the count is off). */
 export async function prepareData(url: string): Promise<BenchData> {
@@ -170,13 +228,40 @@ export async function prepareData(url: string): Promise<BenchData> {
   try {
     const removed = await removeBenchWrites(client)
     if (removed) console.log(`removed ${removed} incidents left by an earlier run`)
-    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM tickets WHERE kind = 'incident'`)
-    if (rows[0]?.n === settings.incidents) console.log(`database holds ${rows[0].n.toLocaleString('en')} incidents`)
-    else await seed(client)
+    const { rows } = await client.query<{ n: number; site: boolean }>(
+      `SELECT count(*)::int AS n, EXISTS (SELECT 1 FROM custom_field_definitions WHERE key = $1) AS site
+       FROM tickets WHERE kind = 'incident'`,
+      [SITE_FIELD]
+    )
+    // A seed from before the searchable words (no bench custom field) is redone too
+    if (rows[0]?.n === settings.incidents && rows[0].site) {
+      console.log(`database holds ${rows[0].n.toLocaleString('en')} incidents`)
+    } else await seed(client)
     const sample = await client.query<{ id: string }>(
       `SELECT id FROM tickets WHERE kind = 'incident' ORDER BY md5(id::text) LIMIT 200`
     )
-    return { ids: sample.rows.map(r => r.id) }
+    const team = await client.query<{ id: string }>('SELECT id FROM teams WHERE name = $1', [TEAM])
+    const open = await client.query<{ id: string }>(
+      `SELECT id FROM tickets WHERE kind = 'incident' AND status <> 'closed' ORDER BY md5(id::text) LIMIT 40000`
+    )
+    const chunks: string[][] = []
+    for (let i = 0; i + 1000 <= open.rows.length; i += 1000) chunks.push(open.rows.slice(i, i + 1000).map(r => r.id))
+    // Where the bulk scenario starts: its chunks on layer 2 of the bench team, nobody assigned
+    const moved = await client.query(
+      `UPDATE tickets SET team_id = $2, layer = 2, assignee_id = NULL
+       WHERE id = ANY($1::uuid[]) AND (team_id IS DISTINCT FROM $2 OR layer IS DISTINCT FROM 2 OR assignee_id IS NOT NULL)`,
+      [chunks.flat(), team.rows[0]!.id]
+    )
+    if (moved.rowCount) await client.query('VACUUM ANALYZE tickets')
+    const words = []
+    for (const word of SEARCH_WORDS) {
+      const found = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM tickets WHERE kind = 'incident' AND search @@ websearch_to_tsquery('simple', $1)`,
+        [word]
+      )
+      words.push({ word, matches: found.rows[0]!.n })
+    }
+    return { ids: sample.rows.map(r => r.id), teamId: team.rows[0]!.id, chunks, words }
   } finally {
     await client.end()
   }

@@ -253,7 +253,7 @@ CREATE UNIQUE INDEX "catalog_offerings_name_uq" ON "catalog_offerings" USING btr
 CREATE INDEX "change_details_window_idx" ON "change_details" USING btree ("planned_start","planned_end");--> statement-breakpoint
 CREATE INDEX "change_details_release_idx" ON "change_details" USING btree ("release_id");--> statement-breakpoint
 CREATE INDEX "change_freezes_window_idx" ON "change_freezes" USING btree ("starts_at","ends_at");--> statement-breakpoint
-CREATE INDEX "problem_details_known_error_idx" ON "problem_details" USING btree ("known_error");--> statement-breakpoint
+CREATE INDEX "problem_details_known_error_idx" ON "problem_details" USING btree ("known_error_at" DESC NULLS FIRST,"ticket_id" DESC NULLS FIRST) WHERE known_error;--> statement-breakpoint
 CREATE INDEX "problem_details_search_idx" ON "problem_details" USING gin ("search");--> statement-breakpoint
 CREATE INDEX "release_deployments_release_idx" ON "release_deployments" USING btree ("release_id","created_at");--> statement-breakpoint
 CREATE INDEX "request_details_offering_idx" ON "request_details" USING btree ("offering_id");--> statement-breakpoint

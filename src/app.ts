@@ -6,10 +6,12 @@ import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import { tooManyRequests, unavailable } from './lib/errors.js'
 import { Problem } from './lib/schemas.js'
+import approvalRoutes from './modules/approvals/approvals.routes.js'
 import catalogRoutes from './modules/catalog/catalog.routes.js'
 import categoryRoutes from './modules/categories/categories.routes.js'
 import changeRoutes from './modules/changes/changes.routes.js'
 import freezeRoutes from './modules/changes/freezes.routes.js'
+import changeFromProblemRoutes from './modules/changes/from-problem.routes.js'
 import policyRoutes from './modules/changes/policies.routes.js'
 import cmdbRoutes from './modules/cmdb/cmdb.routes.js'
 import customFieldRoutes from './modules/custom-fields/custom-fields.routes.js'
@@ -21,6 +23,7 @@ import problemRoutes from './modules/problems/problems.routes.js'
 import releaseRoutes from './modules/releases/releases.routes.js'
 import requestRoutes from './modules/requests/requests.routes.js'
 import templateRoutes from './modules/templates/templates.routes.js'
+import bulkRoutes from './modules/tickets/bulk.routes.js'
 import { crossKindRoutes } from './modules/tickets/tickets.routes.js'
 import workflowRoutes from './modules/workflows/workflows.routes.js'
 import authPlugin from './plugins/auth.js'
@@ -94,8 +97,11 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   await app.register(requestRoutes, { prefix: '/api/v1' })
   await app.register(problemRoutes, { prefix: '/api/v1' })
   await app.register(changeRoutes, { prefix: '/api/v1' })
+  await app.register(changeFromProblemRoutes, { prefix: '/api/v1' })
+  await app.register(approvalRoutes, { prefix: '/api/v1' })
   await app.register(releaseRoutes, { prefix: '/api/v1' })
   await app.register(crossKindRoutes, { prefix: '/api/v1' })
+  await app.register(bulkRoutes, { prefix: '/api/v1' })
   await app.register(linkRoutes, { prefix: '/api/v1' })
   await app.register(workflowRoutes, { prefix: '/api/v1' })
   await app.register(cmdbRoutes, { prefix: '/api/v1' })

@@ -1,8 +1,11 @@
 import { createAuthenticator } from './auth/authenticate.js'
 import { createLdapDirectory } from './auth/ldap.js'
 import type { Deps } from './lib/context.js'
+import { createApprovalService } from './modules/approvals/approvals.service.js'
 import { createCatalogService } from './modules/catalog/catalog.service.js'
 import { categoryPort, createCategoryService } from './modules/categories/categories.service.js'
+import { changeHooks } from './modules/changes/changes.hooks.js'
+import { createChangeService } from './modules/changes/changes.service.js'
 import { createFreezeService } from './modules/changes/freezes.service.js'
 import { createPolicyService } from './modules/changes/policies.service.js'
 import { createCiService } from './modules/cmdb/cis.service.js'
@@ -16,7 +19,15 @@ import { createTeamService } from './modules/identity/teams.service.js'
 import { createTokenService } from './modules/identity/tokens.service.js'
 import { createUserService } from './modules/identity/users.service.js'
 import { createLinkService } from './modules/links/links.service.js'
+import { incidentProblemHooks, problemHooks } from './modules/problems/problems.hooks.js'
+import { createProblemService } from './modules/problems/problems.service.js'
+import { createDeploymentService } from './modules/releases/deployments.service.js'
+import { releaseHooks } from './modules/releases/releases.hooks.js'
+import { createReleaseService } from './modules/releases/releases.service.js'
+import { requestHooks } from './modules/requests/requests.hooks.js'
+import { createRequestService } from './modules/requests/requests.service.js'
 import { createTemplateService, templatePort } from './modules/templates/templates.service.js'
+import { createBulkService } from './modules/tickets/bulk.service.js'
 import { createTicketService } from './modules/tickets/tickets.service.js'
 import { createWorkflowService } from './modules/workflows/workflows.service.js'
 
@@ -46,6 +57,15 @@ export function createServices(deps: Deps) {
   tickets.ports.customFields = customFields.values
   tickets.ports.categories = categoryPort
   tickets.ports.templates = templatePort
+  tickets.register('request', requestHooks())
+  tickets.register('release', releaseHooks())
+  tickets.register('problem', problemHooks({ db: deps.db, tickets, workflows }))
+  // Incidents show the problem they are caused by (one indexed query per page)
+  tickets.register('incident', incidentProblemHooks(deps.db))
+  const links = createLinkService({ ...deps, tickets })
+  tickets.register('change', changeHooks())
+  const approvals = createApprovalService({ ...deps, tickets })
+  tickets.ports.approvals = approvals.port
   const sso = createSsoService({ ...deps, authEvents, directory })
   authenticator.onForgetUser(id => sso.forgetUser(id))
   return {
@@ -67,7 +87,14 @@ export function createServices(deps: Deps) {
     catalog: createCatalogService(deps),
     workflows,
     tickets,
-    links: createLinkService({ ...deps, tickets })
+    ticketBulk: createBulkService({ ...deps, tickets, teams, workflows }),
+    links,
+    problems: createProblemService({ ...deps, tickets, links }),
+    requests: createRequestService({ ...deps, tickets, teams, workflows }),
+    releases: createReleaseService({ ...deps, tickets, workflows }),
+    deployments: createDeploymentService({ ...deps, tickets, workflows }),
+    changes: createChangeService({ ...deps, tickets, links, workflows }),
+    approvals
   }
 }
 

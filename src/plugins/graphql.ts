@@ -16,6 +16,7 @@ import {
 } from 'graphql'
 import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius'
 import { AppError, badRequest } from '../lib/errors.js'
+import { approvalLoaders, approvalResolvers } from '../modules/approvals/approvals.resolvers.js'
 import { catalogResolvers } from '../modules/catalog/catalog.resolvers.js'
 import { categoryLoaders, categoryResolvers } from '../modules/categories/categories.resolvers.js'
 import { changeLoaders, changeResolvers } from '../modules/changes/changes.resolvers.js'
@@ -31,6 +32,7 @@ import { problemLoaders, problemResolvers } from '../modules/problems/problems.r
 import { releaseLoaders, releaseResolvers } from '../modules/releases/releases.resolvers.js'
 import { requestLoaders, requestResolvers } from '../modules/requests/requests.resolvers.js'
 import { templateResolvers } from '../modules/templates/templates.resolvers.js'
+import { bulkResolvers } from '../modules/tickets/bulk.resolvers.js'
 import { crossKindResolvers } from '../modules/tickets/tickets.resolvers.js'
 import { workflowResolvers } from '../modules/workflows/workflows.resolvers.js'
 import { problemFromError, sendProblem } from './errors.js'
@@ -71,9 +73,11 @@ export function graphqlResolvers() {
   const resolvers = merge(
     incidentResolvers() as never,
     crossKindResolvers() as never,
+    bulkResolvers() as never,
     requestResolvers() as never,
     problemResolvers() as never,
     changeResolvers() as never,
+    approvalResolvers() as never,
     releaseResolvers() as never,
     linkResolvers() as never,
     workflowResolvers() as never,
@@ -93,6 +97,7 @@ export function graphqlResolvers() {
     requestLoaders() as never,
     problemLoaders() as never,
     changeLoaders() as never,
+    approvalLoaders() as never,
     releaseLoaders() as never,
     identityLoaders() as never,
     cmdbLoaders() as never,

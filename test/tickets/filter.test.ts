@@ -3,7 +3,14 @@ import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
 import { expectProblem } from '../identity/problem.js'
 
-type Item = { id: string; number: string; status: string; priority: number; customFields: Record<string, unknown> }
+type Item = {
+  id: string
+  number: string
+  status: string
+  priority: number
+  version: number
+  customFields: Record<string, unknown>
+}
 
 /**
  * One filter language for both doors (RSQL over built-in and custom fields), exact totals, custom-field
@@ -178,10 +185,9 @@ describe('ticket lists: RSQL filter, totals, custom fields', () => {
     const bad = await t.gql('{ incidents(filter: "colour==red") { edges { cursor } } }')
     expect(bad.body.errors![0].extensions.code).toBe('BAD_REQUEST')
     expect(bad.body.errors![0].extensions.errors?.[0]?.field ?? bad.body.errors![0].message).toMatch(/filter/)
-    const created = await t.gql(
-      'mutation($i: CreateIncidentInput!) { createIncident(input: $i) { customFields } }',
-      { i: { title: 'gql', customFields: { site: 'Hull', seats: 2 } } }
-    )
+    const created = await t.gql('mutation($i: CreateIncidentInput!) { createIncident(input: $i) { customFields } }', {
+      i: { title: 'gql', customFields: { site: 'Hull', seats: 2 } }
+    })
     expect(created.body.data!.createIncident.customFields).toEqual({ site: 'Hull', seats: 2, vip: false })
     const refused = await t.gql('mutation($i: CreateIncidentInput!) { createIncident(input: $i) { id } }', {
       i: { title: 'gql', customFields: { site: 'Mars' } }

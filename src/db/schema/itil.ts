@@ -35,7 +35,10 @@ export const problemDetails = pgTable(
     )
   },
   t => [
-    index('problem_details_known_error_idx').on(t.knownError),
+    // Known errors newest first: the keyset of the known-error list without a search term
+    index('problem_details_known_error_idx')
+      .on(t.knownErrorAt.desc().nullsFirst(), t.ticketId.desc().nullsFirst())
+      .where(sql`known_error`),
     index('problem_details_search_idx').using('gin', t.search)
   ]
 )

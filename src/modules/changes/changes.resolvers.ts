@@ -1,8 +1,61 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { toConnection } from '../../lib/connection.js'
+import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
+import { check } from '../../lib/validate.js'
+import { roundsLoader, ticketsBy } from '../approvals/approvals.resolvers.js'
 import { ticketLoaders, ticketResolvers } from '../tickets/tickets.resolvers.js'
-import { changeSchemas } from './changes.schemas.js'
+import { type CalendarEntry, calendarCursor } from './changes.calendar.js'
+import {
+  type CalendarInput,
+  CalendarQuery,
+  ChangeFromProblemBody,
+  type ChangeFromProblemInput,
+  changeSchemas
+} from './changes.schemas.js'
 
-/** GraphQL door to changes: the shared ticket resolvers. */
-export const changeResolvers = (): IResolvers => ticketResolvers('change', changeSchemas.create, changeSchemas.update)
+type Query = { obj: Record<string, unknown>; params: Args }
 
-export const changeLoaders = (): MercuriusLoaders => ticketLoaders('Change')
+/** GraphQL door to changes: the shared ticket resolvers, the calendar, a change raised from a problem. */
+export function changeResolvers(): IResolvers {
+  const shared = ticketResolvers('change', changeSchemas.create, changeSchemas.update) as Record<
+    string,
+    Record<string, unknown>
+  >
+  return {
+    ...shared,
+    Query: {
+      ...shared.Query,
+      changeCalendar: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { from, to, first, after } = args
+        const input = check<CalendarInput>(CalendarQuery, defined({ from, to, ...pageArgs({ first, after }) }))
+        return toConnection<CalendarEntry>(await services.changes.calendar(ctx, input), calendarCursor)
+      })
+    },
+    Mutation: {
+      ...shared.Mutation,
+      createChangeFromProblem: async (_: unknown, args: Args, { ctx, services, idempotencyKey }: GqlCtx) => {
+        const input = check<ChangeFromProblemInput>(ChangeFromProblemBody, defined(args.input as Args), 'input')
+        const key = (args.idempotencyKey as string | null | undefined) ?? idempotencyKey
+        const problemId = check<string>(Id, args.problemId, 'problemId')
+        return (await services.changes.createFromProblem(ctx, problemId, input, key ?? undefined)).body
+      }
+    }
+  } as IResolvers
+}
+
+/** Affected CIs of every change in the response: one lookup (CIs the caller may not read are left out). */
+async function cisOf(queries: Query[], { ctx, services }: GqlCtx) {
+  const lists = queries.map(q => (q.obj.ciIds as string[] | undefined) ?? [])
+  const wanted = [...new Set(lists.flat())]
+  const found = wanted.length ? await services.cis.byIds(ctx, wanted) : []
+  const map = new Map(wanted.map((id, i) => [id, found[i] ?? null]))
+  return lists.map(ids => ids.map(id => map.get(id)).filter(Boolean))
+}
+
+export const changeLoaders = (): MercuriusLoaders =>
+  ({
+    ...ticketLoaders('Change'),
+    Change: { ...(ticketLoaders('Change').Change as object), approvals: roundsLoader, cis: cisOf },
+    ChangeConflict: { change: ticketsBy('changeId') },
+    ChangeCalendarEntry: { change: ticketsBy('id') }
+  }) as unknown as MercuriusLoaders

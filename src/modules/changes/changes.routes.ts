@@ -1,5 +1,30 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { errorResponses, PageOf } from '../../lib/schemas.js'
 import { ticketRoutes } from '../tickets/tickets.routes.js'
-import { changeSchemas } from './changes.schemas.js'
+import { CalendarEntry, CalendarQuery, changeSchemas } from './changes.schemas.js'
 
-/** REST door to changes: the shared ticket routes under /changes. */
-export default ticketRoutes('change', changeSchemas)
+const sharedRoutes = ticketRoutes('change', changeSchemas)
+
+/** REST door to changes: the shared ticket routes under /changes, and the change calendar. */
+export default async function changeRoutes(parent: FastifyInstance) {
+  await sharedRoutes(parent)
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.get(
+    '/changes/calendar',
+    {
+      schema: {
+        tags: ['changes'],
+        summary:
+          'Changes planned in [from, to) (at most 366 days), by start, with conflicts: same CI, related CI, freeze (staff only)',
+        querystring: CalendarQuery,
+        response: { 200: PageOf(CalendarEntry), ...errorResponses(403, 422) }
+      }
+    },
+    async request => {
+      const { items, nextCursor } = await app.services.changes.calendar(request.ctx(), request.query)
+      return { items, nextCursor }
+    }
+  )
+}

@@ -57,6 +57,31 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
       .from(ticketLinks)
       .where(and(eq(ticketLinks.fromId, a), eq(ticketLinks.toId, b), eq(ticketLinks.type, type)))
     if (existing) throw conflict('these tickets are already linked that way', { linkId: existing.id })
+    // Cycle and single-far-end checks read links other transactions may be adding: one writer per type
+    if (ACYCLIC.has(type)) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`ticket_links:${type}`}))`)
+    if (type === 'caused_by') {
+      // A ticket (an incident) is caused by at most one problem
+      const [problem] = await tx
+        .select({ id: ticketLinks.toId, number: tickets.number })
+        .from(ticketLinks)
+        .innerJoin(tickets, eq(tickets.id, ticketLinks.toId))
+        .where(
+          and(
+            eq(ticketLinks.fromId, a),
+            eq(ticketLinks.type, 'caused_by'),
+            eq(tickets.kind, 'problem'),
+            sql`exists (select 1 from ${tickets} t where t.id = ${b} and t.kind = 'problem')`
+          )
+        )
+        .limit(1)
+      if (problem) {
+        const number = formatNumber('problem', problem.number)
+        throw conflict(`the ticket is already caused by problem ${number}`, {
+          ticketId: problem.id,
+          problemNumber: number
+        })
+      }
+    }
     if (SINGLE.has(type)) {
       const [other] = await tx
         .select({ toId: ticketLinks.toId })
@@ -91,6 +116,23 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
       }
     ])
     return id
+  }
+
+  async function auditRemoved(tx: Tx, ctx: Ctx, row: { fromId: string; toId: string; type: string }) {
+    await recordAudit(tx, ctx, [
+      {
+        entityType: 'ticket',
+        entityId: row.fromId,
+        action: 'link.removed',
+        changes: [{ field: row.type, old: row.toId, new: null }]
+      },
+      {
+        entityType: 'ticket',
+        entityId: row.toId,
+        action: 'link.removed',
+        changes: [{ field: REVERSE[row.type]!, old: row.fromId, new: null }]
+      }
+    ])
   }
 
   async function linksOf(q: Queryable, ctx: Ctx, ids: readonly string[]): Promise<Map<string, LinkView[]>> {
@@ -181,21 +223,25 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
           .where(and(eq(ticketLinks.id, linkId), or(eq(ticketLinks.fromId, id), eq(ticketLinks.toId, id))))
           .returning()
         if (!row) throw notFound('link')
-        await recordAudit(tx, ctx, [
-          {
-            entityType: 'ticket',
-            entityId: row.fromId,
-            action: 'link.removed',
-            changes: [{ field: row.type, old: row.toId, new: null }]
-          },
-          {
-            entityType: 'ticket',
-            entityId: row.toId,
-            action: 'link.removed',
-            changes: [{ field: REVERSE[row.type]!, old: row.fromId, new: null }]
-          }
-        ])
+        // A link to a ticket the caller cannot see is not theirs to know of, nor to remove
+        const [far] = await tx
+          .select({ organisationId: tickets.organisationId, requesterId: tickets.requesterId })
+          .from(tickets)
+          .where(eq(tickets.id, row.fromId === id ? row.toId : row.fromId))
+        if (!far || !visibleTo(ticketScope(ctx.actor), far)) throw notFound('link')
+        await auditRemoved(tx, ctx, row)
       })
+    },
+
+    /** Removes a link inside the caller's transaction; answers false when there was none. */
+    async removeLink(tx: Tx, ctx: Ctx, fromId: string, toId: string, type: string): Promise<boolean> {
+      const [row] = await tx
+        .delete(ticketLinks)
+        .where(and(eq(ticketLinks.fromId, fromId), eq(ticketLinks.toId, toId), eq(ticketLinks.type, type)))
+        .returning()
+      if (!row) return false
+      await auditRemoved(tx, ctx, row)
+      return true
     }
   }
 }

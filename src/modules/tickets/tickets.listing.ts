@@ -1,4 +1,4 @@
-import { eq, type SQL } from 'drizzle-orm'
+import { eq, type SQL, sql } from 'drizzle-orm'
 import { authorize, canSeeInternal, ticketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
 import { tickets } from '../../db/schema/index.js'
@@ -59,6 +59,22 @@ const BUILT_IN_SORTS: Record<string, Omit<SortSpec, 'name' | 'descending'>> = {
   number: { expression: tickets.number, cast: 'int', valueOf: r => r.number }
 }
 
+/**
+ * Best match first: ts_rank of title and description (a match only in notes or by number ranks 0).
+ * The rank goes through float8, which holds a float4 exactly, so the keyset cursor compares equal.
+ */
+function relevance(name: string, q: string | undefined): SortSpec {
+  if (!q) throw badRequest('sort: relevance needs q', [{ field: 'sort', message: 'relevance needs q' }])
+  return {
+    name,
+    descending: true,
+    expression: sql`ts_rank(${tickets.search}, websearch_to_tsquery('simple', ${q}))::float8`,
+    cast: 'float8',
+    computed: true,
+    valueOf: r => (r as SummaryRow & { sortValue: number }).sortValue
+  }
+}
+
 /** Ticket lists: plain filters, the RSQL filter, keyset sorts (custom fields too) and an optional total. */
 export function createTicketListing(
   _db: Db,
@@ -67,7 +83,8 @@ export function createTicketListing(
   customFields: () => CustomFieldPort | undefined,
   workflows: (kind: TicketKind) => Promise<Workflow>
 ) {
-  async function sortOf(db: Db, kind: TicketKind | null, name: string): Promise<SortSpec> {
+  async function sortOf(db: Db, kind: TicketKind | null, name: string, q: string | undefined): Promise<SortSpec> {
+    if (name === 'relevance') return relevance(name, q)
     const descending = name.startsWith('-')
     const key = descending ? name.slice(1) : name
     const builtIn = BUILT_IN_SORTS[key]
@@ -133,10 +150,10 @@ export function createTicketListing(
           ])
         }
       }
-      const sort = await sortOf(db, kind, input.sort ?? '-createdAt')
+      const sort = await sortOf(db, kind, input.sort ?? '-createdAt', input.q)
       const limit = input.limit ?? 50
       const cursor = input.cursor ? decodeCursor(input.cursor, sort.name) : null
-      const numeric = sort.cast === 'int' || sort.cast === 'numeric'
+      const numeric = sort.cast === 'int' || sort.cast === 'numeric' || sort.cast === 'float8'
       const badNumber = typeof cursor?.value !== 'number' && !(sort.cast === 'numeric' && cursor?.value === '-Infinity')
       if (cursor && numeric && badNumber) {
         throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])

@@ -57,12 +57,15 @@ export interface KindFilterField {
 
 /** What a kind adds to the core: its side table, its requirements, what follows its transitions. */
 export interface KindHooks {
-  /** Validates the kind's own create fields; `write` stores them once the ticket row exists. */
+  /**
+   * Validates the kind's own create fields; `write` stores them once the ticket row exists. `defaults`
+   * fill what the body leaves out (a request's team comes from its offering), on reclassification too.
+   */
   prepareCreate?(
     q: Queryable,
     ctx: Ctx,
     input: Record<string, unknown>
-  ): Promise<{ changes: Change[]; write: (tx: Tx, row: Row) => Promise<void> }>
+  ): Promise<{ changes: Change[]; write: (tx: Tx, row: Row) => Promise<void>; defaults?: { teamId?: string | null } }>
   /** Applies the kind's own update fields; answers the audit changes. */
   update?(tx: Tx, ctx: Ctx, before: Row, input: Record<string, unknown>): Promise<Change[]>
   /** Kind detail for many tickets at once (single reads and list pages alike). */

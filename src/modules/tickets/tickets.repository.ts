@@ -180,14 +180,17 @@ export function scopeConditions(scope: TicketScope | null): SQL[] {
 
 /**
  * Tickets whose title, description or notes match a web-search style query. Internal notes count only
- * for callers who may read them. A UNION of two index scans, so neither side reads the whole table.
+ * for callers who may read them. The matching notes' tickets become one array (an InitPlan), so the
+ * whole test is a plain OR the planner may take either way: a BitmapOr of the search and primary-key
+ * indexes, sorted, when few tickets match; or the list's own keyset index walk, filtering, when many do.
+ * (An `id IN (… UNION …)` forced the first way: a word in most of 100,000 tickets took 0.5 s, now 1 ms.)
  */
 export function textMatch(text: string, includeInternalNotes: boolean): SQL {
   const query = sql`websearch_to_tsquery('simple', ${text})`
   const notes = includeInternalNotes
     ? sql`select ${ticketNotes.ticketId} from ${ticketNotes} where ${ticketNotes.search} @@ ${query}`
     : sql`select ${ticketNotes.ticketId} from ${ticketNotes} where ${ticketNotes.search} @@ ${query} and not ${ticketNotes.internal}`
-  return sql`${tickets.id} in (select ${tickets.id} from ${tickets} where ${tickets.search} @@ ${query} union ${notes})`
+  return sql`(${tickets.search} @@ ${query} or ${tickets.id} = any(array(${notes})))`
 }
 
 /** The plain query-parameter filters every ticket list accepts. */
@@ -229,7 +232,9 @@ export interface SortSpec {
   expression: SQL | AnyPgColumn
   descending: boolean
   /** How a cursor's value is cast back in SQL. */
-  cast: 'timestamptz' | 'int' | 'text' | 'numeric'
+  cast: 'timestamptz' | 'int' | 'text' | 'numeric' | 'float8'
+  /** The expression is no column of the row: it is selected as `sortValue` for valueOf to read. */
+  computed?: boolean
   /** The sort value of a row, as it goes into a cursor. */
   valueOf: (row: SummaryRow) => string | number
 }
@@ -275,7 +280,9 @@ export function createTicketQueries(db: Db) {
         )
       }
       return db
-        .select(summaryColumns)
+        .select(
+          sort.computed ? { ...summaryColumns, sortValue: sql`${sort.expression}`.as('sort_value') } : summaryColumns
+        )
         .from(tickets)
         .where(and(...conditions))
         .orderBy(

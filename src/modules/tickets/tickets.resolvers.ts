@@ -102,11 +102,12 @@ export function ticketResolvers(kind: TicketKind, create: TObject, update: TObje
   } as IResolvers
 }
 
-/** Updates keep an explicit null for the fields a client may clear (category, categoryId, customFields keys). */
+/**
+ * Updates keep an explicit null: GraphQL leaves omitted input fields out, so a null is the client
+ * clearing a field (the schema refuses null where a field cannot be cleared, naming it).
+ */
 function keepNulls(input: Args): Args {
-  return Object.fromEntries(
-    Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || k === 'category' || k === 'categoryId'))
-  )
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
 }
 
 /** Queries across kinds: a ticket by number, and a list over every kind. */

@@ -100,6 +100,12 @@ export const TransitionBody = Type.Object(
     resolutionCode: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     resolution: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000 })),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
+    resolveLinkedIncidents: Type.Optional(
+      Type.Boolean({
+        description:
+          'Problems only: on resolving the problem, also resolve every linked incident that is still open (with the problem’s resolution)'
+      })
+    ),
     version: Type.Optional(Type.Integer({ minimum: 1 }))
   },
   { additionalProperties: false }
@@ -136,7 +142,7 @@ export const HistoryEntry = Type.Object(
   {}
 )
 
-const SORT_PATTERN = '^-?(createdAt|updatedAt|priority|number|customFields\\.[a-z][a-zA-Z0-9_]{0,62})$'
+const SORT_PATTERN = '^(-?(createdAt|updatedAt|priority|number|customFields\\.[a-z][a-zA-Z0-9_]{0,62})|relevance)$'
 const csv = (pattern: string, description: string) => Type.String({ pattern, maxLength: 500, description })
 
 export const listFields = {
@@ -171,7 +177,9 @@ export const listFields = {
     Type.String({
       pattern: SORT_PATTERN,
       default: '-createdAt',
-      description: 'createdAt, updatedAt, priority, number or customFields.<key>; a leading - sorts descending'
+      description:
+        'createdAt, updatedAt, priority, number or customFields.<key>; a leading - sorts descending. ' +
+        'relevance (with q): best title/description match first'
     })
   ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),

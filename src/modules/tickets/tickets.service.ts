@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { authorize, type TicketScope, ticketScope } from '../../auth/policy.js'
+import { authorize, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
 import { tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
@@ -8,6 +8,7 @@ import {
   conflict,
   type FieldError,
   fieldError,
+  forbidden,
   notFound,
   preconditionFailed,
   preconditionRequired,
@@ -50,6 +51,8 @@ export const visibleTo = (scope: TicketScope | null, row: Pick<Row, 'organisatio
   !scope ||
   ((!scope.organisationId || row.organisationId === scope.organisationId) &&
     (!scope.requesterId || row.requesterId === scope.requesterId))
+
+const CUSTOMER_KINDS: ReadonlySet<TicketKind> = new Set(['incident', 'request'])
 
 const CREATE_AUDITED = [
   'title',
@@ -272,7 +275,7 @@ export function createTicketService(deps: TicketCoreDeps) {
     },
 
     async create(ctx: Ctx, kind: TicketKind, raw: CreateTicketInput, idempotencyKey?: string) {
-      authorize(ctx.actor, 'ticket.create')
+      mayCreate(ctx, kind)
       const result = await runIdempotent(db, ctx, idempotencyKey, `${kind}.create`, raw, 201, async q => {
         const run = async (tx: Queryable) => {
           const input = (
@@ -414,6 +417,9 @@ export function createTicketService(deps: TicketCoreDeps) {
             from: before.status
           })
         }
+        if (input.resolveLinkedIncidents && kind !== 'problem') {
+          throw fieldError('resolveLinkedIncidents', 'only a problem resolves linked incidents')
+        }
         await checkRequirements(tx, wf, before, input.to, input)
         return viewOf(tx, await move(tx, ctx, wf, before, input.to, input))
       })
@@ -427,6 +433,12 @@ export function createTicketService(deps: TicketCoreDeps) {
     },
 
     lock: (q: Queryable, id: string) => queries.lockById(q, id),
+
+    /** Creates a ticket inside the caller's transaction (a problem raised from an incident, with its link). */
+    async createIn(tx: Tx, ctx: Ctx, kind: TicketKind, input: CreateTicketInput): Promise<TicketView> {
+      mayCreate(ctx, kind)
+      return createRow(tx, ctx, kind, input)
+    },
 
     addNote: notes.addNote,
     notes: notes.notes,
@@ -459,13 +471,19 @@ export function createTicketService(deps: TicketCoreDeps) {
         const custom = await resolveCustomFields(tx, input.to, { ...carried, ...(input.customFields ?? {}) }, null)
         if (ports.approvals && oldWf.status(before.status)?.approval) await ports.approvals.cancelOpen(tx, ctx, id)
         await hooks.get(from)?.remove?.(tx, id)
+        // A ticket without a team takes the one the new kind names (a request's offering)
+        const defaultTeam = before.teamId ? null : (prepared?.defaults?.teamId ?? null)
+        const team = defaultTeam ? { teamId: defaultTeam, layer: 1 } : {}
         const [renumbered] = await tx
           .update(tickets)
           .set({
             kind: input.to,
             number: sql`nextval(${KIND_INFO[input.to].sequence}::regclass)`,
             status: wf.initial,
+            ...team,
             customFields: custom.values,
+            // Category trees are per kind: the old node does not belong to the new kind's tree
+            categoryId: null,
             resolvedAt: null,
             version: sql`${tickets.version} + 1`,
             updatedAt: new Date()
@@ -483,6 +501,8 @@ export function createTicketService(deps: TicketCoreDeps) {
             { field: 'kind', old: from, new: input.to },
             { field: 'number', old: toTicket(before).number, new: after!.number },
             { field: 'status', old: before.status, new: wf.initial },
+            ...diff(before, team, ['teamId', 'layer']),
+            ...(before.categoryId ? [{ field: 'categoryId', old: before.categoryId, new: null }] : []),
             ...custom.changes,
             ...(prepared?.changes ?? [])
           ]
@@ -490,6 +510,14 @@ export function createTicketService(deps: TicketCoreDeps) {
         if (input.note) await notes.addRow(tx, ctx, row, { body: input.note, internal: false })
         return viewOf(tx, await enterApproval(tx, ctx, wf, row))
       })
+    }
+  }
+
+  /** Customers report incidents and raise requests; problems, changes and releases are staff work. */
+  function mayCreate(ctx: Ctx, kind: TicketKind) {
+    authorize(ctx.actor, 'ticket.create')
+    if (!CUSTOMER_KINDS.has(kind) && ctx.actor.kind !== 'system' && !isStaff(ctx.actor)) {
+      throw forbidden(`only staff raise ${KIND_INFO[kind].collection}`, { action: 'ticket.create' })
     }
   }
 
@@ -537,10 +565,12 @@ export function createTicketService(deps: TicketCoreDeps) {
     const wf = await deps.workflows.get(kind, q)
     const impact = input.impact ?? 2
     const urgency = input.urgency ?? 2
-    const layer = input.teamId ? (input.layer ?? 1) : null
     const category = input.categoryId ? await categoryOf(q, kind, input.categoryId) : null
     const custom = await resolveCustomFields(q, kind, input.customFields, null)
     const prepared = await hooks.get(kind)?.prepareCreate?.(q, ctx, input)
+    // The kind may name a team when the body names none (a request's offering): layer 1, nobody yet
+    const teamId = input.teamId ?? prepared?.defaults?.teamId ?? null
+    const layer = teamId ? (input.layer ?? 1) : null
     const values = {
       id: uuidv7(),
       kind,
@@ -554,7 +584,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       categoryId: category?.categoryId ?? null,
       customFields: custom.values,
       requesterId,
-      teamId: input.teamId ?? null,
+      teamId,
       layer,
       assigneeId: input.assigneeId ?? null,
       createdBy: self ?? requesterId,

@@ -1,0 +1,229 @@
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm'
+import { changeDetails, ticketCis, tickets } from '../../db/schema/index.js'
+import type { Queryable, Tx } from '../../lib/context.js'
+import { type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
+import { type Change, diff } from '../audit/audit.service.js'
+import { assertCisExist } from '../cmdb/cis.repository.js'
+import { loadTemplate } from '../templates/templates.service.js'
+import type { KindHooks } from '../tickets/tickets.ports.js'
+import { CHANGE_RISKS, CHANGE_TYPES, MAX_CHANGE_CIS, PLAN_MAX } from './changes.schemas.js'
+
+type DetailRow = typeof changeDetails.$inferSelect
+const PLANS = ['implementationPlan', 'backoutPlan', 'testPlan'] as const
+const AUDITED = ['risk', ...PLANS, 'plannedStart', 'plannedEnd'] as const
+
+/** A change's detail as the API answers it (single reads and list rows alike). */
+export type ChangeDetail = {
+  type: string
+  risk: string
+  implementationPlan: string
+  backoutPlan: string
+  testPlan: string
+  plannedStart: Date | null
+  plannedEnd: Date | null
+  templateId: string | null
+  releaseId: string | null
+  ciIds: string[]
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v : undefined)
+const dateOf = (v: unknown, field: string): Date | null => {
+  if (v === null || v === undefined) return null
+  const d = new Date(String(v))
+  if (Number.isNaN(d.getTime())) throw fieldError(field, 'not a date-time')
+  return d
+}
+
+/** Fields a template or a reclassify may hand over unchecked by the route schema: checked here too. */
+function checkValues(input: Record<string, unknown>, errors: FieldError[]) {
+  if (input.risk !== undefined && !CHANGE_RISKS.includes(input.risk as never)) {
+    errors.push({ field: 'risk', message: `one of ${CHANGE_RISKS.join(', ')}` })
+  }
+  for (const p of PLANS) {
+    const v = input[p]
+    if (v === undefined) continue
+    if (typeof v !== 'string') errors.push({ field: p, message: 'must be a string' })
+    else if (v.length > PLAN_MAX) errors.push({ field: p, message: `at most ${PLAN_MAX} characters` })
+  }
+}
+
+function checkWindow(start: Date | null, end: Date | null, field: 'plannedStart' | 'plannedEnd') {
+  if (start && end && end.getTime() <= start.getTime()) {
+    throw fieldError(field, field === 'plannedEnd' ? 'must be after plannedStart' : 'must be before plannedEnd')
+  }
+}
+
+function ciIdsOf(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined
+  if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw fieldError('ciIds', 'a list of CI ids')
+  const ids = [...new Set(v.map(x => String(x).toLowerCase()))]
+  if (ids.length > MAX_CHANGE_CIS) throw fieldError('ciIds', `at most ${MAX_CHANGE_CIS} CIs`)
+  return ids.sort()
+}
+
+/** One query: each change's detail row and its CI ids. */
+export async function changeDetailsOf(q: Queryable, ids: readonly string[]): Promise<Map<string, ChangeDetail>> {
+  if (ids.length === 0) return new Map()
+  const rows = await q
+    .select({
+      detail: changeDetails,
+      // Qualified by hand: drizzle leaves columns unqualified in a select list, where c.ticket_id would win
+      ciIds: sql<string[]>`coalesce((select json_agg(c.ci_id order by c.ci_id) from ${ticketCis} c
+        where c.ticket_id = "change_details"."ticket_id"), '[]'::json)`
+    })
+    .from(changeDetails)
+    .where(inArray(changeDetails.ticketId, [...ids]))
+  return new Map(rows.map(r => [r.detail.ticketId, shape(r.detail, r.ciIds)]))
+}
+
+function shape(d: DetailRow, ciIds: string[]): ChangeDetail {
+  return {
+    type: d.type,
+    risk: d.risk,
+    implementationPlan: d.implementationPlan,
+    backoutPlan: d.backoutPlan,
+    testPlan: d.testPlan,
+    plannedStart: d.plannedStart,
+    plannedEnd: d.plannedEnd,
+    templateId: d.templateId,
+    releaseId: d.releaseId,
+    ciIds
+  }
+}
+
+/** Replaces the CI set of a change; answers the audit change when it differs. */
+async function replaceCis(tx: Tx, ticketId: string, before: string[], after: string[]): Promise<Change[]> {
+  if (JSON.stringify(before) === JSON.stringify(after)) return []
+  await tx
+    .delete(ticketCis)
+    .where(
+      after.length
+        ? and(eq(ticketCis.ticketId, ticketId), notInArray(ticketCis.ciId, after))
+        : eq(ticketCis.ticketId, ticketId)
+    )
+  if (after.length) {
+    await tx
+      .insert(ticketCis)
+      .values(after.map(ciId => ({ ticketId, ciId })))
+      .onConflictDoNothing()
+  }
+  return [{ field: 'ciIds', old: before, new: after }]
+}
+
+const subquery = (column: string) =>
+  sql`(select ${sql.raw(`d.${column}`)} from change_details d where d.ticket_id = ${tickets.id})`
+
+/**
+ * What the change kind adds to the ticket core: its side row (type, risk, plans, planned window,
+ * template, release) and its affected CIs (ticket_cis), the plannedWindow requirement, RSQL fields.
+ */
+export function changeHooks(): KindHooks {
+  return {
+    async prepareCreate(q, _ctx, input) {
+      const type = input.type
+      if (type === undefined || type === null) {
+        throw fieldError('type', 'required (standard, normal or emergency) unless the template gives it')
+      }
+      if (!CHANGE_TYPES.includes(type as never)) throw fieldError('type', `one of ${CHANGE_TYPES.join(', ')}`)
+      const errors: FieldError[] = []
+      checkValues(input, errors)
+      if (errors.length) throw validationFailed(errors)
+      const templateId = text(input.templateId) ?? null
+      if (type === 'standard') {
+        if (!templateId) throw fieldError('templateId', 'a standard change is raised from a standard change template')
+        const template = await loadTemplate(q, 'change', templateId)
+        if (!template.standard) {
+          throw fieldError('templateId', `the template "${template.name}" is not a pre-approved standard change`)
+        }
+      }
+      const plannedStart = dateOf(input.plannedStart, 'plannedStart')
+      const plannedEnd = dateOf(input.plannedEnd, 'plannedEnd')
+      checkWindow(plannedStart, plannedEnd, 'plannedEnd')
+      const ciIds = ciIdsOf(input.ciIds) ?? []
+      await assertCisExist(q, ciIds, 'ciIds')
+      const values = {
+        type: type as string,
+        risk: (input.risk as string | undefined) ?? 'medium',
+        implementationPlan: text(input.implementationPlan) ?? '',
+        backoutPlan: text(input.backoutPlan) ?? '',
+        testPlan: text(input.testPlan) ?? '',
+        plannedStart,
+        plannedEnd,
+        templateId
+      }
+      const changes: Change[] = [
+        { field: 'type', old: null, new: values.type },
+        { field: 'risk', old: null, new: values.risk },
+        ...diff<Record<string, unknown>>(
+          { plannedStart: null, plannedEnd: null, templateId: null },
+          { plannedStart, plannedEnd, templateId },
+          ['plannedStart', 'plannedEnd', 'templateId']
+        ),
+        ...(ciIds.length ? [{ field: 'ciIds', old: null, new: ciIds }] : [])
+      ]
+      return {
+        changes,
+        async write(tx, row) {
+          await tx.insert(changeDetails).values({ ticketId: row.id, ...values })
+          if (ciIds.length) {
+            await tx
+              .insert(ticketCis)
+              .values(ciIds.map(ciId => ({ ticketId: row.id, ciId })))
+              .onConflictDoNothing()
+          }
+        }
+      }
+    },
+
+    async update(tx, _ctx, before, input) {
+      const current = (await changeDetailsOf(tx, [before.id])).get(before.id)
+      if (!current) return []
+      if (input.type !== undefined && input.type !== current.type) {
+        throw fieldError('type', `a ${current.type} change stays ${current.type}: raise a new change for another type`)
+      }
+      const errors: FieldError[] = []
+      checkValues(input, errors)
+      if (errors.length) throw validationFailed(errors)
+      const set: Partial<DetailRow> = {}
+      if (input.risk !== undefined) set.risk = input.risk as string
+      for (const p of PLANS) if (input[p] !== undefined) set[p] = input[p] as string
+      if (input.plannedStart !== undefined) set.plannedStart = dateOf(input.plannedStart, 'plannedStart')
+      if (input.plannedEnd !== undefined) set.plannedEnd = dateOf(input.plannedEnd, 'plannedEnd')
+      checkWindow(
+        set.plannedStart !== undefined ? set.plannedStart : current.plannedStart,
+        set.plannedEnd !== undefined ? set.plannedEnd : current.plannedEnd,
+        input.plannedEnd !== undefined ? 'plannedEnd' : 'plannedStart'
+      )
+      const changes = diff<Record<string, unknown>>({ ...current }, { ...set }, [...AUDITED])
+      if (changes.length) await tx.update(changeDetails).set(set).where(eq(changeDetails.ticketId, before.id))
+      const ciIds = ciIdsOf(input.ciIds)
+      if (ciIds) {
+        await assertCisExist(tx, ciIds, 'ciIds')
+        changes.push(...(await replaceCis(tx, before.id, current.ciIds, ciIds)))
+      }
+      return changes
+    },
+
+    details: changeDetailsOf,
+
+    async requirement(q, row, need) {
+      if (need !== 'plannedWindow') return null
+      const [d] = await q
+        .select({ start: changeDetails.plannedStart, end: changeDetails.plannedEnd })
+        .from(changeDetails)
+        .where(eq(changeDetails.ticketId, row.id))
+      return d?.start && d.end ? null : 'set plannedStart and plannedEnd first'
+    },
+
+    async remove(tx, ticketId) {
+      await tx.delete(changeDetails).where(eq(changeDetails.ticketId, ticketId))
+    },
+
+    filterFields: {
+      type: { sql: subquery('type'), type: 'enum', values: CHANGE_TYPES },
+      risk: { sql: subquery('risk'), type: 'enum', values: CHANGE_RISKS },
+      plannedStart: { sql: subquery('planned_start'), type: 'datetime', nullable: true },
+      plannedEnd: { sql: subquery('planned_end'), type: 'datetime', nullable: true }
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto'
+import type { TestApp } from '../helpers/app.js'
+
+const suffix = () => randomBytes(4).toString('hex')
+
+/** A catalog offering made through the API (admin). */
+export async function makeOffering(t: TestApp, body: Record<string, unknown> = {}) {
+  const res = await t.api('POST', '/api/v1/catalog/offerings', { body: { name: `Offering ${suffix()}`, ...body } })
+  if (res.statusCode !== 201) throw new Error(`offering: ${res.statusCode} ${res.body}`)
+  return res.json() as Record<string, any> & { id: string; name: string; teamId: string | null; tasks: string[] }
+}
+
+export async function makeRequest(t: TestApp, body: Record<string, unknown>, token?: string) {
+  const res = await t.api('POST', '/api/v1/requests', {
+    token: token ?? t.adminToken,
+    body: { title: `Request ${suffix()}`, ...body }
+  })
+  if (res.statusCode !== 201) throw new Error(`request: ${res.statusCode} ${res.body}`)
+  return res.json() as Record<string, any> & { id: string; number: string; version: number; status: string }
+}
+
+export async function tasksOf(t: TestApp, requestId: string, token?: string) {
+  const res = await t.api('GET', `/api/v1/requests/${requestId}/tasks`, { token: token ?? t.adminToken })
+  if (res.statusCode !== 200) throw new Error(`tasks: ${res.statusCode} ${res.body}`)
+  return res.json().items as (Record<string, any> & { id: string; title: string; status: string })[]
+}
+
+export async function historyOf(t: TestApp, collection: string, id: string) {
+  const res = await t.api('GET', `/api/v1/${collection}/${id}/history?limit=500`)
+  if (res.statusCode !== 200) throw new Error(`history: ${res.statusCode} ${res.body}`)
+  return res.json().items as {
+    action: string
+    actor: string
+    changes: { field: string; old: unknown; new: unknown }[]
+  }[]
+}
