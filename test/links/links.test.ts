@@ -256,4 +256,27 @@ describe('ticket links', () => {
       'NOT_FOUND'
     )
   })
+
+  it('pages a long list of links with keyset cursors', async () => {
+    const hub = await makeIncident(t)
+    const others: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const other = await makeIncident(t)
+      others.push(other.id)
+      expect((await link('incidents', hub.id, 'related_to', other.id)).statusCode).toBe(201)
+    }
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const res = await t.api('GET', `/api/v1/incidents/${hub.id}/links?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+      expect(res.statusCode, res.body).toBe(200)
+      const page = res.json() as { items: Link[]; nextCursor: string | null }
+      expect(page.items.length).toBeLessThanOrEqual(2)
+      seen.push(...page.items.map(l => l.ticketId))
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(seen).toEqual(others)
+    expect((await t.api('GET', `/api/v1/incidents/${hub.id}/links?limit=0`)).statusCode).toBe(400)
+    expect((await t.api('GET', `/api/v1/incidents/${hub.id}/links?cursor=junk!`)).statusCode).toBe(400)
+  })
 })

@@ -204,7 +204,14 @@ export function changeHooks(): KindHooks {
       return changes
     },
 
-    details: changeDetailsOf,
+    details: async (q, ids, full) => {
+      const found = await changeDetailsOf(q, ids)
+      if (full) return found
+      // List rows leave the long plans out, like every list leaves out long text
+      return new Map(
+        [...found].map(([id, { implementationPlan: _i, backoutPlan: _b, testPlan: _t, ...rest }]) => [id, rest])
+      )
+    },
 
     async requirement(q, row, need) {
       if (need !== 'plannedWindow') return null

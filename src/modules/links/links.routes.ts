@@ -1,8 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { DateTime, errorResponses, StringEnum, Uuid } from '../../lib/schemas.js'
+import { DateTime, errorResponses, PageOf, StringEnum, Uuid } from '../../lib/schemas.js'
 import { KIND_INFO, TICKET_KINDS } from '../tickets/kinds.js'
+import { PageQuery } from '../tickets/tickets.schemas.js'
 import { LINK_TYPES } from './links.service.js'
 
 export const LinkTypeSchema = StringEnum(LINK_TYPES as unknown as readonly string[], {
@@ -36,10 +37,11 @@ export default async function linkRoutes(parent: FastifyInstance) {
           tags,
           summary: `Links of this ${noun} to other tickets, read from this end`,
           params,
-          response: { 200: Type.Object({ items: Type.Array(Link) }), ...errorResponses(404) }
+          querystring: PageQuery,
+          response: { 200: PageOf(Link), ...errorResponses(404) }
         }
       },
-      async request => svc.list(request.ctx(), kind, request.params.id)
+      async request => svc.list(request.ctx(), kind, request.params.id, request.query)
     )
     app.post(
       `/${collection}/:id/links`,

@@ -1,7 +1,8 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, or, sql } from 'drizzle-orm'
 import { authorize, ticketScope } from '../../auth/policy.js'
 import { ticketLinks, tickets } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { recordAudit } from '../audit/audit.service.js'
@@ -135,10 +136,15 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
     ])
   }
 
-  async function linksOf(q: Queryable, ctx: Ctx, ids: readonly string[]): Promise<Map<string, LinkView[]>> {
-    const out = new Map<string, LinkView[]>(ids.map(id => [id, []]))
+  async function linksOf(
+    q: Queryable,
+    ctx: Ctx,
+    ids: readonly string[],
+    page?: { afterId?: string; limit: number }
+  ): Promise<Map<string, LinkView[]> & { more?: boolean; lastId?: string }> {
+    const out: Map<string, LinkView[]> & { more?: boolean; lastId?: string } = new Map(ids.map(id => [id, []]))
     if (ids.length === 0) return out
-    const rows = await q
+    const query = q
       .select({
         id: ticketLinks.id,
         fromId: ticketLinks.fromId,
@@ -161,8 +167,20 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
           and(inArray(ticketLinks.toId, [...ids]), eq(tickets.id, ticketLinks.fromId))
         )
       )
-      .where(or(inArray(ticketLinks.fromId, [...ids]), inArray(ticketLinks.toId, [...ids])))
-      .orderBy(ticketLinks.createdAt, ticketLinks.id)
+      .where(
+        and(
+          or(inArray(ticketLinks.fromId, [...ids]), inArray(ticketLinks.toId, [...ids])),
+          page?.afterId ? gt(ticketLinks.id, page.afterId) : undefined
+        )
+      )
+      // Link ids are UUIDv7: their order is creation order
+      .orderBy(ticketLinks.id)
+    let rows = await (page ? query.limit(page.limit + 1) : query)
+    if (page) {
+      out.more = rows.length > page.limit
+      rows = rows.slice(0, page.limit)
+      out.lastId = rows.at(-1)?.id
+    }
     const scope = ticketScope(ctx.actor)
     for (const r of rows) {
       // The far end must be visible too: a customer never learns of another organisation's ticket
@@ -187,9 +205,15 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
     addLink,
     linksOf,
 
-    async list(ctx: Ctx, kind: TicketKind | null, id: string) {
+    /** One ticket's links, keyset-paged (a problem may have thousands of incidents). */
+    async list(ctx: Ctx, kind: TicketKind | null, id: string, page: { limit?: number; cursor?: string } = {}) {
       await deps.tickets.visible(ctx, kind, id)
-      return { items: (await linksOf(db, ctx, [id])).get(id) ?? [] }
+      const limit = page.limit ?? 50
+      const afterId = page.cursor ? decodeCursor(page.cursor, 'links').id : undefined
+      const found = await linksOf(db, ctx, [id], { limit, ...(afterId ? { afterId } : {}) })
+      const nextCursor =
+        found.more && found.lastId ? encodeCursor({ sort: 'links', value: null, id: found.lastId }) : null
+      return { items: found.get(id) ?? [], nextCursor }
     },
 
     /** GraphQL: the links of many tickets in one query. */

@@ -236,7 +236,9 @@ export function incidentProblemHooks(db: Db): KindHooks {
     .limit(1)
     .prepare('incident_problem_by_id')
   return {
-    async details(q, ids) {
+    async details(q, ids, full) {
+      // List rows stay one query: GraphQL fills problemId in for them when a query asks for it
+      if (!full) return new Map()
       if (ids.length === 1 && q === db) {
         const [row] = await one.execute({ id: ids[0] })
         return new Map([[ids[0]!, { problemId: row?.problemId ?? null }]])

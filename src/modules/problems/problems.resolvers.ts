@@ -2,7 +2,7 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { ticketLoaders, ticketResolvers } from '../tickets/tickets.resolvers.js'
+import { fullField, ticketLoaders, ticketResolvers } from '../tickets/tickets.resolvers.js'
 import { type PageInput, PageQuery } from '../tickets/tickets.schemas.js'
 import {
   type KnownErrorInput,
@@ -69,14 +69,16 @@ export function problemResolvers(): IResolvers {
 }
 
 /** Incident.problem: the problems of every incident in a response, in one query. */
-async function problemOfIncident(queries: { obj: { problemId?: string | null } }[], { ctx, services }: GqlCtx) {
-  const ids = [...new Set(queries.map(q => q.obj.problemId).filter((v): v is string => !!v))]
-  const found = new Map((await services.tickets.byIds(ctx, 'problem', ids)).map(p => [p.id, p]))
-  return queries.map(q => (q.obj.problemId ? (found.get(q.obj.problemId) ?? null) : null))
+async function problemOfIncident(queries: { obj: Record<string, unknown>; params: Args }[], gctx: GqlCtx) {
+  // List rows carry no problemId: fill it in first (one batch)
+  const problemIds = (await fullField('problemId')(queries, gctx)) as (string | null)[]
+  const ids = [...new Set(problemIds.filter((v): v is string => !!v))]
+  const found = new Map((await gctx.services.tickets.byIds(gctx.ctx, 'problem', ids)).map(p => [p.id, p]))
+  return problemIds.map(id => (id ? (found.get(id) ?? null) : null))
 }
 
 export const problemLoaders = (): MercuriusLoaders =>
   ({
     ...ticketLoaders('Problem'),
-    Incident: { problem: problemOfIncident }
+    Incident: { problem: problemOfIncident, problemId: fullField('problemId') }
   }) as unknown as MercuriusLoaders

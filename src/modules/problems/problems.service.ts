@@ -40,19 +40,7 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
   }
 
   /** List rows with each kind's detail, as the ticket lists answer them. */
-  async function summaries(q: Queryable, rows: SummaryRow[]) {
-    const out = rows.map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
-    for (const kind of new Set(out.map(r => r.kind))) {
-      const details = deps.tickets.hooks.get(kind as TicketKind)?.details
-      if (!details) continue
-      const found = await details(
-        q,
-        out.filter(r => r.kind === kind).map(r => r.id)
-      )
-      for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
-    }
-    return out
-  }
+  const summaries = (q: Queryable, rows: SummaryRow[]) => deps.tickets.summaries(q, rows)
 
   /** 409 naming the problem each incident is already caused by (`field`: the input that named them). */
   function conflictWithOthers(taken: { incident: string; problem: string; problemId: string }[], field?: string) {
@@ -148,7 +136,8 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
       const at = (r: SummaryRow) => ({ sort: 'problemIncidents', value: r.createdAt.toISOString(), id: r.id })
       const result = pageOf(rows, limit, at)
       return {
-        items: await summaries(db, result.items),
+        // They are this problem's incidents: say so, as a single read of each would
+        items: (await summaries(db, result.items)).map(i => ({ ...i, problemId })),
         nextCursor: result.nextCursor,
         cursors: result.items.map(r => encodeCursor(at(r)))
       }

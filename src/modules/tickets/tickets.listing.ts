@@ -2,7 +2,7 @@ import { eq, type SQL, sql } from 'drizzle-orm'
 import { authorize, canSeeInternal, ticketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
 import { tickets } from '../../db/schema/index.js'
-import type { Ctx } from '../../lib/context.js'
+import type { Ctx, Queryable } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { badRequest, fieldError } from '../../lib/errors.js'
 import {
@@ -111,14 +111,15 @@ export function createTicketListing(
     }
   }
 
-  async function summaries(db: Db, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
+  async function summaries(db: Queryable, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
     const out = rows.map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
       const details = hooks.get(kind)?.details
       if (!details) continue
       const found = await details(
         db,
-        rows.filter(r => r.kind === kind).map(r => r.id)
+        rows.filter(r => r.kind === kind).map(r => r.id),
+        false
       )
       for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
     }
@@ -126,6 +127,8 @@ export function createTicketListing(
   }
 
   return {
+    summaries,
+
     /**
      * A page of summaries; `cursors` holds each item's own resume cursor (GraphQL edges), which REST
      * answers leave out.

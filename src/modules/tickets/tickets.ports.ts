@@ -68,8 +68,11 @@ export interface KindHooks {
   ): Promise<{ changes: Change[]; write: (tx: Tx, row: Row) => Promise<void>; defaults?: { teamId?: string | null } }>
   /** Applies the kind's own update fields; answers the audit changes. */
   update?(tx: Tx, ctx: Ctx, before: Row, input: Record<string, unknown>): Promise<Change[]>
-  /** Kind detail for many tickets at once (single reads and list pages alike). */
-  details?(q: Queryable, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>>
+  /**
+   * Kind detail for many tickets at once: `full` for single reads (and GraphQL loaders filling in
+   * fields), false for list pages, which carry summary fields only.
+   */
+  details?(q: Queryable, ids: readonly string[], full: boolean): Promise<Map<string, Record<string, unknown>>>
   /** Why the requirement is unmet (a field error message), or null when it holds. */
   requirement?(q: Queryable, row: Row, need: Requirement, input: TransitionInput): Promise<string | null>
   afterTransition?(tx: Tx, ctx: Ctx, before: Row, after: Row, input: TransitionInput): Promise<void>

@@ -133,7 +133,7 @@ type Parent = Record<string, unknown>
 type Query<P = Parent> = { obj: P; params: Args }
 
 /** Full-text fields that list rows leave out are fetched in one batch when a query asks for them. */
-const fullField =
+export const fullField =
   (field: string) =>
   async (queries: Query[], { ctx, services }: GqlCtx) => {
     const missing = [...new Set(queries.filter(q => !(field in q.obj)).map(q => String(q.obj.id)))]

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import { authorize, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
 import { tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
-import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
+import type { Page } from '../../lib/cursor.js'
 import {
   AppError,
   conflict,
@@ -145,7 +145,8 @@ export function createTicketService(deps: TicketCoreDeps) {
       if (!details) continue
       const found = await details(
         q,
-        rows.filter(r => r.kind === kind).map(r => r.id)
+        rows.filter(r => r.kind === kind).map(r => r.id),
+        true
       )
       for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
     }
@@ -321,6 +322,9 @@ export function createTicketService(deps: TicketCoreDeps) {
     },
 
     list: (ctx: Ctx, kind: TicketKind | null, input: TicketListInput) => listing.list(ctx, kind, input),
+
+    /** List-row shapes (summary fields and each kind's summary detail) of rows read elsewhere. */
+    summaries: listing.summaries,
 
     async update(ctx: Ctx, kind: TicketKind, id: string, input: UpdateTicketInput, expectedVersion?: number) {
       return db.transaction(async tx => {
