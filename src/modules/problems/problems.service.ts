@@ -5,15 +5,8 @@ import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { type Cursor, decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, badRequest, conflict, fieldError, notFound } from '../../lib/errors.js'
 import type { LinkService } from '../links/links.service.js'
-import { formatNumber, type TicketKind } from '../tickets/kinds.js'
-import {
-  type SummaryRow,
-  scopeConditions,
-  summaryColumns,
-  type TicketSummaryView,
-  type TicketView,
-  toSummary
-} from '../tickets/tickets.repository.js'
+import { formatNumber } from '../tickets/kinds.js'
+import { type SummaryRow, scopeConditions, summaryColumns, type TicketView } from '../tickets/tickets.repository.js'
 import type { CreateTicketInput, PageInput } from '../tickets/tickets.schemas.js'
 import { type TicketService, visibleTo } from '../tickets/tickets.service.js'
 import { CAUSED_BY, problemsOfIncidents } from './problems.hooks.js'
