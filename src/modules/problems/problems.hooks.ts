@@ -246,6 +246,8 @@ export function incidentProblemHooks(db: Db): KindHooks {
       const found = await problemsOfIncidents(q, ids)
       return new Map(ids.map(id => [id, { problemId: found.get(id)?.problemId ?? null }]))
     },
+    // GET /incidents/:id reads problemId with the row: one round trip on the hot path
+    singleRead: { problemId: sql<string | null>`${problemOfIncident}` },
     filterFields: {
       problemId: { sql: problemOfIncident, type: 'uuid', nullable: true }
     }

@@ -178,8 +178,17 @@ export function createTicketListing(
       const at = (row: SummaryRow) => ({ sort: sort.name, value: sort.valueOf(row), id: row.id })
       const page = pageOf(rows, limit, at)
       const items = await summaries(db, page.items)
-      const cursors = page.items.map(r => encodeCursor(at(r)))
-      return { items, nextCursor: page.nextCursor, ...(total !== undefined ? { total } : {}), cursors }
+      const result = { items, nextCursor: page.nextCursor, ...(total !== undefined ? { total } : {}) }
+      // Per-item cursors are for GraphQL edges only: computed when read, never for a REST answer
+      let cursors: string[] | undefined
+      Object.defineProperty(result, 'cursors', {
+        enumerable: false,
+        get: () => {
+          cursors ??= page.items.map(r => encodeCursor(at(r)))
+          return cursors
+        }
+      })
+      return result as typeof result & { cursors: string[] }
     }
   }
 }

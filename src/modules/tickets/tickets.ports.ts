@@ -73,6 +73,12 @@ export interface KindHooks {
    * fields), false for list pages, which carry summary fields only.
    */
   details?(q: Queryable, ids: readonly string[], full: boolean): Promise<Map<string, Record<string, unknown>>>
+  /**
+   * Detail that a single read takes in the same statement as the row (correlated subqueries), so a
+   * kind whose whole detail fits here answers GET /{collection}/{id} in one round trip; `details` is
+   * then skipped for single reads.
+   */
+  singleRead?: Record<string, SQL>
   /** Why the requirement is unmet (a field error message), or null when it holds. */
   requirement?(q: Queryable, row: Row, need: Requirement, input: TransitionInput): Promise<string | null>
   afterTransition?(tx: Tx, ctx: Ctx, before: Row, after: Row, input: TransitionInput): Promise<void>
