@@ -14,6 +14,7 @@ import freezeRoutes from './modules/changes/freezes.routes.js'
 import changeFromProblemRoutes from './modules/changes/from-problem.routes.js'
 import policyRoutes from './modules/changes/policies.routes.js'
 import cmdbRoutes from './modules/cmdb/cmdb.routes.js'
+import eventRoutes from './modules/events/events.routes.js'
 import customFieldRoutes from './modules/custom-fields/custom-fields.routes.js'
 import directoryRoutes from './modules/identity/directory.routes.js'
 import identityRoutes from './modules/identity/identity.routes.js'
@@ -111,6 +112,7 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   await app.register(categoryRoutes, { prefix: '/api/v1' })
   await app.register(templateRoutes, { prefix: '/api/v1' })
   await app.register(catalogRoutes, { prefix: '/api/v1' })
+  await app.register(eventRoutes, { prefix: '/api/v1' })
   await app.register(graphqlPlugin)
   return app
 }

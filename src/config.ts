@@ -19,6 +19,11 @@ const ConfigSchema = Type.Object({
   AUTH_CACHE_TTL_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 60000 }),
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1048576, minimum: 1024 }),
+  EVENT_BODY_LIMIT_BYTES: Type.Integer({
+    default: 8388608,
+    minimum: 1024,
+    description: 'event ingest bodies (a batch of 1,000 events)'
+  }),
   GRAPHQL_BODY_LIMIT_BYTES: Type.Integer({ default: 131072, minimum: 1024 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 0 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: '0 turns load shedding off' }),

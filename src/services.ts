@@ -9,6 +9,9 @@ import { createChangeService } from './modules/changes/changes.service.js'
 import { createFreezeService } from './modules/changes/freezes.service.js'
 import { createPolicyService } from './modules/changes/policies.service.js'
 import { createCiService } from './modules/cmdb/cis.service.js'
+import { createEventSettingsService } from './modules/events/event-settings.service.js'
+import { createEventService } from './modules/events/events.service.js'
+import { createRoutingRuleService } from './modules/events/routing-rules.service.js'
 import { createCustomFieldService } from './modules/custom-fields/custom-fields.service.js'
 import { createAuthEventService } from './modules/identity/auth-events.service.js'
 import { createDirectorySyncService } from './modules/identity/directory-sync.service.js'
@@ -66,6 +69,16 @@ export function createServices(deps: Deps) {
   tickets.register('change', changeHooks())
   const approvals = createApprovalService({ ...deps, tickets })
   tickets.ports.approvals = approvals.port
+  const eventSettings = createEventSettingsService(deps)
+  const eventRoutingRules = createRoutingRuleService(deps)
+  const events = createEventService({
+    ...deps,
+    tickets,
+    links,
+    workflows,
+    settings: eventSettings,
+    routing: eventRoutingRules
+  })
   const sso = createSsoService({ ...deps, authEvents, directory })
   authenticator.onForgetUser(id => sso.forgetUser(id))
   return {
@@ -94,7 +107,10 @@ export function createServices(deps: Deps) {
     releases: createReleaseService({ ...deps, tickets, workflows }),
     deployments: createDeploymentService({ ...deps, tickets, workflows }),
     changes: createChangeService({ ...deps, tickets, links, workflows }),
-    approvals
+    approvals,
+    eventSettings,
+    eventRoutingRules,
+    events
   }
 }
 

@@ -28,6 +28,8 @@ export type Action =
   | 'token.manageOwn'
   | 'token.manageAll'
   | 'audit.read'
+  | 'event.ingest'
+  | 'event.read'
 
 const STAFF_TICKETS: Action[] = [
   'ticket.read',
@@ -44,7 +46,9 @@ const STAFF_TICKETS: Action[] = [
   'config.read',
   'ci.read',
   'directory.read',
-  'token.manageOwn'
+  'token.manageOwn',
+  'event.ingest',
+  'event.read'
 ]
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
@@ -88,7 +92,9 @@ const ACTION_SCOPE: Record<Action, Scope> = {
   'team.manage': 'admin',
   'token.manageOwn': 'admin',
   'token.manageAll': 'admin',
-  'audit.read': 'admin'
+  'audit.read': 'admin',
+  'event.ingest': 'events:write',
+  'event.read': 'tickets:read'
 }
 
 const STAFF_ROLES: Role[] = ['technician', 'supervisor', 'manager', 'admin']

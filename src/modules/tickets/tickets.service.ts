@@ -390,6 +390,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     },
 
     addNote: notes.addNote,
+    /** A note inside the caller's transaction (the event pipeline notes recoveries and flapping). */
+    addNoteRow: notes.addRow,
     notes: notes.notes,
     firstNotes: notes.firstNotes,
     history: notes.history,

@@ -1,0 +1,573 @@
+import { and, eq, inArray, or, type SQL, sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.js'
+import { configurationItems, eventAlerts, monitoringEvents, ticketCis, tickets } from '../../db/schema/index.js'
+import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { AppError, fieldError } from '../../lib/errors.js'
+import { uuidv7 } from '../../lib/ids.js'
+import type { LinkService } from '../links/links.service.js'
+import { formatNumber } from '../tickets/kinds.js'
+import type { TicketService } from '../tickets/tickets.service.js'
+import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
+import type { EventSettings, EventSettingsService } from './event-settings.service.js'
+import { clip, type EventAction, type NormalisedEvent, severityRank } from './events.model.js'
+import type { EventOutcomeView } from './events.schemas.js'
+import { type RoutingRule, type RoutingRuleService, ruleFor } from './routing-rules.service.js'
+
+type AlertRow = typeof eventAlerts.$inferSelect
+type EventRow = typeof monitoringEvents.$inferInsert
+
+interface KeyState {
+  alert: AlertRow | null
+  incidentNumber: string | null
+  incidentPhase: string | null
+  dirty: boolean
+}
+
+interface CiMatch {
+  id: string
+  supportTeamId: string | null
+  by: string
+}
+
+export interface EngineDeps extends Deps {
+  tickets: TicketService
+  links: LinkService
+  workflows: WorkflowService
+  settings: EventSettingsService
+  routing: RoutingRuleService
+}
+
+export interface Config {
+  settings: EventSettings
+  rules: RoutingRule[]
+}
+
+const keyOf = (source: string, dedupKey: string) => `${source.length}:${source}/${dedupKey}`
+
+/**
+ * The integration acts with its own account's id (notes and audit name it) but with the rights of the
+ * event pipeline: the caller was authorised for events:write; what the pipeline does to incidents
+ * follows from the rules, not from the integration user's ticket roles.
+ */
+export const pipelineCtx = (ctx: Ctx, label?: string): Ctx => ({
+  ...ctx,
+  actor: { ...ctx.actor, kind: 'system', username: label ?? `events:${ctx.actor.username}` } as Actor
+})
+
+/**
+ * Turns normalised events into exactly the incidents a person wants. Per (source, dedup key) at most one
+ * alert is open; the first firing event opens an incident, repeats count on it, a resolved event resolves
+ * it (or notes it), a firing event after the episode ended opens a new incident linked to the old one,
+ * and a key changing state too often is marked flapping and held open. A batch is one transaction with
+ * its keys locked in a fixed order, so concurrent deliveries of the same key queue instead of racing.
+ */
+export function createEventEngine(deps: EngineDeps) {
+  const { db } = deps
+
+  async function lockKeys(tx: Tx, keys: string[]) {
+    const sorted = [...new Set(keys)].sort()
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(h) from (
+            select distinct hashtextextended(k, 7) as h from unnest(${sql.param(sorted)}::text[]) as k order by 1
+          ) locks`
+    )
+  }
+
+  /** The newest alert of each key, with its incident's number and workflow phase. */
+  async function loadStates(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
+    const sources = items.map(e => e.source)
+    const dedupKeys = items.map(e => e.dedupKey)
+    const rows = await tx.execute(sql`
+      select distinct on (a.source, a.dedup_key) a.id, t.number as incident_number, t.status as incident_status,
+             t.resolved_at as incident_resolved_at
+      from ${eventAlerts} a join ${tickets} t on t.id = a.incident_id
+      where (a.source, a.dedup_key) in (select * from unnest(${sql.param(sources)}::text[], ${sql.param(dedupKeys)}::text[]))
+      order by a.source, a.dedup_key, a.first_seen_at desc, a.id desc`)
+    const found = (rows as unknown as { rows: Record<string, unknown>[] }).rows
+    const states = new Map<string, KeyState>()
+    for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
+    if (found.length === 0) return states
+    const alerts = await tx
+      .select()
+      .from(eventAlerts)
+      .where(
+        inArray(
+          eventAlerts.id,
+          found.map(r => String(r.id))
+        )
+      )
+    const extra = new Map(found.map(r => [String(r.id), r]))
+    for (const alert of alerts) {
+      const r = extra.get(alert.id)!
+      const state: KeyState = {
+        alert,
+        incidentNumber: formatNumber('incident', Number(r.incident_number)),
+        incidentPhase: wf.status(String(r.incident_status))?.phase ?? 'open',
+        dirty: false
+      }
+      // A person resolved or closed the incident while the alert was open: the episode ended then
+      if (alert.state === 'open' && state.incidentPhase !== 'open') {
+        const ended = r.incident_resolved_at ? new Date(String(r.incident_resolved_at)) : new Date()
+        Object.assign(alert, { state: 'resolved', endedAt: ended, flapping: false })
+        state.dirty = true
+      }
+      states.set(keyOf(alert.source, alert.dedupKey), state)
+    }
+    return states
+  }
+
+  const emptyState = (): KeyState => ({ alert: null, incidentNumber: null, incidentPhase: null, dirty: false })
+
+  /** CIs named by id or by identification keys (serial, then FQDN, then host name). */
+  async function matchCis(tx: Tx, items: NormalisedEvent[]) {
+    const ids = new Set<string>()
+    const hostnames = new Set<string>()
+    const fqdns = new Set<string>()
+    const serials = new Set<string>()
+    for (const e of items) {
+      if (!e.ci) continue
+      if (e.ci.id) ids.add(e.ci.id)
+      if (e.ci.hostname) hostnames.add(e.ci.hostname.toLowerCase())
+      if (e.ci.fqdn) fqdns.add(e.ci.fqdn.toLowerCase())
+      if (e.ci.serial) serials.add(e.ci.serial)
+    }
+    const out = new Map<NormalisedEvent, CiMatch | null>()
+    if (!ids.size && !hostnames.size && !fqdns.size && !serials.size) return out
+    const conditions: SQL[] = []
+    if (ids.size) conditions.push(inArray(configurationItems.id, [...ids]))
+    if (hostnames.size) conditions.push(inArray(configurationItems.hostname, [...hostnames]))
+    if (fqdns.size) conditions.push(inArray(configurationItems.fqdn, [...fqdns]))
+    if (serials.size) conditions.push(inArray(configurationItems.serial, [...serials]))
+    const rows = await tx
+      .select({
+        id: configurationItems.id,
+        hostname: configurationItems.hostname,
+        fqdn: configurationItems.fqdn,
+        serial: configurationItems.serial,
+        supportTeamId: configurationItems.supportTeamId
+      })
+      .from(configurationItems)
+      .where(or(...conditions))
+      .orderBy(configurationItems.id)
+      .limit(10_000)
+    const pick = (pred: (r: (typeof rows)[number]) => boolean) => rows.find(pred)
+    for (const e of items) {
+      if (!e.ci) continue
+      const { id, serial, fqdn, hostname } = e.ci
+      let hit: CiMatch | null = null
+      const as = (r: (typeof rows)[number] | undefined, by: string) =>
+        r ? { id: r.id, supportTeamId: r.supportTeamId, by } : null
+      if (id) hit = as(pick(r => r.id === id), 'id')
+      if (!hit && serial) hit = as(pick(r => r.serial === serial), `serial ${serial}`)
+      if (!hit && fqdn) hit = as(pick(r => r.fqdn === fqdn.toLowerCase()), `FQDN ${fqdn}`)
+      if (!hit && hostname) {
+        const h = hostname.toLowerCase()
+        hit = as(pick(r => r.hostname === h) ?? pick(r => r.fqdn === h), `host name ${hostname}`)
+      }
+      out.set(e, hit)
+    }
+    return out
+  }
+
+  /** Earlier deliveries of the same sender event ids: a retry answers what the first did. */
+  async function priorDeliveries(tx: Tx, items: NormalisedEvent[]) {
+    const withId = items.filter(e => e.externalId)
+    const out = new Map<string, EventOutcomeView>()
+    if (!withId.length) return out
+    const rows = await tx
+      .select({
+        id: monitoringEvents.id,
+        source: monitoringEvents.source,
+        externalId: monitoringEvents.externalId,
+        action: monitoringEvents.action,
+        reason: monitoringEvents.reason,
+        alertId: monitoringEvents.alertId,
+        incidentId: monitoringEvents.incidentId,
+        number: tickets.number
+      })
+      .from(monitoringEvents)
+      .leftJoin(tickets, eq(tickets.id, monitoringEvents.incidentId))
+      .where(
+        and(
+          inArray(monitoringEvents.source, [...new Set(withId.map(e => e.source))]),
+          inArray(monitoringEvents.externalId, [...new Set(withId.map(e => e.externalId!))])
+        )
+      )
+    for (const r of rows) {
+      out.set(keyOf(r.source, r.externalId!), {
+        index: 0,
+        status: 'accepted',
+        eventId: r.id,
+        action: r.action,
+        reason: r.reason,
+        alertId: r.alertId,
+        incidentId: r.incidentId,
+        incidentNumber: r.number === null ? null : formatNumber('incident', r.number),
+        replayed: true
+      })
+    }
+    return out
+  }
+
+  /** Records a firing/resolved change at `at`; true when the key now flaps (N changes in M minutes). */
+  function recordChange(alert: AlertRow, previous: string[], at: Date, s: EventSettings): boolean {
+    const since = at.getTime() - s.flapWindowMinutes * 60_000
+    const recent = [...previous, at.toISOString()].filter(t => Date.parse(t) >= since).slice(-s.flapChanges)
+    alert.stateChanges = recent
+    alert.lastChangeAt = at
+    return recent.length >= s.flapChanges
+  }
+
+  function describe(e: NormalisedEvent, ci: CiMatch | null | undefined) {
+    const lines = [e.note ?? '', '', `Source: ${e.source}`, `Fingerprint: ${e.dedupKey}`, `Severity: ${e.severity}`]
+    if (e.family) lines.push(`Family: ${e.family}`)
+    if (ci) lines.push(`Configuration item: ${ci.id} (matched by ${ci.by})`)
+    const labels = Object.entries(e.labels)
+    if (labels.length) lines.push('', 'Labels:', ...labels.map(([k, v]) => `- ${k} = ${v}`))
+    return clip(lines.join('\n').trim(), 20_000)
+  }
+
+  async function openIncident(
+    tx: Tx,
+    ctx: Ctx,
+    s: EventSettings,
+    rules: RoutingRule[],
+    e: NormalisedEvent,
+    ci: CiMatch | null | undefined,
+    requesterId: string
+  ) {
+    const rule = ruleFor(rules, e)
+    const base = s.severityPriority[e.severity]
+    const teamId = rule?.teamId ?? ci?.supportTeamId ?? s.defaultTeamId ?? undefined
+    const input = {
+      title: clip(e.summary.replace(/\s+/g, ' ').trim() || e.dedupKey, 300),
+      description: describe(e, ci),
+      impact: rule?.impact ?? base.impact,
+      urgency: rule?.urgency ?? base.urgency,
+      requesterId,
+      ...(teamId ? { teamId } : {})
+    }
+    let incident: Awaited<ReturnType<TicketService['createIn']>>
+    try {
+      incident = await deps.tickets.createIn(tx, ctx, 'incident', input)
+    } catch (err) {
+      // A team that cannot take work (deleted, no layers) must not lose the alert: open it unassigned
+      if (!(err instanceof AppError && err.status === 422 && teamId)) throw err
+      const { teamId: _t, ...unassigned } = input
+      incident = await deps.tickets.createIn(tx, ctx, 'incident', unassigned)
+    }
+    if (ci) await tx.insert(ticketCis).values({ ticketId: incident.id, ciId: ci.id }).onConflictDoNothing()
+    return { incident, rule, teamId: incident.teamId ?? null }
+  }
+
+  async function noteOn(tx: Tx, ctx: Ctx, incidentId: string, body: string) {
+    const row = await deps.tickets.lock(tx, incidentId)
+    if (!row) return
+    await deps.tickets.addNoteRow(tx, ctx, row, { body: clip(body, 20_000), internal: true })
+  }
+
+  async function resolveIncident(tx: Tx, ctx: Ctx, wf: Workflow, incidentId: string, why: string) {
+    const row = await deps.tickets.lock(tx, incidentId)
+    if (!row || wf.status(row.status)?.phase !== 'open') return false
+    const target = wf.definition.statuses.find(st => st.phase === 'resolved')
+    if (!target) return false
+    const moved = await deps.tickets.systemMove(tx, ctx, row, target.key, {
+      resolutionCode: 'monitoring_recovered',
+      resolution: clip(why, 2000),
+      note: why
+    })
+    return moved !== null
+  }
+
+  async function reopenIncident(tx: Tx, ctx: Ctx, wf: Workflow, incidentId: string, why: string) {
+    const row = await deps.tickets.lock(tx, incidentId)
+    if (!row || wf.status(row.status)?.phase !== 'resolved') return false
+    const target = wf.status('in_progress') ? 'in_progress' : wf.initial
+    return (await deps.tickets.systemMove(tx, ctx, row, target, { note: why })) !== null
+  }
+
+  async function run(tx: Tx, callerCtx: Ctx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
+    const requesterId = callerCtx.actor.id
+    if (!requesterId) throw fieldError('actor', 'events are posted by an integration account')
+    const ctx = pipelineCtx(callerCtx)
+    const { settings: s, rules } = config
+    const wf = await deps.workflows.get('incident', tx)
+    await lockKeys(
+      tx,
+      items.map(e => keyOf(e.source, e.dedupKey))
+    )
+    const [states, prior, cis] = [
+      await loadStates(tx, wf, items),
+      await priorDeliveries(tx, items),
+      await matchCis(tx, items)
+    ]
+    const now = new Date()
+    const outcomes: EventOutcomeView[] = []
+    const rows: EventRow[] = []
+    const created = new Set<string>()
+
+    for (const e of items) {
+      const idKey = e.externalId ? keyOf(e.source, e.externalId) : null
+      const replay = idKey ? prior.get(idKey) : undefined
+      if (replay) {
+        outcomes.push({ ...replay })
+        continue
+      }
+      const state = states.get(keyOf(e.source, e.dedupKey))!
+      const ci = cis.get(e)
+      const at = e.occurredAt ?? now
+      const eventId = uuidv7()
+      let action: EventAction
+      let reason: string
+      const matchedBy: Record<string, unknown> = { fingerprint: e.dedupKey, source: e.source }
+      const alert = state.alert
+      const open = alert?.state === 'open' ? alert : null
+
+      if (e.status === 'firing') {
+        if (open) {
+          open.occurrences += 1
+          open.lastSeenAt = at > open.lastSeenAt ? at : open.lastSeenAt
+          if (severityRank(e.severity) < severityRank(open.severity)) open.severity = e.severity
+          if (open.lastStatus === 'resolved') {
+            recordChange(open, open.stateChanges, now, s)
+            open.lastStatus = 'firing'
+            reason = `fired again while flapping; held on ${state.incidentNumber} (fingerprint ${e.dedupKey})`
+          } else {
+            reason = `same fingerprint ${e.dedupKey} as the open alert of ${state.incidentNumber}; counted as occurrence ${open.occurrences}`
+          }
+          state.dirty = true
+          action = 'deduplicated'
+          matchedBy.rule = 'open alert with this fingerprint'
+        } else {
+          const start = e.startsAt ?? e.occurredAt
+          const ended = alert?.endedAt ?? null
+          if (alert && start && ended && start <= ended) {
+            action = 'ignored'
+            reason = `late firing event of an episode that ended at ${ended.toISOString()} (${state.incidentNumber}); nothing reopened`
+            matchedBy.rule = 'episode already ended'
+          } else {
+            const flapping = alert ? wouldFlap(alert, now, s) : false
+            if (alert && flapping && state.incidentPhase === 'resolved') {
+              // Flapping: bring the last incident back and hold it rather than open one per flap
+              recordChange(alert, alert.stateChanges, now, s)
+              Object.assign(alert, {
+                state: 'open',
+                lastStatus: 'firing',
+                flapping: true,
+                endedAt: null,
+                occurrences: alert.occurrences + 1,
+                lastSeenAt: at
+              })
+              state.dirty = true
+              state.incidentPhase = 'open'
+              await reopenIncident(
+                tx,
+                ctx,
+                wf,
+                alert.incidentId,
+                `Flapping: ${s.flapChanges} state changes within ${s.flapWindowMinutes} minutes. Reopened and held open until ${e.dedupKey} settles.`
+              )
+              action = 'held'
+              reason = `flapping (${s.flapChanges} changes in ${s.flapWindowMinutes} min): reopened ${state.incidentNumber} and held it`
+              matchedBy.rule = 'flapping'
+            } else {
+              const opened = await openIncident(tx, ctx, s, rules, e, ci, requesterId)
+              const number = opened.incident.number
+              const next: AlertRow = {
+                id: uuidv7(),
+                source: e.source,
+                dedupKey: e.dedupKey,
+                family: e.family,
+                state: 'open',
+                lastStatus: 'firing',
+                severity: e.severity,
+                summary: clip(e.summary, 1024),
+                incidentId: opened.incident.id,
+                ciId: ci?.id ?? null,
+                teamId: opened.teamId,
+                routingRuleId: opened.rule?.id ?? null,
+                previousAlertId: alert?.id ?? null,
+                occurrences: 1,
+                episodeStart: start ?? at,
+                firstSeenAt: at,
+                lastSeenAt: at,
+                endedAt: null,
+                flapping,
+                stateChanges: alert ? alert.stateChanges : [],
+                lastChangeAt: now
+              }
+              if (alert) recordChange(next, alert.stateChanges, now, s)
+              await tx.insert(eventAlerts).values(next)
+              created.add(next.id)
+              if (alert) {
+                await deps.links.addLink(tx, ctx, opened.incident.id, alert.incidentId, 'related_to')
+                reason = `fired again after ${state.incidentNumber} ended: opened ${number}, linked to it`
+              } else {
+                reason = `first firing event for fingerprint ${e.dedupKey}: opened ${number}`
+              }
+              if (opened.rule) {
+                matchedBy.routingRule = opened.rule.name
+                reason += ` (routed by rule "${opened.rule.name}")`
+              }
+              if (flapping) reason += '; flapping, held open until it settles'
+              state.alert = next
+              state.incidentNumber = number
+              state.incidentPhase = 'open'
+              state.dirty = false
+              action = 'opened'
+              matchedBy.rule = alert ? 'new episode' : 'new fingerprint'
+            }
+          }
+        }
+      } else if (e.status === 'resolved') {
+        if (!open) {
+          action = 'ignored'
+          reason = alert
+            ? `no open alert for fingerprint ${e.dedupKey} (${state.incidentNumber} already ended)`
+            : `no open alert for fingerprint ${e.dedupKey}`
+          matchedBy.rule = 'nothing open'
+        } else {
+          open.lastSeenAt = at > open.lastSeenAt ? at : open.lastSeenAt
+          const wasFlapping = open.flapping
+          const flaps = recordChange(open, open.stateChanges, now, s)
+          open.lastStatus = 'resolved'
+          state.dirty = true
+          matchedBy.rule = 'open alert with this fingerprint'
+          if (wasFlapping || flaps) {
+            open.flapping = true
+            action = 'held'
+            reason = `recovery held: ${e.dedupKey} is flapping (${s.flapChanges} changes in ${s.flapWindowMinutes} min); ${state.incidentNumber} stays open until it settles`
+            if (!wasFlapping) {
+              await noteOn(
+                tx,
+                ctx,
+                open.incidentId,
+                `Flapping: ${s.flapChanges} state changes within ${s.flapWindowMinutes} minutes. Automatic resolution is held until ${e.dedupKey} settles.`
+              )
+            }
+          } else {
+            open.state = 'resolved'
+            open.endedAt = e.endsAt ?? e.occurredAt ?? now
+            const why = `Monitoring reports recovery (${e.source}, ${e.dedupKey}): ${e.summary}`
+            if (s.resolveAction === 'resolve' && (await resolveIncident(tx, ctx, wf, open.incidentId, why))) {
+              action = 'resolved'
+              reason = `recovery of fingerprint ${e.dedupKey}: resolved ${state.incidentNumber}`
+              state.incidentPhase = 'resolved'
+            } else {
+              await noteOn(tx, ctx, open.incidentId, why)
+              action = 'noted'
+              reason = `recovery of fingerprint ${e.dedupKey}: noted on ${state.incidentNumber}`
+            }
+          }
+        }
+      } else {
+        // An acknowledgement or comment from the monitor: a note on the open incident, nothing else
+        if (open) {
+          open.lastSeenAt = at > open.lastSeenAt ? at : open.lastSeenAt
+          state.dirty = true
+          await noteOn(tx, ctx, open.incidentId, `${e.source}: ${e.note ?? e.summary}`)
+          action = 'noted'
+          reason = `update for fingerprint ${e.dedupKey}: noted on ${state.incidentNumber}`
+          matchedBy.rule = 'open alert with this fingerprint'
+        } else {
+          action = 'ignored'
+          reason = `update for fingerprint ${e.dedupKey} with no open alert`
+          matchedBy.rule = 'nothing open'
+        }
+      }
+
+      const target = state.alert && action !== 'ignored' ? state.alert : (alert ?? null)
+      rows.push({
+        id: eventId,
+        source: e.source,
+        dedupKey: e.dedupKey,
+        family: e.family,
+        externalId: e.externalId,
+        status: e.status,
+        severity: e.severity,
+        summary: clip(e.summary, 1024),
+        details: e.details,
+        labels: e.labels,
+        ciId: ci?.id ?? null,
+        occurredAt: at,
+        receivedAt: now,
+        receivedBy: requesterId,
+        alertId: target?.id ?? null,
+        incidentId: target?.incidentId ?? null,
+        action,
+        reason,
+        matchedBy
+      })
+      const outcome: EventOutcomeView = {
+        index: 0,
+        status: 'accepted',
+        eventId,
+        action,
+        reason,
+        alertId: target?.id ?? null,
+        incidentId: target?.incidentId ?? null,
+        incidentNumber: target ? state.incidentNumber : null,
+        replayed: false
+      }
+      outcomes.push(outcome)
+      if (idKey) prior.set(idKey, { ...outcome, replayed: true })
+    }
+
+    const dirty = [...states.values()].filter(st => st.dirty && st.alert && !created.has(st.alert.id))
+    if (dirty.length) await saveAlerts(tx, dirty.map(st => st.alert!))
+    const changedNew = [...states.values()].filter(st => st.dirty && st.alert && created.has(st.alert.id))
+    if (changedNew.length) await saveAlerts(tx, changedNew.map(st => st.alert!))
+    for (let i = 0; i < rows.length; i += 1000) {
+      await tx
+        .insert(monitoringEvents)
+        .values(rows.slice(i, i + 1000))
+        .onConflictDoNothing()
+    }
+    return outcomes
+  }
+
+  function wouldFlap(alert: AlertRow, at: Date, s: EventSettings) {
+    const since = at.getTime() - s.flapWindowMinutes * 60_000
+    return alert.stateChanges.filter(t => Date.parse(t) >= since).length + 1 >= s.flapChanges
+  }
+
+  /** Writes changed alerts in one statement (columns as arrays). */
+  async function saveAlerts(tx: Tx, alerts: AlertRow[]) {
+    const col = <T>(f: (a: AlertRow) => T) => alerts.map(f)
+    await tx.execute(sql`
+      update ${eventAlerts} a set
+        state = v.state, last_status = v.last_status, severity = v.severity, occurrences = v.occurrences,
+        last_seen_at = v.last_seen_at, ended_at = v.ended_at, flapping = v.flapping,
+        state_changes = v.state_changes, last_change_at = v.last_change_at
+      from unnest(
+        ${sql.param(col(a => a.id))}::uuid[], ${sql.param(col(a => a.state))}::text[], ${sql.param(col(a => a.lastStatus))}::text[],
+        ${sql.param(col(a => a.severity))}::text[], ${sql.param(col(a => a.occurrences))}::int[],
+        ${sql.param(col(a => a.lastSeenAt.toISOString()))}::timestamptz[], ${sql.param(col(a => a.endedAt?.toISOString() ?? null))}::timestamptz[],
+        ${sql.param(col(a => a.flapping))}::boolean[], ${sql.param(col(a => JSON.stringify(a.stateChanges)))}::jsonb[],
+        ${sql.param(col(a => a.lastChangeAt.toISOString()))}::timestamptz[]
+      ) as v(id, state, last_status, severity, occurrences, last_seen_at, ended_at, flapping, state_changes, last_change_at)
+      where a.id = v.id`)
+  }
+
+  return {
+    /**
+     * What ingest reads besides its keys: settings and routing rules. Read before any transaction opens
+     * (on PGlite a read on the pool inside a transaction would wait for that transaction forever).
+     */
+    async config(): Promise<Config> {
+      return { settings: await deps.settings.current(), rules: await deps.routing.active() }
+    },
+
+    /** Ingests events in one transaction (the caller's, when it has one: an Idempotency-Key run). */
+    async ingest(q: Queryable, ctx: Ctx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
+      if (items.length === 0) return []
+      if (q !== db) return run(q as Tx, ctx, items, config)
+      return db.transaction(tx => run(tx, ctx, items, config))
+    },
+    saveAlerts,
+    resolveIncident,
+    noteOn
+  }
+}
+
+export type EventEngine = ReturnType<typeof createEventEngine>
