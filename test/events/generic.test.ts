@@ -22,7 +22,12 @@ describe('POST /api/v1/events (generic)', () => {
     const again = (await post(t, token, '/api/v1/events', e)).json()
     expect(again).toMatchObject({ action: 'deduplicated', incidentId: one.incidentId, alertId: one.alertId })
     const alert = (await t.api('GET', `/api/v1/alerts/${one.alertId}`)).json()
-    expect(alert).toMatchObject({ occurrences: 2, state: 'open', fingerprint: e.fingerprint, incidentId: one.incidentId })
+    expect(alert).toMatchObject({
+      occurrences: 2,
+      state: 'open',
+      fingerprint: e.fingerprint,
+      incidentId: one.incidentId
+    })
     const incident = (await t.api('GET', `/api/v1/incidents/${one.incidentId}`)).json()
     expect(incident).toMatchObject({ title: e.summary, priority: 1, status: 'new' })
 

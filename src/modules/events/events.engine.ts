@@ -157,9 +157,21 @@ export function createEventEngine(deps: EngineDeps) {
       let hit: CiMatch | null = null
       const as = (r: (typeof rows)[number] | undefined, by: string) =>
         r ? { id: r.id, supportTeamId: r.supportTeamId, by } : null
-      if (id) hit = as(pick(r => r.id === id), 'id')
-      if (!hit && serial) hit = as(pick(r => r.serial === serial), `serial ${serial}`)
-      if (!hit && fqdn) hit = as(pick(r => r.fqdn === fqdn.toLowerCase()), `FQDN ${fqdn}`)
+      if (id)
+        hit = as(
+          pick(r => r.id === id),
+          'id'
+        )
+      if (!hit && serial)
+        hit = as(
+          pick(r => r.serial === serial),
+          `serial ${serial}`
+        )
+      if (!hit && fqdn)
+        hit = as(
+          pick(r => r.fqdn === fqdn.toLowerCase()),
+          `FQDN ${fqdn}`
+        )
       if (!hit && hostname) {
         const h = hostname.toLowerCase()
         hit = as(pick(r => r.hostname === h) ?? pick(r => r.fqdn === h), `host name ${hostname}`)
@@ -514,9 +526,17 @@ export function createEventEngine(deps: EngineDeps) {
     }
 
     const dirty = [...states.values()].filter(st => st.dirty && st.alert && !created.has(st.alert.id))
-    if (dirty.length) await saveAlerts(tx, dirty.map(st => st.alert!))
+    if (dirty.length)
+      await saveAlerts(
+        tx,
+        dirty.map(st => st.alert!)
+      )
     const changedNew = [...states.values()].filter(st => st.dirty && st.alert && created.has(st.alert.id))
-    if (changedNew.length) await saveAlerts(tx, changedNew.map(st => st.alert!))
+    if (changedNew.length)
+      await saveAlerts(
+        tx,
+        changedNew.map(st => st.alert!)
+      )
     for (let i = 0; i < rows.length; i += 1000) {
       await tx
         .insert(monitoringEvents)
@@ -564,6 +584,8 @@ export function createEventEngine(deps: EngineDeps) {
       if (q !== db) return run(q as Tx, ctx, items, config)
       return db.transaction(tx => run(tx, ctx, items, config))
     },
+    lockKeys,
+    keyOf,
     saveAlerts,
     resolveIncident,
     noteOn

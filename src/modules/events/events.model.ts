@@ -8,14 +8,7 @@ export const EVENT_STATUSES = ['firing', 'resolved', 'update'] as const
 export type EventStatus = (typeof EVENT_STATUSES)[number]
 
 /** What an event did: the answer per item and the `action` stored with it. */
-export type EventAction =
-  | 'opened'
-  | 'deduplicated'
-  | 'resolved'
-  | 'noted'
-  | 'held'
-  | 'ignored'
-  | 'rejected'
+export type EventAction = 'opened' | 'deduplicated' | 'resolved' | 'noted' | 'held' | 'ignored' | 'rejected'
 
 /** How a sender's severity words map onto ours (lower case). Unknown words are the caller's problem. */
 const SEVERITY_ALIASES: Record<string, Severity> = {

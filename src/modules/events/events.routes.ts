@@ -19,7 +19,10 @@ import { RECEIVERS } from './receivers/index.js'
 
 const tags = ['events']
 const SOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
-const SourceParams = Type.Object({ source: Type.String({ pattern: SOURCE_RE.source }) }, { additionalProperties: false })
+const SourceParams = Type.Object(
+  { source: Type.String({ pattern: SOURCE_RE.source }) },
+  { additionalProperties: false }
+)
 
 /**
  * Ingest bodies are checked item by item by the service (a batch reports per item), so the route schema
@@ -76,7 +79,10 @@ export default async function eventRoutes(base: FastifyInstance) {
       summary: `${receiver.title}${withSource ? ' (the path names the sending instance)' : ''}`,
       headers: IdempotencyHeaders,
       ...(withSource ? { params: SourceParams } : {}),
-      body: Type.Object({}, { additionalProperties: true, description: `the ${receiver.tool} webhook body, unchanged` }),
+      body: Type.Object(
+        {},
+        { additionalProperties: true, description: `the ${receiver.tool} webhook body, unchanged` }
+      ),
       response: { 202: BatchOutcome, ...errorResponses(403, 409, 413, 422) }
     })
     const methods = receiver.tool === 'grafana' ? (['POST', 'PUT'] as const) : (['POST'] as const)

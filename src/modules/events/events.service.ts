@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
 import { badRequest, notFound, validationFailed } from '../../lib/errors.js'
 import { assertIdempotencyKey, runIdempotent } from '../../lib/idempotency.js'
 import { type Config, createEventEngine, type EngineDeps } from './events.engine.js'
+import { createEventMaintenance } from './events.maintenance.js'
 import type { Mapped } from './events.model.js'
 import type { AlertListInput, EventListInput, EventOutcomeView } from './events.schemas.js'
 import { mapGenericBatch, normaliseGeneric } from './receivers/generic.js'
@@ -65,21 +66,31 @@ export function createEventService(deps: EngineDeps) {
   }
 
   /** Runs an ingest under an Idempotency-Key when one is given (the whole answer is replayed). */
-  async function idempotent<T>(ctx: Ctx, key: string | undefined, op: string, body: unknown, run: (q: Queryable) => Promise<T>) {
+  async function idempotent<T>(
+    ctx: Ctx,
+    key: string | undefined,
+    op: string,
+    body: unknown,
+    run: (q: Queryable) => Promise<T>
+  ) {
     if (key !== undefined) assertIdempotencyKey(key)
     return runIdempotent(db, ctx, key, op, body, 202, run)
   }
 
   return {
     engine,
+    maintenance: createEventMaintenance(deps, engine),
 
     /** POST /events: one event (answers its outcome) or an array of up to 1,000 (answers per item). */
     async post(ctx: Ctx, body: unknown, idempotencyKey?: string) {
       authorize(ctx.actor, 'event.ingest')
       if (Array.isArray(body)) {
-        if (body.length === 0) throw badRequest('a batch needs at least one event', [{ field: 'body', message: 'empty' }])
+        if (body.length === 0)
+          throw badRequest('a batch needs at least one event', [{ field: 'body', message: 'empty' }])
         if (body.length > MAX_BATCH) {
-          throw badRequest(`at most ${MAX_BATCH} events per batch`, [{ field: 'body', message: `more than ${MAX_BATCH}` }])
+          throw badRequest(`at most ${MAX_BATCH} events per batch`, [
+            { field: 'body', message: `more than ${MAX_BATCH}` }
+          ])
         }
         const mapped = mapGenericBatch(body)
         if (mapped.events.length === 0) {
@@ -92,7 +103,9 @@ export function createEventService(deps: EngineDeps) {
         return idempotent(ctx, idempotencyKey, 'events.batch', body, q => ingestMapped(q, ctx, mapped, config))
       }
       if (typeof body !== 'object' || body === null) {
-        throw badRequest('send one event object or an array of events', [{ field: 'body', message: 'must be an object or an array' }])
+        throw badRequest('send one event object or an array of events', [
+          { field: 'body', message: 'must be an object or an array' }
+        ])
       }
       const { event, errors } = normaliseGeneric(body, '')
       if (!event) throw badRequest(errors.map(e => `${e.field}: ${e.message}`).join('; '), errors)
@@ -134,7 +147,8 @@ export function createEventService(deps: EngineDeps) {
       if (input.cursor) {
         const c = decodeCursor(input.cursor, EVENT_SORT)
         const at = new Date(String(c.value))
-        if (Number.isNaN(at.getTime())) throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
+        if (Number.isNaN(at.getTime()))
+          throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
         where.push(or(lt(e.receivedAt, at), and(eq(e.receivedAt, at), lt(e.id, c.id))) as SQL)
       }
       const rows = await db

@@ -31,13 +31,17 @@ export function normaliseGeneric(
   if (!dedupKey && input.fingerprintFields) {
     const missing = input.fingerprintFields.filter(f => labels[f] === undefined)
     if (missing.length) {
-      return { errors: missing.map(f => ({ field: at(`labels.${f}`), message: 'named in fingerprintFields but absent' })) }
+      return {
+        errors: missing.map(f => ({ field: at(`labels.${f}`), message: 'named in fingerprintFields but absent' }))
+      }
     }
     dedupKey = labelFingerprint(Object.fromEntries(input.fingerprintFields.map(f => [f, labels[f]!])))
   }
   if (!dedupKey && Object.keys(labels).length) dedupKey = labelFingerprint(labels)
   if (!dedupKey) {
-    return { errors: [{ field: at('fingerprint'), message: 'required (or labels, or fingerprintFields, to compute one)' }] }
+    return {
+      errors: [{ field: at('fingerprint'), message: 'required (or labels, or fingerprintFields, to compute one)' }]
+    }
   }
   if (input.ci && input.ciId && input.ci.id && input.ci.id !== input.ciId) {
     return { errors: [{ field: at('ciId'), message: 'names another CI than ci.id' }] }

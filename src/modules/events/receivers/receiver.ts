@@ -31,12 +31,15 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
 /** Guesses which tool a misdirected body came from, for the 400's hint. */
 export function guessTool(body: unknown): string | undefined {
   if (!isObject(body)) return undefined
-  if (body.version === '4' && Array.isArray(body.alerts)) return 'an Alertmanager body: post it to /api/v1/events/alertmanager'
+  if (body.version === '4' && Array.isArray(body.alerts))
+    return 'an Alertmanager body: post it to /api/v1/events/alertmanager'
   if (body.version === '1' && 'orgId' in body) return 'a Grafana body: post it to /api/v1/events/grafana'
   if ('event_id' in body && ('event_value' in body || 'event_nseverity' in body)) {
     return 'a Zabbix body: post it to /api/v1/events/zabbix'
   }
-  if ('notification_type' in body && 'host_name' in body) return 'a Nagios/Icinga body: post it to /api/v1/events/nagios or /icinga'
-  if ('routing_key' in body && 'event_action' in body) return 'a PagerDuty Events v2 body: post it to /api/v1/events/pagerduty'
+  if ('notification_type' in body && 'host_name' in body)
+    return 'a Nagios/Icinga body: post it to /api/v1/events/nagios or /icinga'
+  if ('routing_key' in body && 'event_action' in body)
+    return 'a PagerDuty Events v2 body: post it to /api/v1/events/pagerduty'
   return undefined
 }
