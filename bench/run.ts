@@ -131,7 +131,10 @@ async function main(): Promise<number> {
     )
     const appResults = {} as Record<AppKey, Measured>
     const ceilingResults = {} as Record<CeilingKey, Measured>
-    for (const step of ORDER) {
+    const chosen = ORDER.filter(
+      step => settings.only.length === 0 || settings.only.includes('app' in step ? step.app : `ceiling:${step.ceiling}`)
+    )
+    for (const step of chosen) {
       const [label, load] =
         'app' in step ? [`app ${step.app}`, appLoad[step.app]] : [`ceiling ${step.ceiling}`, ceilingLoad[step.ceiling]]
       const server = 'app' in step ? app : ceiling

@@ -3,8 +3,13 @@ import type { Load } from './load.js'
 import { type BenchData, SITE_FIELD } from './seed.js'
 import { settings } from './settings.js'
 
+/** Events per batch request, batch senders at once, and how many fingerprints the events spread over. */
+const EVENT_BATCH = 1000
+const EVENT_BATCH_CONNECTIONS = 4
+const EVENT_FINGERPRINTS = 2000
+
 export type CeilingKey = 'json' | 'insert' | 'pk' | 'keyset'
-export type AppKey = 'create' | 'get' | 'list' | 'graphql' | 'search' | 'bulk'
+export type AppKey = 'create' | 'get' | 'list' | 'graphql' | 'search' | 'bulk' | 'eventsBatch' | 'eventsSingle'
 
 /** The rows of the report: an app scenario beside the ceiling it is compared with. */
 export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey | null; aim: number | null }[] = [
@@ -14,8 +19,16 @@ export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey |
   { scenario: 'list 50 in_progress (REST)', app: 'list', ceiling: 'keyset', aim: 0.5 },
   { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.5 },
   { scenario: 'full-text search, 50 newest (REST)', app: 'search', ceiling: null, aim: null },
-  { scenario: 'bulk update 1,000 tickets (REST)', app: 'bulk', ceiling: null, aim: null }
+  { scenario: 'bulk update 1,000 tickets (REST)', app: 'bulk', ceiling: null, aim: null },
+  { scenario: `events, batches of ${EVENT_BATCH} (20% re-sent)`, app: 'eventsBatch', ceiling: null, aim: null },
+  { scenario: 'events, one per request (20% re-sent)', app: 'eventsSingle', ceiling: null, aim: null }
 ]
+
+/** Event ingest is judged in events per second (aims from the events issue). */
+export const EVENT_AIMS: Partial<Record<AppKey, { perRequest: number; aim: number }>> = {
+  eventsBatch: { perRequest: EVENT_BATCH, aim: 5000 },
+  eventsSingle: { perRequest: 1, aim: 1000 }
+}
 
 export const CEILING_NAMES: Record<CeilingKey, string> = {
   json: '(a) small JSON',
@@ -35,11 +48,49 @@ export const ORDER: ({ ceiling: CeilingKey } | { app: AppKey })[] = [
   { app: 'search' },
   { ceiling: 'insert' },
   { app: 'create' },
-  { app: 'bulk' }
+  { app: 'bulk' },
+  { app: 'eventsBatch' },
+  { app: 'eventsSingle' }
 ]
 
 /** Bulk requests in flight at once: each locks 1,000 rows, so a few clients, not fifty. */
 const BULK_CONNECTIONS = 4
+
+/**
+ * Monitoring events as senders deliver them: most repeat a fingerprint that already has an open incident
+ * (a monitor re-notifies while a problem lasts), new fingerprints open incidents, and one event in five is
+ * an exact re-send of an earlier one (same event id: a retry or an HA twin) that must count nothing.
+ */
+function eventBodies(batch: number): () => string {
+  let seq = 0
+  let picks = 0
+  const run = Date.now().toString(36)
+  const recent: object[] = []
+  return () => {
+    const items: object[] = []
+    for (let i = 0; i < batch; i++) {
+      if (recent.length >= 50 && picks++ % 5 === 0) {
+        items.push(recent[(picks * 7919) % recent.length]!)
+        continue
+      }
+      const n = seq++
+      const host = `bench-host-${n % EVENT_FINGERPRINTS}`
+      const e = {
+        source: 'bench-monitor',
+        eventId: `${run}-${n}`,
+        fingerprint: `bench-fp-${n % EVENT_FINGERPRINTS}`,
+        family: 'NodeFilesystemAlmostFull',
+        severity: n % 3 === 0 ? 'critical' : 'warning',
+        summary: `${settings.writeMarker}: filesystem / on ${host} is almost full`,
+        labels: { alertname: 'NodeFilesystemAlmostFull', instance: `${host}:9100`, mountpoint: '/' }
+      }
+      if (recent.length < 1000) recent.push(e)
+      else recent[n % 1000] = e
+      items.push(e)
+    }
+    return JSON.stringify(batch === 1 ? items[0] : items)
+  }
+}
 
 const STATUS = 'in_progress'
 const JSON_HEADERS = { 'content-type': 'application/json' }
@@ -97,7 +148,24 @@ export function appLoads(url: string, token: string, data: BenchData): Record<Ap
   const auth = { authorization: `Bearer ${token}` }
   const post = { ...auth, ...JSON_HEADERS }
   const nextBulk = bulkBodies(data)
+  const nextBatch = eventBodies(EVENT_BATCH)
+  const nextEvent = eventBodies(1)
+  const events = (connections: number | undefined, next: () => string, accept: (body: string) => boolean): Load => ({
+    url,
+    ...(connections ? { connections } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/v1/events',
+        headers: post,
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: next() })
+      }
+    ],
+    accept
+  })
   return {
+    eventsBatch: events(EVENT_BATCH_CONNECTIONS, nextBatch, body => body.includes(`"accepted":${EVENT_BATCH},`)),
+    eventsSingle: events(undefined, nextEvent, body => body.includes('"status":"accepted"')),
     create: {
       url,
       requests: createBodies.map(body => ({ method: 'POST', path: '/api/v1/incidents', headers: post, body }))

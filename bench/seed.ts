@@ -39,6 +39,9 @@ async function migrate(url: string): Promise<void> {
 /** Removes what the write scenarios added (their tickets and audit rows); answers how many tickets went. */
 export async function removeBenchWrites(client: pg.Client): Promise<number> {
   const like = `${settings.writeMarker}%`
+  // The event scenarios: their stored events and alerts (alerts also go with their incidents below)
+  await client.query(`DELETE FROM monitoring_events WHERE source LIKE 'bench%'`)
+  await client.query(`DELETE FROM event_alerts WHERE source LIKE 'bench%'`)
   await client.query(
     `DELETE FROM audit_log WHERE entity_type = 'ticket' AND action = 'created'
        AND entity_id IN (SELECT id FROM tickets WHERE kind = 'incident' AND title LIKE $1)`,

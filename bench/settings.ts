@@ -8,6 +8,11 @@ function seconds(value: string | undefined, fallback: number): number {
 }
 
 export const settings = {
+  /** Comma list of scenario keys (e.g. "eventsBatch,eventsSingle", "ceiling:pk,get"): run only those. */
+  only: (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/servicedesk_bench',
   /** Seconds of measured load per scenario. */
   duration: seconds(process.env.BENCH_DURATION, 10),
