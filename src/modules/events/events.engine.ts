@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, inArray, or, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { configurationItems, eventAlerts, monitoringEvents, ticketCis, tickets } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
@@ -73,42 +73,36 @@ export function createEventEngine(deps: EngineDeps) {
     )
   }
 
-  /** The newest alert of each key, with its incident's number and workflow phase. */
+  /** The newest alert of each key, with its incident's number and workflow phase (one statement). */
   async function loadStates(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
-    const sources = items.map(e => e.source)
-    const dedupKeys = items.map(e => e.dedupKey)
-    const rows = await tx.execute(sql`
-      select distinct on (a.source, a.dedup_key) a.id, t.number as incident_number, t.status as incident_status,
-             t.resolved_at as incident_resolved_at
-      from ${eventAlerts} a join ${tickets} t on t.id = a.incident_id
-      where (a.source, a.dedup_key) in (select * from unnest(${sql.param(sources)}::text[], ${sql.param(dedupKeys)}::text[]))
-      order by a.source, a.dedup_key, a.first_seen_at desc, a.id desc`)
-    const found = (rows as unknown as { rows: Record<string, unknown>[] }).rows
+    const rows = await tx
+      .selectDistinctOn([eventAlerts.source, eventAlerts.dedupKey], {
+        alert: getTableColumns(eventAlerts),
+        number: tickets.number,
+        status: tickets.status,
+        resolvedAt: tickets.resolvedAt
+      })
+      .from(eventAlerts)
+      .innerJoin(tickets, eq(tickets.id, eventAlerts.incidentId))
+      .where(
+        sql`(${eventAlerts.source}, ${eventAlerts.dedupKey}) in (select * from unnest(${sql.param(
+          items.map(e => e.source)
+        )}::text[], ${sql.param(items.map(e => e.dedupKey))}::text[]))`
+      )
+      .orderBy(eventAlerts.source, eventAlerts.dedupKey, desc(eventAlerts.firstSeenAt), desc(eventAlerts.id))
     const states = new Map<string, KeyState>()
     for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
-    if (found.length === 0) return states
-    const alerts = await tx
-      .select()
-      .from(eventAlerts)
-      .where(
-        inArray(
-          eventAlerts.id,
-          found.map(r => String(r.id))
-        )
-      )
-    const extra = new Map(found.map(r => [String(r.id), r]))
-    for (const alert of alerts) {
-      const r = extra.get(alert.id)!
+    for (const r of rows) {
+      const alert = r.alert
       const state: KeyState = {
         alert,
-        incidentNumber: formatNumber('incident', Number(r.incident_number)),
-        incidentPhase: wf.status(String(r.incident_status))?.phase ?? 'open',
+        incidentNumber: formatNumber('incident', r.number),
+        incidentPhase: wf.status(r.status)?.phase ?? 'open',
         dirty: false
       }
       // A person resolved or closed the incident while the alert was open: the episode ended then
       if (alert.state === 'open' && state.incidentPhase !== 'open') {
-        const ended = r.incident_resolved_at ? new Date(String(r.incident_resolved_at)) : new Date()
-        Object.assign(alert, { state: 'resolved', endedAt: ended, flapping: false })
+        Object.assign(alert, { state: 'resolved', endedAt: r.resolvedAt ?? new Date(), flapping: false })
         state.dirty = true
       }
       states.set(keyOf(alert.source, alert.dedupKey), state)
@@ -201,8 +195,8 @@ export function createEventEngine(deps: EngineDeps) {
       .leftJoin(tickets, eq(tickets.id, monitoringEvents.incidentId))
       .where(
         and(
-          inArray(monitoringEvents.source, [...new Set(withId.map(e => e.source))]),
-          inArray(monitoringEvents.externalId, [...new Set(withId.map(e => e.externalId!))])
+          sql`${monitoringEvents.source} = any(${sql.param([...new Set(withId.map(e => e.source))])}::text[])`,
+          sql`${monitoringEvents.externalId} = any(${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[])`
         )
       )
     for (const r of rows) {
@@ -316,7 +310,6 @@ export function createEventEngine(deps: EngineDeps) {
     const now = new Date()
     const outcomes: EventOutcomeView[] = []
     const rows: EventRow[] = []
-    const created = new Set<string>()
 
     for (const e of items) {
       const idKey = e.externalId ? keyOf(e.source, e.externalId) : null
@@ -410,7 +403,6 @@ export function createEventEngine(deps: EngineDeps) {
               }
               if (alert) recordChange(next, alert.stateChanges, now, s)
               await tx.insert(eventAlerts).values(next)
-              created.add(next.id)
               if (alert) {
                 await deps.links.addLink(tx, ctx, opened.incident.id, alert.incidentId, 'related_to')
                 reason = `fired again after ${state.incidentNumber} ended: opened ${number}, linked to it`
@@ -525,24 +517,8 @@ export function createEventEngine(deps: EngineDeps) {
       if (idKey) prior.set(idKey, { ...outcome, replayed: true })
     }
 
-    const dirty = [...states.values()].filter(st => st.dirty && st.alert && !created.has(st.alert.id))
-    if (dirty.length)
-      await saveAlerts(
-        tx,
-        dirty.map(st => st.alert!)
-      )
-    const changedNew = [...states.values()].filter(st => st.dirty && st.alert && created.has(st.alert.id))
-    if (changedNew.length)
-      await saveAlerts(
-        tx,
-        changedNew.map(st => st.alert!)
-      )
-    for (let i = 0; i < rows.length; i += 1000) {
-      await tx
-        .insert(monitoringEvents)
-        .values(rows.slice(i, i + 1000))
-        .onConflictDoNothing()
-    }
+    const changed = [...states.values()].filter(st => st.dirty && st.alert).map(st => st.alert!)
+    await writeBatch(tx, changed, rows)
     return outcomes
   }
 
@@ -551,22 +527,46 @@ export function createEventEngine(deps: EngineDeps) {
     return alert.stateChanges.filter(t => Date.parse(t) >= since).length + 1 >= s.flapChanges
   }
 
-  /** Writes changed alerts in one statement (columns as arrays). */
-  async function saveAlerts(tx: Tx, alerts: AlertRow[]) {
-    const col = <T>(f: (a: AlertRow) => T) => alerts.map(f)
-    await tx.execute(sql`
-      update ${eventAlerts} a set
+  /** Changed alerts as one UPDATE … FROM unnest (columns as arrays): a statement, or a CTE of one. */
+  function alertUpdate(alerts: AlertRow[]) {
+    const col = <T>(f: (a: AlertRow) => T) => sql.param(alerts.map(f))
+    return sql`update ${eventAlerts} a set
         state = v.state, last_status = v.last_status, severity = v.severity, occurrences = v.occurrences,
         last_seen_at = v.last_seen_at, ended_at = v.ended_at, flapping = v.flapping,
         state_changes = v.state_changes, last_change_at = v.last_change_at
       from unnest(
-        ${sql.param(col(a => a.id))}::uuid[], ${sql.param(col(a => a.state))}::text[], ${sql.param(col(a => a.lastStatus))}::text[],
-        ${sql.param(col(a => a.severity))}::text[], ${sql.param(col(a => a.occurrences))}::int[],
-        ${sql.param(col(a => a.lastSeenAt.toISOString()))}::timestamptz[], ${sql.param(col(a => a.endedAt?.toISOString() ?? null))}::timestamptz[],
-        ${sql.param(col(a => a.flapping))}::boolean[], ${sql.param(col(a => JSON.stringify(a.stateChanges)))}::jsonb[],
-        ${sql.param(col(a => a.lastChangeAt.toISOString()))}::timestamptz[]
+        ${col(a => a.id)}::uuid[], ${col(a => a.state)}::text[], ${col(a => a.lastStatus)}::text[],
+        ${col(a => a.severity)}::text[], ${col(a => a.occurrences)}::int[],
+        ${col(a => a.lastSeenAt.toISOString())}::timestamptz[], ${col(a => a.endedAt?.toISOString() ?? null)}::timestamptz[],
+        ${col(a => a.flapping)}::boolean[], ${col(a => JSON.stringify(a.stateChanges))}::jsonb[],
+        ${col(a => a.lastChangeAt.toISOString())}::timestamptz[]
       ) as v(id, state, last_status, severity, occurrences, last_seen_at, ended_at, flapping, state_changes, last_change_at)
-      where a.id = v.id`)
+      where a.id = v.id`
+  }
+
+  async function saveAlerts(tx: Tx, alerts: AlertRow[]) {
+    if (alerts.length) await tx.execute(alertUpdate(alerts))
+  }
+
+  /** The batch's alert changes and its events in one statement: one round trip however many events. */
+  async function writeBatch(tx: Tx, alerts: AlertRow[], rows: EventRow[]) {
+    if (rows.length === 0) return saveAlerts(tx, alerts)
+    const col = <T>(f: (r: EventRow) => T) => sql.param(rows.map(f))
+    const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
+    const insert = sql`insert into ${monitoringEvents} (id, source, dedup_key, family, external_id, status, severity,
+        summary, details, labels, ci_id, occurred_at, received_at, received_by, alert_id, incident_id, action, reason,
+        matched_by)
+      select * from unnest(
+        ${col(r => r.id)}::uuid[], ${col(r => r.source)}::text[], ${col(r => r.dedupKey)}::text[],
+        ${col(r => r.family ?? null)}::text[], ${col(r => r.externalId ?? null)}::text[], ${col(r => r.status)}::text[],
+        ${col(r => r.severity)}::text[], ${col(r => r.summary)}::text[], ${col(r => JSON.stringify(r.details ?? {}))}::jsonb[],
+        ${col(r => JSON.stringify(r.labels ?? {}))}::jsonb[], ${col(r => r.ciId ?? null)}::uuid[],
+        ${col(r => iso(r.occurredAt))}::timestamptz[], ${col(r => iso(r.receivedAt))}::timestamptz[],
+        ${col(r => r.receivedBy ?? null)}::uuid[], ${col(r => r.alertId ?? null)}::uuid[], ${col(r => r.incidentId ?? null)}::uuid[],
+        ${col(r => r.action)}::text[], ${col(r => r.reason)}::text[], ${col(r => JSON.stringify(r.matchedBy ?? {}))}::jsonb[]
+      )
+      on conflict do nothing`
+    await tx.execute(alerts.length ? sql`with saved as (${alertUpdate(alerts)} returning 1) ${insert}` : insert)
   }
 
   return {
