@@ -97,7 +97,7 @@ ALTER TABLE "problem_rules" ADD CONSTRAINT "problem_rules_team_id_teams_id_fk" F
 CREATE UNIQUE INDEX "detected_problems_uq" ON "detected_problems" USING btree ("rule_id","group_key","problem_id");--> statement-breakpoint
 CREATE INDEX "detected_problems_problem_idx" ON "detected_problems" USING btree ("problem_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "event_alerts_open_uq" ON "event_alerts" USING btree ("source","dedup_key") WHERE state = 'open';--> statement-breakpoint
-CREATE INDEX "event_alerts_key_idx" ON "event_alerts" USING btree ("source","dedup_key","first_seen_at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "event_alerts_key_idx" ON "event_alerts" USING btree ("source","dedup_key","id");--> statement-breakpoint
 CREATE INDEX "event_alerts_incident_idx" ON "event_alerts" USING btree ("incident_id");--> statement-breakpoint
 CREATE INDEX "event_alerts_flapping_idx" ON "event_alerts" USING btree ("last_change_at") WHERE flapping;--> statement-breakpoint
 CREATE UNIQUE INDEX "event_routing_rules_name_uq" ON "event_routing_rules" USING btree ("name");--> statement-breakpoint

@@ -14,8 +14,10 @@ import freezeRoutes from './modules/changes/freezes.routes.js'
 import changeFromProblemRoutes from './modules/changes/from-problem.routes.js'
 import policyRoutes from './modules/changes/policies.routes.js'
 import cmdbRoutes from './modules/cmdb/cmdb.routes.js'
-import eventRoutes from './modules/events/events.routes.js'
 import customFieldRoutes from './modules/custom-fields/custom-fields.routes.js'
+import eventConfigRoutes from './modules/events/event-config.routes.js'
+import eventRoutes from './modules/events/events.routes.js'
+import problemRuleRoutes from './modules/events/problem-rules.routes.js'
 import directoryRoutes from './modules/identity/directory.routes.js'
 import identityRoutes from './modules/identity/identity.routes.js'
 import incidentRoutes from './modules/incidents/incidents.routes.js'
@@ -113,6 +115,8 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   await app.register(templateRoutes, { prefix: '/api/v1' })
   await app.register(catalogRoutes, { prefix: '/api/v1' })
   await app.register(eventRoutes, { prefix: '/api/v1' })
+  await app.register(problemRuleRoutes, { prefix: '/api/v1' })
+  await app.register(eventConfigRoutes, { prefix: '/api/v1' })
   await app.register(graphqlPlugin)
   return app
 }

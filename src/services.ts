@@ -9,10 +9,11 @@ import { createChangeService } from './modules/changes/changes.service.js'
 import { createFreezeService } from './modules/changes/freezes.service.js'
 import { createPolicyService } from './modules/changes/policies.service.js'
 import { createCiService } from './modules/cmdb/cis.service.js'
+import { createCustomFieldService } from './modules/custom-fields/custom-fields.service.js'
 import { createEventSettingsService } from './modules/events/event-settings.service.js'
 import { createEventService } from './modules/events/events.service.js'
+import { createProblemRuleService } from './modules/events/problem-rules.service.js'
 import { createRoutingRuleService } from './modules/events/routing-rules.service.js'
-import { createCustomFieldService } from './modules/custom-fields/custom-fields.service.js'
 import { createAuthEventService } from './modules/identity/auth-events.service.js'
 import { createDirectorySyncService } from './modules/identity/directory-sync.service.js'
 import { createOrganisationService } from './modules/identity/organisations.service.js'
@@ -110,7 +111,8 @@ export function createServices(deps: Deps) {
     approvals,
     eventSettings,
     eventRoutingRules,
-    events
+    events,
+    problemRules: createProblemRuleService({ ...deps, tickets, links, workflows })
   }
 }
 

@@ -24,6 +24,8 @@ import { freezeLoaders, freezeResolvers } from '../modules/changes/freezes.resol
 import { policyLoaders, policyResolvers } from '../modules/changes/policies.resolvers.js'
 import { cmdbLoaders, cmdbResolvers } from '../modules/cmdb/cmdb.resolvers.js'
 import { customFieldResolvers } from '../modules/custom-fields/custom-fields.resolvers.js'
+import { eventLoaders, eventResolvers } from '../modules/events/events.resolvers.js'
+import { problemRuleResolvers } from '../modules/events/problem-rules.resolvers.js'
 import { directoryResolvers } from '../modules/identity/directory.resolvers.js'
 import { identityLoaders, identityResolvers } from '../modules/identity/identity.resolvers.js'
 import { incidentLoaders, incidentResolvers } from '../modules/incidents/incidents.resolvers.js'
@@ -89,7 +91,9 @@ export function graphqlResolvers() {
     customFieldResolvers() as never,
     categoryResolvers() as never,
     templateResolvers() as never,
-    catalogResolvers() as never
+    catalogResolvers() as never,
+    eventResolvers() as never,
+    problemRuleResolvers() as never
   ) as IResolvers
   const loaders = merge(
     incidentLoaders() as never,
@@ -103,7 +107,8 @@ export function graphqlResolvers() {
     cmdbLoaders() as never,
     freezeLoaders() as never,
     policyLoaders() as never,
-    categoryLoaders() as never
+    categoryLoaders() as never,
+    eventLoaders() as never
   ) as MercuriusLoaders
   return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar } as IResolvers, loaders }
 }

@@ -499,6 +499,10 @@ describe('every field answers through the real app', () => {
 
   // Types only reachable through an external system, with the test that checks their answers
   const coveredElsewhere: Record<string, string> = {
+    ProblemRule: 'test/events/problem-detection.test.ts (problem rules over GraphQL)',
+    ProblemRuleEdge: 'test/events/problem-detection.test.ts (problemRules)',
+    ProblemRuleConnection: 'test/events/problem-detection.test.ts (problemRules)',
+    ProblemDetectionSummary: 'test/events/problem-detection.test.ts (runProblemRule)',
     DirectorySyncReport: 'test/ldap (syncDirectory against a real LDAP server)',
     DirectorySyncError: 'test/ldap (syncDirectory against a real LDAP server)',
     Change: 'test/changes/graphql.test.ts (createChange with every field)',
@@ -526,7 +530,23 @@ describe('every field answers through the real app', () => {
     ProblemConnection: 'test/problems/problems-graphql.test.ts (problems list)',
     TicketLink: 'test/links/links.test.ts (linkTickets with every field)',
     BulkUpdateResult: 'test/tickets/bulk.test.ts (bulkUpdateTickets, every field)',
-    BulkUpdatedTicket: 'test/tickets/bulk.test.ts (bulkUpdateTickets, every field)'
+    BulkUpdatedTicket: 'test/tickets/bulk.test.ts (bulkUpdateTickets, every field)',
+    MonitoringEvent: 'test/events/graphql.test.ts (events query, every field)',
+    MonitoringEventEdge: 'test/events/graphql.test.ts (events query, every field)',
+    MonitoringEventConnection: 'test/events/graphql.test.ts (events query, every field)',
+    Alert: 'test/events/graphql.test.ts (alerts query, every field)',
+    AlertEdge: 'test/events/graphql.test.ts (alerts query, every field)',
+    AlertConnection: 'test/events/graphql.test.ts (alerts query, every field)',
+    EventFieldError: 'test/events/graphql.test.ts (postEvents with a bad item, every field)',
+    EventOutcome: 'test/events/graphql.test.ts (postEvents, every field)',
+    EventBatchOutcome: 'test/events/graphql.test.ts (postEvents, every field)',
+    EventPriority: 'test/events/graphql.test.ts (setEventSettings, every field)',
+    EventSeverityPriority: 'test/events/graphql.test.ts (setEventSettings, every field)',
+    EventSettings: 'test/events/graphql.test.ts (setEventSettings, every field)',
+    EventRuleMatch: 'test/events/graphql.test.ts (createEventRoutingRule, every field)',
+    EventRoutingRule: 'test/events/graphql.test.ts (createEventRoutingRule, every field)',
+    EventRoutingRuleEdge: 'test/events/graphql.test.ts (eventRoutingRules, every field)',
+    EventRoutingRuleConnection: 'test/events/graphql.test.ts (eventRoutingRules, every field)'
   }
 
   it('every object type of the schema was checked with a value (add a query above for a new one)', () => {

@@ -54,7 +54,7 @@ export const eventAlerts = pgTable(
   },
   t => [
     uniqueIndex('event_alerts_open_uq').on(t.source, t.dedupKey).where(sql`state = 'open'`),
-    index('event_alerts_key_idx').on(t.source, t.dedupKey, t.firstSeenAt.desc()),
+    index('event_alerts_key_idx').on(t.source, t.dedupKey, t.id),
     index('event_alerts_incident_idx').on(t.incidentId),
     index('event_alerts_flapping_idx').on(t.lastChangeAt).where(sql`flapping`)
   ]
@@ -92,9 +92,7 @@ export const monitoringEvents = pgTable(
     )
   },
   t => [
-    uniqueIndex('monitoring_events_external_uq')
-      .on(t.source, t.externalId)
-      .where(sql`external_id IS NOT NULL`),
+    uniqueIndex('monitoring_events_external_uq').on(t.source, t.externalId).where(sql`external_id IS NOT NULL`),
     index('monitoring_events_received_idx').on(t.receivedAt.desc(), t.id.desc()),
     index('monitoring_events_key_idx').on(t.source, t.dedupKey, t.receivedAt.desc()),
     index('monitoring_events_incident_idx').on(t.incidentId, t.receivedAt.desc()),

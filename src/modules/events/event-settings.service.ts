@@ -63,7 +63,7 @@ export function createEventSettingsService({ db }: Deps) {
     current: async (q?: Queryable) => (await load(q)).value,
 
     async get(ctx: Ctx) {
-      authorize(ctx.actor, 'config.read')
+      authorize(ctx.actor, 'event.read')
       const { value, version } = await load()
       return { ...value, version }
     },

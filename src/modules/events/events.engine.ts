@@ -73,7 +73,10 @@ export function createEventEngine(deps: EngineDeps) {
     )
   }
 
-  /** The newest alert of each key, with its incident's number and workflow phase (one statement). */
+  /**
+   * The newest alert of each key (by id: uuidv7 from our clock, never the sender's), with its incident's
+   * number and workflow phase, in one statement.
+   */
   async function loadStates(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
     const rows = await tx
       .selectDistinctOn([eventAlerts.source, eventAlerts.dedupKey], {
@@ -89,7 +92,7 @@ export function createEventEngine(deps: EngineDeps) {
           items.map(e => e.source)
         )}::text[], ${sql.param(items.map(e => e.dedupKey))}::text[]))`
       )
-      .orderBy(eventAlerts.source, eventAlerts.dedupKey, desc(eventAlerts.firstSeenAt), desc(eventAlerts.id))
+      .orderBy(eventAlerts.source, eventAlerts.dedupKey, desc(eventAlerts.id))
     const states = new Map<string, KeyState>()
     for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
     for (const r of rows) {
@@ -346,7 +349,7 @@ export function createEventEngine(deps: EngineDeps) {
         } else {
           const start = e.startsAt ?? e.occurredAt
           const ended = alert?.endedAt ?? null
-          if (alert && start && ended && start <= ended) {
+          if (alert && ended && (e.oneEpisode || (start && start <= ended))) {
             action = 'ignored'
             reason = `late firing event of an episode that ended at ${ended.toISOString()} (${state.incidentNumber}); nothing reopened`
             matchedBy.rule = 'episode already ended'

@@ -77,6 +77,11 @@ export interface NormalisedEvent {
   startsAt: Date | null
   /** When the sender says the episode ended (a resolved alert's endsAt). */
   endsAt: Date | null
+  /**
+   * The key names one episode only (a Zabbix event id, a Nagios problem id): once it ended, a firing
+   * event for it is always a late delivery and never opens a new incident.
+   */
+  oneEpisode?: boolean
   /** Text for an update (acknowledgement or comment) or extra context for the incident note. */
   note: string | null
 }

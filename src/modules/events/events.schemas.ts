@@ -64,7 +64,10 @@ export const BatchOutcome = Type.Object({
     Type.Record(Type.String(), Type.String(), {
       description: 'Zabbix: event tags to store (process_tags), naming the incident'
     })
-  )
+  ),
+  status: Type.Optional(Type.String({ description: 'PagerDuty: "success"' })),
+  message: Type.Optional(Type.String({ description: 'PagerDuty: "Event processed"' })),
+  dedup_key: Type.Optional(Type.String({ description: 'PagerDuty: the dedup key (generated when the event had none)' }))
 })
 
 export const EventView = Type.Object({

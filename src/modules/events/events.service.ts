@@ -124,7 +124,7 @@ export function createEventService(deps: EngineDeps) {
       const result = await idempotent(ctx, idempotencyKey, `events.${receiver.tool}`, body, q =>
         ingestMapped(q, ctx, mapped, config)
       )
-      const extra = receiver.reply?.(result.body.items) ?? {}
+      const extra = receiver.reply?.(result.body.items, mapped) ?? {}
       return { ...result, body: { ...result.body, ...extra } }
     },
 

@@ -72,7 +72,7 @@ export function createRoutingRuleService({ db }: Deps) {
     },
 
     async list(ctx: Ctx, input: RuleListInput) {
-      authorize(ctx.actor, 'config.read')
+      authorize(ctx.actor, 'event.read')
       const limit = input.limit ?? 50
       const where: SQL[] = []
       if (input.cursor) {
@@ -96,7 +96,7 @@ export function createRoutingRuleService({ db }: Deps) {
     cursorOf: (r: { id: string; position: number }) => encodeCursor({ sort: SORT, value: r.position, id: r.id }),
 
     async get(ctx: Ctx, id: string) {
-      authorize(ctx.actor, 'config.read')
+      authorize(ctx.actor, 'event.read')
       return view(await mustLoad(db, id))
     },
 

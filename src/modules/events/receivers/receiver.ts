@@ -14,7 +14,7 @@ export interface Receiver {
   title: string
   map(body: unknown, source: string, defaultSeverity: Severity): Mapped
   /** Extra fields for the answer (Zabbix stores the incident number as event tags). */
-  reply?(outcomes: EventOutcomeView[]): Record<string, unknown>
+  reply?(outcomes: EventOutcomeView[], mapped: Mapped): Record<string, unknown>
 }
 
 /** The body is not this tool's at all: a permanent 400 listing what is missing or wrong. */

@@ -1,0 +1,11 @@
+import { systemActor } from '../auth/actor.js'
+import type { Job } from './job.js'
+
+/** Recurring incidents (problem rules: same CI, fingerprint, family or category) open or update problems. */
+export const problemDetection: Job = {
+  name: 'problem-detection',
+  everyMs: 60_000,
+  run: async ({ services, log }) => ({
+    ...(await services.problemRules.detect({ actor: systemActor('problem-detection'), log }))
+  })
+}

@@ -1,0 +1,100 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { toConnection } from '../../lib/connection.js'
+import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
+import { check } from '../../lib/validate.js'
+import { ticketsBy } from '../approvals/approvals.resolvers.js'
+import {
+  type AlertListInput,
+  AlertListQuery,
+  type EventListInput,
+  EventListQuery,
+  EventSettingsBody,
+  type EventSettingsInput,
+  RoutingRuleBody,
+  type RoutingRuleInput,
+  RoutingRulePatch,
+  type RoutingRulePatchInput,
+  type RuleListInput,
+  RuleListQuery
+} from './events.schemas.js'
+
+const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
+
+/** For updates an explicit null clears a nullable field; other nulls mean "not given". */
+const nullsKept = (input: Args, clearable: readonly string[]) =>
+  Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || clearable.includes(k))))
+
+/** Nested input objects lose the nulls GraphQL sends for omitted optionals, like the top level. */
+const nested = (input: Args, ...fields: string[]) => {
+  const out = { ...input }
+  for (const f of fields) {
+    const v = out[f]
+    if (v && typeof v === 'object' && !Array.isArray(v)) out[f] = defined(v as Args)
+  }
+  return out
+}
+
+/** One generic event as REST receives it: omitted optionals absent, not null (the service checks the rest). */
+const eventItem = (item: unknown) => nested(defined(item as Args), 'ci')
+
+const settingsInput = (input: Args) =>
+  check<EventSettingsInput>(EventSettingsBody, nested(nullsKept(input, ['defaultTeamId']), 'severityPriority'), 'input')
+
+/** GraphQL door to monitoring events: the same schemas and service functions as REST. */
+export function eventResolvers(): IResolvers {
+  return {
+    Query: {
+      events: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { first, after, ...rest } = args
+        const query = check<EventListInput>(EventListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
+        return toConnection(await services.events.list(ctx, query), services.events.eventCursor)
+      }),
+      event: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.events.get(ctx, id(args.id)),
+      alerts: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const { first, after, ...rest } = args
+        const query = check<AlertListInput>(AlertListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
+        return toConnection(await services.events.alerts(ctx, query), services.events.alertCursor)
+      }),
+      alert: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.events.alert(ctx, id(args.id)),
+      eventSettings: async (_: unknown, _args: Args, { ctx, services }: GqlCtx) => services.eventSettings.get(ctx),
+      eventRoutingRules: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const query = check<RuleListInput>(RuleListQuery, defined(pageArgs(args)))
+        return toConnection(await services.eventRoutingRules.list(ctx, query), services.eventRoutingRules.cursorOf)
+      }),
+      eventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.eventRoutingRules.get(ctx, id(args.id))
+    },
+    Mutation: {
+      postEvents: async (_: unknown, args: Args, { ctx, services, idempotencyKey }: GqlCtx) => {
+        const key = (args.idempotencyKey as string | null | undefined) ?? idempotencyKey
+        const events = (args.events as unknown[]).map(eventItem)
+        const result = await services.events.post(ctx, events, key ?? undefined)
+        return { ...result.body, replayed: result.replayed }
+      },
+      setEventSettings: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = settingsInput(args.input as Args)
+        const version = args.version === null || args.version === undefined ? undefined : Number(args.version)
+        return services.eventSettings.set(ctx, input, version)
+      },
+      createEventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = nested(defined(args.input as Args), 'match')
+        return services.eventRoutingRules.create(ctx, check<RoutingRuleInput>(RoutingRuleBody, input, 'input'))
+      },
+      updateEventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        const input = nested(nullsKept(args.input as Args, ['teamId', 'impact', 'urgency']), 'match')
+        const patch = check<RoutingRulePatchInput>(RoutingRulePatch, input, 'input')
+        return services.eventRoutingRules.update(ctx, id(args.id), patch)
+      },
+      deleteEventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        await services.eventRoutingRules.remove(ctx, id(args.id))
+        return true
+      }
+    }
+  } as IResolvers
+}
+
+export function eventLoaders(): MercuriusLoaders {
+  return {
+    Alert: { incident: ticketsBy('incidentId') }
+  } as unknown as MercuriusLoaders
+}
