@@ -41,6 +41,21 @@ describe('episodes', () => {
     expect(alert.previousAlertId).toBe(opened.alertId)
   })
 
+  it('the newest alert is ours by arrival, whatever the sender clocks say', async () => {
+    const e = event()
+    const at = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString()
+    expect((await post(t, token, '/api/v1/events', { ...e, occurredAt: at(2) })).json().action).toBe('opened')
+    expect(
+      (await post(t, token, '/api/v1/events', { ...e, status: 'resolved', occurredAt: at(2.5) })).json().action
+    ).toBe('resolved')
+    const second = (await post(t, token, '/api/v1/events', { ...e, occurredAt: at(3) })).json()
+    expect(second.action).toBe('opened')
+    // An earlier sender time than the first episode: still the open (second) alert it joins
+    const again = await post(t, token, '/api/v1/events', { ...e, occurredAt: at(1) })
+    expect(again.statusCode, again.body).toBe(202)
+    expect(again.json()).toMatchObject({ action: 'deduplicated', alertId: second.alertId })
+  })
+
   it('a recovery for a fingerprint with nothing open is accepted and creates nothing', async () => {
     const res = await post(t, token, '/api/v1/events', event({ status: 'resolved' }))
     expect(res.statusCode).toBe(202)

@@ -88,8 +88,12 @@ describe('POST /api/v1/events/pagerduty (peers.md §3c example)', () => {
     const { dedup_key: _d, ...body } = pagerdutyTrigger
     const withError = { ...body, payload: { ...body.payload, severity: 'error' } }
     const url = '/api/v1/events/pagerduty/pd-nokey'
-    const first = (await post(t, token, url, withError)).json().items[0]
+    const answer = (await post(t, token, url, withError)).json()
+    const first = answer.items[0]
     expect(first.action).toBe('opened')
+    // PagerDuty's own answer fields: clients read the generated key from dedup_key
+    expect(answer).toMatchObject({ status: 'success', message: 'Event processed' })
+    expect(answer.dedup_key).toMatch(/^[0-9a-f]{32}$/)
     expect((await incident(t, first.incidentId)).priority).toBe(2)
     const again = (await post(t, token, url, withError)).json().items[0]
     expect(again).toMatchObject({ action: 'deduplicated', incidentId: first.incidentId })

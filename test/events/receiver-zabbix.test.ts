@@ -162,3 +162,18 @@ describe('POST /api/v1/events/zabbix (peers.md §3a examples)', () => {
     await expectIngestAuth(t, userId, '/api/v1/events/zabbix/zbx-prod', zabbixAnsible)
   })
 })
+
+describe('a Zabbix event id is one episode', () => {
+  it('a problem message delivered again after its recovery reopens nothing', async () => {
+    const problem = { ...zabbixItsmProblem, event_id: '51277001' }
+    const opened = (await post(t, token, '/api/v1/events/zabbix/zbx-late', problem)).json().items[0]
+    expect(opened.action).toBe('opened')
+    const recovered = (
+      await post(t, token, '/api/v1/events/zabbix/zbx-late', { ...itsmRecovery, event_id: '51277001' })
+    ).json().items[0]
+    expect(recovered).toMatchObject({ action: 'resolved', incidentId: opened.incidentId })
+    const late = (await post(t, token, '/api/v1/events/zabbix/zbx-late', problem)).json().items[0]
+    expect(late).toMatchObject({ action: 'ignored', incidentId: opened.incidentId })
+    expect((await incident(t, opened.incidentId)).status).toBe('resolved')
+  })
+})
