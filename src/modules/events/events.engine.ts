@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, inArray, or, type SQL, sql } from 'drizzle-orm'
+import { inArray, or, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { configurationItems, eventAlerts, monitoringEvents, ticketCis, tickets } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
@@ -42,6 +42,35 @@ export interface Config {
   rules: RoutingRule[]
 }
 
+const dateOf = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)))
+
+/** An alert row from its JSON form (json_agg writes snake_case names and times as text). */
+function alertFromJson(r: Record<string, unknown>): AlertRow {
+  return {
+    id: String(r.id),
+    source: String(r.source),
+    dedupKey: String(r.dedup_key),
+    family: (r.family as string | null) ?? null,
+    state: String(r.state),
+    lastStatus: String(r.last_status),
+    severity: String(r.severity),
+    summary: String(r.summary),
+    incidentId: String(r.incident_id),
+    ciId: (r.ci_id as string | null) ?? null,
+    teamId: (r.team_id as string | null) ?? null,
+    routingRuleId: (r.routing_rule_id as string | null) ?? null,
+    previousAlertId: (r.previous_alert_id as string | null) ?? null,
+    occurrences: Number(r.occurrences),
+    episodeStart: dateOf(r.episode_start)!,
+    firstSeenAt: dateOf(r.first_seen_at)!,
+    lastSeenAt: dateOf(r.last_seen_at)!,
+    endedAt: dateOf(r.ended_at),
+    flapping: r.flapping === true,
+    stateChanges: (r.state_changes as string[] | null) ?? [],
+    lastChangeAt: dateOf(r.last_change_at)!
+  }
+}
+
 const keyOf = (source: string, dedupKey: string) => `${source.length}:${source}/${dedupKey}`
 
 /**
@@ -66,6 +95,10 @@ export function createEventEngine(deps: EngineDeps) {
 
   async function lockKeys(tx: Tx, keys: string[]) {
     const sorted = [...new Set(keys)].sort()
+    if (sorted.length === 1) {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${sorted[0]}, 7))`)
+      return
+    }
     await tx.execute(
       sql`select pg_advisory_xact_lock(h) from (
             select distinct hashtextextended(k, 7) as h from unnest(${sql.param(sorted)}::text[]) as k order by 1
@@ -74,43 +107,66 @@ export function createEventEngine(deps: EngineDeps) {
   }
 
   /**
-   * The newest alert of each key (by id: uuidv7 from our clock, never the sender's), with its incident's
-   * number and workflow phase, in one statement.
+   * In one statement: the newest alert of each key (by id: uuidv7 from our clock, never the sender's)
+   * with its incident's number, status and resolution time, and earlier deliveries of the batch's sender
+   * event ids. Raw SQL with JSON aggregates: one round trip and no query builder on the hot path.
    */
   async function loadStates(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
-    const rows = await tx
-      .selectDistinctOn([eventAlerts.source, eventAlerts.dedupKey], {
-        alert: getTableColumns(eventAlerts),
-        number: tickets.number,
-        status: tickets.status,
-        resolvedAt: tickets.resolvedAt
-      })
-      .from(eventAlerts)
-      .innerJoin(tickets, eq(tickets.id, eventAlerts.incidentId))
-      .where(
-        sql`(${eventAlerts.source}, ${eventAlerts.dedupKey}) in (select * from unnest(${sql.param(
-          items.map(e => e.source)
-        )}::text[], ${sql.param(items.map(e => e.dedupKey))}::text[]))`
-      )
-      .orderBy(eventAlerts.source, eventAlerts.dedupKey, desc(eventAlerts.id))
+    const withId = items.filter(e => e.externalId)
+    const result = await tx.execute(sql`
+      select
+        (select coalesce(json_agg(x), '[]'::json) from (
+           select a.*, t.number as incident_number, t.status as incident_status, t.resolved_at as incident_resolved_at
+           from (select distinct on (source, dedup_key) * from ${eventAlerts}
+                 where (source, dedup_key) in (
+                   select * from unnest(${sql.param(items.map(e => e.source))}::text[],
+                                        ${sql.param(items.map(e => e.dedupKey))}::text[]))
+                 order by source, dedup_key, id desc) a
+           join ${tickets} t on t.id = a.incident_id) x) as alerts,
+        (select coalesce(json_agg(y), '[]'::json) from (
+           select e.id, e.source, e.external_id, e.action, e.reason, e.alert_id, e.incident_id, t.number
+           from ${monitoringEvents} e left join ${tickets} t on t.id = e.incident_id
+           where ${withId.length > 0}
+             and e.source = any(${sql.param([...new Set(withId.map(e => e.source))])}::text[])
+             and e.external_id = any(${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[])) y) as prior`)
+    const row = (result as unknown as { rows: { alerts: unknown; prior: unknown }[] }).rows[0]!
+    const json = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T
     const states = new Map<string, KeyState>()
     for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
-    for (const r of rows) {
-      const alert = r.alert
+    for (const r of json<Record<string, unknown>[]>(row.alerts)) {
+      const alert = alertFromJson(r)
       const state: KeyState = {
         alert,
-        incidentNumber: formatNumber('incident', r.number),
-        incidentPhase: wf.status(r.status)?.phase ?? 'open',
+        incidentNumber: formatNumber('incident', Number(r.incident_number)),
+        incidentPhase: wf.status(String(r.incident_status))?.phase ?? 'open',
         dirty: false
       }
       // A person resolved or closed the incident while the alert was open: the episode ended then
       if (alert.state === 'open' && state.incidentPhase !== 'open') {
-        Object.assign(alert, { state: 'resolved', endedAt: r.resolvedAt ?? new Date(), flapping: false })
+        Object.assign(alert, {
+          state: 'resolved',
+          endedAt: dateOf(r.incident_resolved_at) ?? new Date(),
+          flapping: false
+        })
         state.dirty = true
       }
       states.set(keyOf(alert.source, alert.dedupKey), state)
     }
-    return states
+    const prior = new Map<string, EventOutcomeView>()
+    for (const r of json<Record<string, string | number | null>[]>(row.prior)) {
+      prior.set(keyOf(String(r.source), String(r.external_id)), {
+        index: 0,
+        status: 'accepted',
+        eventId: String(r.id),
+        action: String(r.action),
+        reason: String(r.reason),
+        alertId: (r.alert_id as string | null) ?? null,
+        incidentId: (r.incident_id as string | null) ?? null,
+        incidentNumber: r.number === null || r.number === undefined ? null : formatNumber('incident', Number(r.number)),
+        replayed: true
+      })
+    }
+    return { states, prior }
   }
 
   const emptyState = (): KeyState => ({ alert: null, incidentNumber: null, incidentPhase: null, dirty: false })
@@ -174,46 +230,6 @@ export function createEventEngine(deps: EngineDeps) {
         hit = as(pick(r => r.hostname === h) ?? pick(r => r.fqdn === h), `host name ${hostname}`)
       }
       out.set(e, hit)
-    }
-    return out
-  }
-
-  /** Earlier deliveries of the same sender event ids: a retry answers what the first did. */
-  async function priorDeliveries(tx: Tx, items: NormalisedEvent[]) {
-    const withId = items.filter(e => e.externalId)
-    const out = new Map<string, EventOutcomeView>()
-    if (!withId.length) return out
-    const rows = await tx
-      .select({
-        id: monitoringEvents.id,
-        source: monitoringEvents.source,
-        externalId: monitoringEvents.externalId,
-        action: monitoringEvents.action,
-        reason: monitoringEvents.reason,
-        alertId: monitoringEvents.alertId,
-        incidentId: monitoringEvents.incidentId,
-        number: tickets.number
-      })
-      .from(monitoringEvents)
-      .leftJoin(tickets, eq(tickets.id, monitoringEvents.incidentId))
-      .where(
-        and(
-          sql`${monitoringEvents.source} = any(${sql.param([...new Set(withId.map(e => e.source))])}::text[])`,
-          sql`${monitoringEvents.externalId} = any(${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[])`
-        )
-      )
-    for (const r of rows) {
-      out.set(keyOf(r.source, r.externalId!), {
-        index: 0,
-        status: 'accepted',
-        eventId: r.id,
-        action: r.action,
-        reason: r.reason,
-        alertId: r.alertId,
-        incidentId: r.incidentId,
-        incidentNumber: r.number === null ? null : formatNumber('incident', r.number),
-        replayed: true
-      })
     }
     return out
   }
@@ -305,11 +321,8 @@ export function createEventEngine(deps: EngineDeps) {
       tx,
       items.map(e => keyOf(e.source, e.dedupKey))
     )
-    const [states, prior, cis] = [
-      await loadStates(tx, wf, items),
-      await priorDeliveries(tx, items),
-      await matchCis(tx, items)
-    ]
+    const { states, prior } = await loadStates(tx, wf, items)
+    const cis = await matchCis(tx, items)
     const now = new Date()
     const outcomes: EventOutcomeView[] = []
     const rows: EventRow[] = []
