@@ -4,6 +4,7 @@ import { configurationItems, eventAlerts, monitoringEvents, ticketCis, tickets }
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { executeNamed } from '../../lib/prepared.js'
 import type { LinkService } from '../links/links.service.js'
 import { formatNumber } from '../tickets/kinds.js'
 import type { TicketService } from '../tickets/tickets.service.js'
@@ -96,10 +97,12 @@ export function createEventEngine(deps: EngineDeps) {
   async function lockKeys(tx: Tx, keys: string[]) {
     const sorted = [...new Set(keys)].sort()
     if (sorted.length === 1) {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${sorted[0]}, 7))`)
+      await executeNamed(tx, 'events_lock_one', sql`select pg_advisory_xact_lock(hashtextextended(${sorted[0]}, 7))`)
       return
     }
-    await tx.execute(
+    await executeNamed(
+      tx,
+      'events_lock_many',
       sql`select pg_advisory_xact_lock(h) from (
             select distinct hashtextextended(k, 7) as h from unnest(${sql.param(sorted)}::text[]) as k order by 1
           ) locks`
@@ -113,7 +116,10 @@ export function createEventEngine(deps: EngineDeps) {
    */
   async function loadStates(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
     const withId = items.filter(e => e.externalId)
-    const result = await tx.execute(sql`
+    const found = await executeNamed(
+      tx,
+      'events_states',
+      sql`
       select
         (select coalesce(json_agg(x), '[]'::json) from (
            select a.*, t.number as incident_number, t.status as incident_status, t.resolved_at as incident_resolved_at
@@ -128,8 +134,9 @@ export function createEventEngine(deps: EngineDeps) {
            from ${monitoringEvents} e left join ${tickets} t on t.id = e.incident_id
            where ${withId.length > 0}
              and e.source = any(${sql.param([...new Set(withId.map(e => e.source))])}::text[])
-             and e.external_id = any(${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[])) y) as prior`)
-    const row = (result as unknown as { rows: { alerts: unknown; prior: unknown }[] }).rows[0]!
+             and e.external_id = any(${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[])) y) as prior`
+    )
+    const row = found[0] as { alerts: unknown; prior: unknown }
     const json = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T
     const states = new Map<string, KeyState>()
     for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
@@ -582,7 +589,15 @@ export function createEventEngine(deps: EngineDeps) {
         ${col(r => r.action)}::text[], ${col(r => r.reason)}::text[], ${col(r => JSON.stringify(r.matchedBy ?? {}))}::jsonb[]
       )
       on conflict do nothing`
-    await tx.execute(alerts.length ? sql`with saved as (${alertUpdate(alerts)} returning 1) ${insert}` : insert)
+    if (alerts.length) {
+      await executeNamed(
+        tx,
+        'events_write_with_alerts',
+        sql`with saved as (${alertUpdate(alerts)} returning 1) ${insert}`
+      )
+    } else {
+      await executeNamed(tx, 'events_write', insert)
+    }
   }
 
   return {
