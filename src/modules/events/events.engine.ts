@@ -102,7 +102,7 @@ export function createEventEngine(deps: EngineDeps) {
     }
     await executeNamed(
       tx,
-      'events_lock_many',
+      null,
       sql`select pg_advisory_xact_lock(h) from (
             select distinct hashtextextended(k, 7) as h from unnest(${sql.param(sorted)}::text[]) as k order by 1
           ) locks`
@@ -118,7 +118,7 @@ export function createEventEngine(deps: EngineDeps) {
     const withId = items.filter(e => e.externalId)
     const found = await executeNamed(
       tx,
-      'events_states',
+      items.length === 1 ? 'events_states' : null,
       sql`
       select
         (select coalesce(json_agg(x), '[]'::json) from (
@@ -596,7 +596,7 @@ export function createEventEngine(deps: EngineDeps) {
         sql`with saved as (${alertUpdate(alerts)} returning 1) ${insert}`
       )
     } else {
-      await executeNamed(tx, 'events_write', insert)
+      await executeNamed(tx, rows.length === 1 ? 'events_write' : null, insert)
     }
   }
 
