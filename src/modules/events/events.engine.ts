@@ -72,6 +72,8 @@ function alertFromJson(r: Record<string, unknown>): AlertRow {
   }
 }
 
+const json = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T
+
 const keyOf = (source: string, dedupKey: string) => `${source.length}:${source}/${dedupKey}`
 
 /**
@@ -110,34 +112,22 @@ export function createEventEngine(deps: EngineDeps) {
   }
 
   /**
-   * In one statement: the newest alert of each key (by id: uuidv7 from our clock, never the sender's)
-   * with its incident's number, status and resolution time, and earlier deliveries of the batch's sender
-   * event ids. Raw SQL with JSON aggregates: one round trip and no query builder on the hot path.
+   * Locks the batch's keys and reads, in one round trip (the event_states function, migration 0003): the
+   * newest alert of each key (by id: uuidv7 from our clock, never the sender's) with its incident's
+   * number, status and resolution time, and earlier deliveries of the batch's sender event ids.
    */
-  async function loadStates(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
+  async function lockAndLoad(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
     const withId = items.filter(e => e.externalId)
+    const keys = [...new Set(items.map(e => keyOf(e.source, e.dedupKey)))]
     const found = await executeNamed(
       tx,
-      items.length === 1 ? 'events_states' : null,
-      sql`
-      select
-        (select coalesce(json_agg(x), '[]'::json) from (
-           select a.*, t.number as incident_number, t.status as incident_status, t.resolved_at as incident_resolved_at
-           from (select distinct on (source, dedup_key) * from ${eventAlerts}
-                 where (source, dedup_key) in (
-                   select * from unnest(${sql.param(items.map(e => e.source))}::text[],
-                                        ${sql.param(items.map(e => e.dedupKey))}::text[]))
-                 order by source, dedup_key, id desc) a
-           join ${tickets} t on t.id = a.incident_id) x) as alerts,
-        (select coalesce(json_agg(y), '[]'::json) from (
-           select e.id, e.source, e.external_id, e.action, e.reason, e.alert_id, e.incident_id, t.number
-           from ${monitoringEvents} e left join ${tickets} t on t.id = e.incident_id
-           where ${withId.length > 0}
-             and e.source = any(${sql.param([...new Set(withId.map(e => e.source))])}::text[])
-             and e.external_id = any(${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[])) y) as prior`
+      items.length === 1 ? 'events_lock_and_load' : null,
+      sql`select event_states(${sql.param(keys)}::text[], ${sql.param(items.map(e => e.source))}::text[],
+        ${sql.param(items.map(e => e.dedupKey))}::text[], ${sql.param([...new Set(withId.map(e => e.source))])}::text[],
+        ${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[]) as states`
     )
-    const row = found[0] as { alerts: unknown; prior: unknown }
-    const json = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T
+    const row = json<{ alerts: unknown; prior: unknown }>(found[0]!.states)
+
     const states = new Map<string, KeyState>()
     for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
     for (const r of json<Record<string, unknown>[]>(row.alerts)) {
@@ -324,11 +314,7 @@ export function createEventEngine(deps: EngineDeps) {
     const ctx = pipelineCtx(callerCtx)
     const { settings: s, rules } = config
     const wf = await deps.workflows.get('incident', tx)
-    await lockKeys(
-      tx,
-      items.map(e => keyOf(e.source, e.dedupKey))
-    )
-    const { states, prior } = await loadStates(tx, wf, items)
+    const { states, prior } = await lockAndLoad(tx, wf, items)
     const cis = await matchCis(tx, items)
     const now = new Date()
     const outcomes: EventOutcomeView[] = []
