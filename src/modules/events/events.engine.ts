@@ -1,6 +1,6 @@
 import { inArray, or, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
-import { configurationItems, eventAlerts, monitoringEvents, ticketCis, tickets } from '../../db/schema/index.js'
+import { configurationItems, eventAlerts, monitoringEvents, ticketCis } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
