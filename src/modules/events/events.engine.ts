@@ -1,34 +1,26 @@
-import { inArray, or, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
-import { configurationItems, eventAlerts, monitoringEvents, ticketCis } from '../../db/schema/index.js'
+import { eventAlerts, ticketCis } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { executeNamed } from '../../lib/prepared.js'
 import type { LinkService } from '../links/links.service.js'
-import { formatNumber } from '../tickets/kinds.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { EventSettings, EventSettingsService } from './event-settings.service.js'
 import { clip, type EventAction, type NormalisedEvent, severityRank } from './events.model.js'
 import type { EventOutcomeView } from './events.schemas.js'
+import {
+  type AlertRow,
+  type CiMatch,
+  type EventRow,
+  keyOf,
+  lockAndLoad,
+  lockKeys,
+  matchCis,
+  saveAlerts,
+  writeBatch
+} from './events.store.js'
 import { type RoutingRule, type RoutingRuleService, ruleFor } from './routing-rules.service.js'
-
-type AlertRow = typeof eventAlerts.$inferSelect
-type EventRow = typeof monitoringEvents.$inferInsert
-
-interface KeyState {
-  alert: AlertRow | null
-  incidentNumber: string | null
-  incidentPhase: string | null
-  dirty: boolean
-}
-
-interface CiMatch {
-  id: string
-  supportTeamId: string | null
-  by: string
-}
 
 export interface EngineDeps extends Deps {
   tickets: TicketService
@@ -42,39 +34,6 @@ export interface Config {
   settings: EventSettings
   rules: RoutingRule[]
 }
-
-const dateOf = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)))
-
-/** An alert row from its JSON form (json_agg writes snake_case names and times as text). */
-function alertFromJson(r: Record<string, unknown>): AlertRow {
-  return {
-    id: String(r.id),
-    source: String(r.source),
-    dedupKey: String(r.dedup_key),
-    family: (r.family as string | null) ?? null,
-    state: String(r.state),
-    lastStatus: String(r.last_status),
-    severity: String(r.severity),
-    summary: String(r.summary),
-    incidentId: String(r.incident_id),
-    ciId: (r.ci_id as string | null) ?? null,
-    teamId: (r.team_id as string | null) ?? null,
-    routingRuleId: (r.routing_rule_id as string | null) ?? null,
-    previousAlertId: (r.previous_alert_id as string | null) ?? null,
-    occurrences: Number(r.occurrences),
-    episodeStart: dateOf(r.episode_start)!,
-    firstSeenAt: dateOf(r.first_seen_at)!,
-    lastSeenAt: dateOf(r.last_seen_at)!,
-    endedAt: dateOf(r.ended_at),
-    flapping: r.flapping === true,
-    stateChanges: (r.state_changes as string[] | null) ?? [],
-    lastChangeAt: dateOf(r.last_change_at)!
-  }
-}
-
-const json = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T
-
-const keyOf = (source: string, dedupKey: string) => `${source.length}:${source}/${dedupKey}`
 
 /**
  * The integration acts with its own account's id (notes and audit name it) but with the rights of the
@@ -95,141 +54,6 @@ export const pipelineCtx = (ctx: Ctx, label?: string): Ctx => ({
  */
 export function createEventEngine(deps: EngineDeps) {
   const { db } = deps
-
-  async function lockKeys(tx: Tx, keys: string[]) {
-    const sorted = [...new Set(keys)].sort()
-    if (sorted.length === 1) {
-      await executeNamed(tx, 'events_lock_one', sql`select pg_advisory_xact_lock(hashtextextended(${sorted[0]}, 7))`)
-      return
-    }
-    await executeNamed(
-      tx,
-      null,
-      sql`select pg_advisory_xact_lock(h) from (
-            select distinct hashtextextended(k, 7) as h from unnest(${sql.param(sorted)}::text[]) as k order by 1
-          ) locks`
-    )
-  }
-
-  /**
-   * Locks the batch's keys and reads, in one round trip (the event_states function, migration 0003): the
-   * newest alert of each key (by id: uuidv7 from our clock, never the sender's) with its incident's
-   * number, status and resolution time, and earlier deliveries of the batch's sender event ids.
-   */
-  async function lockAndLoad(tx: Tx, wf: Workflow, items: NormalisedEvent[]) {
-    const withId = items.filter(e => e.externalId)
-    const keys = [...new Set(items.map(e => keyOf(e.source, e.dedupKey)))]
-    const found = await executeNamed(
-      tx,
-      items.length === 1 ? 'events_lock_and_load' : null,
-      sql`select event_states(${sql.param(keys)}::text[], ${sql.param(items.map(e => e.source))}::text[],
-        ${sql.param(items.map(e => e.dedupKey))}::text[], ${sql.param([...new Set(withId.map(e => e.source))])}::text[],
-        ${sql.param([...new Set(withId.map(e => e.externalId!))])}::text[]) as states`
-    )
-    const row = json<{ alerts: unknown; prior: unknown }>(found[0]!.states)
-
-    const states = new Map<string, KeyState>()
-    for (const e of items) states.set(keyOf(e.source, e.dedupKey), emptyState())
-    for (const r of json<Record<string, unknown>[]>(row.alerts)) {
-      const alert = alertFromJson(r)
-      const state: KeyState = {
-        alert,
-        incidentNumber: formatNumber('incident', Number(r.incident_number)),
-        incidentPhase: wf.status(String(r.incident_status))?.phase ?? 'open',
-        dirty: false
-      }
-      // A person resolved or closed the incident while the alert was open: the episode ended then
-      if (alert.state === 'open' && state.incidentPhase !== 'open') {
-        Object.assign(alert, {
-          state: 'resolved',
-          endedAt: dateOf(r.incident_resolved_at) ?? new Date(),
-          flapping: false
-        })
-        state.dirty = true
-      }
-      states.set(keyOf(alert.source, alert.dedupKey), state)
-    }
-    const prior = new Map<string, EventOutcomeView>()
-    for (const r of json<Record<string, string | number | null>[]>(row.prior)) {
-      prior.set(keyOf(String(r.source), String(r.external_id)), {
-        index: 0,
-        status: 'accepted',
-        eventId: String(r.id),
-        action: String(r.action),
-        reason: String(r.reason),
-        alertId: (r.alert_id as string | null) ?? null,
-        incidentId: (r.incident_id as string | null) ?? null,
-        incidentNumber: r.number === null || r.number === undefined ? null : formatNumber('incident', Number(r.number)),
-        replayed: true
-      })
-    }
-    return { states, prior }
-  }
-
-  const emptyState = (): KeyState => ({ alert: null, incidentNumber: null, incidentPhase: null, dirty: false })
-
-  /** CIs named by id or by identification keys (serial, then FQDN, then host name). */
-  async function matchCis(tx: Tx, items: NormalisedEvent[]) {
-    const ids = new Set<string>()
-    const hostnames = new Set<string>()
-    const fqdns = new Set<string>()
-    const serials = new Set<string>()
-    for (const e of items) {
-      if (!e.ci) continue
-      if (e.ci.id) ids.add(e.ci.id)
-      if (e.ci.hostname) hostnames.add(e.ci.hostname.toLowerCase())
-      if (e.ci.fqdn) fqdns.add(e.ci.fqdn.toLowerCase())
-      if (e.ci.serial) serials.add(e.ci.serial)
-    }
-    const out = new Map<NormalisedEvent, CiMatch | null>()
-    if (!ids.size && !hostnames.size && !fqdns.size && !serials.size) return out
-    const conditions: SQL[] = []
-    if (ids.size) conditions.push(inArray(configurationItems.id, [...ids]))
-    if (hostnames.size) conditions.push(inArray(configurationItems.hostname, [...hostnames]))
-    if (fqdns.size) conditions.push(inArray(configurationItems.fqdn, [...fqdns]))
-    if (serials.size) conditions.push(inArray(configurationItems.serial, [...serials]))
-    const rows = await tx
-      .select({
-        id: configurationItems.id,
-        hostname: configurationItems.hostname,
-        fqdn: configurationItems.fqdn,
-        serial: configurationItems.serial,
-        supportTeamId: configurationItems.supportTeamId
-      })
-      .from(configurationItems)
-      .where(or(...conditions))
-      .orderBy(configurationItems.id)
-      .limit(10_000)
-    const pick = (pred: (r: (typeof rows)[number]) => boolean) => rows.find(pred)
-    for (const e of items) {
-      if (!e.ci) continue
-      const { id, serial, fqdn, hostname } = e.ci
-      let hit: CiMatch | null = null
-      const as = (r: (typeof rows)[number] | undefined, by: string) =>
-        r ? { id: r.id, supportTeamId: r.supportTeamId, by } : null
-      if (id)
-        hit = as(
-          pick(r => r.id === id),
-          'id'
-        )
-      if (!hit && serial)
-        hit = as(
-          pick(r => r.serial === serial),
-          `serial ${serial}`
-        )
-      if (!hit && fqdn)
-        hit = as(
-          pick(r => r.fqdn === fqdn.toLowerCase()),
-          `FQDN ${fqdn}`
-        )
-      if (!hit && hostname) {
-        const h = hostname.toLowerCase()
-        hit = as(pick(r => r.hostname === h) ?? pick(r => r.fqdn === h), `host name ${hostname}`)
-      }
-      out.set(e, hit)
-    }
-    return out
-  }
 
   /** Records a firing/resolved change at `at`; true when the key now flaps (N changes in M minutes). */
   function recordChange(alert: AlertRow, previous: string[], at: Date, s: EventSettings): boolean {
@@ -534,56 +358,6 @@ export function createEventEngine(deps: EngineDeps) {
   function wouldFlap(alert: AlertRow, at: Date, s: EventSettings) {
     const since = at.getTime() - s.flapWindowMinutes * 60_000
     return alert.stateChanges.filter(t => Date.parse(t) >= since).length + 1 >= s.flapChanges
-  }
-
-  /** Changed alerts as one UPDATE … FROM unnest (columns as arrays): a statement, or a CTE of one. */
-  function alertUpdate(alerts: AlertRow[]) {
-    const col = <T>(f: (a: AlertRow) => T) => sql.param(alerts.map(f))
-    return sql`update ${eventAlerts} a set
-        state = v.state, last_status = v.last_status, severity = v.severity, occurrences = v.occurrences,
-        last_seen_at = v.last_seen_at, ended_at = v.ended_at, flapping = v.flapping,
-        state_changes = v.state_changes, last_change_at = v.last_change_at
-      from unnest(
-        ${col(a => a.id)}::uuid[], ${col(a => a.state)}::text[], ${col(a => a.lastStatus)}::text[],
-        ${col(a => a.severity)}::text[], ${col(a => a.occurrences)}::int[],
-        ${col(a => a.lastSeenAt.toISOString())}::timestamptz[], ${col(a => a.endedAt?.toISOString() ?? null)}::timestamptz[],
-        ${col(a => a.flapping)}::boolean[], ${col(a => JSON.stringify(a.stateChanges))}::jsonb[],
-        ${col(a => a.lastChangeAt.toISOString())}::timestamptz[]
-      ) as v(id, state, last_status, severity, occurrences, last_seen_at, ended_at, flapping, state_changes, last_change_at)
-      where a.id = v.id`
-  }
-
-  async function saveAlerts(tx: Tx, alerts: AlertRow[]) {
-    if (alerts.length) await tx.execute(alertUpdate(alerts))
-  }
-
-  /** The batch's alert changes and its events in one statement: one round trip however many events. */
-  async function writeBatch(tx: Tx, alerts: AlertRow[], rows: EventRow[]) {
-    if (rows.length === 0) return saveAlerts(tx, alerts)
-    const col = <T>(f: (r: EventRow) => T) => sql.param(rows.map(f))
-    const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
-    const insert = sql`insert into ${monitoringEvents} (id, source, dedup_key, family, external_id, status, severity,
-        summary, details, labels, ci_id, occurred_at, received_at, received_by, alert_id, incident_id, action, reason,
-        matched_by)
-      select * from unnest(
-        ${col(r => r.id)}::uuid[], ${col(r => r.source)}::text[], ${col(r => r.dedupKey)}::text[],
-        ${col(r => r.family ?? null)}::text[], ${col(r => r.externalId ?? null)}::text[], ${col(r => r.status)}::text[],
-        ${col(r => r.severity)}::text[], ${col(r => r.summary)}::text[], ${col(r => JSON.stringify(r.details ?? {}))}::jsonb[],
-        ${col(r => JSON.stringify(r.labels ?? {}))}::jsonb[], ${col(r => r.ciId ?? null)}::uuid[],
-        ${col(r => iso(r.occurredAt))}::timestamptz[], ${col(r => iso(r.receivedAt))}::timestamptz[],
-        ${col(r => r.receivedBy ?? null)}::uuid[], ${col(r => r.alertId ?? null)}::uuid[], ${col(r => r.incidentId ?? null)}::uuid[],
-        ${col(r => r.action)}::text[], ${col(r => r.reason)}::text[], ${col(r => JSON.stringify(r.matchedBy ?? {}))}::jsonb[]
-      )
-      on conflict do nothing`
-    if (alerts.length) {
-      await executeNamed(
-        tx,
-        'events_write_with_alerts',
-        sql`with saved as (${alertUpdate(alerts)} returning 1) ${insert}`
-      )
-    } else {
-      await executeNamed(tx, rows.length === 1 ? 'events_write' : null, insert)
-    }
   }
 
   return {
