@@ -56,6 +56,13 @@ describe('episodes', () => {
     expect(again.json()).toMatchObject({ action: 'deduplicated', alertId: second.alertId })
   })
 
+  it('an event naming a CI the CMDB does not hold still opens its incident and says so', async () => {
+    const res = (await post(t, token, '/api/v1/events', event({ ci: { hostname: 'no-such-host-77' } }))).json()
+    expect(res.action).toBe('opened')
+    expect(res.reason).toMatch(/no configuration item matched hostname no-such-host-77/)
+    expect((await getAlert(res.alertId)).ciId).toBeNull()
+  })
+
   it('a recovery for a fingerprint with nothing open is accepted and creates nothing', async () => {
     const res = await post(t, token, '/api/v1/events', event({ status: 'resolved' }))
     expect(res.statusCode).toBe(202)

@@ -7,7 +7,7 @@ import type { LinkService } from '../links/links.service.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { EventSettings, EventSettingsService } from './event-settings.service.js'
-import { clip, type EventAction, type NormalisedEvent, severityRank } from './events.model.js'
+import { type CiReference, clip, type EventAction, type NormalisedEvent, severityRank } from './events.model.js'
 import type { EventOutcomeView } from './events.schemas.js'
 import {
   type AlertRow,
@@ -21,6 +21,11 @@ import {
   writeBatch
 } from './events.store.js'
 import { type RoutingRule, type RoutingRuleService, ruleFor } from './routing-rules.service.js'
+
+const ciRefText = (ref: CiReference) =>
+  Object.entries(ref)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
 
 export interface EngineDeps extends Deps {
   tickets: TicketService
@@ -313,6 +318,7 @@ export function createEventEngine(deps: EngineDeps) {
         }
       }
 
+      if (e.ci && !ci && action === 'opened') reason += `; no configuration item matched ${ciRefText(e.ci)}`
       const target = state.alert && action !== 'ignored' ? state.alert : (alert ?? null)
       rows.push({
         id: eventId,
