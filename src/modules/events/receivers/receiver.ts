@@ -20,7 +20,7 @@ export interface Receiver {
 /** The body is not this tool's at all: a permanent 400 listing what is missing or wrong. */
 export function wrongBody(tool: string, errors: FieldError[], hint?: string): never {
   throw badRequest(
-    `not a ${tool} webhook body: ${errors.map(e => `${e.field} ${e.message}`).join('; ')}${hint ? ` (${hint})` : ''}`,
+    `not ${/^[AEIOU]/i.test(tool) ? 'an' : 'a'} ${tool} webhook body: ${errors.map(e => `${e.field} ${e.message}`).join('; ')}${hint ? ` (${hint})` : ''}`,
     errors
   )
 }
