@@ -7,7 +7,14 @@ import type { LinkService } from '../links/links.service.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { EventSettings, EventSettingsService } from './event-settings.service.js'
-import { type CiReference, clip, type EventAction, type NormalisedEvent, severityRank } from './events.model.js'
+import {
+  type CiReference,
+  clip,
+  type EventAction,
+  type NormalisedEvent,
+  severityRank,
+  storable
+} from './events.model.js'
 import type { EventOutcomeView } from './events.schemas.js'
 import {
   type AlertRow,
@@ -378,8 +385,9 @@ export function createEventEngine(deps: EngineDeps) {
     /** Ingests events in one transaction (the caller's, when it has one: an Idempotency-Key run). */
     async ingest(q: Queryable, ctx: Ctx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
       if (items.length === 0) return []
-      if (q !== db) return run(q as Tx, ctx, items, config)
-      return db.transaction(tx => run(tx, ctx, items, config))
+      const clean = items.map(storable)
+      if (q !== db) return run(q as Tx, ctx, clean, config)
+      return db.transaction(tx => run(tx, ctx, clean, config))
     },
     lockKeys,
     keyOf,

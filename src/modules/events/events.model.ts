@@ -174,3 +174,35 @@ export function timeOf(value: unknown): Date | null {
   if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970) return null
   return d
 }
+
+const NUL = /\u0000/g
+
+/** A value without NUL characters, which PostgreSQL text and jsonb cannot hold (deep, bounded). */
+function withoutNul<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replace(NUL, '') : value) as T
+  if (depth > 64 || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map(v => withoutNul(v, depth + 1)) as T
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) out[withoutNul(k)] = withoutNul(v, depth + 1)
+  return out as T
+}
+
+/**
+ * An event fit to store: a NUL byte in one alert's annotation must not make PostgreSQL refuse the whole
+ * delivery (a 4xx that Alertmanager would never retry), so NULs are dropped from every text.
+ */
+export function storable(e: NormalisedEvent): NormalisedEvent {
+  const texts = [e.source, e.dedupKey, e.family, e.externalId, e.summary, e.note]
+  if (!texts.some(t => t?.includes('\u0000')) && !JSON.stringify([e.details, e.labels]).includes('\\u0000')) return e
+  return {
+    ...e,
+    source: withoutNul(e.source),
+    dedupKey: withoutNul(e.dedupKey),
+    family: withoutNul(e.family),
+    externalId: withoutNul(e.externalId),
+    summary: withoutNul(e.summary),
+    note: withoutNul(e.note),
+    details: withoutNul(e.details),
+    labels: withoutNul(e.labels)
+  }
+}
