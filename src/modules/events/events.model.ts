@@ -175,11 +175,9 @@ export function timeOf(value: unknown): Date | null {
   return d
 }
 
-const NUL = /\u0000/g
-
 /** A value without NUL characters, which PostgreSQL text and jsonb cannot hold (deep, bounded). */
 function withoutNul<T>(value: T, depth = 0): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replace(NUL, '') : value) as T
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T
   if (depth > 64 || value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) return value.map(v => withoutNul(v, depth + 1)) as T
   const out: Record<string, unknown> = {}
