@@ -59,3 +59,7 @@ export const preconditionRequired = (detail: string) =>
 export const tooManyRequests = (detail: string) => new AppError('RATE_LIMITED', 429, 'Too Many Requests', detail)
 
 export const unavailable = (detail: string) => new AppError('UNAVAILABLE', 503, 'Service Unavailable', detail)
+
+/** A PostgreSQL unique violation (23505), as node-postgres throws it or drizzle wraps it. */
+export const isUniqueViolation = (err: unknown): boolean =>
+  (err as { code?: string })?.code === '23505' || (err as { cause?: { code?: string } })?.cause?.code === '23505'

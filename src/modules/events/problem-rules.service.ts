@@ -4,7 +4,7 @@ import { authorize } from '../../auth/policy.js'
 import { problemRules, teams } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
-import { conflictField, fieldError, notFound } from '../../lib/errors.js'
+import { conflictField, fieldError, isUniqueViolation, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
 import type { LinkService } from '../links/links.service.js'
@@ -47,9 +47,6 @@ export function createProblemRuleService(deps: ProblemRuleDeps) {
     if (!row) throw notFound('problem rule')
     return row
   }
-
-  const nameTaken = (err: unknown) =>
-    (err as { code?: string })?.code === '23505' || (err as { cause?: { code?: string } })?.cause?.code === '23505'
 
   /** A blank source means "any source", as null does. */
   const sourceOf = (s: string | null | undefined) => (s === undefined ? undefined : s?.trim() ? s.trim() : null)
@@ -107,7 +104,7 @@ export function createProblemRuleService(deps: ProblemRuleDeps) {
           return row!
         })
       } catch (err) {
-        if (nameTaken(err)) throw conflictField('name', 'a problem rule with this name exists')
+        if (isUniqueViolation(err)) throw conflictField('name', 'a problem rule with this name exists')
         throw err
       }
     },
@@ -132,7 +129,7 @@ export function createProblemRuleService(deps: ProblemRuleDeps) {
           return row!
         })
       } catch (err) {
-        if (nameTaken(err)) throw conflictField('name', 'a problem rule with this name exists')
+        if (isUniqueViolation(err)) throw conflictField('name', 'a problem rule with this name exists')
         throw err
       }
     },

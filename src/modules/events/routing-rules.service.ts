@@ -3,7 +3,7 @@ import { authorize } from '../../auth/policy.js'
 import { eventRoutingRules, teams } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
-import { conflictField, fieldError, notFound } from '../../lib/errors.js'
+import { conflictField, fieldError, isUniqueViolation, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
 import type { NormalisedEvent } from './events.model.js'
@@ -52,10 +52,6 @@ export function createRoutingRuleService({ db }: Deps) {
     if (!row) throw notFound('routing rule')
     return row
   }
-
-  const nameTaken = (err: unknown) =>
-    (err as { code?: string; cause?: { code?: string } })?.code === '23505' ||
-    (err as { cause?: { code?: string } })?.cause?.code === '23505'
 
   return {
     /** The enabled rules in order (read before an ingest transaction opens: PGlite has one connection). */
@@ -138,7 +134,7 @@ export function createRoutingRuleService({ db }: Deps) {
         cached = null
         return created
       } catch (err) {
-        if (nameTaken(err)) throw conflictField('name', 'a routing rule with this name exists')
+        if (isUniqueViolation(err)) throw conflictField('name', 'a routing rule with this name exists')
         throw err
       }
     },
@@ -164,7 +160,7 @@ export function createRoutingRuleService({ db }: Deps) {
         cached = null
         return updated
       } catch (err) {
-        if (nameTaken(err)) throw conflictField('name', 'a routing rule with this name exists')
+        if (isUniqueViolation(err)) throw conflictField('name', 'a routing rule with this name exists')
         throw err
       }
     },
