@@ -1,21 +1,9 @@
 import { sql } from 'drizzle-orm'
-import {
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  smallint,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid
-} from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { configurationItems } from './cmdb.js'
+import { ts } from './columns.js'
 import { teams, users } from './identity.js'
 import { tickets, tsvector } from './tickets.js'
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 
 /**
  * One alert per (source, dedup key) and episode: the correlation state between monitoring events and

@@ -9,13 +9,10 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid
 } from 'drizzle-orm/pg-core'
-
-// Millisecond precision: what the API shows is exactly what is stored, so keyset cursors compare equal
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
+import { ts } from './columns.js'
 
 export const organisations = pgTable(
   'organisations',

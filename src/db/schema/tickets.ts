@@ -10,15 +10,13 @@ import {
   pgTable,
   smallint,
   text,
-  timestamp,
   uniqueIndex,
   uuid
 } from 'drizzle-orm/pg-core'
+import { ts } from './columns.js'
 import { categories } from './config.js'
 import { organisations, teams, users } from './identity.js'
 
-// Millisecond precision: what the API shows is exactly what is stored, so keyset cursors compare equal
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
 /** One number sequence per ticket kind, so INC-000001 and REQ-000001 both exist. */
