@@ -15,6 +15,10 @@ export type Args = Record<string, unknown>
 export const defined = (o: Args) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined))
 
+/** For updates an explicit null clears a nullable field (those named); other nulls mean "not given". */
+export const nullsKept = (input: Args, clearable: readonly string[]) =>
+  Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || clearable.includes(k))))
+
 export function pageArgs(args: Args) {
   return defined({ limit: args.first, cursor: args.after })
 }

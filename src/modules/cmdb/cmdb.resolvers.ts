@@ -2,6 +2,7 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
+import { nullsKept } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
 import {
@@ -25,8 +26,6 @@ const relCursor = (item: { id: string }) => encodeCursor({ sort: 'ci-relationshi
 
 /** For updates an explicit null clears a nullable field; other nulls mean "not given". */
 const CLEARABLE = ['hostname', 'fqdn', 'serial', 'supportTeamId']
-const nullsKept = (input: Args) =>
-  Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || CLEARABLE.includes(k))))
 
 /** GraphQL door to configuration items: same schemas, same service as REST. */
 export function cmdbResolvers(): IResolvers {
@@ -50,7 +49,7 @@ export function cmdbResolvers(): IResolvers {
         services.cis.update(
           ctx,
           id(args.id),
-          check<UpdateCiInput>(UpdateCiBody, nullsKept(args.input as Args), 'input')
+          check<UpdateCiInput>(UpdateCiBody, nullsKept(args.input as Args, CLEARABLE), 'input')
         ),
       relateCis: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const input = check<RelateInput>(RelateBody, { targetId: args.targetId, type: args.type })

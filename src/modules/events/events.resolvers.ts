@@ -1,6 +1,6 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { toConnection } from '../../lib/connection.js'
-import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
+import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { ticketsBy } from '../approvals/approvals.resolvers.js'
 import {
@@ -19,10 +19,6 @@ import {
 } from './events.schemas.js'
 
 const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
-
-/** For updates an explicit null clears a nullable field; other nulls mean "not given". */
-const nullsKept = (input: Args, clearable: readonly string[]) =>
-  Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || clearable.includes(k))))
 
 /** Nested input objects lose the nulls GraphQL sends for omitted optionals, like the top level. */
 const nested = (input: Args, ...fields: string[]) => {

@@ -1,6 +1,6 @@
 import type { IResolvers } from 'mercurius'
 import { toConnection } from '../../lib/connection.js'
-import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
+import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import {
   ProblemRuleBody,
@@ -15,8 +15,6 @@ const id = (v: unknown) => check<string>(Id, v, 'id')
 
 /** For updates an explicit null clears a nullable field; other nulls mean "not given". */
 const CLEARABLE = ['source', 'teamId']
-const nullsKept = (input: Args) =>
-  Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || CLEARABLE.includes(k))))
 
 /** GraphQL door to problem detection rules: same schemas, same service as REST. */
 export function problemRuleResolvers(): IResolvers {
@@ -39,7 +37,7 @@ export function problemRuleResolvers(): IResolvers {
         services.problemRules.update(
           ctx,
           id(args.id),
-          check<ProblemRulePatchInput>(ProblemRulePatch, nullsKept(args.input as Args), 'input')
+          check<ProblemRulePatchInput>(ProblemRulePatch, nullsKept(args.input as Args, CLEARABLE), 'input')
         ),
       deleteProblemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         await services.problemRules.remove(ctx, id(args.id))

@@ -2,7 +2,7 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
-import { defined, type GqlCtx, pageArgs, paged } from '../../lib/graphql.js'
+import { defined, type GqlCtx, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import {
   type AuthEventListInput,
@@ -147,13 +147,6 @@ export function identityResolvers(): IResolvers {
       }
     }
   } as IResolvers
-}
-
-/** For updates an explicit null clears a nullable field; other nulls mean "not given". */
-function nullsKept(input: Args, clearable: string[]): Args {
-  return Object.fromEntries(
-    Object.entries(input).filter(([k, v]) => v !== undefined && (v !== null || clearable.includes(k)))
-  )
 }
 
 type Query = { obj: Record<string, unknown>; params: Args }
