@@ -37,6 +37,8 @@ const ConfigSchema = Type.Object({
   GRAPHQL_MAX_DIRECTIVES: Type.Integer({ default: 20, minimum: 0 }),
   RUN_SCHEDULER: Type.Optional(Type.Boolean()),
   SCHEDULER_POLL_MS: Type.Integer({ default: 10000, minimum: 100 }),
+  SCHEDULER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 100 }),
+  SCHEDULER_LEASE_MS: Type.Integer({ default: 30000, minimum: 100 }),
   PUBLIC_DOCS: Type.Boolean({ default: true }),
 
   // Lockout after repeated failed logins, per user and per client address

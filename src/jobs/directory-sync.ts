@@ -1,10 +1,11 @@
 import { systemActor } from '../auth/actor.js'
-import type { Job } from './job.js'
+import type { PeriodicJob } from './job.js'
 
 /** Users follow the directory between logins too: leavers are disabled within a period. */
-export const directorySync: Job = {
+export const directorySync: PeriodicJob = {
   name: 'directory-sync',
   everyMs: 6 * 60 * 60_000,
+  timeoutMs: 30 * 60_000,
   async run({ config, log, services }) {
     if (!config.LDAP_URL) return { skipped: 'LDAP_URL is not set' }
     const report = await services.directorySync.sync({ actor: systemActor('directory-sync'), log })

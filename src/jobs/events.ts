@@ -1,15 +1,15 @@
 import { systemActor } from '../auth/actor.js'
-import type { Job } from './job.js'
+import type { PeriodicJob } from './job.js'
 
 /** Flapping alerts quiet for a whole flap window settle: a held recovery then resolves its incident. */
-export const settleFlapping: Job = {
+export const settleFlapping: PeriodicJob = {
   name: 'events-settle-flapping',
   everyMs: 60_000,
   run: ({ services, log }) => services.events.maintenance.settleFlapping({ actor: systemActor('events'), log })
 }
 
 /** Monitoring events past the retention set in the event settings are removed (incidents stay). */
-export const purgeEvents: Job = {
+export const purgeEvents: PeriodicJob = {
   name: 'events-retention',
   everyMs: 60 * 60_000,
   run: ({ services }) => services.events.maintenance.purgeEvents()

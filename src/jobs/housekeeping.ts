@@ -1,9 +1,9 @@
 import { lt, or, sql } from 'drizzle-orm'
 import { idempotencyKeys, sessions } from '../db/schema/index.js'
-import type { Job } from './job.js'
+import type { PeriodicJob } from './job.js'
 
 /** Sessions a day past expiry or revocation are of no further use. */
-export const purgeSessions: Job = {
+export const purgeSessions: PeriodicJob = {
   name: 'purge-sessions',
   everyMs: 60 * 60_000,
   async run({ db }) {
@@ -18,7 +18,7 @@ export const purgeSessions: Job = {
 }
 
 /** Idempotency keys are promised for 24 hours; keep them 48. */
-export const purgeIdempotencyKeys: Job = {
+export const purgeIdempotencyKeys: PeriodicJob = {
   name: 'purge-idempotency-keys',
   everyMs: 60 * 60_000,
   async run({ db }) {

@@ -1,8 +1,8 @@
 import { systemActor } from '../auth/actor.js'
-import type { Job } from './job.js'
+import type { PeriodicJob } from './job.js'
 
 /** Recurring incidents (problem rules: same CI, fingerprint, family or category) open or update problems. */
-export const problemDetection: Job = {
+export const problemDetection: PeriodicJob = {
   name: 'problem-detection',
   everyMs: 60_000,
   run: async ({ services, log }) => ({

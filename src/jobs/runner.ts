@@ -1,80 +1,232 @@
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
-import { jobRuns } from '../db/schema/index.js'
-import type { Deps } from '../lib/context.js'
-import type { Services } from '../services.js'
-import type { Job } from './job.js'
+import {
+  DEFAULT_TIMEOUT_MS,
+  isQueueJob,
+  type Job,
+  type JobDeps,
+  type JobResult,
+  type PeriodicJob,
+  queueOf
+} from './job.js'
+import { ensurePeriodic, periodicDone, periodicFailed, stampStarted } from './periodic.js'
+import { backoffMs, claim, complete, deadLetter, fail, renew, type WorkItem } from './queue.js'
+
+export interface RunnerOptions {
+  /** Items run at once by this runner. Default `SCHEDULER_CONCURRENCY`. */
+  concurrency?: number
+  /** How long a claim holds without renewal; renewed every third of it while running. Default `SCHEDULER_LEASE_MS`. */
+  leaseMs?: number
+  /** Lease owner shown to operators. Default host:pid:random. */
+  owner?: string
+}
+
+/** A run that outlived its job's timeout. */
+export class JobTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`)
+    this.name = 'JobTimeoutError'
+  }
+}
+
+/** The lease ran out or was taken over (the row was replaced or claimed by another runner). */
+export class LeaseLostError extends Error {
+  constructor() {
+    super('lease lost')
+    this.name = 'LeaseLostError'
+  }
+}
 
 /**
- * Runs jobs on a poll. Any number of runners may share one database: a run is claimed with one
- * conditional UPDATE, so each period's run happens once, and a runner killed mid-run only delays the
- * next period. Polling is the source of truth; nothing is lost when a runner dies.
+ * Runs jobs from the work queue. Each poll leases as many due rows as there are free slots and runs
+ * each on its own, so a slow job holds one slot and delays no other. Leases are renewed while items
+ * run; a runner killed mid-item stops renewing and another takes the item over when the lease
+ * expires. Any number of runners (processes) may share one database.
  */
-export function createJobRunner(deps: Deps & { services: Services }, jobs: Job[], pollMs: number) {
-  const me = `${hostname()}:${process.pid}`
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<void> | null = null
-  let stopped = false
+export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: number, opts: RunnerOptions = {}) {
+  const concurrency = opts.concurrency ?? deps.config.SCHEDULER_CONCURRENCY
+  const leaseMs = opts.leaseMs ?? deps.config.SCHEDULER_LEASE_MS
+  const owner = opts.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const log = deps.log
 
-  async function claim(job: Job): Promise<boolean> {
-    await deps.db.insert(jobRuns).values({ name: job.name }).onConflictDoNothing()
-    const claimed = await deps.db
-      .update(jobRuns)
-      .set({ lastStartedAt: sql`now()`, claimedBy: me })
-      .where(
-        and(
-          eq(jobRuns.name, job.name),
-          or(
-            isNull(jobRuns.lastStartedAt),
-            lt(jobRuns.lastStartedAt, sql`now() - make_interval(secs => ${job.everyMs / 1000})`)
-          )
-        )
-      )
-      .returning({ name: jobRuns.name })
-    return claimed.length > 0
+  const byQueue = new Map<string, Job>()
+  for (const job of jobs) {
+    const queue = queueOf(job)
+    if (byQueue.has(queue)) throw new Error(`two jobs take work from the queue "${queue}"`)
+    byQueue.set(queue, job)
+  }
+  const queues = [...byQueue.keys()]
+  const periodic = jobs.filter((j): j is PeriodicJob => !isQueueJob(j))
+
+  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>()
+  let stopped = true
+  let wakeTimer: NodeJS.Timeout | null = null
+  let heartbeat: NodeJS.Timeout | null = null
+  let cycle: Promise<void> | null = null
+  let again = false
+  let saturated = false
+  let lastEnsured = 0
+
+  async function ensure(force = false) {
+    if (!force && Date.now() - lastEnsured < pollMs) return
+    await ensurePeriodic(deps.db, periodic)
+    lastEnsured = Date.now()
   }
 
-  async function tick() {
-    for (const job of jobs) {
-      if (stopped) return
-      try {
-        if (!(await claim(job))) continue
-        const result = await job.run(deps)
-        await deps.db
-          .update(jobRuns)
-          .set({ lastFinishedAt: sql`now()`, lastError: null })
-          .where(eq(jobRuns.name, job.name))
-        deps.log.info({ job: job.name, ...result }, 'job finished')
-      } catch (err) {
-        deps.log.error({ err, job: job.name }, 'job failed')
-        await deps.db
-          .update(jobRuns)
-          .set({ lastError: String(err instanceof Error ? err.message : err).slice(0, 2000) })
-          .where(eq(jobRuns.name, job.name))
-          .catch(() => {})
+  /** Leases what fits in the free slots and starts each; answers their completions. */
+  async function claimAndStart(): Promise<Promise<void>[]> {
+    const free = concurrency - inFlight.size
+    if (free <= 0) {
+      saturated = true
+      return []
+    }
+    const items = await claim(deps.db, { queues, limit: free, leaseMs, owner })
+    saturated = items.length === free
+    return items.map(start)
+  }
+
+  function start(item: WorkItem): Promise<void> {
+    const controller = new AbortController()
+    const done = execute(item, controller).finally(() => {
+      inFlight.delete(item.leaseToken)
+      if (inFlight.size === 0 && heartbeat) {
+        clearInterval(heartbeat)
+        heartbeat = null
       }
+      if (saturated && !stopped) wake(0)
+    })
+    inFlight.set(item.leaseToken, { controller, done })
+    heartbeat ??= setInterval(() => void renewLeases(), Math.max(50, Math.floor(leaseMs / 3)))
+    return done
+  }
+
+  async function renewLeases() {
+    try {
+      const tokens = [...inFlight.keys()]
+      const kept = await renew(deps.db, tokens, leaseMs)
+      for (const token of tokens) {
+        if (!kept.has(token)) inFlight.get(token)?.controller.abort(new LeaseLostError())
+      }
+    } catch (err) {
+      log.warn({ err }, 'could not renew work item leases')
     }
   }
 
-  const loop = () => {
+  async function execute(item: WorkItem, controller: AbortController): Promise<void> {
+    const job = byQueue.get(item.queue)
+    if (!job) return
+    const timeoutMs = job.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    try {
+      if (isQueueJob(job) && item.attempts > item.maxAttempts) {
+        // Claimed more often than allowed without an outcome: its runs keep dying with their runner
+        await deadLetter(deps.db, item, `lease expired ${item.attempts - 1} times without an outcome`)
+        log.error({ job: job.name, item: item.id }, 'work item dead-lettered')
+        return
+      }
+      if (!isQueueJob(job)) await stampStarted(deps.db, job, owner)
+      const result = await within(timeoutMs, controller, signal => {
+        const ctx = { ...deps, signal }
+        return isQueueJob(job) ? job.run(ctx, item) : job.run(ctx)
+      })
+      await succeeded(job, item, result)
+    } catch (err) {
+      await failed(job, item, err).catch(e => log.error({ err: e, job: job.name }, 'could not record a failed run'))
+    }
+  }
+
+  async function succeeded(job: Job, item: WorkItem, result: JobResult) {
+    if (isQueueJob(job)) {
+      // false when the handler completed it in its own transaction, or the lease was lost
+      await complete(deps.db, item)
+      log.debug({ job: job.name, item: item.id, ...result }, 'work item done')
+      return
+    }
+    if (await periodicDone(deps.db, job, item)) log.info({ job: job.name, ...result }, 'job finished')
+    else log.warn({ job: job.name }, 'job finished after losing its lease')
+  }
+
+  async function failed(job: Job, item: WorkItem, err: unknown) {
+    if (err instanceof LeaseLostError) {
+      log.warn({ job: job.name, item: item.id }, 'work item abandoned: lease lost')
+      return
+    }
+    if (isQueueJob(job)) {
+      const outcome = await fail(deps.db, item, err, job.backoff)
+      const entry = { err, job: job.name, item: item.id, attempts: item.attempts, outcome }
+      if (outcome === 'dead') log.error(entry, 'work item dead-lettered')
+      else log.warn(entry, 'work item failed')
+      return
+    }
+    log.error({ err, job: job.name }, 'job failed')
+    const message = String(err instanceof Error ? err.message : err).slice(0, 2000)
+    await periodicFailed(deps.db, job, item, message, backoffMs(item.attempts))
+  }
+
+  function wake(delayMs: number) {
     if (stopped) return
-    running = tick().finally(() => {
-      running = null
-      if (!stopped) timer = setTimeout(loop, pollMs)
-    })
+    if (wakeTimer) clearTimeout(wakeTimer)
+    wakeTimer = setTimeout(runCycle, delayMs)
+  }
+
+  function runCycle() {
+    wakeTimer = null
+    if (cycle) {
+      again = true
+      return
+    }
+    cycle = (async () => {
+      await ensure()
+      await claimAndStart()
+    })()
+      .catch(err => log.error({ err }, 'scheduler poll failed'))
+      .finally(() => {
+        cycle = null
+        if (again) {
+          again = false
+          wake(0)
+        } else if (!wakeTimer) wake(pollMs)
+      })
   }
 
   return {
+    owner,
     start() {
       stopped = false
-      loop()
+      wake(0)
     },
-    /** Stop claiming; wait for the job in hand to finish. */
+    /** Stop claiming; wait for the items in hand (their leases kept renewed meanwhile). */
     async stop() {
       stopped = true
-      if (timer) clearTimeout(timer)
-      await running
+      if (wakeTimer) clearTimeout(wakeTimer)
+      wakeTimer = null
+      await cycle
+      await Promise.all([...inFlight.values()].map(f => f.done))
     },
-    tick
+    /** One poll, run to the end: what is due now is claimed and finished before it resolves. */
+    async tick() {
+      await ensure(true)
+      await Promise.all(await claimAndStart())
+    },
+    /** Items running now. */
+    get busy() {
+      return inFlight.size
+    }
   }
+}
+
+/** Runs `work` with a signal that aborts after `ms`; the run counts as failed at that moment. */
+function within<T>(ms: number, controller: AbortController, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { signal } = controller
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => controller.abort(new JobTimeoutError(ms)), ms)
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    Promise.resolve()
+      .then(() => work(signal))
+      .then(resolve, reject)
+      .finally(() => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      })
+  })
 }
