@@ -16,7 +16,8 @@ if (!config.DATABASE_URL) {
   )
   process.exit(1)
 }
-const database = await openDatabase({ url: config.DATABASE_URL, poolSize: 4 })
+// Each running item may hold a connection; claims and lease renewals need one beside them
+const database = await openDatabase({ url: config.DATABASE_URL, poolSize: config.SCHEDULER_CONCURRENCY + 2 })
 if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
 const deps = { db: database.db, config, log }
 const runner = createJobRunner({ ...deps, services: createServices(deps) }, jobs, config.SCHEDULER_POLL_MS)
@@ -29,4 +30,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 runner.start()
-log.info({ jobs: jobs.map(j => j.name) }, 'scheduler started')
+log.info(
+  { jobs: jobs.map(j => j.name), concurrency: config.SCHEDULER_CONCURRENCY, owner: runner.owner },
+  'scheduler started'
+)
