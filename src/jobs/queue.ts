@@ -258,3 +258,16 @@ export async function renew(q: Queryable, tokens: readonly string[], leaseMs: nu
     .returning({ token: workItems.leaseToken })
   return new Set(rows.flatMap(r => (r.token ? [r.token] : [])))
 }
+
+/**
+ * A queue with a payload type, so producers and the job that consumes it agree:
+ * `const mail = defineQueue<{ to: string }>('mail')`, `mail.enqueue(tx, { payload: { to } })`, and a
+ * `QueueJob<{ to: string }>` with `queue: mail.name`.
+ */
+export function defineQueue<P>(name: string, defaults: { maxAttempts?: number } = {}) {
+  return {
+    name,
+    enqueue: (q: Queryable, input: Omit<EnqueueInput<P>, 'queue' | 'payload'> & { payload: P }) =>
+      enqueue<P>(q, { ...defaults, ...input, queue: name })
+  }
+}

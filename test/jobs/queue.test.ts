@@ -2,7 +2,17 @@ import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { workItems } from '../../src/db/schema/index.js'
 import type { QueueJob } from '../../src/jobs/job.js'
-import { backoffMs, claim, complete, deadLetter, enqueue, renew, retry, type WorkItem } from '../../src/jobs/queue.js'
+import {
+  backoffMs,
+  claim,
+  complete,
+  deadLetter,
+  defineQueue,
+  enqueue,
+  renew,
+  retry,
+  type WorkItem
+} from '../../src/jobs/queue.js'
 import { createJobRunner, JobTimeoutError } from '../../src/jobs/runner.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { driver } from '../helpers/db.js'
@@ -256,5 +266,24 @@ describe('the work queue', () => {
       })
     ).rejects.toThrow('roll back')
     expect(await t.db.select().from(workItems).where(eq(workItems.queue, queue))).toEqual([])
+  })
+
+  it('a defined queue gives producers and its job one payload type and its defaults', async () => {
+    const mail = defineQueue<{ to: string }>(queueName(), { maxAttempts: 2 })
+    const sent: string[] = []
+    const job: QueueJob<{ to: string }> = {
+      name: mail.name,
+      queue: mail.name,
+      async run(_ctx, item) {
+        sent.push(item.payload.to)
+        return undefined
+      }
+    }
+    const { id } = await mail.enqueue(t.db, { payload: { to: 'a@example.com' }, delayMs: 60_000 })
+    expect((await rowOf(id))?.maxAttempts).toBe(2)
+    await makeDue(id)
+    await createJobRunner(deps(), [job], 60_000).tick()
+    expect(sent).toEqual(['a@example.com'])
+    expect(await rowOf(id)).toBeUndefined()
   })
 })
