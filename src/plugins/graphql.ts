@@ -1,21 +1,24 @@
 import { readFileSync } from 'node:fs'
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit'
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
+  type DocumentNode,
   type GraphQLEnumType,
   GraphQLError,
   type GraphQLFormattedError,
   GraphQLScalarType,
+  getOperationAST,
   Kind,
   NoSchemaIntrospectionCustomRule,
   parse,
   type ValidationRule
 } from 'graphql'
-import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius'
+import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoaders } from 'mercurius'
+import type { Ctx } from '../lib/context.js'
 import { AppError, badRequest } from '../lib/errors.js'
+import { GraphqlRefused, maxDepthRule, operationCost, operationCount } from '../lib/graphql-limits.js'
 import { approvalLoaders, approvalResolvers } from '../modules/approvals/approvals.resolvers.js'
 import { catalogResolvers } from '../modules/catalog/catalog.resolvers.js'
 import { categoryLoaders, categoryResolvers } from '../modules/categories/categories.resolvers.js'
@@ -155,7 +158,8 @@ function extensionsOf(original: unknown) {
  */
 function unwrapRequestErrors(original: unknown): GraphQLFormattedError[] | null {
   const e = original as { code?: unknown; statusCode?: unknown; errors?: unknown } | undefined
-  if (!e || typeof e.code !== 'string' || !e.code.startsWith('MER_ERR_') || !Array.isArray(e.errors)) return null
+  if (!e || typeof e.code !== 'string' || !Array.isArray(e.errors)) return null
+  if (!(original instanceof GraphqlRefused) && !e.code.startsWith('MER_ERR_')) return null
   const code = e.code === 'MER_ERR_GQL_VALIDATION' ? 'GRAPHQL_VALIDATION_FAILED' : e.code.replace(/^MER_ERR_/, '')
   const status = typeof e.statusCode === 'number' ? e.statusCode : 400
   return (e.errors as Partial<GraphQLError>[]).map(inner => ({
@@ -170,6 +174,44 @@ function extra(p: Record<string, unknown>) {
   return rest
 }
 
+/** The operationName of the operation being run (each of a batch has its own). */
+function operationNameOf(context: MercuriusContext): string | undefined {
+  const request = context.reply.request
+  const source: unknown = request.method === 'GET' ? request.query : request.body
+  const body = Array.isArray(source) ? source[context.operationId ?? 0] : source
+  const name = (body as { operationName?: unknown } | undefined)?.operationName
+  return typeof name === 'string' ? name : undefined
+}
+
+/**
+ * GraphQL over HTTP: GET runs queries only. The operation is chosen by operationName before anything
+ * runs: a mutation is 405 (Allow: POST), no such operation (or several and no name) is 400.
+ */
+function refuseOverGet(request: FastifyRequest, reply: FastifyReply, maxTokens: number) {
+  const { query, operationName } = (request.query ?? {}) as { query?: unknown; operationName?: unknown }
+  if (typeof query !== 'string') return
+  let document: DocumentNode
+  try {
+    document = parse(query, { maxTokens })
+  } catch {
+    return // mercurius answers the syntax error
+  }
+  const name = typeof operationName === 'string' && operationName !== '' ? operationName : undefined
+  const operation = getOperationAST(document, name)
+  const answer = (status: number, code: string, message: string) =>
+    reply.code(status).send({ errors: [{ message, extensions: { code, status } }] })
+  if (!operation) {
+    const message = name
+      ? `the document holds no operation named "${name}"`
+      : 'the document holds several operations: send operationName to choose one'
+    return answer(400, 'GRAPHQL_VALIDATION_FAILED', message)
+  }
+  if (operation.operation !== 'query') {
+    reply.header('allow', 'POST')
+    return answer(405, 'METHOD_NOT_ALLOWED', `a ${operation.operation} cannot be sent with GET: use POST`)
+  }
+}
+
 /**
  * GraphQL at /graphql from schema.graphql. Limits run before any resolver: depth (named fragments
  * counted), aliases, directives, tokens, cost, batch length; introspection can be switched off.
@@ -181,9 +223,10 @@ export default fp(
     const { resolvers: all, loaders } = graphqlResolvers()
     const { resolvers, enums } = splitEnumMaps(sdl, all)
     const rules: ValidationRule[] = [
-      maxAliasesRule({ n: config.GRAPHQL_MAX_ALIASES }) as unknown as ValidationRule,
+      // every alias counts, __typename included (the package exempts it by default)
+      maxAliasesRule({ n: config.GRAPHQL_MAX_ALIASES, allowList: [] }) as unknown as ValidationRule,
       maxDirectivesRule({ n: config.GRAPHQL_MAX_DIRECTIVES }) as unknown as ValidationRule,
-      costLimitRule({ maxCost: config.GRAPHQL_MAX_COST }) as unknown as ValidationRule
+      maxDepthRule(config.GRAPHQL_MAX_DEPTH)
     ]
     if (!config.GRAPHQL_INTROSPECTION) rules.push(NoSchemaIntrospectionCustomRule)
 
@@ -194,14 +237,18 @@ export default fp(
       path: '/graphql',
       graphiql: config.GRAPHQL_GRAPHIQL,
       jit: 1,
-      queryDepth: config.GRAPHQL_MAX_DEPTH,
       allowBatchedQueries: true,
       validationRules: rules,
       graphql: { parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS } },
       context: (request: FastifyRequest) => {
         const key = request.headers['idempotency-key']
+        // Lazy: a request refused before execution (401) is still answered through the formatter
+        let ctx: Ctx | undefined
         return {
-          ctx: request.ctx(),
+          get ctx(): Ctx {
+            ctx ??= request.ctx()
+            return ctx
+          },
           services: app.services,
           ...(typeof key === 'string' ? { idempotencyKey: key } : {})
         }
@@ -234,7 +281,12 @@ export default fp(
         if (refused && errors.length > 0) {
           statusCode = 400
           for (const e of errors) (e.extensions as Record<string, unknown>).status ??= 400
+        } else if (execution.data == null && errors.length > 0 && errors.every(e => !e.path)) {
+          // Refused before execution by the HTTP layer (401 without a token, 413): its own status
+          const status = errors[0]?.extensions?.status
+          if (typeof status === 'number') statusCode = status
         }
+        if (statusCode === 401) context.reply.header('www-authenticate', 'Bearer')
         return { statusCode, response: { ...formatted.response, errors } }
       }
     })
@@ -249,16 +301,32 @@ export default fp(
       }
     }
 
-    // mercurius has no cap on batched operations: refuse long batches before anything runs
+    app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+      const operationName = operationNameOf(context)
+      const cost = operationCost(schema, document, operationName, variables)
+      if (cost > config.GRAPHQL_MAX_COST) {
+        throw new GraphqlRefused([
+          new GraphQLError(`operation cost (${cost}) exceeds the cost limit of ${config.GRAPHQL_MAX_COST}`)
+        ])
+      }
+      // mercurius caches one JIT-compiled query per document text whatever operationName says: a
+      // document of several operations (or naming one it does not hold) runs uncompiled, by name
+      const only = operationCount(document) === 1 ? getOperationAST(document) : null
+      if (!only || (operationName !== undefined && only.name?.value !== operationName)) return { document }
+      return undefined
+    })
+
     app.addHook('preHandler', async (request, reply) => {
-      if (request.routeOptions.url !== '/graphql' || !Array.isArray(request.body)) return
-      if (request.body.length > config.GRAPHQL_MAX_BATCH) {
+      if (request.routeOptions.url !== '/graphql') return
+      // mercurius has no cap on batched operations: refuse long batches before anything runs
+      if (Array.isArray(request.body) && request.body.length > config.GRAPHQL_MAX_BATCH) {
         const err = badRequest(`at most ${config.GRAPHQL_MAX_BATCH} operations in one batch`, [
           { field: 'body', message: `batch of ${request.body.length} operations exceeds ${config.GRAPHQL_MAX_BATCH}` }
         ])
         // answered here: thrown, mercurius's error handler would turn it into a GraphQL body with status 200
         return sendProblem(reply, request, problemFromError(err))
       }
+      if (request.method === 'GET') return refuseOverGet(request, reply, config.GRAPHQL_MAX_TOKENS)
     })
   },
   { name: 'graphql', dependencies: ['services', 'auth'] }

@@ -49,7 +49,8 @@ describe('GraphQL limits', () => {
   }
 
   it('a query at the depth limit runs', async () => {
-    const res = await s.gql('{ incidents { edges { node { notes { edges { cursor } } } } } }')
+    // small pages: the unpaged shape (50 × 50 notes) is over this app's cost limit
+    const res = await s.gql('{ incidents(first: 5) { edges { node { notes(first: 5) { edges { cursor } } } } } }')
     expect(res.body.errors).toBeUndefined()
     expect(res.body.data!.incidents.edges[0].node.notes.edges[0].cursor).toBeTruthy()
   })
@@ -105,11 +106,14 @@ describe('GraphQL limits', () => {
     expect(body.errors![0].message).toMatch(/more that 2000 tokens/)
   })
 
-  it('refuses nested lists that cost more than GRAPHQL_MAX_COST, and runs the same shape unpaged', async () => {
-    const shape = (n: string) => `{ incidents${n} { edges { node { notes${n} { edges { cursor } } } } } }`
-    const body = await refused(s, sRuns, shape('(first: 20)'))
-    expect(body.errors![0].message).toMatch(/Query Cost limit of 2000 exceeded/)
-    const ok = await s.gql(shape(''))
+  it('refuses nested lists that cost more than GRAPHQL_MAX_COST, unpaged lists counted at the default page', async () => {
+    const shape = (n: string, m: string) => `{ incidents${n} { edges { node { notes${m} { edges { cursor } } } } } }`
+    // 1 + 100 × (edge + node + notes 1 + 50 edges) = 5301
+    const body = await refused(s, sRuns, shape('(first: 100)', '(first: 50)'))
+    expect(body.errors![0].message).toBe('operation cost (5301) exceeds the cost limit of 2000')
+    // unpaged: 50 incidents × 50 notes, what the resolvers really answer (1 + 50 × 53 = 2651)
+    expect((await refused(s, sRuns, shape('', ''))).errors![0].message).toMatch(/cost \(2651\) exceeds/)
+    const ok = await s.gql(shape('(first: 10)', '(first: 10)'))
     expect(ok.body.errors).toBeUndefined()
   })
 
@@ -185,13 +189,25 @@ describe('GraphQL limits', () => {
     expect(dRuns.count).toBe(before)
   })
 
-  it('refuses unauthenticated requests with 401', async () => {
+  it('refuses unauthenticated requests with 401 and a GraphQL error body', async () => {
     const before = dRuns.count
     for (const headers of [{}, { authorization: 'Bearer not-a-real-token-at-all-0000' }]) {
-      const res = await d.app.inject({ method: 'POST', url: '/graphql', headers, payload: { query: '{ me { via } }' } })
-      expect(res.statusCode).toBe(401)
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
-      expect(res.json().code).toBe('UNAUTHENTICATED')
+      for (const method of ['POST', 'GET'] as const) {
+        const res = await d.app.inject({
+          method,
+          url: method === 'GET' ? `/graphql?query=${encodeURIComponent('{ me { via } }')}` : '/graphql',
+          headers,
+          ...(method === 'POST' ? { payload: { query: '{ me { via } }' } } : {})
+        })
+        expect(res.statusCode).toBe(401)
+        expect(res.headers['content-type']).toMatch(/^application\/json/)
+        expect(res.headers['www-authenticate']).toBe('Bearer')
+        const body = res.json()
+        expect(body.data ?? null).toBeNull()
+        expect(body.errors).toHaveLength(1)
+        expect(body.errors[0].message).toMatch(/token/)
+        expect(body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 })
+      }
     }
     expect(dRuns.count).toBe(before)
   })
