@@ -1,8 +1,15 @@
+import { isIP } from 'node:net'
 import envSchema from 'env-schema'
 import { type Static, Type } from 'typebox'
 
 /** Every process setting, validated once at start. The only reader of process.env. */
 const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Optional(
+    Type.String({
+      description:
+        'production: introspection and GraphiQL off unless enabled, trusted proxies must be explicit, no stacks'
+    })
+  ),
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
@@ -27,7 +34,7 @@ const ConfigSchema = Type.Object({
   GRAPHQL_BODY_LIMIT_BYTES: Type.Integer({ default: 131072, minimum: 1024 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 0 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: '0 turns load shedding off' }),
-  GRAPHQL_INTROSPECTION: Type.Boolean({ default: true }),
+  GRAPHQL_INTROSPECTION: Type.Optional(Type.Boolean({ description: 'default: true, false when NODE_ENV=production' })),
   GRAPHQL_GRAPHIQL: Type.Boolean({ default: false }),
   GRAPHQL_MAX_DEPTH: Type.Integer({ default: 10, minimum: 1 }),
   GRAPHQL_MAX_ALIASES: Type.Integer({ default: 15, minimum: 0 }),
@@ -96,7 +103,14 @@ const ConfigSchema = Type.Object({
   SSO_PROVISION: Type.Boolean({ default: false, description: 'create unknown users from the headers' })
 })
 
-export type Config = Static<typeof ConfigSchema>
+type Settings = Static<typeof ConfigSchema>
+
+/** The settings, with what production mode decides filled in. */
+export type Config = Omit<Settings, 'GRAPHQL_INTROSPECTION'> & {
+  GRAPHQL_INTROSPECTION: boolean
+  /** NODE_ENV=production: safer defaults and stricter checks (read here only). */
+  PRODUCTION: boolean
+}
 
 export class ConfigError extends Error {}
 
@@ -107,16 +121,47 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key]
     if (value !== undefined && value !== '') data[key] = value
   }
-  let config: Config
+  let settings: Settings
   try {
-    config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false })
+    settings = envSchema<Settings>({ schema: ConfigSchema, data, dotenv: false, env: false })
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     // env-schema says "env/PORT must be integer"; make it one plain line naming the variable
     throw new ConfigError(`invalid configuration: ${message.replace(/env\//g, '').replace(/\s+/g, ' ')}`)
   }
+  const production = settings.NODE_ENV === 'production'
+  const config: Config = {
+    ...settings,
+    // production answers no introspection unless asked for (GraphiQL already defaults off)
+    GRAPHQL_INTROSPECTION: settings.GRAPHQL_INTROSPECTION ?? !production,
+    PRODUCTION: production
+  }
   checkTogether(config)
   return config
+}
+
+/**
+ * A list of proxies whose word we take: IPs or CIDRs, each parsed here so a typo stops the start.
+ * In production every entry must be explicit: no prefix of 0 bits (0.0.0.0/0, ::/0 trust everyone).
+ */
+function checkProxies(raw: string, production: boolean): string | null {
+  const entries = raw
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
+  if (entries.length === 0) return 'must list at least one IP address or CIDR'
+  for (const entry of entries) {
+    const [address, bits, more] = entry.split('/')
+    const family = isIP(address ?? '')
+    const max = family === 4 ? 32 : 128
+    if (!family || more !== undefined || (bits !== undefined && !/^\d{1,3}$/.test(bits)) || Number(bits ?? max) > max) {
+      return `"${entry}" is not an IP address or CIDR`
+    }
+    if (production && Number(bits ?? max) === 0) {
+      return `"${entry}" trusts every address: name the proxies explicitly in production (NODE_ENV=production)`
+    }
+  }
+  return null
 }
 
 /** Settings that only make sense together, and JSON values, checked once at start. */
@@ -142,6 +187,10 @@ function checkTogether(c: Config): void {
   }
   if (c.SSO_USER_HEADER && !c.SSO_TRUSTED_PROXIES) {
     fail('SSO_TRUSTED_PROXIES', 'is required with SSO_USER_HEADER: identity headers are believed only from the proxy')
+  }
+  if (c.SSO_TRUSTED_PROXIES !== undefined) {
+    const why = checkProxies(c.SSO_TRUSTED_PROXIES, c.PRODUCTION)
+    if (why) fail('SSO_TRUSTED_PROXIES', why)
   }
 }
 
