@@ -23,7 +23,7 @@ export class AppError extends Error {
 }
 
 export const badRequest = (detail: string, errors?: FieldError[]) =>
-  new AppError('BAD_REQUEST', 400, 'Bad Request', detail, errors)
+  new AppError('VALIDATION_FAILED', 400, 'Bad Request', detail, errors)
 
 export const validationFailed = (errors: FieldError[], detail?: string) =>
   new AppError(

@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError, type FieldError } from '../lib/errors.js'
-import { fieldOf } from '../lib/validate.js'
+import { fieldErrors } from '../lib/validate.js'
 
 export interface ProblemBody {
   type: string
@@ -39,13 +39,13 @@ const STATUS_TITLES: Record<number, string> = {
 export const problemType = (code: string) => `urn:servicedesk:problem:${code.toLowerCase().replace(/_/g, '-')}`
 
 const PG_STATUS: Record<string, [number, string, string]> = {
-  '22P02': [400, 'BAD_REQUEST', 'a value has the wrong format'],
-  '22001': [400, 'BAD_REQUEST', 'a value is too long'],
-  '22021': [400, 'BAD_REQUEST', 'a value holds a character that cannot be stored (NUL?)'],
-  '22P05': [400, 'BAD_REQUEST', 'a value holds a character that cannot be stored (NUL?)'],
-  '22003': [400, 'BAD_REQUEST', 'a number is out of range'],
-  '22007': [400, 'BAD_REQUEST', 'a date is invalid'],
-  '22008': [400, 'BAD_REQUEST', 'a date is out of range'],
+  '22P02': [400, 'VALIDATION_FAILED', 'a value has the wrong format'],
+  '22001': [400, 'VALIDATION_FAILED', 'a value is too long'],
+  '22021': [400, 'VALIDATION_FAILED', 'a value holds a character that cannot be stored (NUL?)'],
+  '22P05': [400, 'VALIDATION_FAILED', 'a value holds a character that cannot be stored (NUL?)'],
+  '22003': [400, 'VALIDATION_FAILED', 'a number is out of range'],
+  '22007': [400, 'VALIDATION_FAILED', 'a date is invalid'],
+  '22008': [400, 'VALIDATION_FAILED', 'a date is out of range'],
   '23503': [422, 'VALIDATION_FAILED', 'a referenced record does not exist'],
   '23505': [409, 'CONFLICT', 'a record with these values already exists'],
   '40001': [409, 'CONFLICT', 'a concurrent change conflicted; retry'],
@@ -113,8 +113,7 @@ export function problemFromError(err: FastifyError | AppError | Error): ProblemB
   }
   const fe = err as FastifyError
   if (fe.validation) {
-    const errors = fe.validation.map(v => fieldOf(v as ErrorObject, fe.validationContext))
-    const unique = errors.filter((e, i) => errors.findIndex(o => o.field === e.field && o.message === e.message) === i)
+    const unique = fieldErrors(fe.validation as ErrorObject[], fe.validationContext)
     return {
       type: problemType('VALIDATION_FAILED'),
       title: 'Bad Request',

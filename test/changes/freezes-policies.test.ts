@@ -336,7 +336,7 @@ describe('change approval policies', () => {
 
   it('answers the same over GraphQL, every field included', async () => {
     const set = await t.gql(
-      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: "normal", input: $i) ${all('ChangeApprovalPolicy')} }`,
+      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: normal, input: $i) ${all('ChangeApprovalPolicy')} }`,
       { i: { rule: 'quorum', quorum: 2, approverIds: [managerB.id], approverTeamId: teamId } }
     )
     expect(set.body.errors).toBeUndefined()
@@ -359,19 +359,21 @@ describe('change approval policies', () => {
     expect(rest).toMatchObject({ rule: 'quorum', quorum: 2, effectiveApproverIds: policy.effectiveApproverIds })
 
     const bad = await t.gql(
-      'mutation { setChangeApprovalPolicy(changeType: "normal", input: { rule: quorum }) { rule } }'
+      'mutation { setChangeApprovalPolicy(changeType: normal, input: { rule: quorum }) { rule } }'
     )
     errorWith(bad.body, 'VALIDATION_FAILED')
     expect(fields(bad.body)).toEqual(['quorum'])
-    const badType = await t.gql('{ changeApprovalPolicy(changeType: "routine") { rule } }')
-    expect(fields(badType.body)).toEqual(['changeType'])
+    const badType = await t.gql('{ changeApprovalPolicy(changeType: routine) { rule } }')
+    expect(errorWith(badType.body, 'GRAPHQL_VALIDATION_FAILED').message).toMatch(
+      /"routine" does not exist in "ChangeType"/
+    )
     const badId = await t.gql(
-      'mutation { setChangeApprovalPolicy(changeType: "normal", input: { rule: any, approverIds: ["x"] }) { rule } }'
+      'mutation { setChangeApprovalPolicy(changeType: normal, input: { rule: any, approverIds: ["x"] }) { rule } }'
     )
     expect(fields(badId.body)).toEqual(['input.approverIds.0'])
     errorWith((await t.gql('{ changeApprovalPolicies { rule } }', {}, customer.token)).body, 'FORBIDDEN')
     const denied = await t.gql(
-      'mutation { setChangeApprovalPolicy(changeType: "standard", input: { rule: none }) { rule } }',
+      'mutation { setChangeApprovalPolicy(changeType: standard, input: { rule: none }) { rule } }',
       {},
       managerA.token
     )

@@ -152,7 +152,7 @@ describe('configuration items over GraphQL', () => {
 
   it('names the field of bad input', async () => {
     const badHost = await createCi({ name: 'x', hostname: 'has space' })
-    errorWith(badHost.body, 'BAD_REQUEST')
+    errorWith(badHost.body, 'VALIDATION_FAILED')
     expect(fields(badHost.body)).toContain('input.hostname')
     const noTeam = await createCi({ name: 'x', supportTeamId: NOWHERE })
     expect(fields(noTeam.body)).toEqual(['supportTeamId'])
@@ -166,7 +166,7 @@ describe('configuration items over GraphQL', () => {
     const badRelCi = await t.gql('{ ciRelationships(ciId: "x") { edges { node { id } } } }')
     expect(fields(badRelCi.body)).toEqual(['ciId'])
     const emptyUpdate = await t.gql(`mutation { updateCi(id: "${NOWHERE}", input: {}) { id } }`)
-    errorWith(emptyUpdate.body, 'BAD_REQUEST')
+    errorWith(emptyUpdate.body, 'VALIDATION_FAILED')
   })
 
   it('customers may not read; technicians read but do not write; cmdb:import tokens write', async () => {

@@ -10,7 +10,7 @@ const CREATE = `mutation($input: CreateCustomFieldDefinitionInput!) {
   createCustomFieldDefinition(input: $input) { ${FIELDS} } }`
 const UPDATE = `mutation($id: ID!, $input: UpdateCustomFieldDefinitionInput!, $version: Int) {
   updateCustomFieldDefinition(id: $id, input: $input, version: $version) { ${FIELDS} } }`
-const LIST = `query($kind: String, $active: Boolean, $first: Int, $after: String) {
+const LIST = `query($kind: TicketKind, $active: Boolean, $first: Int, $after: String) {
   customFieldDefinitions(kind: $kind, active: $active, first: $first, after: $after) {
     edges { cursor node { id key kind position active } } pageInfo { hasNextPage endCursor } } }`
 const ONE = `query($id: ID!) { customFieldDefinition(id: $id) { ${FIELDS} } }`
@@ -123,16 +123,17 @@ describe('custom-field definitions over GraphQL', () => {
     expect(keys).toEqual(['zeta', 'alpha', 'beta'])
 
     const bad = await t.gql(LIST, { after: 'nope' })
-    errorWith(bad.body, 'BAD_REQUEST')
+    errorWith(bad.body, 'VALIDATION_FAILED')
     expect(errorFields(bad.body)).toContain('after')
     const badKind = await t.gql(LIST, { kind: 'widget' })
-    errorWith(badKind.body, 'BAD_REQUEST')
-    expect(errorFields(badKind.body)).toContain('kind')
+    expect(errorWith(badKind.body, 'GRAPHQL_VALIDATION_FAILED').message).toMatch(
+      /"widget" does not exist in "TicketKind"/
+    )
   })
 
   it('validates input with the REST rules, naming the field under input', async () => {
     const badKey = await t.gql(CREATE, { input: { kind: 'change', key: 'Bad Key', label: 'x', type: 'text' } })
-    errorWith(badKey.body, 'BAD_REQUEST')
+    errorWith(badKey.body, 'VALIDATION_FAILED')
     expect(errorFields(badKey.body)).toEqual(['input.key'])
 
     const noOptions = await t.gql(CREATE, { input: { kind: 'change', key: 'pick', label: 'x', type: 'choice' } })
@@ -159,7 +160,7 @@ describe('custom-field definitions over GraphQL', () => {
     const missing = await t.gql(ONE, { id: '0190f5d2-7b7a-7c3e-9d3a-1f2e3d4c5b6a' })
     errorWith(missing.body, 'NOT_FOUND')
     const badId = await t.gql(ONE, { id: 'not-a-uuid' })
-    errorWith(badId.body, 'BAD_REQUEST')
+    errorWith(badId.body, 'VALIDATION_FAILED')
 
     // kind, key and type are not in the update input at all: GraphQL itself refuses them
     const def = await create({ kind: 'problem', key: 'fixed', label: 'Fixed', type: 'text' })

@@ -96,7 +96,7 @@ describe('GraphQL: event settings', () => {
     ]
     for (const [input, field] of cases) {
       const res = await t.gql(SET_SETTINGS, { input })
-      errorWith(res.body, 'BAD_REQUEST')
+      errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toContain(field)
     }
     const noTeam = await t.gql(SET_SETTINGS, { input: { defaultTeamId: '00000000-0000-4000-8000-000000000000' } })
@@ -169,7 +169,7 @@ describe('GraphQL: event routing rules', () => {
     errorWith(ghost.body, 'VALIDATION_FAILED')
     expect(fields(ghost.body)).toEqual(['teamId'])
     const bad = await t.gql(CREATE_RULE, { input: { name: 'Bad', match: { severities: ['apocalyptic'] } } })
-    errorWith(bad.body, 'BAD_REQUEST')
+    errorWith(bad.body, 'VALIDATION_FAILED')
     expect(fields(bad.body)[0]).toMatch(/^input\.match\.severities/)
     errorWith((await t.gql(CREATE_RULE, { input: { name: 'Mine', match: {} } }, technician)).body, 'FORBIDDEN')
 
@@ -202,7 +202,7 @@ describe('GraphQL: event routing rules', () => {
       expect(page2.edges.map((e: any) => e.node.name)).toEqual(['G3'])
       expect(page2.pageInfo.hasNextPage).toBe(false)
       const badFirst = await t.gql('{ eventRoutingRules(first: 0) { pageInfo { hasNextPage } } }')
-      errorWith(badFirst.body, 'BAD_REQUEST')
+      errorWith(badFirst.body, 'VALIDATION_FAILED')
       expect(fields(badFirst.body)).toEqual(['first'])
     } finally {
       for (const id of ids) await t.gql(DELETE_RULE, { id })
@@ -282,7 +282,7 @@ describe('GraphQL: postEvents, events and alerts', () => {
     const allBad = await t.gql(POST_EVENTS, { events: [event({ severity: 'x' }), event({ source: '-bad' })] }, token)
     errorWith(allBad.body, 'VALIDATION_FAILED')
     expect(fields(allBad.body)).toEqual(['[0].severity', '[1].source'])
-    errorWith((await t.gql(POST_EVENTS, { events: [] }, token)).body, 'BAD_REQUEST')
+    errorWith((await t.gql(POST_EVENTS, { events: [] }, token)).body, 'VALIDATION_FAILED')
 
     const customer = await makeUser(t, ['customer'])
     errorWith((await t.gql(POST_EVENTS, { events: [event()] }, customer.token)).body, 'FORBIDDEN')
@@ -378,7 +378,7 @@ describe('GraphQL: postEvents, events and alerts', () => {
     expect(single.body.data!.alert).toMatchObject({ id: older.id, fingerprint: e.fingerprint })
 
     const badFilter = await t.gql('{ events(severity: "apocalyptic") { edges { cursor } } }')
-    errorWith(badFilter.body, 'BAD_REQUEST')
+    errorWith(badFilter.body, 'VALIDATION_FAILED')
     expect(fields(badFilter.body)).toEqual(['severity'])
     const badFirst = await t.gql('{ alerts(first: 501) { edges { cursor } } }')
     expect(fields(badFirst.body)).toEqual(['first'])

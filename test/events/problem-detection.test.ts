@@ -190,7 +190,7 @@ describe('problem rules over GraphQL', () => {
     const bad = await t.gql(`mutation($input: ProblemRuleInput!) { createProblemRule(input: $input) { id } }`, {
       input: { name: `x ${tag()}`, groupBy: 'family', threshold: 1, windowMinutes: 90 }
     })
-    expect(bad.body.errors![0].extensions.code).toBe('BAD_REQUEST')
+    expect(bad.body.errors![0].extensions.code).toBe('VALIDATION_FAILED')
     expect(bad.body.errors![0].extensions.errors[0].field).toBe('input.threshold')
 
     const dup = await t.gql(`mutation($input: ProblemRuleInput!) { createProblemRule(input: $input) { id } }`, {

@@ -299,7 +299,7 @@ describe('every field answers through the real app', () => {
   })
 
   it('auth events answer every field, and rotation answers a new token', async () => {
-    const events = await t.gql(`{ authEvents(kind: "login.success", first: 5) ${all('AuthEventConnection')} }`)
+    const events = await t.gql(`{ authEvents(kind: login_success, first: 5) ${all('AuthEventConnection')} }`)
     expect(events.body.data!.authEvents.edges.length).toBeGreaterThan(0)
     await expectShape(events.body, 'Query')
     const made = await t.gql(
@@ -316,7 +316,7 @@ describe('every field answers through the real app', () => {
 
   it('custom-field definitions answer every field', async () => {
     const created = await t.gql(
-      `mutation { createCustomFieldDefinition(input: { kind: "change", key: "site", label: "Site", type: choice,
+      `mutation { createCustomFieldDefinition(input: { kind: change, key: "site", label: "Site", type: choice,
         required: true, defaultValue: "Leeds", options: ["Leeds", "York"], position: 1 }) ${all('CustomFieldDefinition')} }`
     )
     await expectShape(created.body, 'Mutation')
@@ -374,7 +374,7 @@ describe('every field answers through the real app', () => {
     await expectShape((await t.gql(`{ changeFreezes ${all('ChangeFreezeConnection')} }`)).body, 'Query', false)
 
     const policy = await t.gql(
-      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: "normal", input: $i) ${all('ChangeApprovalPolicy')} }`,
+      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: normal, input: $i) ${all('ChangeApprovalPolicy')} }`,
       { i: { rule: 'quorum', quorum: 1, approverIds: [techId], approverTeamId: teamId } }
     )
     await expectShape(policy.body, 'Mutation')
@@ -391,13 +391,13 @@ describe('every field answers through the real app', () => {
     const teamId = (await t.api('POST', '/api/v1/teams', { body: { name: 'Catalog fulfilment' } })).json().id
 
     const root = await t.gql(
-      `mutation { createCategory(input: { kind: "incident", name: "Hardware" }) ${all('Category')} }`
+      `mutation { createCategory(input: { kind: incident, name: "Hardware" }) ${all('Category')} }`
     )
     // A root has no parent
     await expectShape(root.body, 'Mutation', false)
     const rootId = root.body.data!.createCategory.id
     const child = await t.gql(
-      `mutation($p: ID!) { createCategory(input: { kind: "incident", name: "Laptop", parentId: $p }) ${all('Category')} }`,
+      `mutation($p: ID!) { createCategory(input: { kind: incident, name: "Laptop", parentId: $p }) ${all('Category')} }`,
       { p: rootId }
     )
     await expectShape(child.body, 'Mutation')
@@ -411,16 +411,12 @@ describe('every field answers through the real app', () => {
       (await t.gql(`query($id: ID!) { category(id: $id) ${all('Category')} }`, { id: childId })).body,
       'Query'
     )
-    await expectShape(
-      (await t.gql(`{ categories(kind: "incident") ${all('CategoryConnection')} }`)).body,
-      'Query',
-      false
-    )
-    const tree = await t.gql(`{ categoryTree(kind: "incident") ${all('CategoryTree')} }`)
+    await expectShape((await t.gql(`{ categories(kind: incident) ${all('CategoryConnection')} }`)).body, 'Query', false)
+    const tree = await t.gql(`{ categoryTree(kind: incident) ${all('CategoryTree')} }`)
     // Not truncated: no note
     await expectShape(tree.body, 'Query', false)
     expect(tree.body.data!.categoryTree.items[0].path).toBe('Hardware')
-    const nested = await t.gql('{ categoryTree(kind: "incident") { items { children { path } } } }')
+    const nested = await t.gql('{ categoryTree(kind: incident) { items { children { path } } } }')
     expect(nested.body.data!.categoryTree.items[0].children[0].path).toBe('Hardware / Notebook')
 
     const template = await t.gql(

@@ -228,7 +228,7 @@ describe('identity over GraphQL', () => {
         errorWith((await t.gql(REVOKE, { id }, tech.token)).body, 'NOT_FOUND')
       }
       const bad = await t.gql(REVOKE, { id: 'nope' }, tech.token)
-      expect(errorWith(bad.body, 'BAD_REQUEST').extensions.errors).toEqual([
+      expect(errorWith(bad.body, 'VALIDATION_FAILED').extensions.errors).toEqual([
         { field: 'id', message: expect.any(String) }
       ])
     })

@@ -18,7 +18,7 @@ describe('GraphQL incident input: a client error naming the field, never INTERNA
       [TRANSITION, { id: '42', input: { to: 'closed' } }]
     ] as const) {
       const res = await t.gql(query, v)
-      errorWith(res.body, 'BAD_REQUEST')
+      errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toEqual(['id'])
     }
   })
@@ -30,7 +30,7 @@ describe('GraphQL incident input: a client error naming the field, never INTERNA
       [{ title: 'ok', impact: 7 }, 'input.impact']
     ] as const) {
       const res = await t.gql(CREATE, { input })
-      errorWith(res.body, 'BAD_REQUEST')
+      errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toEqual([field])
     }
   })
@@ -49,7 +49,7 @@ describe('GraphQL incident input: a client error naming the field, never INTERNA
     // Statuses are workflow data (admins add their own), so an unknown one is the service's 400
     const res = await t.gql(LIST, { status: ['bogus'] })
     expect(res.body.data?.incidents ?? null).toBeNull()
-    errorWith(res.body, 'BAD_REQUEST')
+    errorWith(res.body, 'VALIDATION_FAILED')
     expect(fields(res.body)).toEqual(['status'])
     expect(res.body.errors![0].message).toMatch(/bogus/)
   })
@@ -63,7 +63,7 @@ describe('GraphQL incident input: a client error naming the field, never INTERNA
       [{ after: foreign }, 'after']
     ] as const) {
       const res = await t.gql(LIST, v)
-      errorWith(res.body, 'BAD_REQUEST')
+      errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toEqual([field])
     }
     // Nested connections too: first: 0 or -5 used to answer an empty page with hasNextPage false
@@ -79,7 +79,7 @@ describe('GraphQL incident input: a client error naming the field, never INTERNA
           incident(id: $id) { id ${connection}(first: $first, after: $after) { edges { cursor } } } }`,
         { id: inc.id, ...v }
       )
-      errorWith(res.body, 'BAD_REQUEST')
+      errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toEqual([field])
     }
   })

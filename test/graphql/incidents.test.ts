@@ -70,7 +70,7 @@ describe('incidents over GraphQL', () => {
 
     it('refuses a malformed key naming it', async () => {
       const res = await t.gql(CREATE, { input: { title: 'x' }, key: 'has spaces in it' })
-      errorWith(res.body, 'BAD_REQUEST')
+      errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toEqual(['Idempotency-Key'])
     })
   })

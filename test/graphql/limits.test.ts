@@ -130,7 +130,7 @@ describe('GraphQL limits', () => {
     expect(big.statusCode).toBe(400)
     expect(big.headers['content-type']).toMatch(/^application\/problem\+json/)
     const problem = big.json()
-    expect(problem).toMatchObject({ status: 400, code: 'BAD_REQUEST' })
+    expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' })
     expect(problem.detail).toMatch(/batch/)
     expect(problem.errors).toEqual([{ field: 'body', message: 'batch of 11 operations exceeds 10' }])
     expect(dRuns.count).toBe(before)

@@ -423,7 +423,7 @@ describe('errors are 400 naming the parameter', () => {
   it('uses the given parameter name and a detail', () => {
     const err = failure('priority==x', 'q')
     expect(err.message).toBe('q: priority: "x" is not an integer')
-    expect(err.code).toBe('BAD_REQUEST')
+    expect(err.code).toBe('VALIDATION_FAILED')
   })
 
   it('refuses unknown custom fields when no custom filter is given', () => {

@@ -212,7 +212,7 @@ describe('releases over GraphQL', () => {
       'mutation($id: ID!) { updateRelease(id: $id, version: 1, input: { managerId: null }) { id } }',
       { id }
     )
-    errorWith(cleared.body, 'BAD_REQUEST')
+    errorWith(cleared.body, 'VALIDATION_FAILED')
     expect(fields(cleared.body)).toEqual(['input.managerId'])
     const inc = await makeIncident(t)
     const notChange = await t.gql(
@@ -228,7 +228,7 @@ describe('releases over GraphQL', () => {
       'mutation($id: ID!) { addReleaseDeployment(id: $id, input: { target: "" }) { id } }',
       { id }
     )
-    errorWith(badTarget.body, 'BAD_REQUEST')
+    errorWith(badTarget.body, 'VALIDATION_FAILED')
     expect(fields(badTarget.body)).toEqual(['input.target'])
     const stranger = await t.gql(
       'mutation($id: ID!) { addReleaseDeployment(id: $id, input: { target: "lab" }) { id } }',

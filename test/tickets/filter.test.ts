@@ -183,7 +183,7 @@ describe('ticket lists: RSQL filter, totals, custom fields', () => {
       customFields: { site: 'Leeds', seats: 10, tags: ['network'], vip: false }
     })
     const bad = await t.gql('{ incidents(filter: "colour==red") { edges { cursor } } }')
-    expect(bad.body.errors![0].extensions.code).toBe('BAD_REQUEST')
+    expect(bad.body.errors![0].extensions.code).toBe('VALIDATION_FAILED')
     expect(bad.body.errors![0].extensions.errors?.[0]?.field ?? bad.body.errors![0].message).toMatch(/filter/)
     const created = await t.gql('mutation($i: CreateIncidentInput!) { createIncident(input: $i) { customFields } }', {
       i: { title: 'gql', customFields: { site: 'Hull', seats: 2 } }

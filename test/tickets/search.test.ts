@@ -245,6 +245,6 @@ describe('full-text search over tickets', () => {
       expect(res.body.errors, `${JSON.stringify(q)}: ${JSON.stringify(res.body.errors)}`).toBeUndefined()
     }
     const tooLong = await t.gql(INCIDENTS, { q: 'a'.repeat(201) })
-    expect(tooLong.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST')
+    expect(tooLong.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
   })
 })

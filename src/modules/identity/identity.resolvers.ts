@@ -46,9 +46,22 @@ export const scopeEnum = {
 }
 
 /** GraphQL door to users, organisations, teams and tokens: same schemas, same services as REST. */
+/** Auth event kinds hold '.', which GraphQL names cannot: login_success here is login.success. */
+export const authEventKindEnum = {
+  login_success: 'login.success',
+  login_failure: 'login.failure',
+  login_locked: 'login.locked',
+  logout: 'logout',
+  sso_login: 'sso.login',
+  sso_rejected: 'sso.rejected',
+  token_new_address: 'token.new_address',
+  directory_unavailable: 'directory.unavailable'
+}
+
 export function identityResolvers(): IResolvers {
   return {
     Scope: scopeEnum,
+    AuthEventKind: authEventKindEnum,
     Query: {
       me: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => services.sessions.whoAmI(ctx),
       user: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.users.getUser(ctx, id(args.id)),
