@@ -40,7 +40,7 @@ const ConfigSchema = Type.Object({
   GRAPHQL_MAX_ALIASES: Type.Integer({ default: 15, minimum: 0 }),
   GRAPHQL_MAX_TOKENS: Type.Integer({ default: 2000, minimum: 10 }),
   GRAPHQL_MAX_BATCH: Type.Integer({ default: 10, minimum: 1 }),
-  GRAPHQL_MAX_COST: Type.Integer({ default: 5000, minimum: 1 }),
+  GRAPHQL_MAX_COST: Type.Integer({ default: 10000, minimum: 1 }),
   GRAPHQL_MAX_DIRECTIVES: Type.Integer({ default: 20, minimum: 0 }),
   RUN_SCHEDULER: Type.Optional(Type.Boolean()),
   SCHEDULER_POLL_MS: Type.Integer({ default: 10000, minimum: 100 }),

@@ -109,7 +109,7 @@ describe('GraphQL operations', () => {
       const res = await post(ALIASED(15), undefined, { n: 500 })
       expect(res.statusCode).toBe(400)
       expect(res.json().errors[0]).toMatchObject({
-        message: 'operation cost (15015) exceeds the cost limit of 5000',
+        message: 'operation cost (15015) exceeds the cost limit of 10000',
         extensions: { code: 'GRAPHQL_VALIDATION_FAILED', status: 400 }
       })
       const batch = await t.app.inject({
