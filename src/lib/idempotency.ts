@@ -6,7 +6,8 @@ import { AppError, badRequest, conflict } from './errors.js'
 import { hashJson } from './secrets.js'
 
 const LEASE_MS = 30_000
-const KEY_RE = /^[\x21-\x7e]{1,255}$/
+/** 1 to 255 visible ASCII characters; also declared in the OpenAPI document. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 
 export interface IdempotentResult<T> {
   status: number
@@ -18,7 +19,7 @@ const principalOf = (ctx: Ctx) =>
   ctx.actor.via === 'token' ? `token:${ctx.actor.credentialId}` : `user:${ctx.actor.id ?? ctx.actor.username}`
 
 export function assertIdempotencyKey(key: string, field = 'Idempotency-Key'): void {
-  if (!KEY_RE.test(key)) {
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw badRequest(`${field} must be 1 to 255 visible ASCII characters`, [
       { field, message: 'must be 1 to 255 visible ASCII characters' }
     ])
