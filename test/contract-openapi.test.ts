@@ -25,7 +25,12 @@ interface Spec {
   paths: Record<string, Record<string, Operation>>
 }
 
-const spec = (): Spec => YAML.parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'))
+let parsed: Spec | undefined
+/** openapi.yaml parsed once (it is large) */
+const spec = (): Spec => {
+  parsed ??= YAML.parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8')) as Spec
+  return parsed
+}
 const operations = (doc: Spec) =>
   Object.entries(doc.paths).flatMap(([path, item]) =>
     Object.entries(item).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op }))
@@ -42,6 +47,7 @@ describe('openapi.yaml', () => {
   let t: TestApp
   beforeAll(async () => {
     t = await buildTestApp()
+    spec()
   })
   afterAll(async () => t?.close())
 
@@ -51,9 +57,8 @@ describe('openapi.yaml', () => {
   }, 120_000)
 
   it('documents every registered /api/v1 route', async () => {
-    const spec = YAML.parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'))
     const documented = new Set<string>()
-    for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, unknown>>)) {
+    for (const [path, ops] of Object.entries(spec().paths)) {
       for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`)
     }
     const routes = t.app

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { graphqlResolvers } from '../../src/plugins/graphql.js'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { type GqlBody, loadSchema, nodesOf, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
+import { waitFor } from '../helpers/wait.js'
 
 const schema: GraphQLSchema = loadSchema()
 const { resolvers, loaders } = graphqlResolvers() as unknown as {
@@ -291,12 +292,10 @@ describe('every field answers through the real app', () => {
     expect(revoked.body).toEqual({ data: { revokeApiToken: true } })
 
     // Token use is recorded in the background: wait for it
-    let list: GqlBody = {}
-    for (let i = 0; i < 50; i++) {
-      list = (await t.gql(`{ apiTokens ${all('ApiTokenConnection')} }`)).body
-      if (list.data?.apiTokens.edges[0]?.node.lastUsedAt) break
-      await new Promise(r => setTimeout(r, 50))
-    }
+    const list = await waitFor('lastUsedAt in apiTokens', async () => {
+      const body: GqlBody = (await t.gql(`{ apiTokens ${all('ApiTokenConnection')} }`)).body
+      return body.data?.apiTokens.edges[0]?.node.lastUsedAt ? body : undefined
+    })
     await expectShape(list, 'Query')
   })
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
+import { waitFor } from '../helpers/wait.js'
 import { expectProblem } from './problem.js'
 
 describe('auth audit, lockout, token addresses and rotation', () => {
@@ -68,8 +69,11 @@ describe('auth audit, lockout, token addresses and rotation', () => {
       })
       expect(res.statusCode).toBe(200)
     }
-    await new Promise(r => setTimeout(r, 100))
-    const seen = (await events('?kind=token.new_address&limit=500')).filter(e => e.detail.tokenId === id)
+    // recorded in the background: wait until both addresses are there
+    const seen = await waitFor('token.new_address events', async () => {
+      const rows = (await events('?kind=token.new_address&limit=500')).filter(e => e.detail.tokenId === id)
+      return rows.length >= 2 ? rows : undefined
+    })
     expect(seen.map(e => e.ip).sort()).toEqual(['192.0.2.1', '192.0.2.2'])
   })
 

@@ -4,19 +4,18 @@ import { apiTokens } from '../../src/db/schema/index.js'
 import { hashToken } from '../../src/lib/secrets.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
+import { waitFor } from '../helpers/wait.js'
 import { expectProblem, fieldsOf } from './problem.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 
-/** Token use is recorded in the background: poll the list until it shows. */
-async function lastUsedOf(t: TestApp, id: string): Promise<string | null> {
-  for (let i = 0; i < 40; i++) {
+/** Token use is recorded in the background: wait until the list shows it. */
+async function lastUsedOf(t: TestApp, id: string): Promise<string> {
+  return waitFor(`lastUsedAt of token ${id}`, async () => {
     const list = await t.api('GET', '/api/v1/api-tokens?limit=500')
     const row = list.json().items.find((x: { id: string }) => x.id === id)
-    if (row?.lastUsedAt) return row.lastUsedAt as string
-    await new Promise(r => setTimeout(r, 50))
-  }
-  return null
+    return row?.lastUsedAt as string | undefined
+  })
 }
 
 describe('API tokens', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Attribute, Change, Client } from 'ldapts'
+import { waitFor } from '../helpers/wait.js'
 import type { DirectoryServer } from './directory-server.js'
 
 /**
@@ -80,8 +81,7 @@ export async function startSlapd(): Promise<DirectoryServer> {
       return server(`ldap://127.0.0.1:${port}`, async () => {
         process.removeListener('exit', stopOnExit)
         kill(pid)
-        for (let i = 0; i < 50 && kill(pid, 0); i++) await new Promise(r => setTimeout(r, 100))
-        kill(pid, 'SIGKILL')
+        await waitFor('slapd to exit', () => !kill(pid, 0), { timeoutMs: 5000 }).catch(() => kill(pid, 'SIGKILL'))
         rmSync(workdir, { recursive: true, force: true })
       })
     } catch (err) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 import { expectProblem } from '../identity/problem.js'
 import { openLdapEnv } from './directory.cases.js'
 import { startFakeDirectory } from './fake-directory.js'
@@ -248,8 +249,7 @@ async function stopPid(pidFile: string) {
   if (!existsSync(pidFile)) return
   const pid = Number(readFileSync(pidFile, 'utf8').trim())
   kill(pid)
-  for (let i = 0; i < 50 && kill(pid, 0); i++) await new Promise(r => setTimeout(r, 100))
-  kill(pid, 'SIGKILL')
+  await waitFor('slapd to exit', () => !kill(pid, 0), { timeoutMs: 5000 }).catch(() => kill(pid, 'SIGKILL'))
 }
 
 /**
@@ -275,22 +275,26 @@ async function startTlsSlapd(pki: Pki): Promise<TlsSlapd> {
     process.once('exit', stopOnExit)
     // Ready when it answers a StartTLS root DSE read that trusts our CA (by IP: libldap would
     // canonicalise localhost to the machine name and refuse the certificate)
-    for (let i = 0; ; i++) {
-      try {
-        await run(
-          'ldapsearch',
-          ['-x', '-ZZ', '-H', `ldap://127.0.0.1:${port}`, '-b', '', '-s', 'base', 'namingContexts'],
-          {
-            ...process.env,
-            LDAPTLS_CACERT: pki.ca
-          }
-        )
-        break
-      } catch (err) {
-        if (i >= 50) throw err
-        await new Promise(r => setTimeout(r, 100))
-      }
-    }
+    let lastError: unknown
+    await waitFor(
+      'slapd to answer StartTLS',
+      async () => {
+        try {
+          await run(
+            'ldapsearch',
+            ['-x', '-ZZ', '-H', `ldap://127.0.0.1:${port}`, '-b', '', '-s', 'base', 'namingContexts'],
+            { ...process.env, LDAPTLS_CACERT: pki.ca }
+          )
+          return true
+        } catch (err) {
+          lastError = err
+          return false
+        }
+      },
+      { timeoutMs: 10_000, everyMs: 100 }
+    ).catch(err => {
+      throw lastError ?? err
+    })
   } catch (err) {
     if (stopOnExit) process.removeListener('exit', stopOnExit)
     await stopPid(pidFile)
