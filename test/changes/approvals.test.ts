@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { makeOffering, makeRequest } from '../requests/fixtures.js'
 import {
   at,
   changeInAuthorize,
   decide,
   getChange,
-  historyOf,
   makeChange,
   makeChangeTemplate,
   move,
   setPolicy
-} from './fixtures.js'
+} from '../helpers/changes.js'
+import { historyOf, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
+import { makeOffering, makeRequest } from '../helpers/requests.js'
 
 type User = { id: string; token: string }
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { at, makeChange, makeCi, move, relate } from '../helpers/changes.js'
 import { makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { at, makeChange, makeCi, move, relate } from './fixtures.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 type Entry = { id: string; conflicts: Record<string, unknown>[]; ciIds: string[] }
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { at, getChange, historyOf, makeChange, makeChangeTemplate, makeCi, move } from './fixtures.js'
+import { at, getChange, makeChange, makeChangeTemplate, makeCi, move } from '../helpers/changes.js'
+import { historyOf, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('changes: create, validate, update', () => {
   let t: TestApp

@@ -1,12 +1,11 @@
-import { and, asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditLog } from '../../src/db/schema/index.js'
 import { freezesOverlapping } from '../../src/modules/changes/freezes.service.js'
 import { approversOf, policyAuditId, policyFor } from '../../src/modules/changes/policies.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { auditOf } from '../helpers/audit.js'
 import { makeApiToken, makeTeam, makeUser } from '../helpers/factories.js'
 import { errorWith, fields, loadSchema, nodesOf, selectAll, shapeProblems } from '../helpers/graphql.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 const schema = loadSchema()
 const all = (type: string) => selectAll(schema, type)
@@ -23,13 +22,6 @@ const allowNull = [
 ]
 const NOWHERE = '00000000-0000-7000-8000-000000000000'
 const at = (day: number, hour = 0, year = 2031) => new Date(Date.UTC(year, 0, day, hour)).toISOString()
-const auditOf = (t: TestApp, type: string, id: string) =>
-  t.db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.entityType, type), eq(auditLog.entityId, id)))
-    .orderBy(asc(auditLog.id))
-
 describe('change freezes', () => {
   let t: TestApp
   let tech: { token: string }

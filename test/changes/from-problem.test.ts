@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { historyOf, makeChangeTemplate } from './fixtures.js'
+import { makeChangeTemplate } from '../helpers/changes.js'
+import { historyOf, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('a change raised from a problem', () => {
   let t: TestApp

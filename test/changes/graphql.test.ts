@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { at, changeInAuthorize, makeChange, makeChangeTemplate, makeCi, relate, setPolicy } from '../helpers/changes.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
 import { codes, fields, type GqlBody, loadSchema, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
-import { makeOffering, makeRequest } from '../requests/fixtures.js'
-import { at, changeInAuthorize, makeChange, makeChangeTemplate, makeCi, relate, setPolicy } from './fixtures.js'
+import { makeOffering, makeRequest } from '../helpers/requests.js'
 
 const schema = loadSchema()
 const all = (type: string) => selectAll(schema, type)

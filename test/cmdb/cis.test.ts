@@ -1,9 +1,10 @@
-import { and, asc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { auditOf as auditRows } from '../helpers/audit.js'
 import { makeApiToken, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 interface Ci {
   id: string
@@ -30,12 +31,7 @@ describe('configuration items over REST', () => {
     expect(res.statusCode, res.body).toBe(201)
     return res.json() as Ci
   }
-  const auditOf = (id: string) =>
-    t.db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, 'ci'), eq(auditLog.entityId, id)))
-      .orderBy(asc(auditLog.id))
+  const auditOf = (id: string) => auditRows(t, 'ci', id)
 
   beforeAll(async () => {
     t = await buildTestApp()

@@ -4,7 +4,7 @@ import { auditLog } from '../../src/db/schema/index.js'
 import { loadOffering } from '../../src/modules/catalog/catalog.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('catalog offerings', () => {
   let t: TestApp

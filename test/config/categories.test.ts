@@ -1,11 +1,12 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditLog, categories } from '../../src/db/schema/index.js'
+import { categories } from '../../src/db/schema/index.js'
 import { uuidv7 } from '../../src/lib/ids.js'
 import { resolveCategory } from '../../src/modules/categories/categories.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { auditOf as auditRows } from '../helpers/audit.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 interface Cat {
   id: string
@@ -30,12 +31,7 @@ describe('categories', () => {
   const get = async (id: string): Promise<Cat> => (await t.api('GET', `/api/v1/categories/${id}`)).json()
   const patch = (id: string, body: Record<string, unknown>, token?: string) =>
     t.api('PATCH', `/api/v1/categories/${id}`, { body, ...(token ? { token } : {}) })
-  const auditOf = (id: string) =>
-    t.db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, 'category'), eq(auditLog.entityId, id)))
-      .orderBy(auditLog.id)
+  const auditOf = (id: string) => auditRows(t, 'category', id)
 
   beforeAll(async () => {
     t = await buildTestApp()

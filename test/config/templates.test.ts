@@ -1,10 +1,9 @@
-import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditLog } from '../../src/db/schema/index.js'
 import { applyTemplate, loadTemplate } from '../../src/modules/templates/templates.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { auditOf as auditRows } from '../helpers/audit.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('applyTemplate', () => {
   it('fills what the input leaves unset, the input winning, customFields merged key by key', () => {
@@ -46,12 +45,7 @@ describe('ticket templates', () => {
     expect(res.statusCode, res.body).toBe(201)
     return res.json() as Record<string, any> & { id: string; version: number }
   }
-  const auditOf = (id: string) =>
-    t.db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, 'template'), eq(auditLog.entityId, id)))
-      .orderBy(auditLog.id)
+  const auditOf = (id: string) => auditRows(t, 'template', id)
 
   beforeAll(async () => {
     t = await buildTestApp()

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { Role } from '../../src/auth/actor.js'
 import { PASSWORD, type TestApp } from './app.js'
 
-const suffix = () => randomBytes(4).toString('hex')
+/** A short random suffix keeping names unique across tests. */
+export const suffix = () => randomBytes(4).toString('hex')
 
 /** Rows built through the API itself, so factories obey the same rules as clients. */
 export async function makeOrganisation(t: TestApp, name = `Org ${suffix()}`) {
@@ -64,4 +65,15 @@ export async function makeApiToken(
   })
   if (res.statusCode !== 201) throw new Error(`api token: ${res.statusCode} ${res.body}`)
   return res.json() as { id: string; token: string; prefix: string; userId: string; scopes: string[] }
+}
+
+/** Every history entry of a ticket, oldest first. */
+export async function historyOf(t: TestApp, collection: string, id: string) {
+  const res = await t.api('GET', `/api/v1/${collection}/${id}/history?limit=500`)
+  if (res.statusCode !== 200) throw new Error(`history: ${res.statusCode} ${res.body}`)
+  return res.json().items as {
+    action: string
+    actor: string
+    changes: { field: string; old: unknown; new: unknown }[]
+  }[]
 }

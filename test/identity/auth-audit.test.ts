@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
+import { expectProblem } from '../helpers/problem.js'
 import { waitFor } from '../helpers/wait.js'
-import { expectProblem } from './problem.js'
 
 describe('auth audit, lockout, token addresses and rotation', () => {
   let t: TestApp

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
-import { expectProblem } from './problem.js'
+import { expectProblem } from '../helpers/problem.js'
 
 /**
  * With a long credential cache, changes made through this instance must still bite on the very

@@ -4,7 +4,7 @@ import { sessions } from '../../src/db/schema/index.js'
 import { hashToken } from '../../src/lib/secrets.js'
 import { ADMIN, buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/factories.js'
-import { expectProblem } from './problem.js'
+import { expectProblem } from '../helpers/problem.js'
 
 const login = (t: TestApp, username: string, password: string, remoteAddress?: string) =>
   t.app.inject({

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionService } from '../../src/modules/identity/sessions.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from './problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('identity hardening', () => {
   let t: TestApp

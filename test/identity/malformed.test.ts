@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { users } from '../../src/db/schema/index.js'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
-import { expectProblem, fieldsOf } from './problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('malformed input', () => {
   let t: TestApp

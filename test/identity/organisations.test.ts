@@ -4,7 +4,7 @@ import { auditLog } from '../../src/db/schema/index.js'
 import { encodeCursor } from '../../src/lib/cursor.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeOrganisation, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from './problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 interface Page {
   items: { id: string; name: string }[]

@@ -4,8 +4,8 @@ import { apiTokens } from '../../src/db/schema/index.js'
 import { hashToken } from '../../src/lib/secrets.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 import { waitFor } from '../helpers/wait.js'
-import { expectProblem, fieldsOf } from './problem.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog, users } from '../../src/db/schema/index.js'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { makeOrganisation, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from './problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 const body = (username: string, extra: Record<string, unknown> = {}) => ({
   username,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog, users } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
-import { expectProblem } from '../identity/problem.js'
+import { expectProblem } from '../helpers/problem.js'
 import type { DirectoryServer } from './directory-server.js'
 
 /**

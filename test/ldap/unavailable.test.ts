@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authEvents } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { expectProblem } from '../identity/problem.js'
+import { expectProblem } from '../helpers/problem.js'
 import { ORG, SERVICE_ACCOUNT } from './directory.cases.js'
 
 const TIMEOUT_MS = 800

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { at, changeInAuthorize, decide, makeChange, move } from '../changes/fixtures.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { historyOf } from '../requests/fixtures.js'
+import { at, changeInAuthorize, decide, makeChange, move } from '../helpers/changes.js'
+import { historyOf, makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 import {
   approvedBy,
   bundle,
@@ -12,7 +11,7 @@ import {
   moveRelease,
   rejectedChange,
   scheduledChange
-} from './fixtures.js'
+} from '../helpers/releases.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeCi } from '../changes/fixtures.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { historyOf } from '../requests/fixtures.js'
-import { makeRelease, moveRelease } from './fixtures.js'
+import { makeCi } from '../helpers/changes.js'
+import { historyOf, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
+import { makeRelease, moveRelease } from '../helpers/releases.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 

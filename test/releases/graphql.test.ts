@@ -1,7 +1,7 @@
 import { isObjectType } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { decide, makeChange, makeCi } from '../changes/fixtures.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { decide, makeChange, makeCi } from '../helpers/changes.js'
 import { makeIncident, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
 import {
   errorWith,
@@ -13,7 +13,7 @@ import {
   selectAll,
   shapeProblems
 } from '../helpers/graphql.js'
-import { approvedBy, bundle, makeRelease, scheduledChange } from './fixtures.js'
+import { approvedBy, bundle, makeRelease, scheduledChange } from '../helpers/releases.js'
 
 const schema = loadSchema()
 const all = (type: string) => selectAll(schema, type)

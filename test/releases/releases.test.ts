@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeTeam, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { historyOf } from '../requests/fixtures.js'
-import { makeRelease, moveRelease } from './fixtures.js'
+import { historyOf, makeTeam, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
+import { makeRelease, moveRelease } from '../helpers/releases.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 

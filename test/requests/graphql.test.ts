@@ -11,7 +11,7 @@ import {
   selectAll,
   shapeProblems
 } from '../helpers/graphql.js'
-import { makeOffering, makeRequest } from './fixtures.js'
+import { makeOffering, makeRequest } from '../helpers/requests.js'
 
 const schema = loadSchema()
 const all = (type: string) => selectAll(schema, type)

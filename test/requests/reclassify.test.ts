@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestDetails, requestTasks } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
+import { historyOf, makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
 import { errorWith, fields } from '../helpers/graphql.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { historyOf, makeOffering, makeRequest, tasksOf } from './fixtures.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
+import { makeOffering, makeRequest, tasksOf } from '../helpers/requests.js'
 
 describe('reclassifying incidents and requests', () => {
   let t: TestApp

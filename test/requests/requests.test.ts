@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestDetails, requestTasks } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
-import { historyOf, makeOffering, makeRequest, tasksOf } from './fixtures.js'
+import { historyOf, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
+import { makeOffering, makeRequest, tasksOf } from '../helpers/requests.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 

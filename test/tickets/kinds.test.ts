@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeOrganisation, makeUser } from '../helpers/factories.js'
-import { expectProblem } from '../identity/problem.js'
+import { expectProblem } from '../helpers/problem.js'
 
 describe('who raises which kind', () => {
   let t: TestApp

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
-import type { TestApp } from '../helpers/app.js'
+import type { TestApp } from './app.js'
+import { suffix } from './factories.js'
 
-const suffix = () => randomBytes(4).toString('hex')
 type Json = Record<string, any>
 
 /** A UTC instant on a day of January 2031 (far from now, so nothing else plans there by accident). */
@@ -68,13 +67,3 @@ export const decide = (t: TestApp, collection: string, id: string, token: string
   t.api('POST', `/api/v1/${collection}/${id}/approvals`, { token, body })
 
 export const getChange = async (t: TestApp, id: string) => (await t.api('GET', `/api/v1/changes/${id}`)).json() as Json
-
-export async function historyOf(t: TestApp, collection: string, id: string) {
-  const res = await t.api('GET', `/api/v1/${collection}/${id}/history?limit=500`)
-  if (res.statusCode !== 200) throw new Error(`history: ${res.statusCode} ${res.body}`)
-  return res.json().items as {
-    action: string
-    actor: string
-    changes: { field: string; old: unknown; new: unknown }[]
-  }[]
-}

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
-import { changeInAuthorize, decide, makeChange, move, setPolicy } from '../changes/fixtures.js'
-import type { TestApp } from '../helpers/app.js'
+import type { TestApp } from './app.js'
+import { changeInAuthorize, decide, makeChange, move, setPolicy } from './changes.js'
+import { suffix } from './factories.js'
 
-const suffix = () => randomBytes(4).toString('hex')
 type Json = Record<string, any>
 
 export async function makeRelease(t: TestApp, body: Json, token?: string) {

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import type { TestApp } from '../helpers/app.js'
-
-const suffix = () => randomBytes(4).toString('hex')
+import type { TestApp } from './app.js'
+import { suffix } from './factories.js'
 
 /** A catalog offering made through the API (admin). */
 export async function makeOffering(t: TestApp, body: Record<string, unknown> = {}) {
@@ -23,14 +21,4 @@ export async function tasksOf(t: TestApp, requestId: string, token?: string) {
   const res = await t.api('GET', `/api/v1/requests/${requestId}/tasks`, { token: token ?? t.adminToken })
   if (res.statusCode !== 200) throw new Error(`tasks: ${res.statusCode} ${res.body}`)
   return res.json().items as (Record<string, any> & { id: string; title: string; status: string })[]
-}
-
-export async function historyOf(t: TestApp, collection: string, id: string) {
-  const res = await t.api('GET', `/api/v1/${collection}/${id}/history?limit=500`)
-  if (res.statusCode !== 200) throw new Error(`history: ${res.statusCode} ${res.body}`)
-  return res.json().items as {
-    action: string
-    actor: string
-    changes: { field: string; old: unknown; new: unknown }[]
-  }[]
 }
