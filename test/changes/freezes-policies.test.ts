@@ -4,7 +4,15 @@ import { approversOf, policyAuditId, policyFor } from '../../src/modules/changes
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { auditOf } from '../helpers/audit.js'
 import { makeApiToken, makeTeam, makeUser } from '../helpers/factories.js'
-import { errorWith, fields, loadSchema, nodesOf, selectAll, shapeProblems } from '../helpers/graphql.js'
+import {
+  EVERY_FIELD_LIMITS,
+  errorWith,
+  fields,
+  loadSchema,
+  nodesOf,
+  selectAll,
+  shapeProblems
+} from '../helpers/graphql.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 const schema = loadSchema()
@@ -37,7 +45,7 @@ describe('change freezes', () => {
     ).items.map(f => f.id)
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     tech = await makeUser(t, ['technician'])
     customer = await makeUser(t, ['customer'])
     finance = await makeUser(t, ['finance'])
@@ -209,7 +217,7 @@ describe('change approval policies', () => {
     t.api('PUT', `/api/v1/change-approval-policies/${type}`, { body, ...(token ? { token } : {}) })
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     managerA = await makeUser(t, ['manager'])
     managerB = await makeUser(t, ['manager'])
     memberTech = await makeUser(t, ['technician'])

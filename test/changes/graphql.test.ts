@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { at, changeInAuthorize, makeChange, makeChangeTemplate, makeCi, relate, setPolicy } from '../helpers/changes.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
-import { codes, fields, type GqlBody, loadSchema, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
+import {
+  codes,
+  EVERY_FIELD_LIMITS,
+  fields,
+  type GqlBody,
+  loadSchema,
+  objectType,
+  selectAll,
+  shapeProblems
+} from '../helpers/graphql.js'
 import { makeOffering, makeRequest } from '../helpers/requests.js'
 
 const schema = loadSchema()
@@ -83,7 +92,7 @@ describe('changes and approvals over GraphQL', () => {
   }
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     approver = await makeUser(t, ['manager'])
     tech = await makeUser(t, ['technician'])
     customer = await makeUser(t, ['customer'])

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeTeam, makeUser } from '../helpers/factories.js'
-import { errorWith, fields, loadSchema, nodesOf, selectAll, shapeProblems } from '../helpers/graphql.js'
+import {
+  EVERY_FIELD_LIMITS,
+  errorWith,
+  fields,
+  loadSchema,
+  nodesOf,
+  selectAll,
+  shapeProblems
+} from '../helpers/graphql.js'
 
 const schema = loadSchema()
 const all = (type: string) => selectAll(schema, type)
@@ -27,7 +35,7 @@ describe('configuration items over GraphQL', () => {
   let tech: { token: string }
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     const manager = await makeUser(t, ['manager'])
     teamId = (await makeTeam(t, [{ userId: manager.id, level: 1 }])).id
     customer = await makeUser(t, ['customer'])

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
-import { errorWith, fields, loadSchema, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
+import {
+  EVERY_FIELD_LIMITS,
+  errorWith,
+  fields,
+  loadSchema,
+  objectType,
+  selectAll,
+  shapeProblems
+} from '../helpers/graphql.js'
 import { event, makeIntegration, post } from './helpers.js'
 
 const schema = loadSchema()
@@ -17,7 +25,7 @@ let token: string
 let technician: string
 
 beforeAll(async () => {
-  t = await buildTestApp()
+  t = await buildTestApp(EVERY_FIELD_LIMITS)
   token = (await makeIntegration(t)).token
   technician = (await makeUser(t, ['technician'])).token
 })

@@ -6,7 +6,7 @@ import { jobs } from '../../src/jobs/index.js'
 import { createJobRunner } from '../../src/jobs/runner.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
-import { loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
+import { EVERY_FIELD_LIMITS, loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
 import { event, makeIntegration, post } from './helpers.js'
 
 const schema = loadSchema()
@@ -20,7 +20,7 @@ let tech: Awaited<ReturnType<typeof makeUser>>
 const tag = () => randomBytes(4).toString('hex')
 
 beforeAll(async () => {
-  t = await buildTestApp()
+  t = await buildTestApp(EVERY_FIELD_LIMITS)
   monitor = await makeIntegration(t)
   tech = await makeUser(t, ['technician'])
 })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
-import { errorWith, fields, loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
+import { EVERY_FIELD_LIMITS, errorWith, fields, loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 type Link = { id: string; type: string; ticketId: string; number: string; kind: string }
@@ -15,7 +15,7 @@ describe('ticket links', () => {
   let orgA: { id: string }
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     orgA = await makeOrganisation(t)
     customerA = await makeUser(t, ['customer'], { organisationId: orgA.id })
     customerB = await makeUser(t, ['customer'], { organisationId: (await makeOrganisation(t)).id })

@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { knownErrorQuery } from '../../src/modules/problems/problems.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
-import { errorWith, fields, type GqlBody, loadSchema, nodesOf, selectAll, shapeProblems } from '../helpers/graphql.js'
+import {
+  EVERY_FIELD_LIMITS,
+  errorWith,
+  fields,
+  type GqlBody,
+  loadSchema,
+  nodesOf,
+  selectAll,
+  shapeProblems
+} from '../helpers/graphql.js'
 
 type User = Awaited<ReturnType<typeof makeUser>>
 
@@ -35,7 +44,7 @@ describe('problems over GraphQL', () => {
   let tech: User
   let customer: User
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     tech = await makeUser(t, ['technician'])
     customer = await makeUser(t, ['customer'], { organisationId: (await makeOrganisation(t)).id })
   })
@@ -226,7 +235,7 @@ describe('known-error search (both doors)', () => {
   let tech: User
   const ids: Record<string, string> = {}
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     tech = await makeUser(t, ['technician'])
     customer = await makeUser(t, ['customer'], { organisationId: (await makeOrganisation(t)).id })
     const make = async (key: string, body: Record<string, unknown>) => {

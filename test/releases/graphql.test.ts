@@ -4,6 +4,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { decide, makeChange, makeCi } from '../helpers/changes.js'
 import { makeIncident, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
 import {
+  EVERY_FIELD_LIMITS,
   errorWith,
   fields,
   type GqlBody,
@@ -61,7 +62,7 @@ describe('releases over GraphQL', () => {
     )
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     const org = await makeOrganisation(t)
     manager = await makeUser(t, ['manager'], { organisationId: org.id })
     approver = await makeUser(t, ['manager'])

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
 import {
+  EVERY_FIELD_LIMITS,
   errorWith,
   fields,
   type GqlBody,
@@ -57,7 +58,7 @@ describe('service requests over GraphQL', () => {
   }
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     const org = await makeOrganisation(t)
     tech = await makeUser(t, ['technician'], { organisationId: org.id })
     approver = await makeUser(t, ['manager'], { organisationId: org.id })

@@ -4,7 +4,7 @@ import { auditLog, ticketNotes, tickets } from '../../src/db/schema/index.js'
 import { uuidv7 } from '../../src/lib/ids.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeIncident, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
-import { errorWith, loadSchema, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
+import { EVERY_FIELD_LIMITS, errorWith, loadSchema, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
 
 type Item = { id: string; number: string; version: number; status: string }
 const BULK = '/api/v1/tickets/bulk'
@@ -36,7 +36,7 @@ describe('bulk update of tickets', () => {
   }
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp(EVERY_FIELD_LIMITS)
     tech = await makeUser(t, ['technician'])
     second = await makeUser(t, ['technician'])
     const org = await makeOrganisation(t)
