@@ -6,6 +6,7 @@ import type { TicketChange, TicketSubscriber } from '../../src/modules/tickets/t
 import { event, makeIntegration, post } from '../events/helpers.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
+import { makeOffering } from '../requests/fixtures.js'
 
 /** Every change of a ticket goes through the one writer and reaches its subscribers in the transaction. */
 describe('ticket writer subscribers', () => {
@@ -79,13 +80,16 @@ describe('ticket writer subscribers', () => {
       expect(of(id)[0]!.change.note).toBeDefined()
     }
 
-    const re = await t.api('POST', `/api/v1/incidents/${a.id}/reclassify`, { body: { to: 'request' } })
+    const offering = await makeOffering(t, { teamId: team.id })
+    seen.length = 0
+    const re = await t.api('POST', `/api/v1/incidents/${a.id}/reclassify`, {
+      body: { to: 'request', offeringId: offering.id }
+    })
     expect(re.statusCode, re.body).toBe(200)
-    expect(
-      of(a.id)
-        .slice(1)
-        .map(s => s.change)
-    ).toMatchObject([{ type: 'reclassified', kind: 'request', before: { kind: 'incident' } }])
+    const reclassified = of(a.id).filter(s => s.change.type === 'reclassified')
+    expect(reclassified.map(s => s.change)).toMatchObject([
+      { kind: 'request', before: { kind: 'incident' }, after: { kind: 'request' } }
+    ])
     expect(seen.every(s => s.inTx)).toBe(true)
   })
 
