@@ -6,7 +6,7 @@ import type { TicketChange, TicketSubscriber } from '../../src/modules/tickets/t
 import { event, makeIntegration, post } from '../events/helpers.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
-import { makeOffering } from '../requests/fixtures.js'
+import { makeOffering } from '../helpers/requests.js'
 
 /** Every change of a ticket goes through the one writer and reaches its subscribers in the transaction. */
 describe('ticket writer subscribers', () => {
