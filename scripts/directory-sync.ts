@@ -20,7 +20,11 @@ let code = 0
 try {
   if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
   const deps = { db: database.db, config, log }
-  const report = await createServices(deps).directorySync.sync({ actor: systemActor('directory-sync'), log })
+  const report = await createServices(deps).directorySync.sync({
+    actor: systemActor('directory-sync'),
+    log,
+    db: database.db
+  })
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   if (report.errors.length > 0) code = 2
 } catch (err) {

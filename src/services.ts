@@ -23,7 +23,7 @@ import { createTeamService } from './modules/identity/teams.service.js'
 import { createTokenService } from './modules/identity/tokens.service.js'
 import { createUserService } from './modules/identity/users.service.js'
 import { createLinkService } from './modules/links/links.service.js'
-import { incidentProblemHooks, problemHooks } from './modules/problems/problems.hooks.js'
+import { incidentProblemHooks, problemModule } from './modules/problems/problems.hooks.js'
 import { createProblemService } from './modules/problems/problems.service.js'
 import { createDeploymentService } from './modules/releases/deployments.service.js'
 import { releaseHooks } from './modules/releases/releases.hooks.js'
@@ -63,7 +63,9 @@ export function createServices(deps: Deps) {
   tickets.ports.templates = templatePort
   tickets.register('request', requestHooks())
   tickets.register('release', releaseHooks())
-  tickets.register('problem', problemHooks({ db: deps.db, tickets, workflows }))
+  const problemKind = problemModule({ db: deps.db, tickets, workflows })
+  tickets.register('problem', problemKind.hooks)
+  tickets.subscribe(problemKind.subscriber)
   // Incidents show the problem they are caused by (one indexed query per page)
   tickets.register('incident', incidentProblemHooks(deps.db))
   const links = createLinkService({ ...deps, tickets })

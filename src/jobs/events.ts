@@ -5,7 +5,7 @@ import type { PeriodicJob } from './job.js'
 export const settleFlapping: PeriodicJob = {
   name: 'events-settle-flapping',
   everyMs: 60_000,
-  run: ({ services, log }) => services.events.maintenance.settleFlapping({ actor: systemActor('events'), log })
+  run: ({ services, db, log }) => services.events.maintenance.settleFlapping({ actor: systemActor('events'), log, db })
 }
 
 /** Monitoring events past the retention set in the event settings are removed (incidents stay). */

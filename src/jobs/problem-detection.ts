@@ -5,7 +5,7 @@ import type { PeriodicJob } from './job.js'
 export const problemDetection: PeriodicJob = {
   name: 'problem-detection',
   everyMs: 60_000,
-  run: async ({ services, log }) => ({
-    ...(await services.problemRules.detect({ actor: systemActor('problem-detection'), log }))
+  run: async ({ services, db, log }) => ({
+    ...(await services.problemRules.detect({ actor: systemActor('problem-detection'), log, db }))
   })
 }

@@ -1,7 +1,6 @@
 import { and, eq, lt, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.js'
 import { idempotencyKeys } from '../db/schema/index.js'
-import type { Ctx, Queryable } from './context.js'
+import { type Ctx, withTx } from './context.js'
 import { AppError, badRequest, conflict } from './errors.js'
 import { hashJson } from './secrets.js'
 
@@ -33,16 +32,16 @@ export function assertIdempotencyKey(key: string, field = 'Idempotency-Key'): vo
  * the caller (a token, or a user) and kept at least 24 hours.
  */
 export async function runIdempotent<T>(
-  db: Db,
   ctx: Ctx,
   key: string | undefined,
   operation: string,
   request: unknown,
   status: number,
-  run: (q: Queryable) => Promise<T>
+  run: (ctx: Ctx) => Promise<T>
 ): Promise<IdempotentResult<T>> {
-  // Without a key `run` gets the plain handle: it must be atomic on its own (one statement, or its own transaction)
-  if (key === undefined) return { status, body: await run(db), replayed: false }
+  // Without a key `run` gets the caller's handle: it must be atomic on its own (one statement, or withTx)
+  if (key === undefined) return { status, body: await run(ctx), replayed: false }
+  const { db } = ctx
   assertIdempotencyKey(key)
   const principal = principalOf(ctx)
   const requestHash = hashJson({ operation, request })
@@ -82,8 +81,8 @@ export async function runIdempotent<T>(
   }
 
   try {
-    const body = await db.transaction(async tx => {
-      const result = await run(tx)
+    const body = await withTx(ctx, async (tx, txCtx) => {
+      const result = await run(txCtx)
       await tx
         .update(idempotencyKeys)
         .set({ responseStatus: status, responseBody: JSON.parse(JSON.stringify(result)) })

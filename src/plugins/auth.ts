@@ -34,7 +34,7 @@ export default fp(
     app.decorateRequest('actor', null)
     app.decorateRequest('ctx', function (this: FastifyRequest): Ctx {
       if (!this.actor) throw unauthenticated()
-      return { actor: this.actor, log: this.log, requestId: this.id, ip: this.ip }
+      return { actor: this.actor, log: this.log, db: app.database.db, requestId: this.id, ip: this.ip }
     })
 
     app.addHook('onRequest', async request => {

@@ -9,7 +9,7 @@ let t: TestApp
 let token: string
 
 const settings = (input: Record<string, unknown>) =>
-  t.app.services.eventSettings.set({ actor: systemActor('test'), log: t.app.log }, input)
+  t.app.services.eventSettings.set({ actor: systemActor('test'), log: t.app.log, db: t.app.database.db }, input)
 
 const getIncident = async (id: string) => (await t.api('GET', `/api/v1/incidents/${id}`)).json()
 const getAlert = async (id: string) => (await t.api('GET', `/api/v1/alerts/${id}`)).json()
@@ -132,12 +132,22 @@ describe('resolve action and flapping', () => {
 
       // Still inside the window: nothing settles
       expect(
-        (await t.app.services.events.maintenance.settleFlapping({ actor: systemActor('t'), log: t.app.log })).settled
+        (
+          await t.app.services.events.maintenance.settleFlapping({
+            actor: systemActor('t'),
+            log: t.app.log,
+            db: t.app.database.db
+          })
+        ).settled
       ).toBe(0)
       await t.db.execute(
         sql`update event_alerts set last_change_at = now() - interval '31 minutes' where id = ${second.alertId}`
       )
-      const run = await t.app.services.events.maintenance.settleFlapping({ actor: systemActor('t'), log: t.app.log })
+      const run = await t.app.services.events.maintenance.settleFlapping({
+        actor: systemActor('t'),
+        log: t.app.log,
+        db: t.app.database.db
+      })
       expect(run).toMatchObject({ settled: 1, resolved: 1 })
       expect(await getAlert(second.alertId)).toMatchObject({ flapping: false, state: 'resolved' })
       expect((await getIncident(second.incidentId)).status).toBe('resolved')

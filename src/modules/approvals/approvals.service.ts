@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm'
 import { authorize, ticketScope } from '../../auth/policy.js'
 import { approvalRounds, approvals, tickets, users } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Queryable, type Tx, withTx } from '../../lib/context.js'
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { badRequest, conflict, fieldError, forbidden } from '../../lib/errors.js'
 import { isUuid, uuidv7 } from '../../lib/ids.js'
@@ -249,8 +249,8 @@ export function createApprovalService(deps: Deps & { tickets: TicketService }) {
       authorize(ctx.actor, 'ticket.approve')
       const comment = input.comment?.trim() || null
       if (input.decision === 'reject' && !comment) throw fieldError('comment', 'required to reject: say why')
-      return db.transaction(async tx => {
-        const row = await deps.tickets.visible(ctx, kind, ticketId, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const row = await deps.tickets.visible(ctx, kind, ticketId)
         const noun = KIND_INFO[row.kind as TicketKind].noun
         const round = await latestRound(tx, row.id)
         if (!round) throw conflict(`no approval is open on this ${noun}`)
@@ -268,7 +268,7 @@ export function createApprovalService(deps: Deps & { tickets: TicketService }) {
               { field: 'roundState', old: 'pending', new: 'approved' },
               { field: 'note', old: null, new: 'no approval is needed under the policy in force now' }
             ])
-            await deps.tickets.decide(tx, ctx, row.id, 'approved')
+            await deps.tickets.decide(ctx, row.id, 'approved')
             return roundView(tx, row.id, round.round)
           }
           rows = seated
@@ -290,7 +290,7 @@ export function createApprovalService(deps: Deps & { tickets: TicketService }) {
           { field: 'comment', old: null, new: comment },
           ...(outcome ? [{ field: 'roundState', old: 'pending', new: outcome }] : [])
         ])
-        if (outcome) await deps.tickets.decide(tx, ctx, row.id, outcome)
+        if (outcome) await deps.tickets.decide(ctx, row.id, outcome)
         return roundView(tx, row.id, round.round)
       })
     },

@@ -1,5 +1,5 @@
 import { authorize, isStaff, ticketScope } from '../../auth/policy.js'
-import type { Ctx, Deps, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type TxCtx, withTx } from '../../lib/context.js'
 import { conflict, fieldError, forbidden } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import type { LinkService } from '../links/links.service.js'
@@ -59,8 +59,9 @@ export function createChangeService(
       idempotencyKey?: string
     ): Promise<{ status: number; body: TicketView; replayed: boolean }> {
       authorize(ctx.actor, 'ticket.create')
-      const run = async (tx: Tx) => {
-        const problem = await deps.tickets.visible(ctx, 'problem', problemId, tx)
+      const run = async (ctx: TxCtx) => {
+        const tx = ctx.db
+        const problem = await deps.tickets.visible(ctx, 'problem', problemId)
         const wf = await deps.workflows.get('problem', tx)
         if (wf.isClosed(problem.status)) {
           throw conflict(`the problem is ${problem.status}: raise changes for open problems`)
@@ -76,12 +77,12 @@ export function createChangeService(
         const templates = deps.tickets.ports.templates
         const own = input.templateId && templates ? await templates.apply(tx, 'change', input.templateId, input) : input
         const create = { ...fromProblem, ...own } as CreateTicketInput
-        const change = await deps.tickets.createIn(tx, ctx, 'change', create)
-        await deps.links.addLink(tx, ctx, change.id, problem.id, 'caused_by')
+        const change = (await deps.tickets.create(ctx, 'change', create)).body
+        await deps.links.addLink(ctx, change.id, problem.id, 'caused_by')
         return change
       }
-      return runIdempotent(db, ctx, idempotencyKey, 'problem.change.create', { problemId, input }, 201, q =>
-        q === db ? db.transaction(tx => run(tx)) : run(q as Tx)
+      return runIdempotent(ctx, idempotencyKey, 'problem.change.create', { problemId, input }, 201, c =>
+        withTx(c, (_tx, c) => run(c))
       )
     }
   }

@@ -1,9 +1,10 @@
 import type { Actor } from '../../auth/actor.js'
 import { eventAlerts, ticketCis } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Tx, type TxCtx, withTx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import type { LinkService } from '../links/links.service.js'
+import type { TicketView } from '../tickets/tickets.repository.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { EventSettings, EventSettingsService } from './event-settings.service.js'
@@ -52,7 +53,7 @@ export interface Config {
  * event pipeline: the caller was authorised for events:write; what the pipeline does to incidents
  * follows from the rules, not from the integration user's ticket roles.
  */
-export const pipelineCtx = (ctx: Ctx, label?: string): Ctx => ({
+export const pipelineCtx = <C extends Ctx>(ctx: C, label?: string): C => ({
   ...ctx,
   actor: { ...ctx.actor, kind: 'system', username: label ?? `events:${ctx.actor.username}` } as Actor
 })
@@ -65,8 +66,6 @@ export const pipelineCtx = (ctx: Ctx, label?: string): Ctx => ({
  * its keys locked in a fixed order, so concurrent deliveries of the same key queue instead of racing.
  */
 export function createEventEngine(deps: EngineDeps) {
-  const { db } = deps
-
   /** Records a firing/resolved change at `at`; true when the key now flaps (N changes in M minutes). */
   function recordChange(alert: AlertRow, previous: string[], at: Date, s: EventSettings): boolean {
     const since = at.getTime() - s.flapWindowMinutes * 60_000
@@ -105,31 +104,29 @@ export function createEventEngine(deps: EngineDeps) {
       requesterId,
       ...(teamId ? { teamId } : {})
     }
-    let incident: Awaited<ReturnType<TicketService['createIn']>>
+    let incident: TicketView
     try {
-      incident = await deps.tickets.createIn(tx, ctx, 'incident', input)
+      incident = (await deps.tickets.create(ctx, 'incident', input)).body
     } catch (err) {
       // A team that cannot take work (deleted, no layers) must not lose the alert: open it unassigned
       if (!(err instanceof AppError && err.status === 422 && teamId)) throw err
       const { teamId: _t, ...unassigned } = input
-      incident = await deps.tickets.createIn(tx, ctx, 'incident', unassigned)
+      incident = (await deps.tickets.create(ctx, 'incident', unassigned)).body
     }
     if (ci) await tx.insert(ticketCis).values({ ticketId: incident.id, ciId: ci.id }).onConflictDoNothing()
     return { incident, rule, teamId: incident.teamId ?? null }
   }
 
-  async function noteOn(tx: Tx, ctx: Ctx, incidentId: string, body: string) {
-    const row = await deps.tickets.lock(tx, incidentId)
-    if (!row) return
-    await deps.tickets.addNoteRow(tx, ctx, row, { body: clip(body, 20_000), internal: true })
+  async function noteOn(ctx: TxCtx, incidentId: string, body: string) {
+    await deps.tickets.addNote(ctx, 'incident', incidentId, { body: clip(body, 20_000), internal: true })
   }
 
-  async function resolveIncident(tx: Tx, ctx: Ctx, wf: Workflow, incidentId: string, why: string) {
-    const row = await deps.tickets.lock(tx, incidentId)
-    if (!row || wf.status(row.status)?.phase !== 'open') return false
+  async function resolveIncident(ctx: TxCtx, wf: Workflow, incidentId: string, why: string) {
+    const row = await deps.tickets.visible(ctx, 'incident', incidentId)
+    if (wf.status(row.status)?.phase !== 'open') return false
     const target = wf.definition.statuses.find(st => st.phase === 'resolved')
     if (!target) return false
-    const moved = await deps.tickets.systemMove(tx, ctx, row, target.key, {
+    const moved = await deps.tickets.systemMove(ctx, row, target.key, {
       resolutionCode: 'monitoring_recovered',
       resolution: clip(why, 2000),
       note: why
@@ -137,14 +134,14 @@ export function createEventEngine(deps: EngineDeps) {
     return moved !== null
   }
 
-  async function reopenIncident(tx: Tx, ctx: Ctx, wf: Workflow, incidentId: string, why: string) {
-    const row = await deps.tickets.lock(tx, incidentId)
-    if (!row || wf.status(row.status)?.phase !== 'resolved') return false
+  async function reopenIncident(ctx: TxCtx, wf: Workflow, incidentId: string, why: string) {
+    const row = await deps.tickets.visible(ctx, 'incident', incidentId)
+    if (wf.status(row.status)?.phase !== 'resolved') return false
     const target = wf.status('in_progress') ? 'in_progress' : wf.initial
-    return (await deps.tickets.systemMove(tx, ctx, row, target, { note: why })) !== null
+    return (await deps.tickets.systemMove(ctx, row, target, { note: why })) !== null
   }
 
-  async function run(tx: Tx, callerCtx: Ctx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
+  async function run(tx: Tx, callerCtx: TxCtx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
     const requesterId = callerCtx.actor.id
     if (!requesterId) throw fieldError('actor', 'events are posted by an integration account')
     const ctx = pipelineCtx(callerCtx)
@@ -211,7 +208,6 @@ export function createEventEngine(deps: EngineDeps) {
               state.dirty = true
               state.incidentPhase = 'open'
               await reopenIncident(
-                tx,
                 ctx,
                 wf,
                 alert.incidentId,
@@ -249,7 +245,7 @@ export function createEventEngine(deps: EngineDeps) {
               if (alert) recordChange(next, alert.stateChanges, now, s)
               await tx.insert(eventAlerts).values(next)
               if (alert) {
-                await deps.links.addLink(tx, ctx, opened.incident.id, alert.incidentId, 'related_to')
+                await deps.links.addLink(ctx, opened.incident.id, alert.incidentId, 'related_to')
                 reason = `fired again after ${state.incidentNumber} ended: opened ${number}, linked to it`
               } else {
                 reason = `first firing event for fingerprint ${e.dedupKey}: opened ${number}`
@@ -288,7 +284,6 @@ export function createEventEngine(deps: EngineDeps) {
             reason = `recovery held: ${e.dedupKey} is flapping (${s.flapChanges} changes in ${s.flapWindowMinutes} min); ${state.incidentNumber} stays open until it settles`
             if (!wasFlapping) {
               await noteOn(
-                tx,
                 ctx,
                 open.incidentId,
                 `Flapping: ${s.flapChanges} state changes within ${s.flapWindowMinutes} minutes. Automatic resolution is held until ${e.dedupKey} settles.`
@@ -298,12 +293,12 @@ export function createEventEngine(deps: EngineDeps) {
             open.state = 'resolved'
             open.endedAt = e.endsAt ?? e.occurredAt ?? now
             const why = `Monitoring reports recovery (${e.source}, ${e.dedupKey}): ${e.summary}`
-            if (s.resolveAction === 'resolve' && (await resolveIncident(tx, ctx, wf, open.incidentId, why))) {
+            if (s.resolveAction === 'resolve' && (await resolveIncident(ctx, wf, open.incidentId, why))) {
               action = 'resolved'
               reason = `recovery of fingerprint ${e.dedupKey}: resolved ${state.incidentNumber}`
               state.incidentPhase = 'resolved'
             } else {
-              await noteOn(tx, ctx, open.incidentId, why)
+              await noteOn(ctx, open.incidentId, why)
               action = 'noted'
               reason = `recovery of fingerprint ${e.dedupKey}: noted on ${state.incidentNumber}`
             }
@@ -314,7 +309,7 @@ export function createEventEngine(deps: EngineDeps) {
         if (open) {
           open.lastSeenAt = at > open.lastSeenAt ? at : open.lastSeenAt
           state.dirty = true
-          await noteOn(tx, ctx, open.incidentId, `${e.source}: ${e.note ?? e.summary}`)
+          await noteOn(ctx, open.incidentId, `${e.source}: ${e.note ?? e.summary}`)
           action = 'noted'
           reason = `update for fingerprint ${e.dedupKey}: noted on ${state.incidentNumber}`
           matchedBy.rule = 'open alert with this fingerprint'
@@ -383,11 +378,10 @@ export function createEventEngine(deps: EngineDeps) {
     },
 
     /** Ingests events in one transaction (the caller's, when it has one: an Idempotency-Key run). */
-    async ingest(q: Queryable, ctx: Ctx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
+    async ingest(ctx: Ctx, items: NormalisedEvent[], config: Config): Promise<EventOutcomeView[]> {
       if (items.length === 0) return []
       const clean = items.map(storable)
-      if (q !== db) return run(q as Tx, ctx, clean, config)
-      return db.transaction(tx => run(tx, ctx, clean, config))
+      return withTx(ctx, (tx, ctx) => run(tx, ctx, clean, config))
     },
     lockKeys,
     keyOf,

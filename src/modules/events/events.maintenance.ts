@@ -1,7 +1,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { eventAlerts, monitoringEvents, tickets } from '../../db/schema/index.js'
-import type { Ctx } from '../../lib/context.js'
+import { type Ctx, withTx } from '../../lib/context.js'
 import type { EngineDeps, EventEngine } from './events.engine.js'
 
 const SETTLE_BATCH = 200
@@ -16,7 +16,7 @@ export function createEventMaintenance(deps: EngineDeps, engine: EventEngine) {
   const { db } = deps
 
   /** Acts as the integration account that raised the incident, with the pipeline's rights. */
-  const actingAs = (ctx: Ctx, userId: string): Ctx => ({
+  const actingAs = <C extends Ctx>(ctx: C, userId: string): C => ({
     ...ctx,
     actor: { ...ctx.actor, kind: 'system', id: userId, username: 'events:flap-settle' } as Actor
   })
@@ -34,7 +34,7 @@ export function createEventMaintenance(deps: EngineDeps, engine: EventEngine) {
       let resolved = 0
       let settled = 0
       for (const c of candidates) {
-        await db.transaction(async tx => {
+        await withTx(ctx, async (tx, ctx) => {
           await engine.lockKeys(tx, [engine.keyOf(c.source, c.dedupKey)])
           const [alert] = await tx.select().from(eventAlerts).where(eq(eventAlerts.id, c.id))
           if (!alert?.flapping || alert.lastChangeAt >= quietSince) return
@@ -49,17 +49,13 @@ export function createEventMaintenance(deps: EngineDeps, engine: EventEngine) {
             alert.state = 'resolved'
             alert.endedAt = alert.lastChangeAt
             const why = `Flapping settled: ${alert.dedupKey} has stayed recovered since ${alert.lastChangeAt.toISOString()}`
-            if (
-              s.resolveAction === 'resolve' &&
-              (await engine.resolveIncident(tx, acting, wf, alert.incidentId, why))
-            ) {
+            if (s.resolveAction === 'resolve' && (await engine.resolveIncident(acting, wf, alert.incidentId, why))) {
               resolved++
             } else {
-              await engine.noteOn(tx, acting, alert.incidentId, why)
+              await engine.noteOn(acting, alert.incidentId, why)
             }
           } else if (alert.state === 'open') {
             await engine.noteOn(
-              tx,
               acting,
               alert.incidentId,
               `Flapping settled: ${alert.dedupKey} has stayed firing since ${alert.lastChangeAt.toISOString()}`

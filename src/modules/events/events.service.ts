@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { eventAlerts, monitoringEvents } from '../../db/schema/index.js'
-import type { Ctx, Queryable } from '../../lib/context.js'
+import type { Ctx } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
 import { badRequest, notFound, validationFailed } from '../../lib/errors.js'
 import { assertIdempotencyKey, runIdempotent } from '../../lib/idempotency.js'
@@ -40,9 +40,8 @@ export function createEventService(deps: EngineDeps) {
   const engine = createEventEngine(deps)
 
   /** Ingests what a mapper accepted and merges the per-item answers in input order. */
-  async function ingestMapped(q: Queryable, ctx: Ctx, mapped: Mapped, config: Config): Promise<BatchResult> {
+  async function ingestMapped(ctx: Ctx, mapped: Mapped, config: Config): Promise<BatchResult> {
     const done = await engine.ingest(
-      q,
       ctx,
       mapped.events.map(m => m.event),
       config
@@ -71,10 +70,10 @@ export function createEventService(deps: EngineDeps) {
     key: string | undefined,
     op: string,
     body: unknown,
-    run: (q: Queryable) => Promise<T>
+    run: (ctx: Ctx) => Promise<T>
   ) {
     if (key !== undefined) assertIdempotencyKey(key)
-    return runIdempotent(db, ctx, key, op, body, 202, run)
+    return runIdempotent(ctx, key, op, body, 202, run)
   }
 
   return {
@@ -100,7 +99,7 @@ export function createEventService(deps: EngineDeps) {
           )
         }
         const config = await engine.config()
-        return idempotent(ctx, idempotencyKey, 'events.batch', body, q => ingestMapped(q, ctx, mapped, config))
+        return idempotent(ctx, idempotencyKey, 'events.batch', body, c => ingestMapped(c, mapped, config))
       }
       if (typeof body !== 'object' || body === null) {
         throw badRequest('send one event object or an array of events', [
@@ -110,8 +109,8 @@ export function createEventService(deps: EngineDeps) {
       const { event, errors } = normaliseGeneric(body, '')
       if (!event) throw badRequest(errors.map(e => `${e.field}: ${e.message}`).join('; '), errors)
       const config = await engine.config()
-      return idempotent(ctx, idempotencyKey, 'events.one', body, async q => {
-        const [outcome] = await engine.ingest(q, ctx, [event], config)
+      return idempotent(ctx, idempotencyKey, 'events.one', body, async c => {
+        const [outcome] = await engine.ingest(c, [event], config)
         return outcome!
       })
     },
@@ -121,8 +120,8 @@ export function createEventService(deps: EngineDeps) {
       authorize(ctx.actor, 'event.ingest')
       const config = await engine.config()
       const mapped = receiver.map(body, source ?? receiver.tool, config.settings.defaultSeverity)
-      const result = await idempotent(ctx, idempotencyKey, `events.${receiver.tool}`, body, q =>
-        ingestMapped(q, ctx, mapped, config)
+      const result = await idempotent(ctx, idempotencyKey, `events.${receiver.tool}`, body, c =>
+        ingestMapped(c, mapped, config)
       )
       const extra = receiver.reply?.(result.body.items, mapped) ?? {}
       return { ...result, body: { ...result.body, ...extra } }

@@ -7,11 +7,12 @@ import {
   ticketCis,
   tickets
 } from '../../db/schema/index.js'
-import type { Ctx, Deps, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Tx, type TxCtx, withTx } from '../../lib/context.js'
 import { AppError } from '../../lib/errors.js'
 import type { LinkService } from '../links/links.service.js'
 import { CAUSED_BY, problemsOfIncidents } from '../problems/problems.hooks.js'
 import { formatNumber } from '../tickets/kinds.js'
+import type { TicketView } from '../tickets/tickets.repository.js'
 import type { CreateTicketInput } from '../tickets/tickets.schemas.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
@@ -170,7 +171,8 @@ export function createProblemDetector(
   }
 
   /** The newest problem the rule opened for the key, locked, if it is still open. */
-  async function openProblem(tx: Tx, wf: Workflow, rule: Rule, key: string) {
+  async function openProblem(ctx: TxCtx, wf: Workflow, rule: Rule, key: string) {
+    const tx = ctx.db
     const found = await tx
       .select({ id: detectedProblems.problemId, status: tickets.status })
       .from(detectedProblems)
@@ -179,8 +181,8 @@ export function createProblemDetector(
       .orderBy(desc(detectedProblems.createdAt))
     const candidate = found.find(p => wf.status(p.status)?.phase === 'open')
     if (!candidate) return null
-    const row = await deps.tickets.lock(tx, candidate.id)
-    return row && wf.status(row.status)?.phase === 'open' ? row : null
+    const row = await deps.tickets.visible(ctx, 'problem', candidate.id)
+    return wf.status(row.status)?.phase === 'open' ? row : null
   }
 
   /**
@@ -213,11 +215,11 @@ export function createProblemDetector(
   }
 
   /** Links the incidents to the problem; one linked elsewhere meanwhile is skipped. Answers those linked. */
-  async function linkAll(tx: Tx, ctx: Ctx, problemId: string, members: Member[]) {
+  async function linkAll(ctx: TxCtx, problemId: string, members: Member[]) {
     const done: Member[] = []
     for (const m of members) {
       try {
-        await deps.links.addLink(tx, ctx, m.id, problemId, CAUSED_BY)
+        await deps.links.addLink(ctx, m.id, problemId, CAUSED_BY)
         done.push(m)
       } catch (err) {
         if (!(err instanceof AppError && err.status === 409)) throw err
@@ -228,7 +230,7 @@ export function createProblemDetector(
 
   const numbers = (members: Member[]) => members.map(m => formatNumber('incident', m.number))
 
-  async function openNew(tx: Tx, ctx: Ctx, rule: Rule, key: string, free: Member[], what: string) {
+  async function openNew(tx: Tx, ctx: TxCtx, rule: Rule, key: string, free: Member[], what: string) {
     const within = windowText(rule.windowMinutes)
     const lines = [
       `Opened by problem detection rule "${rule.name}": ${free.length} incidents ${what} within ${within} (threshold ${rule.threshold}).`,
@@ -243,35 +245,36 @@ export function createProblemDetector(
       ...(rule.groupBy === 'category' ? { category: key } : {}),
       ...(rule.teamId ? { teamId: rule.teamId } : {})
     }
-    let problem: Awaited<ReturnType<TicketService['createIn']>>
+    let problem: TicketView
     try {
-      problem = await deps.tickets.createIn(tx, ctx, 'problem', input)
+      problem = (await deps.tickets.create(ctx, 'problem', input)).body
     } catch (err) {
       // A team that cannot take work (no layers) must not stop detection: open it unassigned
       if (!(err instanceof AppError && err.status === 422 && rule.teamId)) throw err
       const { teamId: _t, ...unassigned } = input
-      problem = await deps.tickets.createIn(tx, ctx, 'problem', unassigned)
+      problem = (await deps.tickets.create(ctx, 'problem', unassigned)).body
     }
     await tx.insert(detectedProblems).values({ ruleId: rule.id, groupKey: key, problemId: problem.id })
-    return { problemId: problem.id, linked: await linkAll(tx, ctx, problem.id, free) }
+    return { problemId: problem.id, linked: await linkAll(ctx, problem.id, free) }
   }
 
   /** One group in one transaction. */
   async function runGroup(ctx: Ctx, actingAs: (requesterId: string) => Ctx, rule: Rule, key: string) {
-    return db.transaction(async tx => {
+    return withTx(ctx, async (tx, ctx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`problem-detection:${rule.id}:${key}`}, 0))`)
       const members = await membersOf(tx, rule, key)
       if (members.length < rule.threshold) return { opened: false, linked: 0 }
       const wf = await deps.workflows.get('problem', tx)
-      const existing = await openProblem(tx, wf, rule, key)
+      // Acting as the first member's requester, in this transaction
+      const acting: TxCtx = { ...actingAs(members[0]!.requesterId), db: tx }
+      const existing = await openProblem(acting, wf, rule, key)
       const free = await claimFree(tx, members)
-      const acting = actingAs(members[0]!.requesterId)
       const what = await describeKey(tx, rule, key)
       if (existing) {
-        const done = await linkAll(tx, acting, existing.id, free)
+        const done = await linkAll(acting, existing.id, free)
         if (done.length) {
           const body = `Problem detection rule "${rule.name}": linked ${done.length} more incident${done.length === 1 ? '' : 's'} ${what} within ${windowText(rule.windowMinutes)}: ${numbers(done).join(', ')}`
-          await deps.tickets.addNoteRow(tx, acting, existing, { body: clip(body, 20_000), internal: true })
+          await deps.tickets.addNote(acting, 'problem', existing.id, { body: clip(body, 20_000), internal: true })
         }
         return { opened: false, linked: done.length }
       }

@@ -93,7 +93,7 @@ export async function provisionFromDirectory(
   ctx?: Ctx,
   opts: { neverAdmin?: boolean } = {}
 ): Promise<ProvisionResult> {
-  const auditCtx = ctx ?? { actor: systemActor(`directory:${identity.source}`), log: undefined as never }
+  const auditCtx: Ctx = ctx ?? { actor: systemActor(`directory:${identity.source}`), log: undefined as never, db: q }
   // Headers never make an admin: with neverAdmin, an admin group maps to nothing
   const mapped = rolesFor(identity.groups, mapping).filter(r => !(opts.neverAdmin && r === 'admin'))
   const roles = mapped.length > 0 ? mapped : [...mapping.defaultRoles].filter(r => r !== 'admin')

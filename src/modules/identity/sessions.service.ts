@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import { systemActor, userActor } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
 import { sessions, users } from '../../db/schema/index.js'
-import type { Ctx, Deps } from '../../lib/context.js'
+import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { AppError, badRequest, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { hashPassword, newToken, verifyPassword } from '../../lib/secrets.js'
@@ -44,7 +44,7 @@ export function createSessionService(
     await db.transaction(async tx => {
       await tx.insert(sessions).values({ id, userId: user.id, tokenHash: hash, method, ip: meta.ip ?? null, expiresAt })
       await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, user.id))
-      await recordAudit(tx, sessionCtx(user, meta), {
+      await recordAudit(tx, sessionCtx(tx, user, meta), {
         entityType: 'user',
         entityId: user.id,
         action: 'login',
@@ -169,7 +169,7 @@ export function createSessionService(
         })
         await recordAudit(
           tx,
-          { actor: systemActor('bootstrap'), log: deps.log },
+          { actor: systemActor('bootstrap'), log: deps.log, db: tx },
           {
             entityType: 'user',
             entityId: id,
@@ -183,8 +183,13 @@ export function createSessionService(
   }
 }
 
-function sessionCtx(user: typeof users.$inferSelect, meta: { ip?: string; requestId?: string; log: Ctx['log'] }): Ctx {
+function sessionCtx(
+  db: Queryable,
+  user: typeof users.$inferSelect,
+  meta: { ip?: string; requestId?: string; log: Ctx['log'] }
+): Ctx {
   return {
+    db,
     actor: userActor(user, 'session'),
     log: meta.log,
     ...(meta.ip ? { ip: meta.ip } : {}),

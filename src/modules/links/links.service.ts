@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, or, sql } from 'drizzle-orm'
 import { authorize, ticketScope } from '../../auth/policy.js'
 import { ticketLinks, tickets } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Queryable, type Tx, type TxCtx, withTx } from '../../lib/context.js'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -49,7 +49,8 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
   const { db } = deps
 
   /** Adds a link inside the caller's transaction (problems and changes reuse it). */
-  async function addLink(tx: Tx, ctx: Ctx, fromId: string, toId: string, type: string) {
+  async function addLink(ctx: TxCtx, fromId: string, toId: string, type: string) {
+    const tx = ctx.db
     if (fromId === toId) throw fieldError('ticketId', 'a ticket cannot link to itself')
     // related_to is symmetric: one row, the smaller id first, whichever end asked
     const [a, b] = type === 'related_to' && toId < fromId ? [toId, fromId] : [fromId, toId]
@@ -225,22 +226,22 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
     async link(ctx: Ctx, kind: TicketKind | null, id: string, input: { type: string; ticketId: string }) {
       const named = AS_STORED[input.type]
       if (!named) throw fieldError('type', `one of ${LINK_TYPES.join(', ')}`)
-      return db.transaction(async tx => {
-        const here = await deps.tickets.visible(ctx, kind, id, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const here = await deps.tickets.visible(ctx, kind, id)
         authorize(ctx.actor, 'ticket.update')
-        const other = await deps.tickets.visible(ctx, null, input.ticketId, tx).catch(() => {
+        const other = await deps.tickets.visible(ctx, null, input.ticketId).catch(() => {
           throw fieldError('ticketId', 'no such ticket')
         })
         const [from, to] = named.swap ? [other.id, here.id] : [here.id, other.id]
-        const linkId = await addLink(tx, ctx, from, to, named.type)
+        const linkId = await addLink(ctx, from, to, named.type)
         const mine = (await linksOf(tx, ctx, [here.id])).get(here.id) ?? []
         return mine.find(l => l.id === linkId)!
       })
     },
 
     async unlink(ctx: Ctx, kind: TicketKind | null, id: string, linkId: string) {
-      await db.transaction(async tx => {
-        await deps.tickets.visible(ctx, kind, id, tx)
+      await withTx(ctx, async (tx, ctx) => {
+        await deps.tickets.visible(ctx, kind, id)
         authorize(ctx.actor, 'ticket.update')
         const [row] = await tx
           .delete(ticketLinks)
@@ -258,7 +259,8 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
     },
 
     /** Removes a link inside the caller's transaction; answers false when there was none. */
-    async removeLink(tx: Tx, ctx: Ctx, fromId: string, toId: string, type: string): Promise<boolean> {
+    async removeLink(ctx: TxCtx, fromId: string, toId: string, type: string): Promise<boolean> {
+      const tx = ctx.db
       const [row] = await tx
         .delete(ticketLinks)
         .where(and(eq(ticketLinks.fromId, fromId), eq(ticketLinks.toId, toId), eq(ticketLinks.type, type)))

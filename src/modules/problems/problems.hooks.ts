@@ -10,6 +10,7 @@ import type { KindHooks } from '../tickets/tickets.ports.js'
 import { fullColumns, type Row, scopeConditions } from '../tickets/tickets.repository.js'
 import type { TransitionInput } from '../tickets/tickets.schemas.js'
 import type { TicketService } from '../tickets/tickets.service.js'
+import type { TicketSubscriber } from '../tickets/tickets.writer.js'
 import type { WorkflowService } from '../workflows/workflows.service.js'
 
 /** The stored link type of "incident is caused by problem". */
@@ -78,102 +79,119 @@ interface HookDeps {
 
 /** What problems add to the ticket core: root cause, workaround, known error, the incident cascade. */
 export function problemHooks(deps: HookDeps): KindHooks {
-  async function detailOf(q: Queryable, id: string): Promise<Detail> {
-    const [row] = await q.select(detailColumns).from(problemDetails).where(eq(problemDetails.ticketId, id))
-    return row ?? EMPTY
+  return problemModule(deps).hooks
+}
+
+/**
+ * The problem kind's hooks and its ticket subscriber: a problem resolved with resolveLinkedIncidents
+ * resolves its open incidents in the same transaction (single transitions and bulk alike).
+ */
+export function problemModule(deps: HookDeps): { hooks: KindHooks; subscriber: TicketSubscriber } {
+  const subscriber: TicketSubscriber = {
+    name: 'problems.resolve-linked-incidents',
+    kinds: ['problem'],
+    types: ['transitioned'],
+    async onChange(ctx, change) {
+      const input = change.transition
+      if (!input?.resolveLinkedIncidents) return
+      const wf = await deps.workflows.get('problem', ctx.db)
+      if (wf.status(change.after.status)?.phase !== 'resolved') {
+        throw fieldError('resolveLinkedIncidents', `only when the problem is resolved (${change.after.status} is not)`)
+      }
+      await resolveLinkedIncidents(ctx.db, ctx, change.after, input)
+    }
   }
+  return { hooks: problemKindHooks(), subscriber }
 
-  return {
-    async prepareCreate(_q, _ctx, input) {
-      const rootCause = text(input.rootCause) ?? null
-      const workaround = text(input.workaround) ?? null
-      const knownError = input.knownError === true
-      if (knownError && !filled(workaround)) throw fieldError('workaround', 'a known error needs a workaround')
-      const values: Detail = { rootCause, workaround, knownError, knownErrorAt: knownError ? new Date() : null }
-      return {
-        changes: diff(EMPTY, values, [...AUDITED]),
-        write: async (tx: Tx, row: Row) => {
-          await tx.insert(problemDetails).values({ ticketId: row.id, ...values })
+  function problemKindHooks(): KindHooks {
+    async function detailOf(q: Queryable, id: string): Promise<Detail> {
+      const [row] = await q.select(detailColumns).from(problemDetails).where(eq(problemDetails.ticketId, id))
+      return row ?? EMPTY
+    }
+
+    return {
+      async prepareCreate(_q, _ctx, input) {
+        const rootCause = text(input.rootCause) ?? null
+        const workaround = text(input.workaround) ?? null
+        const knownError = input.knownError === true
+        if (knownError && !filled(workaround)) throw fieldError('workaround', 'a known error needs a workaround')
+        const values: Detail = { rootCause, workaround, knownError, knownErrorAt: knownError ? new Date() : null }
+        return {
+          changes: diff(EMPTY, values, [...AUDITED]),
+          write: async (tx: Tx, row: Row) => {
+            await tx.insert(problemDetails).values({ ticketId: row.id, ...values })
+          }
         }
-      }
-    },
-
-    async update(tx, _ctx, before, input): Promise<Change[]> {
-      const rootCause = text(input.rootCause)
-      const workaround = text(input.workaround)
-      const knownError = typeof input.knownError === 'boolean' ? input.knownError : undefined
-      if (rootCause === undefined && workaround === undefined && knownError === undefined) return []
-      const old = await detailOf(tx, before.id)
-      const next: Detail = {
-        rootCause: rootCause === undefined ? old.rootCause : rootCause,
-        workaround: workaround === undefined ? old.workaround : workaround,
-        knownError: knownError ?? old.knownError,
-        knownErrorAt: old.knownErrorAt
-      }
-      if (next.knownError && !filled(next.workaround)) {
-        throw fieldError(
-          'workaround',
-          knownError
-            ? 'a known error needs a workaround'
-            : 'a known error keeps its workaround (set knownError false first)'
-        )
-      }
-      if (!next.knownError) next.knownErrorAt = null
-      else if (!old.knownError) next.knownErrorAt = new Date()
-      const changes = diff(old, next, [...AUDITED])
-      if (changes.length === 0) return []
-      await tx
-        .insert(problemDetails)
-        .values({ ticketId: before.id, ...next })
-        .onConflictDoUpdate({ target: problemDetails.ticketId, set: next })
-      return changes
-    },
-
-    /** Two queries per page, whatever its size: the detail rows and the incident counts. */
-    async details(q, ids) {
-      const rows = await q
-        .select(detailColumns)
-        .from(problemDetails)
-        .where(inArray(problemDetails.ticketId, [...ids]))
-      const counts = await incidentCounts(q, ids)
-      const byId = new Map(rows.map(r => [r.ticketId, r]))
-      return new Map(
-        ids.map(id => {
-          const { ticketId: _id, ...d } = byId.get(id) ?? { ticketId: id, ...EMPTY }
-          return [id, { ...d, incidentCount: counts.get(id) ?? 0 }]
-        })
-      )
-    },
-
-    async requirement(q, row, need) {
-      if (need !== 'rootCause' && need !== 'workaround') return null
-      const d = await detailOf(q, row.id)
-      if (need === 'rootCause') return filled(d.rootCause) ? null : 'record the root cause first'
-      return filled(d.workaround) ? null : 'record a workaround first'
-    },
-
-    async afterTransition(tx, ctx, _before, after, input) {
-      if (!input.resolveLinkedIncidents) return
-      const wf = await deps.workflows.get('problem', tx)
-      if (wf.status(after.status)?.phase !== 'resolved') {
-        throw fieldError('resolveLinkedIncidents', `only when the problem is resolved (${after.status} is not)`)
-      }
-      await resolveLinkedIncidents(tx, ctx, after, input)
-    },
-
-    async remove(tx, ticketId) {
-      await tx.delete(problemDetails).where(eq(problemDetails.ticketId, ticketId))
-    },
-
-    filterFields: {
-      knownError: {
-        sql: sql`coalesce((select ${problemDetails.knownError} from ${problemDetails} where ${problemDetails.ticketId} = ${tickets.id}), false)`,
-        type: 'boolean'
       },
-      rootCause: {
-        sql: sql`(select ${problemDetails.rootCause} from ${problemDetails} where ${problemDetails.ticketId} = ${tickets.id})`,
-        type: 'text',
-        nullable: true
+
+      async update(tx, _ctx, before, input): Promise<Change[]> {
+        const rootCause = text(input.rootCause)
+        const workaround = text(input.workaround)
+        const knownError = typeof input.knownError === 'boolean' ? input.knownError : undefined
+        if (rootCause === undefined && workaround === undefined && knownError === undefined) return []
+        const old = await detailOf(tx, before.id)
+        const next: Detail = {
+          rootCause: rootCause === undefined ? old.rootCause : rootCause,
+          workaround: workaround === undefined ? old.workaround : workaround,
+          knownError: knownError ?? old.knownError,
+          knownErrorAt: old.knownErrorAt
+        }
+        if (next.knownError && !filled(next.workaround)) {
+          throw fieldError(
+            'workaround',
+            knownError
+              ? 'a known error needs a workaround'
+              : 'a known error keeps its workaround (set knownError false first)'
+          )
+        }
+        if (!next.knownError) next.knownErrorAt = null
+        else if (!old.knownError) next.knownErrorAt = new Date()
+        const changes = diff(old, next, [...AUDITED])
+        if (changes.length === 0) return []
+        await tx
+          .insert(problemDetails)
+          .values({ ticketId: before.id, ...next })
+          .onConflictDoUpdate({ target: problemDetails.ticketId, set: next })
+        return changes
+      },
+
+      /** Two queries per page, whatever its size: the detail rows and the incident counts. */
+      async details(q, ids) {
+        const rows = await q
+          .select(detailColumns)
+          .from(problemDetails)
+          .where(inArray(problemDetails.ticketId, [...ids]))
+        const counts = await incidentCounts(q, ids)
+        const byId = new Map(rows.map(r => [r.ticketId, r]))
+        return new Map(
+          ids.map(id => {
+            const { ticketId: _id, ...d } = byId.get(id) ?? { ticketId: id, ...EMPTY }
+            return [id, { ...d, incidentCount: counts.get(id) ?? 0 }]
+          })
+        )
+      },
+
+      async requirement(q, row, need) {
+        if (need !== 'rootCause' && need !== 'workaround') return null
+        const d = await detailOf(q, row.id)
+        if (need === 'rootCause') return filled(d.rootCause) ? null : 'record the root cause first'
+        return filled(d.workaround) ? null : 'record a workaround first'
+      },
+
+      async remove(tx, ticketId) {
+        await tx.delete(problemDetails).where(eq(problemDetails.ticketId, ticketId))
+      },
+
+      filterFields: {
+        knownError: {
+          sql: sql`coalesce((select ${problemDetails.knownError} from ${problemDetails} where ${problemDetails.ticketId} = ${tickets.id}), false)`,
+          type: 'boolean'
+        },
+        rootCause: {
+          sql: sql`(select ${problemDetails.rootCause} from ${problemDetails} where ${problemDetails.ticketId} = ${tickets.id})`,
+          type: 'text',
+          nullable: true
+        }
       }
     }
   }
@@ -205,7 +223,7 @@ export function problemHooks(deps: HookDeps): KindHooks {
     const resolved: string[] = []
     for (const incident of linked) {
       if (incidentWf.status(incident.status)?.phase !== 'open') continue
-      const moved = await deps.tickets.systemMove(tx, ctx, incident, target.key, {
+      const moved = await deps.tickets.systemMove(ctx, incident, target.key, {
         resolution,
         note: `Resolved with problem ${number}: ${resolution}`
       })

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { authorize, type TicketScope, ticketScope } from '../../auth/policy.js'
 import { categories, problemDetails, ticketLinks, tickets } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Queryable, type TxCtx, withTx } from '../../lib/context.js'
 import { type Cursor, decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, badRequest, conflict, fieldError, notFound } from '../../lib/errors.js'
 import type { LinkService } from '../links/links.service.js'
@@ -27,9 +27,9 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
   const { db } = deps
 
   /** The full shape of a problem read inside the transaction that changed it. */
-  async function viewOf(tx: Tx, id: string): Promise<ProblemView> {
-    const row = (await deps.tickets.lock(tx, id))!
-    return (await deps.tickets.views(tx, [row]))[0] as ProblemView
+  async function viewOf(ctx: TxCtx, id: string): Promise<ProblemView> {
+    const row = await deps.tickets.visible(ctx, 'problem', id)
+    return (await deps.tickets.views(ctx.db, [row]))[0] as ProblemView
   }
 
   /** List rows with each kind's detail, as the ticket lists answer them. */
@@ -50,8 +50,8 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
     /** Links incidents to the problem (caused_by), all or none; those already linked here are kept. */
     async linkIncidents(ctx: Ctx, problemId: string, input: LinkIncidentsInput): Promise<ProblemView> {
       const ids = [...new Set(input.incidentIds)]
-      return db.transaction(async tx => {
-        const problem = await deps.tickets.visible(ctx, 'problem', problemId, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const problem = await deps.tickets.visible(ctx, 'problem', problemId)
         authorize(ctx.actor, 'ticket.update')
         // Locked in id order, so two requests over overlapping incidents queue instead of deadlocking
         const rows = await tx
@@ -81,24 +81,24 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
           }))
         if (taken.length) throw conflictWithOthers(taken, 'incidentIds')
         for (const id of ids) {
-          if (!current.has(id)) await deps.links.addLink(tx, ctx, id, problem.id, CAUSED_BY)
+          if (!current.has(id)) await deps.links.addLink(ctx, id, problem.id, CAUSED_BY)
         }
-        return viewOf(tx, problem.id)
+        return viewOf(ctx, problem.id)
       })
     },
 
     async unlinkIncident(ctx: Ctx, problemId: string, incidentId: string): Promise<ProblemView> {
-      return db.transaction(async tx => {
-        const problem = await deps.tickets.visible(ctx, 'problem', problemId, tx)
+      return withTx(ctx, async (_tx, ctx) => {
+        const problem = await deps.tickets.visible(ctx, 'problem', problemId)
         authorize(ctx.actor, 'ticket.update')
-        const incident = await deps.tickets.visible(ctx, 'incident', incidentId, tx).catch(err => {
+        const incident = await deps.tickets.visible(ctx, 'incident', incidentId).catch(err => {
           if (err instanceof AppError && err.status === 404) return null
           throw err
         })
-        if (!incident || !(await deps.links.removeLink(tx, ctx, incidentId, problem.id, CAUSED_BY))) {
+        if (!incident || !(await deps.links.removeLink(ctx, incidentId, problem.id, CAUSED_BY))) {
           throw notFound('incident linked to this problem')
         }
-        return viewOf(tx, problem.id)
+        return viewOf(ctx, problem.id)
       })
     },
 
@@ -142,8 +142,8 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
      * are per kind, so the problem is filed under the problem category of the same path when there is one.
      */
     async createFromIncident(ctx: Ctx, incidentId: string, input: ProblemFromIncidentInput): Promise<ProblemView> {
-      return db.transaction(async tx => {
-        const incident = await deps.tickets.visible(ctx, 'incident', incidentId, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const incident = await deps.tickets.visible(ctx, 'incident', incidentId)
         authorize(ctx.actor, 'ticket.create')
         authorize(ctx.actor, 'ticket.update')
         const current = (await problemsOfIncidents(tx, [incident.id])).get(incident.id)
@@ -167,9 +167,9 @@ export function createProblemService(deps: Deps & { tickets: TicketService; link
           ...(input.rootCause !== undefined ? { rootCause: input.rootCause } : {}),
           ...(input.workaround !== undefined ? { workaround: input.workaround } : {})
         }
-        const problem = await deps.tickets.createIn(tx, ctx, 'problem', create)
-        await deps.links.addLink(tx, ctx, incident.id, problem.id, CAUSED_BY)
-        return viewOf(tx, problem.id)
+        const problem = (await deps.tickets.create(ctx, 'problem', create)).body
+        await deps.links.addLink(ctx, incident.id, problem.id, CAUSED_BY)
+        return viewOf(ctx, problem.id)
       })
     },
 

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { releaseDeployments } from '../../db/schema/index.js'
-import type { Ctx } from '../../lib/context.js'
+import { type Ctx, withTx } from '../../lib/context.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { conflict, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -85,7 +85,7 @@ export function createDeploymentService(deps: ReleaseServiceDeps) {
     },
 
     async add(ctx: Ctx, releaseId: string, input: AddDeploymentInput): Promise<DeploymentView> {
-      return db.transaction(async tx => {
+      return withTx(ctx, async (tx, ctx) => {
         await lockOpenRelease(deps, tx, ctx, releaseId)
         if (input.ciId) await assertCisExist(tx, [input.ciId], 'ciId')
         const status = input.status ?? 'planned'
@@ -122,7 +122,7 @@ export function createDeploymentService(deps: ReleaseServiceDeps) {
       deploymentId: string,
       input: UpdateDeploymentInput
     ): Promise<DeploymentView> {
-      return db.transaction(async tx => {
+      return withTx(ctx, async (tx, ctx) => {
         await lockOpenRelease(deps, tx, ctx, releaseId)
         const [before] = await tx
           .select()

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import { authorize, ticketScope } from '../../auth/policy.js'
 import { changeDetails, tickets } from '../../db/schema/index.js'
-import type { Ctx, Deps, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Tx, withTx } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, type Page } from '../../lib/cursor.js'
 import { conflict, type FieldError, validationFailed } from '../../lib/errors.js'
 import { recordAudit } from '../audit/audit.service.js'
@@ -19,7 +19,7 @@ export interface ReleaseServiceDeps extends Deps {
 
 /** The release locked for a write to what it bundles or deploys: staff only, 409 once it is closed. */
 export async function lockOpenRelease(deps: ReleaseServiceDeps, tx: Tx, ctx: Ctx, releaseId: string): Promise<Row> {
-  const release = await deps.tickets.visible(ctx, 'release', releaseId, tx)
+  const release = await deps.tickets.visible(ctx, 'release', releaseId)
   authorize(ctx.actor, 'ticket.update')
   const wf = await deps.workflows.get('release', tx)
   if (wf.isClosed(release.status)) throw conflict(`the release is ${release.status} and can no longer be changed`)
@@ -101,7 +101,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
   return {
     /** Replaces the changes the release bundles; answers the release (changeIds, readiness). */
     async setChanges(ctx: Ctx, releaseId: string, input: SetChangesInput): Promise<TicketView> {
-      return db.transaction(async tx => {
+      return withTx(ctx, async (tx, ctx) => {
         const release = await lockOpenRelease(deps, tx, ctx, releaseId)
         const asked = input.changeIds.map(id => id.toLowerCase())
         const wanted = [...new Set(asked)]

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { catalogOfferings, requestTasks, tickets } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Queryable, type Tx, withTx } from '../../lib/context.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -58,7 +58,7 @@ const taskChanges = (position: number, changes: Change[]) =>
 export function createRequestService({ db, tickets: core, teams, workflows }: RequestServiceDeps) {
   /** The request locked for a task write: staff only, and not once it is in a closed status (409). */
   async function openRequest(tx: Tx, ctx: Ctx, requestId: string): Promise<Row> {
-    const request = await core.visible(ctx, 'request', requestId, tx)
+    const request = await core.visible(ctx, 'request', requestId)
     authorize(ctx.actor, 'ticket.update')
     const wf = await workflows.get('request', tx)
     if (wf.isClosed(request.status)) {
@@ -119,7 +119,7 @@ export function createRequestService({ db, tickets: core, teams, workflows }: Re
     },
 
     async addTask(ctx: Ctx, requestId: string, input: AddTaskInput): Promise<TaskView> {
-      return db.transaction(async tx => {
+      return withTx(ctx, async (tx, ctx) => {
         const request = await openRequest(tx, ctx, requestId)
         const teamId = input.teamId ?? request.teamId
         const assigneeId = input.assigneeId ?? null
@@ -154,7 +154,7 @@ export function createRequestService({ db, tickets: core, teams, workflows }: Re
     },
 
     async updateTask(ctx: Ctx, requestId: string, taskId: string, input: UpdateTaskInput): Promise<TaskView> {
-      return db.transaction(async tx => {
+      return withTx(ctx, async (tx, ctx) => {
         await openRequest(tx, ctx, requestId)
         const [before] = await tx
           .select()

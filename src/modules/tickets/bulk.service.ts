@@ -1,5 +1,5 @@
 import { authorize, ticketScope } from '../../auth/policy.js'
-import type { Ctx, Deps, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Tx, type TxCtx, withTx } from '../../lib/context.js'
 import { AppError, type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { diff } from '../audit/audit.service.js'
@@ -7,22 +7,20 @@ import type { createTeamService, TeamView } from '../identity/teams.service.js'
 import type { Requirement } from '../workflows/workflow.types.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
 import { checkAssignments, MAX_ERRORS, type Plan, type Problems, problems, resolveCustomFields } from './bulk.checks.js'
-import {
-  auditMany,
-  type BulkAudit,
-  type BulkColumn,
-  type BulkWrite,
-  insertNotes,
-  isBulkColumn,
-  lockMany,
-  writeMany
-} from './bulk.repository.js'
+import { type BulkAudit, type BulkColumn, type BulkWrite, isBulkColumn, lockMany } from './bulk.repository.js'
 import type { BulkUpdateInput } from './bulk.schemas.js'
 import { formatNumber, KIND_INFO, type TicketKind } from './kinds.js'
-import { priorityOf } from './priority.js'
 import { type Row, scopeConditions } from './tickets.repository.js'
+import {
+  type AssignmentWanted,
+  assignmentPlan,
+  priorityPlan,
+  sharedRequirement,
+  transitionPlan
+} from './tickets.rules.js'
 import type { TransitionInput } from './tickets.schemas.js'
 import type { TicketService } from './tickets.service.js'
+import type { TicketChange } from './tickets.writer.js'
 
 export interface BulkDeps extends Deps {
   tickets: TicketService
@@ -54,7 +52,7 @@ const NEEDS_FIELD: Partial<Record<Requirement, string>> = { team: 'teamId', assi
  * Moves into an approval status are refused: an approval round is per ticket, move those one at a time.
  */
 export function createBulkService(deps: BulkDeps) {
-  const { db, tickets: core, teams, workflows } = deps
+  const { tickets: core, teams, workflows } = deps
 
   function authorizeAll(ctx: Ctx, input: BulkUpdateInput) {
     const { set } = input
@@ -91,7 +89,8 @@ export function createBulkService(deps: BulkDeps) {
     if (errors.length) throw validationFailed(errors)
   }
 
-  async function run(tx: Tx, ctx: Ctx, input: BulkUpdateInput) {
+  async function run(ctx: TxCtx, input: BulkUpdateInput) {
+    const tx = ctx.db
     const { set: wanted } = input
     const rows = await lockMany(tx, input.ids, scopeConditions(ticketScope(ctx.actor)))
     const byId = new Map(rows.map(r => [r.id, r]))
@@ -117,12 +116,11 @@ export function createBulkService(deps: BulkDeps) {
       }
       plans.push(plan)
       const { set } = plan
-      if (wanted.impact !== undefined) set.impact = wanted.impact
-      if (wanted.urgency !== undefined) set.urgency = wanted.urgency
-      if (set.impact !== undefined || set.urgency !== undefined) {
-        set.priority = priorityOf(set.impact ?? before.impact, set.urgency ?? before.urgency)
+      Object.assign(set, priorityPlan(before, wanted))
+      // The single assignment's rules; the status moves with the owner unless the bulk sets one itself
+      if (wanted.teamId !== undefined) {
+        Object.assign(set, assignmentPlan(wf, before, wanted as AssignmentWanted, wanted.status === undefined))
       }
-      if (wanted.teamId !== undefined) assign(plan, wanted)
       if (wanted.status !== undefined && wanted.status !== before.status) {
         await transition(tx, plan, wanted.status, input, side, now, found, ctx)
       }
@@ -141,7 +139,6 @@ export function createBulkService(deps: BulkDeps) {
       bump: p.changes.length > 0
     }))
     const columns = [...new Set(changed.flatMap(p => Object.keys(p.set)))].filter(isBulkColumn) as BulkColumn[]
-    await writeMany(tx, writes, columns, now)
 
     const audit: BulkAudit[] = []
     const notes = input.note !== undefined ? plans.map(p => ({ id: uuidv7(), ticketId: p.before.id })) : []
@@ -156,17 +153,38 @@ export function createBulkService(deps: BulkDeps) {
           changes: [{ field: 'notes', old: null, new: note }]
         })
     }
-    if (input.note !== undefined) await insertNotes(tx, notes, ctx.actor.id!, input.note)
-    await auditMany(tx, ctx, audit)
-
     const after = new Map(writes.map(w => [w.after.id, w.after]))
-    for (const p of plans.filter(x => x.transitioned)) {
+    // One change record per written ticket, as the single writes would tell it
+    const records: TicketChange[] = touched.map(p => {
       const row = after.get(p.before.id)!
-      if (p.wf.status(p.before.status)?.approval && core.ports.approvals) {
-        await core.ports.approvals.cancelOpen(tx, ctx, row.id)
+      const note = noteOf.get(p.before.id)
+      return {
+        type: p.transitioned ? 'transitioned' : p.changes.length ? 'updated' : 'noted',
+        kind: row.kind as TicketKind,
+        ticketId: row.id,
+        before: p.before,
+        after: row,
+        changed: p.changes.map(c => c.field),
+        changes: p.changes,
+        actor: ctx.actor,
+        cause: p.changes.length ? 'bulk.updated' : 'note.public',
+        ...(p.transitioned ? { transition: { to: row.status, ...pick(input) } } : {}),
+        ...(note ? { note: { id: note, internal: false } } : {})
       }
-      const move: TransitionInput = { to: row.status, ...pick(input) }
-      await core.hooks.get(row.kind as TicketKind)?.afterTransition?.(tx, ctx, p.before, row, move)
+    })
+    await core.writer.many(ctx, {
+      writes,
+      columns,
+      now,
+      audit,
+      notes,
+      ...(input.note !== undefined ? { noteBody: input.note } : {}),
+      records
+    })
+    for (const p of plans.filter(x => x.transitioned)) {
+      if (p.wf.status(p.before.status)?.approval && core.ports.approvals) {
+        await core.ports.approvals.cancelOpen(tx, ctx, p.before.id)
+      }
     }
     return {
       updated: changed.length,
@@ -179,25 +197,6 @@ export function createBulkService(deps: BulkDeps) {
           status: row.status
         }
       })
-    }
-  }
-
-  /** The single assignment's rules: a new team starts at layer 1 without a person unless told otherwise. */
-  function assign(plan: Plan, wanted: BulkUpdateInput['set']) {
-    const { before, set, wf } = plan
-    if (wanted.teamId === null) {
-      Object.assign(set, { teamId: null, layer: null, assigneeId: null })
-    } else {
-      const teamId = wanted.teamId!
-      const layer = wanted.layer ?? (teamId === before.teamId && before.layer ? before.layer : 1)
-      const keep = teamId === before.teamId && layer === before.layer
-      const assigneeId = wanted.assigneeId !== undefined ? wanted.assigneeId : keep ? before.assigneeId : null
-      Object.assign(set, { teamId, layer, assigneeId })
-    }
-    // As a single assignment: an owner moves a new ticket on, taking the team away moves it back
-    if (wanted.status === undefined && wf.status('assigned')) {
-      if (set.assigneeId && before.status === wf.initial) set.status = 'assigned'
-      if (!set.teamId && before.status === 'assigned') set.status = wf.initial
     }
   }
 
@@ -231,14 +230,15 @@ export function createBulkService(deps: BulkDeps) {
     const after = { ...before, ...set }
     const move: TransitionInput = { to, ...pick(input) }
     for (const need of rule.requires ?? []) {
-      if (need === 'resolution' || need === 'resolutionCode') {
-        if (!input[need]) found.set(need, `required to move to ${to}`)
+      const shared = sharedRequirement(need, after, input, to)
+      if (shared !== undefined) {
+        // The resolution is one for every ticket: named once; a missing team or person, per ticket
+        if (shared && (need === 'resolution' || need === 'resolutionCode')) found.set(shared.field, shared.message)
+        else if (shared) found.ticket(plan, `${shared.field}: ${shared.message}`)
         continue
       }
       let message: string | null = null
-      if (need === 'team') message = after.teamId ? null : 'assign a team first'
-      else if (need === 'assignee') message = after.assigneeId ? null : 'assign a person first'
-      else if (need === 'approval') {
+      if (need === 'approval') {
         message = (await core.ports.approvals?.isApproved(tx, before.id)) ? null : 'the approval rule is not met yet'
       } else {
         const hook = core.hooks.get(wf.kind)?.requirement
@@ -246,16 +246,8 @@ export function createBulkService(deps: BulkDeps) {
       }
       if (message) found.ticket(plan, `${NEEDS_FIELD[need] ?? need}: ${message}`)
     }
-    const from = wf.status(before.status)
-    set.status = to
+    Object.assign(set, transitionPlan(wf, before, to, input, now).set)
     plan.transitioned = true
-    if (target.phase === 'resolved' || target.phase === 'closed') {
-      if (target.phase === 'resolved') set.resolvedAt = now
-      else set.closedAt = now
-      if (input.resolution !== undefined) set.resolution = input.resolution
-      if (input.resolutionCode !== undefined) set.resolutionCode = input.resolutionCode
-    }
-    if (from?.phase === 'resolved' && target.phase === 'open') set.resolvedAt = null
   }
 
   async function loadTeam(tx: Tx, id: string): Promise<TeamView | null> {
@@ -271,7 +263,7 @@ export function createBulkService(deps: BulkDeps) {
     async update(ctx: Ctx, input: BulkUpdateInput) {
       authorizeAll(ctx, input)
       checkInput(ctx, input)
-      return db.transaction(tx => run(tx, ctx, input))
+      return withTx(ctx, (_tx, ctx) => run(ctx, input))
     }
   }
 }

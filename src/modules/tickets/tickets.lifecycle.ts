@@ -1,19 +1,20 @@
-import type { Ctx, Queryable, Tx } from '../../lib/context.js'
+import type { Ctx, Queryable, TxCtx } from '../../lib/context.js'
 import { type FieldError, validationFailed } from '../../lib/errors.js'
-import { type Change, diff } from '../audit/audit.service.js'
+import { diff } from '../audit/audit.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { TicketKind } from './kinds.js'
 import type { ApprovalPort, KindHooks } from './tickets.ports.js'
 import type { Row, TicketQueries } from './tickets.repository.js'
-import type { NoteInput, TransitionInput } from './tickets.schemas.js'
+import { sharedRequirement, transitionPlan } from './tickets.rules.js'
+import type { TransitionInput } from './tickets.schemas.js'
+import type { UpdateSpec } from './tickets.writer.js'
 
 export interface LifecycleDeps {
   workflows: WorkflowService
   queries: TicketQueries
   hooks: ReadonlyMap<TicketKind, KindHooks>
   ports: { approvals?: ApprovalPort }
-  write: (q: Queryable, ctx: Ctx, before: Row, set: Partial<Row>, changes: Change[], action: string) => Promise<Row>
-  addNote: (q: Queryable, ctx: Ctx, row: Pick<Row, 'id'>, input: NoteInput) => Promise<unknown>
+  write: (ctx: Ctx, spec: UpdateSpec) => Promise<Row>
 }
 
 /**
@@ -29,21 +30,19 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
       wf.rule(row.status, to, 'staff') ?? wf.rule(row.status, to, 'requester') ?? wf.rule(row.status, to, 'system')
     const missing: FieldError[] = []
     for (const need of rule?.requires ?? []) {
+      const shared = sharedRequirement(need, row, input, to)
+      if (shared !== undefined) {
+        if (shared) missing.push(shared)
+        continue
+      }
       let message: string | null = null
-      if (need === 'resolution' && !input.resolution) message = 'required to move to ' + to
-      else if (need === 'resolutionCode' && !input.resolutionCode) message = 'required to move to ' + to
-      else if (need === 'team' && !row.teamId) message = 'assign a team first'
-      else if (need === 'assignee' && !row.assigneeId) message = 'assign a person first'
-      else if (need === 'approval') {
+      if (need === 'approval') {
         if (!(await ports.approvals?.isApproved(q, row.id))) message = 'the approval rule is not met yet'
       } else {
         const hook = hooks.get(row.kind as TicketKind)?.requirement
         message = hook ? await hook(q, row, need, input) : null
       }
-      if (message) {
-        const field = need === 'team' ? 'teamId' : need === 'assignee' ? 'assigneeId' : need
-        missing.push({ field, message })
-      }
+      if (message) missing.push({ field: need, message })
     }
     if (missing.length) throw validationFailed(missing)
   }
@@ -52,52 +51,36 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
    * Moves a ticket (the rule was found and checked by the caller), stamps phase times, runs the kind's
    * follow-up and, on entering an approval status, starts the round (which may decide at once).
    */
-  async function move(
-    tx: Tx,
-    ctx: Ctx,
-    wf: Workflow,
-    before: Row,
-    to: string,
-    input: TransitionInput,
-    action?: string
-  ) {
-    const target = wf.status(to)!
+  async function move(ctx: TxCtx, wf: Workflow, before: Row, to: string, input: TransitionInput, action?: string) {
     const from = wf.status(before.status)
-    const set: Partial<Row> = { status: to }
-    const now = new Date()
-    if (target.phase === 'resolved') {
-      Object.assign(set, {
-        resolvedAt: now,
-        ...(input.resolution !== undefined ? { resolution: input.resolution } : {}),
-        ...(input.resolutionCode !== undefined ? { resolutionCode: input.resolutionCode } : {})
-      })
-    }
-    if (target.phase === 'closed') {
-      set.closedAt = now
-      if (input.resolution !== undefined) set.resolution = input.resolution
-      if (input.resolutionCode !== undefined) set.resolutionCode = input.resolutionCode
-    }
-    if (from?.phase === 'resolved' && target.phase === 'open') set.resolvedAt = null
+    const { set, reopened } = transitionPlan(wf, before, to, input, new Date())
     const changes = diff(before, set, ['status', 'resolutionCode', 'resolution', 'resolvedAt', 'closedAt'])
-    const reopened = from?.phase === 'resolved' && target.phase === 'open'
-    const row = await write(tx, ctx, before, set, changes, action ?? (reopened ? 'reopened' : 'transitioned'))
-    if (input.note) await deps.addNote(tx, ctx, row, { body: input.note, internal: false })
-    if (from?.approval && ports.approvals) await ports.approvals.cancelOpen(tx, ctx, row.id)
-    await hooks.get(row.kind as TicketKind)?.afterTransition?.(tx, ctx, before, row, input)
-    return enterApproval(tx, ctx, wf, row)
+    // The kind's follow-up (a problem resolving its incidents) is a subscriber of this change
+    const row = await write(ctx, {
+      before,
+      set,
+      changes,
+      type: 'transitioned',
+      cause: action ?? (reopened ? 'reopened' : 'transitioned'),
+      transition: input,
+      ...(input.note ? { note: { body: input.note, internal: false } } : {})
+    })
+    if (from?.approval && ports.approvals) await ports.approvals.cancelOpen(ctx.db, ctx, row.id)
+    return enterApproval(ctx, wf, row)
   }
 
   /** When `row` sits in an approval status, opens a round and follows an immediate outcome. */
-  async function enterApproval(tx: Tx, ctx: Ctx, wf: Workflow, row: Row): Promise<Row> {
+  async function enterApproval(ctx: TxCtx, wf: Workflow, row: Row): Promise<Row> {
     const status = wf.status(row.status)
     if (!status?.approval || !ports.approvals) return row
-    const outcome = await ports.approvals.start(tx, ctx, row, status)
+    const outcome = await ports.approvals.start(ctx.db, ctx, row, status)
     if (outcome === 'pending') return row
-    return decide(tx, ctx, row.id, outcome)
+    return decide(ctx, row.id, outcome)
   }
 
   /** The approval of a ticket was decided: the system moves it on (approved) or back (rejected). */
-  async function decide(tx: Tx, ctx: Ctx, ticketId: string, outcome: 'approved' | 'rejected'): Promise<Row> {
+  async function decide(ctx: TxCtx, ticketId: string, outcome: 'approved' | 'rejected'): Promise<Row> {
+    const tx = ctx.db
     const row = (await queries.lockById(tx, ticketId))!
     const wf = await deps.workflows.get(row.kind as TicketKind, tx)
     const status = wf.status(row.status)
@@ -107,7 +90,7 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
     if (!rule || !wf.status(to)) return row
     const input: TransitionInput = { to }
     await checkRequirements(tx, wf, row, to, input)
-    return move(tx, ctx, wf, row, to, input, outcome === 'approved' ? 'approval.approved' : 'approval.rejected')
+    return move(ctx, wf, row, to, input, outcome === 'approved' ? 'approval.approved' : 'approval.rejected')
   }
 
   return { checkRequirements, move, enterApproval, decide }

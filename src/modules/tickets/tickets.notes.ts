@@ -2,12 +2,11 @@ import { and, asc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizz
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import { authorize, canSeeInternal } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
-import { auditLog, ticketNotes, tickets } from '../../db/schema/index.js'
-import type { Ctx, Queryable } from '../../lib/context.js'
+import { auditLog, ticketNotes } from '../../db/schema/index.js'
+import { type Ctx, type Queryable, withTx } from '../../lib/context.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { fieldError, forbidden } from '../../lib/errors.js'
-import { uuidv7 } from '../../lib/ids.js'
-import { type Change, readAudit, recordAudit } from '../audit/audit.service.js'
+import { type Change, readAudit } from '../audit/audit.service.js'
 import type { Workflow } from '../workflows/workflows.service.js'
 import type { TicketKind } from './kinds.js'
 import type { Row } from './tickets.repository.js'
@@ -15,7 +14,16 @@ import type { NoteInput, PageInput } from './tickets.schemas.js'
 
 const { search: _noteSearch, ...noteColumns } = getTableColumns(ticketNotes)
 
-type Visible = (ctx: Ctx, kind: TicketKind | null, id: string, q?: Queryable) => Promise<Row>
+export interface NoteRow {
+  id: string
+  ticketId: string
+  authorId: string
+  internal: boolean
+  body: string
+  createdAt: Date
+}
+
+type Visible = (ctx: Ctx, kind: TicketKind | null, id: string) => Promise<Row>
 
 const historyItem = (r: typeof auditLog.$inferSelect) => ({
   id: r.id,
@@ -31,7 +39,8 @@ export function createTicketNotes(
   db: Db,
   visible: Visible,
   workflowOf: (kind: TicketKind, q: Queryable) => Promise<Workflow>,
-  assertOpen: (wf: Workflow, row: Row) => void
+  assertOpen: (wf: Workflow, row: Row) => void,
+  writeNote: (ctx: Ctx, row: Row, input: NoteInput) => Promise<NoteRow>
 ) {
   /**
    * The first `limit + 1` rows of each group, in `order`, for several groups in one query (a window
@@ -63,46 +72,16 @@ export function createTicketNotes(
     return rows as unknown as (T['$inferSelect'] & { rn: number })[]
   }
 
-  async function addRow(q: Queryable, ctx: Ctx, row: Pick<Row, 'id'>, input: NoteInput) {
-    if (!ctx.actor.id) throw fieldError('authorId', 'notes need a person as author')
-    const [note] = await q
-      .insert(ticketNotes)
-      .values({
-        id: uuidv7(),
-        ticketId: row.id,
-        authorId: ctx.actor.id,
-        internal: input.internal ?? false,
-        body: input.body
-      })
-      .returning({
-        id: ticketNotes.id,
-        ticketId: ticketNotes.ticketId,
-        authorId: ticketNotes.authorId,
-        internal: ticketNotes.internal,
-        body: ticketNotes.body,
-        createdAt: ticketNotes.createdAt
-      })
-    await q.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, row.id))
-    await recordAudit(q, ctx, {
-      entityType: 'ticket',
-      entityId: row.id,
-      action: note!.internal ? 'note.internal' : 'note.public',
-      changes: [{ field: 'notes', old: null, new: note!.id }],
-      internal: note!.internal
-    })
-    return note!
-  }
-
   return {
-    addRow,
-
     async addNote(ctx: Ctx, kind: TicketKind | null, id: string, input: NoteInput) {
-      return db.transaction(async tx => {
-        const row = await visible(ctx, kind, id, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const row = await visible(ctx, kind, id)
         authorize(ctx.actor, input.internal ? 'ticket.noteInternal' : 'ticket.note')
         if (input.internal && !canSeeInternal(ctx.actor)) throw forbidden('internal notes are for staff only')
-        assertOpen(await workflowOf(row.kind as TicketKind, tx), row)
-        return addRow(tx, ctx, row, input)
+        // People write on open tickets; the system (monitoring, detection) records what it saw on any
+        if (ctx.actor.kind !== 'system') assertOpen(await workflowOf(row.kind as TicketKind, tx), row)
+        if (!ctx.actor.id) throw fieldError('authorId', 'notes need a person as author')
+        return writeNote(ctx, row, input)
       })
     },
 

@@ -81,7 +81,6 @@ export interface KindHooks {
   singleRead?: Record<string, SQL>
   /** Why the requirement is unmet (a field error message), or null when it holds. */
   requirement?(q: Queryable, row: Row, need: Requirement, input: TransitionInput): Promise<string | null>
-  afterTransition?(tx: Tx, ctx: Ctx, before: Row, after: Row, input: TransitionInput): Promise<void>
   /** The side row goes when a ticket is reclassified to another kind. */
   remove?(tx: Tx, ticketId: string): Promise<void>
   filterFields?: Record<string, KindFilterField>

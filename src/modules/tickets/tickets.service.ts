@@ -1,7 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { authorize, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
 import { tickets, users } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Deps, inTransaction, type Queryable, withTx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
 import {
   AppError,
@@ -14,11 +14,10 @@ import {
 } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { actorLabel, type Change, diff, recordAudit } from '../audit/audit.service.js'
+import { actorLabel, type Change, diff } from '../audit/audit.service.js'
 import type { createTeamService } from '../identity/teams.service.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
-import { KIND_INFO, type TicketKind } from './kinds.js'
-import { priorityOf } from './priority.js'
+import { formatNumber, KIND_INFO, type TicketKind } from './kinds.js'
 import { createTicketLifecycle } from './tickets.lifecycle.js'
 import { createTicketListing } from './tickets.listing.js'
 import { createTicketNotes } from './tickets.notes.js'
@@ -31,6 +30,7 @@ import {
   type TicketView,
   toTicket
 } from './tickets.repository.js'
+import { assignmentPlan, initialStatus, priorityOf, priorityPlan } from './tickets.rules.js'
 import type {
   AssignmentInput,
   CreateTicketInput,
@@ -38,6 +38,7 @@ import type {
   TransitionInput,
   UpdateTicketInput
 } from './tickets.schemas.js'
+import { createTicketWriter } from './tickets.writer.js'
 
 type Teams = ReturnType<typeof createTeamService>
 
@@ -75,6 +76,7 @@ const CREATE_AUDITED = [
 export function createTicketService(deps: TicketCoreDeps) {
   const { db } = deps
   const queries = createTicketQueries(db)
+  const writer = createTicketWriter()
   const hooks = new Map<TicketKind, KindHooks>()
   const ports: {
     customFields?: CustomFieldPort
@@ -84,9 +86,10 @@ export function createTicketService(deps: TicketCoreDeps) {
   } = {}
 
   /** Reads a ticket of this kind (any kind when null) the actor may see, or 404. */
-  async function visible(ctx: Ctx, kind: TicketKind | null, id: string, q?: Queryable): Promise<Row> {
+  async function visible(ctx: Ctx, kind: TicketKind | null, id: string): Promise<Row> {
     authorize(ctx.actor, 'ticket.read')
-    const row = q ? await queries.lockById(q, id) : await queries.getById(id)
+    // Inside a transaction the row is locked for the write that follows
+    const row = inTransaction(ctx.db) ? await queries.lockById(ctx.db, id) : await queries.getById(id)
     if (!row || (kind && row.kind !== kind) || !visibleTo(ticketScope(ctx.actor), row)) {
       throw notFound(kind ? KIND_INFO[kind].noun : 'ticket')
     }
@@ -124,16 +127,6 @@ export function createTicketService(deps: TicketCoreDeps) {
     if (assigneeId && !(await deps.teams.isMember(q, teamId, layer, assigneeId))) {
       throw fieldError('assigneeId', `not a member of layer ${layer} of team "${team.name}"`)
     }
-  }
-
-  async function write(q: Queryable, ctx: Ctx, before: Row, set: Partial<Row>, changes: Change[], action: string) {
-    const [row] = await q
-      .update(tickets)
-      .set({ ...set, version: sql`${tickets.version} + 1`, updatedAt: new Date() })
-      .where(eq(tickets.id, before.id))
-      .returning(fullColumns)
-    await recordAudit(q, ctx, { entityType: 'ticket', entityId: before.id, action, changes })
-    return row!
   }
 
   /** The full API shape of tickets: the shared fields and each kind's detail. */
@@ -183,14 +176,13 @@ export function createTicketService(deps: TicketCoreDeps) {
     return ports.customFields.resolve(q, kind, input, existing)
   }
 
-  const notes = createTicketNotes(db, visible, (kind, q) => deps.workflows.get(kind, q), assertOpen)
+  const notes = createTicketNotes(db, visible, (kind, q) => deps.workflows.get(kind, q), assertOpen, writer.note)
   const { checkRequirements, move, enterApproval, decide } = createTicketLifecycle({
     workflows: deps.workflows,
     queries,
     hooks,
     ports,
-    write,
-    addNote: notes.addRow
+    write: writer.update
   })
   const listing = createTicketListing(
     db,
@@ -203,9 +195,11 @@ export function createTicketService(deps: TicketCoreDeps) {
   return {
     hooks,
     ports,
+    /** The one write path: subscribers added here see every change of every ticket, in its transaction. */
+    subscribe: writer.subscribe,
+    writer,
     visible,
     views,
-    decide,
 
     /** Registers what a kind adds (its module calls this once when services are built). */
     register(kind: TicketKind, h: KindHooks) {
@@ -214,26 +208,26 @@ export function createTicketService(deps: TicketCoreDeps) {
 
     async create(ctx: Ctx, kind: TicketKind, raw: CreateTicketInput, idempotencyKey?: string) {
       mayCreate(ctx, kind)
-      const result = await runIdempotent(db, ctx, idempotencyKey, `${kind}.create`, raw, 201, async q => {
-        const run = async (tx: Queryable) => {
+      return runIdempotent(ctx, idempotencyKey, `${kind}.create`, raw, 201, async c => {
+        const run = async (c: Ctx) => {
           const input = (
-            raw.templateId && ports.templates ? await ports.templates.apply(tx, kind, raw.templateId, raw) : raw
+            raw.templateId && ports.templates ? await ports.templates.apply(c.db, kind, raw.templateId, raw) : raw
           ) as CreateTicketInput
-          return createRow(tx, ctx, kind, input)
+          return createRow(c, kind, input)
         }
         // A ticket without side rows is one INSERT statement (with its audit row); checks before it only
-        // read. Side rows or an approval round need a transaction of their own.
-        const wf = await deps.workflows.get(kind, q)
-        const simple = !hooks.get(kind)?.prepareCreate && !wf.status(wf.initial)?.approval
-        if (simple || q !== db) return run(q)
-        return db.transaction(tx => run(tx))
+        // read. Side rows or an approval round need a transaction (the caller's, or one of their own).
+        const wf = await deps.workflows.get(kind, c.db)
+        const simple =
+          !hooks.get(kind)?.prepareCreate && !wf.status(wf.initial)?.approval && !writer.listens(kind, 'created')
+        if (simple) return run(c)
+        return withTx(c, (_tx, t) => run(t))
       })
-      return result
     },
 
     async get(ctx: Ctx, kind: TicketKind | null, id: string): Promise<TicketView> {
       const singleRead = kind ? hooks.get(kind)?.singleRead : undefined
-      if (!kind || !singleRead) return viewOf(db, await visible(ctx, kind, id))
+      if (!kind || !singleRead || ctx.db !== db) return viewOf(ctx.db, await visible(ctx, kind, id))
       // The row and the kind's detail in one prepared statement: the hot single read stays one round trip
       authorize(ctx.actor, 'ticket.read')
       const found = await singleReadOf(kind, singleRead).execute({ id })
@@ -249,12 +243,12 @@ export function createTicketService(deps: TicketCoreDeps) {
       authorize(ctx.actor, 'ticket.read')
       if (ids.length === 0) return []
       const scope = ticketScope(ctx.actor)
-      const rows = await db
+      const rows = await ctx.db
         .select(fullColumns)
         .from(tickets)
         .where(and(kind ? eq(tickets.kind, kind) : undefined, inArray(tickets.id, [...ids])))
       return views(
-        db,
+        ctx.db,
         rows.filter(r => visibleTo(scope, r))
       )
     },
@@ -272,8 +266,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     summaries: listing.summaries,
 
     async update(ctx: Ctx, kind: TicketKind, id: string, input: UpdateTicketInput, expectedVersion?: number) {
-      return db.transaction(async tx => {
-        const before = await visible(ctx, kind, id, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const before = await visible(ctx, kind, id)
         authorize(ctx.actor, 'ticket.update')
         checkVersion(before, expectedVersion, true)
         const wf = await deps.workflows.get(kind, tx)
@@ -286,11 +280,7 @@ export function createTicketService(deps: TicketCoreDeps) {
           if (input.categoryId === null) set.categoryId = null
           else Object.assign(set, await categoryOf(tx, kind, input.categoryId))
         }
-        if (input.impact !== undefined) set.impact = input.impact
-        if (input.urgency !== undefined) set.urgency = input.urgency
-        if (set.impact !== undefined || set.urgency !== undefined) {
-          set.priority = priorityOf(set.impact ?? before.impact, set.urgency ?? before.urgency)
-        }
+        Object.assign(set, priorityPlan(before, input))
         if (input.requesterId !== undefined && input.requesterId !== before.requesterId) {
           authorize(ctx.actor, 'ticket.createForOthers')
           const [requester] = await tx
@@ -329,13 +319,13 @@ export function createTicketService(deps: TicketCoreDeps) {
           ...extra
         ]
         if (changes.length === 0) return viewOf(tx, before)
-        return viewOf(tx, await write(tx, ctx, before, set, changes, 'updated'))
+        return viewOf(tx, await writer.update(ctx, { before, set, changes, type: 'updated', cause: 'updated' }))
       })
     },
 
     async assign(ctx: Ctx, kind: TicketKind, id: string, input: AssignmentInput, expectedVersion?: number) {
-      return db.transaction(async tx => {
-        const before = await visible(ctx, kind, id, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const before = await visible(ctx, kind, id)
         authorize(ctx.actor, 'ticket.assign')
         checkVersion(before, expectedVersion, false)
         const wf = await deps.workflows.get(kind, tx)
@@ -343,19 +333,19 @@ export function createTicketService(deps: TicketCoreDeps) {
         const set = await assignment(tx, wf, before, input)
         const changes = diff(before, set, ['teamId', 'layer', 'assigneeId', 'status'])
         if (changes.length === 0) return viewOf(tx, before)
-        return viewOf(tx, await write(tx, ctx, before, set, changes, 'assigned'))
+        return viewOf(tx, await writer.update(ctx, { before, set, changes, type: 'assigned', cause: 'assigned' }))
       })
     },
 
     async transitions(ctx: Ctx, kind: TicketKind, id: string) {
       const row = await visible(ctx, kind, id)
-      const wf = await deps.workflows.get(kind)
+      const wf = await deps.workflows.get(kind, ctx.db)
       return { status: row.status, allowed: allowedFor(ctx.actor, wf, row.status) }
     },
 
     async transition(ctx: Ctx, kind: TicketKind, id: string, input: TransitionInput, expectedVersion?: number) {
-      return db.transaction(async tx => {
-        const before = await visible(ctx, kind, id, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const before = await visible(ctx, kind, id)
         authorize(ctx.actor, 'ticket.transition')
         checkVersion(before, expectedVersion, false)
         const wf = await deps.workflows.get(kind, tx)
@@ -370,28 +360,24 @@ export function createTicketService(deps: TicketCoreDeps) {
           throw fieldError('resolveLinkedIncidents', 'only a problem resolves linked incidents')
         }
         await checkRequirements(tx, wf, before, input.to, input)
-        return viewOf(tx, await move(tx, ctx, wf, before, input.to, input))
+        return viewOf(tx, await move(ctx, wf, before, input.to, input))
       })
     },
 
     /** A system-driven move inside the caller's transaction (cascades: a problem resolving its incidents). */
-    async systemMove(tx: Tx, ctx: Ctx, row: Row, to: string, input: Omit<TransitionInput, 'to'> = {}) {
-      const wf = await deps.workflows.get(row.kind as TicketKind, tx)
-      if (!wf.status(to) || wf.status(row.status)?.phase === 'closed' || row.status === to) return null
-      return move(tx, ctx, wf, row, to, { ...input, to })
+    systemMove(ctx: Ctx, row: Row, to: string, input: Omit<TransitionInput, 'to'> = {}) {
+      return withTx(ctx, async (tx, ctx) => {
+        const wf = await deps.workflows.get(row.kind as TicketKind, tx)
+        if (!wf.status(to) || wf.status(row.status)?.phase === 'closed' || row.status === to) return null
+        return move(ctx, wf, row, to, { ...input, to })
+      })
     },
 
-    lock: (q: Queryable, id: string) => queries.lockById(q, id),
-
-    /** Creates a ticket inside the caller's transaction (a problem raised from an incident, with its link). */
-    async createIn(tx: Tx, ctx: Ctx, kind: TicketKind, input: CreateTicketInput): Promise<TicketView> {
-      mayCreate(ctx, kind)
-      return createRow(tx, ctx, kind, input)
-    },
+    /** The approval of a ticket was decided: the system moves it on (approved) or back (rejected). */
+    decide: (ctx: Ctx, ticketId: string, outcome: 'approved' | 'rejected') =>
+      withTx(ctx, (_tx, t) => decide(t, ticketId, outcome)),
 
     addNote: notes.addNote,
-    /** A note inside the caller's transaction (the event pipeline notes recoveries and flapping). */
-    addNoteRow: notes.addRow,
     notes: notes.notes,
     firstNotes: notes.firstNotes,
     history: notes.history,
@@ -407,8 +393,8 @@ export function createTicketService(deps: TicketCoreDeps) {
       id: string,
       input: { to: TicketKind; customFields?: Record<string, unknown>; note?: string } & Record<string, unknown>
     ) {
-      return db.transaction(async tx => {
-        const before = await visible(ctx, from, id, tx)
+      return withTx(ctx, async (tx, ctx) => {
+        const before = await visible(ctx, from, id)
         authorize(ctx.actor, 'ticket.update')
         const oldWf = await deps.workflows.get(from, tx)
         assertOpen(oldWf, before)
@@ -425,41 +411,36 @@ export function createTicketService(deps: TicketCoreDeps) {
         // A ticket without a team takes the one the new kind names (a request's offering)
         const defaultTeam = before.teamId ? null : (prepared?.defaults?.teamId ?? null)
         const team = defaultTeam ? { teamId: defaultTeam, layer: 1 } : {}
-        const [renumbered] = await tx
-          .update(tickets)
-          .set({
+        // The new number first: the audit row and the change record name it
+        const numbered = await tx.execute(sql`select nextval(${KIND_INFO[input.to].sequence}::regclass) as n`)
+        const number = Number((numbered as unknown as { rows: { n: unknown }[] }).rows[0]!.n)
+        const row = await writer.update(ctx, {
+          before,
+          set: {
             kind: input.to,
-            number: sql`nextval(${KIND_INFO[input.to].sequence}::regclass)`,
+            number,
             status: wf.initial,
             ...team,
             customFields: custom.values,
             // Category trees are per kind: the old node does not belong to the new kind's tree
             categoryId: null,
-            resolvedAt: null,
-            version: sql`${tickets.version} + 1`,
-            updatedAt: new Date()
-          })
-          .where(eq(tickets.id, id))
-          .returning(fullColumns)
-        const row = renumbered!
-        await prepared?.write(tx, row)
-        const [after] = await views(tx, [row])
-        await recordAudit(tx, ctx, {
-          entityType: 'ticket',
-          entityId: id,
-          action: 'reclassified',
+            resolvedAt: null
+          },
           changes: [
             { field: 'kind', old: from, new: input.to },
-            { field: 'number', old: toTicket(before).number, new: after!.number },
+            { field: 'number', old: toTicket(before).number, new: formatNumber(input.to, number) },
             { field: 'status', old: before.status, new: wf.initial },
             ...diff(before, team, ['teamId', 'layer']),
             ...(before.categoryId ? [{ field: 'categoryId', old: before.categoryId, new: null }] : []),
             ...custom.changes,
             ...(prepared?.changes ?? [])
-          ]
+          ],
+          type: 'reclassified',
+          cause: 'reclassified',
+          ...(input.note ? { note: { body: input.note, internal: false } } : {})
         })
-        if (input.note) await notes.addRow(tx, ctx, row, { body: input.note, internal: false })
-        return viewOf(tx, await enterApproval(tx, ctx, wf, row))
+        await prepared?.write(tx, row)
+        return viewOf(tx, await enterApproval(ctx, wf, row))
       })
     }
   }
@@ -479,30 +460,16 @@ export function createTicketService(deps: TicketCoreDeps) {
   }
 
   async function assignment(q: Queryable, wf: Workflow, before: Row, input: AssignmentInput): Promise<Partial<Row>> {
-    const set: Partial<Row> = {}
-    if (input.teamId === null) {
-      if (input.assigneeId) throw fieldError('assigneeId', 'cannot assign a person without a team')
-      Object.assign(set, { teamId: null, layer: null, assigneeId: null })
-    } else {
-      const layer = input.layer ?? (input.teamId === before.teamId && before.layer ? before.layer : 1)
-      const assigneeId =
-        input.assigneeId !== undefined
-          ? input.assigneeId
-          : input.teamId === before.teamId && layer === before.layer
-            ? before.assigneeId
-            : null
-      await assertAssignable(q, input.teamId, layer, assigneeId)
-      Object.assign(set, { teamId: input.teamId, layer, assigneeId })
+    if (input.teamId === null && input.assigneeId) {
+      throw fieldError('assigneeId', 'cannot assign a person without a team')
     }
-    // Giving a new ticket an owner moves it on; taking the owner away from an assigned one moves it back
-    if (wf.status('assigned')) {
-      if (set.assigneeId && before.status === wf.initial) set.status = 'assigned'
-      if (!set.teamId && before.status === 'assigned') set.status = wf.initial
-    }
+    const set = assignmentPlan(wf, before, input)
+    if (set.teamId) await assertAssignable(q, set.teamId, set.layer!, set.assigneeId ?? null)
     return set
   }
 
-  async function createRow(q: Queryable, ctx: Ctx, kind: TicketKind, input: CreateTicketInput) {
+  async function createRow(ctx: Ctx, kind: TicketKind, input: CreateTicketInput) {
+    const q = ctx.db
     const self = ctx.actor.id
     const requesterId = input.requesterId ?? self
     if (!requesterId) throw fieldError('requesterId', 'required when acting as the system')
@@ -527,7 +494,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       kind,
       title: input.title.trim(),
       description: input.description ?? '',
-      status: input.assigneeId && wf.status('assigned') ? 'assigned' : wf.initial,
+      status: initialStatus(wf, input.assigneeId),
       impact,
       urgency,
       priority: priorityOf(impact, urgency),
@@ -542,15 +509,16 @@ export function createTicketService(deps: TicketCoreDeps) {
       requiredOrganisationId: ticketScope(ctx.actor)?.organisationId ?? null
     }
     if (values.teamId) await assertAssignable(q, values.teamId, layer!, values.assigneeId)
+    const changes: Change[] = [
+      ...CREATE_AUDITED.filter(f => values[f] !== null).map(f => ({ field: f, old: null, new: values[f] })),
+      ...custom.changes,
+      ...(prepared?.changes ?? [])
+    ]
     const row = await insertTicket(q, values, {
       actorId: ctx.actor.id,
       actorLabel: actorLabel(ctx),
       requestId: ctx.requestId ?? null,
-      changes: [
-        ...CREATE_AUDITED.filter(f => values[f] !== null).map(f => ({ field: f, old: null, new: values[f] })),
-        ...custom.changes,
-        ...(prepared?.changes ?? [])
-      ]
+      changes
     })
     if (!row) {
       throw fieldError(
@@ -558,10 +526,15 @@ export function createTicketService(deps: TicketCoreDeps) {
         values.requiredOrganisationId ? 'no such active user in your organisation' : 'no such active user'
       )
     }
-    if (!prepared && !wf.status(row.status)?.approval) return toTicket(row)
-    const tx = q as Tx
-    await prepared?.write(tx, row)
-    return viewOf(tx, await enterApproval(tx, ctx, wf, row))
+    const more = prepared || wf.status(row.status)?.approval
+    if (!more && !writer.listens(kind, 'created')) return toTicket(row)
+    // Not simple: `create` runs this in a transaction
+    return withTx(ctx, async (tx, ctx) => {
+      await prepared?.write(tx, row)
+      await writer.created(ctx, row, changes)
+      if (!more) return toTicket(row)
+      return viewOf(tx, await enterApproval(ctx, wf, row))
+    })
   }
 }
 
