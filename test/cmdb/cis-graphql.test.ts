@@ -45,6 +45,8 @@ describe('configuration items over GraphQL', () => {
       hostname: 'WEB-01',
       fqdn: 'web-01.example.org',
       serial: 'SN1',
+      macAddress: 'AA-BB-CC-00-00-01',
+      systemUuid: '4C4C4544-0042-3510-8058-B7C04F564D01',
       status: 'active',
       supportTeamId: teamId
     })
