@@ -235,6 +235,7 @@ export const RoutingRuleView = Type.Object({
   teamId: Nullable(Uuid),
   impact: Nullable(Type.Integer()),
   urgency: Nullable(Type.Integer()),
+  version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
 })
@@ -267,6 +268,7 @@ export const ProblemRuleView = Type.Object({
   source: Nullable(Type.String()),
   teamId: Nullable(Uuid),
   lastRunAt: Nullable(DateTime),
+  version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
 })
