@@ -10,7 +10,7 @@ import {
 import { event, makeIntegration, post } from '../events/helpers.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeTeam } from '../helpers/factories.js'
-import { expectProblem, fieldsOf } from '../identity/problem.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 describe('one spelling of every CI identification key (lib/ci-identity)', () => {
   it('host names and FQDNs: case, spaces and the root dot do not matter', () => {
