@@ -115,10 +115,12 @@ describe('change freezes', () => {
 
   it('patches with the window re-checked, deletes, and audits both', async () => {
     const f = (await create({ name: 'patch-me', startsAt: at(21), endsAt: at(22) })).json()
-    const moved = await t.api('PATCH', `/api/v1/change-freezes/${f.id}`, { body: { endsAt: at(23), reason: 'longer' } })
+    const moved = await t.api('PATCH', `/api/v1/change-freezes/${f.id}`, {
+      body: { endsAt: at(23), reason: 'longer', version: f.version }
+    })
     expect(moved.statusCode, moved.body).toBe(200)
     expect(moved.json()).toMatchObject({ endsAt: at(23), reason: 'longer', name: 'patch-me' })
-    const late = await t.api('PATCH', `/api/v1/change-freezes/${f.id}`, { body: { startsAt: at(24) } })
+    const late = await t.api('PATCH', `/api/v1/change-freezes/${f.id}`, { body: { startsAt: at(24), version: 2 } })
     expect(fieldsOf(expectProblem(late, 422))).toEqual(['startsAt'])
     expectProblem(await t.api('PATCH', `/api/v1/change-freezes/${f.id}`, { body: {} }), 400)
     expectProblem(await t.api('PATCH', `/api/v1/change-freezes/${NOWHERE}`, { body: { name: 'x' } }), 404)
@@ -174,14 +176,14 @@ describe('change freezes', () => {
     expect(one.body.data!.changeFreeze).toEqual(f)
 
     const updated = await t.gql(
-      'mutation($id: ID!) { updateChangeFreeze(id: $id, input: { name: "renamed" }) { name } }',
+      'mutation($id: ID!) { updateChangeFreeze(id: $id, input: { name: "renamed" }, version: 1) { name } }',
       {
         id: f.id
       }
     )
     expect(updated.body.data!.updateChangeFreeze.name).toBe('renamed')
     const backwards = await t.gql(
-      'mutation($id: ID!, $e: DateTime) { updateChangeFreeze(id: $id, input: { endsAt: $e }) { id } }',
+      'mutation($id: ID!, $e: DateTime) { updateChangeFreeze(id: $id, input: { endsAt: $e }, version: 2) { id } }',
       {
         id: f.id,
         e: at(24, 0, 2033)

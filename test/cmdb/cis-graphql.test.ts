@@ -53,6 +53,8 @@ describe('configuration items over GraphQL', () => {
       hostname: 'WEB-01',
       fqdn: 'web-01.example.org',
       serial: 'SN1',
+      macAddress: 'AA-BB-CC-00-00-01',
+      systemUuid: '4C4C4544-0042-3510-8058-B7C04F564D01',
       status: 'active',
       supportTeamId: teamId
     })
@@ -66,6 +68,8 @@ describe('configuration items over GraphQL', () => {
       hostname: 'vm-17',
       fqdn: 'vm-17.example.org',
       serial: 'SN2',
+      macAddress: 'aabb.cc00.0002',
+      systemUuid: '4c4c4544-0042-3510-8058-b7c04f564d02',
       supportTeamId: teamId
     })
     const vmId = vm.body.data!.createCi.id
@@ -77,7 +81,11 @@ describe('configuration items over GraphQL', () => {
     const { supportTeam: _team, ...plain } = one.body.data!.ci
     expect(rest).toEqual(plain)
 
-    const list = await t.gql(`{ cis(class: "server", hostname: "Web-01") ${all('ConfigurationItemConnection')} }`)
+    // A page of 10: the every-field document of 50 CIs passes the default cost limit since CIs gained macAddress and systemUuid
+    const list = await t.gql(
+      `{ cis(class: "server", hostname: "Web-01", first: 10) ${all('ConfigurationItemConnection')} }`
+    )
+    expect(list.body.errors).toBeUndefined()
     expect(nodesOf(list.body.data!.cis).map(n => n.id)).toEqual([webId])
     const paged = await t.gql('{ cis(first: 1) { edges { node { id } } pageInfo { hasNextPage endCursor } } }')
     expect(paged.body.data!.cis.pageInfo.hasNextPage).toBe(true)
@@ -118,9 +126,12 @@ describe('configuration items over GraphQL', () => {
       relatedCi: { id: vmId }
     })
 
-    const incoming = await t.gql(`query($id: ID!) { ciRelationships(ciId: $id) ${all('CiRelationshipConnection')} }`, {
-      id: vmId
-    })
+    const incoming = await t.gql(
+      `query($id: ID!) { ciRelationships(ciId: $id, first: 10) ${all('CiRelationshipConnection')} }`,
+      {
+        id: vmId
+      }
+    )
     expect(
       shapeProblems(schema, 'CiRelationshipConnection', incoming.body.data!.ciRelationships, {
         strict: true,

@@ -187,7 +187,7 @@ describe('/api/v1/event-routing-rules', () => {
     )
 
     const patched = await t.api('PATCH', `/api/v1/event-routing-rules/${rule.id}`, {
-      body: { enabled: false, impact: null, match: { source: 'zabbix' } }
+      body: { enabled: false, impact: null, match: { source: 'zabbix' }, version: rule.version }
     })
     expect(patched.statusCode, patched.body).toBe(200)
     expect(patched.json()).toMatchObject({ enabled: false, impact: null, match: { source: 'zabbix' }, teamId: team.id })
@@ -211,7 +211,9 @@ describe('/api/v1/event-routing-rules', () => {
     expect(dup.statusCode, dup.body).toBe(409)
     expect(fieldsOf(dup)).toEqual(['name'])
     const other = (await t.api('POST', '/api/v1/event-routing-rules', { body: { name: 'Other', match: {} } })).json()
-    const rename = await t.api('PATCH', `/api/v1/event-routing-rules/${other.id}`, { body: { name: 'Unique' } })
+    const rename = await t.api('PATCH', `/api/v1/event-routing-rules/${other.id}`, {
+      body: { name: 'Unique', version: other.version }
+    })
     expect(rename.statusCode).toBe(409)
 
     const noTeam = await t.api('POST', '/api/v1/event-routing-rules', {
@@ -220,7 +222,7 @@ describe('/api/v1/event-routing-rules', () => {
     expect(noTeam.statusCode, noTeam.body).toBe(422)
     expect(fieldsOf(noTeam)).toEqual(['teamId'])
     const patchNoTeam = await t.api('PATCH', `/api/v1/event-routing-rules/${other.id}`, {
-      body: { teamId: '00000000-0000-4000-8000-000000000000' }
+      body: { teamId: '00000000-0000-4000-8000-000000000000', version: other.version }
     })
     expect(patchNoTeam.statusCode).toBe(422)
     expect(fieldsOf(patchNoTeam)).toEqual(['teamId'])
@@ -297,14 +299,18 @@ describe('/api/v1/event-routing-rules', () => {
       })
 
       // Move the catch-all first: it now wins for db events too
-      const moved = await t.api('PATCH', `/api/v1/event-routing-rules/${catchAll.id}`, { body: { position: 10 } })
+      const moved = await t.api('PATCH', `/api/v1/event-routing-rules/${catchAll.id}`, {
+        body: { position: 10, version: catchAll.version }
+      })
       expect(moved.statusCode, moved.body).toBe(200)
       const two = (await post(t, token, '/api/v1/events', { ...dbEvent, labels: { team: 'db', host: 'pg2' } })).json()
       expect(two.action).toBe('opened')
       expect((await t.api('GET', `/api/v1/incidents/${two.incidentId}`)).json().teamId).toBe(opsTeam.id)
 
       // A disabled rule is skipped
-      await t.api('PATCH', `/api/v1/event-routing-rules/${catchAll.id}`, { body: { enabled: false } })
+      await t.api('PATCH', `/api/v1/event-routing-rules/${catchAll.id}`, {
+        body: { enabled: false, version: catchAll.version + 1 }
+      })
       const three = (await post(t, token, '/api/v1/events', { ...dbEvent, labels: { team: 'db', host: 'pg3' } })).json()
       expect((await t.api('GET', `/api/v1/incidents/${three.incidentId}`)).json().teamId).toBe(dbTeam.id)
     } finally {

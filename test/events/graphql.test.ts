@@ -128,8 +128,8 @@ describe('GraphQL: event settings', () => {
 
 const RULE = all('EventRoutingRule')
 const CREATE_RULE = `mutation($input: EventRoutingRuleInput!) { createEventRoutingRule(input: $input) ${RULE} }`
-const UPDATE_RULE = `mutation($id: ID!, $input: EventRoutingRulePatchInput!) {
-  updateEventRoutingRule(id: $id, input: $input) ${RULE}
+const UPDATE_RULE = `mutation($id: ID!, $input: EventRoutingRulePatchInput!, $version: Int) {
+  updateEventRoutingRule(id: $id, input: $input, version: $version) ${RULE}
 }`
 const DELETE_RULE = 'mutation($id: ID!) { deleteEventRoutingRule(id: $id) }'
 
@@ -159,7 +159,11 @@ describe('GraphQL: event routing rules', () => {
     const one = await t.gql(`query($id: ID!) { eventRoutingRule(id: $id) ${RULE} }`, { id: rule.id }, technician)
     expect(one.body.data!.eventRoutingRule).toMatchObject({ id: rule.id, name: 'Storage' })
 
-    const updated = await t.gql(UPDATE_RULE, { id: rule.id, input: { impact: null, enabled: false, name: null } })
+    const updated = await t.gql(UPDATE_RULE, {
+      id: rule.id,
+      input: { impact: null, enabled: false, name: null },
+      version: 1
+    })
     expect(updated.body.errors).toBeUndefined()
     expect(updated.body.data!.updateEventRoutingRule).toMatchObject({
       name: 'Storage',

@@ -103,12 +103,14 @@ describe('problem rules over REST', () => {
     expect(names.indexOf('Category storms')).toBeLessThan(names.indexOf('Disk storms'))
 
     const patched = await t.api('PATCH', `/api/v1/problem-rules/${rule.id}`, {
-      body: { threshold: 4, source: null, teamId: null, enabled: false }
+      body: { threshold: 4, source: null, teamId: null, enabled: false, version: rule.version }
     })
     expect(patched.statusCode, patched.body).toBe(200)
     expect(patched.json()).toMatchObject({ threshold: 4, source: null, teamId: null, enabled: false })
 
-    const taken = await t.api('PATCH', `/api/v1/problem-rules/${rule.id}`, { body: { name: 'Category storms' } })
+    const taken = await t.api('PATCH', `/api/v1/problem-rules/${rule.id}`, {
+      body: { name: 'Category storms', version: rule.version + 1 }
+    })
     expect(taken.statusCode).toBe(409)
     expect(taken.json().errors[0].field).toBe('name')
 
@@ -221,7 +223,7 @@ describe('problem rules over GraphQL', () => {
 
     // An explicit null clears source and team; omitted fields stay
     const updated = await t.gql(
-      `mutation($id: ID!, $input: ProblemRulePatchInput!) { updateProblemRule(id: $id, input: $input) ${RULE} }`,
+      `mutation($id: ID!, $input: ProblemRulePatchInput!) { updateProblemRule(id: $id, input: $input, version: 1) ${RULE} }`,
       { id: rule.id, input: { source: null, teamId: null, threshold: 4 } }
     )
     expect(updated.body.errors).toBeUndefined()

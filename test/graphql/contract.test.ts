@@ -349,6 +349,9 @@ describe('every field answers through the real app', () => {
           hostname: name,
           fqdn: `${name}.example.org`,
           serial: `SN-${name}`,
+          macAddress: name === 'web-contract' ? 'aa:bb:cc:00:00:0a' : 'aa:bb:cc:00:00:0b',
+          systemUuid:
+            name === 'web-contract' ? '4c4c4544-0000-0000-0000-00000000000a' : '4c4c4544-0000-0000-0000-00000000000b',
           supportTeamId: teamId
         }
       })

@@ -14,7 +14,12 @@ export const configurationItems = pgTable(
     ciClass: text('class').notNull().default('generic'),
     hostname: text('hostname'),
     fqdn: text('fqdn'),
+    /** Upper-case; placeholders such as "To be filled by O.E.M." are stored as null (lib/ci-identity.ts). */
     serial: text('serial'),
+    /** The primary MAC address, lower-case colon pairs. */
+    macAddress: text('mac_address'),
+    /** The SMBIOS system UUID, lower-case with dashes. */
+    systemUuid: text('system_uuid'),
     status: text('status').notNull().default('active'),
     supportTeamId: uuid('support_team_id').references(() => teams.id),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -24,7 +29,9 @@ export const configurationItems = pgTable(
     index('configuration_items_name_idx').on(t.name),
     index('configuration_items_hostname_idx').on(t.hostname),
     index('configuration_items_fqdn_idx').on(t.fqdn),
-    index('configuration_items_serial_idx').on(t.serial)
+    index('configuration_items_serial_idx').on(t.serial),
+    index('configuration_items_mac_idx').on(t.macAddress),
+    index('configuration_items_system_uuid_idx').on(t.systemUuid)
   ]
 )
 

@@ -49,6 +49,7 @@ export const categories = pgTable(
     /** "Hardware / Laptop": kept in step with the names above it, copied onto tickets. */
     path: text('path').notNull(),
     active: boolean('active').notNull().default(true),
+    version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },

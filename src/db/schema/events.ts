@@ -101,6 +101,7 @@ export const eventRoutingRules = pgTable(
     teamId: uuid('team_id').references(() => teams.id, { onDelete: 'restrict' }),
     impact: smallint('impact'),
     urgency: smallint('urgency'),
+    version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },
@@ -128,6 +129,7 @@ export const problemRules = pgTable(
     source: text('source'),
     teamId: uuid('team_id').references(() => teams.id, { onDelete: 'set null' }),
     lastRunAt: ts('last_run_at'),
+    version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },

@@ -175,6 +175,7 @@ export const changeApprovalPolicies = pgTable('change_approval_policies', {
   quorum: integer('quorum'),
   approverIds: uuid('approver_ids').array().notNull().default(sql`'{}'::uuid[]`),
   approverTeamId: uuid('approver_team_id').references(() => teams.id),
+  version: integer('version').notNull().default(1),
   updatedAt: ts('updated_at').notNull().defaultNow()
 })
 
@@ -226,7 +227,9 @@ export const changeFreezes = pgTable(
     startsAt: ts('starts_at').notNull(),
     endsAt: ts('ends_at').notNull(),
     createdBy: uuid('created_by').references(() => users.id),
-    createdAt: ts('created_at').notNull().defaultNow()
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
   },
   t => [index('change_freezes_window_idx').on(t.startsAt, t.endsAt)]
 )

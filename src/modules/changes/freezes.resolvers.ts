@@ -1,55 +1,29 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { Type } from 'typebox'
-import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
-import { check } from '../../lib/validate.js'
-import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
-import {
-  CreateFreezeBody,
-  type CreateFreezeInput,
-  type FreezeListInput,
-  FreezeListQuery,
-  UpdateFreezeBody,
-  type UpdateFreezeInput
-} from './freezes.schemas.js'
+import type { GqlCtx } from '../../lib/graphql.js'
+import { adminResolvers } from '../admin/admin-resolvers.js'
+import { CreateFreezeBody, FreezeListQuery, UpdateFreezeBody } from './freezes.schemas.js'
 import type { FreezeView } from './freezes.service.js'
 
 type Args = Record<string, unknown>
-const Id = Type.String({ format: 'uuid' })
-const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
-const cursorOf = (f: FreezeView) =>
-  encodeCursor({ sort: 'change-freezes', value: new Date(f.startsAt).toISOString(), id: f.id })
 
 /** GraphQL door to change freezes: same schemas, same service as REST. */
 export function freezeResolvers(): IResolvers {
-  return {
-    Query: {
-      changeFreezes: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const { first, after, ...rest } = args
-        const query = check<FreezeListInput>(FreezeListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
-        return toConnection(await services.changeFreezes.list(ctx, query), cursorOf)
-      }),
-      changeFreeze: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.changeFreezes.get(ctx, id(args.id))
+  return adminResolvers({
+    service: services => services.changeFreezes,
+    names: {
+      get: 'changeFreeze',
+      list: 'changeFreezes',
+      create: 'createChangeFreeze',
+      update: 'updateChangeFreeze',
+      remove: 'deleteChangeFreeze'
     },
-    Mutation: {
-      createChangeFreeze: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.changeFreezes.create(
-          ctx,
-          check<CreateFreezeInput>(CreateFreezeBody, defined(args.input as Args), 'input')
-        ),
-      updateChangeFreeze: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.changeFreezes.update(
-          ctx,
-          id(args.id),
-          check<UpdateFreezeInput>(UpdateFreezeBody, defined(args.input as Args), 'input')
-        ),
-      deleteChangeFreeze: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        await services.changeFreezes.remove(ctx, id(args.id))
-        return true
-      }
-    }
-  } as IResolvers
+    listQuery: FreezeListQuery,
+    create: CreateFreezeBody,
+    patch: UpdateFreezeBody,
+    cursorOf: (f: FreezeView) =>
+      encodeCursor({ sort: 'change-freezes', value: new Date(f.startsAt).toISOString(), id: f.id })
+  })
 }
 
 type Query = { obj: Record<string, unknown>; params: Args }

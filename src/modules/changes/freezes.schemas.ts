@@ -14,7 +14,9 @@ export const ChangeFreeze = Type.Object({
   startsAt: DateTime,
   endsAt: DateTime,
   createdById: Nullable(Uuid),
-  createdAt: DateTime
+  version: Type.Integer(),
+  createdAt: DateTime,
+  updatedAt: DateTime
 })
 
 export const CreateFreezeBody = Type.Object(

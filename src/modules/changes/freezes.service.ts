@@ -1,12 +1,12 @@
-import { and, asc, eq, gt, lt, or, type SQL } from 'drizzle-orm'
+import { and, asc, gt, lt } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, isStaff } from '../../auth/policy.js'
 import { changeFreezes } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
-import { badRequest, fieldError, forbidden, notFound } from '../../lib/errors.js'
-import { uuidv7 } from '../../lib/ids.js'
-import { diff, recordAudit } from '../audit/audit.service.js'
+import type { Page } from '../../lib/cursor.js'
+import { fieldError, forbidden } from '../../lib/errors.js'
+import { columnKeyset, timeValue } from '../../lib/keyset.js'
+import { adminResource } from '../admin/admin-resource.js'
 import {
   type CreateFreezeInput,
   type FreezeListInput,
@@ -21,10 +21,9 @@ export interface FreezeView extends Omit<FreezeRow, 'createdBy'> {
 
 const SORT = 'change-freezes'
 const DAY_MS = 86_400_000
-const FIELDS: (keyof FreezeView)[] = ['name', 'reason', 'startsAt', 'endsAt']
+const FIELDS = ['name', 'reason', 'startsAt', 'endsAt'] as const
 
 const toView = ({ createdBy, ...rest }: FreezeRow): FreezeView => ({ ...rest, createdById: createdBy })
-const NONE = { name: null, reason: null, startsAt: null, endsAt: null }
 
 /**
  * Freezes overlapping [from, to): those that start before `to` and end after `from`, by start time.
@@ -58,47 +57,41 @@ function checkWindow(startsAt: Date, endsAt: Date, field: 'startsAt' | 'endsAt')
   }
 }
 
+export const freezeKeyset = columnKeyset<FreezeRow, string>(
+  SORT,
+  changeFreezes.startsAt,
+  changeFreezes.id,
+  r => new Date(r.startsAt).toISOString(),
+  timeValue
+)
+
 /** Change freeze periods: changes planned inside one are flagged on the change calendar. */
 export function createFreezeService({ db }: Deps) {
-  async function mustLoad(q: Queryable, id: string, lock = false) {
-    const base = q.select().from(changeFreezes).where(eq(changeFreezes.id, id))
-    const [row] = lock ? await base.for('update') : await base
-    if (!row) throw notFound('change freeze')
-    return row
-  }
+  const freezes = adminResource<FreezeRow, FreezeView>(db, {
+    table: changeFreezes,
+    id: changeFreezes.id,
+    version: changeFreezes.version,
+    entityType: 'change_freeze',
+    noun: 'change freeze',
+    fields: FIELDS,
+    view: toView,
+    authorizeRead: ctx => authorizeRead(ctx.actor),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+  })
 
   return {
-    async get(ctx: Ctx, id: string): Promise<FreezeView> {
-      authorizeRead(ctx.actor)
-      return toView(await mustLoad(db, id))
-    },
+    get: freezes.get,
+    cursorOf: (f: FreezeView) => freezeKeyset.cursorOf({ ...f, createdBy: f.createdById }),
 
     async list(ctx: Ctx, input: FreezeListInput): Promise<Page<FreezeView>> {
       authorizeRead(ctx.actor)
-      const limit = input.limit ?? 50
       const from = input.from ? new Date(input.from) : undefined
       const to = input.to ? new Date(input.to) : undefined
       if (from && to && to.getTime() <= from.getTime()) throw fieldError('to', 'must be after from')
-      const where: SQL[] = []
-      if (to) where.push(lt(changeFreezes.startsAt, to))
-      if (from) where.push(gt(changeFreezes.endsAt, from))
-      if (input.cursor) {
-        const c = decodeCursor(input.cursor, SORT)
-        const at = new Date(String(c.value))
-        if (Number.isNaN(at.getTime())) {
-          throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
-        }
-        where.push(
-          or(gt(changeFreezes.startsAt, at), and(eq(changeFreezes.startsAt, at), gt(changeFreezes.id, c.id))) as SQL
-        )
-      }
-      const rows = await db
-        .select()
-        .from(changeFreezes)
-        .where(and(...where))
-        .orderBy(asc(changeFreezes.startsAt), asc(changeFreezes.id))
-        .limit(limit + 1)
-      return pageOf(rows, limit, cursorAfter, toView)
+      return freezes.list(ctx, input, freezeKeyset, [
+        to ? lt(changeFreezes.startsAt, to) : undefined,
+        from ? gt(changeFreezes.endsAt, from) : undefined
+      ])
     },
 
     async create(ctx: Ctx, input: CreateFreezeInput): Promise<FreezeView> {
@@ -106,72 +99,30 @@ export function createFreezeService({ db }: Deps) {
       const startsAt = new Date(input.startsAt)
       const endsAt = new Date(input.endsAt)
       checkWindow(startsAt, endsAt, 'endsAt')
-      return db.transaction(async tx => {
-        const [row] = await tx
-          .insert(changeFreezes)
-          .values({
-            id: uuidv7(),
-            name: input.name,
-            reason: input.reason ?? '',
-            startsAt,
-            endsAt,
-            createdBy: ctx.actor.id
-          })
-          .returning()
-        const view = toView(row!)
-        await recordAudit(tx, ctx, {
-          entityType: 'change_freeze',
-          entityId: view.id,
-          action: 'created',
-          changes: diff<Record<string, unknown>>(NONE, { ...view }, FIELDS)
-        })
-        return view
-      })
+      return freezes.create(ctx, async () => ({
+        name: input.name,
+        reason: input.reason ?? '',
+        startsAt,
+        endsAt,
+        createdBy: ctx.actor.id
+      }))
     },
 
-    async update(ctx: Ctx, id: string, input: UpdateFreezeInput): Promise<FreezeView> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
-        const before = toView(await mustLoad(tx, id, true))
+    update: (ctx: Ctx, id: string, input: UpdateFreezeInput, expectedVersion?: number) =>
+      freezes.update(ctx, id, expectedVersion, async (_tx, before) => {
         const startsAt = input.startsAt ? new Date(input.startsAt) : before.startsAt
         const endsAt = input.endsAt ? new Date(input.endsAt) : before.endsAt
         checkWindow(startsAt, endsAt, input.endsAt ? 'endsAt' : 'startsAt')
-        const [row] = await tx
-          .update(changeFreezes)
-          .set({
-            ...(input.name !== undefined ? { name: input.name } : {}),
-            ...(input.reason !== undefined ? { reason: input.reason } : {}),
-            startsAt,
-            endsAt
-          })
-          .where(eq(changeFreezes.id, id))
-          .returning()
-        const after = toView(row!)
-        const changes = diff<Record<string, unknown>>({ ...before }, { ...after }, FIELDS)
-        if (changes.length > 0) {
-          await recordAudit(tx, ctx, { entityType: 'change_freeze', entityId: id, action: 'updated', changes })
+        return {
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.reason !== undefined ? { reason: input.reason } : {}),
+          startsAt,
+          endsAt
         }
-        return after
-      })
-    },
+      }),
 
-    async remove(ctx: Ctx, id: string): Promise<void> {
-      authorize(ctx.actor, 'config.manage')
-      await db.transaction(async tx => {
-        const [row] = await tx.delete(changeFreezes).where(eq(changeFreezes.id, id)).returning()
-        if (!row) throw notFound('change freeze')
-        const view = toView(row)
-        await recordAudit(tx, ctx, {
-          entityType: 'change_freeze',
-          entityId: id,
-          action: 'deleted',
-          changes: diff<Record<string, unknown>>({ ...view }, NONE, FIELDS)
-        })
-      })
-    }
+    remove: (ctx: Ctx, id: string, expectedVersion?: number) => freezes.remove(ctx, id, expectedVersion)
   }
 }
-
-const cursorAfter = (last: FreezeRow) => ({ sort: SORT, value: last.startsAt.toISOString(), id: last.id })
 
 export type FreezeService = ReturnType<typeof createFreezeService>

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray, or } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import { ciRelationships, configurationItems } from '../../db/schema/index.js'
+import { type CiKeys, identify } from '../../lib/ci-identity.js'
 import type { Queryable } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { isUuid } from '../../lib/ids.js'
@@ -16,6 +17,8 @@ export interface CiView {
   hostname: string | null
   fqdn: string | null
   serial: string | null
+  macAddress: string | null
+  systemUuid: string | null
   status: string
   supportTeamId: string | null
   createdAt: Date
@@ -38,9 +41,50 @@ export function toCiView(row: CiRow): CiView {
   return { ...rest, class: ciClass }
 }
 
-/** Host names and FQDNs compare case-insensitively in DNS: keep one spelling, without the root dot. */
-export const normaliseHost = <T extends string | null | undefined>(v: T): T =>
-  (typeof v === 'string' ? v.toLowerCase().replace(/\.$/, '') : v) as T
+/**
+ * The CIs any of these references identify (by id, serial, system UUID, MAC, FQDN or host name, in the
+ * spellings of lib/ci-identity.ts), one query for the lot: each reference's CI, or null. The events
+ * engine and anything else naming a CI by its keys use this, so they agree with the CMDB's filters.
+ */
+export async function identifyCis(q: Queryable, refs: readonly (CiKeys | null)[]) {
+  const ids = new Set<string>()
+  const serials = new Set<string>()
+  const uuids = new Set<string>()
+  const macs = new Set<string>()
+  const hosts = new Set<string>()
+  for (const k of refs) {
+    if (!k) continue
+    if (k.id) ids.add(k.id)
+    if (k.serial) serials.add(k.serial)
+    if (k.systemUuid) uuids.add(k.systemUuid)
+    if (k.macAddress) macs.add(k.macAddress)
+    if (k.fqdn) hosts.add(k.fqdn)
+    if (k.hostname) hosts.add(k.hostname)
+  }
+  const ci = configurationItems
+  const conditions: SQL[] = []
+  if (ids.size) conditions.push(inArray(ci.id, [...ids]))
+  if (serials.size) conditions.push(inArray(ci.serial, [...serials]))
+  if (uuids.size) conditions.push(inArray(ci.systemUuid, [...uuids]))
+  if (macs.size) conditions.push(inArray(ci.macAddress, [...macs]))
+  if (hosts.size) conditions.push(inArray(ci.hostname, [...hosts]), inArray(ci.fqdn, [...hosts]))
+  if (conditions.length === 0) return refs.map(() => null)
+  const rows = await q
+    .select({
+      id: ci.id,
+      hostname: ci.hostname,
+      fqdn: ci.fqdn,
+      serial: ci.serial,
+      macAddress: ci.macAddress,
+      systemUuid: ci.systemUuid,
+      supportTeamId: ci.supportTeamId
+    })
+    .from(ci)
+    .where(or(...conditions))
+    .orderBy(asc(ci.id))
+    .limit(10_000)
+  return refs.map(k => (k ? identify(k, rows) : null))
+}
 
 export async function loadCi(q: Queryable, id: string): Promise<CiRow | undefined> {
   const [row] = await q.select().from(configurationItems).where(eq(configurationItems.id, id))

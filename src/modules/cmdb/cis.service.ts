@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, ilike, inArray, or, type SQL } from 'drizzle-orm'
 import { authorize, can } from '../../auth/policy.js'
 import { ciRelationships, configurationItems, teams } from '../../db/schema/index.js'
+import { normaliseHost, normaliseMac, normaliseSerial, normaliseUuid } from '../../lib/ci-identity.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
@@ -11,14 +12,23 @@ import {
   type CiRelationshipView,
   type CiView,
   loadCi,
-  normaliseHost,
   relationshipsOf,
   relationshipView,
   toCiView
 } from './cis.repository.js'
 import type { CiListInput, CreateCiInput, RelateInput, RelationshipListInput, UpdateCiInput } from './cmdb.schemas.js'
 
-const CI_FIELDS: (keyof CiView)[] = ['name', 'class', 'hostname', 'fqdn', 'serial', 'status', 'supportTeamId']
+const CI_FIELDS: (keyof CiView)[] = [
+  'name',
+  'class',
+  'hostname',
+  'fqdn',
+  'serial',
+  'macAddress',
+  'systemUuid',
+  'status',
+  'supportTeamId'
+]
 const REL_SORT = 'ci-relationships'
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, m => `\\${m}`)
@@ -29,15 +39,32 @@ async function assertTeam(q: Queryable, id: string | null | undefined) {
   if (!row) throw fieldError('supportTeamId', 'no such team')
 }
 
-/** Columns to write from a create or update body: `class` is the column ciClass; host names lower-case. */
+/**
+ * A MAC or system UUID the schema let through but that names no machine (mixed separators, all zeros,
+ * all F) is refused rather than stored, naming the field.
+ */
+function keyOf(field: string, raw: string | null | undefined, normalise: (v: string) => string | null) {
+  if (raw === undefined) return undefined
+  if (raw === null) return null
+  const v = normalise(raw)
+  if (v === null) throw fieldError(field, 'does not identify a machine')
+  return v
+}
+
+/**
+ * Columns to write from a create or update body: `class` is the column ciClass; identification keys in
+ * their one spelling (lib/ci-identity.ts), so events and ticket references find what the CMDB stores.
+ */
 function columnsOf(input: UpdateCiInput) {
-  const { class: ciClass, hostname, fqdn, ...rest } = input
-  return {
-    ...rest,
-    ...(ciClass !== undefined ? { ciClass } : {}),
-    ...(hostname !== undefined ? { hostname: normaliseHost(hostname) } : {}),
-    ...(fqdn !== undefined ? { fqdn: normaliseHost(fqdn) } : {})
-  }
+  const { class: ciClass, hostname, fqdn, serial, macAddress, systemUuid, ...rest } = input
+  const set: Record<string, unknown> = { ...rest }
+  if (ciClass !== undefined) set.ciClass = ciClass
+  if (hostname !== undefined) set.hostname = normaliseHost(hostname)
+  if (fqdn !== undefined) set.fqdn = normaliseHost(fqdn)
+  if (serial !== undefined) set.serial = normaliseSerial(serial)
+  if (macAddress !== undefined) set.macAddress = keyOf('macAddress', macAddress, normaliseMac)
+  if (systemUuid !== undefined) set.systemUuid = keyOf('systemUuid', systemUuid, normaliseUuid)
+  return set as Partial<typeof configurationItems.$inferInsert>
 }
 
 /**
@@ -73,9 +100,11 @@ export function createCiService({ db }: Deps) {
       }
       if (input.class) where.push(eq(configurationItems.ciClass, input.class))
       if (input.status) where.push(eq(configurationItems.status, input.status))
-      if (input.hostname) where.push(eq(configurationItems.hostname, normaliseHost(input.hostname)))
-      if (input.fqdn) where.push(eq(configurationItems.fqdn, normaliseHost(input.fqdn)))
-      if (input.serial) where.push(eq(configurationItems.serial, input.serial))
+      if (input.hostname) where.push(eq(configurationItems.hostname, normaliseHost(input.hostname) ?? ''))
+      if (input.fqdn) where.push(eq(configurationItems.fqdn, normaliseHost(input.fqdn) ?? ''))
+      if (input.serial) where.push(eq(configurationItems.serial, normaliseSerial(input.serial) ?? ''))
+      if (input.macAddress) where.push(eq(configurationItems.macAddress, normaliseMac(input.macAddress) ?? ''))
+      if (input.systemUuid) where.push(eq(configurationItems.systemUuid, normaliseUuid(input.systemUuid) ?? ''))
       if (input.cursor) where.push(gt(configurationItems.id, parseIdCursor(input.cursor)))
       const rows = await db
         .select()

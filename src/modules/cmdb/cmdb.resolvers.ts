@@ -25,7 +25,7 @@ const byId = (item: { id: string }) => encodeCursor({ sort: 'id', value: null, i
 const relCursor = (item: { id: string }) => encodeCursor({ sort: 'ci-relationships', value: null, id: item.id })
 
 /** For updates an explicit null clears a nullable field; other nulls mean "not given". */
-const CLEARABLE = ['hostname', 'fqdn', 'serial', 'supportTeamId']
+const CLEARABLE = ['hostname', 'fqdn', 'serial', 'macAddress', 'systemUuid', 'supportTeamId']
 
 /** GraphQL door to configuration items: same schemas, same service as REST. */
 export function cmdbResolvers(): IResolvers {

@@ -27,7 +27,25 @@ const Fqdn = Type.String({
   pattern: `^${Label}(?:\\.${Label})+\\.?$`,
   description: 'Fully qualified domain name, at least two labels (stored lower-case, without a trailing dot)'
 })
-const Serial = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\x00-\\x1f\\x7f]+$' })
+const Serial = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[^\\x00-\\x1f\\x7f]+$',
+  description: 'Stored trimmed and upper-case; placeholders such as "To be filled by O.E.M." or "0" are stored as null'
+})
+const MacAddress = Type.String({
+  minLength: 12,
+  maxLength: 17,
+  pattern:
+    '^(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12})$',
+  description: 'aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or bare hex; stored as lower-case colon pairs'
+})
+const SystemUuid = Type.String({
+  minLength: 32,
+  maxLength: 47,
+  pattern: '^(?:urn:uuid:)?\\{?[0-9A-Fa-f-]{32,36}\\}?$',
+  description: 'SMBIOS system UUID (with or without dashes or braces); stored lower-case with dashes'
+})
 const Status = StringEnum(CI_STATUSES)
 
 export const Ci = Type.Object({
@@ -37,6 +55,8 @@ export const Ci = Type.Object({
   hostname: Nullable(Type.String()),
   fqdn: Nullable(Type.String()),
   serial: Nullable(Type.String()),
+  macAddress: Nullable(Type.String()),
+  systemUuid: Nullable(Type.String()),
   status: Type.String(),
   supportTeamId: Nullable(Uuid),
   createdAt: DateTime,
@@ -50,6 +70,8 @@ export const CreateCiBody = Type.Object(
     hostname: Type.Optional(Nullable(HostName)),
     fqdn: Type.Optional(Nullable(Fqdn)),
     serial: Type.Optional(Nullable(Serial)),
+    macAddress: Type.Optional(Nullable(MacAddress)),
+    systemUuid: Type.Optional(Nullable(SystemUuid)),
     status: Type.Optional(Status),
     supportTeamId: Type.Optional(Nullable(Uuid))
   },
@@ -64,6 +86,8 @@ export const UpdateCiBody = Type.Object(
     hostname: Type.Optional(Nullable(HostName)),
     fqdn: Type.Optional(Nullable(Fqdn)),
     serial: Type.Optional(Nullable(Serial)),
+    macAddress: Type.Optional(Nullable(MacAddress)),
+    systemUuid: Type.Optional(Nullable(SystemUuid)),
     status: Type.Optional(Status),
     supportTeamId: Type.Optional(Nullable(Uuid))
   },
@@ -79,6 +103,8 @@ export const CiListQuery = Type.Object(
     hostname: Type.Optional(HostName),
     fqdn: Type.Optional(Fqdn),
     serial: Type.Optional(Serial),
+    macAddress: Type.Optional(MacAddress),
+    systemUuid: Type.Optional(SystemUuid),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
     cursor: Type.Optional(CursorParam)
   },

@@ -1,3 +1,4 @@
+import { hostKeys as ciHostKeys } from '../../lib/ci-identity.js'
 import type { FieldError } from '../../lib/errors.js'
 
 /** Canonical severities, most severe first; every sender's vocabulary maps onto these. */
@@ -56,6 +57,8 @@ export interface CiReference {
   hostname?: string
   fqdn?: string
   serial?: string
+  macAddress?: string
+  systemUuid?: string
 }
 
 /** Every sender's event, normalised: what the engine deduplicates, correlates and stores. */
@@ -133,19 +136,8 @@ export function text(value: unknown): string | undefined {
   return t
 }
 
-/** Splits "srv-app01.corp.example.com:9100" into identification keys (the port never names a CI). */
-export function hostKeys(raw: string | undefined): CiReference | null {
-  if (!raw) return null
-  let host = raw.trim().toLowerCase()
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host)
-  if (bracketed) host = bracketed[1]!
-  else if (/^[^:]+:\d+$/.test(host)) host = host.replace(/:\d+$/, '')
-  host = host.replace(/\.$/, '')
-  if (!host) return null
-  if (/^[0-9.]+$/.test(host) || host.includes(':')) return { hostname: host }
-  const short = host.split('.')[0]!
-  return host.includes('.') ? { fqdn: host, hostname: short } : { hostname: host }
-}
+/** Splits "srv-app01.corp.example.com:9100" into identification keys (lib/ci-identity.ts). */
+export const hostKeys = (raw: string | undefined): CiReference | null => ciHostKeys(raw)
 
 /** Sender-supplied text bounded to what we store (annotations may be 64 KB; a summary is a line). */
 export const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s)

@@ -2,6 +2,7 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
+import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
 import { ticketsBy } from '../approvals/approvals.resolvers.js'
 import {
   type AlertListInput,
@@ -11,12 +12,10 @@ import {
   EventSettingsBody,
   type EventSettingsInput,
   RoutingRuleBody,
-  type RoutingRuleInput,
   RoutingRulePatch,
-  type RoutingRulePatchInput,
-  type RuleListInput,
   RuleListQuery
 } from './events.schemas.js'
+import { routingRuleKeyset } from './routing-rules.service.js'
 
 const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
 
@@ -36,9 +35,27 @@ const eventItem = (item: unknown) => nested(defined(item as Args), 'ci')
 const settingsInput = (input: Args) =>
   check<EventSettingsInput>(EventSettingsBody, nested(nullsKept(input, ['defaultTeamId']), 'severityPriority'), 'input')
 
+/** Routing rules: the admin-resource door; `match` loses its nulls as the top level does. */
+const routingRuleResolvers = adminResolvers({
+  service: services => services.eventRoutingRules,
+  names: {
+    get: 'eventRoutingRule',
+    list: 'eventRoutingRules',
+    create: 'createEventRoutingRule',
+    update: 'updateEventRoutingRule',
+    remove: 'deleteEventRoutingRule'
+  },
+  listQuery: RuleListQuery,
+  create: RoutingRuleBody,
+  patch: RoutingRulePatch,
+  clearable: ['teamId', 'impact', 'urgency'],
+  cursorOf: routingRuleKeyset.cursorOf,
+  shape: input => nested(input, 'match')
+})
+
 /** GraphQL door to monitoring events: the same schemas and service functions as REST. */
 export function eventResolvers(): IResolvers {
-  return {
+  return mergeResolvers(routingRuleResolvers, {
     Query: {
       events: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const { first, after, ...rest } = args
@@ -52,13 +69,7 @@ export function eventResolvers(): IResolvers {
         return toConnection(await services.events.alerts(ctx, query), services.events.alertCursor)
       }),
       alert: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.events.alert(ctx, id(args.id)),
-      eventSettings: async (_: unknown, _args: Args, { ctx, services }: GqlCtx) => services.eventSettings.get(ctx),
-      eventRoutingRules: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const query = check<RuleListInput>(RuleListQuery, defined(pageArgs(args)))
-        return toConnection(await services.eventRoutingRules.list(ctx, query), services.eventRoutingRules.cursorOf)
-      }),
-      eventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.eventRoutingRules.get(ctx, id(args.id))
+      eventSettings: async (_: unknown, _args: Args, { ctx, services }: GqlCtx) => services.eventSettings.get(ctx)
     },
     Mutation: {
       postEvents: async (_: unknown, args: Args, { ctx, services, idempotencyKey }: GqlCtx) => {
@@ -71,22 +82,9 @@ export function eventResolvers(): IResolvers {
         const input = settingsInput(args.input as Args)
         const version = args.version === null || args.version === undefined ? undefined : Number(args.version)
         return services.eventSettings.set(ctx, input, version)
-      },
-      createEventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const input = nested(defined(args.input as Args), 'match')
-        return services.eventRoutingRules.create(ctx, check<RoutingRuleInput>(RoutingRuleBody, input, 'input'))
-      },
-      updateEventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const input = nested(nullsKept(args.input as Args, ['teamId', 'impact', 'urgency']), 'match')
-        const patch = check<RoutingRulePatchInput>(RoutingRulePatch, input, 'input')
-        return services.eventRoutingRules.update(ctx, id(args.id), patch)
-      },
-      deleteEventRoutingRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        await services.eventRoutingRules.remove(ctx, id(args.id))
-        return true
       }
     }
-  } as IResolvers
+  })
 }
 
 export function eventLoaders(): MercuriusLoaders {

@@ -10,9 +10,16 @@ export const CiRef = Type.Object(
     id: Type.Optional(Uuid),
     hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     fqdn: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    serial: Type.Optional(Type.String({ minLength: 1, maxLength: 255 }))
+    serial: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    macAddress: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    systemUuid: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
   },
-  { additionalProperties: false, minProperties: 1 }
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description:
+      'The CI by id or by identification keys, compared as the CMDB stores them: host names and FQDNs case-insensitively without a trailing dot, serials upper-case (placeholders such as "To be filled by O.E.M." identify nothing), MACs in any of aa:bb:…, AA-BB-…, aabb.ccdd.eeff'
+  }
 )
 
 /** One event of the generic API. A fingerprint, or labels to compute one, is required. */
@@ -228,6 +235,7 @@ export const RoutingRuleView = Type.Object({
   teamId: Nullable(Uuid),
   impact: Nullable(Type.Integer()),
   urgency: Nullable(Type.Integer()),
+  version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
 })
@@ -260,6 +268,7 @@ export const ProblemRuleView = Type.Object({
   source: Nullable(Type.String()),
   teamId: Nullable(Uuid),
   lastRunAt: Nullable(DateTime),
+  version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
 })

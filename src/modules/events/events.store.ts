@@ -1,7 +1,9 @@
-import { inArray, or, type SQL, sql } from 'drizzle-orm'
-import { configurationItems, eventAlerts, monitoringEvents } from '../../db/schema/index.js'
+import { sql } from 'drizzle-orm'
+import { eventAlerts, monitoringEvents } from '../../db/schema/index.js'
+import { ciKeys } from '../../lib/ci-identity.js'
 import type { Tx } from '../../lib/context.js'
 import { executeNamed } from '../../lib/prepared.js'
+import { identifyCis } from '../cmdb/cis.repository.js'
 import { formatNumber } from '../tickets/kinds.js'
 import type { Workflow } from '../workflows/workflows.service.js'
 import type { NormalisedEvent } from './events.model.js'
@@ -133,66 +135,39 @@ export async function lockAndLoad(tx: Tx, wf: Workflow, items: NormalisedEvent[]
 
 export const emptyState = (): KeyState => ({ alert: null, incidentNumber: null, incidentPhase: null, dirty: false })
 
-/** CIs named by id or by identification keys (serial, then FQDN, then host name). */
+const BY: Record<string, string> = {
+  id: 'id',
+  serial: 'serial',
+  systemUuid: 'system UUID',
+  macAddress: 'MAC',
+  fqdn: 'FQDN',
+  hostname: 'host name'
+}
+
+/**
+ * The CI each event names, by id or by identification keys, through the CMDB's one identification
+ * (lib/ci-identity.ts spellings, cmdb identifyCis): `DB1.Example.com.` finds what the CMDB stores.
+ */
 export async function matchCis(tx: Tx, items: NormalisedEvent[]) {
-  const ids = new Set<string>()
-  const hostnames = new Set<string>()
-  const fqdns = new Set<string>()
-  const serials = new Set<string>()
-  for (const e of items) {
-    if (!e.ci) continue
-    if (e.ci.id) ids.add(e.ci.id)
-    if (e.ci.hostname) hostnames.add(e.ci.hostname.toLowerCase())
-    if (e.ci.fqdn) fqdns.add(e.ci.fqdn.toLowerCase())
-    if (e.ci.serial) serials.add(e.ci.serial)
-  }
   const out = new Map<NormalisedEvent, CiMatch | null>()
-  if (!ids.size && !hostnames.size && !fqdns.size && !serials.size) return out
-  const conditions: SQL[] = []
-  if (ids.size) conditions.push(inArray(configurationItems.id, [...ids]))
-  if (hostnames.size) conditions.push(inArray(configurationItems.hostname, [...hostnames]))
-  if (fqdns.size) conditions.push(inArray(configurationItems.fqdn, [...fqdns]))
-  if (serials.size) conditions.push(inArray(configurationItems.serial, [...serials]))
-  const rows = await tx
-    .select({
-      id: configurationItems.id,
-      hostname: configurationItems.hostname,
-      fqdn: configurationItems.fqdn,
-      serial: configurationItems.serial,
-      supportTeamId: configurationItems.supportTeamId
-    })
-    .from(configurationItems)
-    .where(or(...conditions))
-    .orderBy(configurationItems.id)
-    .limit(10_000)
-  const pick = (pred: (r: (typeof rows)[number]) => boolean) => rows.find(pred)
-  for (const e of items) {
-    if (!e.ci) continue
-    const { id, serial, fqdn, hostname } = e.ci
-    let hit: CiMatch | null = null
-    const as = (r: (typeof rows)[number] | undefined, by: string) =>
-      r ? { id: r.id, supportTeamId: r.supportTeamId, by } : null
-    if (id)
-      hit = as(
-        pick(r => r.id === id),
-        'id'
-      )
-    if (!hit && serial)
-      hit = as(
-        pick(r => r.serial === serial),
-        `serial ${serial}`
-      )
-    if (!hit && fqdn)
-      hit = as(
-        pick(r => r.fqdn === fqdn.toLowerCase()),
-        `FQDN ${fqdn}`
-      )
-    if (!hit && hostname) {
-      const h = hostname.toLowerCase()
-      hit = as(pick(r => r.hostname === h) ?? pick(r => r.fqdn === h), `host name ${hostname}`)
-    }
-    out.set(e, hit)
-  }
+  const named = items.filter(e => e.ci)
+  if (named.length === 0) return out
+  const keys = named.map(e => ciKeys(e.ci!))
+  const hits = await identifyCis(tx, keys)
+  named.forEach((e, i) => {
+    const hit = hits[i]
+    const k = keys[i]
+    out.set(
+      e,
+      hit && k
+        ? {
+            id: hit.row.id,
+            supportTeamId: hit.row.supportTeamId,
+            by: hit.by === 'id' ? 'id' : `${BY[hit.by]} ${k[hit.by as keyof typeof k]}`
+          }
+        : null
+    )
+  })
   return out
 }
 

@@ -1,50 +1,33 @@
 import type { IResolvers } from 'mercurius'
-import { toConnection } from '../../lib/connection.js'
-import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
+import { type Args, type GqlCtx, Id } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import {
-  ProblemRuleBody,
-  type ProblemRuleInput,
-  ProblemRulePatch,
-  type ProblemRulePatchInput,
-  type RuleListInput,
-  RuleListQuery
-} from './events.schemas.js'
-
-const id = (v: unknown) => check<string>(Id, v, 'id')
-
-/** For updates an explicit null clears a nullable field; other nulls mean "not given". */
-const CLEARABLE = ['source', 'teamId']
+import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
+import { ProblemRuleBody, ProblemRulePatch, RuleListQuery } from './events.schemas.js'
+import { problemRuleKeyset } from './problem-rules.service.js'
 
 /** GraphQL door to problem detection rules: same schemas, same service as REST. */
 export function problemRuleResolvers(): IResolvers {
-  return {
-    Query: {
-      problemRules: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const query = check<RuleListInput>(RuleListQuery, pageArgs(args))
-        return toConnection(await services.problemRules.list(ctx, query), services.problemRules.cursorOf)
-      }),
-      problemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.problemRules.get(ctx, id(args.id))
-    },
-    Mutation: {
-      createProblemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.problemRules.create(
-          ctx,
-          check<ProblemRuleInput>(ProblemRuleBody, defined(args.input as Args), 'input')
-        ),
-      updateProblemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.problemRules.update(
-          ctx,
-          id(args.id),
-          check<ProblemRulePatchInput>(ProblemRulePatch, nullsKept(args.input as Args, CLEARABLE), 'input')
-        ),
-      deleteProblemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        await services.problemRules.remove(ctx, id(args.id))
-        return true
+  return mergeResolvers(
+    adminResolvers({
+      service: services => services.problemRules,
+      names: {
+        get: 'problemRule',
+        list: 'problemRules',
+        create: 'createProblemRule',
+        update: 'updateProblemRule',
+        remove: 'deleteProblemRule'
       },
-      runProblemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.problemRules.detect(ctx, id(args.id))
+      listQuery: RuleListQuery,
+      create: ProblemRuleBody,
+      patch: ProblemRulePatch,
+      clearable: ['source', 'teamId'],
+      cursorOf: problemRuleKeyset.cursorOf
+    }),
+    {
+      Mutation: {
+        runProblemRule: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+          services.problemRules.detect(ctx, check<string>(Id, args.id, 'id'))
+      }
     }
-  } as IResolvers
+  )
 }

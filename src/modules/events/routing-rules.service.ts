@@ -1,22 +1,28 @@
-import { and, asc, eq, gt, or, type SQL, sql } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { eventRoutingRules, teams } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
-import { conflictField, fieldError, isUniqueViolation, notFound } from '../../lib/errors.js'
-import { uuidv7 } from '../../lib/ids.js'
-import { diff, recordAudit } from '../audit/audit.service.js'
+import { fieldError } from '../../lib/errors.js'
+import { columnKeyset, intValue } from '../../lib/keyset.js'
+import { adminResource } from '../admin/admin-resource.js'
 import type { NormalisedEvent } from './events.model.js'
 import type { RoutingRuleInput, RoutingRulePatchInput, RuleListInput, RuleMatchInput } from './events.schemas.js'
 
 type RuleRow = typeof eventRoutingRules.$inferSelect
-const SORT = 'routing-rules'
 const CACHE_MS = 2000
 const FIELDS = ['name', 'position', 'enabled', 'match', 'teamId', 'impact', 'urgency'] as const
 
 const view = (r: RuleRow) => ({ ...r, match: r.match as RuleMatchInput })
 
 export type RoutingRule = ReturnType<typeof view>
+
+export const routingRuleKeyset = columnKeyset<RuleRow, number>(
+  'routing-rules',
+  eventRoutingRules.position,
+  eventRoutingRules.id,
+  r => r.position,
+  intValue
+)
 
 /** The first rule whose match holds for the event, or null. */
 export const ruleFor = (rules: RoutingRule[], e: NormalisedEvent) => rules.find(r => ruleMatches(r.match, e)) ?? null
@@ -32,26 +38,35 @@ export function ruleMatches(match: RuleMatchInput, e: NormalisedEvent): boolean 
   return true
 }
 
+/** A team a rule names must exist (422 naming the field otherwise). */
+export async function assertTeam(q: Queryable, id: string | null | undefined, field = 'teamId') {
+  if (!id) return
+  const [row] = await q.select({ id: teams.id }).from(teams).where(eq(teams.id, id))
+  if (!row) throw fieldError(field, 'no such team')
+}
+
 /**
  * Admin routing of monitoring events: the first enabled rule (lowest position) whose match holds names
  * the incident's team and, optionally, its impact and urgency. The ingest path reads the enabled rules
  * through a two-second per-process cache.
  */
 export function createRoutingRuleService({ db }: Deps) {
-  let cached: { at: number; rules: ReturnType<typeof view>[] } | null = null
-
-  async function assertTeam(q: Queryable, id: string | null | undefined) {
-    if (!id) return
-    const [row] = await q.select({ id: teams.id }).from(teams).where(eq(teams.id, id))
-    if (!row) throw fieldError('teamId', 'no such team')
-  }
-
-  async function mustLoad(q: Queryable, id: string, lock = false) {
-    const query = q.select().from(eventRoutingRules).where(eq(eventRoutingRules.id, id))
-    const [row] = lock ? await query.for('update') : await query
-    if (!row) throw notFound('routing rule')
-    return row
-  }
+  let cached: { at: number; rules: RoutingRule[] } | null = null
+  const rules = adminResource<RuleRow, RoutingRule>(db, {
+    table: eventRoutingRules,
+    id: eventRoutingRules.id,
+    version: eventRoutingRules.version,
+    entityType: 'event_routing_rule',
+    noun: 'routing rule',
+    fields: FIELDS,
+    unique: { event_routing_rules_name_uq: { field: 'name', message: 'a routing rule with this name exists' } },
+    view,
+    authorizeRead: ctx => authorize(ctx.actor, 'event.read'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    changed: () => {
+      cached = null
+    }
+  })
 
   return {
     /** The enabled rules in order (read before an ingest transaction opens: PGlite has one connection). */
@@ -67,118 +82,34 @@ export function createRoutingRuleService({ db }: Deps) {
       return cached.rules
     },
 
-    async list(ctx: Ctx, input: RuleListInput) {
-      authorize(ctx.actor, 'event.read')
-      const limit = input.limit ?? 50
-      const where: SQL[] = []
-      if (input.cursor) {
-        const c = decodeCursor(input.cursor, SORT)
-        where.push(
-          or(
-            gt(eventRoutingRules.position, Number(c.value)),
-            and(eq(eventRoutingRules.position, Number(c.value)), gt(eventRoutingRules.id, c.id))
-          ) as SQL
-        )
-      }
-      const rows = await db
-        .select()
-        .from(eventRoutingRules)
-        .where(and(...where))
-        .orderBy(asc(eventRoutingRules.position), asc(eventRoutingRules.id))
-        .limit(limit + 1)
-      return pageOf(rows, limit, last => ({ sort: SORT, value: last.position, id: last.id }), view)
-    },
+    list: (ctx: Ctx, input: RuleListInput) => rules.list(ctx, input, routingRuleKeyset),
+    cursorOf: routingRuleKeyset.cursorOf,
+    get: rules.get,
 
-    cursorOf: (r: { id: string; position: number }) => encodeCursor({ sort: SORT, value: r.position, id: r.id }),
+    create: (ctx: Ctx, input: RoutingRuleInput) =>
+      rules.create(ctx, async tx => {
+        await assertTeam(tx, input.teamId)
+        const [next] = await tx
+          .select({ n: sql<number>`coalesce(max(${eventRoutingRules.position}) + 10, 10)` })
+          .from(eventRoutingRules)
+        return {
+          name: input.name.trim(),
+          position: input.position ?? Number(next?.n ?? 10),
+          enabled: input.enabled ?? true,
+          match: input.match,
+          teamId: input.teamId ?? null,
+          impact: input.impact ?? null,
+          urgency: input.urgency ?? null
+        }
+      }),
 
-    async get(ctx: Ctx, id: string) {
-      authorize(ctx.actor, 'event.read')
-      return view(await mustLoad(db, id))
-    },
+    update: (ctx: Ctx, id: string, input: RoutingRulePatchInput, expectedVersion?: number) =>
+      rules.update(ctx, id, expectedVersion, async tx => {
+        if (input.teamId !== undefined) await assertTeam(tx, input.teamId)
+        return { ...input, ...(input.name !== undefined ? { name: input.name.trim() } : {}) }
+      }),
 
-    async create(ctx: Ctx, input: RoutingRuleInput) {
-      authorize(ctx.actor, 'config.manage')
-      try {
-        const created = await db.transaction(async tx => {
-          await assertTeam(tx, input.teamId)
-          const position =
-            input.position ??
-            Number(
-              (
-                await tx
-                  .select({ next: sql<number>`coalesce(max(${eventRoutingRules.position}) + 10, 10)` })
-                  .from(eventRoutingRules)
-              )[0]?.next ?? 10
-            )
-          const [row] = await tx
-            .insert(eventRoutingRules)
-            .values({
-              id: uuidv7(),
-              name: input.name.trim(),
-              position,
-              enabled: input.enabled ?? true,
-              match: input.match,
-              teamId: input.teamId ?? null,
-              impact: input.impact ?? null,
-              urgency: input.urgency ?? null
-            })
-            .returning()
-          await recordAudit(tx, ctx, {
-            entityType: 'event_routing_rule',
-            entityId: row!.id,
-            action: 'created',
-            changes: FIELDS.map(f => ({ field: f, old: null, new: row![f] ?? null }))
-          })
-          return view(row!)
-        })
-        cached = null
-        return created
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflictField('name', 'a routing rule with this name exists')
-        throw err
-      }
-    },
-
-    async update(ctx: Ctx, id: string, input: RoutingRulePatchInput) {
-      authorize(ctx.actor, 'config.manage')
-      try {
-        const updated = await db.transaction(async tx => {
-          const before = await mustLoad(tx, id, true)
-          if (input.teamId !== undefined) await assertTeam(tx, input.teamId)
-          const set = { ...input, ...(input.name !== undefined ? { name: input.name.trim() } : {}) }
-          const [row] = await tx
-            .update(eventRoutingRules)
-            .set({ ...set, updatedAt: new Date() })
-            .where(eq(eventRoutingRules.id, id))
-            .returning()
-          const changes = diff<Record<string, unknown>>(before, set, [...FIELDS])
-          if (changes.length) {
-            await recordAudit(tx, ctx, { entityType: 'event_routing_rule', entityId: id, action: 'updated', changes })
-          }
-          return view(row!)
-        })
-        cached = null
-        return updated
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflictField('name', 'a routing rule with this name exists')
-        throw err
-      }
-    },
-
-    async remove(ctx: Ctx, id: string) {
-      authorize(ctx.actor, 'config.manage')
-      await db.transaction(async tx => {
-        const before = await mustLoad(tx, id, true)
-        await tx.delete(eventRoutingRules).where(eq(eventRoutingRules.id, id))
-        await recordAudit(tx, ctx, {
-          entityType: 'event_routing_rule',
-          entityId: id,
-          action: 'deleted',
-          changes: FIELDS.map(f => ({ field: f, old: before[f] ?? null, new: null }))
-        })
-      })
-      cached = null
-    }
+    remove: (ctx: Ctx, id: string, expectedVersion?: number) => rules.remove(ctx, id, expectedVersion)
   }
 }
 

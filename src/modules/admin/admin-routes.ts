@@ -1,0 +1,153 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { type Static, type TObject, type TSchema, Type } from 'typebox'
+import type { Ctx } from '../../lib/context.js'
+import type { Page } from '../../lib/cursor.js'
+import { expectedVersion, withEtag } from '../../lib/http.js'
+import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
+
+const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ description: 'ETag of the version you edit (or send `version` in the body)' })
+  )
+})
+
+/** A patch body that also takes the `version` edited (the If-Match alternative), as tickets do. */
+export function withVersion<T extends TObject>(patch: T) {
+  const min = 'minProperties' in patch && typeof patch.minProperties === 'number' ? patch.minProperties : undefined
+  return Type.Object(
+    { ...patch.properties, version: Type.Optional(Type.Integer({ minimum: 0, description: 'The version you edit' })) },
+    { additionalProperties: false, ...(min !== undefined ? { minProperties: min } : {}) }
+  )
+}
+
+type Versioned = { id: string; version: number }
+
+/** What a resource's service offers the doors; the operations left out get no route. */
+export interface AdminService<Q, C, P, V extends Versioned> {
+  list?(ctx: Ctx, query: Q): Promise<Page<V>>
+  get(ctx: Ctx, id: string): Promise<V>
+  create?(ctx: Ctx, input: C): Promise<V>
+  update?(ctx: Ctx, id: string, input: P, expectedVersion: number | undefined): Promise<V>
+  remove?(ctx: Ctx, id: string, expectedVersion: number | undefined): Promise<void>
+}
+
+export interface AdminRoutesDef<Q extends TSchema, C extends TSchema, P extends TObject, V extends Versioned> {
+  /** `/event-routing-rules`: the collection; `/:id` is one of it. */
+  path: string
+  tags: string[]
+  view: TSchema
+  listQuery?: Q
+  create?: C
+  patch?: P
+  summary: { list?: string; create?: string; get: string; update?: string; remove?: string }
+  description?: { list?: string; create?: string; update?: string }
+  service: (app: FastifyInstance) => AdminService<Static<Q>, Static<C>, Static<P>, V>
+}
+
+/**
+ * The REST door of an admin resource, the same for all of them: list (keyset pages), create (201 with
+ * Location and ETag), get (ETag), PATCH (If-Match or body `version`: 428 without, 412 when stale) and
+ * DELETE (204). Only the operations the definition names are routed.
+ */
+export function adminRoutes<Q extends TSchema, C extends TSchema, P extends TObject, V extends Versioned>(
+  base: FastifyInstance,
+  def: AdminRoutesDef<Q, C, P, V>
+) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>()
+  const svc = def.service(base)
+  const { tags, view, summary } = def
+  const one = `${def.path}/:id`
+
+  if (svc.list && def.listQuery && summary.list) {
+    const list = svc.list.bind(svc)
+    app.get(
+      def.path,
+      {
+        schema: {
+          tags,
+          summary: summary.list,
+          ...(def.description?.list ? { description: def.description.list } : {}),
+          querystring: def.listQuery,
+          response: { 200: PageOf(view), ...errorResponses(403) }
+        }
+      },
+      async request => list(request.ctx(), request.query as Static<Q>)
+    )
+  }
+
+  if (svc.create && def.create && summary.create) {
+    const create = svc.create.bind(svc)
+    app.post(
+      def.path,
+      {
+        schema: {
+          tags,
+          summary: summary.create,
+          ...(def.description?.create ? { description: def.description.create } : {}),
+          body: def.create,
+          response: { 201: view, ...errorResponses(403, 409, 422) }
+        }
+      },
+      async (request, reply) => {
+        const created = await create(request.ctx(), request.body as Static<C>)
+        reply.code(201).header('location', `/api/v1${def.path}/${created.id}`)
+        return withEtag(reply, created)
+      }
+    )
+  }
+
+  app.get(
+    one,
+    { schema: { tags, summary: summary.get, params: IdParams, response: { 200: view, ...errorResponses(403, 404) } } },
+    async (request, reply) => withEtag(reply, await svc.get(request.ctx(), request.params.id))
+  )
+
+  if (svc.update && def.patch && summary.update) {
+    const update = svc.update.bind(svc)
+    app.patch(
+      one,
+      {
+        schema: {
+          tags,
+          summary: summary.update,
+          description: [
+            def.description?.update,
+            'Send the version you read (If-Match or body `version`): none is 428, a stale one 412.'
+          ]
+            .filter(Boolean)
+            .join(' '),
+          params: IdParams,
+          headers: IfMatchHeaders,
+          body: withVersion(def.patch),
+          response: { 200: view, ...errorResponses(403, 404, 409, 412, 422, 428) }
+        }
+      },
+      async (request, reply) => {
+        const { version, ...input } = request.body as Static<P> & { version?: number }
+        const expected = expectedVersion(request.headers['if-match'], version)
+        return withEtag(reply, await update(request.ctx(), request.params.id, input as Static<P>, expected))
+      }
+    )
+  }
+
+  if (svc.remove && summary.remove) {
+    const remove = svc.remove.bind(svc)
+    app.delete(
+      one,
+      {
+        schema: {
+          tags,
+          summary: summary.remove,
+          params: IdParams,
+          headers: IfMatchHeaders,
+          response: { 204: Type.Null(), ...errorResponses(403, 404, 412) }
+        }
+      },
+      async (request, reply) => {
+        await remove(request.ctx(), request.params.id, expectedVersion(request.headers['if-match'], undefined))
+        return reply.code(204).send(null)
+      }
+    )
+  }
+}
