@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { Role } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
 import { authorize, can } from '../../auth/policy.js'
-import { organisations, users } from '../../db/schema/index.js'
+import { apiTokens, organisations, sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -26,6 +26,38 @@ export async function assertOrganisation(q: Queryable, id: string | null | undef
   if (!id) return
   const [row] = await q.select({ id: organisations.id }).from(organisations).where(eq(organisations.id, id))
   if (!row) throw fieldError(field, 'no such organisation')
+}
+
+/**
+ * Ends a user's credentials for good (revoked rows are never revived): every session but `keepSessionId`
+ * and, when `tokens`, every API token. Other instances drop their cached copies within
+ * AUTH_CACHE_TTL_MS, since every cache miss reads `revoked_at`.
+ */
+export async function endCredentials(
+  q: Queryable,
+  userId: string,
+  opts: { tokens: boolean; keepSessionId?: string | null }
+): Promise<{ sessions: number; tokens: number }> {
+  const now = new Date()
+  const ended = await q
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        opts.keepSessionId ? ne(sessions.id, opts.keepSessionId) : undefined
+      )
+    )
+    .returning({ id: sessions.id })
+  const tokens = opts.tokens
+    ? await q
+        .update(apiTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+        .returning({ id: apiTokens.id })
+    : []
+  return { sessions: ended.length, tokens: tokens.length }
 }
 
 export function createUserService(deps: Deps & { authenticator: Authenticator }) {
@@ -127,6 +159,14 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
         })
         .where(eq(users.id, id))
         .returning()
+      // A new password ends every other session; disabling ends sessions and tokens, for good
+      const disabling = input.active === false && before.active
+      if (passwordHash || disabling) {
+        const keep = ctx.actor.id === id && ctx.actor.via === 'session' ? ctx.actor.credentialId : null
+        const ended = await endCredentials(tx, id, { tokens: disabling, keepSessionId: disabling ? null : keep })
+        if (ended.sessions) changes.push({ field: 'sessions', old: ended.sessions, new: 'revoked' })
+        if (ended.tokens) changes.push({ field: 'apiTokens', old: ended.tokens, new: 'revoked' })
+      }
       await recordAudit(tx, ctx, { entityType: 'user', entityId: id, action: 'updated', changes })
       return row!
     })

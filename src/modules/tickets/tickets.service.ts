@@ -1,5 +1,12 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
-import { authorize, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
+import {
+  authorize,
+  isStaff,
+  requesterAllowed,
+  requiredRequesterOrganisation,
+  type TicketScope,
+  ticketScope
+} from '../../auth/policy.js'
 import { tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
@@ -298,6 +305,9 @@ export function createTicketService(deps: TicketCoreDeps) {
             .from(users)
             .where(eq(users.id, input.requesterId))
           if (!requester?.active) throw fieldError('requesterId', 'no such active user')
+          if (!requesterAllowed(ctx.actor, { id: input.requesterId, organisationId: requester.organisationId })) {
+            throw fieldError('requesterId', 'no such active user in your organisation')
+          }
           set.requesterId = input.requesterId
           set.organisationId = requester.organisationId
         }
@@ -539,7 +549,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       layer,
       assigneeId: input.assigneeId ?? null,
       createdBy: self ?? requesterId,
-      requiredOrganisationId: ticketScope(ctx.actor)?.organisationId ?? null
+      requiredOrganisationId: requiredRequesterOrganisation(ctx.actor)
     }
     if (values.teamId) await assertAssignable(q, values.teamId, layer!, values.assigneeId)
     const row = await insertTicket(q, values, {
