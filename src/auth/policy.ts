@@ -144,6 +144,18 @@ export function ticketScope(actor: Actor): TicketScope | null {
 }
 
 /**
+ * The organisation every read of directory records (users, organisations, auth events) is narrowed
+ * to: a token's pin, or a customer's own organisation; null: not narrowed. Records outside it answer
+ * 404 on single reads and are absent from lists, as tickets are.
+ */
+export function organisationPin(actor: Actor): string | null {
+  if (actor.kind === 'system') return null
+  if (actor.tokenOrganisationId) return actor.tokenOrganisationId
+  const customerOnly = actor.roles.size > 0 && [...actor.roles].every(r => r === 'customer')
+  return customerOnly ? (actor.organisationId ?? NOBODY) : null
+}
+
+/**
  * Whether a user may be the requester of a ticket this actor creates or edits: only someone the
  * actor's own ticket scope covers, so no write (create, update, bulk, template, either door) can move
  * a ticket into an organisation the actor cannot see. The one tenancy rule for requesters.

@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
-import { authorize } from '../../auth/policy.js'
-import { authEvents } from '../../db/schema/index.js'
+import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm'
+import { authorize, organisationPin } from '../../auth/policy.js'
+import { authEvents, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError } from '../../lib/errors.js'
@@ -100,6 +100,13 @@ export function createAuthEventService({ db, config, rateCounter }: Deps & { rat
     if (input.from) where.push(gte(authEvents.at, new Date(input.from)))
     if (input.to) where.push(lt(authEvents.at, new Date(input.to)))
     if (input.cursor) where.push(lt(authEvents.id, Number(decodeCursor(input.cursor, 'auth-events').value)))
+    // A pinned token reads the sign-ins of its organisation's people only
+    const pin = organisationPin(ctx.actor)
+    if (pin) {
+      where.push(
+        inArray(authEvents.userId, db.select({ id: users.id }).from(users).where(eq(users.organisationId, pin)))
+      )
+    }
     const rows = await db
       .select()
       .from(authEvents)

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, ilike, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { Role } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
-import { authorize, can } from '../../auth/policy.js'
+import { authorize, can, organisationPin } from '../../auth/policy.js'
 import { apiTokens, organisations, sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
@@ -66,7 +66,8 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
   async function getUser(ctx: Ctx, id: string): Promise<PublicUser> {
     if (ctx.actor.id !== id) authorize(ctx.actor, 'directory.read')
     const [row] = await db.select().from(users).where(eq(users.id, id))
-    if (!row) throw notFound('user')
+    const pin = organisationPin(ctx.actor)
+    if (!row || (pin && row.id !== ctx.actor.id && row.organisationId !== pin)) throw notFound('user')
     return publicUser(row)
   }
 
@@ -79,6 +80,8 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
       where.push(or(ilike(users.username, like), ilike(users.displayName, like), ilike(users.email, like))!)
     }
     if (input.organisationId) where.push(eq(users.organisationId, input.organisationId))
+    const pin = organisationPin(ctx.actor)
+    if (pin) where.push(eq(users.organisationId, pin))
     if (input.role) where.push(sql`${input.role} = ANY(${users.roles})`)
     if (input.active !== undefined) where.push(eq(users.active, input.active))
     if (input.cursor) where.push(gt(users.id, parseIdCursor(input.cursor)))
@@ -176,6 +179,7 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
 
   /** Users by id for loaders; unknown ids come back as null. */
   async function usersByIds(ctx: Ctx, ids: readonly string[]): Promise<(PublicUser | null)[]> {
+    const pin = organisationPin(ctx.actor)
     const visible = can(ctx.actor, 'directory.read')
     const rows = ids.length
       ? await db
@@ -188,7 +192,10 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
       const row = byId.get(id)
       if (!row) return null
       // Customers see who works their tickets, but only names, never contact details of staff
-      if (!visible && row.id !== ctx.actor.id) return { ...publicUser(row), email: null, phone: null }
+      // (so does an organisation pin, for people outside its organisation)
+      if ((!visible || (pin && row.organisationId !== pin)) && row.id !== ctx.actor.id) {
+        return { ...publicUser(row), email: null, phone: null }
+      }
       return publicUser(row)
     })
   }

@@ -10,6 +10,7 @@ import { uuidv7 } from '../../lib/ids.js'
 import { type Change, readAudit, recordAudit } from '../audit/audit.service.js'
 import type { Workflow } from '../workflows/workflows.service.js'
 import type { TicketKind } from './kinds.js'
+import { historyFor } from './ticket-refs.js'
 import type { Row } from './tickets.repository.js'
 import type { NoteInput, PageInput } from './tickets.schemas.js'
 
@@ -147,7 +148,7 @@ export function createTicketNotes(
         canSeeInternal(ctx.actor) ? undefined : eq(auditLog.internal, false)
       )
       const rows = await firstRowsPer(auditLog, auditLog.entityId, auditLog.id, ids, limit, where)
-      return ids.map(id =>
+      const pages = ids.map(id =>
         pageOf(
           rows.filter(r => r.entityId === id),
           limit,
@@ -155,6 +156,13 @@ export function createTicketNotes(
           historyItem
         )
       )
+      const shown = await historyFor(
+        db,
+        ctx.actor,
+        pages.flatMap(p => p.items)
+      )
+      const byId = new Map(shown.map(i => [i.id, i]))
+      return pages.map(p => ({ ...p, items: p.items.flatMap(i => byId.get(i.id) ?? []) }))
     },
 
     async history(ctx: Ctx, kind: TicketKind | null, id: string, page: PageInput) {
@@ -168,7 +176,8 @@ export function createTicketNotes(
         limit,
         ...(after !== undefined && Number.isInteger(after) ? { afterId: after } : {})
       })
-      return pageOf(rows, limit, last => ({ sort: 'history', value: last.id, id }), historyItem)
+      const found = pageOf(rows, limit, last => ({ sort: 'history', value: last.id, id }), historyItem)
+      return { ...found, items: await historyFor(db, ctx.actor, found.items) }
     }
   }
 }

@@ -26,6 +26,7 @@ import type { createTeamService } from '../identity/teams.service.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
 import { KIND_INFO, type TicketKind } from './kinds.js'
 import { priorityOf } from './priority.js'
+import { withVisibleProblems } from './ticket-refs.js'
 import { createTicketLifecycle } from './tickets.lifecycle.js'
 import { createTicketListing } from './tickets.listing.js'
 import { createTicketNotes } from './tickets.notes.js'
@@ -240,7 +241,8 @@ export function createTicketService(deps: TicketCoreDeps) {
 
     async get(ctx: Ctx, kind: TicketKind | null, id: string): Promise<TicketView> {
       const singleRead = kind ? hooks.get(kind)?.singleRead : undefined
-      if (!kind || !singleRead) return viewOf(db, await visible(ctx, kind, id))
+      if (!kind || !singleRead)
+        return (await withVisibleProblems(db, ctx.actor, [await viewOf(db, await visible(ctx, kind, id))]))[0]!
       // The row and the kind's detail in one prepared statement: the hot single read stays one round trip
       authorize(ctx.actor, 'ticket.read')
       const found = await singleReadOf(kind, singleRead).execute({ id })
@@ -248,7 +250,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       if (!row || row.kind !== kind || !visibleTo(ticketScope(ctx.actor), row)) throw notFound(KIND_INFO[kind].noun)
       const view = toTicket(row) as TicketView & Record<string, unknown>
       for (const key of Object.keys(singleRead)) view[key] = row[key] ?? null
-      return view
+      return (await withVisibleProblems(db, ctx.actor, [view]))[0]!
     },
 
     /** Several tickets in one query (GraphQL loaders); invisible ones are left out. */
@@ -260,9 +262,13 @@ export function createTicketService(deps: TicketCoreDeps) {
         .select(fullColumns)
         .from(tickets)
         .where(and(kind ? eq(tickets.kind, kind) : undefined, inArray(tickets.id, [...ids])))
-      return views(
+      return withVisibleProblems(
         db,
-        rows.filter(r => visibleTo(scope, r))
+        ctx.actor,
+        await views(
+          db,
+          rows.filter(r => visibleTo(scope, r))
+        )
       )
     },
 
@@ -270,7 +276,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       authorize(ctx.actor, 'ticket.read')
       const row = await queries.getByNumber(ref)
       if (!row || !visibleTo(ticketScope(ctx.actor), row)) throw notFound('ticket')
-      return viewOf(db, row)
+      return (await withVisibleProblems(db, ctx.actor, [await viewOf(db, row)]))[0]!
     },
 
     list: (ctx: Ctx, kind: TicketKind | null, input: TicketListInput) => listing.list(ctx, kind, input),
