@@ -42,7 +42,8 @@ export default fp(
         name: 'ingest',
         max: config.INGEST_RATE_LIMIT_PER_MINUTE,
         windowMs: 60_000,
-        applies: (method, url) => (method === 'POST' || method === 'PUT') && url.startsWith('/api/v1/events'),
+        applies: (method, url) =>
+          (method === 'POST' || method === 'PUT') && (url === '/api/v1/events' || url.startsWith('/api/v1/events/')),
         key: request => {
           const who = callerKey(request.actor)
           return who ? `ingest:${who}` : null

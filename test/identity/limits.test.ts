@@ -77,24 +77,6 @@ describe.skipIf(driver === 'pglite')('limits across two instances on one Postgre
     expect(locked).toBeGreaterThanOrEqual(10)
   })
 
-  it('the per-address login limit holds across instances', async () => {
-    const limited = { ...env, LOGIN_RATE_LIMIT_PER_MINUTE: '3' }
-    const a2 = await buildTestApp(limited)
-    const b2 = await buildTestApp(limited, a2.testDb)
-    try {
-      const ip = '10.44.0.1'
-      expect((await login(a2, ADMIN.username, 'wrong-password-x', ip)).statusCode).toBe(401)
-      expect((await login(b2, ADMIN.username, 'wrong-password-x', ip)).statusCode).toBe(401)
-      expect((await login(a2, ADMIN.username, 'wrong-password-x', ip)).statusCode).toBe(401)
-      const res = await login(b2, ADMIN.username, ADMIN.password, ip)
-      expectProblem(res, 429, 'RATE_LIMITED')
-      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
-    } finally {
-      await b2.close()
-      await a2.close()
-    }
-  })
-
   it('a token posting events is limited across instances; another token is not', async () => {
     const { token } = await makeApiToken(a, { scopes: ['events:write', 'tickets:read'] })
     const post = (app: TestApp, n: number, tok = token) =>
@@ -117,6 +99,30 @@ describe.skipIf(driver === 'pglite')('limits across two instances on one Postgre
       headers: { authorization: `Bearer ${token}` },
       payload: { query: '{ me { via } }' }
     })
+    expectProblem(res, 429, 'RATE_LIMITED')
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+  })
+})
+
+describe.skipIf(driver === 'pglite')('the per-address login limit across two instances (PostgreSQL)', () => {
+  let a: TestApp
+  let b: TestApp
+  const env = { LOGIN_RATE_LIMIT_PER_MINUTE: '3', LOCKOUT_IP_FAILURES: '1000' }
+  beforeAll(async () => {
+    a = await buildTestApp(env)
+    b = await buildTestApp(env, a.testDb)
+  })
+  afterAll(async () => {
+    await b?.close()
+    await a?.close()
+  })
+
+  it('the 4th attempt from one address is 429 whichever instance takes it', async () => {
+    const ip = '10.44.0.1'
+    expect((await login(a, ADMIN.username, 'wrong-password-x', ip)).statusCode).toBe(401)
+    expect((await login(b, ADMIN.username, 'wrong-password-x', ip)).statusCode).toBe(401)
+    expect((await login(a, ADMIN.username, 'wrong-password-x', ip)).statusCode).toBe(401)
+    const res = await login(b, ADMIN.username, ADMIN.password, ip)
     expectProblem(res, 429, 'RATE_LIMITED')
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
   })
