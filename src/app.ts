@@ -34,6 +34,7 @@ import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import graphqlPlugin from './plugins/graphql.js'
 import healthRoutes from './plugins/health.js'
+import rateLimitsPlugin from './plugins/rate-limits.js'
 import servicesPlugin from './plugins/services.js'
 import validationPlugin from './plugins/validation.js'
 
@@ -93,6 +94,7 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   await app.register(servicesPlugin, { config, database })
   await app.register(docsPlugin)
   await app.register(authPlugin)
+  await app.register(rateLimitsPlugin)
   await app.register(healthRoutes)
   await app.register(identityRoutes, { prefix: '/api/v1' })
   await app.register(directoryRoutes, { prefix: '/api/v1' })

@@ -25,6 +25,16 @@ const ConfigSchema = Type.Object({
   SESSION_TTL_MINUTES: Type.Integer({ default: 480, minimum: 1, maximum: 43200 }),
   AUTH_CACHE_TTL_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 60000 }),
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
+  INGEST_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 6000,
+    minimum: 0,
+    description: 'event posts per token (or user) per minute, shared by all instances; 0 turns it off'
+  }),
+  GRAPHQL_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 1200,
+    minimum: 0,
+    description: 'GraphQL requests per token (or user) per minute, shared by all instances; 0 turns it off'
+  }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1048576, minimum: 1024 }),
   EVENT_BODY_LIMIT_BYTES: Type.Integer({
     default: 8388608,
@@ -86,6 +96,9 @@ const ConfigSchema = Type.Object({
     default: false,
     description: 'refuse accounts disabled in userAccountControl'
   }),
+  LDAP_NETBIOS_DOMAINS: Type.Optional(
+    Type.String({ description: 'AD: comma list of NetBIOS domains a DOMAIN\\user login may name' })
+  ),
   LDAP_STARTTLS: Type.Boolean({ default: false }),
   LDAP_CA_FILE: Type.Optional(Type.String()),
   LDAP_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100 }),
@@ -100,7 +113,11 @@ const ConfigSchema = Type.Object({
   SSO_GROUPS_HEADER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   SSO_GROUPS_SEPARATOR: Type.String({ default: ';', minLength: 1, maxLength: 3 }),
   SSO_STRIP_DOMAIN: Type.Boolean({ default: true, description: 'CORP\\jdoe and jdoe@corp.example.com log in as jdoe' }),
-  SSO_PROVISION: Type.Boolean({ default: false, description: 'create unknown users from the headers' })
+  SSO_PROVISION: Type.Boolean({ default: false, description: 'create unknown users from the headers' }),
+  SSO_ALLOW_LOCAL_ACCOUNTS: Type.Boolean({
+    default: false,
+    description: 'let header SSO sign in accounts with a local password (the bootstrap admin)'
+  })
 })
 
 type Settings = Static<typeof ConfigSchema>

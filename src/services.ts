@@ -1,6 +1,7 @@
 import { createAuthenticator } from './auth/authenticate.js'
 import { createLdapDirectory } from './auth/ldap.js'
 import type { Deps } from './lib/context.js'
+import { createRateCounter } from './lib/rate-counter.js'
 import { createApprovalService } from './modules/approvals/approvals.service.js'
 import { createCatalogService } from './modules/catalog/catalog.service.js'
 import { categoryPort, createCategoryService } from './modules/categories/categories.service.js'
@@ -37,7 +38,8 @@ import { createWorkflowService } from './modules/workflows/workflows.service.js'
 
 /** Every service, built from plain dependencies: the API and the scheduler build the same set. */
 export function createServices(deps: Deps) {
-  const authEvents = createAuthEventService(deps)
+  const rateCounter = createRateCounter(deps.db, deps.log)
+  const authEvents = createAuthEventService({ ...deps, rateCounter })
   const authenticator = createAuthenticator({
     db: deps.db,
     log: deps.log,
@@ -85,6 +87,7 @@ export function createServices(deps: Deps) {
   const sso = createSsoService({ ...deps, authEvents, directory })
   authenticator.onForgetUser(id => sso.forgetUser(id))
   return {
+    rateCounter,
     authenticator,
     authEvents,
     sso,

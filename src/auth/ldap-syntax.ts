@@ -186,11 +186,25 @@ export interface LoginName {
 }
 
 // A NetBIOS domain: letters, digits and a few marks, no spaces; so `Star (*) Admin \ x` is not one
-const DOWN_LEVEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}\\([^\\]+)$/
+const DOWN_LEVEL = /^([A-Za-z0-9][A-Za-z0-9._-]{0,14})\\([^\\]+)$/
 const UPN = /^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/
 
 /**
- * Active Directory logon forms: `CORP\jdoe` is looked up as `jdoe`, and `jdoe@corp.example.com` by
+ * The NetBIOS domains a `DOMAIN\user` logon may name: LDAP_NETBIOS_DOMAINS, or else the first `dc=`
+ * of LDAP_BASE_DN (`dc=corp,dc=example,dc=com` is CORP), upper-cased.
+ */
+export function netbiosDomains(config: Config): ReadonlySet<string> {
+  const listed = config.LDAP_NETBIOS_DOMAINS?.split(',')
+    .map(d => d.trim().toUpperCase())
+    .filter(Boolean)
+  if (listed?.length) return new Set(listed)
+  const first = /(?:^|,)\s*dc\s*=\s*([^,]+)/i.exec(config.LDAP_BASE_DN ?? '')
+  return new Set(first ? [first[1]!.trim().toUpperCase()] : [])
+}
+
+/**
+ * Active Directory logon forms: `CORP\jdoe` is looked up as `jdoe` (only for our own NetBIOS
+ * domains: `OTHER\jdoe` is no one here), and `jdoe@corp.example.com` by
  * userPrincipalName (never by its local part alone, or `jdoe@anything` would sign in as jdoe).
  * Other directories get the name as typed. Null: nothing usable was typed.
  */
@@ -200,7 +214,10 @@ export function loginName(input: string, config: Config): LoginName | null {
   const template = config.LDAP_USER_FILTER
   if (!config.LDAP_ACTIVE_DIRECTORY) return { value: typed, template }
   const downLevel = DOWN_LEVEL.exec(typed)
-  if (downLevel) return { value: downLevel[1] as string, template }
+  if (downLevel) {
+    if (!netbiosDomains(config).has((downLevel[1] as string).toUpperCase())) return null
+    return { value: downLevel[2] as string, template }
+  }
   if (UPN.test(typed)) {
     // Swap the logon-name assertion for a UPN one; a filter that already names UPN is left as it is
     const attr = config.LDAP_USERNAME_ATTRIBUTE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

@@ -143,6 +143,33 @@ export function ticketScope(actor: Actor): TicketScope | null {
   return { organisationId: pin, requesterId: own.requesterId ?? NOBODY }
 }
 
+/**
+ * The organisation every read of directory records (users, organisations, auth events) is narrowed
+ * to: a token's pin, or a customer's own organisation; null: not narrowed. Records outside it answer
+ * 404 on single reads and are absent from lists, as tickets are.
+ */
+export function organisationPin(actor: Actor): string | null {
+  if (actor.kind === 'system') return null
+  if (actor.tokenOrganisationId) return actor.tokenOrganisationId
+  const customerOnly = actor.roles.size > 0 && [...actor.roles].every(r => r === 'customer')
+  return customerOnly ? (actor.organisationId ?? NOBODY) : null
+}
+
+/**
+ * Whether a user may be the requester of a ticket this actor creates or edits: only someone the
+ * actor's own ticket scope covers, so no write (create, update, bulk, template, either door) can move
+ * a ticket into an organisation the actor cannot see. The one tenancy rule for requesters.
+ */
+export function requesterAllowed(actor: Actor, requester: { id: string; organisationId: string | null }): boolean {
+  const scope = ticketScope(actor)
+  if (!scope) return true
+  if (scope.organisationId && requester.organisationId !== scope.organisationId) return false
+  return !scope.requesterId || requester.id === scope.requesterId
+}
+
+/** The organisation a requester must belong to for this actor (create checks it in its one INSERT). */
+export const requiredRequesterOrganisation = (actor: Actor): string | null => ticketScope(actor)?.organisationId ?? null
+
 export function canSeeInternal(actor: Actor): boolean {
   return can(actor, 'ticket.readInternal') && ticketScope(actor) === null
 }

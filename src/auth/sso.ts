@@ -12,6 +12,7 @@ export type SsoRejection =
   | 'no session header'
   | 'unknown user'
   | 'user disabled'
+  | 'local account'
 
 export interface SsoClaim {
   username: string

@@ -56,7 +56,15 @@ export const preconditionFailed = (detail: string, extra?: Record<string, unknow
 export const preconditionRequired = (detail: string) =>
   new AppError('PRECONDITION_REQUIRED', 428, 'Precondition Required', detail, [{ field: 'If-Match', message: detail }])
 
-export const tooManyRequests = (detail: string) => new AppError('RATE_LIMITED', 429, 'Too Many Requests', detail)
+export const tooManyRequests = (detail: string, retryAfterSeconds?: number) =>
+  new AppError(
+    'RATE_LIMITED',
+    429,
+    'Too Many Requests',
+    detail,
+    undefined,
+    retryAfterSeconds === undefined ? undefined : { retryAfter: retryAfterSeconds }
+  )
 
 export const unavailable = (detail: string) => new AppError('UNAVAILABLE', 503, 'Service Unavailable', detail)
 

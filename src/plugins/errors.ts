@@ -150,6 +150,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: 
   body.instance = request.url.split('?')[0]
   if (body.status === 401) reply.header('www-authenticate', 'Bearer')
   if (body.status === 503) reply.header('retry-after', '5')
+  if (typeof body.retryAfter === 'number') reply.header('retry-after', String(body.retryAfter))
   return reply.code(body.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body))
 }
 

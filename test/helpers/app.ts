@@ -1,16 +1,20 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
-import { createTestDatabase, type TestDatabase } from './db.js'
+import { createTestDatabase, openPeerDatabase, type TestDatabase } from './db.js'
 
 export const ADMIN = { username: 'admin', password: 'admin-password-123' }
 export const PASSWORD = 'a-good-password-1'
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>
 
-/** The real app on a fresh database, with the bootstrap admin signed in and a few helpers. */
-export async function buildTestApp(env: Record<string, string> = {}) {
-  const testDb: TestDatabase = await createTestDatabase()
+/**
+ * The real app on a fresh database, with the bootstrap admin signed in and a few helpers. Given
+ * `on`, a second instance on that app's database instead (its own pool and caches on PostgreSQL),
+ * as a scaled-out deployment runs: closing it leaves the database to its first owner.
+ */
+export async function buildTestApp(env: Record<string, string> = {}, on?: TestDatabase) {
+  const testDb: TestDatabase = on ? await openPeerDatabase(on) : await createTestDatabase()
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
     ADMIN_USERNAME: ADMIN.username,
@@ -66,6 +70,7 @@ export async function buildTestApp(env: Record<string, string> = {}) {
 
   return {
     app,
+    testDb,
     db: testDb.database.db,
     adminToken,
     login,

@@ -44,3 +44,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     }
   }
 }
+
+/**
+ * Another connection pool on the same database: what a second API instance has. PGlite is one
+ * process, so its peer shares the handle. Dropping a peer only closes its pool.
+ */
+export async function openPeerDatabase(of: TestDatabase): Promise<TestDatabase> {
+  if (!of.url) return { database: of.database, url: undefined, drop: async () => {} }
+  const database = await openDatabase({ url: of.url, poolSize: 5 })
+  return { database, url: of.url, drop: () => database.close() }
+}

@@ -27,6 +27,18 @@ export async function makeUser(
   return { ...user, token }
 }
 
+/** A user without a local password: the kind header SSO may sign in (no session is made). */
+export async function makeSsoUser(
+  t: TestApp,
+  roles: Role[],
+  extra: { organisationId?: string; username?: string } = {}
+) {
+  const username = extra.username ?? `${roles[0]}-${suffix()}`
+  const res = await t.api('POST', '/api/v1/users', { body: { username, displayName: username, roles, ...extra } })
+  if (res.statusCode !== 201) throw new Error(`user: ${res.body}`)
+  return res.json() as { id: string; username: string; organisationId: string | null }
+}
+
 export async function makeTeam(
   t: TestApp,
   members: { userId: string; level: number }[] = [],

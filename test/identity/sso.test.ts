@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeIncident, makeUser } from '../helpers/factories.js'
+import { makeIncident, makeSsoUser } from '../helpers/factories.js'
 
 const PROXY = '10.0.0.5'
 
@@ -46,7 +46,7 @@ describe('request-header SSO', () => {
     }[]
 
   it('believes the trusted proxy and gives the same actor a login would', async () => {
-    const user = await makeUser(t, ['technician'], { username: 'jdoe' })
+    const user = await makeSsoUser(t, ['technician'], { username: 'jdoe' })
     const res = await me({ 'x-remote-user': 'jdoe' })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ user: { id: user.id, username: 'jdoe' }, via: 'sso' })
@@ -121,7 +121,7 @@ describe('request-header SSO', () => {
   })
 
   it('refuses a user disabled locally', async () => {
-    const user = await makeUser(t, ['technician'], { username: 'leaver' })
+    const user = await makeSsoUser(t, ['technician'], { username: 'leaver' })
     expect((await me({ 'x-remote-user': 'leaver' })).statusCode).toBe(200)
     await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })
     expect((await me({ 'x-remote-user': 'leaver' })).statusCode).toBe(401)
@@ -141,7 +141,7 @@ describe('request-header SSO', () => {
         SSO_TRUSTED_PROXIES: '127.0.0.1',
         SSO_SESSION_HEADER: 'SM_SERVERSESSIONID'
       })
-      await makeUser(s, ['technician'], { username: 'jdoe' })
+      await makeSsoUser(s, ['technician'], { username: 'jdoe' })
       await s.app.listen({ port: 0, host: '127.0.0.1' })
       port = (s.app.server.address() as { port: number }).port
     })

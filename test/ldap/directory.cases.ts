@@ -228,8 +228,10 @@ export function directoryCases(name: string, start: () => Promise<DirectoryServe
           expect(res.statusCode, `${typed}: ${res.body}`).toBe(200)
           expect(res.json().user.id).toBe(user.id)
         }
-        // A UPN of another realm is not jdoe
+        // A UPN of another realm is not jdoe, nor is a NetBIOS domain other than ours (CORP)
         expectProblem(await login(ad, 'jdoe@elsewhere.example.net', 'jdoe-ad-pass'), 401)
+        expectProblem(await login(ad, 'OTHER\\jdoe', 'jdoe-ad-pass'), 401)
+        expectProblem(await login(ad, 'EVIL.CORP\\jdoe', 'jdoe-ad-pass'), 401)
         expectProblem(await login(ad, 'CORP\\jdoe', 'jdoe-pass'), 401)
       })
 

@@ -21,7 +21,8 @@ const config = (env: Record<string, string> = {}) =>
 const AD = {
   LDAP_USER_FILTER: '(&(objectClass=user)(sAMAccountName={username}))',
   LDAP_USERNAME_ATTRIBUTE: 'sAMAccountName',
-  LDAP_ACTIVE_DIRECTORY: 'true'
+  LDAP_ACTIVE_DIRECTORY: 'true',
+  LDAP_NETBIOS_DOMAINS: 'CORP'
 }
 
 describe('RFC 4515 filter values', () => {

@@ -173,3 +173,17 @@ export const apiTokenAddresses = pgTable(
   },
   t => [primaryKey({ columns: [t.tokenId, t.ip] })]
 )
+
+/**
+ * Fixed-window counters shared by every API instance: per-address login attempts, per-user lockout,
+ * per-token request limits. One row per key, bumped by a single upsert (the row lock is the arbiter).
+ */
+export const rateCounters = pgTable(
+  'rate_counters',
+  {
+    key: text('key').primaryKey(),
+    windowStart: ts('window_start').notNull().defaultNow(),
+    hits: integer('hits').notNull().default(0)
+  },
+  t => [index('rate_counters_window_idx').on(t.windowStart)]
+)

@@ -5,6 +5,7 @@ import type { Ctx } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
 import { badRequest, notFound, validationFailed } from '../../lib/errors.js'
 import { assertIdempotencyKey, runIdempotent } from '../../lib/idempotency.js'
+import { onVisibleTicket, onVisibleTickets } from '../tickets/ticket-refs.js'
 import { type Config, createEventEngine, type EngineDeps } from './events.engine.js'
 import { createEventMaintenance } from './events.maintenance.js'
 import type { Mapped } from './events.model.js'
@@ -143,6 +144,9 @@ export function createEventService(deps: EngineDeps) {
       if (input.since) where.push(sql`${e.receivedAt} >= ${new Date(input.since).toISOString()}::timestamptz`)
       if (input.until) where.push(sql`${e.receivedAt} < ${new Date(input.until).toISOString()}::timestamptz`)
       if (input.q) where.push(sql`${e.search} @@ plainto_tsquery('simple', ${input.q})`)
+      // An organisation pin sees the events of its organisation's incidents only
+      const scoped = onVisibleTickets(db, ctx.actor, e.incidentId)
+      if (scoped) where.push(scoped)
       if (input.cursor) {
         const c = decodeCursor(input.cursor, EVENT_SORT)
         const at = new Date(String(c.value))
@@ -164,7 +168,7 @@ export function createEventService(deps: EngineDeps) {
     async get(ctx: Ctx, id: string) {
       authorize(ctx.actor, 'event.read')
       const [row] = await db.select().from(monitoringEvents).where(eq(monitoringEvents.id, id))
-      if (!row) throw notFound('event')
+      if (!row || !(await onVisibleTicket(db, ctx.actor, row.incidentId))) throw notFound('event')
       return eventView(row)
     },
 
@@ -179,6 +183,8 @@ export function createEventService(deps: EngineDeps) {
       if (input.ciId) where.push(eq(a.ciId, input.ciId))
       if (input.state) where.push(eq(a.state, input.state))
       if (input.flapping !== undefined) where.push(eq(a.flapping, input.flapping))
+      const scoped = onVisibleTickets(db, ctx.actor, a.incidentId)
+      if (scoped) where.push(scoped)
       if (input.cursor) where.push(lt(a.id, decodeCursor(input.cursor, ALERT_SORT).id))
       const rows = await db
         .select()
@@ -194,7 +200,7 @@ export function createEventService(deps: EngineDeps) {
     async alert(ctx: Ctx, id: string) {
       authorize(ctx.actor, 'event.read')
       const [row] = await db.select().from(eventAlerts).where(eq(eventAlerts.id, id))
-      if (!row) throw notFound('alert')
+      if (!row || !(await onVisibleTicket(db, ctx.actor, row.incidentId))) throw notFound('alert')
       return alertView(row)
     }
   }

@@ -1,9 +1,10 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
-import { authorize } from '../../auth/policy.js'
-import { authEvents } from '../../db/schema/index.js'
+import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm'
+import { authorize, organisationPin } from '../../auth/policy.js'
+import { authEvents, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError } from '../../lib/errors.js'
+import type { RateCounter } from '../../lib/rate-counter.js'
 
 export type AuthEventKind =
   | 'login.success'
@@ -35,7 +36,7 @@ export interface AuthEventQuery {
 }
 
 /** Auth audit: every login, failure, lockout, SSO rejection and token use from a new address. */
-export function createAuthEventService({ db, config }: Deps) {
+export function createAuthEventService({ db, config, rateCounter }: Deps & { rateCounter: RateCounter }) {
   async function record(q: Queryable, e: AuthEvent): Promise<void> {
     await q.insert(authEvents).values({
       kind: e.kind,
@@ -47,41 +48,46 @@ export function createAuthEventService({ db, config }: Deps) {
     })
   }
 
+  const windowMs = config.LOCKOUT_WINDOW_MINUTES * 60_000
+  const userKey = (username: string) => `lockout:user:${username.toLowerCase()}`
+  const ipKey = (ip: string) => `lockout:ip:${ip}`
+
   /**
-   * Refuses a login when the user, or the address, failed too often within the window. Failures
-   * before the user's last success do not count against the user.
+   * Claims one password check for this user and address, or refuses with 429 before any check. The
+   * claim is counted first, in one upsert per key (the row lock serialises concurrent claims), so
+   * however many attempts race on however many instances, at most the limit are ever checked. A
+   * success clears the user's count and hands the address its claim back (`loginSucceeded`), so what
+   * stays counted are failures (and checks still in flight) within the window.
    */
-  async function assertNotLocked(username: string, ip: string | undefined): Promise<void> {
-    const since = sql`now() - make_interval(mins => ${config.LOCKOUT_WINDOW_MINUTES})`
-    const name = username.toLowerCase()
-    const result = await db.execute(sql`
-      SELECT
-        (SELECT count(*)::int FROM auth_events f
-          WHERE lower(f.username) = ${name} AND f.kind = 'login.failure' AND f.at > ${since}
-            AND f.at > coalesce((SELECT max(s.at) FROM auth_events s
-                                 WHERE lower(s.username) = ${name} AND s.kind IN ('login.success', 'sso.login')), '-infinity')
-        ) AS user_failures,
-        (SELECT count(*)::int FROM auth_events f
-          WHERE f.ip = ${ip ?? ''} AND f.kind = 'login.failure' AND f.at > ${since}) AS ip_failures`)
-    const row = (result as unknown as { rows: { user_failures: number; ip_failures: number }[] }).rows[0]
-    const userLocked = Number(row?.user_failures ?? 0) >= config.LOCKOUT_USER_FAILURES
-    const ipLocked = ip !== undefined && Number(row?.ip_failures ?? 0) >= config.LOCKOUT_IP_FAILURES
-    if (userLocked || ipLocked) {
-      await record(db, {
-        kind: 'login.locked',
-        username,
-        ip: ip ?? null,
-        detail: { by: userLocked ? 'user' : 'address' }
-      })
-      throw new AppError(
-        'ACCOUNT_LOCKED',
-        429,
-        'Too Many Requests',
-        `too many failed logins; try again in ${config.LOCKOUT_WINDOW_MINUTES} minutes`,
-        undefined,
-        { retryAfter: config.LOCKOUT_WINDOW_MINUTES * 60 }
-      )
-    }
+  async function claimAttempt(username: string, ip: string | undefined): Promise<void> {
+    const [user, address] = await Promise.all([
+      rateCounter.hit(userKey(username), windowMs),
+      ip === undefined ? null : rateCounter.hit(ipKey(ip), windowMs)
+    ])
+    const userLocked = user.hits > config.LOCKOUT_USER_FAILURES
+    const ipLocked = address !== null && address.hits > config.LOCKOUT_IP_FAILURES
+    if (!userLocked && !ipLocked) return
+    await record(db, {
+      kind: 'login.locked',
+      username,
+      ip: ip ?? null,
+      detail: { by: userLocked ? 'user' : 'address' }
+    })
+    const resetMs = Math.max(userLocked ? user.resetMs : 0, ipLocked ? (address?.resetMs ?? 0) : 0)
+    const minutes = Math.max(1, Math.ceil(resetMs / 60_000))
+    throw new AppError(
+      'ACCOUNT_LOCKED',
+      429,
+      'Too Many Requests',
+      `too many failed logins; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`,
+      undefined,
+      { retryAfter: Math.max(1, Math.ceil(resetMs / 1000)) }
+    )
+  }
+
+  /** A correct password: the user's failures are forgiven and the address's claim is not a failure. */
+  async function loginSucceeded(username: string, ip: string | undefined): Promise<void> {
+    await Promise.all([rateCounter.reset(userKey(username)), ip === undefined ? null : rateCounter.giveBack(ipKey(ip))])
   }
 
   async function list(ctx: Ctx, input: AuthEventQuery) {
@@ -94,6 +100,13 @@ export function createAuthEventService({ db, config }: Deps) {
     if (input.from) where.push(gte(authEvents.at, new Date(input.from)))
     if (input.to) where.push(lt(authEvents.at, new Date(input.to)))
     if (input.cursor) where.push(lt(authEvents.id, Number(decodeCursor(input.cursor, 'auth-events').value)))
+    // A pinned token reads the sign-ins of its organisation's people only
+    const pin = organisationPin(ctx.actor)
+    if (pin) {
+      where.push(
+        inArray(authEvents.userId, db.select({ id: users.id }).from(users).where(eq(users.organisationId, pin)))
+      )
+    }
     const rows = await db
       .select()
       .from(authEvents)
@@ -108,7 +121,7 @@ export function createAuthEventService({ db, config }: Deps) {
     )
   }
 
-  return { record, assertNotLocked, list }
+  return { record, claimAttempt, loginSucceeded, list }
 }
 
 export type AuthEventService = ReturnType<typeof createAuthEventService>

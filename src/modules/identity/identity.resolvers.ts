@@ -7,6 +7,8 @@ import { check } from '../../lib/validate.js'
 import {
   type AuthEventListInput,
   AuthEventListQuery,
+  ChangePasswordBody,
+  type ChangePasswordInput,
   CreateTeamBody,
   type CreateTeamInput,
   CreateTokenBody,
@@ -95,6 +97,10 @@ export function identityResolvers(): IResolvers {
       })
     },
     Mutation: {
+      changePassword: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
+        await services.sessions.changePassword(ctx, check<ChangePasswordInput>(ChangePasswordBody, args, 'input'))
+        return true
+      },
       logout: async (_: unknown, __: Args, { ctx, services }: GqlCtx) => {
         await services.sessions.logout(ctx)
         return true

@@ -7,6 +7,7 @@ import {
   ApiToken,
   AuthEvent,
   AuthEventListQuery,
+  ChangePasswordBody,
   CreateTeamBody,
   CreateTokenBody,
   CreateUserBody,
@@ -32,10 +33,8 @@ export default async function identityRoutes(base: FastifyInstance) {
   app.post(
     '/auth/login',
     {
-      config: {
-        public: true,
-        rateLimit: { max: app.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }
-      },
+      // Counted per client address in every instance by plugins/rate-limits.ts
+      config: { public: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with a local password; answers a bearer session token',
@@ -52,6 +51,22 @@ export default async function identityRoutes(base: FastifyInstance) {
     { schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null(), ...errorResponses() } } },
     async (request, reply) => {
       await sessions.logout(request.ctx())
+      return reply.code(204).send(null)
+    }
+  )
+
+  app.post(
+    '/auth/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own local password; every other session of yours ends',
+        body: ChangePasswordBody,
+        response: { 204: Type.Null(), ...errorResponses(409, 422, 429) }
+      }
+    },
+    async (request, reply) => {
+      await sessions.changePassword(request.ctx(), request.body)
       return reply.code(204).send(null)
     }
   )

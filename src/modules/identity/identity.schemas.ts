@@ -178,6 +178,15 @@ export const LoginBody = Type.Object(
 )
 export type LoginInput = Static<typeof LoginBody>
 
+export const ChangePasswordBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+    newPassword: Password
+  },
+  { additionalProperties: false }
+)
+export type ChangePasswordInput = Static<typeof ChangePasswordBody>
+
 export const LoginResult = Type.Object({ token: Type.String(), expiresAt: DateTime, user: User })
 
 export const RotateTokenBody = Type.Object(

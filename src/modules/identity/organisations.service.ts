@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-orm'
-import { authorize, can } from '../../auth/policy.js'
+import { authorize, can, organisationPin } from '../../auth/policy.js'
 import { organisations } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
 import { conflictField, notFound } from '../../lib/errors.js'
@@ -23,8 +23,9 @@ export function createOrganisationService({ db }: Deps) {
     async get(ctx: Ctx, id: string): Promise<OrganisationRow> {
       // A customer may read their own organisation; reading others is directory access
       if (ctx.actor.organisationId !== id) authorize(ctx.actor, 'directory.read')
+      const pin = organisationPin(ctx.actor)
       const [row] = await db.select().from(organisations).where(eq(organisations.id, id))
-      if (!row) throw notFound('organisation')
+      if (!row || (pin && row.id !== pin)) throw notFound('organisation')
       return row
     },
 
@@ -34,6 +35,8 @@ export function createOrganisationService({ db }: Deps) {
       const where: SQL[] = []
       if (input.q) where.push(ilike(organisations.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`))
       if (input.cursor) where.push(gt(organisations.id, parseIdCursor(input.cursor)))
+      const pin = organisationPin(ctx.actor)
+      if (pin) where.push(eq(organisations.id, pin))
       const rows = await db
         .select()
         .from(organisations)

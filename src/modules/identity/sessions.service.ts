@@ -3,7 +3,7 @@ import { systemActor, userActor } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
 import { sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { AppError, badRequest, notFound } from '../../lib/errors.js'
+import { AppError, badRequest, conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { hashPassword, newToken, verifyPassword } from '../../lib/secrets.js'
 import { recordAudit } from '../audit/audit.service.js'
@@ -14,8 +14,8 @@ import {
   type PasswordDirectory,
   provisionFromDirectory
 } from './directory.js'
-import type { LoginInput } from './identity.schemas.js'
-import { publicUser } from './users.service.js'
+import type { ChangePasswordInput, LoginInput } from './identity.schemas.js'
+import { endCredentials, publicUser } from './users.service.js'
 
 const invalidLogin = () => new AppError('INVALID_CREDENTIALS', 401, 'Unauthorized', 'invalid username or password')
 
@@ -82,7 +82,7 @@ export function createSessionService(
       }
       // An empty password is an unauthenticated bind to many directories: never let one through
       if (input.password.trim() === '') throw await fail('empty password')
-      await deps.authEvents.assertNotLocked(username, meta.ip)
+      await deps.authEvents.claimAttempt(username, meta.ip)
 
       const [local] = await db.select().from(users).where(sql`lower(${users.username}) = lower(${username})`)
       let user: typeof users.$inferSelect | undefined
@@ -110,6 +110,7 @@ export function createSessionService(
       }
       if (!user) throw await fail('bad credentials', local?.id)
       if (!user.active) throw await fail('user disabled', user.id)
+      await deps.authEvents.loginSucceeded(username, meta.ip)
       return startSession(user, method, meta)
     },
 
@@ -130,6 +131,52 @@ export function createSessionService(
         .set({ revokedAt: new Date() })
         .where(and(eq(sessions.id, ctx.actor.credentialId), isNull(sessions.revokedAt)))
       deps.authenticator.forgetCredential(ctx.actor.credentialId)
+    },
+
+    /**
+     * A person changes their own local password, proving the current one (counted like a login, so a
+     * stolen session cannot brute-force it). Every other session of theirs ends; API tokens stay.
+     */
+    async changePassword(ctx: Ctx, input: ChangePasswordInput): Promise<void> {
+      if (ctx.actor.via === 'token' || !ctx.actor.id) {
+        throw badRequest('an API token cannot change a password: sign in as the person')
+      }
+      const userId = ctx.actor.id
+      const [row] = await db.select().from(users).where(eq(users.id, userId))
+      if (!row) throw notFound('user')
+      if (row.authSource !== 'local') throw conflict('your password is kept by the directory: change it there')
+      await deps.authEvents.claimAttempt(row.username, ctx.ip)
+      if (!(await verifyPassword(input.currentPassword, row.passwordHash))) {
+        await deps.authEvents.record(db, {
+          kind: 'login.failure',
+          method: 'password',
+          username: row.username,
+          userId,
+          ip: ctx.ip ?? null,
+          detail: { reason: 'wrong current password' }
+        })
+        throw fieldError('currentPassword', 'is not your current password')
+      }
+      await deps.authEvents.loginSucceeded(row.username, ctx.ip)
+      const passwordHash = await hashPassword(input.newPassword)
+      const keep = ctx.actor.via === 'session' ? ctx.actor.credentialId : null
+      await db.transaction(async tx => {
+        await tx
+          .update(users)
+          .set({ passwordHash, version: sql`${users.version} + 1`, updatedAt: new Date() })
+          .where(eq(users.id, userId))
+        const ended = await endCredentials(tx, userId, { tokens: false, keepSessionId: keep })
+        await recordAudit(tx, ctx, {
+          entityType: 'user',
+          entityId: userId,
+          action: 'updated',
+          changes: [
+            { field: 'password', old: '(hidden)', new: '(changed)' },
+            ...(ended.sessions ? [{ field: 'sessions', old: ended.sessions, new: 'revoked' }] : [])
+          ]
+        })
+      })
+      deps.authenticator.forgetUser(userId)
     },
 
     /** Who is asking, how they signed in, and a token's scopes: `GET /auth/me` and GraphQL `me`. */

@@ -100,6 +100,12 @@ export function createSsoService(
       await reject('user disabled', peer, username, log)
       return null
     }
+    // An account with its own local password (the bootstrap admin, break-glass accounts) signs in with
+    // that password: a proxy asserting the same name must not stand in for it unless allowed
+    if (user.authSource === 'local' && user.passwordHash !== null && !config.SSO_ALLOW_LOCAL_ACCOUNTS) {
+      await reject('local account', peer, username, log)
+      return null
+    }
     const now = Date.now()
     if ((seen.get(user.id) ?? 0) + SEEN_EVERY_MS < now) {
       seen.set(user.id, now)

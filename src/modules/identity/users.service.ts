@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { Role } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
-import { authorize, can } from '../../auth/policy.js'
-import { organisations, users } from '../../db/schema/index.js'
+import { authorize, can, organisationPin } from '../../auth/policy.js'
+import { apiTokens, organisations, sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -28,13 +28,46 @@ export async function assertOrganisation(q: Queryable, id: string | null | undef
   if (!row) throw fieldError(field, 'no such organisation')
 }
 
+/**
+ * Ends a user's credentials for good (revoked rows are never revived): every session but `keepSessionId`
+ * and, when `tokens`, every API token. Other instances drop their cached copies within
+ * AUTH_CACHE_TTL_MS, since every cache miss reads `revoked_at`.
+ */
+export async function endCredentials(
+  q: Queryable,
+  userId: string,
+  opts: { tokens: boolean; keepSessionId?: string | null }
+): Promise<{ sessions: number; tokens: number }> {
+  const now = new Date()
+  const ended = await q
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        opts.keepSessionId ? ne(sessions.id, opts.keepSessionId) : undefined
+      )
+    )
+    .returning({ id: sessions.id })
+  const tokens = opts.tokens
+    ? await q
+        .update(apiTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+        .returning({ id: apiTokens.id })
+    : []
+  return { sessions: ended.length, tokens: tokens.length }
+}
+
 export function createUserService(deps: Deps & { authenticator: Authenticator }) {
   const { db } = deps
 
   async function getUser(ctx: Ctx, id: string): Promise<PublicUser> {
     if (ctx.actor.id !== id) authorize(ctx.actor, 'directory.read')
     const [row] = await db.select().from(users).where(eq(users.id, id))
-    if (!row) throw notFound('user')
+    const pin = organisationPin(ctx.actor)
+    if (!row || (pin && row.id !== ctx.actor.id && row.organisationId !== pin)) throw notFound('user')
     return publicUser(row)
   }
 
@@ -47,6 +80,8 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
       where.push(or(ilike(users.username, like), ilike(users.displayName, like), ilike(users.email, like))!)
     }
     if (input.organisationId) where.push(eq(users.organisationId, input.organisationId))
+    const pin = organisationPin(ctx.actor)
+    if (pin) where.push(eq(users.organisationId, pin))
     if (input.role) where.push(sql`${input.role} = ANY(${users.roles})`)
     if (input.active !== undefined) where.push(eq(users.active, input.active))
     if (input.cursor) where.push(gt(users.id, parseIdCursor(input.cursor)))
@@ -127,6 +162,14 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
         })
         .where(eq(users.id, id))
         .returning()
+      // A new password ends every other session; disabling ends sessions and tokens, for good
+      const disabling = input.active === false && before.active
+      if (passwordHash || disabling) {
+        const keep = ctx.actor.id === id && ctx.actor.via === 'session' ? ctx.actor.credentialId : null
+        const ended = await endCredentials(tx, id, { tokens: disabling, keepSessionId: disabling ? null : keep })
+        if (ended.sessions) changes.push({ field: 'sessions', old: ended.sessions, new: 'revoked' })
+        if (ended.tokens) changes.push({ field: 'apiTokens', old: ended.tokens, new: 'revoked' })
+      }
       await recordAudit(tx, ctx, { entityType: 'user', entityId: id, action: 'updated', changes })
       return row!
     })
@@ -136,6 +179,7 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
 
   /** Users by id for loaders; unknown ids come back as null. */
   async function usersByIds(ctx: Ctx, ids: readonly string[]): Promise<(PublicUser | null)[]> {
+    const pin = organisationPin(ctx.actor)
     const visible = can(ctx.actor, 'directory.read')
     const rows = ids.length
       ? await db
@@ -148,7 +192,10 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
       const row = byId.get(id)
       if (!row) return null
       // Customers see who works their tickets, but only names, never contact details of staff
-      if (!visible && row.id !== ctx.actor.id) return { ...publicUser(row), email: null, phone: null }
+      // (so does an organisation pin, for people outside its organisation)
+      if ((!visible || (pin && row.organisationId !== pin)) && row.id !== ctx.actor.id) {
+        return { ...publicUser(row), email: null, phone: null }
+      }
       return publicUser(row)
     })
   }

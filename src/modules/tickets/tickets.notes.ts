@@ -9,6 +9,7 @@ import { fieldError, forbidden } from '../../lib/errors.js'
 import { type Change, readAudit } from '../audit/audit.service.js'
 import type { Workflow } from '../workflows/workflows.service.js'
 import type { TicketKind } from './kinds.js'
+import { historyFor } from './ticket-refs.js'
 import type { Row } from './tickets.repository.js'
 import type { NoteInput, PageInput } from './tickets.schemas.js'
 
@@ -126,7 +127,7 @@ export function createTicketNotes(
         canSeeInternal(ctx.actor) ? undefined : eq(auditLog.internal, false)
       )
       const rows = await firstRowsPer(auditLog, auditLog.entityId, auditLog.id, ids, limit, where)
-      return ids.map(id =>
+      const pages = ids.map(id =>
         pageOf(
           rows.filter(r => r.entityId === id),
           limit,
@@ -134,6 +135,13 @@ export function createTicketNotes(
           historyItem
         )
       )
+      const shown = await historyFor(
+        db,
+        ctx.actor,
+        pages.flatMap(p => p.items)
+      )
+      const byId = new Map(shown.map(i => [i.id, i]))
+      return pages.map(p => ({ ...p, items: p.items.flatMap(i => byId.get(i.id) ?? []) }))
     },
 
     async history(ctx: Ctx, kind: TicketKind | null, id: string, page: PageInput) {
@@ -147,7 +155,8 @@ export function createTicketNotes(
         limit,
         ...(after !== undefined && Number.isInteger(after) ? { afterId: after } : {})
       })
-      return pageOf(rows, limit, last => ({ sort: 'history', value: last.id, id }), historyItem)
+      const found = pageOf(rows, limit, last => ({ sort: 'history', value: last.id, id }), historyItem)
+      return { ...found, items: await historyFor(db, ctx.actor, found.items) }
     }
   }
 }

@@ -1,5 +1,12 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
-import { authorize, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
+import {
+  authorize,
+  isStaff,
+  requesterAllowed,
+  requiredRequesterOrganisation,
+  type TicketScope,
+  ticketScope
+} from '../../auth/policy.js'
 import { tickets, users } from '../../db/schema/index.js'
 import { type Ctx, type Deps, inTransaction, type Queryable, withTx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
@@ -18,6 +25,7 @@ import { actorLabel, type Change, diff } from '../audit/audit.service.js'
 import type { createTeamService } from '../identity/teams.service.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
 import { formatNumber, KIND_INFO, type TicketKind } from './kinds.js'
+import { withVisibleProblems } from './ticket-refs.js'
 import { createTicketLifecycle } from './tickets.lifecycle.js'
 import { createTicketListing } from './tickets.listing.js'
 import { createTicketNotes } from './tickets.notes.js'
@@ -227,7 +235,8 @@ export function createTicketService(deps: TicketCoreDeps) {
 
     async get(ctx: Ctx, kind: TicketKind | null, id: string): Promise<TicketView> {
       const singleRead = kind ? hooks.get(kind)?.singleRead : undefined
-      if (!kind || !singleRead || ctx.db !== db) return viewOf(ctx.db, await visible(ctx, kind, id))
+      if (!kind || !singleRead || ctx.db !== db)
+        return (await withVisibleProblems(ctx.db, ctx.actor, [await viewOf(ctx.db, await visible(ctx, kind, id))]))[0]!
       // The row and the kind's detail in one prepared statement: the hot single read stays one round trip
       authorize(ctx.actor, 'ticket.read')
       const found = await singleReadOf(kind, singleRead).execute({ id })
@@ -235,7 +244,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       if (!row || row.kind !== kind || !visibleTo(ticketScope(ctx.actor), row)) throw notFound(KIND_INFO[kind].noun)
       const view = toTicket(row) as TicketView & Record<string, unknown>
       for (const key of Object.keys(singleRead)) view[key] = row[key] ?? null
-      return view
+      return (await withVisibleProblems(db, ctx.actor, [view]))[0]!
     },
 
     /** Several tickets in one query (GraphQL loaders); invisible ones are left out. */
@@ -247,9 +256,13 @@ export function createTicketService(deps: TicketCoreDeps) {
         .select(fullColumns)
         .from(tickets)
         .where(and(kind ? eq(tickets.kind, kind) : undefined, inArray(tickets.id, [...ids])))
-      return views(
+      return withVisibleProblems(
         ctx.db,
-        rows.filter(r => visibleTo(scope, r))
+        ctx.actor,
+        await views(
+          ctx.db,
+          rows.filter(r => visibleTo(scope, r))
+        )
       )
     },
 
@@ -257,7 +270,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       authorize(ctx.actor, 'ticket.read')
       const row = await queries.getByNumber(ref)
       if (!row || !visibleTo(ticketScope(ctx.actor), row)) throw notFound('ticket')
-      return viewOf(db, row)
+      return (await withVisibleProblems(db, ctx.actor, [await viewOf(db, row)]))[0]!
     },
 
     list: (ctx: Ctx, kind: TicketKind | null, input: TicketListInput) => listing.list(ctx, kind, input),
@@ -288,6 +301,9 @@ export function createTicketService(deps: TicketCoreDeps) {
             .from(users)
             .where(eq(users.id, input.requesterId))
           if (!requester?.active) throw fieldError('requesterId', 'no such active user')
+          if (!requesterAllowed(ctx.actor, { id: input.requesterId, organisationId: requester.organisationId })) {
+            throw fieldError('requesterId', 'no such active user in your organisation')
+          }
           set.requesterId = input.requesterId
           set.organisationId = requester.organisationId
         }
@@ -506,7 +522,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       layer,
       assigneeId: input.assigneeId ?? null,
       createdBy: self ?? requesterId,
-      requiredOrganisationId: ticketScope(ctx.actor)?.organisationId ?? null
+      requiredOrganisationId: requiredRequesterOrganisation(ctx.actor)
     }
     if (values.teamId) await assertAssignable(q, values.teamId, layer!, values.assigneeId)
     const changes: Change[] = [
