@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import Router from 'find-my-way'
 import { AppError, type FieldError } from '../lib/errors.js'
 import { fieldErrors } from '../lib/validate.js'
 
@@ -36,6 +37,8 @@ const STATUS_TITLES: Record<number, string> = {
   503: 'Service Unavailable'
 }
 
+const METHODS: Router.HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
 export const problemType = (code: string) => `urn:servicedesk:problem:${code.toLowerCase().replace(/_/g, '-')}`
 
 const PG_STATUS: Record<string, [number, string, string]> = {
@@ -53,8 +56,13 @@ const PG_STATUS: Record<string, [number, string, string]> = {
   '57014': [503, 'UNAVAILABLE', 'the database took too long'],
   '53300': [503, 'UNAVAILABLE', 'the database is busy'],
   '57P01': [503, 'UNAVAILABLE', 'the database is restarting'],
-  '57P03': [503, 'UNAVAILABLE', 'the database is starting']
+  '57P02': [503, 'UNAVAILABLE', 'the database is restarting'],
+  '57P03': [503, 'UNAVAILABLE', 'the database is starting'],
+  // the database itself is gone (dropped or renamed under a running server)
+  '3D000': [503, 'UNAVAILABLE', 'the database is unavailable']
 }
+/** Connection-level classes: 08 connection exception, 53 insufficient resources, 57P operator intervention. */
+const UNAVAILABLE_CLASS = /^(08|53|57P)/
 /** Unique indexes whose violation names a field (a lost race after the service's own check). */
 const UNIQUE_FIELDS: Record<string, string> = {
   users_username_uq: 'username',
@@ -71,11 +79,13 @@ function databaseProblem(err: unknown): ProblemBody | null {
   for (let e = err as { code?: unknown; cause?: unknown; message?: unknown } | undefined, i = 0; e && i < 4; i++) {
     const code = typeof e.code === 'string' ? e.code : ''
     const mapped =
-      PG_STATUS[code] ?? (code.startsWith('08') ? [503, 'UNAVAILABLE', 'the database is unreachable'] : null)
+      PG_STATUS[code] ?? (UNAVAILABLE_CLASS.test(code) ? [503, 'UNAVAILABLE', 'the database is unreachable'] : null)
     const unreachable =
       NET_CODES.has(code) ||
       (typeof e.message === 'string' &&
-        /timeout exceeded when trying to connect|Connection terminated/i.test(e.message))
+        /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|PGlite is closed/i.test(
+          e.message
+        ))
     if (mapped || unreachable) {
       const [status, c, detail] = (mapped ?? [503, 'UNAVAILABLE', 'the database is unreachable']) as [
         number,
@@ -137,17 +147,27 @@ export function problemFromError(err: FastifyError | AppError | Error): ProblemB
     fe.code?.startsWith('FST_ERR_CTP_INVALID_JSON') || err instanceof SyntaxError
       ? 'MALFORMED_JSON'
       : (fe.code ?? 'HTTP_ERROR')
+  const known = FRAMEWORK_PROBLEMS[code]
   return {
-    type: problemType(code.replace(/^FST_ERR_/, '')),
+    type: problemType(known?.[0] ?? code.replace(/^FST_ERR_/, '')),
     title: STATUS_TITLES[status] ?? 'Error',
     status,
-    detail: status === 503 ? fe.message || 'service unavailable, retry later' : fe.message,
-    code: code.replace(/^FST_ERR_/, '')
+    detail: known?.[1] ?? (status === 503 ? fe.message || 'service unavailable, retry later' : fe.message),
+    code: known?.[0] ?? code.replace(/^FST_ERR_/, '')
   }
 }
 
+/** Framework errors whose own message would echo the caller's text (the URL, a header): our words instead. */
+const FRAMEWORK_PROBLEMS: Record<string, [string, string]> = {
+  FST_ERR_BAD_URL: ['BAD_URL', 'the URL is not valid (bad percent-encoding?)'],
+  FST_ERR_MAX_PARAM_LENGTH: ['URI_TOO_LONG', 'a path parameter is too long'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['CTP_INVALID_MEDIA_TYPE', 'this Content-Type is not taken: send application/json']
+}
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: ProblemBody): FastifyReply {
-  body.instance = request.url.split('?')[0]
+  // The occurrence, by request id (as in the logs): never the URL, which is the caller's text
+  body.instance = `urn:servicedesk:request:${request.id}`
+  reply.header('x-content-type-options', 'nosniff')
   if (body.status === 401) reply.header('www-authenticate', 'Bearer')
   if (body.status === 503) reply.header('retry-after', '5')
   return reply.code(body.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body))
@@ -158,20 +178,43 @@ export default fp(
   async function errorsPlugin(app: FastifyInstance) {
     app.setErrorHandler((err, request, reply) => {
       const body = problemFromError(err as FastifyError)
-      if (body.status >= 500) request.log.error({ err }, 'request failed')
+      // A 503 we chose (shedding, starting, shutting down) is a warning, not a failure with a stack
+      if (body.status === 503 && err instanceof AppError)
+        request.log.warn({ code: body.code, detail: body.detail }, 'shed')
+      else if (body.status >= 500) request.log.error({ err }, 'request failed')
       else if (!(err instanceof AppError))
         request.log.info({ code: body.code, detail: body.detail }, 'rejected request')
       return sendProblem(reply, request, body)
     })
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, request, {
+    // The route table, to tell a path that does not exist (404) from a method it does not have (405)
+    const routes = Router({ maxParamLength: Number.MAX_SAFE_INTEGER })
+    app.addHook('onRoute', route => {
+      if (route.url === '*') return
+      for (const method of [route.method].flat() as Router.HTTPMethod[]) {
+        if (!routes.hasRoute(method, route.url)) routes.on(method, route.url, () => {})
+      }
+    })
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/'
+      const allowed = METHODS.filter(m => m !== request.method && routes.find(m, path) !== null)
+      if (allowed.length > 0) {
+        reply.header('allow', allowed.join(', '))
+        return sendProblem(reply, request, {
+          type: problemType('METHOD_NOT_ALLOWED'),
+          title: 'Method Not Allowed',
+          status: 405,
+          detail: `this path does not take ${request.method.slice(0, 10)}; it takes ${allowed.join(', ')}`,
+          code: 'METHOD_NOT_ALLOWED'
+        })
+      }
+      return sendProblem(reply, request, {
         type: problemType('ROUTE_NOT_FOUND'),
         title: 'Not Found',
         status: 404,
-        detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+        detail: 'no route has this path',
         code: 'ROUTE_NOT_FOUND'
       })
-    )
+    })
   },
   { name: 'errors' }
 )
