@@ -109,8 +109,10 @@ describe('a database from the first frozen release upgrades to the current migra
   let old: TestDatabase
   let fresh: TestDatabase
   beforeAll(async () => {
-    ;[old, fresh] = await Promise.all([createTestDatabase({ migrate: false }), createTestDatabase()])
-  })
+    // one after the other: two embedded databases starting at once in one process crawl
+    old = await createTestDatabase({ migrate: false })
+    fresh = await createTestDatabase()
+  }, 300_000)
   afterAll(async () => {
     await old?.drop()
     await fresh?.drop()
@@ -132,5 +134,5 @@ describe('a database from the first frozen release upgrades to the current migra
     // and a second run finds nothing to do
     await runMigrations(old.database, old.url)
     expect((await schemaOf(old.database)).applied).toEqual(expected.applied)
-  })
+  }, 120_000)
 })
