@@ -31,7 +31,7 @@ import { crossKindRoutes } from './modules/tickets/tickets.routes.js'
 import workflowRoutes from './modules/workflows/workflows.routes.js'
 import authPlugin from './plugins/auth.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { problemFromError, sendProblem } from './plugins/errors.js'
+import errorsPlugin, { clientErrorProblem, problemFromError, sendProblem } from './plugins/errors.js'
 import graphqlPlugin from './plugins/graphql.js'
 import healthRoutes from './plugins/health.js'
 import httpPlugin from './plugins/http.js'
@@ -71,6 +71,7 @@ export async function buildApp({ config, database, logger, startUnready }: Build
     forceCloseConnections: 'idle',
     return503OnClosing: false,
     // Bad percent-encoding and over-long parameters: problem+json like every other error
+    clientErrorHandler: clientErrorProblem,
     frameworkErrors: (err, request, reply) => {
       reply.header('x-request-id', request.id)
       return sendProblem(reply, request, problemFromError(err))

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -23,6 +24,7 @@ const STATUS_TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   411: 'Length Required',
   412: 'Precondition Failed',
@@ -162,6 +164,29 @@ const FRAMEWORK_PROBLEMS: Record<string, [string, string]> = {
   FST_ERR_BAD_URL: ['BAD_URL', 'the URL is not valid (bad percent-encoding?)'],
   FST_ERR_MAX_PARAM_LENGTH: ['URI_TOO_LONG', 'a path parameter is too long'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['CTP_INVALID_MEDIA_TYPE', 'this Content-Type is not taken: send application/json']
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers too large, a timeout, bytes
+ * that are not HTTP): answered as problem+json too, straight on the socket.
+ */
+export function clientErrorProblem(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request took too long to arrive']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'the request headers are too large']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP']
+  const title = STATUS_TITLES[status] ?? 'Error'
+  const body = JSON.stringify({ type: problemType(code), title, status, detail, code })
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `X-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    )
+  }
+  socket.destroy(err)
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: ProblemBody): FastifyReply {

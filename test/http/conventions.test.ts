@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -194,6 +196,26 @@ describe('errors are problem+json, never echo the URL', () => {
     expect(bad.body).not.toContain('<b>')
     const missing = await t.api('GET', '/api/v1/<i>nothing')
     expect(missing.body).not.toContain('<i>')
+  })
+
+  it('answers headers too large for the HTTP parser with 431 problem+json on a real socket', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = t.app.server.address() as AddressInfo
+    const raw = await new Promise<string>(resolve => {
+      let data = ''
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      })
+      sock.on('data', d => {
+        data += String(d)
+      })
+      sock.on('error', () => {})
+      sock.on('close', () => resolve(data))
+    })
+    expect(raw).toMatch(/^HTTP\/1\.1 431 /)
+    expect(raw).toContain('application/problem+json')
+    expect(raw.toLowerCase()).toContain('x-content-type-options: nosniff')
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).code).toBe('HEADERS_TOO_LARGE')
   })
 
   it('answers a body over the limit with 413 problem+json', async () => {
