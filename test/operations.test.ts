@@ -118,7 +118,7 @@ describe('the server process', () => {
     child.stderr?.on('data', d => {
       output += String(d)
     })
-    const deadline = Date.now() + 90_000
+    const deadline = Date.now() + 180_000
     while (!output.includes('servicedesk api ready')) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`)
       await new Promise(r => setTimeout(r, 200))
@@ -185,8 +185,8 @@ describe('the server process', () => {
     expect(await slow).toBe(200)
     expect(await kept).toEqual({ status: 200, connection: 'close' })
     expect(await exited).toBe(0)
-    // well inside the 10 s grace period: nothing waited for a keep-alive timeout
-    expect(Date.now() - signalled).toBeLessThan(5000)
+    // well inside the 10 s grace period: nothing waited for a keep-alive timeout (72 s)
+    expect(Date.now() - signalled).toBeLessThan(8000)
     agent.destroy()
     // and nothing listens any more
     await expect(get(port, '/health')).rejects.toThrow()
@@ -198,5 +198,5 @@ describe('the server process', () => {
       .filter(l => l.startsWith('{'))
     expect(lines.length).toBeGreaterThan(2)
     for (const l of lines) expect(typeof JSON.parse(l).level).toBe('number')
-  }, 120_000)
+  }, 240_000)
 })
