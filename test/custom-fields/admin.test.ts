@@ -114,7 +114,9 @@ describe('custom-field definitions over REST', () => {
   it('has no delete: fields are retired with active=false', async () => {
     const def = await define({ kind: 'incident', key: 'noDelete', label: 'No delete', type: 'text' })
     const res = await t.api('DELETE', `${URL}/${def.id}`)
-    expect(res.statusCode).toBe(404)
+    // the path exists without DELETE: 405 naming what it takes (issue 10 #9; was 404)
+    expect(res.statusCode).toBe(405)
+    expect(String(res.headers.allow)).toContain('PATCH')
     expect((await t.api('GET', `${URL}/${def.id}`)).statusCode).toBe(200)
   })
 
