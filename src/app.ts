@@ -31,9 +31,10 @@ import { crossKindRoutes } from './modules/tickets/tickets.routes.js'
 import workflowRoutes from './modules/workflows/workflows.routes.js'
 import authPlugin from './plugins/auth.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { clientErrorProblem, problemFromError, sendProblem } from './plugins/errors.js'
 import graphqlPlugin from './plugins/graphql.js'
 import healthRoutes from './plugins/health.js'
+import httpPlugin from './plugins/http.js'
 import rateLimitsPlugin from './plugins/rate-limits.js'
 import servicesPlugin from './plugins/services.js'
 import validationPlugin from './plugins/validation.js'
@@ -42,12 +43,14 @@ export interface BuildOptions {
   config: Config
   database: Database
   logger?: FastifyServerOptions['logger']
+  /** Answer 503 until `app.lifecycle.started` is set (the server entry, while it waits for the database). */
+  startUnready?: boolean
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
 /** Builds the whole API on a database it is handed. Tests and the server entry use this same function. */
-export async function buildApp({ config, database, logger }: BuildOptions) {
+export async function buildApp({ config, database, logger, startUnready }: BuildOptions) {
   const app = Fastify({
     logger: logger ?? {
       level: config.LOG_LEVEL,
@@ -63,7 +66,17 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
     },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    routerOptions: { maxParamLength: 200 }
+    routerOptions: { maxParamLength: 200 },
+    // Shutdown: idle keep-alive sockets close at once, busy ones after their answer (Connection: close);
+    // requests arriving meanwhile get our problem+json 503 (plugins/http.ts), not Fastify's plain JSON
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+    // Bad percent-encoding and over-long parameters: problem+json like every other error
+    clientErrorHandler: clientErrorProblem,
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id)
+      return sendProblem(reply, request, problemFromError(err))
+    }
   })
 
   app.addHook('onRequest', async (request, reply) => {
@@ -80,10 +93,13 @@ export async function buildApp({ config, database, logger }: BuildOptions) {
   app.addSchema(Problem)
   await app.register(errorsPlugin)
   await app.register(validationPlugin)
+  await app.register(httpPlugin, { config, database, startUnready: startUnready ?? false })
   await app.register(underPressure, {
     maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
     retryAfter: 5,
-    pressureHandler: () => {
+    pressureHandler: request => {
+      // Liveness is never shed: a busy process is alive, and killing it would only add load elsewhere
+      if (request.url === '/health') return
       throw unavailable('server overloaded, retry later')
     }
   })

@@ -42,6 +42,16 @@ const ConfigSchema = Type.Object({
     description: 'event ingest bodies (a batch of 1,000 events)'
   }),
   GRAPHQL_BODY_LIMIT_BYTES: Type.Integer({ default: 131072, minimum: 1024 }),
+  JSON_MAX_DEPTH: Type.Integer({ default: 64, minimum: 8, maximum: 512, description: 'nesting bound of JSON bodies' }),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({ description: 'comma list of origins allowed to call from a browser; unset: same-origin only' })
+  ),
+  DB_QUEUE_MAX: Type.Integer({
+    default: 50,
+    minimum: 0,
+    description: 'requests waiting for a pool connection past which new ones are shed with 503; 0 turns it off'
+  }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 100, description: 'longest wait for a connection' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 0 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: '0 turns load shedding off' }),
   GRAPHQL_INTROSPECTION: Type.Optional(Type.Boolean({ description: 'default: true, false when NODE_ENV=production' })),
@@ -197,6 +207,11 @@ function checkTogether(c: Config): void {
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) fail(name, 'must be a JSON object')
   }
+  for (const origin of corsOrigins(c)) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      fail('CORS_ORIGINS', `has "${origin}": each origin is scheme://host[:port] with no path, or *`)
+    }
+  }
   if (c.LDAP_URL) {
     if (!c.LDAP_BASE_DN) fail('LDAP_BASE_DN', 'is required with LDAP_URL')
     if (!c.LDAP_USER_FILTER.includes('{username}')) fail('LDAP_USER_FILTER', 'must contain {username}')
@@ -209,6 +224,14 @@ function checkTogether(c: Config): void {
     const why = checkProxies(c.SSO_TRUSTED_PROXIES, c.PRODUCTION)
     if (why) fail('SSO_TRUSTED_PROXIES', why)
   }
+}
+
+/** The browser origins CORS_ORIGINS allows (empty: same-origin only). */
+export function corsOrigins(c: Pick<Config, 'CORS_ORIGINS'>): string[] {
+  return (c.CORS_ORIGINS ?? '')
+    .split(',')
+    .map(o => o.trim().replace(/\/$/, ''))
+    .filter(o => o !== '')
 }
 
 /** For entry points: the validated config, or one line on stderr naming the variable and exit 1. */

@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { loadConfigOrExit } from './config.js'
-import { openDatabase } from './db/client.js'
+import { openDatabase, waitForDatabase } from './db/client.js'
 import { runMigrations } from './db/migrate.js'
 import { jobs } from './jobs/index.js'
 import { createJobRunner } from './jobs/runner.js'
@@ -17,20 +17,35 @@ if (!config.DATABASE_URL) {
   process.exit(1)
 }
 // Each running item may hold a connection; claims and lease renewals need one beside them
-const database = await openDatabase({ url: config.DATABASE_URL, poolSize: config.SCHEDULER_CONCURRENCY + 2 })
-if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
+const database = await openDatabase({
+  url: config.DATABASE_URL,
+  poolSize: config.SCHEDULER_CONCURRENCY + 2,
+  connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS
+})
 const deps = { db: database.db, config, log }
 const runner = createJobRunner({ ...deps, services: createServices(deps) }, jobs, config.SCHEDULER_POLL_MS)
 
+const stopping = new AbortController()
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'closing after an error')
   else log.info({ signal }, 'scheduler stopping')
+  stopping.abort()
   await runner.stop()
   await database.close()
 })
 
-runner.start()
-log.info(
-  { jobs: jobs.map(j => j.name), concurrency: config.SCHEDULER_CONCURRENCY, owner: runner.owner },
-  'scheduler started'
-)
+// An unreachable database at start is waited for (one line naming DATABASE_URL), not a stack trace
+try {
+  await waitForDatabase(database, config.DATABASE_URL, log, { signal: stopping.signal })
+  if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
+  runner.start()
+  log.info(
+    { jobs: jobs.map(j => j.name), concurrency: config.SCHEDULER_CONCURRENCY, owner: runner.owner },
+    'scheduler started'
+  )
+} catch (err) {
+  if (!stopping.signal.aborted) {
+    log.fatal({ err }, 'could not start')
+    process.exit(1)
+  }
+}

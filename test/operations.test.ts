@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
+import { Agent, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
@@ -118,7 +118,7 @@ describe('the server process', () => {
     child.stderr?.on('data', d => {
       output += String(d)
     })
-    const deadline = Date.now() + 90_000
+    const deadline = Date.now() + 180_000
     while (!output.includes('servicedesk api ready')) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`)
       await new Promise(r => setTimeout(r, 200))
@@ -147,11 +147,47 @@ describe('the server process', () => {
       req.write(body.slice(0, 10))
       setTimeout(() => req.end(body.slice(10)), 800)
     })
+    // The same over a keep-alive agent (what load balancers and SDKs use), beside an idle keep-alive
+    // socket: neither may hold the process past its answer
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 })
+    const idle = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/health', agent }, res => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(idle).toBe(200)
+    const kept = new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/auth/login',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+        },
+        res => {
+          res.resume()
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }))
+        }
+      )
+      req.on('error', reject)
+      req.write(body.slice(0, 10))
+      setTimeout(() => req.end(body.slice(10)), 800)
+    })
     await new Promise(r => setTimeout(r, 300))
     const exited = new Promise<number | null>(resolve => child!.on('exit', code => resolve(code)))
+    const signalled = Date.now()
     child.kill('SIGTERM')
     expect(await slow).toBe(200)
+    expect(await kept).toEqual({ status: 200, connection: 'close' })
     expect(await exited).toBe(0)
+    // well inside the 10 s grace period: nothing waited for a keep-alive timeout (72 s)
+    expect(Date.now() - signalled).toBeLessThan(8000)
+    agent.destroy()
     // and nothing listens any more
     await expect(get(port, '/health')).rejects.toThrow()
     expect(output).toContain('shutting down')
@@ -162,5 +198,5 @@ describe('the server process', () => {
       .filter(l => l.startsWith('{'))
     expect(lines.length).toBeGreaterThan(2)
     for (const l of lines) expect(typeof JSON.parse(l).level).toBe('number')
-  }, 120_000)
+  }, 240_000)
 })

@@ -15,12 +15,16 @@ export interface Database {
   close(): Promise<void>
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>
+  /** Queries waiting for a pool connection now (PGlite queues inside its one connection: 0). */
+  waiting(): number
 }
 
 export interface DatabaseOptions {
   url?: string | undefined
   dataDir?: string
   poolSize?: number
+  /** PostgreSQL: longest wait for a pool connection before the query fails (mapped to 503). */
+  connectTimeoutMs?: number
   /** PGlite only: keep everything in memory (tests). */
   memory?: boolean
 }
@@ -31,7 +35,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
       idleTimeoutMillis: 30000
     })
     // An idle client that errors (server restart) must not crash the process
@@ -43,7 +47,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       close: () => pool.end(),
       ping: async () => {
         await pool.query('SELECT 1')
-      }
+      },
+      waiting: () => pool.waitingCount
     }
   }
   let client: PGlite
@@ -62,6 +67,52 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     close: () => client.close(),
     ping: async () => {
       await client.query('SELECT 1')
+    },
+    waiting: () => 0
+  }
+}
+
+/** `postgres://user:secret@db:5432/sd` as `db:5432/sd`: where, never the credentials. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.host}${u.pathname}`
+  } catch {
+    return 'an unparsable URL'
+  }
+}
+
+interface WaitLog {
+  warn(obj: object, msg: string): void
+  info(obj: object, msg: string): void
+  debug(obj: object, msg: string): void
+}
+
+/**
+ * Waits until the database answers, retrying with capped exponential backoff. The first failure is
+ * one line naming DATABASE_URL; later attempts log at debug, and the recovery once at info.
+ */
+export async function waitForDatabase(
+  database: Database,
+  url: string | undefined,
+  log: WaitLog,
+  opts: { firstDelayMs?: number; maxDelayMs?: number; signal?: AbortSignal } = {}
+): Promise<void> {
+  let delay = opts.firstDelayMs ?? 500
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.ping()
+      if (attempt > 1) log.info({ attempts: attempt }, 'database reachable')
+      return
+    } catch (err) {
+      if (opts.signal?.aborted) throw err
+      const reason = (err as { code?: string; message?: string }).code ?? (err as Error).message
+      const where = url ? describeUrl(url) : 'the embedded database'
+      const msg = `database unreachable at ${where} (DATABASE_URL): ${reason}; retrying with backoff`
+      if (attempt === 1) log.warn({ reason }, msg)
+      else log.debug({ reason, attempt, delayMs: delay }, msg)
     }
+    await new Promise(resolve => setTimeout(resolve, delay))
+    delay = Math.min(delay * 2, opts.maxDelayMs ?? 15_000)
   }
 }

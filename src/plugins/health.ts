@@ -35,6 +35,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       if (closing) return reply.code(503).send({ status: 'shutting down' })
+      if (!app.lifecycle.started) return reply.code(503).header('retry-after', '5').send({ status: 'starting' })
       try {
         await app.database.ping()
         return { status: 'ready' }

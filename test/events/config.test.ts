@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeTeam, makeUser } from '../helpers/factories.js'
+import { versionOfEtag } from '../helpers/http.js'
 import { event, makeIntegration, post } from './helpers.js'
 
 let t: TestApp
@@ -39,7 +40,7 @@ describe('GET/PUT /api/v1/event-settings', () => {
       defaultTeamId: null,
       retentionDays: 90
     })
-    expect(res.headers.etag).toBe(`"${res.json().version}"`)
+    expect(versionOfEtag(res.headers.etag)).toBe(res.json().version)
   })
 
   it('updates with the version read, refuses a stale one with 412, and keeps what was left out', async () => {
@@ -61,7 +62,7 @@ describe('GET/PUT /api/v1/event-settings', () => {
       critical: { impact: 1, urgency: 1 }
     })
     expect(after.flapChanges).toBe(before.flapChanges)
-    expect(res.headers.etag).toBe(`"${before.version + 1}"`)
+    expect(versionOfEtag(res.headers.etag)).toBe(before.version + 1)
     expect((await settings()).retentionDays).toBe(30)
 
     const stale = await t.api('PUT', '/api/v1/event-settings', { body: { retentionDays: 10, version: before.version } })

@@ -14,11 +14,13 @@ export const driver = (process.env.TEST_DB_DRIVER ?? 'pglite') as 'pglite' | 'pg
 /**
  * A fresh, migrated database for one test file: an in-memory PGlite, or a new database on the
  * PostgreSQL server of TEST_DATABASE_URL (dropped afterwards). Test files never share state.
+ * `migrate: false` leaves it empty (the migration upgrade test builds it from older migrations).
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const migrate = opts.migrate ?? true
   if (driver === 'pglite') {
     const database = await openDatabase({ memory: true })
-    await runMigrations(database)
+    if (migrate) await runMigrations(database)
     return { database, url: undefined, drop: () => database.close() }
   }
   const serverUrl = process.env.TEST_DATABASE_URL
@@ -31,7 +33,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
   const database = await openDatabase({ url: url.toString(), poolSize: 5 })
-  await runMigrations(database, url.toString())
+  if (migrate) await runMigrations(database, url.toString())
   return {
     database,
     url: url.toString(),

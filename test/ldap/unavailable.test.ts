@@ -76,10 +76,10 @@ describe('a directory that is down or silent', () => {
     expect(gql.body.errors?.[0]?.extensions?.code).toBe('DIRECTORY_UNAVAILABLE')
   })
 
-  it('without LDAP_URL, sync answers 503 naming the missing directory', async () => {
+  it('without LDAP_URL, sync answers 409 FEATURE_NOT_CONFIGURED naming the setting (not a 503)', async () => {
     const plain = await buildTestApp()
     try {
-      const problem = expectProblem(await plain.api('POST', '/api/v1/directory/sync'), 503, 'DIRECTORY_UNAVAILABLE')
+      const problem = expectProblem(await plain.api('POST', '/api/v1/directory/sync'), 409, 'FEATURE_NOT_CONFIGURED')
       expect(problem.detail).toMatch(/LDAP_URL/)
     } finally {
       await plain.close()

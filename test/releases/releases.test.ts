@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { historyOf, makeTeam, makeUser } from '../helpers/factories.js'
+import { versionOfEtag } from '../helpers/http.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 import { makeRelease, moveRelease } from '../helpers/releases.js'
 
@@ -119,7 +120,7 @@ describe('releases: version, manager, team, planned date', () => {
       plannedDate: null,
       version: rel.version + 1
     })
-    expect(res.headers.etag).toBe(`"${rel.version + 1}"`)
+    expect(versionOfEtag(res.headers.etag)).toBe(rel.version + 1)
     const [, updated] = await historyOf(t, 'releases', rel.id)
     expect(updated!.changes).toEqual(
       expect.arrayContaining([

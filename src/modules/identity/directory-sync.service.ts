@@ -63,7 +63,13 @@ export function createDirectorySyncService(
     authorize(ctx.actor, 'user.manage')
     const directory = deps.directory
     if (!directory) {
-      throw new AppError('DIRECTORY_UNAVAILABLE', 503, 'Service Unavailable', 'no directory is configured (LDAP_URL)')
+      // Not configured is the caller's situation to fix, not a dependency that is down: a 4xx, not a 503
+      throw new AppError(
+        'FEATURE_NOT_CONFIGURED',
+        409,
+        'Conflict',
+        'directory sync needs a directory: set LDAP_URL (and LDAP_BASE_DN)'
+      )
     }
     // One run at a time per process; a second run alongside would only repeat the same work
     if (running) throw conflict('a directory sync is already running')

@@ -1,10 +1,25 @@
 import type { ValidateFunction } from 'ajv'
 import type { FieldError } from '../../../lib/errors.js'
+import { depthOf } from '../../../lib/json-depth.js'
 import { fieldOf, makeAjv } from '../../../lib/validate.js'
 import { labelFingerprint, type Mapped, type NormalisedEvent, type Severity } from '../events.model.js'
 import { GenericEvent, type GenericEventInput } from '../events.schemas.js'
 
 let validate: ValidateFunction | null = null
+
+/** How deep one event may nest (the item itself is level 1); a deeper item is rejected alone. */
+export const MAX_EVENT_DEPTH = 32
+
+/** The members of an event that nest deeper than MAX_EVENT_DEPTH, named under `prefix`. */
+function tooDeep(value: unknown, prefix: string): FieldError[] {
+  if (typeof value !== 'object' || value === null || depthOf(value, MAX_EVENT_DEPTH) <= MAX_EVENT_DEPTH) return []
+  return Object.entries(value)
+    .filter(([, v]) => depthOf(v, MAX_EVENT_DEPTH) >= MAX_EVENT_DEPTH)
+    .map(([k]) => ({
+      field: prefix ? `${prefix}.${k}` : k,
+      message: `nests deeper than ${MAX_EVENT_DEPTH} levels`
+    }))
+}
 
 /** Validates one item of the generic API against its schema: the errors name fields under `prefix`. */
 function errorsOf(value: unknown, prefix: string): FieldError[] {
@@ -22,6 +37,8 @@ export function normaliseGeneric(
   prefix: string,
   idempotencyKey?: string
 ): { event?: NormalisedEvent; errors: FieldError[] } {
+  const deep = tooDeep(value, prefix)
+  if (deep.length) return { errors: deep }
   const errors = errorsOf(value, prefix)
   if (errors.length) return { errors }
   const input = value as GenericEventInput
