@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox'
+import { type Static, type TObject, Type } from 'typebox'
 import { badRequest, preconditionFailed, preconditionRequired } from './errors.js'
 
 /**
@@ -15,6 +15,17 @@ export const IfMatchHeaders = Type.Object({
   )
 })
 export type IfMatchHeadersType = Static<typeof IfMatchHeaders>
+
+/** The body's alternative to If-Match: the `version` you read. */
+export const VersionField = Type.Optional(
+  Type.Integer({ minimum: 1, maximum: 999_999_999, description: 'The version you edit (instead of If-Match)' })
+)
+
+/** An edit body that may also carry `version`; the rest of the schema (and its options) is kept. */
+export function Versioned<T extends TObject>(schema: T) {
+  const { properties: _p, type: _t, required: _r, ...options } = schema as TObject & Record<string, unknown>
+  return Type.Object({ ...schema.properties, version: VersionField }, options)
+}
 
 /** `"3"`, `W/"3"` or a bare `3`; anything else is 400 naming `If-Match`. */
 export function parseIfMatch(ifMatch: string | undefined): number | undefined {

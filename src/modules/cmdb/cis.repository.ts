@@ -20,6 +20,7 @@ export interface CiView {
   supportTeamId: string | null
   createdAt: Date
   updatedAt: Date
+  version: number
 }
 
 export interface CiRelationshipView {

@@ -1,7 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { withEtag } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
+import { expectedVersion, IfMatchHeaders, Versioned, withoutVersion } from '../../lib/versioning.js'
 import {
   Ci,
   CiListQuery,
@@ -60,7 +62,7 @@ export default async function cmdbRoutes(base: FastifyInstance) {
         response: { 200: Ci, ...errorResponses(403, 404) }
       }
     },
-    async request => svc.get(request.ctx(), request.params.id)
+    async (request, reply) => withEtag(reply, await svc.get(request.ctx(), request.params.id))
   )
 
   app.patch(
@@ -70,11 +72,16 @@ export default async function cmdbRoutes(base: FastifyInstance) {
         tags,
         summary: 'Update a configuration item (admin or a cmdb:import token)',
         params: IdParams,
-        body: UpdateCiBody,
-        response: { 200: Ci, ...errorResponses(403, 404, 422) }
+        headers: IfMatchHeaders,
+        body: Versioned(UpdateCiBody),
+        response: { 200: Ci, ...errorResponses(403, 404, 412, 422, 428) }
       }
     },
-    async request => svc.update(request.ctx(), request.params.id, request.body)
+    async (request, reply) => {
+      const expected = expectedVersion(request.headers, request.body)
+      const input = withoutVersion(request.body)
+      return withEtag(reply, await svc.update(request.ctx(), request.params.id, input, expected))
+    }
   )
 
   app.get(

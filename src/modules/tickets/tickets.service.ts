@@ -1,19 +1,12 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { authorize, isStaff, type TicketScope, ticketScope } from '../../auth/policy.js'
-import { tickets, users } from '../../db/schema/index.js'
+import { ticketFormerNumbers, tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
-import {
-  AppError,
-  conflict,
-  fieldError,
-  forbidden,
-  notFound,
-  preconditionFailed,
-  preconditionRequired
-} from '../../lib/errors.js'
+import { AppError, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { checkVersion as checkVersionRule } from '../../lib/versioning.js'
 import { actorLabel, type Change, diff, recordAudit } from '../audit/audit.service.js'
 import type { createTeamService } from '../identity/teams.service.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
@@ -93,18 +86,10 @@ export function createTicketService(deps: TicketCoreDeps) {
     return row
   }
 
+  /** Edits follow the one rule (lib/versioning.ts); actions (assign, transition) check a version when sent. */
   function checkVersion(row: Row, expected: number | undefined, required: boolean) {
-    if (expected === undefined) {
-      if (required)
-        throw preconditionRequired('send If-Match with the ETag (or "version" in the body) of what you edited')
-      return
-    }
-    if (row.version !== expected) {
-      throw preconditionFailed(
-        `the ${KIND_INFO[row.kind as TicketKind].noun} was changed by someone else (now version ${row.version})`,
-        { currentVersion: row.version }
-      )
-    }
+    if (expected === undefined && !required) return
+    checkVersionRule(KIND_INFO[row.kind as TicketKind].noun, row.version, expected)
   }
 
   function assertOpen(wf: Workflow, row: Row) {
@@ -442,6 +427,7 @@ export function createTicketService(deps: TicketCoreDeps) {
           .where(eq(tickets.id, id))
           .returning(fullColumns)
         const row = renumbered!
+        await tx.insert(ticketFormerNumbers).values({ kind: from, number: before.number, ticketId: id })
         await prepared?.write(tx, row)
         const [after] = await views(tx, [row])
         await recordAudit(tx, ctx, {
