@@ -25,6 +25,20 @@ export class AppError extends Error {
 export const badRequest = (detail: string, errors?: FieldError[]) =>
   new AppError('VALIDATION_FAILED', 400, 'Bad Request', detail, errors)
 
+/**
+ * Input the schema refuses, found by code rather than by the route schema (a status no workflow has, a
+ * filter value, a template's values): the same 400 VALIDATION_FAILED with every field at once that the
+ * schema validator answers, so a client handles one code for one kind of error.
+ */
+export const invalidInput = (errors: FieldError[], detail?: string) =>
+  new AppError(
+    'VALIDATION_FAILED',
+    400,
+    'Bad Request',
+    detail ?? errors.map(e => `${e.field}: ${e.message}`).join('; '),
+    errors
+  )
+
 export const validationFailed = (errors: FieldError[], detail?: string) =>
   new AppError(
     'VALIDATION_FAILED',

@@ -50,11 +50,7 @@ describe('one edit rule for tickets, users and configuration items', () => {
       expect(byBody.statusCode, `${url} ${byBody.body}`).toBe(200)
       expect(byBody.json().version).toBe(version + 2)
 
-      const stale = expectProblem(
-        await t.api('PATCH', url, { body: { ...body, version } }),
-        412,
-        'PRECONDITION_FAILED'
-      )
+      const stale = expectProblem(await t.api('PATCH', url, { body: { ...body, version } }), 412, 'PRECONDITION_FAILED')
       expect(stale.currentVersion, url).toBe(version + 2)
       const staleHeader = await t.api('PATCH', url, { body, headers: { 'if-match': `W/"${version}"` } })
       expectProblem(staleHeader, 412, 'PRECONDITION_FAILED')

@@ -3,7 +3,7 @@ import { authorize } from '../../auth/policy.js'
 import { eventAlerts, monitoringEvents } from '../../db/schema/index.js'
 import type { Ctx, Queryable } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
-import { badRequest, notFound, validationFailed } from '../../lib/errors.js'
+import { badRequest, invalidInput, notFound, validationFailed } from '../../lib/errors.js'
 import { assertIdempotencyKey, runIdempotent } from '../../lib/idempotency.js'
 import { type Config, createEventEngine, type EngineDeps } from './events.engine.js'
 import { createEventMaintenance } from './events.maintenance.js'
@@ -108,7 +108,7 @@ export function createEventService(deps: EngineDeps) {
         ])
       }
       const { event, errors } = normaliseGeneric(body, '')
-      if (!event) throw badRequest(errors.map(e => `${e.field}: ${e.message}`).join('; '), errors)
+      if (!event) throw invalidInput(errors)
       const config = await engine.config()
       return idempotent(ctx, idempotencyKey, 'events.one', body, async q => {
         const [outcome] = await engine.ingest(q, ctx, [event], config)

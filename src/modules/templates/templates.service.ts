@@ -1,9 +1,10 @@
 import { and, eq, ilike, ne, type SQL, sql } from 'drizzle-orm'
+import type { TSchema } from 'typebox'
 import { authorize, isStaff } from '../../auth/policy.js'
 import { teams, ticketTemplates } from '../../db/schema/index.js'
 import { canonical } from '../../lib/canonical.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
+import { AppError, conflictField, fieldError, invalidInput, notFound, preconditionFailed } from '../../lib/errors.js'
 import { isUuid, uuidv7 } from '../../lib/ids.js'
 import { textKeyset } from '../../lib/keyset.js'
 import { check } from '../../lib/validate.js'
@@ -26,6 +27,16 @@ export interface TemplateRow extends Omit<StoredTemplate, 'values'> {
 }
 /** The jsonb column holds only what the kind's values schema let in. */
 const typed = (row: StoredTemplate): TemplateRow => row as TemplateRow
+
+/** values are checked by code, not by the route schema: the schema validator's answer all the same. */
+function schemaChecked<T>(schema: TSchema, raw: unknown, prefix: string): T {
+  try {
+    return check<T>(schema, raw, prefix)
+  } catch (err) {
+    if (err instanceof AppError && err.status === 400 && err.errors) throw invalidInput(err.errors)
+    throw err
+  }
+}
 
 /** The template a create names: it must exist, be active and be of this kind; otherwise 422 `templateId`. */
 export async function loadTemplate(q: Queryable, kind: TicketKind, templateId: string): Promise<TemplateRow> {
@@ -79,7 +90,7 @@ export function createTemplateService({ db }: Deps) {
 
   /** Values typed per kind (400 naming values.<key>), then their references (422 naming values.<key>). */
   async function checkValues(q: Queryable, kind: TicketKind, raw: unknown): Promise<TemplateValues> {
-    const values = canonical(check<TemplateValues>(TEMPLATE_VALUES[kind], raw, 'values'))
+    const values = canonical(schemaChecked<TemplateValues>(TEMPLATE_VALUES[kind], raw, 'values'))
     if (values.categoryId) await resolveCategory(q, kind, values.categoryId, 'values.categoryId')
     if (values.teamId) {
       const [team] = await q.select({ id: teams.id }).from(teams).where(eq(teams.id, values.teamId))

@@ -544,7 +544,13 @@ export function createTicketService(deps: TicketCoreDeps) {
         values.requiredOrganisationId ? 'no such active user in your organisation' : 'no such active user'
       )
     }
-    if (!prepared && !wf.status(row.status)?.approval) return toTicket(row)
+    if (!prepared && !wf.status(row.status)?.approval) {
+      // The same representation as GET: what the kind reads with the row (an incident's problemId) is
+      // still empty on a ticket just made, since links come after it
+      const view = toTicket(row) as TicketView & Record<string, unknown>
+      for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
+      return view
+    }
     const tx = q as Tx
     await prepared?.write(tx, row)
     return viewOf(tx, await enterApproval(tx, ctx, wf, row))

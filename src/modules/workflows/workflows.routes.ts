@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { etag, expectedVersion } from '../../lib/http.js'
-import { errorResponses, StringEnum } from '../../lib/schemas.js'
+import { errorResponses, PageOf, StringEnum } from '../../lib/schemas.js'
 import { TICKET_KINDS } from '../tickets/kinds.js'
 import { WorkflowDefinition } from './workflow.types.js'
 
@@ -25,11 +25,14 @@ export default async function workflowRoutes(parent: FastifyInstance) {
     {
       schema: {
         tags,
-        summary: 'The workflow of every ticket kind',
-        response: { 200: Type.Object({ items: Type.Array(WorkflowView) }), ...errorResponses(403) }
+        summary: 'The workflow of every ticket kind (one page: there is one per kind)',
+        response: { 200: PageOf(WorkflowView), ...errorResponses(403) }
       }
     },
-    async request => ({ items: await Promise.all(TICKET_KINDS.map(k => svc.read(request.ctx(), k))) })
+    async request => ({
+      items: await Promise.all(TICKET_KINDS.map(k => svc.read(request.ctx(), k))),
+      nextCursor: null
+    })
   )
 
   app.get(
