@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizz
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import { authorize, canSeeInternal } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
-import { auditLog, ticketNotes, tickets } from '../../db/schema/index.js'
+import { auditLog, ticketNotes, tickets, users } from '../../db/schema/index.js'
 import type { Ctx, Queryable } from '../../lib/context.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { fieldError, forbidden } from '../../lib/errors.js'
@@ -82,6 +82,7 @@ export function createTicketNotes(
         body: ticketNotes.body,
         createdAt: ticketNotes.createdAt
       })
+    const author = { id: ctx.actor.id, displayName: ctx.actor.displayName }
     await q.update(tickets).set({ updatedAt: new Date() }).where(eq(tickets.id, row.id))
     await recordAudit(q, ctx, {
       entityType: 'ticket',
@@ -90,7 +91,7 @@ export function createTicketNotes(
       changes: [{ field: 'notes', old: null, new: note!.id }],
       internal: note!.internal
     })
-    return note!
+    return { ...note!, author }
   }
 
   return {
@@ -112,13 +113,20 @@ export function createTicketNotes(
       const where = [eq(ticketNotes.ticketId, id)]
       if (!canSeeInternal(ctx.actor)) where.push(eq(ticketNotes.internal, false))
       if (page.cursor) where.push(gt(ticketNotes.id, decodeCursor(page.cursor, 'notes').id))
+      // Who wrote each note, named as GraphQL's author { displayName }: one join, not a read per note
       const rows = await db
-        .select(noteColumns)
+        .select({ ...noteColumns, authorName: users.displayName })
         .from(ticketNotes)
+        .innerJoin(users, eq(users.id, ticketNotes.authorId))
         .where(and(...where))
         .orderBy(asc(ticketNotes.id))
         .limit(limit + 1)
-      return pageOf(rows, limit, last => ({ sort: 'notes', value: null, id: last.id }))
+      return pageOf(
+        rows,
+        limit,
+        last => ({ sort: 'notes', value: null, id: last.id }),
+        ({ authorName, ...note }) => ({ ...note, author: { id: note.authorId, displayName: authorName } })
+      )
     },
 
     /**

@@ -20,9 +20,11 @@ import {
   createTicketQueries,
   fullColumns,
   insertTicket,
+  nameSubqueries,
   type Row,
   type TicketView,
-  toTicket
+  toTicket,
+  withNames
 } from './tickets.repository.js'
 import type {
   AssignmentInput,
@@ -123,7 +125,7 @@ export function createTicketService(deps: TicketCoreDeps) {
 
   /** The full API shape of tickets: the shared fields and each kind's detail. */
   async function views(q: Queryable, rows: Row[]): Promise<TicketView[]> {
-    const out = rows.map(toTicket) as (TicketView & Record<string, unknown>)[]
+    const out = (await withNames(q, rows)).map(toTicket) as (TicketView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
       const details = hooks.get(kind)?.details
       if (!details) continue
@@ -141,7 +143,7 @@ export function createTicketService(deps: TicketCoreDeps) {
   const singleReads = new Map<TicketKind, ReturnType<typeof prepareSingleRead>>()
   function prepareSingleRead(kind: TicketKind, extra: Record<string, SQL>) {
     return db
-      .select({ ...fullColumns, ...extra })
+      .select({ ...fullColumns, ...nameSubqueries, ...extra })
       .from(tickets)
       .where(eq(tickets.id, sql.placeholder('id')))
       .prepare(`ticket_by_id_${kind}`)
@@ -547,7 +549,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     if (!prepared && !wf.status(row.status)?.approval) {
       // The same representation as GET: what the kind reads with the row (an incident's problemId) is
       // still empty on a ticket just made, since links come after it
-      const view = toTicket(row) as TicketView & Record<string, unknown>
+      const [named] = await withNames(q, [row])
+      const view = toTicket(named!) as TicketView & Record<string, unknown>
       for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
       return view
     }
