@@ -4,6 +4,7 @@ import { requestDetails, requestTasks, tickets } from '../../db/schema/index.js'
 import type { Ctx, Queryable, Tx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { recordAudit } from '../audit/audit.service.js'
 import { loadOffering } from '../catalog/catalog.service.js'
 import type { KindHooks } from '../tickets/tickets.ports.js'
 import type { Row } from '../tickets/tickets.repository.js'
@@ -93,6 +94,36 @@ export function requestHooks(): KindHooks {
         .orderBy(asc(requestTasks.position))
       if (open.length === 0) return null
       return `finish or cancel every task first; open: ${open.map(t => `"${t.title}"`).join(', ')}`
+    },
+
+    /**
+     * A request that closes unfulfilled (rejected, cancelled) takes its open tasks with it: cancelled in
+     * the same transaction, each audited on the request like a task edit.
+     */
+    async afterTransition(tx, ctx, before, after) {
+      if (!after.closedAt || before.closedAt) return
+      const open = await tx
+        .select({ id: requestTasks.id, position: requestTasks.position, status: requestTasks.status })
+        .from(requestTasks)
+        .where(and(eq(requestTasks.requestId, after.id), inArray(requestTasks.status, [...OPEN_TASK_STATUSES])))
+        .orderBy(asc(requestTasks.position))
+        .for('update')
+      if (open.length === 0) return
+      await tx
+        .update(requestTasks)
+        .set({ status: 'cancelled', updatedAt: new Date() })
+        .where(
+          inArray(
+            requestTasks.id,
+            open.map(t => t.id)
+          )
+        )
+      await recordAudit(tx, ctx, {
+        entityType: 'ticket',
+        entityId: after.id,
+        action: 'task.updated',
+        changes: open.map(t => ({ field: `tasks.${t.position}.status`, old: t.status, new: 'cancelled' }))
+      })
     },
 
     async remove(tx, ticketId) {

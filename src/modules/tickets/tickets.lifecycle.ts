@@ -1,5 +1,6 @@
+import { canSeeInternal } from '../../auth/policy.js'
 import type { Ctx, Queryable, Tx } from '../../lib/context.js'
-import { type FieldError, validationFailed } from '../../lib/errors.js'
+import { type FieldError, forbidden, validationFailed } from '../../lib/errors.js'
 import { type Change, diff } from '../audit/audit.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { TicketKind } from './kinds.js'
@@ -61,6 +62,9 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
     input: TransitionInput,
     action?: string
   ) {
+    if (input.note && input.noteInternal && !canSeeInternal(ctx.actor)) {
+      throw forbidden('internal notes are for staff only', { action: 'ticket.noteInternal' })
+    }
     const target = wf.status(to)!
     const from = wf.status(before.status)
     const set: Partial<Row> = { status: to }
@@ -81,7 +85,7 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
     const changes = diff(before, set, ['status', 'resolutionCode', 'resolution', 'resolvedAt', 'closedAt'])
     const reopened = from?.phase === 'resolved' && target.phase === 'open'
     const row = await write(tx, ctx, before, set, changes, action ?? (reopened ? 'reopened' : 'transitioned'))
-    if (input.note) await deps.addNote(tx, ctx, row, { body: input.note, internal: false })
+    if (input.note) await deps.addNote(tx, ctx, row, { body: input.note, internal: input.noteInternal ?? false })
     if (from?.approval && ports.approvals) await ports.approvals.cancelOpen(tx, ctx, row.id)
     await hooks.get(row.kind as TicketKind)?.afterTransition?.(tx, ctx, before, row, input)
     return enterApproval(tx, ctx, wf, row)

@@ -55,7 +55,10 @@ export const fullFields = {
 
 /** Fields every kind's create body accepts; a kind adds its own. */
 export const createFields = {
-  title: Type.Optional({ ...Title, description: 'Required unless the template (templateId) gives one (400 naming `title`)' }),
+  title: Type.Optional({
+    ...Title,
+    description: 'Required unless the template (templateId) gives one (400 naming `title`)'
+  }),
   description: Type.Optional(Description),
   impact: Type.Optional(Level),
   urgency: Type.Optional(Level),
@@ -109,6 +112,12 @@ export const TransitionBody = Type.Object(
     resolutionCode: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     resolution: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000 })),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
+    noteInternal: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'The note is an internal work note (staff only), not a public reply'
+      })
+    ),
     resolveLinkedIncidents: Type.Optional(
       Type.Boolean({
         description:
