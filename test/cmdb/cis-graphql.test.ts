@@ -27,7 +27,7 @@ describe('configuration items over GraphQL', () => {
   let tech: { token: string }
 
   beforeAll(async () => {
-    t = await buildTestApp()
+    t = await buildTestApp({ GRAPHQL_MAX_COST: '1000000' }) // every-field documents, as in the contract test
     const manager = await makeUser(t, ['manager'])
     teamId = (await makeTeam(t, [{ userId: manager.id, level: 1 }])).id
     customer = await makeUser(t, ['customer'])

@@ -116,7 +116,7 @@ describe('REST for front ends', () => {
     const res = await t.api('POST', '/api/v1/events', {
       body: { source: 'prom', resource: 'db-01', severity: 'critical' }
     })
-    expect(expectProblem(res, 400, 'VALIDATION_FAILED').errors!.map(e => e.field)).toEqual(['summary'])
+    expect(expectProblem(res, 400, 'VALIDATION_FAILED').errors!.map(e => e.field)).toContain('summary')
   })
 
   it('answers the same representation on create as on read; workflows are a list', async () => {
