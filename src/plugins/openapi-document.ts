@@ -41,6 +41,7 @@ export const TAGS: Record<string, string> = {
 const OPERATION_IDS: Record<string, string> = {
   'POST /api/v1/auth/login': 'login',
   'POST /api/v1/auth/logout': 'logout',
+  'POST /api/v1/auth/password': 'changePassword',
   'GET /api/v1/auth/me': 'me',
   'DELETE /api/v1/api-tokens/{id}': 'revokeApiToken',
   'POST /api/v1/tickets/bulk': 'bulkUpdateTickets',

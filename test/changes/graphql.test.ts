@@ -47,6 +47,8 @@ const allowNull = [
   'ConfigurationItem.hostname',
   'ConfigurationItem.fqdn',
   'ConfigurationItem.serial',
+  'ConfigurationItem.macAddress',
+  'ConfigurationItem.systemUuid',
   'ConfigurationItem.supportTeamId',
   'ConfigurationItem.supportTeam',
   'User.email',

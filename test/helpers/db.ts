@@ -32,7 +32,9 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   await admin.end()
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
-  const database = await openDatabase({ url: url.toString(), poolSize: 5 })
+  // A loaded CI machine runs many test files at once: waiting for one of the 5 connections can take
+  // longer than the production default (DB_CONNECT_TIMEOUT_MS), which would turn a slow test into a 503
+  const database = await openDatabase({ url: url.toString(), poolSize: 5, connectTimeoutMs: 60_000 })
   if (migrate) await runMigrations(database, url.toString())
   return {
     database,

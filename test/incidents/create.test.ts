@@ -111,14 +111,14 @@ describe('creating incidents', () => {
     [{ title: '' }, 'title', ''],
     [{ title: '   ' }, 'title', ''],
     [{ title: 'x'.repeat(301) }, 'title', ''],
-    [{ title: 'x', impact: '1' }, 'impact', 'integer'],
+    [{ title: 'x', impact: '1' }, 'impact', 'whole number'],
     [{ title: 'x', impact: 4 }, 'impact', ''],
     [{ title: 'x', urgency: 0 }, 'urgency', ''],
     [{ title: 'x', status: 'closed' }, 'status', 'unknown or read-only field'],
     [{ title: 'x', priority: 1 }, 'priority', 'unknown or read-only field'],
     [{ title: 'x', id: '00000000-0000-4000-8000-000000000000' }, 'id', 'unknown or read-only field'],
     [{ title: 'x', organisationId: '00000000-0000-4000-8000-000000000000' }, 'organisationId', 'unknown'],
-    [{ title: 'x', requesterId: 'not-a-uuid' }, 'requesterId', 'format'],
+    [{ title: 'x', requesterId: 'not-a-uuid' }, 'requesterId', 'UUID'],
     [{ title: 42 }, 'title', 'string']
   ])('refuses %j with a 400 naming %s, and writes nothing', async (body, field, message) => {
     const before = await count(t)

@@ -166,7 +166,8 @@ describe('problems over GraphQL', () => {
       {},
       customer.token
     )
-    expect(nodesOf(ok(asCustomer.body).incidents)).toEqual([{ id: mine.id, problemId: p.id, problem: null }])
+    // a customer sees neither the problem nor its id (issue 10 #12: no ids of tickets they cannot see)
+    expect(nodesOf(ok(asCustomer.body).incidents)).toEqual([{ id: mine.id, problemId: null, problem: null }])
   })
 
   it('resolves the problem and, with resolveLinkedIncidents, its open incidents', async () => {
