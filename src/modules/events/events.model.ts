@@ -1,3 +1,4 @@
+import type { CiKeys } from '../../lib/ci-identity.js'
 import { hostKeys as ciHostKeys } from '../../lib/ci-identity.js'
 import type { FieldError } from '../../lib/errors.js'
 
@@ -52,14 +53,7 @@ export const severityRank = (s: string): number => {
 }
 
 /** How an event names the CI it concerns: by id, or by the CMDB's identification keys. */
-export interface CiReference {
-  id?: string
-  hostname?: string
-  fqdn?: string
-  serial?: string
-  macAddress?: string
-  systemUuid?: string
-}
+export type CiReference = CiKeys
 
 /** Every sender's event, normalised: what the engine deduplicates, correlates and stores. */
 export interface NormalisedEvent {
