@@ -2,10 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandl
 import fp from 'fastify-plugin'
 import type { Actor } from '../auth/actor.js'
 import { tooManyRequests } from '../lib/errors.js'
+import { createRateLimiter } from '../lib/rate-limiter.js'
 import { problemFromError, sendProblem } from './errors.js'
 
 interface Limit {
   name: string
+  /** Counted in the database on every hit (login); the others sync from memory while far below the limit. */
+  exact?: boolean
   /** Requests allowed per window; 0 turns the limit off. */
   max: number
   windowMs: number
@@ -22,7 +25,7 @@ const methodsOf = (m: string | string[]) => (Array.isArray(m) ? m : [m])
 
 /**
  * Request limits shared by every API instance: the counters live in the database (one upsert per
- * request, see lib/rate-counter.ts), so N instances behind a balancer still allow the limit, not N
+ * request near the limit, see lib/rate-limiter.ts), so N instances behind a balancer still allow the limit, not N
  * times it. Login is counted per client address before anything else; event ingest and GraphQL per
  * token after authentication. An exceeded limit answers 429 problem+json with Retry-After.
  */
@@ -30,9 +33,12 @@ export default fp(
   async function rateLimitsPlugin(app: FastifyInstance) {
     const { config } = app
     const counter = app.services.rateCounter
+    const limiter = createRateLimiter(counter, app.log)
+    app.addHook('onClose', () => limiter.close())
     const limits: Limit[] = [
       {
         name: 'login',
+        exact: true,
         max: config.LOGIN_RATE_LIMIT_PER_MINUTE,
         windowMs: 60_000,
         applies: (method, url) => method === 'POST' && url === '/api/v1/auth/login',
@@ -65,7 +71,9 @@ export default fp(
       return async function rateLimited(request: FastifyRequest, reply: FastifyReply) {
         const key = limit.key(request)
         if (!key) return
-        const { hits, resetMs } = await counter.hit(key, limit.windowMs)
+        const { hits, resetMs } = limit.exact
+          ? await counter.hit(key, limit.windowMs)
+          : await limiter.hit(key, limit.windowMs, limit.max)
         reply.header('ratelimit-limit', String(limit.max))
         reply.header('ratelimit-remaining', String(Math.max(0, limit.max - hits)))
         if (hits <= limit.max) return

@@ -166,3 +166,34 @@ describe('per-token limits for event ingest and GraphQL', () => {
     expect((await t.gql('{ me { via } }')).status).toBe(200)
   })
 })
+
+describe('a per-token limit counted in memory far below it stays exact at it', () => {
+  const gqlMe = (t: TestApp, token: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { query: '{ me { via } }' }
+    })
+  let a: TestApp
+  let b: TestApp | undefined
+  beforeAll(async () => {
+    a = await buildTestApp({ GRAPHQL_RATE_LIMIT_PER_MINUTE: '100' })
+    // On PostgreSQL a second instance shares the counter, as a scaled-out deployment does
+    if (driver === 'pg') b = await buildTestApp({ GRAPHQL_RATE_LIMIT_PER_MINUTE: '100' }, a.testDb)
+  })
+  afterAll(async () => {
+    await b?.close()
+    await a?.close()
+  })
+
+  it('lets exactly 100 of 130 requests through, alternating between instances where there are two', async () => {
+    const { token } = await makeApiToken(a, { scopes: ['tickets:read'] })
+    const statuses: number[] = []
+    for (let i = 0; i < 130; i++) statuses.push((await gqlMe(b && i % 2 ? b : a, token)).statusCode)
+    expect(statuses.filter(s => s === 200)).toHaveLength(100)
+    expect(statuses.filter(s => s === 429)).toHaveLength(30)
+    // The answers past the limit are the last ones: nothing was let through after a refusal
+    expect(statuses.indexOf(429)).toBe(100)
+  })
+})

@@ -1,0 +1,52 @@
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js'
+
+describe('request logging', () => {
+  const lines: Record<string, unknown>[] = []
+  let db: TestDatabase
+  let app: Awaited<ReturnType<typeof buildApp>>
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      }
+    })
+    const config = loadConfig({ LOG_LEVEL: 'info', ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'admin-password-123' })
+    app = await buildApp({ config, database: db.database, logger: { level: 'info', stream } })
+    await app.ready()
+  })
+  afterAll(async () => {
+    await app?.close()
+    await db?.drop()
+  })
+
+  it('writes one line per request, on its answer, with method, url, status, time and the request id', async () => {
+    lines.length = 0
+    const res = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'log-test-1' } })
+    expect(res.statusCode).toBe(200)
+    const mine = lines.filter(l => l.reqId === 'log-test-1')
+    expect(mine).toHaveLength(1)
+    const [line] = mine as [Record<string, any>]
+    expect(line.msg).toBe('request completed')
+    expect(line.req).toMatchObject({ method: 'GET', url: '/health' })
+    expect(line.res).toMatchObject({ statusCode: 200 })
+    expect(typeof line.responseTime).toBe('number')
+  })
+
+  it('never logs the credentials a request carries', async () => {
+    lines.length = 0
+    await app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { 'x-request-id': 'log-test-2', authorization: 'Bearer secret-token-value', cookie: 'sid=secret' }
+    })
+    const text = JSON.stringify(lines.filter(l => l.reqId === 'log-test-2'))
+    expect(text).toContain('request completed')
+    expect(text).not.toContain('secret')
+  })
+})
