@@ -41,7 +41,8 @@ describe('schema.graphql is assembled from the parts and the resolver types from
   })
 
   it('src/graphql/generated.ts is what `npm run codegen` writes from schema.graphql', async () => {
-    const outputs = await generate(
+    // written to memory only: the committed file is compared, never touched
+    const outputs: { filename: string; content: string }[] = await generate(
       { ...codegenConfig, cwd: new URL('../..', import.meta.url).pathname, silent: true },
       false
     )
