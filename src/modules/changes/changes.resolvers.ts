@@ -17,10 +17,7 @@ type Query = { obj: Record<string, unknown>; params: Args }
 
 /** GraphQL door to changes: the shared ticket resolvers, the calendar, a change raised from a problem. */
 export function changeResolvers(): Resolvers {
-  const shared = ticketResolvers('change', changeSchemas.create, changeSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+  const shared = ticketResolvers('change', changeSchemas.create, changeSchemas.update)
   return {
     ...shared,
     Query: {
@@ -54,7 +51,7 @@ async function cisOf(queries: Query[], { ctx, services }: GqlCtx) {
 
 export const changeLoaders = (): Loaders => ({
   ...ticketLoaders('Change'),
-  Change: { ...(ticketLoaders('Change').Change as object), approvals: roundsLoader, cis: cisOf },
+  Change: { ...ticketLoaders('Change').Change, approvals: roundsLoader, cis: cisOf },
   ChangeConflict: { change: ticketsBy('changeId') },
   ChangeCalendarEntry: { change: ticketsBy('id') }
 })

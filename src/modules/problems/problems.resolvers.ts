@@ -27,10 +27,7 @@ function connection(page: Page) {
  * raised from an incident, and the known-error search.
  */
 export function problemResolvers(): Resolvers {
-  const shared = ticketResolvers('problem', problemSchemas.create, problemSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+  const shared = ticketResolvers('problem', problemSchemas.create, problemSchemas.update)
   return {
     ...shared,
     Query: {

@@ -17,10 +17,7 @@ const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
 
 /** GraphQL door to releases: the shared ticket resolvers, bundled changes and deployments. */
 export function releaseResolvers(): Resolvers {
-  const shared = ticketResolvers('release', releaseSchemas.create, releaseSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+  const shared = ticketResolvers('release', releaseSchemas.create, releaseSchemas.update)
   return {
     ...shared,
     Mutation: {
@@ -46,7 +43,7 @@ const parentIds = (queries: Query[]) => queries.map(q => String(q.obj.id))
 
 export const releaseLoaders = (): Loaders => ({
   Release: {
-    ...(ticketLoaders('Release').Release as Record<string, unknown>),
+    ...ticketLoaders('Release').Release,
     manager: usersBy('managerId'),
     releaseTeam: teamsBy('releaseTeamId'),
     changes: async (queries: Query[], { ctx, services }: GqlCtx) =>

@@ -19,10 +19,7 @@ const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
 
 /** GraphQL door to requests: the shared ticket resolvers, fulfilment tasks and reclassification. */
 export function requestResolvers(): Resolvers {
-  const shared = ticketResolvers('request', requestSchemas.create, requestSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+  const shared = ticketResolvers('request', requestSchemas.create, requestSchemas.update)
   return {
     ...shared,
     Mutation: {
@@ -63,7 +60,7 @@ type Query = { obj: Record<string, unknown>; params: Args }
 
 export const requestLoaders = (): Loaders => ({
   ServiceRequest: {
-    ...(ticketLoaders('ServiceRequest').ServiceRequest as Record<string, unknown>),
+    ...ticketLoaders('ServiceRequest').ServiceRequest,
     tasks: async (queries: Query[], { ctx, services }: GqlCtx) =>
       services.requests.tasksOf(
         ctx,
