@@ -29,8 +29,8 @@ const PAGING_NAMES: Record<string, string> = { limit: 'first', cursor: 'after' }
  * Wraps a connection resolver: the REST schemas and the services call the paging arguments limit and
  * cursor, but a GraphQL client sent first and after, so errors about them name those.
  */
-export function paged<P>(resolve: (parent: P, args: Args, gctx: GqlCtx) => Promise<unknown>) {
-  return async (parent: P, args: Args, gctx: GqlCtx) => {
+export function paged<P, R>(resolve: (parent: P, args: Args, gctx: GqlCtx) => Promise<R>) {
+  return async (parent: P, args: Args, gctx: GqlCtx): Promise<R> => {
     try {
       return await resolve(parent, args, gctx)
     } catch (err) {
@@ -57,8 +57,9 @@ export function connectionLoader<T>(
   onePage: (gctx: GqlCtx, id: string, page: PageInput) => Promise<Page<T>>,
   cursorOf: (item: T, parentId: string) => string
 ) {
-  return async (queries: { obj: { id: string }; params: Args }[], gctx: GqlCtx) => {
-    const out: unknown[] = new Array(queries.length)
+  type Answer = ReturnType<typeof toConnection<T>> | Error
+  return async (queries: { obj: { id: string }; params: Args }[], gctx: GqlCtx): Promise<Answer[]> => {
+    const out: (Answer | Promise<Answer>)[] = new Array(queries.length)
     const batches = new Map<number, number[]>()
     queries.forEach((q, i) => {
       try {
@@ -70,7 +71,7 @@ export function connectionLoader<T>(
           batches.set(limit, [...(batches.get(limit) ?? []), i])
         }
       } catch (err) {
-        out[i] = renamePaging(err)
+        out[i] = asError(renamePaging(err))
       }
     })
     for (const [limit, idx] of batches) {
@@ -83,6 +84,9 @@ export function connectionLoader<T>(
         out[i] = toConnection(pages[k]!, (item: T) => cursorOf(item, queries[i]!.obj.id))
       })
     }
-    return Promise.all(out.map(o => Promise.resolve(o).catch(err => renamePaging(err))))
+    return Promise.all(out.map(o => Promise.resolve(o).catch(err => asError(renamePaging(err)))))
   }
 }
+
+/** mercurius fails the one field whose loader answer is an Error. */
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)))

@@ -15,9 +15,11 @@ import {
   parse,
   type ValidationRule
 } from 'graphql'
-import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoaders } from 'mercurius'
+import mercurius, { type IResolvers, type MercuriusContext } from 'mercurius'
+import type { Loaders, Resolvers } from '../graphql/types.js'
 import type { Ctx } from '../lib/context.js'
 import { AppError, badRequest } from '../lib/errors.js'
+import type { GqlCtx } from '../lib/graphql.js'
 import { GraphqlRefused, maxDepthRule, operationCost, operationCount } from '../lib/graphql-limits.js'
 import { approvalLoaders, approvalResolvers } from '../modules/approvals/approvals.resolvers.js'
 import { catalogResolvers } from '../modules/catalog/catalog.resolvers.js'
@@ -67,53 +69,59 @@ const JSONScalar = new GraphQLScalarType({
   serialize: v => v
 })
 
-function merge<T extends Record<string, Record<string, unknown>>>(...parts: T[]): T {
-  const out: Record<string, Record<string, unknown>> = {}
-  for (const part of parts) for (const [type, fields] of Object.entries(part)) out[type] = { ...out[type], ...fields }
-  return out as T
+declare module 'mercurius' {
+  /** What the context function below gives every resolver and loader, beside mercurius's own. */
+  interface MercuriusContext extends GqlCtx {}
+}
+
+/** Resolver (or loader) maps of several modules as one, type by type. */
+function merge<T extends Record<string, object | undefined>>(first: T, ...rest: T[]): T {
+  let out = first
+  for (const part of rest) for (const type in part) out = { ...out, [type]: { ...out[type], ...part[type] } }
+  return out
 }
 
 /** Every resolver and loader, by type and field: the contract test checks them against schema.graphql. */
-export function graphqlResolvers() {
+export function graphqlResolvers(): { resolvers: Resolvers; loaders: Loaders } {
   const resolvers = merge(
-    incidentResolvers() as never,
-    crossKindResolvers() as never,
-    bulkResolvers() as never,
-    requestResolvers() as never,
-    problemResolvers() as never,
-    changeResolvers() as never,
-    approvalResolvers() as never,
-    releaseResolvers() as never,
-    linkResolvers() as never,
-    workflowResolvers() as never,
-    identityResolvers() as never,
-    directoryResolvers() as never,
-    cmdbResolvers() as never,
-    freezeResolvers() as never,
-    policyResolvers() as never,
-    customFieldResolvers() as never,
-    categoryResolvers() as never,
-    templateResolvers() as never,
-    catalogResolvers() as never,
-    eventResolvers() as never,
-    problemRuleResolvers() as never
-  ) as IResolvers
+    incidentResolvers(),
+    crossKindResolvers(),
+    bulkResolvers(),
+    requestResolvers(),
+    problemResolvers(),
+    changeResolvers(),
+    approvalResolvers(),
+    releaseResolvers(),
+    linkResolvers(),
+    workflowResolvers(),
+    identityResolvers(),
+    directoryResolvers(),
+    cmdbResolvers(),
+    freezeResolvers(),
+    policyResolvers(),
+    customFieldResolvers(),
+    categoryResolvers(),
+    templateResolvers(),
+    catalogResolvers(),
+    eventResolvers(),
+    problemRuleResolvers()
+  )
   const loaders = merge(
-    incidentLoaders() as never,
-    linkLoaders() as never,
-    requestLoaders() as never,
-    problemLoaders() as never,
-    changeLoaders() as never,
-    approvalLoaders() as never,
-    releaseLoaders() as never,
-    identityLoaders() as never,
-    cmdbLoaders() as never,
-    freezeLoaders() as never,
-    policyLoaders() as never,
-    categoryLoaders() as never,
-    eventLoaders() as never
-  ) as MercuriusLoaders
-  return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar } as IResolvers, loaders }
+    incidentLoaders(),
+    linkLoaders(),
+    requestLoaders(),
+    problemLoaders(),
+    changeLoaders(),
+    approvalLoaders(),
+    releaseLoaders(),
+    identityLoaders(),
+    cmdbLoaders(),
+    freezeLoaders(),
+    policyLoaders(),
+    categoryLoaders(),
+    eventLoaders()
+  )
+  return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar }, loaders }
 }
 
 /**
@@ -121,19 +129,21 @@ export function graphqlResolvers() {
  * enum's "resolver" onto the type object, which maps nothing, so they are split off here and applied
  * to the built schema's enum values, before any query runs.
  */
-function splitEnumMaps(sdl: string, all: IResolvers) {
+function splitEnumMaps(sdl: string, all: Resolvers) {
   const enumNames = new Set(
     parse(sdl)
       .definitions.filter(d => d.kind === Kind.ENUM_TYPE_DEFINITION)
       .map(d => d.name.value)
   )
-  const resolvers: Record<string, unknown> = {}
-  const enums: Record<string, Record<string, unknown>> = {}
+  const resolvers: IResolvers = {}
+  const enums: Record<string, object> = {}
   for (const [name, resolver] of Object.entries(all)) {
-    if (enumNames.has(name)) enums[name] = resolver as Record<string, unknown>
-    else resolvers[name] = resolver
+    if (enumNames.has(name)) enums[name] = resolver
+    // mercurius's IResolvers cannot tell an enum map from a type's fields: the generated Resolvers
+    // type has checked each entry against the schema already
+    else Object.assign(resolvers, { [name]: resolver })
   }
-  return { resolvers: resolvers as IResolvers, enums }
+  return { resolvers, enums }
 }
 
 /** Map a thrown error to GraphQL extensions: the same codes and statuses as REST problem bodies. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { generate } from '@graphql-codegen/cli'
 import {
   type GraphQLSchema,
   isEnumType,
@@ -9,6 +11,8 @@ import {
   isSpecifiedScalarType
 } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import codegenConfig from '../../codegen.js'
+import { assembleSchema, schemaParts } from '../../src/graphql/assemble.js'
 import { graphqlResolvers } from '../../src/plugins/graphql.js'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { type GqlBody, loadSchema, nodesOf, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
@@ -19,6 +23,33 @@ const { resolvers, loaders } = graphqlResolvers() as unknown as {
   resolvers: Record<string, Record<string, unknown>>
   loaders: Record<string, Record<string, unknown>>
 }
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
+
+describe('schema.graphql is assembled from the parts and the resolver types from it', () => {
+  it('the committed schema.graphql is what `npm run schema` prints from the parts', () => {
+    expect(read('schema.graphql')).toBe(assembleSchema())
+  })
+
+  it('only the base part defines the Query and Mutation roots; module parts extend them', () => {
+    const [base, ...modules] = schemaParts()
+    expect(base).toBe('graphql/base.graphql')
+    expect(modules.length).toBeGreaterThan(10)
+    const roots = /^type (Query|Mutation)\b/m
+    expect(read(`src/${base}`)).toMatch(roots)
+    expect(modules.filter(part => roots.test(read(`src/${part}`)))).toEqual([])
+  })
+
+  it('src/graphql/generated.ts is what `npm run codegen` writes from schema.graphql', async () => {
+    // written to memory only: the committed file is compared, never touched
+    const outputs: { filename: string; content: string }[] = await generate(
+      { ...codegenConfig, cwd: new URL('../..', import.meta.url).pathname, silent: true },
+      false
+    )
+    expect(outputs.map(o => o.filename)).toEqual(['src/graphql/generated.ts'])
+    expect(outputs[0]!.content).toBe(read('src/graphql/generated.ts'))
+  }, 60_000)
+})
 
 describe('schema.graphql against the resolvers and loaders', () => {
   it('every Query and Mutation field has a resolver function', () => {

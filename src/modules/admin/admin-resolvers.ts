@@ -1,5 +1,5 @@
-import type { IResolvers } from 'mercurius'
 import type { TSchema } from 'typebox'
+import type { Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import type { Ctx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
@@ -35,7 +35,7 @@ export interface AdminResolversDef<V> {
  * The GraphQL door of an admin resource: the REST schemas check the arguments (list filters beside
  * first/after, `input`), `version` is the If-Match of GraphQL, and the same service answers.
  */
-export function adminResolvers<V>(def: AdminResolversDef<V>): IResolvers {
+export function adminResolvers<V>(def: AdminResolversDef<V>): Resolvers {
   const { names } = def
   // The schema check below is what makes the argument the service's input type
   const checked = (schema: TSchema, value: unknown, field?: string) => check<never>(schema, value, field)
@@ -75,15 +75,15 @@ export function adminResolvers<V>(def: AdminResolversDef<V>): IResolvers {
       return true
     }
   }
-  return { Query, ...(Object.keys(Mutation).length ? { Mutation } : {}) } as IResolvers
+  return { Query, ...(Object.keys(Mutation).length ? { Mutation } : {}) }
 }
 
 /** Merges resolver maps (a resource's generated door and its own extra fields). */
-export function mergeResolvers(...maps: Record<string, unknown>[]): IResolvers {
+export function mergeResolvers(...maps: Record<string, unknown>[]): Resolvers {
   const out: Record<string, Record<string, unknown>> = {}
   for (const m of maps) {
     for (const [type, fields] of Object.entries(m))
       out[type] = { ...(out[type] ?? {}), ...(fields as Record<string, unknown>) }
   }
-  return out as IResolvers
+  return out
 }

@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
@@ -29,7 +29,7 @@ export const ticketsBy =
   }
 
 /** GraphQL door to approvals: decide (changes and requests alike) and your own queue. */
-export function approvalResolvers(): IResolvers {
+export function approvalResolvers(): Resolvers {
   return {
     Query: {
       myApprovals: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
@@ -44,14 +44,14 @@ export function approvalResolvers(): IResolvers {
         return services.approvals.decide(ctx, null, check<string>(Id, args.id, 'id'), input)
       }
     }
-  } as IResolvers
+  }
 }
 
-export function approvalLoaders(): MercuriusLoaders {
+export function approvalLoaders(): Loaders {
   return {
     ServiceRequest: { approvals: roundsLoader },
     Approval: { approver: usersBy('approverId') },
     ApprovalRound: { ticket: ticketsBy('ticketId') },
     MyApproval: { ticket: ticketsBy('ticketId') }
-  } as unknown as MercuriusLoaders
+  }
 }

@@ -1,5 +1,5 @@
-import type { IResolvers } from 'mercurius'
 import { Type } from 'typebox'
+import type { Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { check } from '../../lib/validate.js'
 import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
@@ -19,7 +19,7 @@ const id = (v: unknown) => check<string>(Id, v, 'id')
 const cursorOf = (row: OfferingRow) => offeringKeyset.cursorOf(row)
 
 /** GraphQL door to catalog offerings: the REST schemas check the arguments, the same service acts. */
-export function catalogResolvers(): IResolvers {
+export function catalogResolvers(): Resolvers {
   return {
     Query: {
       catalogOffering: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
@@ -51,5 +51,5 @@ export function catalogResolvers(): IResolvers {
         )
       }
     }
-  } as IResolvers
+  }
 }

@@ -1,5 +1,5 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { check } from '../../lib/validate.js'
 import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
@@ -22,7 +22,7 @@ const id = (v: unknown) => check<string>(Id, v, 'id')
 const cursorOf = (row: CategoryView) => categoryKeyset.cursorOf(row)
 
 /** GraphQL door to category trees: the REST schemas check the arguments, the same service acts. */
-export function categoryResolvers(): IResolvers {
+export function categoryResolvers(): Resolvers {
   return {
     Query: {
       category: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.categories.get(ctx, id(args.id)),
@@ -52,11 +52,11 @@ export function categoryResolvers(): IResolvers {
         )
       }
     }
-  } as IResolvers
+  }
 }
 
 /** parent and children of every category in a response: one query each, never one per row. */
-export function categoryLoaders(): MercuriusLoaders {
+export function categoryLoaders(): Loaders {
   return {
     Category: {
       parent: async (queries: Query[], { ctx, services }: GqlCtx) => {
@@ -74,5 +74,5 @@ export function categoryLoaders(): MercuriusLoaders {
         return ids.map(v => map.get(v) ?? [])
       }
     }
-  } as unknown as MercuriusLoaders
+  }
 }

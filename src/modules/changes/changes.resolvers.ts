@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
@@ -16,11 +16,8 @@ import {
 type Query = { obj: Record<string, unknown>; params: Args }
 
 /** GraphQL door to changes: the shared ticket resolvers, the calendar, a change raised from a problem. */
-export function changeResolvers(): IResolvers {
-  const shared = ticketResolvers('change', changeSchemas.create, changeSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+export function changeResolvers(): Resolvers {
+  const shared = ticketResolvers('change', changeSchemas.create, changeSchemas.update)
   return {
     ...shared,
     Query: {
@@ -40,7 +37,7 @@ export function changeResolvers(): IResolvers {
         return (await services.changes.createFromProblem(ctx, problemId, input, key ?? undefined)).body
       }
     }
-  } as IResolvers
+  }
 }
 
 /** Affected CIs of every change in the response: one lookup (CIs the caller may not read are left out). */
@@ -49,13 +46,12 @@ async function cisOf(queries: Query[], { ctx, services }: GqlCtx) {
   const wanted = [...new Set(lists.flat())]
   const found = wanted.length ? await services.cis.byIds(ctx, wanted) : []
   const map = new Map(wanted.map((id, i) => [id, found[i] ?? null]))
-  return lists.map(ids => ids.map(id => map.get(id)).filter(Boolean))
+  return lists.map(ids => ids.map(id => map.get(id)).filter(ci => ci != null))
 }
 
-export const changeLoaders = (): MercuriusLoaders =>
-  ({
-    ...ticketLoaders('Change'),
-    Change: { ...(ticketLoaders('Change').Change as object), approvals: roundsLoader, cis: cisOf },
-    ChangeConflict: { change: ticketsBy('changeId') },
-    ChangeCalendarEntry: { change: ticketsBy('id') }
-  }) as unknown as MercuriusLoaders
+export const changeLoaders = (): Loaders => ({
+  ...ticketLoaders('Change'),
+  Change: { ...ticketLoaders('Change').Change, approvals: roundsLoader, cis: cisOf },
+  ChangeConflict: { change: ticketsBy('changeId') },
+  ChangeCalendarEntry: { change: ticketsBy('id') }
+})

@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import type { GqlCtx } from '../../lib/graphql.js'
 import { adminResolvers } from '../admin/admin-resolvers.js'
@@ -8,7 +8,7 @@ import type { FreezeView } from './freezes.service.js'
 type Args = Record<string, unknown>
 
 /** GraphQL door to change freezes: same schemas, same service as REST. */
-export function freezeResolvers(): IResolvers {
+export function freezeResolvers(): Resolvers {
   return adminResolvers({
     service: services => services.changeFreezes,
     names: {
@@ -28,7 +28,7 @@ export function freezeResolvers(): IResolvers {
 
 type Query = { obj: Record<string, unknown>; params: Args }
 
-export function freezeLoaders(): MercuriusLoaders {
+export function freezeLoaders(): Loaders {
   return {
     ChangeFreeze: {
       createdBy: async (queries: Query[], { ctx, services }: GqlCtx) => {
@@ -39,5 +39,5 @@ export function freezeLoaders(): MercuriusLoaders {
         return ids.map(v => (v ? (map.get(v) ?? null) : null))
       }
     }
-  } as unknown as MercuriusLoaders
+  }
 }

@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { StringEnum } from '../../lib/schemas.js'
 import { check } from '../../lib/validate.js'
 import { defined, type GqlCtx } from '../incidents/incidents.resolvers.js'
@@ -9,7 +9,7 @@ const ChangeTypeArg = StringEnum(CHANGE_TYPES)
 const changeType = (v: unknown) => check<ChangeType>(ChangeTypeArg, v, 'changeType')
 
 /** GraphQL door to change approval policies: same schemas, same service as REST. */
-export function policyResolvers(): IResolvers {
+export function policyResolvers(): Resolvers {
   return {
     Query: {
       changeApprovalPolicies: async (_: unknown, __: Args, { ctx, services }: GqlCtx) =>
@@ -24,7 +24,7 @@ export function policyResolvers(): IResolvers {
         return services.changePolicies.set(ctx, type, input)
       }
     }
-  } as IResolvers
+  }
 }
 
 type Query = { obj: Record<string, unknown>; params: Args }
@@ -36,10 +36,10 @@ const usersIn =
     const all = [...new Set(queries.flatMap(q => q.obj[field] as string[]))]
     const found = all.length ? await services.users.usersByIds(ctx, all) : []
     const map = new Map(all.map((v, i) => [v, found[i] ?? null]))
-    return queries.map(q => (q.obj[field] as string[]).map(id => map.get(id)).filter(Boolean))
+    return queries.map(q => (q.obj[field] as string[]).map(id => map.get(id)).filter(user => user != null))
   }
 
-export function policyLoaders(): MercuriusLoaders {
+export function policyLoaders(): Loaders {
   return {
     ChangeApprovalPolicy: {
       approvers: usersIn('approverIds'),
@@ -52,5 +52,5 @@ export function policyLoaders(): MercuriusLoaders {
         return ids.map(v => (v ? (map.get(v) ?? null) : null))
       }
     }
-  } as unknown as MercuriusLoaders
+  }
 }

@@ -1,5 +1,5 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { nullsKept } from '../../lib/graphql.js'
@@ -28,7 +28,7 @@ const relCursor = (item: { id: string }) => encodeCursor({ sort: 'ci-relationshi
 const CLEARABLE = ['hostname', 'fqdn', 'serial', 'macAddress', 'systemUuid', 'supportTeamId']
 
 /** GraphQL door to configuration items: same schemas, same service as REST. */
-export function cmdbResolvers(): IResolvers {
+export function cmdbResolvers(): Resolvers {
   return {
     Query: {
       ci: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.cis.get(ctx, id(args.id)),
@@ -60,29 +60,40 @@ export function cmdbResolvers(): IResolvers {
         return true
       }
     }
-  } as IResolvers
+  }
 }
 
-type Query = { obj: Record<string, unknown>; params: Args }
+type Query<K extends string> = { obj: { [F in K]?: string | null } }
 
 /** One lookup per field per request: the ids of every parent in the response, deduplicated. */
 const lookup =
-  <T>(field: string, fetch: (gctx: GqlCtx, ids: string[]) => Promise<(T | null)[]>) =>
-  async (queries: Query[], gctx: GqlCtx) => {
-    const ids = queries.map(q => q.obj[field] as string | null)
+  <K extends string, T>(field: K, fetch: (gctx: GqlCtx, ids: string[]) => Promise<(T | null)[]>) =>
+  async (queries: Query<K>[], gctx: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] ?? null)
     const wanted = [...new Set(ids.filter((v): v is string => !!v))]
     const found = wanted.length ? await fetch(gctx, wanted) : []
     const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
     return ids.map(v => (v ? (map.get(v) ?? null) : null))
   }
 
-const cisBy = (field: string) => lookup(field, ({ ctx, services }, ids) => services.cis.byIds(ctx, ids))
+/**
+ * The two ends of a relationship, which the schema promises: a CI that cannot be read fails that field
+ * as GraphQL fails a null there.
+ */
+const cisBy = <K extends string>(type: string, field: K) => {
+  const load = lookup(field, ({ ctx, services }, ids) => services.cis.byIds(ctx, ids))
+  return async (queries: Query<K>[], gctx: GqlCtx) =>
+    (await load(queries, gctx)).map(ci => ci ?? new Error(`Cannot return null for non-nullable field ${type}.`))
+}
 
-export function cmdbLoaders(): MercuriusLoaders {
+export function cmdbLoaders(): Loaders {
   return {
     ConfigurationItem: {
       supportTeam: lookup('supportTeamId', ({ ctx, services }, ids) => services.teams.byIds(ctx, ids))
     },
-    CiRelationship: { source: cisBy('sourceId'), target: cisBy('targetId') }
-  } as unknown as MercuriusLoaders
+    CiRelationship: {
+      source: cisBy('CiRelationship.source', 'sourceId'),
+      target: cisBy('CiRelationship.target', 'targetId')
+    }
+  }
 }

@@ -1,5 +1,5 @@
-import type { IResolvers } from 'mercurius'
 import { Type } from 'typebox'
+import type { Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { check } from '../../lib/validate.js'
@@ -28,7 +28,7 @@ function updateInput(input: Args): Args {
 }
 
 /** GraphQL door to custom-field definitions: the REST schemas check the arguments, the same service acts. */
-export function customFieldResolvers(): IResolvers {
+export function customFieldResolvers(): Resolvers {
   return {
     Query: {
       customFieldDefinition: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
@@ -55,5 +55,5 @@ export function customFieldResolvers(): IResolvers {
           typeof args.version === 'number' ? args.version : undefined
         )
     }
-  } as IResolvers
+  }
 }

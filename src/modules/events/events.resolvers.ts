@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
@@ -54,7 +54,7 @@ const routingRuleResolvers = adminResolvers({
 })
 
 /** GraphQL door to monitoring events: the same schemas and service functions as REST. */
-export function eventResolvers(): IResolvers {
+export function eventResolvers(): Resolvers {
   return mergeResolvers(routingRuleResolvers, {
     Query: {
       events: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
@@ -87,8 +87,8 @@ export function eventResolvers(): IResolvers {
   })
 }
 
-export function eventLoaders(): MercuriusLoaders {
+export function eventLoaders(): Loaders {
   return {
     Alert: { incident: ticketsBy('incidentId') }
-  } as unknown as MercuriusLoaders
+  }
 }

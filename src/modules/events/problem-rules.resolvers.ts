@@ -1,4 +1,4 @@
-import type { IResolvers } from 'mercurius'
+import type { Resolvers } from '../../graphql/types.js'
 import { type Args, type GqlCtx, Id } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
@@ -6,7 +6,7 @@ import { ProblemRuleBody, ProblemRulePatch, RuleListQuery } from './events.schem
 import { problemRuleKeyset } from './problem-rules.service.js'
 
 /** GraphQL door to problem detection rules: same schemas, same service as REST. */
-export function problemRuleResolvers(): IResolvers {
+export function problemRuleResolvers(): Resolvers {
   return mergeResolvers(
     adminResolvers({
       service: services => services.problemRules,

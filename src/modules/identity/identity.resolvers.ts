@@ -1,5 +1,5 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Type } from 'typebox'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { defined, type GqlCtx, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
@@ -30,6 +30,7 @@ import {
   type UserListInput,
   UserListQuery
 } from './identity.schemas.js'
+import type { TeamLayerView } from './teams.service.js'
 
 type Args = Record<string, unknown>
 const Id = Type.String({ format: 'uuid' })
@@ -60,7 +61,7 @@ export const authEventKindEnum = {
   directory_unavailable: 'directory.unavailable'
 }
 
-export function identityResolvers(): IResolvers {
+export function identityResolvers(): Resolvers {
   return {
     Scope: scopeEnum,
     AuthEventKind: authEventKindEnum,
@@ -165,15 +166,16 @@ export function identityResolvers(): IResolvers {
         return true
       }
     }
-  } as IResolvers
+  }
 }
 
-type Query = { obj: Record<string, unknown>; params: Args }
+/** A batch of parents that name a related record by its id in `field`. */
+type ParentsWith<K extends string> = { obj: { [F in K]?: string | null } }[]
 
 export const usersBy =
-  (field: string) =>
-  async (queries: Query[], { ctx, services }: GqlCtx) => {
-    const ids = queries.map(q => q.obj[field] as string | null)
+  <K extends string>(field: K) =>
+  async (queries: ParentsWith<K>, { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] ?? null)
     const wanted = [...new Set(ids.filter((v): v is string => !!v))]
     const found = await services.users.usersByIds(ctx, wanted)
     const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
@@ -181,9 +183,9 @@ export const usersBy =
   }
 
 export const organisationsBy =
-  (field: string) =>
-  async (queries: Query[], { ctx, services }: GqlCtx) => {
-    const ids = queries.map(q => q.obj[field] as string | null)
+  <K extends string>(field: K) =>
+  async (queries: ParentsWith<K>, { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] ?? null)
     const wanted = [...new Set(ids.filter((v): v is string => !!v))]
     const found = await services.organisations.byIds(ctx, wanted)
     const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
@@ -191,9 +193,9 @@ export const organisationsBy =
   }
 
 export const teamsBy =
-  (field: string) =>
-  async (queries: Query[], { ctx, services }: GqlCtx) => {
-    const ids = queries.map(q => q.obj[field] as string | null)
+  <K extends string>(field: K) =>
+  async (queries: ParentsWith<K>, { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] ?? null)
     const wanted = [...new Set(ids.filter((v): v is string => !!v))]
     const found = await services.teams.byIds(ctx, wanted)
     const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
@@ -201,18 +203,18 @@ export const teamsBy =
   }
 
 /** Batched lookups of related records: one query per field per request, never one per row. */
-export function identityLoaders(): MercuriusLoaders {
+export function identityLoaders(): Loaders {
   return {
     Note: { author: usersBy('authorId') },
     User: { organisation: organisationsBy('organisationId') },
     Team: { manager: usersBy('managerId') },
     TeamLayer: {
-      members: async (queries: Query[], { ctx, services }: GqlCtx) => {
-        const all = [...new Set(queries.flatMap(q => q.obj.members as string[]))]
+      members: async (queries: { obj: TeamLayerView }[], { ctx, services }: GqlCtx) => {
+        const all = [...new Set(queries.flatMap(q => q.obj.members))]
         const found = await services.users.usersByIds(ctx, all)
         const map = new Map(all.map((v, i) => [v, found[i]]))
-        return queries.map(q => (q.obj.members as string[]).map(m => map.get(m)).filter(Boolean))
+        return queries.map(q => q.obj.members.map(m => map.get(m)).filter(user => user != null))
       }
     }
-  } as unknown as MercuriusLoaders
+  }
 }

@@ -9,8 +9,14 @@ import type { CreateTeamInput, ListInput, TeamMemberInput, UpdateTeamInput } fro
 import { pageFromRows, parseIdCursor } from './paging.js'
 
 type TeamRow = typeof teams.$inferSelect
+export interface TeamLayerView {
+  level: number
+  name: string
+  /** user ids, in order */
+  members: string[]
+}
 export interface TeamView extends TeamRow {
-  layers: { level: number; name: string; members: string[] }[]
+  layers: TeamLayerView[]
 }
 
 const DEFAULT_LAYERS = [{ name: '1st line' }, { name: '2nd line' }, { name: '3rd line' }]

@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { ticketLoaders, ticketResolvers } from '../tickets/tickets.resolvers.js'
 import { incidentSchemas } from './incidents.schemas.js'
 
@@ -6,7 +6,7 @@ import { incidentSchemas } from './incidents.schemas.js'
 export { defined, type GqlCtx, pageArgs, paged } from '../../lib/graphql.js'
 
 /** GraphQL door to incidents: the shared ticket resolvers. */
-export const incidentResolvers = (): IResolvers =>
+export const incidentResolvers = (): Resolvers =>
   ticketResolvers('incident', incidentSchemas.create, incidentSchemas.update)
 
-export const incidentLoaders = (): MercuriusLoaders => ticketLoaders('Incident')
+export const incidentLoaders = (): Loaders => ticketLoaders('Incident')

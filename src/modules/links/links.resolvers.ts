@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { type Args, type GqlCtx, Id } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { KIND_INFO, TICKET_KINDS } from '../tickets/kinds.js'
@@ -7,7 +7,7 @@ import { LinkBody } from './links.routes.js'
 type Query = { obj: { id: string }; params: Args }
 
 /** linkTickets / unlinkTickets, and the `links` and `ticket` fields batched per response. */
-export function linkResolvers(): IResolvers {
+export function linkResolvers(): Resolvers {
   return {
     Mutation: {
       linkTickets: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
@@ -28,10 +28,10 @@ export function linkResolvers(): IResolvers {
         return true
       }
     }
-  } as IResolvers
+  }
 }
 
-export function linkLoaders(): MercuriusLoaders {
+export function linkLoaders(): Loaders {
   const links = async (queries: Query[], { ctx, services }: GqlCtx) => {
     const found = await services.links.forTickets(
       ctx,
@@ -53,5 +53,5 @@ export function linkLoaders(): MercuriusLoaders {
     }
   }
   for (const kind of TICKET_KINDS) out[KIND_INFO[kind].typeName] = { links }
-  return out as unknown as MercuriusLoaders
+  return out
 }

@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
@@ -26,11 +26,8 @@ function connection(page: Page) {
  * GraphQL door to problems: the shared ticket resolvers, the incidents a problem causes, a problem
  * raised from an incident, and the known-error search.
  */
-export function problemResolvers(): IResolvers {
-  const shared = ticketResolvers('problem', problemSchemas.create, problemSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+export function problemResolvers(): Resolvers {
+  const shared = ticketResolvers('problem', problemSchemas.create, problemSchemas.update)
   return {
     ...shared,
     Query: {
@@ -65,20 +62,19 @@ export function problemResolvers(): IResolvers {
         return services.problems.createFromIncident(ctx, check<string>(Id, args.incidentId, 'incidentId'), input)
       }
     }
-  } as IResolvers
+  }
 }
 
 /** Incident.problem: the problems of every incident in a response, in one query. */
 async function problemOfIncident(queries: { obj: Record<string, unknown>; params: Args }[], gctx: GqlCtx) {
   // List rows carry no problemId: fill it in first (one batch)
-  const problemIds = (await fullField('problemId')(queries, gctx)) as (string | null)[]
+  const problemIds = await fullField('problemId')(queries, gctx)
   const ids = [...new Set(problemIds.filter((v): v is string => !!v))]
   const found = new Map((await gctx.services.tickets.byIds(gctx.ctx, 'problem', ids)).map(p => [p.id, p]))
   return problemIds.map(id => (id ? (found.get(id) ?? null) : null))
 }
 
-export const problemLoaders = (): MercuriusLoaders =>
-  ({
-    ...ticketLoaders('Problem'),
-    Incident: { problem: problemOfIncident, problemId: fullField('problemId') }
-  }) as unknown as MercuriusLoaders
+export const problemLoaders = (): Loaders => ({
+  ...ticketLoaders('Problem'),
+  Incident: { problem: problemOfIncident, problemId: fullField('problemId') }
+})

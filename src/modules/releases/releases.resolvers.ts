@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { type Args, defined, type GqlCtx, Id } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { teamsBy, usersBy } from '../identity/identity.resolvers.js'
@@ -16,11 +16,8 @@ import {
 const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
 
 /** GraphQL door to releases: the shared ticket resolvers, bundled changes and deployments. */
-export function releaseResolvers(): IResolvers {
-  const shared = ticketResolvers('release', releaseSchemas.create, releaseSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+export function releaseResolvers(): Resolvers {
+  const shared = ticketResolvers('release', releaseSchemas.create, releaseSchemas.update)
   return {
     ...shared,
     Mutation: {
@@ -38,31 +35,30 @@ export function releaseResolvers(): IResolvers {
         return services.deployments.update(ctx, id(args.id), id(args.deploymentId, 'deploymentId'), input)
       }
     }
-  } as IResolvers
+  }
 }
 
 type Query = { obj: Record<string, unknown>; params: Args }
 const parentIds = (queries: Query[]) => queries.map(q => String(q.obj.id))
 
-export const releaseLoaders = (): MercuriusLoaders =>
-  ({
-    Release: {
-      ...(ticketLoaders('Release').Release as Record<string, unknown>),
-      manager: usersBy('managerId'),
-      releaseTeam: teamsBy('releaseTeamId'),
-      changes: async (queries: Query[], { ctx, services }: GqlCtx) =>
-        services.releases.changesOf(ctx, parentIds(queries)),
-      deployments: async (queries: Query[], { ctx, services }: GqlCtx) =>
-        services.deployments.deploymentsOf(ctx, parentIds(queries))
-    },
-    ReleaseDeployment: {
-      createdBy: usersBy('createdById'),
-      ci: async (queries: Query[], { ctx, services }: GqlCtx) => {
-        const ids = queries.map(q => q.obj.ciId as string | null)
-        const wanted = [...new Set(ids.filter((v): v is string => !!v))]
-        const found = await services.cis.byIds(ctx, wanted)
-        const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
-        return ids.map(v => (v ? (map.get(v) ?? null) : null))
-      }
+export const releaseLoaders = (): Loaders => ({
+  Release: {
+    ...ticketLoaders('Release').Release,
+    manager: usersBy('managerId'),
+    releaseTeam: teamsBy('releaseTeamId'),
+    changes: async (queries: Query[], { ctx, services }: GqlCtx) =>
+      services.releases.changesOf(ctx, parentIds(queries)),
+    deployments: async (queries: Query[], { ctx, services }: GqlCtx) =>
+      services.deployments.deploymentsOf(ctx, parentIds(queries))
+  },
+  ReleaseDeployment: {
+    createdBy: usersBy('createdById'),
+    ci: async (queries: Query[], { ctx, services }: GqlCtx) => {
+      const ids = queries.map(q => q.obj.ciId as string | null)
+      const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+      const found = await services.cis.byIds(ctx, wanted)
+      const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
+      return ids.map(v => (v ? (map.get(v) ?? null) : null))
     }
-  }) as unknown as MercuriusLoaders
+  }
+})

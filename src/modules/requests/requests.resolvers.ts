@@ -1,4 +1,4 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { type Args, defined, type GqlCtx, Id } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { teamsBy, usersBy } from '../identity/identity.resolvers.js'
@@ -18,11 +18,8 @@ import {
 const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
 
 /** GraphQL door to requests: the shared ticket resolvers, fulfilment tasks and reclassification. */
-export function requestResolvers(): IResolvers {
-  const shared = ticketResolvers('request', requestSchemas.create, requestSchemas.update) as Record<
-    string,
-    Record<string, unknown>
-  >
+export function requestResolvers(): Resolvers {
+  const shared = ticketResolvers('request', requestSchemas.create, requestSchemas.update)
   return {
     ...shared,
     Mutation: {
@@ -56,29 +53,28 @@ export function requestResolvers(): IResolvers {
         return services.requests.reclassify(ctx, 'request', id(args.id), input)
       }
     }
-  } as IResolvers
+  }
 }
 
 type Query = { obj: Record<string, unknown>; params: Args }
 
-export const requestLoaders = (): MercuriusLoaders =>
-  ({
-    ServiceRequest: {
-      ...(ticketLoaders('ServiceRequest').ServiceRequest as Record<string, unknown>),
-      tasks: async (queries: Query[], { ctx, services }: GqlCtx) =>
-        services.requests.tasksOf(
-          ctx,
-          queries.map(q => String(q.obj.id))
-        ),
-      offering: async (queries: Query[], { ctx, services }: GqlCtx) =>
-        services.requests.offeringsByIds(
-          ctx,
-          queries.map(q => String(q.obj.offeringId))
-        )
-    },
-    RequestTask: {
-      team: teamsBy('teamId'),
-      assignee: usersBy('assigneeId'),
-      doneBy: usersBy('doneById')
-    }
-  }) as unknown as MercuriusLoaders
+export const requestLoaders = (): Loaders => ({
+  ServiceRequest: {
+    ...ticketLoaders('ServiceRequest').ServiceRequest,
+    tasks: async (queries: Query[], { ctx, services }: GqlCtx) =>
+      services.requests.tasksOf(
+        ctx,
+        queries.map(q => String(q.obj.id))
+      ),
+    offering: async (queries: Query[], { ctx, services }: GqlCtx) =>
+      services.requests.offeringsByIds(
+        ctx,
+        queries.map(q => String(q.obj.offeringId))
+      )
+  },
+  RequestTask: {
+    team: teamsBy('teamId'),
+    assignee: usersBy('assigneeId'),
+    doneBy: usersBy('doneById')
+  }
+})

@@ -1,5 +1,5 @@
-import type { IResolvers } from 'mercurius'
 import { Type } from 'typebox'
+import type { Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { check } from '../../lib/validate.js'
 import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
@@ -19,7 +19,7 @@ const id = (v: unknown) => check<string>(Id, v, 'id')
 const cursorOf = (row: TemplateRow) => templateKeyset.cursorOf(row)
 
 /** GraphQL door to ticket templates: the REST schemas check the arguments, the same service acts. */
-export function templateResolvers(): IResolvers {
+export function templateResolvers(): Resolvers {
   return {
     Query: {
       template: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.templates.get(ctx, id(args.id)),
@@ -43,5 +43,5 @@ export function templateResolvers(): IResolvers {
           typeof args.version === 'number' ? args.version : undefined
         )
     }
-  } as IResolvers
+  }
 }

@@ -1,4 +1,4 @@
-import type { IResolvers } from 'mercurius'
+import type { Resolvers } from '../../graphql/types.js'
 import { type Args, defined, type GqlCtx } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { BulkUpdateBody, type BulkUpdateInput } from './bulk.schemas.js'
@@ -7,7 +7,7 @@ import { BulkUpdateBody, type BulkUpdateInput } from './bulk.schemas.js'
 const CLEARABLE = new Set(['teamId', 'assigneeId'])
 
 /** bulkUpdateTickets(input): the same service and the same checks as POST /api/v1/tickets/bulk. */
-export function bulkResolvers(): IResolvers {
+export function bulkResolvers(): Resolvers {
   return {
     Mutation: {
       bulkUpdateTickets: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
@@ -21,5 +21,5 @@ export function bulkResolvers(): IResolvers {
         return services.ticketBulk.update(ctx, input)
       }
     }
-  } as IResolvers
+  }
 }

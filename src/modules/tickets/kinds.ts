@@ -11,8 +11,8 @@ export interface KindInfo {
   sequence: string
   /** REST collection under /api/v1. */
   collection: string
-  /** GraphQL object type. */
-  typeName: string
+  /** GraphQL object type (one of those implementing Ticket). */
+  typeName: 'Incident' | 'ServiceRequest' | 'Problem' | 'Change' | 'Release'
   /** GraphQL field and mutation stem: incident / incidents / createIncident. */
   field: string
   /** What an error calls one of them. */

@@ -1,5 +1,5 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import type { TObject } from 'typebox'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { type Args, connectionLoader, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
@@ -53,7 +53,7 @@ export function ticketConnection(page: {
  * The GraphQL door of one kind, the same service functions as its REST door: `incident(id)`,
  * `incidents(...)`, createIncident, updateIncident, assignIncident, transitionIncident, addIncidentNote.
  */
-export function ticketResolvers(kind: TicketKind, create: TObject, update: TObject): IResolvers {
+export function ticketResolvers(kind: TicketKind, create: TObject, update: TObject): Resolvers {
   const { field, collection, typeName } = KIND_INFO[kind]
   const stem = cap(field)
   return {
@@ -99,7 +99,7 @@ export function ticketResolvers(kind: TicketKind, create: TObject, update: TObje
       allowedTransitions: async (parent: { status: string }, _: Args, { ctx, services }: GqlCtx) =>
         allowedFor(ctx.actor, await services.workflows.get(kind), parent.status)
     }
-  } as IResolvers
+  }
 }
 
 /**
@@ -110,8 +110,10 @@ function keepNulls(input: Args): Args {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
 }
 
+const TYPE_NAMES = new Map(Object.entries(KIND_INFO).map(([kind, info]) => [kind, info.typeName]))
+
 /** Queries across kinds: a ticket by number, and a list over every kind. */
-export function crossKindResolvers(): IResolvers {
+export function crossKindResolvers(): Resolvers {
   return {
     Query: {
       ticket: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
@@ -124,26 +126,32 @@ export function crossKindResolvers(): IResolvers {
       })
     },
     Ticket: {
-      resolveType: (obj: { kind: TicketKind }) => KIND_INFO[obj.kind].typeName
+      resolveType: (obj: { kind?: unknown }) => TYPE_NAMES.get(String(obj.kind)) ?? null
     }
-  } as unknown as IResolvers
+  }
 }
 
 type Parent = Record<string, unknown>
 type Query<P = Parent> = { obj: P; params: Args }
 
+/** A text column of a ticket read by name: every field fullField serves holds text or null. */
+function textOf(row: object | undefined, field: string): string | null {
+  const value: unknown = row ? Reflect.get(row, field) : null
+  return typeof value === 'string' ? value : null
+}
+
 /** Full-text fields that list rows leave out are fetched in one batch when a query asks for them. */
 export const fullField =
   (field: string) =>
-  async (queries: Query[], { ctx, services }: GqlCtx) => {
+  async (queries: Query[], { ctx, services }: GqlCtx): Promise<(string | null)[]> => {
     const missing = [...new Set(queries.filter(q => !(field in q.obj)).map(q => String(q.obj.id)))]
-    const loaded = new Map((await services.tickets.byIds(ctx, null, missing)).map(i => [i.id, i as unknown as Parent]))
-    return queries.map(q => (field in q.obj ? q.obj[field] : (loaded.get(String(q.obj.id))?.[field] ?? null)))
+    const loaded = new Map((await services.tickets.byIds(ctx, null, missing)).map(i => [i.id, i]))
+    return queries.map(q => textOf(field in q.obj ? q.obj : loaded.get(String(q.obj.id)), field))
   }
 
 /** List rows carry no createdById either: fill it in (one batch), then look the users up (one batch). */
 async function createdBy(queries: Query[], gctx: GqlCtx) {
-  const ids = (await fullField('createdById')(queries, gctx)) as (string | null)[]
+  const ids = await fullField('createdById')(queries, gctx)
   const wanted = [...new Set(ids.filter((v): v is string => !!v))]
   const found = await gctx.services.users.usersByIds(gctx.ctx, wanted)
   const map = new Map(wanted.map((v, i) => [v, found[i] ?? null]))
@@ -151,7 +159,7 @@ async function createdBy(queries: Query[], gctx: GqlCtx) {
 }
 
 /** Batched fields every ticket type has: one query per field per response, never one per ticket. */
-export function ticketLoaders(typeName: string): MercuriusLoaders {
+export function ticketLoaders(typeName: string): Loaders {
   return {
     [typeName]: {
       description: fullField('description'),
@@ -174,5 +182,5 @@ export function ticketLoaders(typeName: string): MercuriusLoaders {
         (h: { id: number }, parentId) => encodeCursor({ sort: 'history', value: h.id, id: parentId })
       )
     }
-  } as unknown as MercuriusLoaders
+  }
 }

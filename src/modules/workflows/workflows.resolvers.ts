@@ -1,11 +1,11 @@
-import type { IResolvers } from 'mercurius'
+import type { Resolvers } from '../../graphql/types.js'
 import type { Args, GqlCtx } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { TICKET_KINDS, type TicketKind } from '../tickets/kinds.js'
 import { type WorkflowDefinition as Definition, WorkflowDefinition } from './workflow.types.js'
 
 /** workflow(kind), workflows, setWorkflow, resetWorkflow: the same service as the REST door. */
-export function workflowResolvers(): IResolvers {
+export function workflowResolvers(): Resolvers {
   return {
     Query: {
       workflow: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
@@ -22,7 +22,7 @@ export function workflowResolvers(): IResolvers {
       resetWorkflow: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.workflows.reset(ctx, args.kind as TicketKind)
     }
-  } as IResolvers
+  }
 }
 
 /** GraphQL sends null for omitted optional input fields; the schema wants them absent. */
