@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -12,6 +10,7 @@ import { loadConfig } from '../../src/config.js'
 import { problemFromError } from '../../src/plugins/errors.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { createTestDatabase, driver, type TestDatabase } from '../helpers/db.js'
+import { httpGet, randomPort, type Spawned, spawnEntry } from '../helpers/spawn.js'
 
 function expectUnavailable(res: LightMyRequestResponse) {
   expect(res.statusCode, res.body).toBe(503)
@@ -134,60 +133,33 @@ describe('the load guard never sheds /health', () => {
 })
 
 describe('starting while the database is unreachable', () => {
-  let child: ChildProcess | undefined
+  let server: Spawned | undefined
   let dir: string | undefined
   afterAll(() => {
-    child?.kill('SIGKILL')
+    server?.child.kill('SIGKILL')
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  const get = (port: number, path: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, res => {
-        let body = ''
-        res.on('data', d => {
-          body += String(d)
-        })
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      })
-      req.on('error', reject)
-      req.end()
-    })
-
   it('prints one line naming DATABASE_URL, is live but not ready, and exits 0 on SIGTERM', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sd-nodb-'))
-    const port = 30_000 + Math.floor(Math.random() * 20_000)
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATA_DIR: dir,
-        ADMIN_PASSWORD: 'admin-password-123',
-        LOG_LEVEL: 'info',
-        // nothing listens on port 1: every connection attempt is refused
-        DATABASE_URL: 'postgres://sd:secret-password@127.0.0.1:1/servicedesk'
-      },
-      stdio: ['ignore', 'pipe', 'pipe']
+    const port = randomPort()
+    server = spawnEntry('src/server.ts', {
+      PORT: String(port),
+      DATA_DIR: dir,
+      ADMIN_PASSWORD: 'admin-password-123',
+      LOG_LEVEL: 'info',
+      // nothing listens on port 1: every connection attempt is refused
+      DATABASE_URL: 'postgres://sd:secret-password@127.0.0.1:1/servicedesk'
     })
-    let output = ''
-    child.stdout?.on('data', d => {
-      output += String(d)
-    })
-    child.stderr?.on('data', d => {
-      output += String(d)
-    })
-    const deadline = Date.now() + 180_000
-    while (!output.includes('DATABASE_URL')) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no line about the database:\n${output}`)
-      await new Promise(r => setTimeout(r, 200))
-    }
-    expect((await get(port, '/health')).status).toBe(200)
-    const ready = await get(port, '/ready')
+    await server.until('DATABASE_URL')
+    expect((await httpGet(port, '/health')).status).toBe(200)
+    const ready = await httpGet(port, '/ready')
     expect(ready.status).toBe(503)
-    const api = await get(port, '/api/v1/incidents')
+    const api = await httpGet(port, '/api/v1/incidents')
     expect(api.status).toBe(503)
     expect(JSON.parse(api.body).code).toBe('UNAVAILABLE')
 
+    const output = server.output()
     const lines = output.trim().split('\n')
     const about = lines.filter(l => l.includes('DATABASE_URL'))
     expect(about).toHaveLength(1)
@@ -196,10 +168,9 @@ describe('starting while the database is unreachable', () => {
     expect(output).not.toMatch(/\n\s+at /) // no stack trace
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow()
 
-    const exited = new Promise<number | null>(resolve => child!.on('exit', code => resolve(code)))
     const signalled = Date.now()
-    child.kill('SIGTERM')
-    expect(await exited).toBe(0)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
     expect(Date.now() - signalled).toBeLessThan(8000)
   }, 240_000)
 })

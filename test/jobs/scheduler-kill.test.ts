@@ -1,24 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { enqueue } from '../../src/jobs/queue.js'
 import { createTestDatabase, driver, type TestDatabase } from '../helpers/db.js'
+import { type Spawned, spawnEntry } from '../helpers/spawn.js'
 import { rowsOf, waitFor } from '../helpers/wait.js'
 
 const probeModule = pathToFileURL(resolve('test/jobs/fixtures/probe-job.ts')).href
 
-interface Scheduler {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<void>
-}
-
-function startScheduler(url: string): Scheduler {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', probeModule, 'src/scheduler.ts'], {
-    env: {
-      ...process.env,
+function startScheduler(url: string): Spawned {
+  return spawnEntry(
+    'src/scheduler.ts',
+    {
       DATABASE_URL: url,
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'info',
@@ -26,23 +20,14 @@ function startScheduler(url: string): Scheduler {
       SCHEDULER_LEASE_MS: '1500',
       SCHEDULER_CONCURRENCY: '2'
     },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout?.on('data', d => {
-    output += String(d)
-  })
-  child.stderr?.on('data', d => {
-    output += String(d)
-  })
-  const exited = new Promise<void>(r => child.once('exit', () => r()))
-  return { child, output: () => output, exited }
+    [probeModule]
+  )
 }
 
 // PGlite is one process by nature; several scheduler processes need PostgreSQL
 describe.skipIf(driver !== 'pg')('the work queue across scheduler processes', () => {
   let testDb: TestDatabase
-  const schedulers: Scheduler[] = []
+  const schedulers: Spawned[] = []
   beforeAll(async () => {
     testDb = await createTestDatabase()
     await testDb.database.db.execute(
