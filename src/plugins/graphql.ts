@@ -19,27 +19,8 @@ import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoader
 import type { Ctx } from '../lib/context.js'
 import { AppError, badRequest } from '../lib/errors.js'
 import { GraphqlRefused, maxDepthRule, operationCost, operationCount } from '../lib/graphql-limits.js'
-import { approvalLoaders, approvalResolvers } from '../modules/approvals/approvals.resolvers.js'
-import { catalogResolvers } from '../modules/catalog/catalog.resolvers.js'
-import { categoryLoaders, categoryResolvers } from '../modules/categories/categories.resolvers.js'
-import { changeLoaders, changeResolvers } from '../modules/changes/changes.resolvers.js'
-import { freezeLoaders, freezeResolvers } from '../modules/changes/freezes.resolvers.js'
-import { policyLoaders, policyResolvers } from '../modules/changes/policies.resolvers.js'
-import { cmdbLoaders, cmdbResolvers } from '../modules/cmdb/cmdb.resolvers.js'
-import { customFieldResolvers } from '../modules/custom-fields/custom-fields.resolvers.js'
-import { eventLoaders, eventResolvers } from '../modules/events/events.resolvers.js'
-import { problemRuleResolvers } from '../modules/events/problem-rules.resolvers.js'
-import { directoryResolvers } from '../modules/identity/directory.resolvers.js'
-import { identityLoaders, identityResolvers } from '../modules/identity/identity.resolvers.js'
-import { incidentLoaders, incidentResolvers } from '../modules/incidents/incidents.resolvers.js'
-import { linkLoaders, linkResolvers } from '../modules/links/links.resolvers.js'
-import { problemLoaders, problemResolvers } from '../modules/problems/problems.resolvers.js'
-import { releaseLoaders, releaseResolvers } from '../modules/releases/releases.resolvers.js'
-import { requestLoaders, requestResolvers } from '../modules/requests/requests.resolvers.js'
-import { templateResolvers } from '../modules/templates/templates.resolvers.js'
-import { bulkResolvers } from '../modules/tickets/bulk.resolvers.js'
-import { crossKindResolvers } from '../modules/tickets/tickets.resolvers.js'
-import { workflowResolvers } from '../modules/workflows/workflows.resolvers.js'
+import { modules } from '../modules/index.js'
+import type { ModuleManifest } from '../modules/manifest.js'
 import { problemFromError, sendProblem } from './errors.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
@@ -67,53 +48,44 @@ const JSONScalar = new GraphQLScalarType({
   serialize: v => v
 })
 
-function merge<T extends Record<string, Record<string, unknown>>>(...parts: T[]): T {
+/**
+ * Merges resolver (or loader) maps type by type. A field two modules both define is a mistake that
+ * would otherwise be settled silently by list order: it fails at start, naming both.
+ */
+function merge(parts: readonly { owner: string; map: Record<string, unknown> }[]) {
   const out: Record<string, Record<string, unknown>> = {}
-  for (const part of parts) for (const [type, fields] of Object.entries(part)) out[type] = { ...out[type], ...fields }
-  return out as T
+  const owners = new Map<string, string>()
+  for (const { owner, map } of parts) {
+    for (const [type, fields] of Object.entries(map)) {
+      const target = out[type] ?? {}
+      out[type] = target
+      for (const [field, value] of Object.entries(fields as Record<string, unknown>)) {
+        const other = owners.get(`${type}.${field}`)
+        if (other) throw new Error(`GraphQL ${type}.${field} is defined by both ${other} and ${owner}`)
+        owners.set(`${type}.${field}`, owner)
+        target[field] = value
+      }
+    }
+  }
+  return out
 }
+
+const partsOf = (pick: (m: ModuleManifest) => readonly (() => object)[] | undefined) =>
+  modules.flatMap(m =>
+    (pick(m) ?? []).map(build => ({ owner: `module ${m.name}`, map: build() as Record<string, unknown> }))
+  )
 
 /** Every resolver and loader, by type and field: the contract test checks them against schema.graphql. */
 export function graphqlResolvers() {
-  const resolvers = merge(
-    incidentResolvers() as never,
-    crossKindResolvers() as never,
-    bulkResolvers() as never,
-    requestResolvers() as never,
-    problemResolvers() as never,
-    changeResolvers() as never,
-    approvalResolvers() as never,
-    releaseResolvers() as never,
-    linkResolvers() as never,
-    workflowResolvers() as never,
-    identityResolvers() as never,
-    directoryResolvers() as never,
-    cmdbResolvers() as never,
-    freezeResolvers() as never,
-    policyResolvers() as never,
-    customFieldResolvers() as never,
-    categoryResolvers() as never,
-    templateResolvers() as never,
-    catalogResolvers() as never,
-    eventResolvers() as never,
-    problemRuleResolvers() as never
-  ) as IResolvers
-  const loaders = merge(
-    incidentLoaders() as never,
-    linkLoaders() as never,
-    requestLoaders() as never,
-    problemLoaders() as never,
-    changeLoaders() as never,
-    approvalLoaders() as never,
-    releaseLoaders() as never,
-    identityLoaders() as never,
-    cmdbLoaders() as never,
-    freezeLoaders() as never,
-    policyLoaders() as never,
-    categoryLoaders() as never,
-    eventLoaders() as never
-  ) as MercuriusLoaders
+  const resolvers = merge(partsOf(m => m.graphql?.resolvers)) as IResolvers
+  const loaders = merge(partsOf(m => m.graphql?.loaders)) as MercuriusLoaders
   return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar } as IResolvers, loaders }
+}
+
+/** schema.graphql, with the parts modules declare beside it (none until the schema is split per module). */
+export function graphqlSchema(): string {
+  const parts = modules.flatMap(m => (m.graphql?.schema ? [m.graphql.schema] : []))
+  return [readFileSync(schemaPath, 'utf8'), ...parts].join('\n')
 }
 
 /**
@@ -219,7 +191,7 @@ function refuseOverGet(request: FastifyRequest, reply: FastifyReply, maxTokens: 
 export default fp(
   async function graphqlPlugin(app: FastifyInstance) {
     const config = app.config
-    const sdl = readFileSync(schemaPath, 'utf8')
+    const sdl = graphqlSchema()
     const { resolvers: all, loaders } = graphqlResolvers()
     const { resolvers, enums } = splitEnumMaps(sdl, all)
     const rules: ValidationRule[] = [

@@ -2,8 +2,7 @@ import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { roundsLoader, ticketsBy } from '../approvals/approvals.resolvers.js'
-import { ticketLoaders, ticketResolvers } from '../tickets/tickets.resolvers.js'
+import { ticketLoaders, ticketResolvers, ticketsBy } from '../tickets/tickets.resolvers.js'
 import { type CalendarEntry, calendarCursor } from './changes.calendar.js'
 import {
   type CalendarInput,
@@ -55,7 +54,7 @@ async function cisOf(queries: Query[], { ctx, services }: GqlCtx) {
 export const changeLoaders = (): MercuriusLoaders =>
   ({
     ...ticketLoaders('Change'),
-    Change: { ...(ticketLoaders('Change').Change as object), approvals: roundsLoader, cis: cisOf },
+    Change: { ...(ticketLoaders('Change').Change as object), cis: cisOf },
     ChangeConflict: { change: ticketsBy('changeId') },
     ChangeCalendarEntry: { change: ticketsBy('id') }
   }) as unknown as MercuriusLoaders
