@@ -44,11 +44,6 @@ const audit = (tx: Queryable, ctx: Ctx, ticketId: string, action: string, change
   recordAudit(tx, ctx, { entityType: 'ticket', entityId: ticketId, action, changes })
 
 /**
- * The approval engine: rounds of approval for any ticket whose workflow status asks for one (changes
- * by their type's policy, service requests by their offering). It is the ticket core's ApprovalPort and
- * the use cases behind /approvals: decide, list a ticket's rounds, an approver's own queue.
- */
-/**
  * The rounds themselves, over the database alone: the ticket core's ApprovalPort is built from this, so
  * the port needs no ticket service (which needs the port) and the wiring stays one-directional.
  */
@@ -240,6 +235,11 @@ function createApprovalRounds() {
 /** The ticket core's ApprovalPort: open, check and cancel rounds as tickets move. */
 export const createApprovalPort = (): ApprovalPort => createApprovalRounds().port
 
+/**
+ * The approval engine: rounds of approval for any ticket whose workflow status asks for one (changes
+ * by their type's policy, service requests by their offering). It is the ticket core's ApprovalPort and
+ * the use cases behind /approvals: decide, list a ticket's rounds, an approver's own queue.
+ */
 export function createApprovalService(deps: Deps & { tickets: TicketService }) {
   const { db } = deps
   const { latestRound, rowsOf, close, port, reseat, roundsOf, roundView } = createApprovalRounds()
