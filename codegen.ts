@@ -28,12 +28,13 @@ const config: CodegenConfig = {
           AuthEventKind: 'string',
           // kind columns are text: the schema's enum has checked every value that comes in
           TicketKind: 'string',
-          Team: '../modules/identity/teams.service.js#TeamView',
-          TeamLayer: '../modules/identity/teams.service.js#TeamLayerView',
-          Category: '../modules/categories/categories.service.js#CategoryView',
-          TicketTemplate: '../modules/templates/templates.service.js#TemplateRow',
-          ConfigurationItem: '../modules/cmdb/cis.repository.js#CiView',
-          CiRelationship: '../modules/cmdb/cis.repository.js#CiRelationshipView'
+          // rows the modules register in src/graphql/mappers.ts (so these types name no module)
+          Team: './mappers.js#TeamRow',
+          TeamLayer: './mappers.js#TeamLayerRow',
+          Category: './mappers.js#CategoryRow',
+          TicketTemplate: './mappers.js#TicketTemplateRow',
+          ConfigurationItem: './mappers.js#ConfigurationItemRow',
+          CiRelationship: './mappers.js#CiRelationshipRow'
         }
       }
     }

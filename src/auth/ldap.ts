@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Client, type Entry, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts'
 import { type Config, ConfigError } from '../config.js'
 import { AppError } from '../lib/errors.js'
-import type { DirectoryIdentity, PasswordDirectory } from '../modules/identity/directory.js'
+import type { DirectoryIdentity, PasswordDirectory } from './directory.js'
 import { canonicalDn, fillFilter, groupFilter, loginName, syncFilter, userFilter } from './ldap-syntax.js'
 
 /** One person as directory sync sees them: who they are, and whether the directory has switched them off. */

@@ -1,15 +1,9 @@
-import { directorySync } from './directory-sync.js'
-import { purgeEvents, settleFlapping } from './events.js'
-import { purgeIdempotencyKeys, purgeSessions } from './housekeeping.js'
+import { modules } from '../modules/index.js'
+import { purgeIdempotencyKeys } from './housekeeping.js'
 import type { Job } from './job.js'
-import { problemDetection } from './problem-detection.js'
 
-/** Every job the scheduler runs. Later capabilities (SLA clocks, escalations, notifications) add here. */
-export const jobs: Job[] = [
-  purgeSessions,
-  purgeIdempotencyKeys,
-  directorySync,
-  settleFlapping,
-  purgeEvents,
-  problemDetection
-]
+/**
+ * Every job the scheduler runs: the core's housekeeping, then each module's jobs (its manifest's
+ * `jobs`). Later capabilities (SLA clocks, escalations, notifications) declare theirs there.
+ */
+export const jobs: Job[] = [purgeIdempotencyKeys, ...modules.flatMap(m => m.jobs ?? [])]

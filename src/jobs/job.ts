@@ -1,5 +1,5 @@
 import type { Deps } from '../lib/context.js'
-import type { Services } from '../services.js'
+import type { Services } from '../lib/ports.js'
 import type { Backoff, WorkItem } from './queue.js'
 
 /** What a job is built from: the same services the API uses, without Fastify. */

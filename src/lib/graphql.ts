@@ -1,10 +1,10 @@
 import { Type } from 'typebox'
-import { type PageInput, PageQuery } from '../modules/tickets/tickets.schemas.js'
-import type { Services } from '../services.js'
 import { toConnection } from './connection.js'
 import type { Ctx } from './context.js'
 import type { Page } from './cursor.js'
 import { AppError } from './errors.js'
+import type { Services } from './ports.js'
+import { type PageInput, PageQuery } from './schemas.js'
 import { check } from './validate.js'
 
 /** Helpers every GraphQL door shares: context type, argument clean-up, paging names, batched connections. */

@@ -1,7 +1,7 @@
 import { parse } from '@rsql/parser'
 import { type SQL, sql } from 'drizzle-orm'
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
-import type { CustomFieldSpec, CustomFieldType } from '../modules/custom-fields/custom-fields.types.js'
+import type { CustomFieldSpec, CustomFieldType } from './custom-field-types.js'
 import { badRequest } from './errors.js'
 
 /**

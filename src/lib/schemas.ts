@@ -24,6 +24,16 @@ export const StringEnum = <const T extends readonly string[]>(values: T, opts: R
 export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size (max 500).' })
 export const CursorParam = Type.String({ maxLength: 512, description: 'Opaque cursor from a previous page.' })
 
+/** A page of any list: size and the cursor of the page before (GraphQL calls them first and after). */
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 }))
+  },
+  { additionalProperties: false }
+)
+export type PageInput = Static<typeof PageQuery>
+
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 
 export const PageOf = <T extends TSchema>(item: T) =>

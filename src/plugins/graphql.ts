@@ -21,27 +21,8 @@ import type { Ctx } from '../lib/context.js'
 import { AppError, badRequest } from '../lib/errors.js'
 import type { GqlCtx } from '../lib/graphql.js'
 import { GraphqlRefused, maxDepthRule, operationCost, operationCount } from '../lib/graphql-limits.js'
-import { approvalLoaders, approvalResolvers } from '../modules/approvals/approvals.resolvers.js'
-import { catalogResolvers } from '../modules/catalog/catalog.resolvers.js'
-import { categoryLoaders, categoryResolvers } from '../modules/categories/categories.resolvers.js'
-import { changeLoaders, changeResolvers } from '../modules/changes/changes.resolvers.js'
-import { freezeLoaders, freezeResolvers } from '../modules/changes/freezes.resolvers.js'
-import { policyLoaders, policyResolvers } from '../modules/changes/policies.resolvers.js'
-import { cmdbLoaders, cmdbResolvers } from '../modules/cmdb/cmdb.resolvers.js'
-import { customFieldResolvers } from '../modules/custom-fields/custom-fields.resolvers.js'
-import { eventLoaders, eventResolvers } from '../modules/events/events.resolvers.js'
-import { problemRuleResolvers } from '../modules/events/problem-rules.resolvers.js'
-import { directoryResolvers } from '../modules/identity/directory.resolvers.js'
-import { identityLoaders, identityResolvers } from '../modules/identity/identity.resolvers.js'
-import { incidentLoaders, incidentResolvers } from '../modules/incidents/incidents.resolvers.js'
-import { linkLoaders, linkResolvers } from '../modules/links/links.resolvers.js'
-import { problemLoaders, problemResolvers } from '../modules/problems/problems.resolvers.js'
-import { releaseLoaders, releaseResolvers } from '../modules/releases/releases.resolvers.js'
-import { requestLoaders, requestResolvers } from '../modules/requests/requests.resolvers.js'
-import { templateResolvers } from '../modules/templates/templates.resolvers.js'
-import { bulkResolvers } from '../modules/tickets/bulk.resolvers.js'
-import { crossKindResolvers } from '../modules/tickets/tickets.resolvers.js'
-import { workflowResolvers } from '../modules/workflows/workflows.resolvers.js'
+import { modules } from '../modules/index.js'
+import type { ModuleManifest } from '../modules/manifest.js'
 import { problemFromError, sendProblem } from './errors.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
@@ -74,54 +55,42 @@ declare module 'mercurius' {
   interface MercuriusContext extends GqlCtx {}
 }
 
-/** Resolver (or loader) maps of several modules as one, type by type. */
-function merge<T extends Record<string, object | undefined>>(first: T, ...rest: T[]): T {
-  let out = first
-  for (const part of rest) for (const type in part) out = { ...out, [type]: { ...out[type], ...part[type] } }
-  return out
+/**
+ * Merges resolver (or loader) maps type by type. A field two modules both define is a mistake that
+ * would otherwise be settled silently by list order: it fails at start, naming both.
+ */
+function merge<T extends object>(parts: readonly { owner: string; map: T }[]): T {
+  const out: Record<string, Record<string, unknown>> = {}
+  const owners = new Map<string, string>()
+  for (const { owner, map } of parts) {
+    for (const [type, fields] of Object.entries(map)) {
+      const target = out[type] ?? {}
+      out[type] = target
+      for (const [field, value] of Object.entries(fields as Record<string, unknown>)) {
+        const other = owners.get(`${type}.${field}`)
+        if (other) throw new Error(`GraphQL ${type}.${field} is defined by both ${other} and ${owner}`)
+        owners.set(`${type}.${field}`, owner)
+        target[field] = value
+      }
+    }
+  }
+  // The same maps, field for field: only their grouping changed
+  return out as T
 }
+
+const partsOf = <T extends object>(pick: (m: ModuleManifest) => readonly (() => T)[] | undefined) =>
+  modules.flatMap(m => (pick(m) ?? []).map(build => ({ owner: `module ${m.name}`, map: build() })))
 
 /** Every resolver and loader, by type and field: the contract test checks them against schema.graphql. */
 export function graphqlResolvers(): { resolvers: Resolvers; loaders: Loaders } {
-  const resolvers = merge(
-    incidentResolvers(),
-    crossKindResolvers(),
-    bulkResolvers(),
-    requestResolvers(),
-    problemResolvers(),
-    changeResolvers(),
-    approvalResolvers(),
-    releaseResolvers(),
-    linkResolvers(),
-    workflowResolvers(),
-    identityResolvers(),
-    directoryResolvers(),
-    cmdbResolvers(),
-    freezeResolvers(),
-    policyResolvers(),
-    customFieldResolvers(),
-    categoryResolvers(),
-    templateResolvers(),
-    catalogResolvers(),
-    eventResolvers(),
-    problemRuleResolvers()
-  )
-  const loaders = merge(
-    incidentLoaders(),
-    linkLoaders(),
-    requestLoaders(),
-    problemLoaders(),
-    changeLoaders(),
-    approvalLoaders(),
-    releaseLoaders(),
-    identityLoaders(),
-    cmdbLoaders(),
-    freezeLoaders(),
-    policyLoaders(),
-    categoryLoaders(),
-    eventLoaders()
-  )
+  const resolvers = merge(partsOf(m => m.graphql?.resolvers))
+  const loaders = merge(partsOf(m => m.graphql?.loaders))
   return { resolvers: { ...resolvers, DateTime, JSON: JSONScalar }, loaders }
+}
+
+/** schema.graphql: the modules' parts as assembled and committed (`npm run schema`, src/graphql/assemble.ts). */
+export function graphqlSchema(): string {
+  return readFileSync(schemaPath, 'utf8')
 }
 
 /**
@@ -229,7 +198,7 @@ function refuseOverGet(request: FastifyRequest, reply: FastifyReply, maxTokens: 
 export default fp(
   async function graphqlPlugin(app: FastifyInstance) {
     const config = app.config
-    const sdl = readFileSync(schemaPath, 'utf8')
+    const sdl = graphqlSchema()
     const { resolvers: all, loaders } = graphqlResolvers()
     const { resolvers, enums } = splitEnumMaps(sdl, all)
     const rules: ValidationRule[] = [

@@ -44,13 +44,10 @@ const audit = (tx: Queryable, ctx: Ctx, ticketId: string, action: string, change
   recordAudit(tx, ctx, { entityType: 'ticket', entityId: ticketId, action, changes })
 
 /**
- * The approval engine: rounds of approval for any ticket whose workflow status asks for one (changes
- * by their type's policy, service requests by their offering). It is the ticket core's ApprovalPort and
- * the use cases behind /approvals: decide, list a ticket's rounds, an approver's own queue.
+ * The rounds themselves, over the database alone: the ticket core's ApprovalPort is built from this, so
+ * the port needs no ticket service (which needs the port) and the wiring stays one-directional.
  */
-export function createApprovalService(deps: Deps & { tickets: TicketService }) {
-  const { db } = deps
-
+function createApprovalRounds() {
   async function latestRound(q: Queryable, ticketId: string): Promise<RoundRow | undefined> {
     const [round] = await q
       .select()
@@ -231,6 +228,21 @@ export function createApprovalService(deps: Deps & { tickets: TicketService }) {
 
   const roundView = async (q: Queryable, ticketId: string, round: number) =>
     (await roundsOf(q, [ticketId])).get(ticketId)!.find(r => r.round === round)!
+
+  return { latestRound, rowsOf, seat, close, port, reseat, roundsOf, roundView }
+}
+
+/** The ticket core's ApprovalPort: open, check and cancel rounds as tickets move. */
+export const createApprovalPort = (): ApprovalPort => createApprovalRounds().port
+
+/**
+ * The approval engine: rounds of approval for any ticket whose workflow status asks for one (changes
+ * by their type's policy, service requests by their offering). It is the ticket core's ApprovalPort and
+ * the use cases behind /approvals: decide, list a ticket's rounds, an approver's own queue.
+ */
+export function createApprovalService(deps: Deps & { tickets: TicketService }) {
+  const { db } = deps
+  const { latestRound, rowsOf, close, port, reseat, roundsOf, roundView } = createApprovalRounds()
 
   return {
     port,

@@ -2,8 +2,7 @@ import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { roundsLoader, ticketsBy } from '../approvals/approvals.resolvers.js'
-import { ticketLoaders, ticketResolvers } from '../tickets/tickets.resolvers.js'
+import { ticketLoaders, ticketResolvers, ticketsBy } from '../tickets/tickets.resolvers.js'
 import { type CalendarEntry, calendarCursor } from './changes.calendar.js'
 import {
   type CalendarInput,
@@ -51,7 +50,7 @@ async function cisOf(queries: Query[], { ctx, services }: GqlCtx) {
 
 export const changeLoaders = (): Loaders => ({
   ...ticketLoaders('Change'),
-  Change: { ...ticketLoaders('Change').Change, approvals: roundsLoader, cis: cisOf },
+  Change: { ...ticketLoaders('Change').Change, cis: cisOf },
   ChangeConflict: { change: ticketsBy('changeId') },
   ChangeCalendarEntry: { change: ticketsBy('id') }
 })

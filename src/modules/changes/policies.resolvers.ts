@@ -1,7 +1,7 @@
 import type { Loaders, Resolvers } from '../../graphql/types.js'
+import { defined, type GqlCtx } from '../../lib/graphql.js'
 import { StringEnum } from '../../lib/schemas.js'
 import { check } from '../../lib/validate.js'
-import { defined, type GqlCtx } from '../incidents/incidents.resolvers.js'
 import { CHANGE_TYPES, type ChangeType, SetPolicyBody, type SetPolicyInput } from './policies.schemas.js'
 
 type Args = Record<string, unknown>

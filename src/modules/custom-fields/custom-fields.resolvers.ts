@@ -2,8 +2,8 @@ import { Type } from 'typebox'
 import type { Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
+import { defined, type GqlCtx, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
 import {
   CreateCustomFieldBody,
   type CreateCustomFieldInput,

@@ -1,10 +1,2 @@
-/** The types an admin-defined field can have, and what the filter compiler and validators need of one. */
-export const CUSTOM_FIELD_TYPES = ['text', 'number', 'date', 'boolean', 'choice', 'multichoice', 'user', 'ci'] as const
-export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number]
-
-export interface CustomFieldSpec {
-  key: string
-  type: CustomFieldType
-  /** Allowed values of choice and multichoice fields. */
-  options?: readonly string[]
-}
+// The field types live beside the filter compiler that needs them (src/lib stays below the modules)
+export { CUSTOM_FIELD_TYPES, type CustomFieldSpec, type CustomFieldType } from '../../lib/custom-field-types.js'

@@ -3,7 +3,7 @@ import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
-import { ticketsBy } from '../approvals/approvals.resolvers.js'
+import { ticketsBy } from '../tickets/tickets.resolvers.js'
 import {
   type AlertListInput,
   AlertListQuery,

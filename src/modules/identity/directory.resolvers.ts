@@ -1,5 +1,5 @@
 import type { Resolvers } from '../../graphql/types.js'
-import type { GqlCtx } from '../incidents/incidents.resolvers.js'
+import type { GqlCtx } from '../../lib/graphql.js'
 
 /** GraphQL door to directory sync: the same service as POST /api/v1/directory/sync. */
 export function directoryResolvers(): Resolvers {

@@ -1,30 +1,14 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { ROLES, type Role, systemActor } from '../../auth/actor.js'
+import type { DirectoryIdentity } from '../../auth/directory.js'
 import type { Config } from '../../config.js'
 import { organisations, teamLayers, teamMembers, teams, users } from '../../db/schema/index.js'
 import type { Ctx, Queryable } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { type Change, diff, recordAudit } from '../audit/audit.service.js'
 
-/** A person as a directory (LDAP, or an SSO proxy's headers) describes them. */
-export interface DirectoryIdentity {
-  source: 'ldap' | 'sso'
-  /** The directory's stable id: the entry DN, or the SSO subject. */
-  externalId: string
-  username: string
-  displayName: string
-  email: string | null
-  phone: string | null
-  department: string | null
-  /** Group DNs or names, as the directory gives them. */
-  groups: string[]
-}
-
-/** A password check against a directory. Null: the directory does not know this user. */
-export interface PasswordDirectory {
-  name: 'ldap'
-  verify(username: string, password: string): Promise<DirectoryIdentity | null>
-}
+// What a directory answers is declared beside the LDAP client (src/auth), which the core may import
+export type { DirectoryIdentity, PasswordDirectory } from '../../auth/directory.js'
 
 /**
  * Group keys compare case-insensitively with DN spacing and escapes normalised, so

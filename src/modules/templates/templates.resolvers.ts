@@ -1,8 +1,8 @@
 import { Type } from 'typebox'
 import type { Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
+import { defined, type GqlCtx, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { defined, type GqlCtx, pageArgs, paged } from '../incidents/incidents.resolvers.js'
 import {
   CreateTemplateBody,
   type CreateTemplateInput,

@@ -1,8 +1,8 @@
 import type { SQL } from 'drizzle-orm'
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { Ctx, Queryable, Tx } from '../../lib/context.js'
+import type { CustomFieldSpec } from '../../lib/custom-field-types.js'
 import type { Change } from '../audit/audit.service.js'
-import type { CustomFieldSpec } from '../custom-fields/custom-fields.types.js'
 import type { Requirement, StatusDef } from '../workflows/workflow.types.js'
 import type { TicketKind } from './kinds.js'
 import type { Row } from './tickets.repository.js'
@@ -45,6 +45,14 @@ export interface ApprovalPort {
   isApproved(q: Queryable, ticketId: string): Promise<boolean>
   /** The ticket left its approval status some other way: close any open round. */
   cancelOpen(tx: Tx, ctx: Ctx, ticketId: string): Promise<void>
+}
+
+/** The ports the ticket core is built with (src/services.ts wires them from the manifests); one left out means "none defined". */
+export interface TicketPorts {
+  customFields?: CustomFieldPort
+  categories?: CategoryPort
+  templates?: TemplatePort
+  approvals?: ApprovalPort
 }
 
 /** A field a kind adds to the filter language (usually a correlated lookup into its side table). */

@@ -21,6 +21,16 @@ import {
   type UpdateTicketInput
 } from './tickets.schemas.js'
 
+/** A ticket named by `field` on each parent, looked up in one batch (null when not visible). */
+export const ticketsBy =
+  (field: string) =>
+  async (queries: { obj: Record<string, unknown>; params: Args }[], { ctx, services }: GqlCtx) => {
+    const ids = queries.map(q => q.obj[field] as string | null)
+    const wanted = [...new Set(ids.filter((v): v is string => !!v))]
+    const found = new Map((await services.tickets.byIds(ctx, null, wanted)).map(t => [t.id, t]))
+    return ids.map(v => (v ? (found.get(v) ?? null) : null))
+  }
+
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1)
 const optionalVersion = (v: unknown) => (v === null || v === undefined ? undefined : Number(v))
 

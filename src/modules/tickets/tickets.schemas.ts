@@ -188,14 +188,7 @@ export const listFields = {
 export const TicketListQuery = Type.Object(listFields, { additionalProperties: false })
 export type TicketListInput = Static<typeof TicketListQuery>
 
-export const PageQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 }))
-  },
-  { additionalProperties: false }
-)
-export type PageInput = Static<typeof PageQuery>
+export { type PageInput, PageQuery } from '../../lib/schemas.js'
 
 /** A list page, with the exact count when asked for. */
 export const ListOf = <T extends ReturnType<typeof Type.Object>>(item: T) =>

@@ -29,7 +29,7 @@ import { withVisibleProblems } from './ticket-refs.js'
 import { createTicketLifecycle } from './tickets.lifecycle.js'
 import { createTicketListing } from './tickets.listing.js'
 import { createTicketNotes } from './tickets.notes.js'
-import type { ApprovalPort, CategoryPort, CustomFieldPort, KindHooks, TemplatePort } from './tickets.ports.js'
+import type { KindHooks, TicketPorts } from './tickets.ports.js'
 import {
   createTicketQueries,
   fullColumns,
@@ -53,6 +53,7 @@ type Teams = ReturnType<typeof createTeamService>
 export interface TicketCoreDeps extends Deps {
   teams: Teams
   workflows: WorkflowService
+  ports?: TicketPorts
 }
 
 export const visibleTo = (scope: TicketScope | null, row: Pick<Row, 'organisationId' | 'requesterId'>) =>
@@ -86,12 +87,8 @@ export function createTicketService(deps: TicketCoreDeps) {
   const queries = createTicketQueries(db)
   const writer = createTicketWriter()
   const hooks = new Map<TicketKind, KindHooks>()
-  const ports: {
-    customFields?: CustomFieldPort
-    categories?: CategoryPort
-    templates?: TemplatePort
-    approvals?: ApprovalPort
-  } = {}
+  // Given at construction and never replaced: the modules providing them are built first
+  const ports: Readonly<TicketPorts> = { ...deps.ports }
 
   /** Reads a ticket of this kind (any kind when null) the actor may see, or 404. */
   async function visible(ctx: Ctx, kind: TicketKind | null, id: string): Promise<Row> {

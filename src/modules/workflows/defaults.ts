@@ -1,4 +1,4 @@
-import type { TicketKind } from '../tickets/kinds.js'
+import type { TicketKind } from '../kinds/kinds.js'
 import type { Requirement, StatusDef, TransitionActor, TransitionDef, WorkflowDefinition } from './workflow.types.js'
 
 /**

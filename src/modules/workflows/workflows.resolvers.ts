@@ -1,7 +1,7 @@
 import type { Resolvers } from '../../graphql/types.js'
 import type { Args, GqlCtx } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { TICKET_KINDS, type TicketKind } from '../tickets/kinds.js'
+import { TICKET_KINDS, type TicketKind } from '../kinds/kinds.js'
 import { type WorkflowDefinition as Definition, WorkflowDefinition } from './workflow.types.js'
 
 /** workflow(kind), workflows, setWorkflow, resetWorkflow: the same service as the REST door. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { etag, expectedVersion } from '../../lib/http.js'
 import { errorResponses, StringEnum } from '../../lib/schemas.js'
-import { TICKET_KINDS } from '../tickets/kinds.js'
+import { TICKET_KINDS } from '../kinds/kinds.js'
 import { WorkflowDefinition } from './workflow.types.js'
 
 export const WorkflowView = Type.Object({

@@ -6,7 +6,7 @@ import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { conflict, type FieldError, preconditionFailed, validationFailed } from '../../lib/errors.js'
 import { nameUuid } from '../../lib/ids.js'
 import { recordAudit } from '../audit/audit.service.js'
-import type { TicketKind } from '../tickets/kinds.js'
+import type { TicketKind } from '../kinds/kinds.js'
 import { DEFAULT_WORKFLOWS } from './defaults.js'
 import type { StatusDef, TransitionActor, TransitionDef, WorkflowDefinition } from './workflow.types.js'
 

@@ -1,5 +1,5 @@
-import { systemActor } from '../auth/actor.js'
-import type { PeriodicJob } from './job.js'
+import { systemActor } from '../../auth/actor.js'
+import type { PeriodicJob } from '../../jobs/job.js'
 
 /** Users follow the directory between logins too: leavers are disabled within a period. */
 export const directorySync: PeriodicJob = {

@@ -1,5 +1,5 @@
-import { systemActor } from '../auth/actor.js'
-import type { PeriodicJob } from './job.js'
+import { systemActor } from '../../auth/actor.js'
+import type { PeriodicJob } from '../../jobs/job.js'
 
 /** Flapping alerts quiet for a whole flap window settle: a held recovery then resolves its incident. */
 export const settleFlapping: PeriodicJob = {

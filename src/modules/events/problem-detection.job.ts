@@ -1,5 +1,5 @@
-import { systemActor } from '../auth/actor.js'
-import type { PeriodicJob } from './job.js'
+import { systemActor } from '../../auth/actor.js'
+import type { PeriodicJob } from '../../jobs/job.js'
 
 /** Recurring incidents (problem rules: same CI, fingerprint, family or category) open or update problems. */
 export const problemDetection: PeriodicJob = {

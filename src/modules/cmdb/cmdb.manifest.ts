@@ -1,0 +1,27 @@
+import { provide } from '../../lib/ports.js'
+import type { ModuleManifest } from '../manifest.js'
+import type { CiRelationshipView, CiView } from './cis.repository.js'
+import { createCiService } from './cis.service.js'
+import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
+import cmdbRoutes from './cmdb.routes.js'
+
+declare module '../../graphql/mappers.js' {
+  interface GraphqlRows {
+    ConfigurationItem: CiView
+    CiRelationship: CiRelationshipView
+  }
+}
+
+declare module '../../lib/ports.js' {
+  interface Services {
+    cis: ReturnType<typeof createCiService>
+  }
+}
+
+/** Configuration items and their relations. */
+export const cmdbManifest: ModuleManifest = {
+  name: 'cmdb',
+  provides: [provide(['cis'], [], deps => ({ cis: createCiService(deps) }))],
+  routes: [cmdbRoutes],
+  graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }
+}

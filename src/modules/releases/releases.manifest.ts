@@ -1,0 +1,28 @@
+import { provide } from '../../lib/ports.js'
+import type { ModuleManifest } from '../manifest.js'
+import { createDeploymentService, type DeploymentService } from './deployments.service.js'
+import { releaseHooks } from './releases.hooks.js'
+import { releaseLoaders, releaseResolvers } from './releases.resolvers.js'
+import releaseRoutes from './releases.routes.js'
+import { createReleaseService, type ReleaseService } from './releases.service.js'
+
+declare module '../../lib/ports.js' {
+  interface Services {
+    releases: ReleaseService
+    deployments: DeploymentService
+  }
+}
+
+/** Releases bundling changes, and their deployments. */
+export const releasesManifest: ModuleManifest = {
+  name: 'releases',
+  provides: [
+    provide(['releases', 'deployments'], ['tickets', 'workflows'], deps => ({
+      releases: createReleaseService(deps),
+      deployments: createDeploymentService(deps)
+    }))
+  ],
+  routes: [releaseRoutes],
+  graphql: { resolvers: [releaseResolvers], loaders: [releaseLoaders] },
+  tickets: () => ({ kinds: { release: releaseHooks() } })
+}

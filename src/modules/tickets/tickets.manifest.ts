@@ -1,0 +1,44 @@
+import { provide } from '../../lib/ports.js'
+import type { ModuleManifest } from '../manifest.js'
+import { bulkResolvers } from './bulk.resolvers.js'
+import bulkRoutes from './bulk.routes.js'
+import { createBulkService } from './bulk.service.js'
+import { crossKindResolvers } from './tickets.resolvers.js'
+import { crossKindRoutes } from './tickets.routes.js'
+import { createTicketService, type TicketService } from './tickets.service.js'
+
+declare module '../../lib/ports.js' {
+  interface Services {
+    tickets: TicketService
+    ticketBulk: ReturnType<typeof createBulkService>
+  }
+}
+
+/**
+ * The ticket core every kind shares, and bulk edits. Built with the ports other modules provide
+ * (custom fields, categories, templates, approvals); kinds and subscribers plug in through their
+ * manifests' `tickets` entry.
+ */
+export const ticketsManifest: ModuleManifest = {
+  name: 'tickets',
+  provides: [
+    provide(
+      ['tickets'],
+      ['teams', 'workflows', 'customFieldValues', 'categoryPort', 'templatePort', 'approvalPort'],
+      deps => ({
+        tickets: createTicketService({
+          ...deps,
+          ports: {
+            customFields: deps.customFieldValues,
+            categories: deps.categoryPort,
+            templates: deps.templatePort,
+            approvals: deps.approvalPort
+          }
+        })
+      })
+    ),
+    provide(['ticketBulk'], ['tickets', 'teams', 'workflows'], deps => ({ ticketBulk: createBulkService(deps) }))
+  ],
+  routes: [crossKindRoutes, bulkRoutes],
+  graphql: { resolvers: [crossKindResolvers, bulkResolvers] }
+}
