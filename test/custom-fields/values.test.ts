@@ -258,7 +258,7 @@ describe('custom-field value engine', () => {
   it('sees a field retired or added through the admin API at once', async () => {
     const def = await define({ key: 'flip', type: 'boolean', position: 20 })
     expect((await values.resolve(t.db, 'change', { site: 'Leeds', flip: true }, null)).values.flip).toBe(true)
-    await t.api('PATCH', `/api/v1/custom-fields/${def.id}`, { body: { active: false } })
+    await t.api('PATCH', `/api/v1/custom-fields/${def.id}`, { body: { active: false, version: 1 } })
     expect(await refused(values.resolve(t.db, 'change', { site: 'Leeds', flip: true }, null))).toEqual([
       { field: 'customFields.flip', message: 'field is inactive' }
     ])
@@ -290,7 +290,7 @@ describe('custom-field definitions cache', () => {
     expect(res.statusCode, res.body).toBe(201)
     expect((await values.definitions(t.db, 'problem')).map(d => d.key)).toEqual(['hidden', 'shown'])
 
-    await t.api('PATCH', `/api/v1/custom-fields/${res.json().id}`, { body: { active: false } })
+    await t.api('PATCH', `/api/v1/custom-fields/${res.json().id}`, { body: { active: false, version: 1 } })
     expect((await values.definitions(t.db, 'problem')).map(d => d.key)).toEqual(['hidden'])
     values.invalidate()
     expect((await values.specs(t.db, 'problem')).size).toBe(2)
