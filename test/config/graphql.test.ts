@@ -161,7 +161,7 @@ describe('categories, templates and offerings over GraphQL', () => {
     expect(fields(bad.body).sort()).toEqual(['approval.approverIds.1', 'approval.quorum'])
 
     const cleared = await t.gql(
-      'mutation($id: ID!) { updateCatalogOffering(id: $id, input: { approval: null, active: false }) { approval { rule } active version } }',
+      'mutation($id: ID!) { updateCatalogOffering(id: $id, input: { approval: null, active: false }, version: 1) { approval { rule } active version } }',
       { id: offering.id }
     )
     expect(cleared.body.data!.updateCatalogOffering).toEqual({ approval: null, active: false, version: 2 })
