@@ -96,12 +96,7 @@ async function checkApproval(q: Queryable, input: OfferingApprovalInput): Promis
   return approval
 }
 
-export const offeringKeyset = textKeyset<OfferingRow>(
-  'name',
-  catalogOfferings.name,
-  catalogOfferings.id,
-  r => r.name
-)
+export const offeringKeyset = textKeyset<OfferingRow>('name', catalogOfferings.name, catalogOfferings.id, r => r.name)
 const FIELDS = ['name', 'description', 'teamId', 'approval', 'tasks', 'active'] as const
 
 /** Non-staff (customers) see active offerings only; the rest look absent. */
