@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
-import { expectedVersion, withEtag } from '../../lib/http.js'
+import { expectedVersion, IfMatchHeaders, withEtag } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
 import {
   CreateCustomFieldBody,
@@ -11,9 +10,6 @@ import {
 } from './custom-fields.schemas.js'
 
 const tags = ['custom-fields']
-const IfMatchHeaders = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'ETag of the version you edit' }))
-})
 
 /** REST door to custom-field definitions (admin). No delete: retire a field with active=false. */
 export default async function customFieldRoutes(base: FastifyInstance) {
