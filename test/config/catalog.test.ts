@@ -90,7 +90,7 @@ describe('catalog offerings', () => {
 
   it('refuses approval rules that cannot work, naming the field (422)', async () => {
     const disabled = await makeUser(t, ['technician'])
-    await t.api('PATCH', `/api/v1/users/${disabled.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${disabled.id}`, { body: { active: false } })
     const cases: [Record<string, unknown>, string][] = [
       [{ teamId: ghost }, 'teamId'],
       [{ approval: { rule: 'all', approverIds: [] } }, 'approval.approverIds'],

@@ -54,7 +54,7 @@ describe('custom-field value engine', () => {
     user = await makeUser(t, ['technician'])
     user2 = await makeUser(t, ['customer'])
     inactiveUser = await makeUser(t, ['technician'])
-    const off = await t.api('PATCH', `/api/v1/users/${inactiveUser.id}`, { body: { active: false } })
+    const off = await t.edit(`/api/v1/users/${inactiveUser.id}`, { body: { active: false } })
     expect(off.statusCode, off.body).toBe(200)
     await t.db.insert(configurationItems).values([
       { id: ci, name: 'db01' },

@@ -124,6 +124,20 @@ export function createCategoryService({ db }: Deps) {
     return rowsOf<{ id: string; old_path: string; path: string }>(result)
   }
 
+  /**
+   * Tickets hold their category node and a copy of its path (lists filter and sort on it without a
+   * join): a rename or move brings every copy under the rewritten nodes up to date, in the same
+   * transaction. The copy is derived data (the ticket's `categoryId` is unchanged), so the tickets'
+   * versions stay (no edit in progress turns stale); their ETags move with the representation.
+   */
+  async function retitleTickets(tx: Tx, ids: string[]) {
+    await tx.execute(sql`
+      UPDATE tickets AS t SET category = c.path
+      FROM categories AS c
+      WHERE c.id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+        AND t.category_id = c.id AND t.category IS DISTINCT FROM c.path`)
+  }
+
   async function load(q: Queryable, id: string, lock = false): Promise<CategoryRow | undefined> {
     const query = q.select().from(categories).where(eq(categories.id, id))
     const [row] = lock ? await query.for('update') : await query
@@ -279,6 +293,11 @@ export function createCategoryService({ db }: Deps) {
         if (changes.length === 0) return view(before)
         await tx.update(categories).set({ name, parentId, active, updatedAt: new Date() }).where(eq(categories.id, id))
         const rewritten = path !== before.path ? await rewritePaths(tx, id, path) : []
+        if (rewritten.length > 0)
+          await retitleTickets(
+            tx,
+            rewritten.map(r => r.id)
+          )
         const entries: AuditEntry[] = [{ entityType: 'category', entityId: id, action: 'updated', changes }]
         for (const r of rewritten) {
           if (r.id === id) continue
