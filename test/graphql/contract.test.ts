@@ -323,7 +323,7 @@ describe('every field answers through the real app', () => {
     await expectShape(created.body, 'Mutation')
     const id = created.body.data!.createCustomFieldDefinition.id
     const updated = await t.gql(
-      `mutation($id: ID!) { updateCustomFieldDefinition(id: $id, input: { label: "Site name" }) ${all('CustomFieldDefinition')} }`,
+      `mutation($id: ID!) { updateCustomFieldDefinition(id: $id, input: { label: "Site name" }, version: 1) ${all('CustomFieldDefinition')} }`,
       { id }
     )
     await expectShape(updated.body, 'Mutation')
