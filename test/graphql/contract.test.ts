@@ -407,7 +407,7 @@ describe('every field answers through the real app', () => {
     await expectShape(child.body, 'Mutation')
     const childId = child.body.data!.createCategory.id
     const renamed = await t.gql(
-      `mutation($id: ID!) { updateCategory(id: $id, input: { name: "Notebook" }) ${all('Category')} }`,
+      `mutation($id: ID!) { updateCategory(id: $id, input: { name: "Notebook" }, version: 1) ${all('Category')} }`,
       { id: childId }
     )
     await expectShape(renamed.body, 'Mutation')

@@ -44,6 +44,11 @@ export interface AdminResourceDef<R extends AdminRow, V> {
   hidden?: (ctx: Ctx, row: R) => boolean
   /** After every committed write (drop a per-process cache). */
   changed?: () => void
+  /**
+   * Taken inside an update's transaction before the row lock (a lock per tree, say), so writers that
+   * take it first and then rows below it cannot deadlock with an update.
+   */
+  serialise?: (tx: Tx, row: R) => Promise<void>
 }
 
 /** The constraint a unique violation names, through drizzle's wrapping (node-postgres and PGlite alike). */
@@ -177,10 +182,13 @@ export function adminResource<R extends AdminRow, V>(db: Db, def: AdminResourceD
       ctx: Ctx,
       id: string,
       expectedVersion: number | undefined,
-      plan: (tx: Tx, before: R) => Promise<Record<string, unknown>>
+      plan: (tx: Tx, before: R) => Promise<Record<string, unknown>>,
+      /** What else the change brings along in the same transaction (rows that derive from this one). */
+      then?: (tx: Tx, before: R, after: R) => Promise<void>
     ): Promise<V> {
       def.authorizeWrite(ctx)
       return write(async (tx, attempted) => {
+        if (def.serialise) await def.serialise(tx, await load(tx, id))
         const before = await load(tx, id, true)
         if (def.hidden?.(ctx, before)) throw notFound(def.noun)
         checkVersion(def.noun, before.version, expectedVersion)
@@ -196,6 +204,7 @@ export function adminResource<R extends AdminRow, V>(db: Db, def: AdminResourceD
             .returning()
         )
         await audit(tx, ctx, id, 'updated', changes)
+        await then?.(tx, before, row!)
         return def.view(row!)
       })
     },
