@@ -293,6 +293,7 @@ export type Category = {
   /** Names from the root down joined by " / ": copied onto tickets. */
   path: Scalars['String']['output'];
   updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
 };
 
 export type CategoryConnection = {
@@ -595,6 +596,8 @@ export type ConfigurationItem = {
   /** SMBIOS system UUID, lower-case with dashes */
   systemUuid?: Maybe<Scalars['String']['output']>;
   updatedAt: Scalars['DateTime']['output'];
+  /** Row version: send it back (or If-Match over REST) to edit */
+  version: Scalars['Int']['output'];
 };
 
 export type ConfigurationItemConnection = {
@@ -1353,15 +1356,16 @@ export type Mutation = {
   unlinkTickets: Scalars['Boolean']['output'];
   /** Removes a relationship of ciId (either end) */
   unrelateCis: Scalars['Boolean']['output'];
-  /** version (optional): fails with PRECONDITION_FAILED if the offering changed since you read it. */
+  /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the offering changed since). */
   updateCatalogOffering: CatalogOffering;
-  /** Rename, move or (de)activate. */
+  /** Rename, move or (de)activate. version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the category changed since). */
   updateCategory: Category;
   /** version is the one you read (optimistic locking) */
   updateChange: Change;
   updateChangeFreeze: ChangeFreeze;
+  /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateCi: ConfigurationItem;
-  /** version (optional): fails with PRECONDITION_FAILED if the definition changed since you read it. */
+  /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the definition changed since). */
   updateCustomFieldDefinition: CustomFieldDefinition;
   updateEventRoutingRule: EventRoutingRule;
   /** version is the one you read (optimistic locking) */
@@ -1378,8 +1382,9 @@ export type Mutation = {
   updateRequest: ServiceRequest;
   updateRequestTask: RequestTask;
   updateTeam: Team;
-  /** version (optional): fails with PRECONDITION_FAILED if the template changed since you read it. */
+  /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the template changed since). */
   updateTemplate: TicketTemplate;
+  /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateUser: User;
 };
 
@@ -1762,6 +1767,7 @@ export type MutationUpdateCatalogOfferingArgs = {
 export type MutationUpdateCategoryArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCategoryInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1782,6 +1788,7 @@ export type MutationUpdateChangeFreezeArgs = {
 export type MutationUpdateCiArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCiInput;
+  version: Scalars['Int']['input'];
 };
 
 
@@ -1870,6 +1877,7 @@ export type MutationUpdateTemplateArgs = {
 export type MutationUpdateUserArgs = {
   id: Scalars['ID']['input'];
   input: UpdateUserInput;
+  version: Scalars['Int']['input'];
 };
 
 /** An approval of yours, with the ticket it is about */
@@ -3976,6 +3984,7 @@ export type CategoryResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type CategoryConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CategoryConnection'] = ResolversParentTypes['CategoryConnection']> = {
@@ -4174,6 +4183,7 @@ export type ConfigurationItemResolvers<ContextType = GqlCtx, ParentType extends 
   supportTeamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   systemUuid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ConfigurationItemConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItemConnection'] = ResolversParentTypes['ConfigurationItemConnection']> = {
@@ -4500,7 +4510,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'id' | 'input'>>;
   updateChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationUpdateChangeArgs, 'id' | 'input' | 'version'>>;
   updateChangeFreeze?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType, RequireFields<MutationUpdateChangeFreezeArgs, 'id' | 'input'>>;
-  updateCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationUpdateCiArgs, 'id' | 'input'>>;
+  updateCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationUpdateCiArgs, 'id' | 'input' | 'version'>>;
   updateCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationUpdateCustomFieldDefinitionArgs, 'id' | 'input'>>;
   updateEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationUpdateEventRoutingRuleArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
@@ -4513,7 +4523,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateRequestTask?: Resolver<ResolversTypes['RequestTask'], ParentType, ContextType, RequireFields<MutationUpdateRequestTaskArgs, 'id' | 'input' | 'taskId'>>;
   updateTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationUpdateTeamArgs, 'id' | 'input'>>;
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
-  updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input'>>;
+  updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input' | 'version'>>;
 };
 
 export type MyApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['MyApproval'] = ResolversParentTypes['MyApproval']> = {

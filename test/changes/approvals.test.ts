@@ -168,7 +168,7 @@ describe('the approval engine', () => {
     // The only approver named is disabled after the policy was set: nobody is left to approve
     const gone = await makeUser(t, ['manager'])
     await setPolicy(t, 'emergency', { rule: 'any', approverIds: [gone.id] })
-    const off = await t.api('PATCH', `/api/v1/users/${gone.id}`, { body: { active: false } })
+    const off = await t.edit(`/api/v1/users/${gone.id}`, { body: { active: false } })
     expect(off.statusCode, off.body).toBe(200)
     const c = await changeInAuthorize(t, { type: 'emergency' })
     expect(c.status).toBe('authorize')

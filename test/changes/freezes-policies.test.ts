@@ -224,7 +224,7 @@ describe('change approval policies', () => {
     managerB = await makeUser(t, ['manager'])
     memberTech = await makeUser(t, ['technician'])
     disabled = await makeUser(t, ['manager'])
-    await t.api('PATCH', `/api/v1/users/${disabled.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${disabled.id}`, { body: { active: false } })
     customer = await makeUser(t, ['customer'])
     // The CAB team: one named approver is also a member, to show deduplication
     teamId = (
@@ -276,9 +276,9 @@ describe('change approval policies', () => {
     const policy = await policyFor(t.db, 'normal')
     expect(await approversOf(t.db, policy)).toEqual(expected)
     // A member disabled later drops out of the effective approvers
-    await t.api('PATCH', `/api/v1/users/${memberTech.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${memberTech.id}`, { body: { active: false } })
     expect(await approversOf(t.db, policy)).toEqual([managerA.id, managerB.id].sort())
-    await t.api('PATCH', `/api/v1/users/${memberTech.id}`, { body: { active: true } })
+    await t.edit(`/api/v1/users/${memberTech.id}`, { body: { active: true } })
 
     const audit = await auditOf(t, 'change_approval_policy', policyAuditId('normal'))
     expect(audit.map(a => a.action)).toEqual(['created'])

@@ -96,7 +96,7 @@ describe('configuration items over GraphQL', () => {
 
     const scratch = (await createCi({ name: 'scratch', serial: 'SN1' })).body.data!.createCi.id
     const updated = await t.gql(
-      `mutation($id: ID!) { updateCi(id: $id, input: { serial: null, status: "maintenance" }) ${all('ConfigurationItem')} }`,
+      `mutation($id: ID!) { updateCi(id: $id, version: 1, input: { serial: null, status: "maintenance" }) ${all('ConfigurationItem')} }`,
       { id: scratch }
     )
     expect(updated.body.data!.updateCi).toMatchObject({ serial: null, status: 'maintenance', name: 'scratch' })
@@ -184,7 +184,7 @@ describe('configuration items over GraphQL', () => {
     expect(fields(badFirst.body)).toEqual(['first'])
     const badRelCi = await t.gql('{ ciRelationships(ciId: "x") { edges { node { id } } } }')
     expect(fields(badRelCi.body)).toEqual(['ciId'])
-    const emptyUpdate = await t.gql(`mutation { updateCi(id: "${NOWHERE}", input: {}) { id } }`)
+    const emptyUpdate = await t.gql(`mutation { updateCi(id: "${NOWHERE}", version: 1, input: {}) { id } }`)
     errorWith(emptyUpdate.body, 'VALIDATION_FAILED')
   })
 

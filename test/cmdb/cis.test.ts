@@ -120,7 +120,7 @@ describe('configuration items over REST', () => {
 
   it('patches fields, null clears, and the audit row holds the difference', async () => {
     const ci = await create({ name: 'app-01', hostname: 'app-01', serial: 'X1' })
-    const res = await t.api('PATCH', `/api/v1/cis/${ci.id}`, {
+    const res = await t.edit(`/api/v1/cis/${ci.id}`, {
       body: { name: 'app-01 (prod)', hostname: 'APP-01-PROD', serial: null, status: 'maintenance' }
     })
     expect(res.statusCode, res.body).toBe(200)
@@ -139,7 +139,7 @@ describe('configuration items over REST', () => {
       { field: 'status', old: 'active', new: 'maintenance' }
     ])
     expectProblem(await t.api('PATCH', `/api/v1/cis/${ci.id}`, { body: {} }), 400)
-    const bad = await t.api('PATCH', `/api/v1/cis/${ci.id}`, { body: { supportTeamId: NOWHERE } })
+    const bad = await t.edit(`/api/v1/cis/${ci.id}`, { body: { supportTeamId: NOWHERE } })
     expect(fieldsOf(expectProblem(bad, 422))).toEqual(['supportTeamId'])
     expectProblem(await t.api('PATCH', `/api/v1/cis/${NOWHERE}`, { body: { name: 'x' } }), 404)
     // Refused writes leave no audit trace

@@ -66,9 +66,9 @@ describe('catalog offerings', () => {
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ approval: null, teamId: null, tasks: ['Deliver'], version: 2 })
     // Same approval in another key order is no change
-    const again = await patch(o.id, { approval: { approverIds: [manager.id], rule: 'any' } })
+    const again = await patch(o.id, { approval: { approverIds: [manager.id], rule: 'any' } }, { 'if-match': '"2"' })
     expect(again.json().version).toBe(3)
-    const noop = await patch(o.id, { approval: { rule: 'any', approverIds: [manager.id] } })
+    const noop = await patch(o.id, { approval: { rule: 'any', approverIds: [manager.id] } }, { 'if-match': '"3"' })
     expect(noop.json().version).toBe(3)
     const audit = await t.db
       .select()
@@ -83,12 +83,14 @@ describe('catalog offerings', () => {
     await create({ name: 'VPN access' })
     expect(fieldsOf(expectProblem(await post({ name: 'vpn ACCESS' }), 409))).toEqual(['name'])
     const other = await create({ name: 'Wifi access' })
-    expect(fieldsOf(expectProblem(await patch(other.id, { name: 'VPN Access' }), 409))).toEqual(['name'])
+    expect(fieldsOf(expectProblem(await patch(other.id, { name: 'VPN Access' }, { 'if-match': '"1"' }), 409))).toEqual([
+      'name'
+    ])
   })
 
   it('refuses approval rules that cannot work, naming the field (422)', async () => {
     const disabled = await makeUser(t, ['technician'])
-    await t.api('PATCH', `/api/v1/users/${disabled.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${disabled.id}`, { body: { active: false } })
     const cases: [Record<string, unknown>, string][] = [
       [{ teamId: ghost }, 'teamId'],
       [{ approval: { rule: 'all', approverIds: [] } }, 'approval.approverIds'],
@@ -181,7 +183,7 @@ describe('catalog offerings', () => {
         )
       ).toMatchObject({ status: 422, errors: [{ field: 'offeringId' }] })
     await refused(ghost)
-    await patch(o.id, { active: false })
+    await patch(o.id, { active: false }, { 'if-match': `"${o.version}"` })
     await refused(o.id)
   })
 })

@@ -29,8 +29,12 @@ describe('categories', () => {
     return res.json()
   }
   const get = async (id: string): Promise<Cat> => (await t.api('GET', `/api/v1/categories/${id}`)).json()
-  const patch = (id: string, body: Record<string, unknown>, token?: string) =>
-    t.api('PATCH', `/api/v1/categories/${id}`, { body, ...(token ? { token } : {}) })
+  /** PATCH at the version just read (If-Match with the ETag), as every edit must send. */
+  const patch = async (id: string, body: Record<string, unknown>, token?: string) => {
+    const { etag } = (await t.api('GET', `/api/v1/categories/${id}`)).headers
+    const headers: Record<string, string> = typeof etag === 'string' ? { 'if-match': etag } : {}
+    return t.api('PATCH', `/api/v1/categories/${id}`, { body, headers, ...(token ? { token } : {}) })
+  }
   const auditOf = (id: string) => auditRows(t, 'category', id)
 
   beforeAll(async () => {

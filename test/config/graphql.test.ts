@@ -26,11 +26,14 @@ describe('categories, templates and offerings over GraphQL', () => {
     expect(res.body.errors).toBeUndefined()
     return res.body.data!.createCategory as { id: string; path: string }
   }
-  const updateCategory = (id: string, input: Record<string, unknown>) =>
-    t.gql(`mutation($id: ID!, $i: UpdateCategoryInput!) { updateCategory(id: $id, input: $i) { ${CATEGORY} } }`, {
-      id,
-      i: input
-    })
+  /** Updates at the version just read, as every edit must send. */
+  const updateCategory = async (id: string, input: Record<string, unknown>) => {
+    const version = (await t.api('GET', `/api/v1/categories/${id}`)).json().version as number
+    return t.gql(
+      `mutation($id: ID!, $i: UpdateCategoryInput!, $v: Int) { updateCategory(id: $id, input: $i, version: $v) { ${CATEGORY} } }`,
+      { id, i: input, v: version }
+    )
+  }
 
   it('builds, renames and moves a tree; parent and children resolve in batches', async () => {
     const a = await createCategory({ kind: 'incident', name: 'Software' })
@@ -161,7 +164,7 @@ describe('categories, templates and offerings over GraphQL', () => {
     expect(fields(bad.body).sort()).toEqual(['approval.approverIds.1', 'approval.quorum'])
 
     const cleared = await t.gql(
-      'mutation($id: ID!) { updateCatalogOffering(id: $id, input: { approval: null, active: false }) { approval { rule } active version } }',
+      'mutation($id: ID!) { updateCatalogOffering(id: $id, input: { approval: null, active: false }, version: 1) { approval { rule } active version } }',
       { id: offering.id }
     )
     expect(cleared.body.data!.updateCatalogOffering).toEqual({ approval: null, active: false, version: 2 })

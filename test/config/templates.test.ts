@@ -81,7 +81,11 @@ describe('ticket templates', () => {
     expect(updated.statusCode, updated.body).toBe(200)
     expect(updated.json()).toMatchObject({ name: 'Cracked screen', values: { title: 'Cracked' }, version: 2 })
     // The same values in another key order are no change: nothing written
-    const same = await patch(tpl.id, { values: { title: 'Cracked' }, description: 'For desk staff' })
+    const same = await patch(
+      tpl.id,
+      { values: { title: 'Cracked' }, description: 'For desk staff' },
+      { 'if-match': '"2"' }
+    )
     expect(same.json().version).toBe(2)
     const audit = await auditOf(tpl.id)
     expect(audit.map(a => a.action)).toEqual(['created', 'updated'])
@@ -155,8 +159,9 @@ describe('ticket templates', () => {
     }
     const std = await create({ kind: 'change', name: 'Restart app pool', standard: true, values: { type: 'standard' } })
     expect(std.standard).toBe(true)
-    expect(fieldsOf(expectProblem(await patch(std.id, { values: { type: 'normal' } }), 422))).toEqual(['standard'])
-    const off = await patch(std.id, { standard: false, values: { type: 'normal' } })
+    const v1 = { 'if-match': '"1"' }
+    expect(fieldsOf(expectProblem(await patch(std.id, { values: { type: 'normal' } }, v1), 422))).toEqual(['standard'])
+    const off = await patch(std.id, { standard: false, values: { type: 'normal' } }, v1)
     expect(off.json()).toMatchObject({ standard: false, values: { type: 'normal' } })
   })
 
@@ -165,8 +170,9 @@ describe('ticket templates', () => {
     expect(fieldsOf(expectProblem(await post({ kind: 'problem', name: 'RECURRING OUTAGE' }), 409))).toEqual(['name'])
     const other = await create({ kind: 'incident', name: 'Recurring outage' })
     const second = await create({ kind: 'incident', name: 'Another' })
-    expect(fieldsOf(expectProblem(await patch(second.id, { name: 'recurring OUTAGE' }), 409))).toEqual(['name'])
-    expect((await patch(other.id, { name: 'RECURRING outage' })).statusCode).toBe(200)
+    const v1 = { 'if-match': '"1"' }
+    expect(fieldsOf(expectProblem(await patch(second.id, { name: 'recurring OUTAGE' }, v1), 409))).toEqual(['name'])
+    expect((await patch(other.id, { name: 'RECURRING outage' }, v1)).statusCode).toBe(200)
   })
 
   it('lets everyone who raises tickets read active templates; only admins write', async () => {
@@ -201,7 +207,7 @@ describe('ticket templates', () => {
       ).toMatchObject({ status: 422, errors: [{ field: 'templateId' }] })
     await refused('incident', tpl.id)
     await refused('problem', '00000000-0000-7000-8000-000000000000')
-    await patch(tpl.id, { active: false })
+    await patch(tpl.id, { active: false }, { 'if-match': `"${tpl.version}"` })
     await refused('problem', tpl.id)
   })
 })

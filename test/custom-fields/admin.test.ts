@@ -93,7 +93,10 @@ describe('custom-field definitions over REST', () => {
     const stale = await t.api('PATCH', `${URL}/${def.id}`, { body: { label: 'x' }, headers: { 'if-match': '"1"' } })
     expect(expectProblem(stale, 412).currentVersion).toBe(2)
 
-    const cleared = await t.api('PATCH', `${URL}/${def.id}`, { body: { defaultValue: null, active: false } })
+    const cleared = await t.api('PATCH', `${URL}/${def.id}`, {
+      body: { defaultValue: null, active: false },
+      headers: { 'if-match': '"2"' }
+    })
     expect(cleared.statusCode, cleared.body).toBe(200)
     expect(cleared.json()).toMatchObject({ defaultValue: null, active: false, version: 3 })
 
@@ -246,23 +249,28 @@ describe('custom-field definitions over REST', () => {
     expectProblem(await t.api('PATCH', `${URL}/${def.id}`, { body: {} }), 400)
 
     // Removing the option the default uses is refused naming options; changing both at once is fine
-    const drop = await t.api('PATCH', `${URL}/${def.id}`, { body: { options: ['high', 'extreme'] } })
+    const v1 = { 'if-match': '"1"' }
+    const drop = await t.api('PATCH', `${URL}/${def.id}`, { body: { options: ['high', 'extreme'] }, headers: v1 })
     expect(fieldsOf(expectProblem(drop, 422))).toEqual(['options'])
-    const empty = await t.api('PATCH', `${URL}/${def.id}`, { body: { options: [], defaultValue: null } })
+    const empty = await t.api('PATCH', `${URL}/${def.id}`, { body: { options: [], defaultValue: null }, headers: v1 })
     expect(fieldsOf(expectProblem(empty, 422))).toEqual(['options'])
-    const badDefault = await t.api('PATCH', `${URL}/${def.id}`, { body: { defaultValue: ['medium'] } })
+    const badDefault = await t.api('PATCH', `${URL}/${def.id}`, { body: { defaultValue: ['medium'] }, headers: v1 })
     expect(fieldsOf(expectProblem(badDefault, 422))).toEqual(['defaultValue'])
     const both = await t.api('PATCH', `${URL}/${def.id}`, {
-      body: { options: ['high', 'extreme'], defaultValue: ['high'] }
+      body: { options: ['high', 'extreme'], defaultValue: ['high'] },
+      headers: v1
     })
     expect(both.statusCode, both.body).toBe(200)
     expect(both.json()).toMatchObject({ options: ['high', 'extreme'], defaultValue: ['high'], version: 2 })
 
     const text = await define({ kind: 'change', key: 'notes2', label: 'Notes', type: 'text' })
-    const opts = await t.api('PATCH', `${URL}/${text.id}`, { body: { options: ['a'] } })
+    const opts = await t.api('PATCH', `${URL}/${text.id}`, { body: { options: ['a'] }, headers: v1 })
     expect(fieldsOf(expectProblem(opts, 422))).toEqual(['options'])
 
-    const missing = await t.api('PATCH', `${URL}/0190f5d2-7b7a-7c3e-9d3a-1f2e3d4c5b6a`, { body: { label: 'x' } })
+    const missing = await t.api('PATCH', `${URL}/0190f5d2-7b7a-7c3e-9d3a-1f2e3d4c5b6a`, {
+      body: { label: 'x' },
+      headers: v1
+    })
     expectProblem(missing, 404)
     expect((await audits(def.id)).length).toBe(2)
   })

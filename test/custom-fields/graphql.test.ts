@@ -80,7 +80,7 @@ describe('custom-field definitions over GraphQL', () => {
     const stale = await t.gql(UPDATE, { id: def.id, input: { label: 'x' }, version: 1 })
     expect(errorWith(stale.body, 'PRECONDITION_FAILED').extensions.currentVersion).toBe(2)
 
-    const retired = await t.gql(UPDATE, { id: def.id, input: { active: false } })
+    const retired = await t.gql(UPDATE, { id: def.id, input: { active: false }, version: 2 })
     expect(retired.body.data!.updateCustomFieldDefinition.active).toBe(false)
 
     const audit = await t.db

@@ -54,7 +54,7 @@ describe('custom-field value engine', () => {
     user = await makeUser(t, ['technician'])
     user2 = await makeUser(t, ['customer'])
     inactiveUser = await makeUser(t, ['technician'])
-    const off = await t.api('PATCH', `/api/v1/users/${inactiveUser.id}`, { body: { active: false } })
+    const off = await t.edit(`/api/v1/users/${inactiveUser.id}`, { body: { active: false } })
     expect(off.statusCode, off.body).toBe(200)
     await t.db.insert(configurationItems).values([
       { id: ci, name: 'db01' },
@@ -258,7 +258,7 @@ describe('custom-field value engine', () => {
   it('sees a field retired or added through the admin API at once', async () => {
     const def = await define({ key: 'flip', type: 'boolean', position: 20 })
     expect((await values.resolve(t.db, 'change', { site: 'Leeds', flip: true }, null)).values.flip).toBe(true)
-    await t.api('PATCH', `/api/v1/custom-fields/${def.id}`, { body: { active: false } })
+    await t.api('PATCH', `/api/v1/custom-fields/${def.id}`, { body: { active: false, version: 1 } })
     expect(await refused(values.resolve(t.db, 'change', { site: 'Leeds', flip: true }, null))).toEqual([
       { field: 'customFields.flip', message: 'field is inactive' }
     ])
@@ -290,7 +290,7 @@ describe('custom-field definitions cache', () => {
     expect(res.statusCode, res.body).toBe(201)
     expect((await values.definitions(t.db, 'problem')).map(d => d.key)).toEqual(['hidden', 'shown'])
 
-    await t.api('PATCH', `/api/v1/custom-fields/${res.json().id}`, { body: { active: false } })
+    await t.api('PATCH', `/api/v1/custom-fields/${res.json().id}`, { body: { active: false, version: 1 } })
     expect((await values.definitions(t.db, 'problem')).map(d => d.key)).toEqual(['hidden'])
     values.invalidate()
     expect((await values.specs(t.db, 'problem')).size).toBe(2)

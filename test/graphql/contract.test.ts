@@ -354,7 +354,7 @@ describe('every field answers through the real app', () => {
     await expectShape(created.body, 'Mutation')
     const id = created.body.data!.createCustomFieldDefinition.id
     const updated = await t.gql(
-      `mutation($id: ID!) { updateCustomFieldDefinition(id: $id, input: { label: "Site name" }) ${all('CustomFieldDefinition')} }`,
+      `mutation($id: ID!) { updateCustomFieldDefinition(id: $id, input: { label: "Site name" }, version: 1) ${all('CustomFieldDefinition')} }`,
       { id }
     )
     await expectShape(updated.body, 'Mutation')
@@ -438,7 +438,7 @@ describe('every field answers through the real app', () => {
     await expectShape(child.body, 'Mutation')
     const childId = child.body.data!.createCategory.id
     const renamed = await t.gql(
-      `mutation($id: ID!) { updateCategory(id: $id, input: { name: "Notebook" }) ${all('Category')} }`,
+      `mutation($id: ID!) { updateCategory(id: $id, input: { name: "Notebook" }, version: 1) ${all('Category')} }`,
       { id: childId }
     )
     await expectShape(renamed.body, 'Mutation')

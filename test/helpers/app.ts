@@ -52,6 +52,20 @@ export async function buildTestApp(env: Record<string, string> = {}, on?: TestDa
     })
   }
 
+  /**
+   * PATCH what was just read: reads the resource (as the admin) for its ETag and sends it as If-Match,
+   * as every edit must (428 without it).
+   */
+  async function edit(
+    url: string,
+    opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}
+  ): Promise<LightMyRequestResponse> {
+    const read = await api('GET', url)
+    const etag = read.headers.etag
+    if (typeof etag !== 'string') throw new Error(`edit ${url}: no ETag on the read (${read.statusCode})`)
+    return api('PATCH', url, { ...opts, headers: { 'if-match': etag, ...(opts.headers ?? {}) } })
+  }
+
   /** A GraphQL operation; answers the parsed body and the HTTP status. */
   async function gql(
     query: string,
@@ -75,6 +89,7 @@ export async function buildTestApp(env: Record<string, string> = {}, on?: TestDa
     adminToken,
     login,
     api,
+    edit,
     gql,
     async close() {
       await app.close()

@@ -35,7 +35,7 @@ describe('credential cache', () => {
     const { token } = await makeApiToken(t, { scopes: ['tickets:read'] }, user.token)
     expect((await me(user.token)).statusCode).toBe(200)
     expect((await me(token)).statusCode).toBe(200)
-    expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
+    expect((await t.edit(`/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
     expectProblem(await me(user.token), 401)
     expectProblem(await me(token), 401)
   })
@@ -43,7 +43,7 @@ describe('credential cache', () => {
   it('a role change applies to a cached session on the next request', async () => {
     const user = await makeUser(t, ['technician'])
     expect((await t.api('GET', '/api/v1/incidents', { token: user.token })).statusCode).toBe(200)
-    expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { roles: ['finance'] } })).statusCode).toBe(200)
+    expect((await t.edit(`/api/v1/users/${user.id}`, { body: { roles: ['finance'] } })).statusCode).toBe(200)
     expectProblem(await t.api('GET', '/api/v1/incidents', { token: user.token }), 403)
     expect((await me(user.token)).json().user.roles).toEqual(['finance'])
   })

@@ -73,7 +73,7 @@ describe('login and sessions', () => {
     const user = await makeUser(t, ['technician'])
     expect((await t.api('GET', '/api/v1/auth/me', { token: user.token })).statusCode).toBe(200)
 
-    const off = await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })
+    const off = await t.edit(`/api/v1/users/${user.id}`, { body: { active: false } })
     expect(off.statusCode).toBe(200)
     expect(off.json().active).toBe(false)
 
@@ -84,7 +84,7 @@ describe('login and sessions', () => {
     expect(refused.detail).toBe(wrong.detail)
 
     // Enabled again, the person can sign in again
-    expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: true } })).statusCode).toBe(200)
+    expect((await t.edit(`/api/v1/users/${user.id}`, { body: { active: true } })).statusCode).toBe(200)
     expect((await login(t, user.username, PASSWORD)).statusCode).toBe(200)
   })
 

@@ -123,7 +123,7 @@ describe('request-header SSO', () => {
   it('refuses a user disabled locally', async () => {
     const user = await makeSsoUser(t, ['technician'], { username: 'leaver' })
     expect((await me({ 'x-remote-user': 'leaver' })).statusCode).toBe(200)
-    await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${user.id}`, { body: { active: false } })
     expect((await me({ 'x-remote-user': 'leaver' })).statusCode).toBe(401)
   })
 

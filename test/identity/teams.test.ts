@@ -121,7 +121,7 @@ describe('teams', () => {
     })
     expect(fieldsOf(expectProblem(ghost, 422))).toContain('userId')
     const gone = await makeUser(t, ['technician'])
-    await t.api('PATCH', `/api/v1/users/${gone.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${gone.id}`, { body: { active: false } })
     const disabled = await t.api('POST', `/api/v1/teams/${team.id}/members`, { body: { userId: gone.id, level: 1 } })
     expect(fieldsOf(expectProblem(disabled, 422))).toContain('userId')
   })

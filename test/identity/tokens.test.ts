@@ -153,7 +153,7 @@ describe('API tokens', () => {
     expect(sameIds.map((i: { id: string }) => i.id)).not.toContain(incB.id)
 
     // The customer moves to organisation B: the token stays pinned to A and now sees nothing of either
-    const moved = await t.api('PATCH', `/api/v1/users/${customer.id}`, { body: { organisationId: orgB.id } })
+    const moved = await t.edit(`/api/v1/users/${customer.id}`, { body: { organisationId: orgB.id } })
     expect(moved.statusCode).toBe(200)
     const after = (await t.api('GET', '/api/v1/incidents?limit=500', { token: same.token })).json().items
     const afterIds = after.map((i: { id: string }) => i.id)
@@ -205,7 +205,7 @@ describe('API tokens', () => {
     const owner = await makeUser(t, ['technician'])
     const { token } = await makeApiToken(t, { scopes: ['tickets:read'] }, owner.token)
     expect((await t.api('GET', '/api/v1/incidents', { token })).statusCode).toBe(200)
-    expect((await t.api('PATCH', `/api/v1/users/${owner.id}`, { body: { active: false } })).statusCode).toBe(200)
+    expect((await t.edit(`/api/v1/users/${owner.id}`, { body: { active: false } })).statusCode).toBe(200)
     expectProblem(await t.api('GET', '/api/v1/incidents', { token }), 401)
   })
 

@@ -117,28 +117,28 @@ describe('users', () => {
   it('a role change takes effect on the next request', async () => {
     const tech = await makeUser(t, ['technician'])
     expect((await t.api('GET', '/api/v1/incidents', { token: tech.token })).statusCode).toBe(200)
-    const res = await t.api('PATCH', `/api/v1/users/${tech.id}`, { body: { roles: ['finance'] } })
+    const res = await t.edit(`/api/v1/users/${tech.id}`, { body: { roles: ['finance'] } })
     expect(res.statusCode).toBe(200)
     expect(res.json().roles).toEqual(['finance'])
     expect(versionOfEtag(res.headers.etag)).toBe(2)
     expectProblem(await t.api('GET', '/api/v1/incidents', { token: tech.token }), 403, 'FORBIDDEN')
     // And back again
-    await t.api('PATCH', `/api/v1/users/${tech.id}`, { body: { roles: ['technician'] } })
+    await t.edit(`/api/v1/users/${tech.id}`, { body: { roles: ['technician'] } })
     expect((await t.api('GET', '/api/v1/incidents', { token: tech.token })).statusCode).toBe(200)
   })
 
   it('a password change lets the new password in and keeps the old one out', async () => {
     const user = await makeUser(t, ['technician'])
     const newPassword = 'another-long-password-2'
-    expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { password: newPassword } })).statusCode).toBe(200)
+    expect((await t.edit(`/api/v1/users/${user.id}`, { body: { password: newPassword } })).statusCode).toBe(200)
     expect((await t.login(user.username, newPassword)).startsWith('sds_')).toBe(true)
     await expect(t.login(user.username, PASSWORD)).rejects.toThrow(/401/)
   })
 
   it('an admin cannot disable or demote themselves (422)', async () => {
-    const off = await t.api('PATCH', `/api/v1/users/${adminId}`, { body: { active: false } })
+    const off = await t.edit(`/api/v1/users/${adminId}`, { body: { active: false } })
     expect(fieldsOf(expectProblem(off, 422))).toContain('active')
-    const demote = await t.api('PATCH', `/api/v1/users/${adminId}`, { body: { roles: ['technician'] } })
+    const demote = await t.edit(`/api/v1/users/${adminId}`, { body: { roles: ['technician'] } })
     expect(fieldsOf(expectProblem(demote, 422))).toContain('roles')
     const me = await t.api('GET', '/api/v1/auth/me')
     expect(me.statusCode).toBe(200)
@@ -147,7 +147,7 @@ describe('users', () => {
 
   it('an admin may still disable another admin', async () => {
     const other = await makeUser(t, ['admin'])
-    const res = await t.api('PATCH', `/api/v1/users/${other.id}`, { body: { active: false } })
+    const res = await t.edit(`/api/v1/users/${other.id}`, { body: { active: false } })
     expect(res.statusCode).toBe(200)
     expectProblem(await t.api('GET', '/api/v1/auth/me', { token: other.token }), 401)
   })
@@ -165,7 +165,7 @@ describe('users', () => {
 
   it('writes audit rows for create and update, without the password', async () => {
     const user = await makeUser(t, ['technician'], { displayName: 'Before' })
-    await t.api('PATCH', `/api/v1/users/${user.id}`, {
+    await t.edit(`/api/v1/users/${user.id}`, {
       body: { displayName: 'After', password: 'a-brand-new-password' }
     })
     const rows = await t.db

@@ -181,13 +181,13 @@ export function directoryCases(name: string, start: () => Promise<DirectoryServe
       const first = await login(t, 'bsmith', 'bsmith-pass')
       expect(first.statusCode, first.body).toBe(200)
       const { token, user } = first.json()
-      expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
+      expect((await t.edit(`/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
       expectProblem(await login(t, 'bsmith', 'bsmith-pass'), 401, 'INVALID_CREDENTIALS')
       expectProblem(await t.api('GET', '/api/v1/auth/me', { token }), 401)
       // The directory does not switch them back on
       const [row] = await t.db.select().from(users).where(eq(users.id, user.id))
       expect(row!.active).toBe(false)
-      expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: true } })).statusCode).toBe(200)
+      expect((await t.edit(`/api/v1/users/${user.id}`, { body: { active: true } })).statusCode).toBe(200)
       expect((await login(t, 'bsmith', 'bsmith-pass')).statusCode).toBe(200)
     })
 

@@ -82,7 +82,7 @@ describe('releases: version, manager, team, planned date', () => {
     expect(asCustomer.errors).toEqual([{ field: 'managerId', message: expect.stringMatching(/staff role/) }])
     expect(fieldsOf(expectProblem(await post({ releaseVersion: '1.0', managerId: ghost }), 422))).toEqual(['managerId'])
     const disabled = await makeUser(t, ['technician'])
-    await t.api('PATCH', `/api/v1/users/${disabled.id}`, { body: { active: false } })
+    await t.edit(`/api/v1/users/${disabled.id}`, { body: { active: false } })
     expect(fieldsOf(expectProblem(await post({ releaseVersion: '1.0', managerId: disabled.id }), 422))).toEqual([
       'managerId'
     ])

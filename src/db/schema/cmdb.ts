@@ -1,4 +1,4 @@
-import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { ts } from './columns.js'
 import { teams } from './identity.js'
 
@@ -23,7 +23,8 @@ export const configurationItems = pgTable(
     status: text('status').notNull().default('active'),
     supportTeamId: uuid('support_team_id').references(() => teams.id),
     createdAt: ts('created_at').notNull().defaultNow(),
-    updatedAt: ts('updated_at').notNull().defaultNow()
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    version: integer('version').notNull().default(1)
   },
   t => [
     index('configuration_items_name_idx').on(t.name),

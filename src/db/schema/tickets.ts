@@ -8,6 +8,7 @@ import {
   jsonb,
   pgSequence,
   pgTable,
+  primaryKey,
   smallint,
   text,
   uniqueIndex,
@@ -86,6 +87,23 @@ export const tickets = pgTable(
     index('tickets_custom_fields_idx').using('gin', sql`${t.customFields} jsonb_path_ops`),
     index('tickets_category_idx').on(t.categoryId)
   ]
+)
+
+/**
+ * Numbers a ticket answered to before it was reclassified (INC-000012 became REQ-000040): lookups by
+ * number and `q` still find it. A number is never reused, so (kind, number) is a key.
+ */
+export const ticketFormerNumbers = pgTable(
+  'ticket_former_numbers',
+  {
+    kind: text('kind').notNull(),
+    number: integer('number').notNull(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull().defaultNow()
+  },
+  t => [primaryKey({ columns: [t.kind, t.number] }), index('ticket_former_numbers_ticket_idx').on(t.ticketId)]
 )
 
 export const ticketNotes = pgTable(

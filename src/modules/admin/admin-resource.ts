@@ -33,8 +33,8 @@ export interface AdminResourceDef<R extends AdminRow, V> {
   noun: string
   /** Columns audited on create, update and delete, in this order. */
   fields: readonly (keyof R & string)[]
-  /** Unique index or constraint name → the field a 409 names and what it says. */
-  unique?: Record<string, { field: string; message: string }>
+  /** Unique index or constraint name → the field a 409 names and what it says (of the row attempted). */
+  unique?: Record<string, { field: string; message: string | ((row: Record<string, unknown>) => string) }>
   /** The row as both doors answer it. */
   view: (row: R) => V
   /** Authorisation of reads and writes (services' rules; the helper only calls them). */
@@ -44,6 +44,11 @@ export interface AdminResourceDef<R extends AdminRow, V> {
   hidden?: (ctx: Ctx, row: R) => boolean
   /** After every committed write (drop a per-process cache). */
   changed?: () => void
+  /**
+   * Taken inside an update's transaction before the row lock (a lock per tree, say), so writers that
+   * take it first and then rows below it cannot deadlock with an update.
+   */
+  serialise?: (tx: Tx, row: R) => Promise<void>
 }
 
 /** The constraint a unique violation names, through drizzle's wrapping (node-postgres and PGlite alike). */
@@ -75,21 +80,26 @@ export function adminResource<R extends AdminRow, V>(db: Db, def: AdminResourceD
     return row
   }
 
-  function uniqueConflict(err: unknown): unknown {
+  function uniqueConflict(err: unknown, attempted: Record<string, unknown>): unknown {
     const constraint = violatedConstraint(err)
     if (constraint === null || !def.unique) return err
     const known = def.unique[constraint] ?? (Object.keys(def.unique).length === 1 ? Object.values(def.unique)[0] : null)
-    return known ? conflictField(known.field, known.message) : err
+    if (!known) return err
+    return conflictField(known.field, typeof known.message === 'string' ? known.message : known.message(attempted))
   }
 
-  /** Runs a write in a transaction: unique violations become 409, caches drop when it committed. */
-  async function write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs a write in a transaction: unique violations become 409 (worded after the row `work` tried to
+   * write, which it records in `attempted`), caches drop when it committed.
+   */
+  async function write<T>(work: (tx: Tx, attempted: Record<string, unknown>) => Promise<T>): Promise<T> {
+    const attempted: Record<string, unknown> = {}
     try {
-      const out = await db.transaction(work)
+      const out = await db.transaction(tx => work(tx, attempted))
       def.changed?.()
       return out
     } catch (err) {
-      throw uniqueConflict(err)
+      throw uniqueConflict(err, attempted)
     }
   }
 
@@ -142,8 +152,9 @@ export function adminResource<R extends AdminRow, V>(db: Db, def: AdminResourceD
      */
     async create(ctx: Ctx, prepare: (tx: Tx) => Promise<Record<string, unknown>>): Promise<V> {
       def.authorizeWrite(ctx)
-      return write(async tx => {
+      return write(async (tx, attempted) => {
         const values = await prepare(tx)
+        Object.assign(attempted, values)
         const [row] = typed(
           await tx
             .insert(def.table)
@@ -171,14 +182,18 @@ export function adminResource<R extends AdminRow, V>(db: Db, def: AdminResourceD
       ctx: Ctx,
       id: string,
       expectedVersion: number | undefined,
-      plan: (tx: Tx, before: R) => Promise<Record<string, unknown>>
+      plan: (tx: Tx, before: R) => Promise<Record<string, unknown>>,
+      /** What else the change brings along in the same transaction (rows that derive from this one). */
+      then?: (tx: Tx, before: R, after: R) => Promise<void>
     ): Promise<V> {
       def.authorizeWrite(ctx)
-      return write(async tx => {
+      return write(async (tx, attempted) => {
+        if (def.serialise) await def.serialise(tx, await load(tx, id))
         const before = await load(tx, id, true)
         if (def.hidden?.(ctx, before)) throw notFound(def.noun)
         checkVersion(def.noun, before.version, expectedVersion)
         const set = await plan(tx, before)
+        Object.assign(attempted, before, set)
         const changes = diff(snapshot(before), canonical(set), [...def.fields])
         if (changes.length === 0) return def.view(before)
         const [row] = typed(
@@ -189,6 +204,7 @@ export function adminResource<R extends AdminRow, V>(db: Db, def: AdminResourceD
             .returning()
         )
         await audit(tx, ctx, id, 'updated', changes)
+        await then?.(tx, before, row!)
         return def.view(row!)
       })
     },

@@ -3,23 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { type Static, type TObject, type TSchema, Type } from 'typebox'
 import type { Ctx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
-import { expectedVersion, withEtag } from '../../lib/http.js'
+import { expectedVersion, IfMatchHeaders, withEtag, withVersion } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
-
-const IfMatchHeaders = Type.Object({
-  'if-match': Type.Optional(
-    Type.String({ description: 'ETag of the version you edit (or send `version` in the body)' })
-  )
-})
-
-/** A patch body that also takes the `version` edited (the If-Match alternative), as tickets do. */
-export function withVersion<T extends TObject>(patch: T) {
-  const min = 'minProperties' in patch && typeof patch.minProperties === 'number' ? patch.minProperties : undefined
-  return Type.Object(
-    { ...patch.properties, version: Type.Optional(Type.Integer({ minimum: 0, description: 'The version you edit' })) },
-    { additionalProperties: false, ...(min !== undefined ? { minProperties: min } : {}) }
-  )
-}
 
 type Versioned = { id: string; version: number }
 

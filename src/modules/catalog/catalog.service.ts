@@ -1,20 +1,12 @@
-import { and, eq, ilike, inArray, ne, type SQL, sql } from 'drizzle-orm'
+import { eq, ilike, inArray } from 'drizzle-orm'
 import type { Role } from '../../auth/actor.js'
 import { authorize, isStaff } from '../../auth/policy.js'
 import { catalogOfferings, teams, users } from '../../db/schema/index.js'
-import { canonical } from '../../lib/canonical.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import {
-  conflictField,
-  type FieldError,
-  fieldError,
-  notFound,
-  preconditionFailed,
-  validationFailed
-} from '../../lib/errors.js'
-import { isUuid, uuidv7 } from '../../lib/ids.js'
+import { type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
+import { isUuid } from '../../lib/ids.js'
 import { textKeyset } from '../../lib/keyset.js'
-import { diff, recordAudit } from '../audit/audit.service.js'
+import { adminResource } from '../admin/admin-resource.js'
 import type {
   CreateOfferingInput,
   OfferingApprovalInput,
@@ -104,108 +96,59 @@ async function checkApproval(q: Queryable, input: OfferingApprovalInput): Promis
   return approval
 }
 
-export const offeringKeyset = textKeyset<StoredOffering>(
-  'name',
-  catalogOfferings.name,
-  catalogOfferings.id,
-  r => r.name
-)
+export const offeringKeyset = textKeyset<OfferingRow>('name', catalogOfferings.name, catalogOfferings.id, r => r.name)
 const FIELDS = ['name', 'description', 'teamId', 'approval', 'tasks', 'active'] as const
+
+/** Non-staff (customers) see active offerings only; the rest look absent. */
+const hidden = (ctx: Ctx, row: { active: boolean }) => !row.active && !isStaff(ctx.actor)
 
 /** The service catalog's offerings: admins edit them, everyone who raises requests reads the active ones. */
 export function createCatalogService({ db }: Deps) {
-  /** Non-staff (customers) see active offerings only; the rest look absent. */
-  const hidden = (ctx: Ctx, row: { active: boolean }) => !row.active && !isStaff(ctx.actor)
-
-  async function assertNameFree(q: Queryable, name: string, self?: string) {
-    const where: SQL[] = [sql`lower(${catalogOfferings.name}) = lower(${name})`]
-    if (self) where.push(ne(catalogOfferings.id, self))
-    const [clash] = await q
-      .select({ id: catalogOfferings.id })
-      .from(catalogOfferings)
-      .where(and(...where))
-    if (clash) throw conflictField('name', 'an offering with this name exists')
-  }
+  const offerings = adminResource<OfferingRow, OfferingRow>(db, {
+    table: catalogOfferings,
+    id: catalogOfferings.id,
+    version: catalogOfferings.version,
+    entityType: 'offering',
+    noun: 'catalog offering',
+    fields: FIELDS,
+    unique: { catalog_offerings_name_uq: { field: 'name', message: 'an offering with this name exists' } },
+    view: typed,
+    authorizeRead: ctx => authorize(ctx.actor, 'config.read'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    hidden
+  })
 
   return {
-    async get(ctx: Ctx, id: string): Promise<OfferingRow> {
-      authorize(ctx.actor, 'config.read')
-      const [row] = await db.select().from(catalogOfferings).where(eq(catalogOfferings.id, id))
-      if (!row || hidden(ctx, row)) throw notFound('catalog offering')
-      return typed(row)
-    },
+    get: offerings.get,
+    cursorOf: offeringKeyset.cursorOf,
 
-    async list(ctx: Ctx, input: OfferingListInput) {
-      authorize(ctx.actor, 'config.read')
-      const limit = input.limit ?? 50
-      const where: (SQL | undefined)[] = [offeringKeyset.after(input.cursor)]
-      if (input.active !== undefined) where.push(eq(catalogOfferings.active, input.active))
-      if (!isStaff(ctx.actor)) where.push(eq(catalogOfferings.active, true))
-      if (input.q) where.push(ilike(catalogOfferings.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`))
-      const rows = await db
-        .select()
-        .from(catalogOfferings)
-        .where(and(...where))
-        .orderBy(...offeringKeyset.orderBy)
-        .limit(limit + 1)
-      return offeringKeyset.page(rows, limit, typed)
-    },
+    list: (ctx: Ctx, input: OfferingListInput) =>
+      offerings.list(ctx, input, offeringKeyset, [
+        input.active !== undefined ? eq(catalogOfferings.active, input.active) : undefined,
+        isStaff(ctx.actor) ? undefined : eq(catalogOfferings.active, true),
+        input.q ? ilike(catalogOfferings.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`) : undefined
+      ]),
 
-    async create(ctx: Ctx, input: CreateOfferingInput): Promise<OfferingRow> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
+    create: (ctx: Ctx, input: CreateOfferingInput): Promise<OfferingRow> =>
+      offerings.create(ctx, async tx => {
         if (input.teamId) await assertTeam(tx, input.teamId, 'teamId')
-        const approval = input.approval ? await checkApproval(tx, input.approval) : null
-        await assertNameFree(tx, input.name)
-        const [row] = await tx
-          .insert(catalogOfferings)
-          .values({
-            id: uuidv7(),
-            name: input.name,
-            description: input.description ?? '',
-            teamId: input.teamId ?? null,
-            approval,
-            tasks: input.tasks ?? [],
-            active: input.active ?? true
-          })
-          .returning()
-        await recordAudit(tx, ctx, {
-          entityType: 'offering',
-          entityId: row!.id,
-          action: 'created',
-          changes: FIELDS.map(f => ({ field: f, old: null, new: row![f] }))
-        })
-        return typed(row!)
-      })
-    },
+        return {
+          name: input.name,
+          description: input.description ?? '',
+          teamId: input.teamId ?? null,
+          approval: input.approval ? await checkApproval(tx, input.approval) : null,
+          tasks: input.tasks ?? [],
+          active: input.active ?? true
+        }
+      }),
 
     /** null clears teamId or approval; tasks, when given, replace the list whole. */
-    async update(ctx: Ctx, id: string, input: UpdateOfferingInput, expectedVersion?: number): Promise<OfferingRow> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
-        const [before] = await tx.select().from(catalogOfferings).where(eq(catalogOfferings.id, id)).for('update')
-        if (!before) throw notFound('catalog offering')
-        if (expectedVersion !== undefined && expectedVersion !== before.version) {
-          throw preconditionFailed(`the offering was changed by someone else (now version ${before.version})`, {
-            currentVersion: before.version
-          })
-        }
+    update: (ctx: Ctx, id: string, input: UpdateOfferingInput, expectedVersion?: number): Promise<OfferingRow> =>
+      offerings.update(ctx, id, expectedVersion, async tx => {
         if (input.teamId) await assertTeam(tx, input.teamId, 'teamId')
         const { approval, ...rest } = input
-        const set: Partial<OfferingRow> = rest
-        if (approval !== undefined) set.approval = approval && (await checkApproval(tx, approval))
-        if (input.name !== undefined) await assertNameFree(tx, input.name, id)
-        const changes = diff({ ...before, approval: canonical(before.approval) }, canonical(set), [...FIELDS])
-        if (changes.length === 0) return typed(before)
-        const [row] = await tx
-          .update(catalogOfferings)
-          .set({ ...set, version: sql`${catalogOfferings.version} + 1`, updatedAt: new Date() })
-          .where(eq(catalogOfferings.id, id))
-          .returning()
-        await recordAudit(tx, ctx, { entityType: 'offering', entityId: id, action: 'updated', changes })
-        return typed(row!)
+        return approval === undefined ? rest : { ...rest, approval: approval && (await checkApproval(tx, approval)) }
       })
-    }
   }
 }
 

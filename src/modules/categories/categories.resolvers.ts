@@ -1,58 +1,39 @@
-import { Type } from 'typebox'
 import type { Loaders, Resolvers } from '../../graphql/types.js'
-import { toConnection } from '../../lib/connection.js'
-import { defined, type GqlCtx, pageArgs, paged } from '../../lib/graphql.js'
+import { defined, type GqlCtx } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
+import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
 import {
-  type CategoryListInput,
   CategoryListQuery,
   type CategoryTreeInput,
   CategoryTreeQuery,
   CreateCategoryBody,
-  type CreateCategoryInput,
-  UpdateCategoryBody,
-  type UpdateCategoryInput
+  UpdateCategoryBody
 } from './categories.schemas.js'
 import { type CategoryView, categoryKeyset } from './categories.service.js'
 
 type Args = Record<string, unknown>
 type Query = { obj: CategoryView; params: Args }
-const Id = Type.String({ format: 'uuid' })
-const id = (v: unknown) => check<string>(Id, v, 'id')
-const cursorOf = (row: CategoryView) => categoryKeyset.cursorOf(row)
 
-/** GraphQL door to category trees: the REST schemas check the arguments, the same service acts. */
+/** GraphQL door to category trees: the admin-resource door plus the whole tree of a kind. */
 export function categoryResolvers(): Resolvers {
-  return {
-    Query: {
-      category: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.categories.get(ctx, id(args.id)),
-      categories: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const { first, after, ...rest } = args
-        const query = check<CategoryListInput>(CategoryListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
-        return toConnection(await services.categories.list(ctx, query), cursorOf)
-      }),
-      categoryTree: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.categories.tree(ctx, check<CategoryTreeInput>(CategoryTreeQuery, defined(args)))
-    },
-    Mutation: {
-      createCategory: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.categories.create(
-          ctx,
-          check<CreateCategoryInput>(CreateCategoryBody, defined(args.input as Args), 'input')
-        ),
-      updateCategory: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        // An explicit parentId: null moves the category to the root; other nulls mean "not given"
-        const input = Object.fromEntries(
-          Object.entries(args.input as Args).filter(([k, v]) => v !== undefined && (v !== null || k === 'parentId'))
-        )
-        return services.categories.update(
-          ctx,
-          id(args.id),
-          check<UpdateCategoryInput>(UpdateCategoryBody, input, 'input')
-        )
+  return mergeResolvers(
+    adminResolvers({
+      service: services => services.categories,
+      names: { get: 'category', list: 'categories', create: 'createCategory', update: 'updateCategory' },
+      listQuery: CategoryListQuery,
+      create: CreateCategoryBody,
+      patch: UpdateCategoryBody,
+      // An explicit parentId: null moves the category to the root; other nulls mean "not given"
+      clearable: ['parentId'],
+      cursorOf: categoryKeyset.cursorOf
+    }),
+    {
+      Query: {
+        categoryTree: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+          services.categories.tree(ctx, check<CategoryTreeInput>(CategoryTreeQuery, defined(args)))
       }
     }
-  }
+  )
 }
 
 /** parent and children of every category in a response: one query each, never one per row. */

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
+import { errorResponses } from '../../lib/schemas.js'
+import { adminRoutes } from '../admin/admin-routes.js'
 import {
   Category,
   CategoryListQuery,
@@ -10,24 +11,11 @@ import {
   UpdateCategoryBody
 } from './categories.schemas.js'
 
-/** REST door to the per-kind category trees. */
+/** REST door to the per-kind category trees. No delete: retire a category with active=false. */
 export default async function categoryRoutes(base: FastifyInstance) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
-  const { categories } = app.services
   const tags = ['categories']
 
-  app.get(
-    '/categories',
-    {
-      schema: {
-        tags,
-        summary: 'List categories in path order (customers see active ones only)',
-        querystring: CategoryListQuery,
-        response: { 200: PageOf(Category), ...errorResponses(403) }
-      }
-    },
-    async request => categories.list(request.ctx(), request.query)
-  )
   app.get(
     '/categories/tree',
     {
@@ -38,46 +26,22 @@ export default async function categoryRoutes(base: FastifyInstance) {
         response: { 200: CategoryTree, ...errorResponses(403) }
       }
     },
-    async request => categories.tree(request.ctx(), request.query)
+    async request => app.services.categories.tree(request.ctx(), request.query)
   )
-  app.post(
-    '/categories',
-    {
-      schema: {
-        tags,
-        summary: 'Create a category, at the root or under a parent of the same kind (admin)',
-        body: CreateCategoryBody,
-        response: { 201: Category, ...errorResponses(403, 409, 422) }
-      }
+
+  adminRoutes(base, {
+    path: '/categories',
+    tags,
+    view: Category,
+    listQuery: CategoryListQuery,
+    create: CreateCategoryBody,
+    patch: UpdateCategoryBody,
+    summary: {
+      list: 'List categories in path order (customers see active ones only)',
+      create: 'Create a category, at the root or under a parent of the same kind (admin)',
+      get: 'Get a category',
+      update: 'Rename, move or (de)activate a category; paths below it and on tickets follow (admin)'
     },
-    async (request, reply) => {
-      reply.code(201)
-      return categories.create(request.ctx(), request.body)
-    }
-  )
-  app.get(
-    '/categories/:id',
-    {
-      schema: {
-        tags,
-        summary: 'Get a category',
-        params: IdParams,
-        response: { 200: Category, ...errorResponses(403, 404) }
-      }
-    },
-    async request => categories.get(request.ctx(), request.params.id)
-  )
-  app.patch(
-    '/categories/:id',
-    {
-      schema: {
-        tags,
-        summary: 'Rename, move or (de)activate a category; paths below it follow (admin)',
-        params: IdParams,
-        body: UpdateCategoryBody,
-        response: { 200: Category, ...errorResponses(403, 404, 409, 422) }
-      }
-    },
-    async request => categories.update(request.ctx(), request.params.id, request.body)
-  )
+    service: app => app.services.categories
+  })
 }

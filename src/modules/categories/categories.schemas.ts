@@ -30,6 +30,7 @@ export const Category = Type.Object({
   path: Type.String({ description: 'Names from the root down, joined by " / ": copied onto tickets' }),
   depth: Type.Integer({ description: 'A root is 1; at most 5' }),
   active: Type.Boolean(),
+  version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
 })

@@ -1,11 +1,12 @@
-import { and, count, eq, ilike, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm'
+import { and, count, eq, ilike, inArray, isNull, type SQL, sql } from 'drizzle-orm'
 import { authorize, isStaff } from '../../auth/policy.js'
 import { categories } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
-import { conflictField, fieldError, notFound } from '../../lib/errors.js'
-import { isUuid, uuidv7 } from '../../lib/ids.js'
+import { conflictField, fieldError } from '../../lib/errors.js'
+import { isUuid } from '../../lib/ids.js'
 import { textKeyset } from '../../lib/keyset.js'
-import { type AuditEntry, diff, recordAudit } from '../audit/audit.service.js'
+import { adminResource } from '../admin/admin-resource.js'
+import { type AuditEntry, recordAudit } from '../audit/audit.service.js'
 import type { TicketKind } from '../tickets/kinds.js'
 import {
   type CategoryListInput,
@@ -83,20 +84,6 @@ export function createCategoryService({ db }: Deps) {
   /** Non-staff (customers) see active categories only; the rest look absent. */
   const hidden = (ctx: Ctx, row: CategoryRow) => !row.active && !isStaff(ctx.actor)
 
-  async function assertSiblingFree(q: Queryable, kind: string, parentId: string | null, name: string, self?: string) {
-    const where: SQL[] = [
-      eq(categories.kind, kind),
-      parentId ? eq(categories.parentId, parentId) : isNull(categories.parentId),
-      sql`lower(${categories.name}) = lower(${name})`
-    ]
-    if (self) where.push(ne(categories.id, self))
-    const [clash] = await q
-      .select({ path: categories.path })
-      .from(categories)
-      .where(and(...where))
-    if (clash) throw conflictField('name', `"${clash.path}" already exists at this place in the tree`)
-  }
-
   async function subtreeHeight(q: Queryable, id: string): Promise<number> {
     const result = await q.execute(sql`
       WITH RECURSIVE down AS (
@@ -124,38 +111,60 @@ export function createCategoryService({ db }: Deps) {
     return rowsOf<{ id: string; old_path: string; path: string }>(result)
   }
 
-  async function load(q: Queryable, id: string, lock = false): Promise<CategoryRow | undefined> {
-    const query = q.select().from(categories).where(eq(categories.id, id))
-    const [row] = lock ? await query.for('update') : await query
-    return row
+  /**
+   * Tickets hold their category node and a copy of its path (lists filter and sort on it without a
+   * join): a rename or move brings every copy under the rewritten nodes up to date, in the same
+   * transaction. The copy is derived data (the ticket's `categoryId` is unchanged), so the tickets'
+   * versions stay (no edit in progress turns stale); their ETags move with the representation.
+   */
+  async function retitleTickets(tx: Tx, ids: string[]) {
+    await tx.execute(sql`
+      UPDATE tickets AS t SET category = c.path
+      FROM categories AS c
+      WHERE c.id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+        AND t.category_id = c.id AND t.category IS DISTINCT FROM c.path`)
   }
 
-  return {
-    async get(ctx: Ctx, id: string): Promise<CategoryView> {
-      authorize(ctx.actor, 'config.read')
-      const row = await load(db, id)
-      if (!row || hidden(ctx, row)) throw notFound('category')
-      return view(row)
+  const nodes = adminResource<CategoryRow, CategoryView>(db, {
+    table: categories,
+    id: categories.id,
+    version: categories.version,
+    entityType: 'category',
+    noun: 'category',
+    fields: ['kind', 'name', 'parentId', 'active', 'path'],
+    unique: {
+      categories_sibling_name_uq: {
+        field: 'name',
+        message: row => `"${row.path}" already exists at this place in the tree`
+      }
     },
+    view,
+    authorizeRead: ctx => authorize(ctx.actor, 'config.read'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    hidden,
+    // Writes to one kind's tree take its lock first, then rows (a move rewrites the rows below)
+    serialise: async (tx, row) => {
+      await lockKind(tx, row.kind)
+    }
+  })
+  const load = async (q: Queryable, id: string) => (await q.select().from(categories).where(eq(categories.id, id)))[0]
 
-    async list(ctx: Ctx, input: CategoryListInput) {
-      authorize(ctx.actor, 'config.read')
-      const limit = input.limit ?? 50
-      const where: (SQL | undefined)[] = [categoryKeyset.after(input.cursor)]
-      if (input.kind) where.push(eq(categories.kind, input.kind))
-      if (input.parentId === 'root') where.push(isNull(categories.parentId))
-      else if (input.parentId) where.push(eq(categories.parentId, input.parentId))
-      if (input.active !== undefined) where.push(eq(categories.active, input.active))
-      if (!isStaff(ctx.actor)) where.push(eq(categories.active, true))
-      if (input.q) where.push(ilike(categories.path, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`))
-      const rows = await db
-        .select()
-        .from(categories)
-        .where(and(...where))
-        .orderBy(...categoryKeyset.orderBy)
-        .limit(limit + 1)
-      return categoryKeyset.page(rows, limit, view)
-    },
+  return {
+    get: nodes.get,
+    cursorOf: categoryKeyset.cursorOf,
+
+    list: (ctx: Ctx, input: CategoryListInput) =>
+      nodes.list(ctx, input, categoryKeyset, [
+        input.kind ? eq(categories.kind, input.kind) : undefined,
+        input.parentId === 'root'
+          ? isNull(categories.parentId)
+          : input.parentId
+            ? eq(categories.parentId, input.parentId)
+            : undefined,
+        input.active !== undefined ? eq(categories.active, input.active) : undefined,
+        isStaff(ctx.actor) ? undefined : eq(categories.active, true),
+        input.q ? ilike(categories.path, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`) : undefined
+      ]),
 
     /** A kind's whole tree as nested nodes, breadth first, cut at MAX_NODES with a note saying so. */
     async tree(ctx: Ctx, input: CategoryTreeInput) {
@@ -193,9 +202,8 @@ export function createCategoryService({ db }: Deps) {
       return { kind: input.kind, total, truncated, note, items }
     },
 
-    async create(ctx: Ctx, input: CreateCategoryInput): Promise<CategoryView> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
+    create: (ctx: Ctx, input: CreateCategoryInput): Promise<CategoryView> =>
+      nodes.create(ctx, async tx => {
         await lockKind(tx, input.kind)
         const parentId = input.parentId ?? null
         let path = input.name
@@ -210,103 +218,69 @@ export function createCategoryService({ db }: Deps) {
           }
           path = `${parent.path}${PATH_SEPARATOR}${input.name}`
         }
-        await assertSiblingFree(tx, input.kind, parentId, input.name)
         const [size] = await tx.select({ n: count() }).from(categories).where(eq(categories.kind, input.kind))
         if (Number(size?.n ?? 0) >= MAX_NODES) {
           throw conflictField('kind', `the ${input.kind} tree already holds ${MAX_NODES} categories, the most it may`)
         }
-        const [row] = await tx
-          .insert(categories)
-          .values({ id: uuidv7(), kind: input.kind, parentId, name: input.name, path, active: input.active ?? true })
-          .returning()
-        await recordAudit(tx, ctx, {
-          entityType: 'category',
-          entityId: row!.id,
-          action: 'created',
-          changes: (['kind', 'parentId', 'name', 'path', 'active'] as const).map(f => ({
-            field: f,
-            old: null,
-            new: row![f]
-          }))
-        })
-        return view(row!)
-      })
-    },
+        return { kind: input.kind, parentId, name: input.name, path, active: input.active ?? true }
+      }),
 
     /**
      * Rename, move (within the same kind's tree) or switch active. A rename or move rewrites the path
-     * of the whole subtree, and every rewritten path is audited.
+     * of the whole subtree and the copies on tickets, and every rewritten path is audited.
      */
-    async update(ctx: Ctx, id: string, input: UpdateCategoryInput): Promise<CategoryView> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
-        const found = await load(tx, id)
-        if (!found) throw notFound('category')
-        await lockKind(tx, found.kind)
-        const before = (await load(tx, id, true))!
-        const name = input.name ?? before.name
-        const parentId = input.parentId === undefined ? before.parentId : input.parentId
-        const moved = parentId !== before.parentId
-
-        let parentPath: string | null = null
-        if (parentId) {
-          if (parentId === id) throw conflictField('parentId', 'a category cannot be its own parent')
-          const chain = await chainUp(tx, parentId)
-          const parent = chain[0]
-          if (!parent) throw fieldError('parentId', 'no such category')
-          if (parent.kind !== before.kind) {
-            throw fieldError('parentId', `the parent belongs to the ${parent.kind} tree, not ${before.kind}`)
-          }
-          if (moved && chain.some(c => c.id === id)) {
-            throw conflictField('parentId', `"${parent.path}" is under this category: it cannot move beneath itself`)
-          }
-          if (moved) {
-            const deepest = chain.length + (await subtreeHeight(tx, id))
-            if (deepest > MAX_DEPTH) {
-              throw fieldError(
-                'parentId',
-                `the move would nest categories ${deepest} levels deep; at most ${MAX_DEPTH} are allowed`
-              )
+    update: (ctx: Ctx, id: string, input: UpdateCategoryInput, expectedVersion?: number): Promise<CategoryView> =>
+      nodes.update(
+        ctx,
+        id,
+        expectedVersion,
+        async (tx, before) => {
+          const name = input.name ?? before.name
+          const parentId = input.parentId === undefined ? before.parentId : input.parentId
+          const moved = parentId !== before.parentId
+          let parentPath: string | null = null
+          if (parentId) {
+            if (parentId === id) throw conflictField('parentId', 'a category cannot be its own parent')
+            const chain = await chainUp(tx, parentId)
+            const parent = chain[0]
+            if (!parent) throw fieldError('parentId', 'no such category')
+            if (parent.kind !== before.kind) {
+              throw fieldError('parentId', `the parent belongs to the ${parent.kind} tree, not ${before.kind}`)
             }
+            if (moved && chain.some(c => c.id === id)) {
+              throw conflictField('parentId', `"${parent.path}" is under this category: it cannot move beneath itself`)
+            }
+            if (moved) {
+              const deepest = chain.length + (await subtreeHeight(tx, id))
+              if (deepest > MAX_DEPTH) {
+                throw fieldError(
+                  'parentId',
+                  `the move would nest categories ${deepest} levels deep; at most ${MAX_DEPTH} are allowed`
+                )
+              }
+            }
+            parentPath = parent.path
           }
-          parentPath = parent.path
-        }
-        if (moved || name !== before.name) await assertSiblingFree(tx, before.kind, parentId, name, id)
-        const path = parentPath === null ? name : `${parentPath}${PATH_SEPARATOR}${name}`
-        const active = input.active ?? before.active
-
-        const changes = diff(before, { name, parentId, active, path }, ['name', 'parentId', 'active', 'path'])
-        if (changes.length === 0) return view(before)
-        await tx.update(categories).set({ name, parentId, active, updatedAt: new Date() }).where(eq(categories.id, id))
-        const rewritten = path !== before.path ? await rewritePaths(tx, id, path) : []
-        const entries: AuditEntry[] = [{ entityType: 'category', entityId: id, action: 'updated', changes }]
-        for (const r of rewritten) {
-          if (r.id === id) continue
-          entries.push({
+          const path = parentPath === null ? name : `${parentPath}${PATH_SEPARATOR}${name}`
+          return { name, parentId, active: input.active ?? before.active, path }
+        },
+        async (tx, before, after) => {
+          if (after.path === before.path) return
+          const below = await rewritePaths(tx, id, after.path)
+          await retitleTickets(tx, [id, ...below.map(r => r.id)])
+          const entries: AuditEntry[] = below.map(r => ({
             entityType: 'category',
             entityId: r.id,
             action: 'path_updated',
             changes: [{ field: 'path', old: r.old_path, new: r.path }]
-          })
+          }))
+          // Chunks keep one INSERT well under the 65,535 bind parameters PostgreSQL takes
+          for (let i = 0; i < entries.length; i += 1000) await recordAudit(tx, ctx, entries.slice(i, i + 1000))
         }
-        // Chunks keep one INSERT well under the 65,535 bind parameters PostgreSQL takes
-        for (let i = 0; i < entries.length; i += 1000) await recordAudit(tx, ctx, entries.slice(i, i + 1000))
-        return view((await load(tx, id))!)
-      })
-    },
+      ),
 
     /** Batched lookups for GraphQL `parent`: null where absent or hidden from the actor. */
-    async byIds(ctx: Ctx, ids: readonly string[]): Promise<(CategoryView | null)[]> {
-      authorize(ctx.actor, 'config.read')
-      const rows = ids.length
-        ? await db
-            .select()
-            .from(categories)
-            .where(inArray(categories.id, [...ids]))
-        : []
-      const map = new Map(rows.filter(r => !hidden(ctx, r)).map(r => [r.id, view(r)]))
-      return ids.map(id => map.get(id) ?? null)
-    },
+    byIds: nodes.byIds,
 
     /** Batched GraphQL `children`: each parent's children in path order. */
     async childrenOf(ctx: Ctx, parentIds: readonly string[]): Promise<CategoryView[][]> {

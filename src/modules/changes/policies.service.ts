@@ -5,7 +5,7 @@ import { changeApprovalPolicies, teamMembers, teams, users } from '../../db/sche
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { type FieldError, fieldError, forbidden, validationFailed } from '../../lib/errors.js'
 import { nameUuid } from '../../lib/ids.js'
-import { diff, recordAudit } from '../audit/audit.service.js'
+import { adminSettings } from '../admin/admin-settings.js'
 import { type ApprovalRule, CHANGE_TYPES, type ChangeType, type SetPolicyInput } from './policies.schemas.js'
 
 /** The roles that may approve a change: the same set `isStaff` checks for an actor. */
@@ -35,7 +35,7 @@ const DEFAULTS: Record<ChangeType, Pick<ChangeApprovalPolicy, 'rule' | 'quorum'>
   emergency: { rule: 'any', quorum: null }
 }
 
-const FIELDS: (keyof ChangeApprovalPolicy)[] = ['rule', 'quorum', 'approverIds', 'approverTeamId']
+const FIELDS: (keyof ChangeApprovalPolicy & string)[] = ['rule', 'quorum', 'approverIds', 'approverTeamId']
 
 const fromRow = (row: typeof changeApprovalPolicies.$inferSelect): ChangeApprovalPolicy => ({
   changeType: row.changeType as ChangeType,
@@ -119,6 +119,26 @@ export type PolicyView = ChangeApprovalPolicy & { effectiveApproverIds: string[]
 
 /** Change approval policies, one per change type; reads by staff, writes config.manage (admin). */
 export function createPolicyService({ db }: Deps) {
+  const policies = adminSettings<ChangeType, ChangeApprovalPolicy>(db, {
+    table: changeApprovalPolicies,
+    key: changeApprovalPolicies.changeType,
+    version: changeApprovalPolicies.version,
+    entityType: 'change_approval_policy',
+    noun: 'change approval policy',
+    auditId: changeType => policyAuditId(changeType),
+    read: (row, changeType) =>
+      row ? fromRow(row as typeof changeApprovalPolicies.$inferSelect) : defaultPolicy(changeType),
+    columns: (changeType, p) => ({
+      changeType,
+      rule: p.rule,
+      quorum: p.quorum,
+      approverIds: p.approverIds,
+      approverTeamId: p.approverTeamId
+    }),
+    fields: () => FIELDS,
+    authorizeRead: ctx => authorizeRead(ctx.actor),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+  })
   const view = async (q: Queryable, p: ChangeApprovalPolicy): Promise<PolicyView> => ({
     ...p,
     effectiveApproverIds: await approversOf(q, p)
@@ -133,10 +153,8 @@ export function createPolicyService({ db }: Deps) {
       return { items, nextCursor: null }
     },
 
-    async get(ctx: Ctx, changeType: ChangeType): Promise<PolicyView> {
-      authorizeRead(ctx.actor)
-      return view(db, await policyFor(db, changeType))
-    },
+    get: async (ctx: Ctx, changeType: ChangeType): Promise<PolicyView> =>
+      view(db, (await policies.get(ctx, changeType)).value),
 
     async set(ctx: Ctx, changeType: ChangeType, input: SetPolicyInput): Promise<PolicyView> {
       authorize(ctx.actor, 'config.manage')
@@ -145,14 +163,15 @@ export function createPolicyService({ db }: Deps) {
       const quorum = input.quorum ?? null
       if (input.rule === 'quorum' && quorum === null) throw fieldError('quorum', 'required for rule quorum')
       if (input.rule !== 'quorum' && quorum !== null) throw fieldError('quorum', 'only with rule quorum')
-      return db.transaction(async tx => {
+      let possible: string[] = []
+      const { value } = await policies.set(ctx, changeType, undefined, async (tx, before) => {
         const errors = await checkApprovers(tx, approverIds)
         if (approverTeamId) {
           const [team] = await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, approverTeamId))
           if (!team) errors.push({ field: 'approverTeamId', message: 'no such team' })
         }
         if (errors.length > 0) throw validationFailed(errors)
-        const possible = await approversOf(tx, { approverIds, approverTeamId })
+        possible = await approversOf(tx, { approverIds, approverTeamId })
         if (input.rule !== 'none' && possible.length === 0) {
           throw fieldError(
             'approverIds',
@@ -162,23 +181,9 @@ export function createPolicyService({ db }: Deps) {
         if (input.rule === 'quorum' && quorum !== null && quorum > possible.length) {
           throw fieldError('quorum', `at most ${possible.length}, the number of possible approvers`)
         }
-        const before = await policyFor(tx, changeType)
-        const values = { rule: input.rule, quorum, approverIds, approverTeamId, updatedAt: new Date() }
-        const [row] = await tx
-          .insert(changeApprovalPolicies)
-          .values({ changeType, ...values })
-          .onConflictDoUpdate({ target: changeApprovalPolicies.changeType, set: values })
-          .returning()
-        const after = fromRow(row!)
-        const changes = diff<Record<string, unknown>>({ ...before }, { ...after }, FIELDS)
-        await recordAudit(tx, ctx, {
-          entityType: 'change_approval_policy',
-          entityId: policyAuditId(changeType),
-          action: before.isDefault ? 'created' : 'updated',
-          changes
-        })
-        return { ...after, effectiveApproverIds: possible }
+        return { ...before, rule: input.rule, quorum, approverIds, approverTeamId }
       })
+      return { ...value, effectiveApproverIds: possible }
     }
   }
 }

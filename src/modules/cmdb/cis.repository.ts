@@ -23,6 +23,7 @@ export interface CiView {
   supportTeamId: string | null
   createdAt: Date
   updatedAt: Date
+  version: number
 }
 
 export interface CiRelationshipView {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, inArray, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
 import { authorize, can } from '../../auth/policy.js'
 import { ciRelationships, configurationItems, teams } from '../../db/schema/index.js'
 import { normaliseHost, normaliseMac, normaliseSerial, normaliseUuid } from '../../lib/ci-identity.js'
@@ -6,6 +6,7 @@ import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { checkVersion } from '../../lib/version.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
 import { pageFromRows, parseIdCursor } from '../identity/paging.js'
 import {
@@ -135,16 +136,19 @@ export function createCiService({ db }: Deps) {
       })
     },
 
-    async update(ctx: Ctx, id: string, input: UpdateCiInput): Promise<CiView> {
+    async update(ctx: Ctx, id: string, input: UpdateCiInput, expectedVersion?: number): Promise<CiView> {
       authorize(ctx.actor, 'ci.manage')
+      // What the input says is checked first: a bad key is 422 whatever version was named
+      const columns = columnsOf(input)
       return db.transaction(async tx => {
         const [row] = await tx.select().from(configurationItems).where(eq(configurationItems.id, id)).for('update')
         if (!row) throw notFound('configuration item')
+        checkVersion('configuration item', row.version, expectedVersion)
         if (input.supportTeamId !== undefined) await assertTeam(tx, input.supportTeamId)
         const before = toCiView(row)
         const [updated] = await tx
           .update(configurationItems)
-          .set({ ...columnsOf(input), updatedAt: new Date() })
+          .set({ ...columns, version: sql`${configurationItems.version} + 1`, updatedAt: new Date() })
           .where(eq(configurationItems.id, id))
           .returning()
         const after = toCiView(updated!)

@@ -48,7 +48,8 @@ export function cmdbResolvers(): Resolvers {
         services.cis.update(
           ctx,
           id(args.id),
-          check<UpdateCiInput>(UpdateCiBody, nullsKept(args.input as Args, CLEARABLE), 'input')
+          check<UpdateCiInput>(UpdateCiBody, nullsKept(args.input as Args, CLEARABLE), 'input'),
+          typeof args.version === 'number' ? args.version : undefined
         ),
       relateCis: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const input = check<RelateInput>(RelateBody, { targetId: args.targetId, type: args.type })

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { expectedVersion, IfMatchHeaders, withEtag, withVersion } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
 import {
   Ci,
@@ -60,7 +61,7 @@ export default async function cmdbRoutes(base: FastifyInstance) {
         response: { 200: Ci, ...errorResponses(403, 404) }
       }
     },
-    async request => svc.get(request.ctx(), request.params.id)
+    async (request, reply) => withEtag(reply, await svc.get(request.ctx(), request.params.id))
   )
 
   app.patch(
@@ -70,11 +71,16 @@ export default async function cmdbRoutes(base: FastifyInstance) {
         tags,
         summary: 'Update a configuration item (admin or a cmdb:import token)',
         params: IdParams,
-        body: UpdateCiBody,
-        response: { 200: Ci, ...errorResponses(403, 404, 422) }
+        headers: IfMatchHeaders,
+        body: withVersion(UpdateCiBody),
+        response: { 200: Ci, ...errorResponses(403, 404, 412, 422, 428) }
       }
     },
-    async request => svc.update(request.ctx(), request.params.id, request.body)
+    async (request, reply) => {
+      const { version, ...input } = request.body
+      const expected = expectedVersion(request.headers['if-match'], version)
+      return withEtag(reply, await svc.update(request.ctx(), request.params.id, input, expected))
+    }
   )
 
   app.get(

@@ -59,6 +59,7 @@ export const Ci = Type.Object({
   systemUuid: Nullable(Type.String()),
   status: Type.String(),
   supportTeamId: Nullable(Uuid),
+  version: Type.Integer({ description: 'Row version: the ETag; send it back (If-Match or `version`) to edit' }),
   createdAt: DateTime,
   updatedAt: DateTime
 })

@@ -1,18 +1,10 @@
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { customFieldDefinitions } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
-import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
-import {
-  badRequest,
-  conflictField,
-  type FieldError,
-  notFound,
-  preconditionFailed,
-  validationFailed
-} from '../../lib/errors.js'
-import { uuidv7 } from '../../lib/ids.js'
-import { type Change, diff, recordAudit } from '../audit/audit.service.js'
+import { decodeCursor, encodeCursor, type Page, pageOf } from '../../lib/cursor.js'
+import { badRequest, type FieldError, validationFailed } from '../../lib/errors.js'
+import { adminResource, type ListOrder } from '../admin/admin-resource.js'
 import { isTicketKind, type TicketKind } from '../tickets/kinds.js'
 import { CHOICE_TYPES, checkValue, REFERENCE_TYPES } from './custom-fields.rules.js'
 import type { CreateCustomFieldInput, CustomFieldListInput, UpdateCustomFieldInput } from './custom-fields.schemas.js'
@@ -42,17 +34,6 @@ function parseCursor(raw: string): { kind: TicketKind; position: number; key: st
   }
   return { kind, position: c.value, key }
 }
-
-/** Whether an error (or what it wraps) is a violation of the (kind, key) unique index. */
-function isDuplicateKey(err: unknown): boolean {
-  for (let e = err as { code?: unknown; constraint?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
-    if (e.code === '23505' && e.constraint === UNIQUE) return true
-    e = e.cause as typeof e
-  }
-  return false
-}
-
-const duplicate = () => conflictField('key', 'a field with this key exists for this kind')
 
 interface Shape {
   type: CustomFieldType
@@ -91,101 +72,77 @@ function definitionProblems(next: Shape, before?: Shape): FieldError[] {
   return errors
 }
 
-/** Admin CRUD over custom-field definitions, and the value engine the ticket core calls. */
+/** Keyset order of the list: (kind, position, key), unique per row, all three in the cursor. */
+export const customFieldOrder: ListOrder<CustomFieldDefinitionRow> = {
+  after(raw) {
+    if (!raw) return undefined
+    const c = parseCursor(raw)
+    return sql`(${t.kind}, ${t.position}, ${t.key}) > (${c.kind}, ${c.position}, ${c.key})`
+  },
+  orderBy: [asc(t.kind), asc(t.position), asc(t.key)],
+  cursorOf: row => encodeCursor(customFieldCursor(row)),
+  page: (rows, limit, shape) => pageOf(rows, limit, customFieldCursor, shape)
+}
+
+const shapeOf = (row: CustomFieldDefinitionRow): Shape => ({
+  type: row.type,
+  required: row.required,
+  defaultValue: row.defaultValue ?? null,
+  options: row.options
+})
+
+/** Admin CRUD over custom-field definitions (the admin-resource helper), and the value engine the ticket core calls. */
 export function createCustomFieldService(deps: Deps) {
   const { db } = deps
   const values = createCustomFieldValues(deps)
+  const fields = adminResource<CustomFieldDefinitionRow, CustomFieldDefinitionRow>(db, {
+    table: t,
+    id: t.id,
+    version: t.version,
+    entityType: 'custom_field',
+    noun: 'custom field',
+    fields: AUDITED,
+    unique: { [UNIQUE]: { field: 'key', message: 'a field with this key exists for this kind' } },
+    view: asDefinition,
+    authorizeRead: ctx => authorize(ctx.actor, 'config.read'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    changed: () => values.invalidate()
+  })
 
-  async function get(ctx: Ctx, id: string): Promise<CustomFieldDefinitionRow> {
-    authorize(ctx.actor, 'config.read')
-    const [row] = await db.select().from(t).where(eq(t.id, id))
-    if (!row) throw notFound('custom field')
-    return asDefinition(row)
-  }
+  return {
+    get: fields.get,
+    cursorOf: customFieldOrder.cursorOf,
 
-  async function list(ctx: Ctx, input: CustomFieldListInput): Promise<Page<CustomFieldDefinitionRow>> {
-    authorize(ctx.actor, 'config.read')
-    const limit = input.limit ?? 50
-    const where: SQL[] = []
-    if (input.kind) where.push(eq(t.kind, input.kind))
-    if (input.active !== undefined) where.push(eq(t.active, input.active))
-    if (input.cursor) {
-      const c = parseCursor(input.cursor)
-      where.push(sql`(${t.kind}, ${t.position}, ${t.key}) > (${c.kind}, ${c.position}, ${c.key})`)
-    }
-    const rows = await db
-      .select()
-      .from(t)
-      .where(and(...where))
-      .orderBy(asc(t.kind), asc(t.position), asc(t.key))
-      .limit(limit + 1)
-    return pageOf(rows.map(asDefinition), limit, customFieldCursor)
-  }
+    list: (ctx: Ctx, input: CustomFieldListInput): Promise<Page<CustomFieldDefinitionRow>> =>
+      fields.list(ctx, input, customFieldOrder, [
+        input.kind ? eq(t.kind, input.kind) : undefined,
+        input.active !== undefined ? eq(t.active, input.active) : undefined
+      ]),
 
-  async function create(ctx: Ctx, input: CreateCustomFieldInput): Promise<CustomFieldDefinitionRow> {
-    authorize(ctx.actor, 'config.manage')
-    const shape: Shape = {
-      type: input.type,
-      required: input.required ?? false,
-      defaultValue: input.defaultValue ?? null,
-      options: input.options ?? []
-    }
-    const problems = definitionProblems(shape)
-    if (problems.length > 0) throw validationFailed(problems)
-    const [taken] = await db
-      .select({ id: t.id })
-      .from(t)
-      .where(and(eq(t.kind, input.kind), eq(t.key, input.key)))
-    if (taken) throw duplicate()
-    try {
-      const row = await db.transaction(async tx => {
-        const [row] = await tx
-          .insert(t)
-          .values({
-            id: uuidv7(),
-            kind: input.kind,
-            key: input.key,
-            label: input.label,
-            ...shape,
-            position: input.position ?? 0,
-            active: input.active ?? true
-          })
-          .returning()
-        const changes: Change[] = AUDITED.map(f => ({ field: f, old: null, new: row![f] ?? null }))
-        await recordAudit(tx, ctx, { entityType: 'custom_field', entityId: row!.id, action: 'created', changes })
-        return asDefinition(row!)
+    create(ctx: Ctx, input: CreateCustomFieldInput): Promise<CustomFieldDefinitionRow> {
+      const shape: Shape = {
+        type: input.type,
+        required: input.required ?? false,
+        defaultValue: input.defaultValue ?? null,
+        options: input.options ?? []
+      }
+      return fields.create(ctx, async () => {
+        const problems = definitionProblems(shape)
+        if (problems.length > 0) throw validationFailed(problems)
+        return {
+          kind: input.kind,
+          key: input.key,
+          label: input.label,
+          ...shape,
+          position: input.position ?? 0,
+          active: input.active ?? true
+        }
       })
-      return row
-    } catch (err) {
-      if (isDuplicateKey(err)) throw duplicate()
-      throw err
-    } finally {
-      values.invalidate()
-    }
-  }
+    },
 
-  async function update(
-    ctx: Ctx,
-    id: string,
-    input: UpdateCustomFieldInput,
-    expectedVersion?: number
-  ): Promise<CustomFieldDefinitionRow> {
-    authorize(ctx.actor, 'config.manage')
-    try {
-      return await db.transaction(async tx => {
-        const [before] = await tx.select().from(t).where(eq(t.id, id)).for('update')
-        if (!before) throw notFound('custom field')
-        if (expectedVersion !== undefined && expectedVersion !== before.version) {
-          throw preconditionFailed(`the custom field was changed by someone else (now version ${before.version})`, {
-            currentVersion: before.version
-          })
-        }
-        const old: Shape = {
-          type: before.type as CustomFieldType,
-          required: before.required,
-          defaultValue: before.defaultValue ?? null,
-          options: before.options as string[]
-        }
+    update: (ctx: Ctx, id: string, input: UpdateCustomFieldInput, expectedVersion?: number) =>
+      fields.update(ctx, id, expectedVersion, async (_tx, before) => {
+        const old = shapeOf(before)
         const next: Shape = {
           type: old.type,
           required: input.required ?? old.required,
@@ -195,30 +152,11 @@ export function createCustomFieldService(deps: Deps) {
         // An option list that drops the unchanged default is refused naming options, not defaultValue
         const problems = definitionProblems(next, input.defaultValue === undefined ? old : undefined)
         if (problems.length > 0) throw validationFailed(problems)
-        const fields = {
-          ...(input.label !== undefined ? { label: input.label } : {}),
-          ...(input.required !== undefined ? { required: input.required } : {}),
-          ...(input.defaultValue !== undefined ? { defaultValue: input.defaultValue } : {}),
-          ...(input.options !== undefined ? { options: input.options } : {}),
-          ...(input.position !== undefined ? { position: input.position } : {}),
-          ...(input.active !== undefined ? { active: input.active } : {})
-        }
-        const changes = diff(before, fields, [...AUDITED])
-        if (changes.length === 0) return asDefinition(before)
-        const [row] = await tx
-          .update(t)
-          .set({ ...fields, version: sql`${t.version} + 1`, updatedAt: new Date() })
-          .where(eq(t.id, id))
-          .returning()
-        await recordAudit(tx, ctx, { entityType: 'custom_field', entityId: id, action: 'updated', changes })
-        return asDefinition(row!)
-      })
-    } finally {
-      values.invalidate()
-    }
-  }
+        return { ...input }
+      }),
 
-  return { get, list, create, update, values }
+    values
+  }
 }
 
 export type CustomFieldService = ReturnType<typeof createCustomFieldService>

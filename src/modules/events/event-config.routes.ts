@@ -1,9 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { expectedVersion, withEtag } from '../../lib/http.js'
+import { expectedVersion, IfMatchHeaders, withEtag } from '../../lib/http.js'
 import { errorResponses } from '../../lib/schemas.js'
 import { adminRoutes } from '../admin/admin-routes.js'
-import { IfMatchHeaders } from '../tickets/tickets.routes.js'
 import {
   EventSettingsBody,
   EventSettingsView,

@@ -1,12 +1,12 @@
-import { eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
-import { eventSettings, teams } from '../../db/schema/index.js'
+import { eventSettings } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { fieldError, preconditionFailed } from '../../lib/errors.js'
+import { fieldError } from '../../lib/errors.js'
 import { nameUuid } from '../../lib/ids.js'
-import { diff, recordAudit } from '../audit/audit.service.js'
+import { adminSettings, type Stored } from '../admin/admin-settings.js'
 import { SEVERITIES, type Severity } from './events.model.js'
 import type { EventSettingsInput } from './events.schemas.js'
+import { assertTeam } from './routing-rules.service.js'
 
 export interface EventSettings {
   /** Impact and urgency (1 high … 3 low) an incident opened by an event of each severity gets. */
@@ -44,19 +44,33 @@ const AUDIT_ID = nameUuid('event-settings')
 const CACHE_MS = 2000
 
 /**
- * Event settings as data: defaults in code, one stored row overriding them. Ingest reads them on every
- * request, so they are cached for two seconds per process (a change here drops this process's copy).
+ * Event settings as data: defaults in code, one stored row overriding them (the admin-settings
+ * helper). Ingest reads them on every request, so they are cached for two seconds per process (a
+ * change here drops this process's copy).
  */
 export function createEventSettingsService({ db }: Deps) {
-  let cached: { at: number; value: EventSettings; version: number } | null = null
+  let cached: { at: number; entry: Stored<EventSettings> } | null = null
+  const settings = adminSettings<number, EventSettings>(db, {
+    table: eventSettings,
+    key: eventSettings.id,
+    version: eventSettings.version,
+    entityType: 'event_settings',
+    noun: 'event settings',
+    auditId: () => AUDIT_ID,
+    read: row => ({ ...DEFAULT_EVENT_SETTINGS, ...((row?.settings as Partial<EventSettings>) ?? {}) }),
+    columns: (id, value) => ({ id, settings: value }),
+    fields: value => Object.keys(value),
+    authorizeRead: ctx => authorize(ctx.actor, 'event.read'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    changed: () => {
+      cached = null
+    }
+  })
 
-  async function load(q: Queryable = db) {
-    if (q === db && cached && Date.now() - cached.at < CACHE_MS) return cached
-    const [row] = await q.select().from(eventSettings).where(eq(eventSettings.id, 1))
-    const value = { ...DEFAULT_EVENT_SETTINGS, ...((row?.settings as Partial<EventSettings>) ?? {}) }
-    const entry = { at: Date.now(), value, version: row?.version ?? 0 }
-    if (q === db) cached = entry
-    return entry
+  async function load(q: Queryable = db): Promise<Stored<EventSettings>> {
+    if (q !== db) return settings.load(q, 1)
+    if (!cached || Date.now() - cached.at >= CACHE_MS) cached = { at: Date.now(), entry: await settings.load(db, 1) }
+    return cached.entry
   }
 
   return {
@@ -69,42 +83,19 @@ export function createEventSettingsService({ db }: Deps) {
     },
 
     async set(ctx: Ctx, input: EventSettingsInput, expectedVersion?: number) {
-      authorize(ctx.actor, 'config.manage')
-      const result = await db.transaction(async tx => {
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('event_settings'))`)
-        const before = await load(tx)
-        if (expectedVersion !== undefined && expectedVersion !== before.version) {
-          throw preconditionFailed(`the event settings were changed by someone else (now version ${before.version})`, {
-            currentVersion: before.version
-          })
-        }
-        const next: EventSettings = {
-          ...before.value,
+      const { value, version } = await settings.set(ctx, 1, expectedVersion, async (tx, before) => {
+        const next = {
+          ...before,
           ...input,
-          severityPriority: { ...before.value.severityPriority, ...(input.severityPriority ?? {}) }
+          severityPriority: { ...before.severityPriority, ...(input.severityPriority ?? {}) }
         }
         for (const s of SEVERITIES) {
           if (!next.severityPriority[s]) throw fieldError(`severityPriority.${s}`, 'required')
         }
-        if (next.defaultTeamId) {
-          const [team] = await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, next.defaultTeamId))
-          if (!team) throw fieldError('defaultTeamId', 'no such team')
-        }
-        const version = before.version + 1
-        await tx
-          .insert(eventSettings)
-          .values({ id: 1, settings: next, version })
-          .onConflictDoUpdate({ target: eventSettings.id, set: { settings: next, version, updatedAt: new Date() } })
-        const changes = diff<Record<string, unknown>>(
-          before.value as unknown as Record<string, unknown>,
-          next as unknown as Record<string, unknown>,
-          Object.keys(next)
-        )
-        await recordAudit(tx, ctx, { entityType: 'event_settings', entityId: AUDIT_ID, action: 'updated', changes })
-        return { ...next, version }
+        await assertTeam(tx, next.defaultTeamId, 'defaultTeamId')
+        return next
       })
-      cached = null
-      return result
+      return { ...value, version }
     }
   }
 }

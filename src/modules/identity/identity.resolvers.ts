@@ -116,7 +116,8 @@ export function identityResolvers(): Resolvers {
             UpdateUserBody,
             nullsKept(args.input as Args, ['email', 'phone', 'organisationId']),
             'input'
-          )
+          ),
+          typeof args.version === 'number' ? args.version : undefined
         ),
       createOrganisation: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.organisations.create(

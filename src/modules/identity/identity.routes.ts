@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { expectedVersion, withEtag } from '../../lib/http.js'
+import { expectedVersion, IfMatchHeaders, withEtag, withVersion } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf, Uuid } from '../../lib/schemas.js'
 import {
   ApiToken,
@@ -137,16 +137,15 @@ export default async function identityRoutes(base: FastifyInstance) {
         tags: ['users'],
         summary: 'Update a user: roles, organisation, contact, password, active (admin)',
         params: IdParams,
-        headers: Type.Object({
-          'if-match': Type.Optional(Type.String({ description: 'ETag of the version you edit' }))
-        }),
-        body: UpdateUserBody,
-        response: { 200: User, ...errorResponses(403, 404, 422) }
+        headers: IfMatchHeaders,
+        body: withVersion(UpdateUserBody),
+        response: { 200: User, ...errorResponses(403, 404, 412, 422, 428) }
       }
     },
     async (request, reply) => {
-      const expected = expectedVersion(request.headers['if-match'], undefined)
-      return withEtag(reply, await users.updateUser(request.ctx(), request.params.id, request.body, expected))
+      const { version, ...input } = request.body
+      const expected = expectedVersion(request.headers['if-match'], version)
+      return withEtag(reply, await users.updateUser(request.ctx(), request.params.id, input, expected))
     }
   )
 

@@ -4,9 +4,10 @@ import type { Authenticator } from '../../auth/authenticate.js'
 import { authorize, can, organisationPin } from '../../auth/policy.js'
 import { apiTokens, organisations, sessions, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
+import { conflictField, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { hashPassword } from '../../lib/secrets.js'
+import { checkVersion } from '../../lib/version.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
 import type { CreateUserInput, UpdateUserInput, UserListInput } from './identity.schemas.js'
 import { pageFromRows, parseIdCursor } from './paging.js'
@@ -140,11 +141,7 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
     const updated = await db.transaction(async tx => {
       const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update')
       if (!before) throw notFound('user')
-      if (expectedVersion !== undefined && expectedVersion !== before.version) {
-        throw preconditionFailed(`the user was changed by someone else (now version ${before.version})`, {
-          currentVersion: before.version
-        })
-      }
+      checkVersion('user', before.version, expectedVersion)
       if (input.organisationId !== undefined) await assertOrganisation(tx, input.organisationId)
       if (before.id === ctx.actor.id && (input.active === false || (input.roles && !input.roles.includes('admin')))) {
         throw fieldError(input.active === false ? 'active' : 'roles', 'you cannot disable or demote yourself')

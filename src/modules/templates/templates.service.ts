@@ -1,13 +1,13 @@
-import { and, eq, ilike, ne, type SQL, sql } from 'drizzle-orm'
+import { eq, ilike } from 'drizzle-orm'
 import { authorize, isStaff } from '../../auth/policy.js'
 import { teams, ticketTemplates } from '../../db/schema/index.js'
 import { canonical } from '../../lib/canonical.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { conflictField, fieldError, notFound, preconditionFailed } from '../../lib/errors.js'
-import { isUuid, uuidv7 } from '../../lib/ids.js'
+import { fieldError } from '../../lib/errors.js'
+import { isUuid } from '../../lib/ids.js'
 import { textKeyset } from '../../lib/keyset.js'
 import { check } from '../../lib/validate.js'
-import { diff, recordAudit } from '../audit/audit.service.js'
+import { adminResource } from '../admin/admin-resource.js'
 import { loadOffering } from '../catalog/catalog.service.js'
 import { resolveCategory } from '../categories/categories.service.js'
 import { KIND_INFO, type TicketKind } from '../tickets/kinds.js'
@@ -71,133 +71,83 @@ export const templatePort = {
   }
 }
 
-export const templateKeyset = textKeyset<StoredTemplate>('name', ticketTemplates.name, ticketTemplates.id, r => r.name)
+export const templateKeyset = textKeyset<TemplateRow>('name', ticketTemplates.name, ticketTemplates.id, r => r.name)
+const FIELDS = ['kind', 'name', 'description', 'values', 'standard', 'active'] as const
+
+/** Non-staff (customers) see active templates only; the rest look absent. */
+const hidden = (ctx: Ctx, row: { active: boolean }) => !row.active && !isStaff(ctx.actor)
+
+/** Values typed per kind (400 naming values.<key>), then their references (422 naming values.<key>). */
+async function checkValues(q: Queryable, kind: TicketKind, raw: unknown): Promise<TemplateValues> {
+  const values = canonical(check<TemplateValues>(TEMPLATE_VALUES[kind], raw, 'values'))
+  if (values.categoryId) await resolveCategory(q, kind, values.categoryId, 'values.categoryId')
+  if (values.teamId) {
+    const [team] = await q.select({ id: teams.id }).from(teams).where(eq(teams.id, values.teamId))
+    if (!team) throw fieldError('values.teamId', 'no such team')
+  }
+  if (values.offeringId) await loadOffering(q, values.offeringId, 'values.offeringId')
+  return values
+}
+
+function checkStandard(kind: string, standard: boolean, values: TemplateValues) {
+  if (standard && (kind !== 'change' || values.type !== 'standard')) {
+    throw fieldError('standard', 'only a change template whose values.type is "standard" can be a standard change')
+  }
+}
 
 /** Ticket templates per kind, edited by admins; everyone who may raise tickets reads the active ones. */
 export function createTemplateService({ db }: Deps) {
-  const hidden = (ctx: Ctx, row: { active: boolean }) => !row.active && !isStaff(ctx.actor)
-
-  /** Values typed per kind (400 naming values.<key>), then their references (422 naming values.<key>). */
-  async function checkValues(q: Queryable, kind: TicketKind, raw: unknown): Promise<TemplateValues> {
-    const values = canonical(check<TemplateValues>(TEMPLATE_VALUES[kind], raw, 'values'))
-    if (values.categoryId) await resolveCategory(q, kind, values.categoryId, 'values.categoryId')
-    if (values.teamId) {
-      const [team] = await q.select({ id: teams.id }).from(teams).where(eq(teams.id, values.teamId))
-      if (!team) throw fieldError('values.teamId', 'no such team')
-    }
-    if (values.offeringId) await loadOffering(q, values.offeringId, 'values.offeringId')
-    return values
-  }
-
-  function checkStandard(kind: string, standard: boolean, values: TemplateValues) {
-    if (standard && (kind !== 'change' || values.type !== 'standard')) {
-      throw fieldError('standard', 'only a change template whose values.type is "standard" can be a standard change')
-    }
-  }
-
-  async function assertNameFree(q: Queryable, kind: string, name: string, self?: string) {
-    const where: SQL[] = [eq(ticketTemplates.kind, kind), sql`lower(${ticketTemplates.name}) = lower(${name})`]
-    if (self) where.push(ne(ticketTemplates.id, self))
-    const [clash] = await q
-      .select({ id: ticketTemplates.id })
-      .from(ticketTemplates)
-      .where(and(...where))
-    if (clash) throw conflictField('name', `a ${kind} template with this name exists`)
-  }
+  const templates = adminResource<TemplateRow, TemplateRow>(db, {
+    table: ticketTemplates,
+    id: ticketTemplates.id,
+    version: ticketTemplates.version,
+    entityType: 'template',
+    noun: 'template',
+    fields: FIELDS,
+    unique: {
+      ticket_templates_kind_name_uq: { field: 'name', message: row => `a ${row.kind} template with this name exists` }
+    },
+    view: typed,
+    authorizeRead: ctx => authorize(ctx.actor, 'config.read'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    hidden
+  })
 
   return {
-    async get(ctx: Ctx, id: string): Promise<TemplateRow> {
-      authorize(ctx.actor, 'config.read')
-      const [row] = await db.select().from(ticketTemplates).where(eq(ticketTemplates.id, id))
-      if (!row || hidden(ctx, row)) throw notFound('template')
-      return typed(row)
-    },
+    get: templates.get,
+    cursorOf: templateKeyset.cursorOf,
 
-    async list(ctx: Ctx, input: TemplateListInput) {
-      authorize(ctx.actor, 'config.read')
-      const limit = input.limit ?? 50
-      const where: (SQL | undefined)[] = [templateKeyset.after(input.cursor)]
-      if (input.kind) where.push(eq(ticketTemplates.kind, input.kind))
-      if (input.active !== undefined) where.push(eq(ticketTemplates.active, input.active))
-      if (!isStaff(ctx.actor)) where.push(eq(ticketTemplates.active, true))
-      if (input.q) where.push(ilike(ticketTemplates.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`))
-      const rows = await db
-        .select()
-        .from(ticketTemplates)
-        .where(and(...where))
-        .orderBy(...templateKeyset.orderBy)
-        .limit(limit + 1)
-      return templateKeyset.page(rows, limit, typed)
-    },
+    list: (ctx: Ctx, input: TemplateListInput) =>
+      templates.list(ctx, input, templateKeyset, [
+        input.kind ? eq(ticketTemplates.kind, input.kind) : undefined,
+        input.active !== undefined ? eq(ticketTemplates.active, input.active) : undefined,
+        isStaff(ctx.actor) ? undefined : eq(ticketTemplates.active, true),
+        input.q ? ilike(ticketTemplates.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`) : undefined
+      ]),
 
-    async create(ctx: Ctx, input: CreateTemplateInput): Promise<TemplateRow> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
+    create: (ctx: Ctx, input: CreateTemplateInput): Promise<TemplateRow> =>
+      templates.create(ctx, async tx => {
         const values = await checkValues(tx, input.kind, input.values ?? {})
         const standard = input.standard ?? false
         checkStandard(input.kind, standard, values)
-        await assertNameFree(tx, input.kind, input.name)
-        const [row] = await tx
-          .insert(ticketTemplates)
-          .values({
-            id: uuidv7(),
-            kind: input.kind,
-            name: input.name,
-            description: input.description ?? '',
-            values,
-            standard,
-            active: input.active ?? true
-          })
-          .returning()
-        await recordAudit(tx, ctx, {
-          entityType: 'template',
-          entityId: row!.id,
-          action: 'created',
-          changes: (['kind', 'name', 'description', 'values', 'standard', 'active'] as const).map(f => ({
-            field: f,
-            old: null,
-            new: row![f]
-          }))
-        })
-        return typed(row!)
-      })
-    },
+        return {
+          kind: input.kind,
+          name: input.name,
+          description: input.description ?? '',
+          values,
+          standard,
+          active: input.active ?? true
+        }
+      }),
 
     /** `values`, when given, replace the old ones whole. */
-    async update(ctx: Ctx, id: string, input: UpdateTemplateInput, expectedVersion?: number): Promise<TemplateRow> {
-      authorize(ctx.actor, 'config.manage')
-      return db.transaction(async tx => {
-        const [before] = await tx.select().from(ticketTemplates).where(eq(ticketTemplates.id, id)).for('update')
-        if (!before) throw notFound('template')
-        if (expectedVersion !== undefined && expectedVersion !== before.version) {
-          throw preconditionFailed(`the template was changed by someone else (now version ${before.version})`, {
-            currentVersion: before.version
-          })
-        }
-        const kind = before.kind as TicketKind
+    update: (ctx: Ctx, id: string, input: UpdateTemplateInput, expectedVersion?: number): Promise<TemplateRow> =>
+      templates.update(ctx, id, expectedVersion, async (tx, before) => {
         const values =
-          input.values === undefined ? (before.values as TemplateValues) : await checkValues(tx, kind, input.values)
-        const standard = input.standard ?? before.standard
-        checkStandard(kind, standard, values)
-        if (input.name !== undefined) await assertNameFree(tx, kind, input.name, id)
-        const after = { ...input, ...(input.values !== undefined ? { values } : {}) }
-        const changes = diff({ ...before, values: canonical(before.values) }, after, [
-          'name',
-          'description',
-          'values',
-          'standard',
-          'active'
-        ])
-        if (changes.length === 0) return typed(before)
-        const [row] = await tx
-          .update(ticketTemplates)
-          .set({ ...after, version: sql`${ticketTemplates.version} + 1`, updatedAt: new Date() })
-          .where(eq(ticketTemplates.id, id))
-          .returning()
-        await recordAudit(tx, ctx, { entityType: 'template', entityId: id, action: 'updated', changes })
-        return typed(row!)
+          input.values === undefined ? before.values : await checkValues(tx, before.kind as TicketKind, input.values)
+        checkStandard(before.kind, input.standard ?? before.standard, values)
+        return { ...input, ...(input.values !== undefined ? { values } : {}) }
       })
-    }
   }
 }
 

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, or, type SQ
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { TicketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
-import { ticketNotes, tickets } from '../../db/schema/index.js'
+import { ticketFormerNumbers, ticketNotes, tickets } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
 import type { Cursor } from '../../lib/cursor.js'
 import type { Change } from '../audit/audit.service.js'
@@ -220,8 +220,14 @@ export function filterConditions(kind: TicketKind | null, f: TicketListInput, in
   if (f.q) {
     const ref = parseNumber(f.q.trim())
     const text = textMatch(f.q, includeInternalNotes)
-    const byNumber = ref && (kind === null || ref.kind === kind)
-    out.push(byNumber ? or(text, and(eq(tickets.kind, ref.kind), eq(tickets.number, ref.number)))! : text)
+    if (ref) {
+      // The current number (when it is of this list's kind) or one the ticket had before a reclassification
+      const current = kind === null || ref.kind === kind
+      const former = sql`${tickets.id} = any(array(select ${ticketFormerNumbers.ticketId} from ${ticketFormerNumbers} where ${ticketFormerNumbers.kind} = ${ref.kind} and ${ticketFormerNumbers.number} = ${ref.number}))`
+      out.push(
+        current ? or(text, and(eq(tickets.kind, ref.kind), eq(tickets.number, ref.number)), former)! : or(text, former)!
+      )
+    } else out.push(text)
   }
   return out
 }
@@ -252,6 +258,19 @@ export function createTicketQueries(db: Db) {
     .where(and(eq(tickets.kind, sql.placeholder('kind')), eq(tickets.number, sql.placeholder('number'))))
     .prepare('ticket_by_number')
 
+  // A number the ticket had before it was reclassified
+  const byFormerNumber = db
+    .select(fullColumns)
+    .from(tickets)
+    .innerJoin(ticketFormerNumbers, eq(ticketFormerNumbers.ticketId, tickets.id))
+    .where(
+      and(
+        eq(ticketFormerNumbers.kind, sql.placeholder('kind')),
+        eq(ticketFormerNumbers.number, sql.placeholder('number'))
+      )
+    )
+    .prepare('ticket_by_former_number')
+
   return {
     async getById(id: string): Promise<Row | null> {
       const [row] = await byId.execute({ id })
@@ -261,7 +280,9 @@ export function createTicketQueries(db: Db) {
       const parsed = parseNumber(ref)
       if (!parsed) return null
       const [row] = await byNumber.execute({ kind: parsed.kind, number: parsed.number })
-      return row ?? null
+      if (row) return row
+      const [former] = await byFormerNumber.execute({ kind: parsed.kind, number: parsed.number })
+      return former ?? null
     },
     async lockById(q: Queryable, id: string): Promise<Row | null> {
       const [row] = await q.select(fullColumns).from(tickets).where(eq(tickets.id, id)).for('update')

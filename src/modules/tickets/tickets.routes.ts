@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { type TObject, Type } from 'typebox'
-import { expectedVersion, withEtag } from '../../lib/http.js'
+import { expectedVersion, IfMatchHeaders, withEtag } from '../../lib/http.js'
 import { errorResponses, IdParams, PageOf, StringEnum } from '../../lib/schemas.js'
 import { KIND_INFO, TICKET_KINDS, type TicketKind } from './kinds.js'
 import type { TicketView } from './tickets.repository.js'
@@ -26,9 +26,6 @@ export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({ description: 'Retry-safe create: the same key and body answer the first result' })
   )
-})
-export const IfMatchHeaders = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'ETag of the version you edit' }))
 })
 
 export interface KindSchemas {

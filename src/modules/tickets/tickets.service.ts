@@ -7,20 +7,13 @@ import {
   type TicketScope,
   ticketScope
 } from '../../auth/policy.js'
-import { tickets, users } from '../../db/schema/index.js'
+import { ticketFormerNumbers, tickets, users } from '../../db/schema/index.js'
 import { type Ctx, type Deps, inTransaction, type Queryable, withTx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
-import {
-  AppError,
-  conflict,
-  fieldError,
-  forbidden,
-  notFound,
-  preconditionFailed,
-  preconditionRequired
-} from '../../lib/errors.js'
+import { AppError, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { checkVersion as checkVersionRule } from '../../lib/version.js'
 import { actorLabel, type Change, diff } from '../audit/audit.service.js'
 import type { createTeamService } from '../identity/teams.service.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
@@ -101,18 +94,10 @@ export function createTicketService(deps: TicketCoreDeps) {
     return row
   }
 
+  /** Edits follow the one rule (lib/versioning.ts); actions (assign, transition) check a version when sent. */
   function checkVersion(row: Row, expected: number | undefined, required: boolean) {
-    if (expected === undefined) {
-      if (required)
-        throw preconditionRequired('send If-Match with the ETag (or "version" in the body) of what you edited')
-      return
-    }
-    if (row.version !== expected) {
-      throw preconditionFailed(
-        `the ${KIND_INFO[row.kind as TicketKind].noun} was changed by someone else (now version ${row.version})`,
-        { currentVersion: row.version }
-      )
-    }
+    if (expected === undefined && !required) return
+    checkVersionRule(KIND_INFO[row.kind as TicketKind].noun, row.version, expected)
   }
 
   function assertOpen(wf: Workflow, row: Row) {
@@ -452,6 +437,8 @@ export function createTicketService(deps: TicketCoreDeps) {
           cause: 'reclassified',
           ...(input.note ? { note: { body: input.note, internal: false } } : {})
         })
+        // The old number keeps finding the ticket (lookup by number and `q`)
+        await tx.insert(ticketFormerNumbers).values({ kind: from, number: before.number, ticketId: id })
         await prepared?.write(tx, row)
         return viewOf(tx, await enterApproval(ctx, wf, row))
       })
