@@ -530,14 +530,24 @@ export function createTicketService(deps: TicketCoreDeps) {
       )
     }
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !writer.listens(kind, 'created')) return toTicket(row)
+    if (!more && !writer.listens(kind, 'created')) return createdView(kind, row)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
       await writer.created(ctx, row, changes)
-      if (!more) return toTicket(row)
+      if (!more) return createdView(kind, row)
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
+  }
+
+  /**
+   * The same representation as GET: what the kind reads with the row (an incident's problemId) is still
+   * empty on a ticket just made, since links come after it.
+   */
+  function createdView(kind: TicketKind, row: Row): TicketView {
+    const view = toTicket(row) as TicketView & Record<string, unknown>
+    for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
+    return view
   }
 }
 
