@@ -22,7 +22,8 @@ import {
   scopeConditions,
   type TicketQueries,
   type TicketSummaryView,
-  toSummary
+  toSummary,
+  withNames
 } from './tickets.repository.js'
 import type { TicketListInput } from './tickets.schemas.js'
 
@@ -122,7 +123,7 @@ export function createTicketListing(
   }
 
   async function summaries(db: Queryable, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
-    const out = rows.map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
+    const out = (await withNames(db, rows)).map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
       const details = hooks.get(kind)?.details
       if (!details) continue

@@ -12,6 +12,12 @@ export const CustomFieldValues = Type.Record(Type.String({ maxLength: 63 }), Typ
   description: 'Admin-defined fields of this kind, by key (see /api/v1/custom-fields)'
 })
 
+/** Who or what an id names, visible to whoever may see the ticket (GraphQL: `assignee { displayName }`). */
+export const RefSummary = Type.Object(
+  { id: Uuid, displayName: Type.String() },
+  { description: 'The id beside it, named: { id, displayName }' }
+)
+
 export const summaryFields = {
   id: Uuid,
   kind: StringEnum(TICKET_KINDS),
@@ -28,6 +34,9 @@ export const summaryFields = {
   teamId: Nullable(Uuid),
   layer: Nullable(Type.Integer()),
   assigneeId: Nullable(Uuid),
+  requester: Nullable(RefSummary),
+  assignee: Nullable(RefSummary),
+  team: Nullable(RefSummary),
   customFields: CustomFieldValues,
   version: Type.Integer(),
   createdAt: DateTime,
@@ -124,7 +133,15 @@ export const NoteBody = Type.Object(
 export type NoteInput = Static<typeof NoteBody>
 
 export const Note = Type.Object(
-  { id: Uuid, ticketId: Uuid, authorId: Uuid, internal: Type.Boolean(), body: Type.String(), createdAt: DateTime },
+  {
+    id: Uuid,
+    ticketId: Uuid,
+    authorId: Uuid,
+    author: RefSummary,
+    internal: Type.Boolean(),
+    body: Type.String(),
+    createdAt: DateTime
+  },
   {}
 )
 

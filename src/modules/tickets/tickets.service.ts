@@ -27,9 +27,11 @@ import {
   createTicketQueries,
   fullColumns,
   insertTicket,
+  nameSubqueries,
   type Row,
   type TicketView,
-  toTicket
+  toTicket,
+  withNames
 } from './tickets.repository.js'
 import { assignmentPlan, initialStatus, priorityOf, priorityPlan } from './tickets.rules.js'
 import type {
@@ -124,7 +126,7 @@ export function createTicketService(deps: TicketCoreDeps) {
 
   /** The full API shape of tickets: the shared fields and each kind's detail. */
   async function views(q: Queryable, rows: Row[]): Promise<TicketView[]> {
-    const out = rows.map(toTicket) as (TicketView & Record<string, unknown>)[]
+    const out = (await withNames(q, rows)).map(toTicket) as (TicketView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
       const details = hooks.get(kind)?.details
       if (!details) continue
@@ -142,7 +144,7 @@ export function createTicketService(deps: TicketCoreDeps) {
   const singleReads = new Map<TicketKind, ReturnType<typeof prepareSingleRead>>()
   function prepareSingleRead(kind: TicketKind, extra: Record<string, SQL>) {
     return db
-      .select({ ...fullColumns, ...extra })
+      .select({ ...fullColumns, ...nameSubqueries, ...extra })
       .from(tickets)
       .where(eq(tickets.id, sql.placeholder('id')))
       .prepare(`ticket_by_id_${kind}`)
@@ -530,22 +532,23 @@ export function createTicketService(deps: TicketCoreDeps) {
       )
     }
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !writer.listens(kind, 'created')) return createdView(kind, row)
+    if (!more && !writer.listens(kind, 'created')) return createdView(q, kind, row)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
       await writer.created(ctx, row, changes)
-      if (!more) return createdView(kind, row)
+      if (!more) return createdView(tx, kind, row)
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
   }
 
   /**
-   * The same representation as GET: what the kind reads with the row (an incident's problemId) is still
-   * empty on a ticket just made, since links come after it.
+   * The same representation as GET: the names read with it, and what the kind reads with the row (an
+   * incident's problemId) still empty on a ticket just made, since links come after it.
    */
-  function createdView(kind: TicketKind, row: Row): TicketView {
-    const view = toTicket(row) as TicketView & Record<string, unknown>
+  async function createdView(q: Queryable, kind: TicketKind, row: Row): Promise<TicketView> {
+    const [named] = await withNames(q, [row])
+    const view = toTicket(named!) as TicketView & Record<string, unknown>
     for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
     return view
   }
