@@ -55,7 +55,10 @@ export const fullFields = {
 
 /** Fields every kind's create body accepts; a kind adds its own. */
 export const createFields = {
-  title: Title,
+  title: Type.Optional({
+    ...Title,
+    description: 'Required unless the template (templateId) gives one (400 naming `title`)'
+  }),
   description: Type.Optional(Description),
   impact: Type.Optional(Level),
   urgency: Type.Optional(Level),

@@ -10,7 +10,7 @@ import {
 import { ticketFormerNumbers, tickets, users } from '../../db/schema/index.js'
 import { type Ctx, type Deps, inTransaction, type Queryable, withTx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
-import { AppError, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
+import { AppError, badRequest, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { checkVersion as checkVersionRule } from '../../lib/version.js'
@@ -208,7 +208,8 @@ export function createTicketService(deps: TicketCoreDeps) {
           const input = (
             raw.templateId && ports.templates ? await ports.templates.apply(c.db, kind, raw.templateId, raw) : raw
           ) as CreateTicketInput
-          return createRow(c, kind, input)
+          // What the template sets is the template's authority (an admin saved it), not the caller's
+          return createRow(c, kind, input, raw)
         }
         // A ticket without side rows is one INSERT statement (with its audit row); checks before it only
         // read. Side rows or an approval round need a transaction (the caller's, or one of their own).
@@ -473,18 +474,22 @@ export function createTicketService(deps: TicketCoreDeps) {
     return set
   }
 
-  async function createRow(ctx: Ctx, kind: TicketKind, input: CreateTicketInput) {
+  async function createRow(ctx: Ctx, kind: TicketKind, input: CreateTicketInput, asked: CreateTicketInput = input) {
     const q = ctx.db
     const self = ctx.actor.id
     const requesterId = input.requesterId ?? self
     if (!requesterId) throw fieldError('requesterId', 'required when acting as the system')
     if (requesterId !== self) authorize(ctx.actor, 'ticket.createForOthers')
-    const assigning = input.teamId !== undefined || input.assigneeId !== undefined || input.layer !== undefined
+    const assigning = asked.teamId !== undefined || asked.assigneeId !== undefined || asked.layer !== undefined
     if (assigning) authorize(ctx.actor, 'ticket.assign')
     if (!input.teamId && (input.assigneeId || input.layer)) {
       throw fieldError('teamId', 'required when assigneeId or layer is given')
     }
-    if (!input.title) throw fieldError('title', 'required')
+    // The schema leaves title optional only because a template may give it: answer as the schema would
+    if (!input.title)
+      throw badRequest('title: required (or a templateId giving one)', [
+        { field: 'title', message: 'required (or a templateId giving one)' }
+      ])
     const wf = await deps.workflows.get(kind, q)
     const impact = input.impact ?? 2
     const urgency = input.urgency ?? 2
