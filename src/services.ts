@@ -29,7 +29,7 @@ import { createProblemService } from './modules/problems/problems.service.js'
 import { createDeploymentService } from './modules/releases/deployments.service.js'
 import { releaseHooks } from './modules/releases/releases.hooks.js'
 import { createReleaseService } from './modules/releases/releases.service.js'
-import { requestHooks } from './modules/requests/requests.hooks.js'
+import { requestHooks, requestTasksSubscriber } from './modules/requests/requests.hooks.js'
 import { createRequestService } from './modules/requests/requests.service.js'
 import { createTemplateService, templatePort } from './modules/templates/templates.service.js'
 import { createBulkService } from './modules/tickets/bulk.service.js'
@@ -64,6 +64,7 @@ export function createServices(deps: Deps) {
   tickets.ports.categories = categoryPort
   tickets.ports.templates = templatePort
   tickets.register('request', requestHooks())
+  tickets.subscribe(requestTasksSubscriber)
   tickets.register('release', releaseHooks())
   const problemKind = problemModule({ db: deps.db, tickets, workflows })
   tickets.register('problem', problemKind.hooks)

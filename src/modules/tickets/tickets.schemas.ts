@@ -112,6 +112,12 @@ export const TransitionBody = Type.Object(
     resolutionCode: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     resolution: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000 })),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
+    noteInternal: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'The note is an internal work note (staff only), not a public reply'
+      })
+    ),
     resolveLinkedIncidents: Type.Optional(
       Type.Boolean({
         description:
