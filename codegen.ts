@@ -34,7 +34,13 @@ const config: CodegenConfig = {
           Category: './mappers.js#CategoryRow',
           TicketTemplate: './mappers.js#TicketTemplateRow',
           ConfigurationItem: './mappers.js#ConfigurationItemRow',
-          CiRelationship: './mappers.js#CiRelationshipRow'
+          CiRelationship: './mappers.js#CiRelationshipRow',
+          // every kind is the ticket core's view (REST's embedded summaries included; loaders fill GraphQL's)
+          Incident: './mappers.js#TicketRow',
+          ServiceRequest: './mappers.js#TicketRow',
+          Problem: './mappers.js#TicketRow',
+          Change: './mappers.js#TicketRow',
+          Release: './mappers.js#TicketRow'
         }
       }
     }

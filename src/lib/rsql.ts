@@ -26,6 +26,20 @@ export interface FilterField {
   values?: readonly string[]
   /** Whether the value can be null: `!=` and `=out=` then also match null rows. */
   nullable?: boolean
+  /**
+   * Known values of a text field (a kind's statuses): an exact comparison with any other value is a
+   * 400 like the plain query parameter's, not an empty answer. `=like=` and `*` patterns stay free.
+   */
+  known?: readonly string[]
+  /** The range of an integer field (priority 1 to 5): a value outside it is a 400. */
+  min?: number
+  max?: number
+  /**
+   * Another spelling of an integer field's values (a ticket's human number, INC-000003): answers the
+   * integer and, when it says more than the column holds (the kind), a condition that goes with it; or
+   * a message saying why the value is refused. Values that are plain integers never reach it.
+   */
+  parse?: (value: string) => { value: number; also?: SQL } | string
 }
 
 export interface CustomFilter {
@@ -188,6 +202,7 @@ function builtin(name: string, field: FilterField, op: Op, values: string[], fai
     if (op === 'eq') return sql`${col} ilike ${pattern}`
     return field.nullable ? sql`(${col} is null or ${col} not ilike ${pattern})` : sql`${col} not ilike ${pattern}`
   }
+  if (field.parse && values.some(v => !INTEGER_RE.test(v))) return spelled(name, field, op, values, fail)
   const params = values.map(v => builtinParam(name, field, v, fail))
   switch (op) {
     case 'eq':
@@ -205,10 +220,40 @@ function builtin(name: string, field: FilterField, op: Op, values: string[], fai
   }
 }
 
+/** Comparisons on values given in the field's other spelling, each with the condition it brings. */
+function spelled(name: string, field: FilterField, op: Op, values: string[], fail: Fail): SQL {
+  const col = field.sql
+  const terms = values.map(v => {
+    const parsed = INTEGER_RE.test(v) ? { value: parseInteger(name, v, fail) } : field.parse!(v)
+    if (typeof parsed === 'string') throw fail(`${name}: ${parsed}`)
+    const n = sql`${String(parsed.value)}::bigint`
+    return { n, also: parsed.also }
+  })
+  const eqTerm = (t: (typeof terms)[number]) => (t.also ? sql`(${col} = ${t.n} and ${t.also})` : sql`${col} = ${t.n}`)
+  switch (op) {
+    case 'eq':
+      return eqTerm(terms[0]!)
+    case 'in':
+      return sql`(${sql.join(terms.map(eqTerm), sql` or `)})`
+    case 'ne':
+      return sql`not ${eqTerm(terms[0]!)}`
+    case 'out':
+      return sql`not (${sql.join(terms.map(eqTerm), sql` or `)})`
+    default: {
+      const t = terms[0]!
+      const range = sql`${col} ${CMP[op as 'lt' | 'le' | 'gt' | 'ge']} ${t.n}`
+      return t.also ? sql`(${range} and ${t.also})` : range
+    }
+  }
+}
+
 /** A checked value as a bound parameter, cast so PostgreSQL never guesses its type from the column. */
 function builtinParam(name: string, field: FilterField, value: string, fail: Fail): SQL {
   switch (field.type) {
     case 'text':
+      if (field.known && !field.known.includes(value)) {
+        throw fail(`${name}: "${value}" is not one of ${field.known.join(', ')}`)
+      }
       return sql`${value}`
     case 'enum':
       // no cast: the column may be a PostgreSQL enum, whose type the parameter then takes
@@ -216,8 +261,13 @@ function builtinParam(name: string, field: FilterField, value: string, fail: Fai
         throw fail(`${name}: "${value}" is not one of ${(field.values ?? []).join(', ')}`)
       }
       return sql`${value}`
-    case 'integer':
-      return sql`${String(parseInteger(name, value, fail))}::bigint`
+    case 'integer': {
+      const n = parseInteger(name, value, fail)
+      if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) {
+        throw fail(`${name}: ${n} is not between ${field.min ?? '…'} and ${field.max ?? '…'}`)
+      }
+      return sql`${String(n)}::bigint`
+    }
     case 'uuid':
       return sql`${parseUuid(name, value, fail)}::uuid`
     case 'datetime':

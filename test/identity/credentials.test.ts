@@ -83,7 +83,7 @@ describe('credentials end with what should end them', () => {
   it("an admin setting a user's password ends every session of that user", async () => {
     const user = await makeUser(t, ['technician'])
     const second = await t.login(user.username, PASSWORD)
-    const res = await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { password: NEW_PASSWORD } })
+    const res = await t.edit(`/api/v1/users/${user.id}`, { body: { password: NEW_PASSWORD } })
     expect(res.statusCode, res.body).toBe(200)
     expectProblem(await me(user.token), 401)
     expectProblem(await me(second), 401)
@@ -94,12 +94,14 @@ describe('credentials end with what should end them', () => {
   it('disabling revokes sessions and tokens for good: re-enabling does not bring them back', async () => {
     const user = await makeUser(t, ['technician'])
     const { token } = await makeApiToken(t, { scopes: ['tickets:read'] }, user.token)
-    expect((await t.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
+    expect((await t.edit(`/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
     expectProblem(await me(user.token), 401)
     expectProblem(await me(token), 401)
-    const again = await t.gql('mutation($id: ID!) { updateUser(id: $id, input: { active: true }) { active } }', {
-      id: user.id
-    })
+    const { version } = (await t.api('GET', `/api/v1/users/${user.id}`)).json()
+    const again = await t.gql(
+      'mutation($id: ID!, $v: Int!) { updateUser(id: $id, version: $v, input: { active: true }) { active } }',
+      { id: user.id, v: version }
+    )
     expect(again.body.data?.updateUser.active, JSON.stringify(again.body)).toBe(true)
     expectProblem(await me(user.token), 401)
     expectProblem(await me(token), 401)
@@ -181,8 +183,8 @@ describe.skipIf(driver === 'pglite')(
       const { token } = await makeApiToken(a, { scopes: ['tickets:read'] }, user.token)
       expect((await b.api('GET', '/api/v1/auth/me', { token: user.token })).statusCode).toBe(200)
       expect((await b.api('GET', '/api/v1/auth/me', { token })).statusCode).toBe(200)
-      expect((await a.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
-      expect((await a.api('PATCH', `/api/v1/users/${user.id}`, { body: { active: true } })).statusCode).toBe(200)
+      expect((await a.edit(`/api/v1/users/${user.id}`, { body: { active: false } })).statusCode).toBe(200)
+      expect((await a.edit(`/api/v1/users/${user.id}`, { body: { active: true } })).statusCode).toBe(200)
       await eventually(gone(b, user.token), TTL + 2000)
       await eventually(gone(b, token), TTL + 2000)
     })

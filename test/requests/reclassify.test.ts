@@ -23,7 +23,7 @@ describe('reclassifying incidents and requests', () => {
   })
   afterAll(async () => t?.close())
 
-  it('incident → request → incident over REST: same id, new numbers, history kept, old numbers gone', async () => {
+  it('incident → request → incident over REST: same id, new numbers, history kept, old numbers still find it', async () => {
     const inc = await makeIncident(t, { title: 'Need a VPN account', requesterId: customer.id })
     await t.api('POST', `/api/v1/incidents/${inc.id}/notes`, { body: { body: 'Looks like a request' } })
 
@@ -46,7 +46,10 @@ describe('reclassifying incidents and requests', () => {
     expect(req.number).toMatch(/^REQ-\d{6}$/)
     expect(versionOfEtag(res.headers.etag)).toBe(req.version)
 
-    expect((await t.api('GET', `/api/v1/tickets/${inc.number}`)).statusCode).toBe(404)
+    // The former number still finds the ticket (issue 10: it was a 404 everywhere), as what it is now
+    const former = await t.api('GET', `/api/v1/tickets/${inc.number}`)
+    expect(former.statusCode, former.body).toBe(200)
+    expect(former.json()).toMatchObject({ id: inc.id, kind: 'request', number: req.number })
     expect((await t.api('GET', `/api/v1/incidents/${inc.id}`)).statusCode).toBe(404)
     expect((await t.api('GET', `/api/v1/tickets/${req.number}`)).json()).toMatchObject({ id: inc.id, kind: 'request' })
     expect((await tasksOf(t, inc.id)).map(x => x.title)).toEqual(['Create account', 'Send credentials'])
@@ -78,7 +81,10 @@ describe('reclassifying incidents and requests', () => {
     expect(again).not.toHaveProperty('offeringId')
     expect(await t.db.select().from(requestTasks).where(eq(requestTasks.requestId, inc.id))).toEqual([])
     expect(await t.db.select().from(requestDetails).where(eq(requestDetails.ticketId, inc.id))).toEqual([])
-    expect((await t.api('GET', `/api/v1/tickets/${req.number}`)).statusCode).toBe(404)
+    // Every former number finds the ticket as what it is now
+    for (const n of [inc.number, req.number]) {
+      expect((await t.api('GET', `/api/v1/tickets/${n}`)).json(), n).toMatchObject({ id: inc.id, number: again.number })
+    }
     expect((await t.api('GET', `/api/v1/tickets/${again.number}`)).statusCode).toBe(200)
     expect((await t.api('GET', `/api/v1/requests/${inc.id}/tasks`)).statusCode).toBe(404)
 
@@ -148,8 +154,10 @@ describe('reclassifying incidents and requests', () => {
     expect(req).toMatchObject({ id: inc.id, kind: 'request', offeringId: offering.id, taskCount: 2 })
     expect(req.offering.name).toBe(offering.name)
     expect(req.tasks.map((x: { title: string }) => x.title)).toEqual(['Create account', 'Send credentials'])
-    const byNumber = await t.gql('query($n: String!) { ticket(number: $n) { id } }', { n: inc.number })
-    expect(errorWith(byNumber.body, 'NOT_FOUND')).toBeTruthy()
+    // The former number still finds it (as the request it is now)
+    const byNumber = await t.gql('query($n: String!) { ticket(number: $n) { id number } }', { n: inc.number })
+    expect(byNumber.body.errors).toBeUndefined()
+    expect(byNumber.body.data!.ticket).toEqual({ id: inc.id, number: req.number })
 
     const bad = await t.gql(
       'mutation($id: ID!) { reclassifyIncident(id: $id, input: { offeringId: "00000000-0000-7000-8000-000000000000" }) { id } }',

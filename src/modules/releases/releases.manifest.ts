@@ -6,6 +6,13 @@ import { releaseLoaders, releaseResolvers } from './releases.resolvers.js'
 import releaseRoutes from './releases.routes.js'
 import { createReleaseService, type ReleaseService } from './releases.service.js'
 
+declare module '../../graphql/mappers.js' {
+  interface TicketDetailColumns {
+    managerId: string | null
+    releaseTeamId: string | null
+  }
+}
+
 declare module '../../lib/ports.js' {
   interface Services {
     releases: ReleaseService

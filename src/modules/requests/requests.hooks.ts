@@ -4,9 +4,11 @@ import { requestDetails, requestTasks, tickets } from '../../db/schema/index.js'
 import type { Ctx, Queryable, Tx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { recordAudit } from '../audit/audit.service.js'
 import { loadOffering } from '../catalog/catalog.service.js'
 import type { KindHooks } from '../tickets/tickets.ports.js'
 import type { Row } from '../tickets/tickets.repository.js'
+import type { TicketSubscriber } from '../tickets/tickets.writer.js'
 import { OPEN_TASK_STATUSES } from './requests.schemas.js'
 
 /**
@@ -106,5 +108,41 @@ export function requestHooks(): KindHooks {
         type: 'uuid'
       }
     }
+  }
+}
+
+/**
+ * A request that closes unfulfilled (rejected, cancelled) takes its open tasks with it: a subscriber of
+ * the ticket writer, so they are cancelled in the transaction that closes the request (single and bulk
+ * transitions alike) and audited on the request like a task edit.
+ */
+export const requestTasksSubscriber: TicketSubscriber = {
+  name: 'requests.cancel-open-tasks',
+  kinds: ['request'],
+  types: ['transitioned'],
+  async onChange(ctx, { before, after }) {
+    if (!after.closedAt || before?.closedAt) return
+    const open = await ctx.db
+      .select({ id: requestTasks.id, position: requestTasks.position, status: requestTasks.status })
+      .from(requestTasks)
+      .where(and(eq(requestTasks.requestId, after.id), inArray(requestTasks.status, [...OPEN_TASK_STATUSES])))
+      .orderBy(asc(requestTasks.position))
+      .for('update')
+    if (open.length === 0) return
+    await ctx.db
+      .update(requestTasks)
+      .set({ status: 'cancelled', updatedAt: new Date() })
+      .where(
+        inArray(
+          requestTasks.id,
+          open.map(t => t.id)
+        )
+      )
+    await recordAudit(ctx.db, ctx, {
+      entityType: 'ticket',
+      entityId: after.id,
+      action: 'task.updated',
+      changes: open.map(t => ({ field: `tasks.${t.position}.status`, old: t.status, new: 'cancelled' }))
+    })
   }
 }

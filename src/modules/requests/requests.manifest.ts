@@ -1,6 +1,6 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
-import { requestHooks } from './requests.hooks.js'
+import { requestHooks, requestTasksSubscriber } from './requests.hooks.js'
 import { requestLoaders, requestResolvers } from './requests.resolvers.js'
 import requestRoutes from './requests.routes.js'
 import { createRequestService, type RequestService } from './requests.service.js'
@@ -19,5 +19,5 @@ export const requestsManifest: ModuleManifest = {
   ],
   routes: [requestRoutes],
   graphql: { resolvers: [requestResolvers], loaders: [requestLoaders] },
-  tickets: () => ({ kinds: { request: requestHooks() } })
+  tickets: () => ({ kinds: { request: requestHooks() }, subscribers: [requestTasksSubscriber] })
 }

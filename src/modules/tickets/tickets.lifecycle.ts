@@ -1,5 +1,6 @@
+import { canSeeInternal } from '../../auth/policy.js'
 import type { Ctx, Queryable, TxCtx } from '../../lib/context.js'
-import { type FieldError, validationFailed } from '../../lib/errors.js'
+import { type FieldError, forbidden, validationFailed } from '../../lib/errors.js'
 import { diff } from '../audit/audit.service.js'
 import type { Workflow, WorkflowService } from '../workflows/workflows.service.js'
 import type { TicketKind } from './kinds.js'
@@ -52,6 +53,9 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
    * follow-up and, on entering an approval status, starts the round (which may decide at once).
    */
   async function move(ctx: TxCtx, wf: Workflow, before: Row, to: string, input: TransitionInput, action?: string) {
+    if (input.note && input.noteInternal && !canSeeInternal(ctx.actor)) {
+      throw forbidden('internal notes are for staff only', { action: 'ticket.noteInternal' })
+    }
     const from = wf.status(before.status)
     const { set, reopened } = transitionPlan(wf, before, to, input, new Date())
     const changes = diff(before, set, ['status', 'resolutionCode', 'resolution', 'resolvedAt', 'closedAt'])
@@ -63,7 +67,7 @@ export function createTicketLifecycle(deps: LifecycleDeps) {
       type: 'transitioned',
       cause: action ?? (reopened ? 'reopened' : 'transitioned'),
       transition: input,
-      ...(input.note ? { note: { body: input.note, internal: false } } : {})
+      ...(input.note ? { note: { body: input.note, internal: input.noteInternal ?? false } } : {})
     })
     if (from?.approval && ports.approvals) await ports.approvals.cancelOpen(ctx.db, ctx, row.id)
     return enterApproval(ctx, wf, row)

@@ -13,7 +13,7 @@ import {
   type FilterField
 } from '../../lib/rsql.js'
 import type { Workflow } from '../workflows/workflows.service.js'
-import { KIND_INFO, TICKET_KINDS, type TicketKind } from './kinds.js'
+import { KIND_INFO, parseNumber, TICKET_KINDS, type TicketKind } from './kinds.js'
 import type { CustomFieldPort, KindHooks } from './tickets.ports.js'
 import {
   filterConditions,
@@ -22,17 +22,18 @@ import {
   scopeConditions,
   type TicketQueries,
   type TicketSummaryView,
-  toSummary
+  toSummary,
+  withNames
 } from './tickets.repository.js'
 import type { TicketListInput } from './tickets.schemas.js'
 
 /** Built-in fields of the filter language, for every kind. */
 const BUILT_IN: Record<string, FilterField> = {
   status: { sql: tickets.status, type: 'text' },
-  priority: { sql: tickets.priority, type: 'integer' },
-  impact: { sql: tickets.impact, type: 'integer' },
-  urgency: { sql: tickets.urgency, type: 'integer' },
-  number: { sql: tickets.number, type: 'integer' },
+  priority: { sql: tickets.priority, type: 'integer', min: 1, max: 5 },
+  impact: { sql: tickets.impact, type: 'integer', min: 1, max: 3 },
+  urgency: { sql: tickets.urgency, type: 'integer', min: 1, max: 3 },
+  number: { sql: tickets.number, type: 'integer', min: 1 },
   title: { sql: tickets.title, type: 'text' },
   category: { sql: tickets.category, type: 'text', nullable: true },
   categoryId: { sql: tickets.categoryId, type: 'uuid', nullable: true },
@@ -49,6 +50,16 @@ const BUILT_IN: Record<string, FilterField> = {
 const ACROSS_KINDS: Record<string, FilterField> = {
   ...BUILT_IN,
   kind: { sql: tickets.kind, type: 'enum', values: TICKET_KINDS }
+}
+
+/** `number` takes the number every answer shows (INC-000003) as well as the bare integer. */
+function humanNumber(kind: TicketKind | null): FilterField['parse'] {
+  return value => {
+    const ref = parseNumber(value)
+    if (!ref) return `"${value}" is not a ticket number (like INC-000003) or an integer`
+    if (kind && ref.kind !== kind) return `"${value}" is not a number of ${KIND_INFO[kind].collection}`
+    return kind ? { value: ref.number } : { value: ref.number, also: eq(tickets.kind, ref.kind) }
+  }
 }
 
 const iso = (d: Date) => d.toISOString()
@@ -112,7 +123,7 @@ export function createTicketListing(
   }
 
   async function summaries(db: Queryable, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
-    const out = rows.map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
+    const out = (await withNames(db, rows)).map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
       const details = hooks.get(kind)?.details
       if (!details) continue
@@ -167,7 +178,14 @@ export function createTicketListing(
         ...filterConditions(kind, input, canSeeInternal(ctx.actor))
       ]
       if (input.filter) {
-        const fields = kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS
+        // Statuses are the workflows' (admins edit them): a status no workflow has is a 400, as for `status`
+        const flows = await Promise.all((kind ? [kind] : TICKET_KINDS).map(k => workflows(k)))
+        const known = [...new Set(flows.flatMap(wf => wf.definition.statuses.map(st => st.key)))]
+        const fields: Record<string, FilterField> = {
+          ...(kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS),
+          status: { ...BUILT_IN.status!, known },
+          number: { ...BUILT_IN.number!, parse: humanNumber(kind) }
+        }
         const specs = kind ? await customFields()?.specs(db, kind) : undefined
         where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
       }

@@ -3,9 +3,16 @@ import type { ModuleManifest } from '../manifest.js'
 import { bulkResolvers } from './bulk.resolvers.js'
 import bulkRoutes from './bulk.routes.js'
 import { createBulkService } from './bulk.service.js'
+import type { TicketView } from './tickets.repository.js'
 import { crossKindResolvers } from './tickets.resolvers.js'
 import { crossKindRoutes } from './tickets.routes.js'
 import { createTicketService, type TicketService } from './tickets.service.js'
+
+declare module '../../graphql/mappers.js' {
+  interface GraphqlRows {
+    Ticket: TicketView
+  }
+}
 
 declare module '../../lib/ports.js' {
   interface Services {

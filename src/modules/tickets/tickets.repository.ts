@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm'
-import type { AnyPgColumn } from 'drizzle-orm/pg-core'
+import { type AnyPgColumn, alias } from 'drizzle-orm/pg-core'
 import type { TicketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
-import { ticketFormerNumbers, ticketNotes, tickets } from '../../db/schema/index.js'
+import { teams, ticketFormerNumbers, ticketNotes, tickets, users } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
 import type { Cursor } from '../../lib/cursor.js'
 import type { Change } from '../audit/audit.service.js'
@@ -12,8 +12,76 @@ import type { TicketListInput } from './tickets.schemas.js'
 export type TicketRow = typeof tickets.$inferSelect
 export type Row = Omit<TicketRow, 'search'>
 
+/** Who or what an id names, as much as anyone who may see the ticket may know: `{ id, displayName }`. */
+export interface RefSummary {
+  id: string
+  displayName: string
+}
+/** Names read with the row (list joins, single-read subqueries) or looked up after a write. */
+export interface RefNames {
+  requesterName?: string | null
+  assigneeName?: string | null
+  teamName?: string | null
+}
+type RefIds = Pick<Row, 'requesterId' | 'assigneeId' | 'teamId'>
+
+const ref = (id: string | null, name: string | null | undefined): RefSummary | null =>
+  id && name != null ? { id, displayName: name } : null
+
+/** The embedded summaries GraphQL resolves as `requester { displayName }` and the like, for REST reads. */
+export function refsOf(row: RefIds & RefNames) {
+  return {
+    requester: ref(row.requesterId, row.requesterName),
+    assignee: ref(row.assigneeId, row.assigneeName),
+    team: ref(row.teamId, row.teamName)
+  }
+}
+
+const requesterUser = alias(users, 'requester_user')
+const assigneeUser = alias(users, 'assignee_user')
+const teamRow = alias(teams, 'team_row')
+/** List rows join the names (one query, primary-key lookups on the page's rows). */
+const joinedNames = {
+  requesterName: requesterUser.displayName,
+  assigneeName: assigneeUser.displayName,
+  teamName: teamRow.name
+}
+/** Single reads take them as subqueries, so a prepared single-row statement stays one round trip. */
+export const nameSubqueries = {
+  requesterName: sql<
+    string | null
+  >`(select ${users.displayName} from ${users} where ${users.id} = ${tickets.requesterId})`,
+  assigneeName: sql<
+    string | null
+  >`(select ${users.displayName} from ${users} where ${users.id} = ${tickets.assigneeId})`,
+  teamName: sql<string | null>`(select ${teams.name} from ${teams} where ${teams.id} = ${tickets.teamId})`
+}
+
+/** Names for rows that came without them (write answers, batched reads): one query for all of them. */
+export async function withNames<T extends RefIds & RefNames>(q: Queryable, rows: T[]): Promise<T[]> {
+  const missing = rows.filter(r => r.requesterName === undefined)
+  if (missing.length === 0) return rows
+  const userIds = [...new Set(missing.flatMap(r => [r.requesterId, r.assigneeId]).filter(Boolean))]
+  const teamIds = [...new Set(missing.map(r => r.teamId).filter(Boolean))]
+  const result = await q.execute(sql`
+    SELECT id, display_name AS name FROM users
+    WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb)::uuid)
+    UNION ALL
+    SELECT id, name FROM teams
+    WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(teamIds)}::jsonb)::uuid)`)
+  const names = new Map(
+    (result as unknown as { rows: { id: string; name: string }[] }).rows.map(r => [r.id, r.name] as const)
+  )
+  for (const r of missing) {
+    r.requesterName = names.get(r.requesterId) ?? null
+    r.assigneeName = r.assigneeId ? (names.get(r.assigneeId) ?? null) : null
+    r.teamName = r.teamId ? (names.get(r.teamId) ?? null) : null
+  }
+  return rows
+}
+
 /** The API shape every kind shares: human number beside the id, no search vector. */
-export function toTicket(row: Row) {
+export function toTicket(row: Row & RefNames) {
   return {
     id: row.id,
     kind: row.kind as TicketKind,
@@ -31,6 +99,7 @@ export function toTicket(row: Row) {
     teamId: row.teamId,
     layer: row.layer,
     assigneeId: row.assigneeId,
+    ...refsOf(row),
     createdById: row.createdBy,
     resolutionCode: row.resolutionCode,
     resolution: row.resolution,
@@ -52,7 +121,7 @@ export { fullColumns, summaryColumns }
 
 export type SummaryRow = { [K in keyof typeof summaryColumns]: TicketRow[K & keyof TicketRow] }
 
-export function toSummary(row: SummaryRow) {
+export function toSummary(row: SummaryRow & RefNames) {
   return {
     id: row.id,
     kind: row.kind as TicketKind,
@@ -69,6 +138,7 @@ export function toSummary(row: SummaryRow) {
     teamId: row.teamId,
     layer: row.layer,
     assigneeId: row.assigneeId,
+    ...refsOf(row),
     customFields: (row.customFields ?? {}) as Record<string, unknown>,
     version: row.version,
     createdAt: row.createdAt,
@@ -247,20 +317,20 @@ export interface SortSpec {
 
 export function createTicketQueries(db: Db) {
   const byId = db
-    .select(fullColumns)
+    .select({ ...fullColumns, ...nameSubqueries })
     .from(tickets)
     .where(eq(tickets.id, sql.placeholder('id')))
     .prepare('ticket_by_id')
 
   const byNumber = db
-    .select(fullColumns)
+    .select({ ...fullColumns, ...nameSubqueries })
     .from(tickets)
     .where(and(eq(tickets.kind, sql.placeholder('kind')), eq(tickets.number, sql.placeholder('number'))))
     .prepare('ticket_by_number')
 
   // A number the ticket had before it was reclassified
   const byFormerNumber = db
-    .select(fullColumns)
+    .select({ ...fullColumns, ...nameSubqueries })
     .from(tickets)
     .innerJoin(ticketFormerNumbers, eq(ticketFormerNumbers.ticketId, tickets.id))
     .where(
@@ -272,11 +342,11 @@ export function createTicketQueries(db: Db) {
     .prepare('ticket_by_former_number')
 
   return {
-    async getById(id: string): Promise<Row | null> {
+    async getById(id: string): Promise<(Row & RefNames) | null> {
       const [row] = await byId.execute({ id })
       return row ?? null
     },
-    async getByNumber(ref: string): Promise<Row | null> {
+    async getByNumber(ref: string): Promise<(Row & RefNames) | null> {
       const parsed = parseNumber(ref)
       if (!parsed) return null
       const [row] = await byNumber.execute({ kind: parsed.kind, number: parsed.number })
@@ -300,11 +370,13 @@ export function createTicketQueries(db: Db) {
             : sql`(${sort.expression}, ${tickets.id}) > (${value}, ${id})`
         )
       }
+      const columns = { ...summaryColumns, ...joinedNames }
       return db
-        .select(
-          sort.computed ? { ...summaryColumns, sortValue: sql`${sort.expression}`.as('sort_value') } : summaryColumns
-        )
+        .select(sort.computed ? { ...columns, sortValue: sql`${sort.expression}`.as('sort_value') } : columns)
         .from(tickets)
+        .leftJoin(requesterUser, eq(requesterUser.id, tickets.requesterId))
+        .leftJoin(assigneeUser, eq(assigneeUser.id, tickets.assigneeId))
+        .leftJoin(teamRow, eq(teamRow.id, tickets.teamId))
         .where(and(...conditions))
         .orderBy(
           ...(sort.descending ? [desc(sort.expression), desc(tickets.id)] : [asc(sort.expression), asc(tickets.id)])

@@ -12,6 +12,12 @@ export const CustomFieldValues = Type.Record(Type.String({ maxLength: 63 }), Typ
   description: 'Admin-defined fields of this kind, by key (see /api/v1/custom-fields)'
 })
 
+/** Who or what an id names, visible to whoever may see the ticket (GraphQL: `assignee { displayName }`). */
+export const RefSummary = Type.Object(
+  { id: Uuid, displayName: Type.String() },
+  { description: 'The id beside it, named: { id, displayName }' }
+)
+
 export const summaryFields = {
   id: Uuid,
   kind: StringEnum(TICKET_KINDS),
@@ -28,6 +34,9 @@ export const summaryFields = {
   teamId: Nullable(Uuid),
   layer: Nullable(Type.Integer()),
   assigneeId: Nullable(Uuid),
+  requester: Nullable(RefSummary),
+  assignee: Nullable(RefSummary),
+  team: Nullable(RefSummary),
   customFields: CustomFieldValues,
   version: Type.Integer(),
   createdAt: DateTime,
@@ -46,7 +55,10 @@ export const fullFields = {
 
 /** Fields every kind's create body accepts; a kind adds its own. */
 export const createFields = {
-  title: Title,
+  title: Type.Optional({
+    ...Title,
+    description: 'Required unless the template (templateId) gives one (400 naming `title`)'
+  }),
   description: Type.Optional(Description),
   impact: Type.Optional(Level),
   urgency: Type.Optional(Level),
@@ -100,6 +112,12 @@ export const TransitionBody = Type.Object(
     resolutionCode: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     resolution: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000 })),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
+    noteInternal: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'The note is an internal work note (staff only), not a public reply'
+      })
+    ),
     resolveLinkedIncidents: Type.Optional(
       Type.Boolean({
         description:
@@ -124,7 +142,15 @@ export const NoteBody = Type.Object(
 export type NoteInput = Static<typeof NoteBody>
 
 export const Note = Type.Object(
-  { id: Uuid, ticketId: Uuid, authorId: Uuid, internal: Type.Boolean(), body: Type.String(), createdAt: DateTime },
+  {
+    id: Uuid,
+    ticketId: Uuid,
+    authorId: Uuid,
+    author: RefSummary,
+    internal: Type.Boolean(),
+    body: Type.String(),
+    createdAt: DateTime
+  },
   {}
 )
 

@@ -10,7 +10,7 @@ import {
 import { ticketFormerNumbers, tickets, users } from '../../db/schema/index.js'
 import { type Ctx, type Deps, inTransaction, type Queryable, withTx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
-import { AppError, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
+import { AppError, badRequest, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { checkVersion as checkVersionRule } from '../../lib/version.js'
@@ -27,9 +27,11 @@ import {
   createTicketQueries,
   fullColumns,
   insertTicket,
+  nameSubqueries,
   type Row,
   type TicketView,
-  toTicket
+  toTicket,
+  withNames
 } from './tickets.repository.js'
 import { assignmentPlan, initialStatus, priorityOf, priorityPlan } from './tickets.rules.js'
 import type {
@@ -121,7 +123,7 @@ export function createTicketService(deps: TicketCoreDeps) {
 
   /** The full API shape of tickets: the shared fields and each kind's detail. */
   async function views(q: Queryable, rows: Row[]): Promise<TicketView[]> {
-    const out = rows.map(toTicket) as (TicketView & Record<string, unknown>)[]
+    const out = (await withNames(q, rows)).map(toTicket) as (TicketView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
       const details = hooks.get(kind)?.details
       if (!details) continue
@@ -139,7 +141,7 @@ export function createTicketService(deps: TicketCoreDeps) {
   const singleReads = new Map<TicketKind, ReturnType<typeof prepareSingleRead>>()
   function prepareSingleRead(kind: TicketKind, extra: Record<string, SQL>) {
     return db
-      .select({ ...fullColumns, ...extra })
+      .select({ ...fullColumns, ...nameSubqueries, ...extra })
       .from(tickets)
       .where(eq(tickets.id, sql.placeholder('id')))
       .prepare(`ticket_by_id_${kind}`)
@@ -203,7 +205,8 @@ export function createTicketService(deps: TicketCoreDeps) {
           const input = (
             raw.templateId && ports.templates ? await ports.templates.apply(c.db, kind, raw.templateId, raw) : raw
           ) as CreateTicketInput
-          return createRow(c, kind, input)
+          // What the template sets is the template's authority (an admin saved it), not the caller's
+          return createRow(c, kind, input, raw)
         }
         // A ticket without side rows is one INSERT statement (with its audit row); checks before it only
         // read. Side rows or an approval round need a transaction (the caller's, or one of their own).
@@ -468,18 +471,22 @@ export function createTicketService(deps: TicketCoreDeps) {
     return set
   }
 
-  async function createRow(ctx: Ctx, kind: TicketKind, input: CreateTicketInput) {
+  async function createRow(ctx: Ctx, kind: TicketKind, input: CreateTicketInput, asked: CreateTicketInput = input) {
     const q = ctx.db
     const self = ctx.actor.id
     const requesterId = input.requesterId ?? self
     if (!requesterId) throw fieldError('requesterId', 'required when acting as the system')
     if (requesterId !== self) authorize(ctx.actor, 'ticket.createForOthers')
-    const assigning = input.teamId !== undefined || input.assigneeId !== undefined || input.layer !== undefined
+    const assigning = asked.teamId !== undefined || asked.assigneeId !== undefined || asked.layer !== undefined
     if (assigning) authorize(ctx.actor, 'ticket.assign')
     if (!input.teamId && (input.assigneeId || input.layer)) {
       throw fieldError('teamId', 'required when assigneeId or layer is given')
     }
-    if (!input.title) throw fieldError('title', 'required')
+    // The schema leaves title optional only because a template may give it: answer as the schema would
+    if (!input.title)
+      throw badRequest('title: required (or a templateId giving one)', [
+        { field: 'title', message: 'required (or a templateId giving one)' }
+      ])
     const wf = await deps.workflows.get(kind, q)
     const impact = input.impact ?? 2
     const urgency = input.urgency ?? 2
@@ -527,14 +534,25 @@ export function createTicketService(deps: TicketCoreDeps) {
       )
     }
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !writer.listens(kind, 'created')) return toTicket(row)
+    if (!more && !writer.listens(kind, 'created')) return createdView(q, kind, row)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
       await writer.created(ctx, row, changes)
-      if (!more) return toTicket(row)
+      if (!more) return createdView(tx, kind, row)
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
+  }
+
+  /**
+   * The same representation as GET: the names read with it, and what the kind reads with the row (an
+   * incident's problemId) still empty on a ticket just made, since links come after it.
+   */
+  async function createdView(q: Queryable, kind: TicketKind, row: Row): Promise<TicketView> {
+    const [named] = await withNames(q, [row])
+    const view = toTicket(named!) as TicketView & Record<string, unknown>
+    for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
+    return view
   }
 }
 

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { etag, expectedVersion } from '../../lib/http.js'
-import { errorResponses, StringEnum } from '../../lib/schemas.js'
+import { errorResponses, PageOf, StringEnum } from '../../lib/schemas.js'
 import { TICKET_KINDS } from '../kinds/kinds.js'
 import { WorkflowDefinition } from './workflow.types.js'
 
@@ -12,6 +12,13 @@ export const WorkflowView = Type.Object({
   custom: Type.Boolean({ description: 'false: the shipped ITIL default' }),
   ...WorkflowDefinition.properties
 })
+const WorkflowListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 }))
+  },
+  { additionalProperties: false }
+)
 const KindParams = Type.Object({ kind: StringEnum(TICKET_KINDS) }, { additionalProperties: false })
 const tags = ['workflows']
 
@@ -25,11 +32,12 @@ export default async function workflowRoutes(parent: FastifyInstance) {
     {
       schema: {
         tags,
-        summary: 'The workflow of every ticket kind',
-        response: { 200: Type.Object({ items: Type.Array(WorkflowView) }), ...errorResponses(403) }
+        summary: 'The workflow of every ticket kind, in kind order (one per kind: one page by default)',
+        querystring: WorkflowListQuery,
+        response: { 200: PageOf(WorkflowView), ...errorResponses(400, 403) }
       }
     },
-    async request => ({ items: await Promise.all(TICKET_KINDS.map(k => svc.read(request.ctx(), k))) })
+    async request => svc.list(request.ctx(), request.query)
   )
 
   app.get(

@@ -3,10 +3,11 @@ import type { Actor } from '../../auth/actor.js'
 import { authorize, can, isStaff, ticketScope } from '../../auth/policy.js'
 import { tickets, workflows } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { conflict, type FieldError, preconditionFailed, validationFailed } from '../../lib/errors.js'
+import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
+import { badRequest, conflict, type FieldError, preconditionFailed, validationFailed } from '../../lib/errors.js'
 import { nameUuid } from '../../lib/ids.js'
 import { recordAudit } from '../audit/audit.service.js'
-import type { TicketKind } from '../kinds/kinds.js'
+import { TICKET_KINDS, type TicketKind } from '../kinds/kinds.js'
 import { DEFAULT_WORKFLOWS } from './defaults.js'
 import type { StatusDef, TransitionActor, TransitionDef, WorkflowDefinition } from './workflow.types.js'
 
@@ -150,6 +151,19 @@ export function createWorkflowService(deps: Deps) {
     async read(ctx: Ctx, kind: TicketKind) {
       authorize(ctx.actor, 'config.read')
       return view(await load(db, kind))
+    },
+
+    /** Every kind's workflow as a keyset page in kind order (one workflow per kind: one page by default). */
+    async list(ctx: Ctx, input: { limit?: number; cursor?: string }): Promise<Page<ReturnType<typeof view>>> {
+      authorize(ctx.actor, 'config.read')
+      const limit = input.limit ?? 50
+      const after = input.cursor ? decodeCursor(input.cursor, 'kind').id : null
+      const start = after === null ? 0 : TICKET_KINDS.indexOf(after as TicketKind) + 1
+      if (after !== null && start === 0)
+        throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
+      const kinds = TICKET_KINDS.slice(start, start + limit + 1)
+      const rows = await Promise.all(kinds.map(async k => view(await load(db, k))))
+      return pageOf(rows, limit, last => ({ sort: 'kind', value: null, id: last.kind }))
     },
 
     /** Replaces a kind's workflow. Statuses that tickets are in cannot disappear (409 names them). */
