@@ -136,7 +136,9 @@ describe('REST for front ends', () => {
     const inc = await makeIncident(t, { categoryId: child.id })
     expect(inc.category).toBe('Hardware / Laptop')
     const before = await t.api('GET', `/api/v1/incidents/${inc.id}`)
-    const renamed = await t.api('PATCH', `/api/v1/categories/${parent.id}`, { body: { name: 'Devices' } })
+    const renamed = await t.api('PATCH', `/api/v1/categories/${parent.id}`, {
+      body: { name: 'Devices', version: parent.version }
+    })
     expect(renamed.statusCode, renamed.body).toBe(200)
     const read = await t.api('GET', `/api/v1/incidents/${inc.id}`)
     expect(read.json()).toMatchObject({ category: 'Devices / Laptop', categoryId: child.id })
