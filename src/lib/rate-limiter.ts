@@ -83,9 +83,15 @@ export function createRateLimiter(counter: RateCounter, log: FastifyBaseLogger, 
       }
       const n = 1 + (local?.pending ?? 0)
       if (local) local.pending = 0
-      const hit = await counter.hit(key, windowMs, n)
-      remember(key, windowMs, hit, now)
-      return hit
+      try {
+        const hit = await counter.hit(key, windowMs, n)
+        remember(key, windowMs, hit, now)
+        return hit
+      } catch (err) {
+        // The hits counted here stay pending for the next sync; this request fails as the database did
+        if (local) local.pending += n - 1
+        throw err
+      }
     },
     /** Stops syncing after adding what is pending (the app is closing). */
     async close(): Promise<void> {

@@ -1,8 +1,11 @@
+import { like, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rateCounters } from '../../src/db/schema/index.js'
 import { ADMIN, buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { driver } from '../helpers/db.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
 import { expectProblem } from '../helpers/problem.js'
+import { waitFor } from '../helpers/wait.js'
 
 const login = (t: TestApp, username: string, password: string, ip: string) =>
   t.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: ip, payload: { username, password } })
@@ -195,5 +198,39 @@ describe('a per-token limit counted in memory far below it stays exact at it', (
     expect(statuses.filter(s => s === 429)).toHaveLength(30)
     // The answers past the limit are the last ones: nothing was let through after a refusal
     expect(statuses.indexOf(429)).toBe(100)
+  })
+})
+
+describe('hits counted in memory reach the shared counter', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp({ GRAPHQL_RATE_LIMIT_PER_MINUTE: '1000' })
+  })
+  afterAll(async () => t?.close())
+
+  it('adds every one of 40 requests far below the limit to the database, none lost and none twice', async () => {
+    const { token, id } = await makeApiToken(t, { scopes: ['tickets:read'] })
+    const res = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/graphql',
+          headers: { authorization: `Bearer ${token}` },
+          payload: { query: '{ me { via } }' }
+        })
+      )
+    )
+    expect(res.map(r => r.statusCode)).toEqual(Array(40).fill(200))
+    const stored = async () => {
+      const [row] = await t.db
+        .select({ hits: sql<number>`sum(${rateCounters.hits})::int` })
+        .from(rateCounters)
+        .where(like(rateCounters.key, `graphql:token:${id}`))
+      return Number(row?.hits ?? 0)
+    }
+    await waitFor('the synced count to reach 40', async () => (await stored()) === 40, { timeoutMs: 5000 })
+    // and it stays there: a later sync adds nothing twice
+    await new Promise(r => setTimeout(r, 600))
+    expect(await stored()).toBe(40)
   })
 })
