@@ -1,8 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core'
-import type { Db } from '../../db/client.js'
 import { canonical } from '../../lib/canonical.js'
-import type { Ctx, Queryable, Tx } from '../../lib/context.js'
+import { type Ctx, type Queryable, type Tx, withTx } from '../../lib/context.js'
 import { checkVersion } from '../../lib/version.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
 
@@ -45,7 +44,7 @@ export interface Stored<S> {
  * rule that a write changing nothing changes nothing (no audit row, same version, same updatedAt).
  * The first write of a key stores it even when it equals the defaults: the admin has now set it.
  */
-export function adminSettings<K extends string | number, S extends object>(db: Db, def: AdminSettingsDef<K, S>) {
+export function adminSettings<K extends string | number, S extends object>(def: AdminSettingsDef<K, S>) {
   async function load(q: Queryable, key: K): Promise<Stored<S>> {
     const [row] = (await q.select().from(def.table).where(eq(def.key, key))) as Values[]
     return { value: def.read(row, key), version: Number(row?.version ?? 0), stored: !!row }
@@ -56,7 +55,7 @@ export function adminSettings<K extends string | number, S extends object>(db: D
 
     async get(ctx: Ctx, key: K): Promise<Stored<S>> {
       def.authorizeRead(ctx)
-      return load(db, key)
+      return load(ctx.db, key)
     },
 
     /** Stores what `plan` makes of the settings in force (inside the transaction, after the version check). */
@@ -67,7 +66,8 @@ export function adminSettings<K extends string | number, S extends object>(db: D
       plan: (tx: Tx, before: S) => Promise<S>
     ): Promise<Stored<S>> {
       def.authorizeWrite(ctx)
-      const out = await db.transaction(async tx => {
+      // The caller's transaction when it has one (ctx.db), else one of its own
+      const out = await withTx(ctx, async (tx, ctx) => {
         // The row may not exist yet, so a row lock cannot serialise the first writes: a key lock does
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${def.entityType}:${key}`}))`)
         const before = await load(tx, key)

@@ -119,7 +119,7 @@ export type PolicyView = ChangeApprovalPolicy & { effectiveApproverIds: string[]
 
 /** Change approval policies, one per change type; reads by staff, writes config.manage (admin). */
 export function createPolicyService({ db }: Deps) {
-  const policies = adminSettings<ChangeType, ChangeApprovalPolicy>(db, {
+  const policies = adminSettings<ChangeType, ChangeApprovalPolicy>({
     table: changeApprovalPolicies,
     key: changeApprovalPolicies.changeType,
     version: changeApprovalPolicies.version,

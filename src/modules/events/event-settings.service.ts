@@ -50,7 +50,7 @@ const CACHE_MS = 2000
  */
 export function createEventSettingsService({ db }: Deps) {
   let cached: { at: number; entry: Stored<EventSettings> } | null = null
-  const settings = adminSettings<number, EventSettings>(db, {
+  const settings = adminSettings<number, EventSettings>({
     table: eventSettings,
     key: eventSettings.id,
     version: eventSettings.version,
