@@ -14,20 +14,20 @@ export type AppKey = 'create' | 'get' | 'list' | 'graphql' | 'search' | 'bulk' |
 /** The rows of the report: an app scenario beside the ceiling it is compared with. */
 export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey | null; aim: number | null }[] = [
   { scenario: 'small JSON (bare Fastify)', app: null, ceiling: 'json', aim: null },
-  { scenario: 'create incident (REST)', app: 'create', ceiling: 'insert', aim: 0.4 },
-  { scenario: 'get incident (REST)', app: 'get', ceiling: 'pk', aim: 0.6 },
-  { scenario: 'list 50 in_progress (REST)', app: 'list', ceiling: 'keyset', aim: 0.5 },
-  { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.5 },
+  { scenario: 'create incident (REST)', app: 'create', ceiling: 'insert', aim: 0.7 },
+  { scenario: 'get incident (REST)', app: 'get', ceiling: 'pk', aim: 0.75 },
+  { scenario: 'list 50 in_progress (REST)', app: 'list', ceiling: 'keyset', aim: 0.65 },
+  { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.65 },
   { scenario: 'full-text search, 50 newest (REST)', app: 'search', ceiling: null, aim: null },
   { scenario: 'bulk update 1,000 tickets (REST)', app: 'bulk', ceiling: null, aim: null },
   { scenario: `events, batches of ${EVENT_BATCH} (20% re-sent)`, app: 'eventsBatch', ceiling: null, aim: null },
   { scenario: 'events, one per request (20% re-sent)', app: 'eventsSingle', ceiling: null, aim: null }
 ]
 
-/** Event ingest is judged in events per second (aims from the events issue). */
+/** Event ingest is judged in events per second (aims from the seams issue, #9). */
 export const EVENT_AIMS: Partial<Record<AppKey, { perRequest: number; aim: number }>> = {
-  eventsBatch: { perRequest: EVENT_BATCH, aim: 5000 },
-  eventsSingle: { perRequest: 1, aim: 1000 }
+  eventsBatch: { perRequest: EVENT_BATCH, aim: 10_000 },
+  eventsSingle: { perRequest: 1, aim: 1500 }
 }
 
 export const CEILING_NAMES: Record<CeilingKey, string> = {

@@ -37,7 +37,7 @@ export default fp(
       return { actor: this.actor, log: this.log, db: app.database.db, requestId: this.id, ip: this.ip }
     })
 
-    app.addHook('onRequest', async request => {
+    app.addHook('onRequest', async (request, reply) => {
       const url = request.routeOptions.url
       if (request.routeOptions.config?.public || (url && PUBLIC_PREFIXES.some(p => url.startsWith(p)))) return
       const token = bearer(request)
@@ -47,6 +47,8 @@ export default fp(
         if (viaSso) {
           request.actor = viaSso
           request.log = request.log.child({ user: viaSso.username, via: 'sso' })
+          // The request's one log line is written through the reply's logger: it names the user too
+          reply.log = request.log
           return
         }
         throw unauthenticated('send Authorization: Bearer <token>')
@@ -55,6 +57,7 @@ export default fp(
       if (!actor) throw unauthenticated('invalid, expired or revoked token')
       request.actor = actor
       request.log = request.log.child({ user: actor.username, via: actor.via })
+      reply.log = request.log
     })
   },
   { name: 'auth', dependencies: ['services'] }

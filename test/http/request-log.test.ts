@@ -18,6 +18,7 @@ describe('request logging', () => {
     })
     const config = loadConfig({ LOG_LEVEL: 'info', ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'admin-password-123' })
     app = await buildApp({ config, database: db.database, logger: { level: 'info', stream } })
+    await app.services.sessions.ensureBootstrapAdmin()
     await app.ready()
   })
   afterAll(async () => {
@@ -48,5 +49,24 @@ describe('request logging', () => {
     const text = JSON.stringify(lines.filter(l => l.reqId === 'log-test-2'))
     expect(text).toContain('request completed')
     expect(text).not.toContain('secret')
+  })
+
+  it("names the signed-in user on the request's line (request loggers are made lazily, bindings kept)", async () => {
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'admin-password-123' }
+    })
+    expect(login.statusCode).toBe(200)
+    lines.length = 0
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { 'x-request-id': 'log-test-3', authorization: `Bearer ${login.json().token}` }
+    })
+    expect(res.statusCode).toBe(200)
+    const mine = lines.filter(l => l.reqId === 'log-test-3')
+    expect(mine).toHaveLength(1)
+    expect(mine[0]).toMatchObject({ user: 'admin', via: 'session', msg: 'request completed' })
   })
 })

@@ -190,7 +190,7 @@ export function createTicketListing(
         where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
       }
       const [rows, total] = await Promise.all([
-        queries.list(where, sort, cursor, limit),
+        queries.list(where, sort, cursor, limit, !input.filter && !input.q),
         input.includeTotal ? queries.count(where) : Promise.resolve(undefined)
       ])
       const at = (row: SummaryRow) => ({ sort: sort.name, value: sort.valueOf(row), id: row.id })

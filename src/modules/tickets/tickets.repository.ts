@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm'
 import { type AnyPgColumn, alias } from 'drizzle-orm/pg-core'
 import type { TicketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
 import { teams, ticketFormerNumbers, ticketNotes, tickets, users } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
 import type { Cursor } from '../../lib/cursor.js'
+import { selectList, selectRows } from '../../lib/fast-rows.js'
 import type { Change } from '../audit/audit.service.js'
 import { formatNumber, KIND_INFO, parseNumber, type TicketKind } from './kinds.js'
 import type { TicketListInput } from './tickets.schemas.js'
@@ -118,6 +119,9 @@ const { search: _search, ...fullColumns } = getTableColumns(tickets)
 const { description: _d, resolution: _r, createdBy: _c, resolutionCode: _rc, ...summaryColumns } = fullColumns
 
 export { fullColumns, summaryColumns }
+
+/** A list page's columns: the summary and the joined names. */
+const listColumns = { ...summaryColumns, ...joinedNames }
 
 export type SummaryRow = { [K in keyof typeof summaryColumns]: TicketRow[K & keyof TicketRow] }
 
@@ -316,6 +320,7 @@ export interface SortSpec {
 }
 
 export function createTicketQueries(db: Db) {
+  let listHead: SQL | undefined
   const byId = db
     .select({ ...fullColumns, ...nameSubqueries })
     .from(tickets)
@@ -358,7 +363,11 @@ export function createTicketQueries(db: Db) {
       const [row] = await q.select(fullColumns).from(tickets).where(eq(tickets.id, id)).for('update')
       return row ?? null
     },
-    async list(where: SQL[], sort: SortSpec, cursor: Cursor | null, limit: number) {
+    /**
+     * A page of list rows. `prepare` when the conditions take few shapes and their plan does not hang
+     * on the values (the plain filters; not a text search, whose best plan depends on the words).
+     */
+    async list(where: SQL[], sort: SortSpec, cursor: Cursor | null, limit: number, prepare = false) {
       const conditions = [...where]
       if (cursor) {
         // Row comparison keeps the keyset on the (column, id) index order
@@ -370,18 +379,37 @@ export function createTicketQueries(db: Db) {
             : sql`(${sort.expression}, ${tickets.id}) > (${value}, ${id})`
         )
       }
-      const columns = { ...summaryColumns, ...joinedNames }
-      return db
-        .select(sort.computed ? { ...columns, sortValue: sql`${sort.expression}`.as('sort_value') } : columns)
-        .from(tickets)
-        .leftJoin(requesterUser, eq(requesterUser.id, tickets.requesterId))
-        .leftJoin(assigneeUser, eq(assigneeUser.id, tickets.assigneeId))
-        .leftJoin(teamRow, eq(teamRow.id, tickets.teamId))
-        .where(and(...conditions))
-        .orderBy(
-          ...(sort.descending ? [desc(sort.expression), desc(tickets.id)] : [asc(sort.expression), asc(tickets.id)])
-        )
-        .limit(limit + 1)
+      const order = sort.descending
+        ? sql`${sort.expression} desc, ${tickets.id} desc`
+        : sql`${sort.expression} asc, ${tickets.id} asc`
+      if (sort.computed) {
+        const columns = { ...listColumns, sortValue: sql`${sort.expression}`.as('sort_value') }
+        return db
+          .select(columns)
+          .from(tickets)
+          .leftJoin(requesterUser, eq(requesterUser.id, tickets.requesterId))
+          .leftJoin(assigneeUser, eq(assigneeUser.id, tickets.assigneeId))
+          .leftJoin(teamRow, eq(teamRow.id, tickets.teamId))
+          .where(and(...conditions))
+          .orderBy(order)
+          .limit(limit + 1)
+      }
+      // The hot list: its select built once, its rows read without drizzle's per-cell mapping
+      listHead ??= selectList(
+        db
+          .select(listColumns)
+          .from(tickets)
+          .leftJoin(requesterUser, eq(requesterUser.id, tickets.requesterId))
+          .leftJoin(assigneeUser, eq(assigneeUser.id, tickets.assigneeId))
+          .leftJoin(teamRow, eq(teamRow.id, tickets.teamId))
+      )
+      const filter = conditions.length ? sql` where ${and(...conditions)}` : sql``
+      return selectRows<SummaryRow & Required<RefNames>>(
+        db,
+        listColumns,
+        sql`${listHead}${filter} order by ${order} limit ${limit + 1}`,
+        { prepare }
+      )
     },
     async count(where: SQL[]): Promise<number> {
       const [row] = await db

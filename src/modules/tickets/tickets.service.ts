@@ -11,6 +11,7 @@ import { ticketFormerNumbers, tickets, users } from '../../db/schema/index.js'
 import { type Ctx, type Deps, inTransaction, type Queryable, withTx } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
 import { AppError, badRequest, conflict, fieldError, forbidden, notFound } from '../../lib/errors.js'
+import { preparedRows } from '../../lib/fast-rows.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { checkVersion as checkVersionRule } from '../../lib/version.js'
@@ -140,11 +141,12 @@ export function createTicketService(deps: TicketCoreDeps) {
 
   const singleReads = new Map<TicketKind, ReturnType<typeof prepareSingleRead>>()
   function prepareSingleRead(kind: TicketKind, extra: Record<string, SQL>) {
-    return db
-      .select({ ...fullColumns, ...nameSubqueries, ...extra })
+    const selection = { ...fullColumns, ...nameSubqueries, ...extra }
+    const query = db
+      .select(selection)
       .from(tickets)
       .where(eq(tickets.id, sql.placeholder('id')))
-      .prepare(`ticket_by_id_${kind}`)
+    return preparedRows<Record<string, unknown>>(`ticket_by_id_${kind}`, selection, query)
   }
   function singleReadOf(kind: TicketKind, extra: Record<string, SQL>) {
     let prepared = singleReads.get(kind)
@@ -224,7 +226,7 @@ export function createTicketService(deps: TicketCoreDeps) {
         return (await withVisibleProblems(ctx.db, ctx.actor, [await viewOf(ctx.db, await visible(ctx, kind, id))]))[0]!
       // The row and the kind's detail in one prepared statement: the hot single read stays one round trip
       authorize(ctx.actor, 'ticket.read')
-      const found = await singleReadOf(kind, singleRead).execute({ id })
+      const found = await singleReadOf(kind, singleRead).execute(db, { id })
       const row = found[0] as (Row & Record<string, unknown>) | undefined
       if (!row || row.kind !== kind || !visibleTo(ticketScope(ctx.actor), row)) throw notFound(KIND_INFO[kind].noun)
       const view = toTicket(row) as TicketView & Record<string, unknown>
