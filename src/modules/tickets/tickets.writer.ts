@@ -4,15 +4,8 @@ import { ticketNotes, tickets } from '../../db/schema/index.js'
 import { type Ctx, inTransaction, type TxCtx } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { type Change, recordAudit } from '../audit/audit.service.js'
-import {
-  auditMany,
-  type BulkAudit,
-  type BulkColumn,
-  type BulkWrite,
-  insertNotes,
-  writeMany
-} from './bulk.repository.js'
+import { type AuditEntry, type Change, recordAudit } from '../audit/audit.service.js'
+import { type BulkColumn, type BulkWrite, insertNotes, writeMany } from './bulk.repository.js'
 import type { TicketKind } from './kinds.js'
 import { fullColumns, type Row } from './tickets.repository.js'
 import type { NoteInput, TransitionInput } from './tickets.schemas.js'
@@ -181,7 +174,7 @@ export function createTicketWriter() {
     async many(ctx: TxCtx, spec: ManySpec) {
       await writeMany(ctx.db, spec.writes, spec.columns, spec.now)
       if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
-      await auditMany(ctx.db, ctx, spec.audit)
+      await recordAudit(ctx.db, ctx, spec.audit)
       for (const record of spec.records) await emit(ctx, record)
     },
 
@@ -214,7 +207,7 @@ export interface ManySpec {
   writes: BulkWrite[]
   columns: BulkColumn[]
   now: Date
-  audit: BulkAudit[]
+  audit: AuditEntry[]
   notes: { id: string; ticketId: string }[]
   noteBody?: string
   /** One change record per written ticket, in order. */
