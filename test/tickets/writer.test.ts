@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { auditLog, ticketNotes, tickets } from '../../src/db/schema/index.js'
+import { auditLog, ticketLinks, ticketNotes, tickets } from '../../src/db/schema/index.js'
 import { inTransaction } from '../../src/lib/context.js'
 import type { TicketChange, TicketSubscriber } from '../../src/modules/tickets/tickets.writer.js'
 import { event, makeIntegration, post } from '../events/helpers.js'
@@ -93,6 +93,60 @@ describe('ticket writer subscribers', () => {
     expect(seen.every(s => s.inTx)).toBe(true)
   })
 
+  it('sees a link added and removed once on each end, in the transaction, with the link; audited on both', async () => {
+    const a = await makeIncident(t)
+    const b = await makeIncident(t)
+    seen.length = 0
+    const linked = await t.api('POST', `/api/v1/incidents/${a.id}/links`, {
+      body: { type: 'child_of', ticketId: b.id }
+    })
+    expect(linked.statusCode, linked.body).toBe(201)
+    const linkId = linked.json().id as string
+    expect(of(a.id).map(s => s.change)).toMatchObject([
+      {
+        type: 'linked',
+        cause: 'link.added',
+        changed: ['child_of'],
+        link: { id: linkId, type: 'child_of', ticketId: b.id }
+      }
+    ])
+    expect(of(b.id).map(s => s.change)).toMatchObject([
+      {
+        type: 'linked',
+        cause: 'link.added',
+        changed: ['parent_of'],
+        link: { id: linkId, type: 'parent_of', ticketId: a.id }
+      }
+    ])
+    expect(of(a.id)[0]!.change.after).toMatchObject({ id: a.id, kind: 'incident' })
+
+    seen.length = 0
+    const unlinked = await t.api('DELETE', `/api/v1/incidents/${b.id}/links/${linkId}`)
+    expect(unlinked.statusCode, unlinked.body).toBe(204)
+    expect(of(a.id).map(s => s.change)).toMatchObject([
+      { type: 'unlinked', cause: 'link.removed', changes: [{ field: 'child_of', old: b.id, new: null }] }
+    ])
+    expect(of(b.id).map(s => s.change)).toMatchObject([
+      { type: 'unlinked', cause: 'link.removed', changes: [{ field: 'parent_of', old: a.id, new: null }] }
+    ])
+    expect(seen).toHaveLength(2)
+    expect(seen.every(s => s.inTx)).toBe(true)
+    for (const [id, field] of [
+      [a.id, 'child_of'],
+      [b.id, 'parent_of']
+    ] as const) {
+      const audit = await t.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.entityType, 'ticket'), eq(auditLog.entityId, id)))
+      expect(audit.map(r => [r.action, (r.changes as { field: string }[])[0]?.field])).toEqual([
+        ['created', 'number'],
+        ['link.added', field],
+        ['link.removed', field]
+      ])
+    }
+  })
+
   it('sees what the events engine opens, notes and resolves', async () => {
     const integration = await makeIntegration(t, 'writer')
     const e = event()
@@ -108,8 +162,9 @@ describe('ticket writer subscribers', () => {
     expect(seen.every(s => s.inTx)).toBe(true)
   })
 
-  it('rolls the change back when a subscriber throws: no row, no audit, no note', async () => {
+  it('rolls the change back when a subscriber throws: no row, no audit, no note, no link', async () => {
     const inc = await makeIncident(t)
+    const other = (await makeIncident(t)).id
     const failing: TicketSubscriber = {
       name: 'test.failing',
       async onChange() {
@@ -127,6 +182,12 @@ describe('ticket writer subscribers', () => {
       expect(moved.statusCode).toBe(500)
       const created = await t.api('POST', '/api/v1/incidents', { body: { title: 'never stored' } })
       expect(created.statusCode).toBe(500)
+      const linked = await t.api('POST', `/api/v1/incidents/${inc.id}/links`, {
+        body: { type: 'related_to', ticketId: other }
+      })
+      expect(linked.statusCode).toBe(500)
+      expect(await t.db.select().from(ticketLinks).where(eq(ticketLinks.toId, other))).toHaveLength(0)
+      expect(await t.db.select().from(ticketLinks).where(eq(ticketLinks.fromId, other))).toHaveLength(0)
 
       const after = await t.db.select().from(tickets).where(eq(tickets.id, inc.id))
       expect(after[0]).toMatchObject({ status: before[0]!.status, version: before[0]!.version })

@@ -1,4 +1,4 @@
-import { eq, type SQL, sql } from 'drizzle-orm'
+import { eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { ticketNotes, tickets } from '../../db/schema/index.js'
 import { type Ctx, inTransaction, type TxCtx } from '../../lib/context.js'
@@ -11,7 +11,15 @@ import { fullColumns, type Row } from './tickets.repository.js'
 import type { NoteInput, TransitionInput } from './tickets.schemas.js'
 
 /** What happened to a ticket, as subscribers see it. */
-export type TicketChangeType = 'created' | 'updated' | 'assigned' | 'transitioned' | 'noted' | 'reclassified'
+export type TicketChangeType =
+  | 'created'
+  | 'updated'
+  | 'assigned'
+  | 'transitioned'
+  | 'noted'
+  | 'reclassified'
+  | 'linked'
+  | 'unlinked'
 
 /** One change of one ticket, handed to every subscriber inside the transaction that made it. */
 export interface TicketChange {
@@ -32,6 +40,8 @@ export interface TicketChange {
   transition?: TransitionInput
   /** The note written with the change, if any. */
   note?: { id: string; internal: boolean }
+  /** For linked/unlinked: the link as read from this ticket (`causes` on the problem's end). */
+  link?: { id: string; type: string; ticketId: string }
 }
 
 /**
@@ -49,6 +59,20 @@ export interface TicketSubscriber {
 
 /** Values a ticket update may set: a field's value, or SQL computing it (a number from a sequence). */
 export type TicketSet = { [K in keyof Row]?: Row[K] | SQL }
+
+/** One end of a link: the ticket, the link type as read from it, the ticket at the far end. */
+export interface LinkEnd {
+  ticketId: string
+  type: string
+  otherId: string
+}
+
+export interface LinkSpec {
+  type: 'linked' | 'unlinked'
+  linkId: string
+  /** Both ends, each audited and told. */
+  ends: readonly LinkEnd[]
+}
 
 export interface UpdateSpec {
   before: Row
@@ -71,6 +95,8 @@ export function createTicketWriter() {
 
   const matching = (kind: TicketKind, type: TicketChangeType) =>
     subscribers.filter(s => (!s.kinds || s.kinds.includes(kind)) && (!s.types || s.types.includes(type)))
+  /** Whether anyone listens to this type of change of any kind (before the kinds are read). */
+  const anyListens = (type: TicketChangeType) => subscribers.some(s => !s.types || s.types.includes(type))
 
   async function emit(ctx: Ctx, change: TicketChange) {
     const subs = matching(change.kind, change.type)
@@ -176,6 +202,46 @@ export function createTicketWriter() {
       if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
       await recordAudit(ctx.db, ctx, spec.audit)
       for (const record of spec.records) await emit(ctx, record)
+    },
+
+    /**
+     * A link added or removed (the link row is the caller's): an audit row on each end and, when anyone
+     * listens, a change record for each end, in the order given. The ticket rows do not change.
+     */
+    async link(ctx: TxCtx, spec: LinkSpec) {
+      const added = spec.type === 'linked'
+      const action = added ? 'link.added' : 'link.removed'
+      const changesOf = (end: LinkEnd): Change[] => [
+        added ? { field: end.type, old: null, new: end.otherId } : { field: end.type, old: end.otherId, new: null }
+      ]
+      await recordAudit(
+        ctx.db,
+        ctx,
+        spec.ends.map(end => ({ entityType: 'ticket', entityId: end.ticketId, action, changes: changesOf(end) }))
+      )
+      if (!anyListens(spec.type)) return
+      const rows = await ctx.db
+        .select(fullColumns)
+        .from(tickets)
+        .where(inArray(tickets.id, [...new Set(spec.ends.map(e => e.ticketId))]))
+      const byId = new Map(rows.map(r => [r.id, r]))
+      for (const end of spec.ends) {
+        const row = byId.get(end.ticketId)
+        if (!row) continue
+        const changes = changesOf(end)
+        await emit(ctx, {
+          type: spec.type,
+          kind: row.kind as TicketKind,
+          ticketId: row.id,
+          before: row,
+          after: row,
+          changed: [end.type],
+          changes,
+          actor: ctx.actor,
+          cause: action,
+          link: { id: spec.linkId, type: end.type, ticketId: end.otherId }
+        })
+      }
     },
 
     /** A note on a ticket: the note, the ticket's updatedAt, the audit row, then tell. */
