@@ -27,3 +27,21 @@ JOIN "tickets" t ON t.id = f.ticket_id
 WHERE f.number BETWEEN 1 AND 2147483647
 ORDER BY f.kind, f.number, f.at
 ON CONFLICT ("kind", "number") DO NOTHING;
+--> statement-breakpoint
+-- hand-written
+-- Workflows now flag the status an owner moves a ticket to (`onAssign`) instead of the core assuming the
+-- key 'assigned'. Stored workflows that flag none keep their behaviour: their open, non-initial status
+-- keyed 'assigned' is flagged. Idempotent: a workflow that flags any status is left as it is.
+UPDATE "workflows" w
+SET "definition" = jsonb_set(
+  w."definition",
+  '{statuses}',
+  (SELECT jsonb_agg(CASE WHEN e.s ->> 'key' = 'assigned' THEN e.s || '{"onAssign": true}'::jsonb ELSE e.s END
+                    ORDER BY e.i)
+   FROM jsonb_array_elements(w."definition" -> 'statuses') WITH ORDINALITY AS e(s, i))
+)
+WHERE jsonb_typeof(w."definition" -> 'statuses') = 'array'
+  AND w."definition" ->> 'initial' IS DISTINCT FROM 'assigned'
+  AND EXISTS (SELECT 1 FROM jsonb_array_elements(w."definition" -> 'statuses') AS s
+              WHERE s ->> 'key' = 'assigned' AND s ->> 'phase' = 'open')
+  AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(w."definition" -> 'statuses') AS s WHERE s ? 'onAssign');

@@ -3344,6 +3344,8 @@ export type WorkflowStatus = {
   approval?: Maybe<ApprovalOutcomes>;
   key: Scalars['String']['output'];
   label: Scalars['String']['output'];
+  /** A ticket in the initial status moves here when it is given a person (at most one status) */
+  onAssign?: Maybe<Scalars['Boolean']['output']>;
   /** SLA clocks stop in this status */
   pausesSla: Scalars['Boolean']['output'];
   phase: StatusPhase;
@@ -3353,6 +3355,7 @@ export type WorkflowStatusInput = {
   approval?: InputMaybe<ApprovalOutcomesInput>;
   key: Scalars['String']['input'];
   label: Scalars['String']['input'];
+  onAssign?: InputMaybe<Scalars['Boolean']['input']>;
   pausesSla: Scalars['Boolean']['input'];
   phase: StatusPhase;
 };
@@ -5026,6 +5029,7 @@ export type WorkflowStatusResolvers<ContextType = GqlCtx, ParentType extends Res
   approval?: Resolver<Maybe<ResolversTypes['ApprovalOutcomes']>, ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  onAssign?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   pausesSla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   phase?: Resolver<ResolversTypes['StatusPhase'], ParentType, ContextType>;
 };

@@ -3,16 +3,18 @@ import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog, ticketFormerNumbers } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeIncident, makeTeam } from '../helpers/factories.js'
+import { makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
 import { makeOffering, makeRequest } from '../helpers/requests.js'
 
-const BACKFILL = readFileSync(new URL('../../migrations/0009_former_numbers_backfill.sql', import.meta.url), 'utf8')
+const MIGRATION = readFileSync(new URL('../../migrations/0009_former_numbers_backfill.sql', import.meta.url), 'utf8')
+/** Its statements, as drizzle's migrator splits them. */
+const STATEMENTS = MIGRATION.split('--> statement-breakpoint').filter(s => s.trim())
 
 /**
  * Tickets reclassified before migration 0008 had their old number only in the audit trail. The backfill
  * (migration 0009) gives them their former-number rows, so the old number finds them again.
  */
-describe('former-number backfill (migration 0009)', () => {
+describe('data backfills of migration 0009: former numbers, the onAssign status', () => {
   let t: TestApp
   let team: { id: string }
 
@@ -24,7 +26,9 @@ describe('former-number backfill (migration 0009)', () => {
     await t?.close()
   })
 
-  const backfill = () => t.db.execute(sql.raw(BACKFILL))
+  const backfill = async () => {
+    for (const statement of STATEMENTS) await t.db.execute(sql.raw(statement))
+  }
   const lookup = (number: string) => t.api('GET', `/api/v1/tickets/${number}`)
 
   it('restores the former numbers of tickets reclassified before 0008, once, and leaves others alone', async () => {
@@ -104,4 +108,47 @@ describe('former-number backfill (migration 0009)', () => {
     const after = await t.db.select().from(ticketFormerNumbers).where(eq(ticketFormerNumbers.ticketId, inc.id))
     expect(after).toEqual([before])
   })
+
+  it('flags the status keyed assigned in a stored workflow that flags none, so assignment still moves it', async () => {
+    const wf = (await t.api('GET', '/api/v1/workflows/incident')).json()
+    // A workflow stored before onAssign existed: the same statuses, none flagged
+    const statuses = wf.statuses.map(({ onAssign: _, ...s }: { onAssign?: boolean }) => s)
+    const put = await t.api('PUT', '/api/v1/workflows/incident', { body: { ...pick(wf), statuses } })
+    expect(put.statusCode, put.body).toBe(200)
+    const tech = await makeUser(t, ['technician'])
+    const owners = await makeTeam(t, [{ userId: tech.id, level: 1 }])
+    const before = await makeIncident(t)
+    const unflagged = await t.api('PUT', `/api/v1/incidents/${before.id}/assignment`, {
+      body: { teamId: owners.id, assigneeId: tech.id }
+    })
+    expect(unflagged.json()).toMatchObject({ status: 'new', assigneeId: tech.id })
+
+    await backfill()
+    await backfill()
+    const stored = (await t.api('GET', '/api/v1/workflows/incident')).json()
+    expect(
+      stored.statuses.filter((s: { onAssign?: boolean }) => s.onAssign).map((s: { key: string }) => s.key)
+    ).toEqual(['assigned'])
+    expect(stored.statuses.map((s: { key: string }) => s.key)).toEqual(wf.statuses.map((s: { key: string }) => s.key))
+    const inc = await makeIncident(t)
+    const flagged = await t.api('PUT', `/api/v1/incidents/${inc.id}/assignment`, {
+      body: { teamId: owners.id, assigneeId: tech.id }
+    })
+    expect(flagged.json()).toMatchObject({ status: 'assigned', assigneeId: tech.id })
+    const reset = await t.api('DELETE', '/api/v1/workflows/incident')
+    expect(reset.statusCode, reset.body).toBeLessThan(300)
+  })
+})
+
+const pick = (wf: {
+  initial: string
+  transitions: { from: string; to: string; by: string[]; requires: string[] }[]
+}) => ({
+  initial: wf.initial,
+  transitions: wf.transitions.map(t => ({
+    from: t.from,
+    to: t.to,
+    by: t.by,
+    ...(t.requires.length ? { requires: t.requires } : {})
+  }))
 })
