@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { auditLog, ticketLinks, ticketNotes, tickets } from '../../src/db/schema/index.js'
+import { auditLog, categories, ticketLinks, ticketNotes, tickets } from '../../src/db/schema/index.js'
 import { inTransaction } from '../../src/lib/context.js'
 import type { TicketChange, TicketSubscriber } from '../../src/modules/tickets/tickets.writer.js'
 import { event, makeIntegration, post } from '../events/helpers.js'
@@ -147,6 +147,50 @@ describe('ticket writer subscribers', () => {
     }
   })
 
+  it('sees every ticket a category rename retitles once, audited, versions kept', async () => {
+    const root = (
+      await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: `Net ${Date.now()}` } })
+    ).json()
+    const leaf = (
+      await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: 'VPN', parentId: root.id } })
+    ).json()
+    const onLeaf = await makeIncident(t, { categoryId: leaf.id })
+    const onRoot = await makeIncident(t, { categoryId: root.id })
+    const elsewhere = await makeIncident(t)
+    seen.length = 0
+    const renamed = await t.api('PATCH', `/api/v1/categories/${root.id}`, {
+      body: { name: `${root.name} renamed`, version: root.version }
+    })
+    expect(renamed.statusCode, renamed.body).toBe(200)
+    for (const [inc, path] of [
+      [onLeaf, `${root.name} renamed / VPN`],
+      [onRoot, `${root.name} renamed`]
+    ] as const) {
+      expect(of(inc.id).map(s => s.change)).toMatchObject([
+        {
+          type: 'updated',
+          cause: 'category.renamed',
+          changed: ['category'],
+          changes: [{ field: 'category', old: inc.category, new: path }],
+          after: { category: path, version: inc.version }
+        }
+      ])
+      const audit = await t.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.entityType, 'ticket'), eq(auditLog.entityId, inc.id)))
+      expect(audit.map(r => [r.action, r.changes])).toEqual([
+        ['created', expect.anything()],
+        ['category.renamed', [{ field: 'category', old: inc.category, new: path }]]
+      ])
+      const [row] = await t.db.select().from(tickets).where(eq(tickets.id, inc.id))
+      expect(row).toMatchObject({ category: path, version: inc.version })
+    }
+    expect(of(elsewhere.id)).toEqual([])
+    expect(seen).toHaveLength(2)
+    expect(seen.every(s => s.inTx)).toBe(true)
+  })
+
   it('sees what the events engine opens, notes and resolves', async () => {
     const integration = await makeIntegration(t, 'writer')
     const e = event()
@@ -165,6 +209,10 @@ describe('ticket writer subscribers', () => {
   it('rolls the change back when a subscriber throws: no row, no audit, no note, no link', async () => {
     const inc = await makeIncident(t)
     const other = (await makeIncident(t)).id
+    const category = (
+      await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: `Rollback ${Date.now()}` } })
+    ).json()
+    const onCategory = (await makeIncident(t, { categoryId: category.id })).id
     const failing: TicketSubscriber = {
       name: 'test.failing',
       async onChange() {
@@ -188,6 +236,14 @@ describe('ticket writer subscribers', () => {
       expect(linked.statusCode).toBe(500)
       expect(await t.db.select().from(ticketLinks).where(eq(ticketLinks.toId, other))).toHaveLength(0)
       expect(await t.db.select().from(ticketLinks).where(eq(ticketLinks.fromId, other))).toHaveLength(0)
+      const renamed = await t.api('PATCH', `/api/v1/categories/${category.id}`, {
+        body: { name: `${category.name} renamed`, version: category.version }
+      })
+      expect(renamed.statusCode).toBe(500)
+      const [kept] = await t.db.select().from(categories).where(eq(categories.id, category.id))
+      expect(kept).toMatchObject({ name: category.name, version: category.version })
+      const [filed] = await t.db.select().from(tickets).where(eq(tickets.id, onCategory))
+      expect(filed!.category).toBe(category.name)
 
       const after = await t.db.select().from(tickets).where(eq(tickets.id, inc.id))
       expect(after[0]).toMatchObject({ status: before[0]!.status, version: before[0]!.version })

@@ -11,6 +11,7 @@ const COLUMNS = {
   layer: ['layer', 'int'],
   assigneeId: ['assignee_id', 'uuid'],
   customFields: ['custom_fields', 'jsonb'],
+  category: ['category', 'text'],
   impact: ['impact', 'int'],
   urgency: ['urgency', 'int'],
   priority: ['priority', 'int'],

@@ -1,9 +1,10 @@
-import { eq, inArray, type SQL, sql } from 'drizzle-orm'
+import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { ticketNotes, tickets } from '../../db/schema/index.js'
 import { type Ctx, inTransaction, type TxCtx } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { sqlArray } from '../../lib/sql-array.js'
 import { type AuditEntry, type Change, recordAudit } from '../audit/audit.service.js'
 import { type BulkColumn, type BulkWrite, insertNotes, writeMany } from './bulk.repository.js'
 import type { TicketKind } from './kinds.js'
@@ -137,6 +138,17 @@ export function createTicketWriter() {
     return note!
   }
 
+  /**
+   * Many tickets set-wise (bulk): one UPDATE, one notes INSERT, one audit INSERT, then one change
+   * record per ticket to the subscribers, in the order given.
+   */
+  async function many(ctx: TxCtx, spec: ManySpec) {
+    await writeMany(ctx.db, spec.writes, spec.columns, spec.now)
+    if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
+    await recordAudit(ctx.db, ctx, spec.audit)
+    for (const record of spec.records) await emit(ctx, record)
+  }
+
   return {
     /** Adds a subscriber; answers a function removing it again (tests). */
     subscribe(sub: TicketSubscriber): () => void {
@@ -193,16 +205,7 @@ export function createTicketWriter() {
       return row!
     },
 
-    /**
-     * Many tickets set-wise (bulk): one UPDATE, one notes INSERT, one audit INSERT, then one change
-     * record per ticket to the subscribers, in the order given.
-     */
-    async many(ctx: TxCtx, spec: ManySpec) {
-      await writeMany(ctx.db, spec.writes, spec.columns, spec.now)
-      if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
-      await recordAudit(ctx.db, ctx, spec.audit)
-      for (const record of spec.records) await emit(ctx, record)
-    },
+    many,
 
     /**
      * A link added or removed (the link row is the caller's): an audit row on each end and, when anyone
@@ -242,6 +245,46 @@ export function createTicketWriter() {
           link: { id: spec.linkId, type: end.type, ticketId: end.otherId }
         })
       }
+    },
+
+    /**
+     * Category nodes got new paths (a rename or move): every ticket holding a copy of an old one gets
+     * the new path set-wise (one locking read, one UPDATE, one audit INSERT) and a change record each.
+     * The copy is derived data, so versions stay (no edit in progress turns stale); updatedAt moves.
+     */
+    async categoryPaths(ctx: TxCtx, paths: ReadonlyMap<string, string>, cause = 'category.renamed') {
+      if (paths.size === 0) return 0
+      const rows = await ctx.db
+        .select(fullColumns)
+        .from(tickets)
+        .where(sql`${tickets.categoryId} = any(${sqlArray([...paths.keys()], 'uuid')})`)
+        .orderBy(asc(tickets.id))
+        .for('update')
+      const now = new Date()
+      const audit: AuditEntry[] = []
+      const writes: BulkWrite[] = []
+      const records: TicketChange[] = []
+      for (const before of rows) {
+        const path = paths.get(before.categoryId!)!
+        if (before.category === path) continue
+        const after: Row = { ...before, category: path, updatedAt: now }
+        const changes: Change[] = [{ field: 'category', old: before.category, new: path }]
+        writes.push({ after, bump: false })
+        audit.push({ entityType: 'ticket', entityId: before.id, action: cause, changes })
+        records.push({
+          type: 'updated',
+          kind: before.kind as TicketKind,
+          ticketId: before.id,
+          before,
+          after,
+          changed: ['category'],
+          changes,
+          actor: ctx.actor,
+          cause
+        })
+      }
+      await many(ctx, { writes, columns: ['category'], now, audit, notes: [], records })
+      return writes.length
     },
 
     /** A note on a ticket: the note, the ticket's updatedAt, the audit row, then tell. */
