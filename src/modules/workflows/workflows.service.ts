@@ -254,6 +254,7 @@ const view = (wf: Workflow) => ({
   version: wf.version,
   custom: wf.custom,
   ...wf.definition,
+  statuses: wf.definition.statuses.map(s => ({ ...s, onAssign: s.onAssign ?? false })),
   transitions: wf.definition.transitions.map(t => ({ ...t, requires: t.requires ?? [] }))
 })
 
