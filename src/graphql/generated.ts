@@ -425,6 +425,8 @@ export type ChangeApprovalPolicy = {
   quorum?: Maybe<Scalars['Int']['output']>;
   rule: ChangeApprovalRule;
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** 0 while the built-in default applies; send it back to change the policy */
+  version: Scalars['Int']['output'];
 };
 
 /** none: pre-approved; all: every approver; any: one approver; quorum: at least quorum approvers. */
@@ -1343,6 +1345,7 @@ export type Mutation = {
   rotateApiToken: CreatedApiToken;
   /** Evaluate the rule now, enabled or not */
   runProblemRule: ProblemDetectionSummary;
+  /** version: the one you read (0 while the default applies); 428 without, 412 when stale */
   setChangeApprovalPolicy: ChangeApprovalPolicy;
   /** Admin; version (if given) must be the one you read, or it answers PRECONDITION_FAILED */
   setEventSettings: EventSettings;
@@ -1687,6 +1690,7 @@ export type MutationRunProblemRuleArgs = {
 export type MutationSetChangeApprovalPolicyArgs = {
   changeType: ChangeType;
   input: SetChangeApprovalPolicyInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3344,6 +3348,8 @@ export type WorkflowStatus = {
   approval?: Maybe<ApprovalOutcomes>;
   key: Scalars['String']['output'];
   label: Scalars['String']['output'];
+  /** A ticket in the initial status moves here when it is given a person (at most one status) */
+  onAssign: Scalars['Boolean']['output'];
   /** SLA clocks stop in this status */
   pausesSla: Scalars['Boolean']['output'];
   phase: StatusPhase;
@@ -3353,6 +3359,7 @@ export type WorkflowStatusInput = {
   approval?: InputMaybe<ApprovalOutcomesInput>;
   key: Scalars['String']['input'];
   label: Scalars['String']['input'];
+  onAssign?: InputMaybe<Scalars['Boolean']['input']>;
   pausesSla: Scalars['Boolean']['input'];
   phase: StatusPhase;
 };
@@ -4083,6 +4090,7 @@ export type ChangeApprovalPolicyResolvers<ContextType = GqlCtx, ParentType exten
   quorum?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   rule?: Resolver<ResolversTypes['ChangeApprovalRule'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ChangeCalendarConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChangeCalendarConnection'] = ResolversParentTypes['ChangeCalendarConnection']> = {
@@ -5026,6 +5034,7 @@ export type WorkflowStatusResolvers<ContextType = GqlCtx, ParentType extends Res
   approval?: Resolver<Maybe<ResolversTypes['ApprovalOutcomes']>, ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  onAssign?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   pausesSla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   phase?: Resolver<ResolversTypes['StatusPhase'], ParentType, ContextType>;
 };

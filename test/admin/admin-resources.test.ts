@@ -4,6 +4,7 @@ import { auditLog } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { auditOf } from '../helpers/audit.js'
 import { suffix } from '../helpers/factories.js'
+import { codes } from '../helpers/graphql.js'
 import { versionOfEtag } from '../helpers/http.js'
 import { expectOrdered, walkPages } from '../helpers/lists.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
@@ -126,14 +127,66 @@ describe('admin resources: the shared behaviour', () => {
       .json()
       .items.find((u: { roles: string[] }) => u.roles.includes('admin'))
     const body = { rule: 'any', approverIds: [admin.id] }
-    const first = await t.api('PUT', '/api/v1/change-approval-policies/emergency', { body })
+    const read = (await t.api('GET', '/api/v1/change-approval-policies/emergency')).json()
+    const first = await t.api('PUT', '/api/v1/change-approval-policies/emergency', {
+      body: { ...body, version: read.version }
+    })
     expect(first.statusCode, first.body).toBe(200)
-    const again = await t.api('PUT', '/api/v1/change-approval-policies/emergency', { body })
+    const again = await t.api('PUT', '/api/v1/change-approval-policies/emergency', {
+      body: { ...body, version: first.json().version }
+    })
     expect(again.statusCode, again.body).toBe(200)
     expect(again.json().updatedAt).toBe(first.json().updatedAt)
+    expect(again.json().version).toBe(first.json().version)
     const rows = await t.db.select().from(auditLog).where(eq(auditLog.entityType, 'change_approval_policy'))
     expect(rows.map(r => r.action)).toEqual(['created'])
   })
+
+  // Keyed settings share the admin doors: the version read is required on REST and GraphQL alike
+  for (const door of [
+    {
+      name: 'event settings',
+      url: '/api/v1/event-settings',
+      body: { retentionDays: 33 },
+      gql: (v: string) => `mutation { setEventSettings(input: { retentionDays: 34 }${v}) { version retentionDays } }`,
+      field: 'setEventSettings'
+    },
+    {
+      name: 'change approval policies',
+      url: '/api/v1/change-approval-policies/standard',
+      body: { rule: 'none' },
+      gql: (v: string) =>
+        `mutation { setChangeApprovalPolicy(changeType: standard, input: { rule: none }${v}) { version rule } }`,
+      field: 'setChangeApprovalPolicy'
+    }
+  ]) {
+    it(`${door.name}: PUT without a version is 428, a stale one 412, the one read (or its ETag) is taken`, async () => {
+      const read = await t.api('GET', door.url)
+      expect(read.statusCode, read.body).toBe(200)
+      const { version } = read.json()
+      expect(versionOfEtag(read.headers.etag)).toBe(version)
+      expect(fieldsOf(expectProblem(await t.api('PUT', door.url, { body: door.body }), 428))).toEqual(['If-Match'])
+      const stale = await t.api('PUT', door.url, { body: { ...door.body, version: version + 7 } })
+      expect(expectProblem(stale, 412).currentVersion).toBe(version)
+      const staleTag = await t.api('PUT', door.url, { body: door.body, headers: { 'if-match': `"${version + 7}"` } })
+      expect(expectProblem(staleTag, 412).currentVersion).toBe(version)
+      expect((await t.api('GET', door.url)).json().version).toBe(version)
+
+      const ok = await t.api('PUT', door.url, { body: door.body, headers: { 'if-match': read.headers.etag as string } })
+      expect(ok.statusCode, ok.body).toBe(200)
+      const now = ok.json().version
+      expect(now).toBeGreaterThanOrEqual(version)
+      expect(versionOfEtag(ok.headers.etag)).toBe(now)
+
+      const none = await t.gql(door.gql(''))
+      expect(codes(none.body)).toEqual(['PRECONDITION_REQUIRED'])
+      const old = await t.gql(door.gql(`, version: ${now + 7}`))
+      expect(codes(old.body)).toEqual(['PRECONDITION_FAILED'])
+      const taken = await t.gql(door.gql(`, version: ${now}`))
+      expect(taken.body.errors).toBeUndefined()
+      expect(taken.body.data![door.field].version).toBeGreaterThanOrEqual(now)
+    })
+  }
 })
 
 type Row = Record<string, unknown> & { id: string }

@@ -215,8 +215,14 @@ describe('change approval policies', () => {
   let customer: { id: string; token: string }
   let teamId: string
 
-  const put = (type: string, body: Record<string, unknown>, token?: string) =>
-    t.api('PUT', `/api/v1/change-approval-policies/${type}`, { body, ...(token ? { token } : {}) })
+  /** PUT at the version read (as the admin), as every admin edit must (428 without one). */
+  const put = async (type: string, body: Record<string, unknown>, token?: string) => {
+    const { version } = (await t.api('GET', `/api/v1/change-approval-policies/${type}`)).json()
+    return t.api('PUT', `/api/v1/change-approval-policies/${type}`, {
+      body: { version, ...body },
+      ...(token ? { token } : {})
+    })
+  }
 
   beforeAll(async () => {
     t = await buildTestApp(EVERY_FIELD_LIMITS)
@@ -248,6 +254,7 @@ describe('change approval policies', () => {
         approverTeamId: null,
         effectiveApproverIds: [],
         isDefault: true,
+        version: 0,
         updatedAt: null
       })),
       nextCursor: null
@@ -337,9 +344,11 @@ describe('change approval policies', () => {
   })
 
   it('answers the same over GraphQL, every field included', async () => {
+    const { version } = (await t.gql('{ changeApprovalPolicy(changeType: normal) { version } }')).body.data!
+      .changeApprovalPolicy
     const set = await t.gql(
-      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: normal, input: $i) ${all('ChangeApprovalPolicy')} }`,
-      { i: { rule: 'quorum', quorum: 2, approverIds: [managerB.id], approverTeamId: teamId } }
+      `mutation($i: SetChangeApprovalPolicyInput!, $v: Int) { setChangeApprovalPolicy(changeType: normal, input: $i, version: $v) ${all('ChangeApprovalPolicy')} }`,
+      { i: { rule: 'quorum', quorum: 2, approverIds: [managerB.id], approverTeamId: teamId }, v: version }
     )
     expect(set.body.errors).toBeUndefined()
     const policy = set.body.data!.setChangeApprovalPolicy

@@ -98,7 +98,7 @@ describe('GET/PUT /api/v1/event-settings', () => {
       expect(fieldsOf(res)).toContain(field)
     }
     const noTeam = await t.api('PUT', '/api/v1/event-settings', {
-      body: { defaultTeamId: '00000000-0000-4000-8000-000000000000' }
+      body: { defaultTeamId: '00000000-0000-4000-8000-000000000000', version }
     })
     expect(noTeam.statusCode, noTeam.body).toBe(422)
     expect(fieldsOf(noTeam)).toEqual(['defaultTeamId'])

@@ -107,7 +107,11 @@ describe('GraphQL: event settings', () => {
       errorWith(res.body, 'VALIDATION_FAILED')
       expect(fields(res.body)).toContain(field)
     }
-    const noTeam = await t.gql(SET_SETTINGS, { input: { defaultTeamId: '00000000-0000-4000-8000-000000000000' } })
+    const { version } = (await t.gql(SETTINGS)).body.data!.eventSettings
+    const noTeam = await t.gql(SET_SETTINGS, {
+      input: { defaultTeamId: '00000000-0000-4000-8000-000000000000' },
+      version
+    })
     errorWith(noTeam.body, 'VALIDATION_FAILED')
     expect(fields(noTeam.body)).toEqual(['defaultTeamId'])
     errorWith((await t.gql(SET_SETTINGS, { input: { retentionDays: 5 } }, technician)).body, 'FORBIDDEN')

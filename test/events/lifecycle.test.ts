@@ -8,8 +8,12 @@ import { event, makeIntegration, post } from './helpers.js'
 let t: TestApp
 let token: string
 
-const settings = (input: Record<string, unknown>) =>
-  t.app.services.eventSettings.set({ actor: systemActor('test'), log: t.app.log, db: t.app.database.db }, input)
+/** Changes event settings at the version in force (428 without one, like every admin edit). */
+const settings = async (input: Record<string, unknown>) => {
+  const ctx = { actor: systemActor('test'), log: t.app.log, db: t.app.database.db }
+  const { version } = await t.app.services.eventSettings.get(ctx)
+  return t.app.services.eventSettings.set(ctx, input, version)
+}
 
 const getIncident = async (id: string) => (await t.api('GET', `/api/v1/incidents/${id}`)).json()
 const getAlert = async (id: string) => (await t.api('GET', `/api/v1/alerts/${id}`)).json()

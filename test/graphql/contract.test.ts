@@ -408,9 +408,11 @@ describe('every field answers through the real app', () => {
     await expectShape(freeze.body, 'Mutation', false)
     await expectShape((await t.gql(`{ changeFreezes ${all('ChangeFreezeConnection')} }`)).body, 'Query', false)
 
+    const { version } = (await t.gql('{ changeApprovalPolicy(changeType: normal) { version } }')).body.data!
+      .changeApprovalPolicy
     const policy = await t.gql(
-      `mutation($i: SetChangeApprovalPolicyInput!) { setChangeApprovalPolicy(changeType: normal, input: $i) ${all('ChangeApprovalPolicy')} }`,
-      { i: { rule: 'quorum', quorum: 1, approverIds: [techId], approverTeamId: teamId } }
+      `mutation($i: SetChangeApprovalPolicyInput!, $v: Int) { setChangeApprovalPolicy(changeType: normal, input: $i, version: $v) ${all('ChangeApprovalPolicy')} }`,
+      { i: { rule: 'quorum', quorum: 1, approverIds: [techId], approverTeamId: teamId }, v: version }
     )
     await expectShape(policy.body, 'Mutation')
     const policies = await t.gql(`{ changeApprovalPolicies ${all('ChangeApprovalPolicy')} }`)

@@ -40,8 +40,10 @@ export async function relate(t: TestApp, sourceId: string, targetId: string, typ
   if (res.statusCode !== 201) throw new Error(`relate: ${res.statusCode} ${res.body}`)
 }
 
+/** Sets a change type's policy at the version read (428 without one, like every admin edit). */
 export async function setPolicy(t: TestApp, type: string, body: Json) {
-  const res = await t.api('PUT', `/api/v1/change-approval-policies/${type}`, { body })
+  const { version } = (await t.api('GET', `/api/v1/change-approval-policies/${type}`)).json()
+  const res = await t.api('PUT', `/api/v1/change-approval-policies/${type}`, { body: { version, ...body } })
   if (res.statusCode !== 200) throw new Error(`policy: ${res.statusCode} ${res.body}`)
   return res.json() as Json
 }

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { auditLog, ticketNotes, tickets } from '../../src/db/schema/index.js'
+import { auditLog, categories, ticketLinks, ticketNotes, tickets } from '../../src/db/schema/index.js'
 import { inTransaction } from '../../src/lib/context.js'
 import type { TicketChange, TicketSubscriber } from '../../src/modules/tickets/tickets.writer.js'
 import { event, makeIntegration, post } from '../events/helpers.js'
@@ -93,6 +93,104 @@ describe('ticket writer subscribers', () => {
     expect(seen.every(s => s.inTx)).toBe(true)
   })
 
+  it('sees a link added and removed once on each end, in the transaction, with the link; audited on both', async () => {
+    const a = await makeIncident(t)
+    const b = await makeIncident(t)
+    seen.length = 0
+    const linked = await t.api('POST', `/api/v1/incidents/${a.id}/links`, {
+      body: { type: 'child_of', ticketId: b.id }
+    })
+    expect(linked.statusCode, linked.body).toBe(201)
+    const linkId = linked.json().id as string
+    expect(of(a.id).map(s => s.change)).toMatchObject([
+      {
+        type: 'linked',
+        cause: 'link.added',
+        changed: ['child_of'],
+        link: { id: linkId, type: 'child_of', ticketId: b.id }
+      }
+    ])
+    expect(of(b.id).map(s => s.change)).toMatchObject([
+      {
+        type: 'linked',
+        cause: 'link.added',
+        changed: ['parent_of'],
+        link: { id: linkId, type: 'parent_of', ticketId: a.id }
+      }
+    ])
+    expect(of(a.id)[0]!.change.after).toMatchObject({ id: a.id, kind: 'incident' })
+
+    seen.length = 0
+    const unlinked = await t.api('DELETE', `/api/v1/incidents/${b.id}/links/${linkId}`)
+    expect(unlinked.statusCode, unlinked.body).toBe(204)
+    expect(of(a.id).map(s => s.change)).toMatchObject([
+      { type: 'unlinked', cause: 'link.removed', changes: [{ field: 'child_of', old: b.id, new: null }] }
+    ])
+    expect(of(b.id).map(s => s.change)).toMatchObject([
+      { type: 'unlinked', cause: 'link.removed', changes: [{ field: 'parent_of', old: a.id, new: null }] }
+    ])
+    expect(seen).toHaveLength(2)
+    expect(seen.every(s => s.inTx)).toBe(true)
+    for (const [id, field] of [
+      [a.id, 'child_of'],
+      [b.id, 'parent_of']
+    ] as const) {
+      const audit = await t.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.entityType, 'ticket'), eq(auditLog.entityId, id)))
+      expect(audit.map(r => [r.action, (r.changes as { field: string }[])[0]?.field])).toEqual([
+        ['created', 'number'],
+        ['link.added', field],
+        ['link.removed', field]
+      ])
+    }
+  })
+
+  it('sees every ticket a category rename retitles once, audited, versions kept', async () => {
+    const root = (
+      await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: `Net ${Date.now()}` } })
+    ).json()
+    const leaf = (
+      await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: 'VPN', parentId: root.id } })
+    ).json()
+    const onLeaf = await makeIncident(t, { categoryId: leaf.id })
+    const onRoot = await makeIncident(t, { categoryId: root.id })
+    const elsewhere = await makeIncident(t)
+    seen.length = 0
+    const renamed = await t.api('PATCH', `/api/v1/categories/${root.id}`, {
+      body: { name: `${root.name} renamed`, version: root.version }
+    })
+    expect(renamed.statusCode, renamed.body).toBe(200)
+    for (const [inc, path] of [
+      [onLeaf, `${root.name} renamed / VPN`],
+      [onRoot, `${root.name} renamed`]
+    ] as const) {
+      expect(of(inc.id).map(s => s.change)).toMatchObject([
+        {
+          type: 'updated',
+          cause: 'category.renamed',
+          changed: ['category'],
+          changes: [{ field: 'category', old: inc.category, new: path }],
+          after: { category: path, version: inc.version }
+        }
+      ])
+      const audit = await t.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.entityType, 'ticket'), eq(auditLog.entityId, inc.id)))
+      expect(audit.map(r => [r.action, r.changes])).toEqual([
+        ['created', expect.anything()],
+        ['category.renamed', [{ field: 'category', old: inc.category, new: path }]]
+      ])
+      const [row] = await t.db.select().from(tickets).where(eq(tickets.id, inc.id))
+      expect(row).toMatchObject({ category: path, version: inc.version })
+    }
+    expect(of(elsewhere.id)).toEqual([])
+    expect(seen).toHaveLength(2)
+    expect(seen.every(s => s.inTx)).toBe(true)
+  })
+
   it('sees what the events engine opens, notes and resolves', async () => {
     const integration = await makeIntegration(t, 'writer')
     const e = event()
@@ -108,8 +206,13 @@ describe('ticket writer subscribers', () => {
     expect(seen.every(s => s.inTx)).toBe(true)
   })
 
-  it('rolls the change back when a subscriber throws: no row, no audit, no note', async () => {
+  it('rolls the change back when a subscriber throws: no row, no audit, no note, no link', async () => {
     const inc = await makeIncident(t)
+    const other = (await makeIncident(t)).id
+    const category = (
+      await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: `Rollback ${Date.now()}` } })
+    ).json()
+    const onCategory = (await makeIncident(t, { categoryId: category.id })).id
     const failing: TicketSubscriber = {
       name: 'test.failing',
       async onChange() {
@@ -127,6 +230,20 @@ describe('ticket writer subscribers', () => {
       expect(moved.statusCode).toBe(500)
       const created = await t.api('POST', '/api/v1/incidents', { body: { title: 'never stored' } })
       expect(created.statusCode).toBe(500)
+      const linked = await t.api('POST', `/api/v1/incidents/${inc.id}/links`, {
+        body: { type: 'related_to', ticketId: other }
+      })
+      expect(linked.statusCode).toBe(500)
+      expect(await t.db.select().from(ticketLinks).where(eq(ticketLinks.toId, other))).toHaveLength(0)
+      expect(await t.db.select().from(ticketLinks).where(eq(ticketLinks.fromId, other))).toHaveLength(0)
+      const renamed = await t.api('PATCH', `/api/v1/categories/${category.id}`, {
+        body: { name: `${category.name} renamed`, version: category.version }
+      })
+      expect(renamed.statusCode).toBe(500)
+      const [kept] = await t.db.select().from(categories).where(eq(categories.id, category.id))
+      expect(kept).toMatchObject({ name: category.name, version: category.version })
+      const [filed] = await t.db.select().from(tickets).where(eq(tickets.id, onCategory))
+      expect(filed!.category).toBe(category.name)
 
       const after = await t.db.select().from(tickets).where(eq(tickets.id, inc.id))
       expect(after[0]).toMatchObject({ status: before[0]!.status, version: before[0]!.version })

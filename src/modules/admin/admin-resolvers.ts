@@ -87,3 +87,47 @@ export function mergeResolvers(...maps: Record<string, unknown>[]): Resolvers {
   }
   return out
 }
+
+/** What the GraphQL door of keyed settings calls; the same functions the REST door calls. */
+export interface SettingsGqlService<V> {
+  list?(ctx: Ctx): Promise<Page<V>>
+  get(ctx: Ctx, key: never): Promise<V>
+  set(ctx: Ctx, key: never, input: never, expectedVersion: number | undefined): Promise<V>
+}
+
+export interface AdminSettingsResolversDef<V> {
+  service: (services: GqlCtx['services']) => SettingsGqlService<V>
+  /** GraphQL field names: `eventSettings`, `setEventSettings`; `list` answers every key as a plain list. */
+  names: { get: string; list?: string; set: string }
+  /** Keyed settings: the argument naming the key and its schema; a singleton has none. */
+  key?: { arg: string; schema: TSchema }
+  body: TSchema
+  /** The input as REST would receive it (GraphQL's nulls for omitted optionals dropped); `defined` by default. */
+  input?: (raw: Args) => Args
+}
+
+/**
+ * The GraphQL door of keyed admin settings: the REST body schema checks `input`, `version` is the
+ * If-Match of GraphQL (428 without, 412 when stale), and the same service answers.
+ */
+export function adminSettingsResolvers<V>(def: AdminSettingsResolversDef<V>): Resolvers {
+  const { names, key } = def
+  const input = def.input ?? defined
+  const keyOf = (args: Args) => (key ? check<never>(key.schema, args[key.arg], key.arg) : (undefined as never))
+  const version = (args: Args) => (typeof args.version === 'number' ? args.version : undefined)
+  const Query: Record<string, unknown> = {
+    [names.get]: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+      def.service(services).get(ctx, keyOf(args))
+  }
+  if (names.list) {
+    Query[names.list] = async (_: unknown, __: Args, { ctx, services }: GqlCtx) =>
+      (await def.service(services).list!(ctx)).items
+  }
+  const Mutation = {
+    [names.set]: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+      def
+        .service(services)
+        .set(ctx, keyOf(args), check<never>(def.body, input(args.input as Args), 'input'), version(args))
+  }
+  return { Query, Mutation }
+}

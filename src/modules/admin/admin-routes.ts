@@ -136,3 +136,80 @@ export function adminRoutes<Q extends TSchema, C extends TSchema, P extends TObj
     )
   }
 }
+
+/** What keyed settings offer the doors (a singleton ignores the key). */
+export interface SettingsService<K, I, V extends { version: number }> {
+  list?(ctx: Ctx): Promise<Page<V>>
+  get(ctx: Ctx, key: K): Promise<V>
+  set(ctx: Ctx, key: K, input: I, expectedVersion: number | undefined): Promise<V>
+}
+
+export interface AdminSettingsRoutesDef<B extends TObject, K, V extends { version: number }> {
+  /** `/event-settings` (a singleton) or `/change-approval-policies` (one per key, `/:key` below it). */
+  path: string
+  /** Keyed settings: the route parameter and its schema; a singleton has none. */
+  key?: { name: string; params: TObject }
+  tags: string[]
+  view: TSchema
+  body: B
+  summary: { list?: string; get: string; set: string }
+  description?: { set?: string }
+  service: (app: FastifyInstance) => SettingsService<K, Static<B>, V>
+}
+
+/**
+ * The REST door of keyed admin settings (adminSettings), the same for all of them: the list of every
+ * key (when keyed), GET one with its ETag, and PUT with the version read (If-Match or body `version`:
+ * 428 without, 412 when stale), as every admin resource.
+ */
+export function adminSettingsRoutes<B extends TObject, K, V extends { version: number }>(
+  base: FastifyInstance,
+  def: AdminSettingsRoutesDef<B, K, V>
+) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>()
+  const svc = def.service(base)
+  const { tags, view, summary, key } = def
+  const one = key ? `${def.path}/:${key.name}` : def.path
+  const keyOf = (params: unknown) => (key ? (params as Record<string, K>)[key.name] : undefined) as K
+  const params = key ? { params: key.params } : {}
+
+  if (key && svc.list && summary.list) {
+    const list = svc.list.bind(svc)
+    app.get(
+      def.path,
+      { schema: { tags, summary: summary.list, response: { 200: PageOf(view), ...errorResponses(403) } } },
+      async request => list(request.ctx())
+    )
+  }
+
+  app.get(
+    one,
+    { schema: { tags, summary: summary.get, ...params, response: { 200: view, ...errorResponses(403) } } },
+    async (request, reply) => withEtag(reply, await svc.get(request.ctx(), keyOf(request.params)))
+  )
+
+  app.put(
+    one,
+    {
+      schema: {
+        tags,
+        summary: summary.set,
+        description: [
+          def.description?.set,
+          'Send the version you read (If-Match or body `version`): none is 428, a stale one 412.'
+        ]
+          .filter(Boolean)
+          .join(' '),
+        ...params,
+        headers: IfMatchHeaders,
+        body: withVersion(def.body),
+        response: { 200: view, ...errorResponses(403, 412, 422, 428) }
+      }
+    },
+    async (request, reply) => {
+      const { version, ...input } = request.body as Static<B> & { version?: number }
+      const expected = expectedVersion(request.headers['if-match'], version)
+      return withEtag(reply, await svc.set(request.ctx(), keyOf(request.params), input as Static<B>, expected))
+    }
+  )
+}

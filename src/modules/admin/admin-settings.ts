@@ -40,7 +40,7 @@ export interface Stored<S> {
 /**
  * One definition of keyed admin settings (a singleton such as the event settings, or one row per key
  * such as the change approval policies): defaults in code until a row is stored, writes serialised
- * per key, `version` checked when sent (412 when stale), every write audited, and the admin-resource
+ * per key, the `version` read required (428 without, 412 when stale; 0 while the defaults apply), every write audited, and the admin-resource
  * rule that a write changing nothing changes nothing (no audit row, same version, same updatedAt).
  * The first write of a key stores it even when it equals the defaults: the admin has now set it.
  */
@@ -71,7 +71,8 @@ export function adminSettings<K extends string | number, S extends object>(def: 
         // The row may not exist yet, so a row lock cannot serialise the first writes: a key lock does
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${def.entityType}:${key}`}))`)
         const before = await load(tx, key)
-        if (expectedVersion !== undefined) checkVersion(def.noun, before.version, expectedVersion)
+        // The version read is required, as on every admin resource: 428 without it, 412 when stale
+        checkVersion(def.noun, before.version, expectedVersion)
         const next = await plan(tx, before.value)
         const changes = diff(canonical(entries(before.value)), canonical(entries(next)), def.fields(next))
         if (before.stored && changes.length === 0) return before

@@ -24,7 +24,9 @@ declare module '../../lib/ports.js' {
 export const categoriesManifest: ModuleManifest = {
   name: 'categories',
   provides: [
-    provide(['categories', 'categoryPort'], [], deps => ({ categories: createCategoryService(deps), categoryPort }))
+    // The port is built apart: the ticket core needs it, and the service needs the ticket core (its writer)
+    provide(['categoryPort'], [], () => ({ categoryPort })),
+    provide(['categories'], ['tickets'], deps => ({ categories: createCategoryService(deps) }))
   ],
   routes: [categoryRoutes],
   graphql: { resolvers: [categoryResolvers], loaders: [categoryLoaders] }

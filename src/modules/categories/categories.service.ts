@@ -8,6 +8,7 @@ import { textKeyset } from '../../lib/keyset.js'
 import { adminResource } from '../admin/admin-resource.js'
 import { type AuditEntry, recordAudit } from '../audit/audit.service.js'
 import type { TicketKind } from '../tickets/kinds.js'
+import type { TicketService } from '../tickets/tickets.service.js'
 import {
   type CategoryListInput,
   type CategoryTreeInput,
@@ -77,7 +78,7 @@ export const categoryPort = { resolve: resolveCategory }
 export const categoryKeyset = textKeyset<CategoryRow>('path', categories.path, categories.id, r => r.path)
 
 /** Per-kind category trees; writes to one kind's tree are serialised by an advisory lock. */
-export function createCategoryService({ db }: Deps) {
+export function createCategoryService({ db, tickets }: Deps & { tickets: Pick<TicketService, 'writer'> }) {
   const lockKind = (tx: Tx, kind: string) =>
     tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`categories:${kind}`}))`)
 
@@ -109,20 +110,6 @@ export function createCategoryService({ db }: Deps) {
       WHERE c.id = sub.id AND c.path IS DISTINCT FROM sub.new_path
       RETURNING c.id, sub.old_path, c.path`)
     return rowsOf<{ id: string; old_path: string; path: string }>(result)
-  }
-
-  /**
-   * Tickets hold their category node and a copy of its path (lists filter and sort on it without a
-   * join): a rename or move brings every copy under the rewritten nodes up to date, in the same
-   * transaction. The copy is derived data (the ticket's `categoryId` is unchanged), so the tickets'
-   * versions stay (no edit in progress turns stale); their ETags move with the representation.
-   */
-  async function retitleTickets(tx: Tx, ids: string[]) {
-    await tx.execute(sql`
-      UPDATE tickets AS t SET category = c.path
-      FROM categories AS c
-      WHERE c.id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
-        AND t.category_id = c.id AND t.category IS DISTINCT FROM c.path`)
   }
 
   const nodes = adminResource<CategoryRow, CategoryView>(db, {
@@ -267,15 +254,17 @@ export function createCategoryService({ db }: Deps) {
         async (tx, before, after) => {
           if (after.path === before.path) return
           const below = await rewritePaths(tx, id, after.path)
-          await retitleTickets(tx, [id, ...below.map(r => r.id)])
+          // Tickets hold a copy of their node's path (lists filter and sort on it without a join): the
+          // ticket writer brings the copies up to date set-wise, audited and told, in this transaction
+          const paths = new Map([[id, after.path], ...below.map(r => [r.id, r.path] as const)])
+          await tickets.writer.categoryPaths({ ...ctx, db: tx }, paths)
           const entries: AuditEntry[] = below.map(r => ({
             entityType: 'category',
             entityId: r.id,
             action: 'path_updated',
             changes: [{ field: 'path', old: r.old_path, new: r.path }]
           }))
-          // Chunks keep one INSERT well under the 65,535 bind parameters PostgreSQL takes
-          for (let i = 0; i < entries.length; i += 1000) await recordAudit(tx, ctx, entries.slice(i, i + 1000))
+          await recordAudit(tx, ctx, entries)
         }
       ),
 

@@ -1,30 +1,19 @@
 import type { Loaders, Resolvers } from '../../graphql/types.js'
-import { defined, type GqlCtx } from '../../lib/graphql.js'
+import type { GqlCtx } from '../../lib/graphql.js'
 import { StringEnum } from '../../lib/schemas.js'
-import { check } from '../../lib/validate.js'
-import { CHANGE_TYPES, type ChangeType, SetPolicyBody, type SetPolicyInput } from './policies.schemas.js'
+import { adminSettingsResolvers } from '../admin/admin-resolvers.js'
+import { CHANGE_TYPES, SetPolicyBody } from './policies.schemas.js'
 
 type Args = Record<string, unknown>
-const ChangeTypeArg = StringEnum(CHANGE_TYPES)
-const changeType = (v: unknown) => check<ChangeType>(ChangeTypeArg, v, 'changeType')
 
-/** GraphQL door to change approval policies: same schemas, same service as REST. */
+/** GraphQL door to change approval policies: the keyed-settings door, same schemas and service as REST. */
 export function policyResolvers(): Resolvers {
-  return {
-    Query: {
-      changeApprovalPolicies: async (_: unknown, __: Args, { ctx, services }: GqlCtx) =>
-        (await services.changePolicies.list(ctx)).items,
-      changeApprovalPolicy: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.changePolicies.get(ctx, changeType(args.changeType))
-    },
-    Mutation: {
-      setChangeApprovalPolicy: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const type = changeType(args.changeType)
-        const input = check<SetPolicyInput>(SetPolicyBody, defined(args.input as Args), 'input')
-        return services.changePolicies.set(ctx, type, input)
-      }
-    }
-  }
+  return adminSettingsResolvers({
+    service: services => services.changePolicies,
+    names: { get: 'changeApprovalPolicy', list: 'changeApprovalPolicies', set: 'setChangeApprovalPolicy' },
+    key: { arg: 'changeType', schema: StringEnum(CHANGE_TYPES) },
+    body: SetPolicyBody
+  })
 }
 
 type Query = { obj: Record<string, unknown>; params: Args }

@@ -21,6 +21,7 @@ export const ChangeApprovalPolicy = Type.Object({
       'Who may approve now: the named approvers and every member of every layer of the approver team, active staff only'
   }),
   isDefault: Type.Boolean({ description: 'No policy was set for this type: the built-in default applies' }),
+  version: Type.Integer({ description: '0 while the built-in default applies; send it back to change the policy' }),
   updatedAt: Nullable(DateTime)
 })
 

@@ -115,7 +115,7 @@ async function checkApprovers(q: Queryable, ids: string[]): Promise<FieldError[]
   return errors
 }
 
-export type PolicyView = ChangeApprovalPolicy & { effectiveApproverIds: string[] }
+export type PolicyView = ChangeApprovalPolicy & { effectiveApproverIds: string[]; version: number }
 
 /** Change approval policies, one per change type; reads by staff, writes config.manage (admin). */
 export function createPolicyService({ db }: Deps) {
@@ -139,24 +139,32 @@ export function createPolicyService({ db }: Deps) {
     authorizeRead: ctx => authorizeRead(ctx.actor),
     authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
   })
-  const view = async (q: Queryable, p: ChangeApprovalPolicy): Promise<PolicyView> => ({
+  const view = async (q: Queryable, p: ChangeApprovalPolicy, version: number): Promise<PolicyView> => ({
     ...p,
-    effectiveApproverIds: await approversOf(q, p)
+    effectiveApproverIds: await approversOf(q, p),
+    version
   })
 
   return {
     async list(ctx: Ctx): Promise<{ items: PolicyView[]; nextCursor: null }> {
       authorizeRead(ctx.actor)
       const rows = await db.select().from(changeApprovalPolicies)
-      const byType = new Map(rows.map(r => [r.changeType, fromRow(r)]))
-      const items = await Promise.all(CHANGE_TYPES.map(t => view(db, byType.get(t) ?? defaultPolicy(t))))
+      const byType = new Map(rows.map(r => [r.changeType, r]))
+      const items = await Promise.all(
+        CHANGE_TYPES.map(t => {
+          const row = byType.get(t)
+          return view(db, row ? fromRow(row) : defaultPolicy(t), row?.version ?? 0)
+        })
+      )
       return { items, nextCursor: null }
     },
 
-    get: async (ctx: Ctx, changeType: ChangeType): Promise<PolicyView> =>
-      view(db, (await policies.get(ctx, changeType)).value),
+    async get(ctx: Ctx, changeType: ChangeType): Promise<PolicyView> {
+      const { value, version } = await policies.get(ctx, changeType)
+      return view(db, value, version)
+    },
 
-    async set(ctx: Ctx, changeType: ChangeType, input: SetPolicyInput): Promise<PolicyView> {
+    async set(ctx: Ctx, changeType: ChangeType, input: SetPolicyInput, expectedVersion?: number): Promise<PolicyView> {
       authorize(ctx.actor, 'config.manage')
       const approverIds = input.approverIds ?? []
       const approverTeamId = input.approverTeamId ?? null
@@ -164,7 +172,7 @@ export function createPolicyService({ db }: Deps) {
       if (input.rule === 'quorum' && quorum === null) throw fieldError('quorum', 'required for rule quorum')
       if (input.rule !== 'quorum' && quorum !== null) throw fieldError('quorum', 'only with rule quorum')
       let possible: string[] = []
-      const { value } = await policies.set(ctx, changeType, undefined, async (tx, before) => {
+      const { value, version } = await policies.set(ctx, changeType, expectedVersion, async (tx, before) => {
         const errors = await checkApprovers(tx, approverIds)
         if (approverTeamId) {
           const [team] = await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, approverTeamId))
@@ -183,7 +191,7 @@ export function createPolicyService({ db }: Deps) {
         }
         return { ...before, rule: input.rule, quorum, approverIds, approverTeamId }
       })
-      return { ...value, effectiveApproverIds: possible }
+      return { ...value, effectiveApproverIds: possible, version }
     }
   }
 }

@@ -1,8 +1,5 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { expectedVersion, IfMatchHeaders, withEtag } from '../../lib/http.js'
-import { errorResponses } from '../../lib/schemas.js'
-import { adminRoutes } from '../admin/admin-routes.js'
+import { adminRoutes, adminSettingsRoutes } from '../admin/admin-routes.js'
 import {
   EventSettingsBody,
   EventSettingsView,
@@ -16,39 +13,20 @@ const tags = ['events']
 
 /** REST door to how events become incidents: the event settings and the routing rules (admin). */
 export default async function eventConfigRoutes(base: FastifyInstance) {
-  const app = base.withTypeProvider<TypeBoxTypeProvider>()
-  const settings = app.services.eventSettings
-
-  app.get(
-    '/event-settings',
-    {
-      schema: {
-        tags,
-        summary: 'Event settings: priority per severity, recovery action, flapping, default team, retention',
-        response: { 200: EventSettingsView, ...errorResponses(403) }
-      }
+  adminSettingsRoutes(base, {
+    path: '/event-settings',
+    tags,
+    view: EventSettingsView,
+    body: EventSettingsBody,
+    summary: {
+      get: 'Event settings: priority per severity, recovery action, flapping, default team, retention',
+      set: 'Change event settings (admin); fields left out keep their value, null clears defaultTeamId'
     },
-    async (request, reply) => withEtag(reply, await settings.get(request.ctx()))
-  )
-
-  app.put(
-    '/event-settings',
-    {
-      schema: {
-        tags,
-        summary: 'Change event settings (admin); fields left out keep their value, null clears defaultTeamId',
-        description: 'Send the version you read (body `version` or If-Match): a stale one answers 412.',
-        headers: IfMatchHeaders,
-        body: EventSettingsBody,
-        response: { 200: EventSettingsView, ...errorResponses(403, 412, 422) }
-      }
-    },
-    async (request, reply) => {
-      const { version, ...input } = request.body
-      const expected = expectedVersion(request.headers['if-match'], version)
-      return withEtag(reply, await settings.set(request.ctx(), input, expected))
-    }
-  )
+    service: app => ({
+      get: ctx => app.services.eventSettings.get(ctx),
+      set: (ctx, _key: undefined, input, version) => app.services.eventSettings.set(ctx, input, version)
+    })
+  })
 
   adminRoutes(base, {
     path: '/event-routing-rules',

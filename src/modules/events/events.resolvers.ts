@@ -2,7 +2,7 @@ import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { type Args, defined, type GqlCtx, Id, nullsKept, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
-import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
+import { adminResolvers, adminSettingsResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
 import { ticketsBy } from '../tickets/tickets.resolvers.js'
 import {
   type AlertListInput,
@@ -32,8 +32,16 @@ const nested = (input: Args, ...fields: string[]) => {
 /** One generic event as REST receives it: omitted optionals absent, not null (the service checks the rest). */
 const eventItem = (item: unknown) => nested(defined(item as Args), 'ci')
 
-const settingsInput = (input: Args) =>
-  check<EventSettingsInput>(EventSettingsBody, nested(nullsKept(input, ['defaultTeamId']), 'severityPriority'), 'input')
+/** Event settings: the keyed-settings door (a singleton); null clears defaultTeamId, nested nulls are "not given". */
+const settingsResolvers = adminSettingsResolvers({
+  service: services => ({
+    get: ctx => services.eventSettings.get(ctx),
+    set: (ctx, _key, input: EventSettingsInput, version) => services.eventSettings.set(ctx, input, version)
+  }),
+  names: { get: 'eventSettings', set: 'setEventSettings' },
+  body: EventSettingsBody,
+  input: input => nested(nullsKept(input, ['defaultTeamId']), 'severityPriority')
+})
 
 /** Routing rules: the admin-resource door; `match` loses its nulls as the top level does. */
 const routingRuleResolvers = adminResolvers({
@@ -55,7 +63,7 @@ const routingRuleResolvers = adminResolvers({
 
 /** GraphQL door to monitoring events: the same schemas and service functions as REST. */
 export function eventResolvers(): Resolvers {
-  return mergeResolvers(routingRuleResolvers, {
+  return mergeResolvers(routingRuleResolvers, settingsResolvers, {
     Query: {
       events: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const { first, after, ...rest } = args
@@ -68,8 +76,7 @@ export function eventResolvers(): Resolvers {
         const query = check<AlertListInput>(AlertListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
         return toConnection(await services.events.alerts(ctx, query), services.events.alertCursor)
       }),
-      alert: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.events.alert(ctx, id(args.id)),
-      eventSettings: async (_: unknown, _args: Args, { ctx, services }: GqlCtx) => services.eventSettings.get(ctx)
+      alert: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => services.events.alert(ctx, id(args.id))
     },
     Mutation: {
       postEvents: async (_: unknown, args: Args, { ctx, services, idempotencyKey }: GqlCtx) => {
@@ -77,11 +84,6 @@ export function eventResolvers(): Resolvers {
         const events = (args.events as unknown[]).map(eventItem)
         const result = await services.events.post(ctx, events, key ?? undefined)
         return { ...result.body, replayed: result.replayed }
-      },
-      setEventSettings: async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
-        const input = settingsInput(args.input as Args)
-        const version = args.version === null || args.version === undefined ? undefined : Number(args.version)
-        return services.eventSettings.set(ctx, input, version)
       }
     }
   })

@@ -17,6 +17,8 @@ export interface KindInfo {
   field: string
   /** What an error calls one of them. */
   noun: string
+  /** Whether customers raise tickets of this kind (incidents, requests); otherwise only staff create them. */
+  customerRaised: boolean
 }
 
 export const KIND_INFO: Record<TicketKind, KindInfo> = {
@@ -26,7 +28,8 @@ export const KIND_INFO: Record<TicketKind, KindInfo> = {
     sequence: 'incident_number_seq',
     collection: 'incidents',
     typeName: 'Incident',
-    noun: 'incident'
+    noun: 'incident',
+    customerRaised: true
   },
   request: {
     field: 'request',
@@ -34,7 +37,8 @@ export const KIND_INFO: Record<TicketKind, KindInfo> = {
     sequence: 'request_number_seq',
     collection: 'requests',
     typeName: 'ServiceRequest',
-    noun: 'request'
+    noun: 'request',
+    customerRaised: true
   },
   problem: {
     field: 'problem',
@@ -42,7 +46,8 @@ export const KIND_INFO: Record<TicketKind, KindInfo> = {
     sequence: 'problem_number_seq',
     collection: 'problems',
     typeName: 'Problem',
-    noun: 'problem'
+    noun: 'problem',
+    customerRaised: false
   },
   change: {
     field: 'change',
@@ -50,7 +55,8 @@ export const KIND_INFO: Record<TicketKind, KindInfo> = {
     sequence: 'change_number_seq',
     collection: 'changes',
     typeName: 'Change',
-    noun: 'change'
+    noun: 'change',
+    customerRaised: false
   },
   release: {
     field: 'release',
@@ -58,7 +64,8 @@ export const KIND_INFO: Record<TicketKind, KindInfo> = {
     sequence: 'release_number_seq',
     collection: 'releases',
     typeName: 'Release',
-    noun: 'release'
+    noun: 'release',
+    customerRaised: false
   }
 }
 
@@ -73,3 +80,17 @@ export function parseNumber(ref: string): { kind: TicketKind; number: number } |
   const number = Number(m[2])
   return kind && number > 0 && number <= 2_147_483_647 ? { kind, number } : null
 }
+
+/**
+ * Transition options that belong to one kind. Every collection's transition body names them (one
+ * contract for all kinds); the core refuses them on a ticket of another kind (422 naming the option),
+ * and the owning kind checks and acts on them (its `checkTransition` hook and ticket subscribers).
+ */
+export const KIND_TRANSITION_OPTIONS = {
+  resolveLinkedIncidents: {
+    kind: 'problem',
+    description:
+      'Problems only: on resolving the problem, also resolve every linked incident that is still open (with the problem’s resolution)'
+  }
+} as const satisfies Record<string, { kind: TicketKind; description: string }>
+export type KindTransitionOption = keyof typeof KIND_TRANSITION_OPTIONS

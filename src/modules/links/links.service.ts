@@ -1,11 +1,10 @@
 import { and, eq, gt, inArray, or, sql } from 'drizzle-orm'
 import { authorize, ticketScope } from '../../auth/policy.js'
 import { ticketLinks, tickets } from '../../db/schema/index.js'
-import { type Ctx, type Deps, type Queryable, type Tx, type TxCtx, withTx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Queryable, type TxCtx, withTx } from '../../lib/context.js'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { recordAudit } from '../audit/audit.service.js'
 import { formatNumber, type TicketKind } from '../tickets/kinds.js'
 import { type TicketService, visibleTo } from '../tickets/tickets.service.js'
 
@@ -108,33 +107,27 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
     }
     const id = uuidv7()
     await tx.insert(ticketLinks).values({ id, fromId: a, toId: b, type, createdBy: ctx.actor.id })
-    await recordAudit(tx, ctx, [
-      { entityType: 'ticket', entityId: a, action: 'link.added', changes: [{ field: type, old: null, new: b }] },
-      {
-        entityType: 'ticket',
-        entityId: b,
-        action: 'link.added',
-        changes: [{ field: REVERSE[type]!, old: null, new: a }]
-      }
-    ])
+    await deps.tickets.writer.link(ctx, {
+      type: 'linked',
+      linkId: id,
+      ends: [
+        { ticketId: a, type, otherId: b },
+        { ticketId: b, type: REVERSE[type]!, otherId: a }
+      ]
+    })
     return id
   }
 
-  async function auditRemoved(tx: Tx, ctx: Ctx, row: { fromId: string; toId: string; type: string }) {
-    await recordAudit(tx, ctx, [
-      {
-        entityType: 'ticket',
-        entityId: row.fromId,
-        action: 'link.removed',
-        changes: [{ field: row.type, old: row.toId, new: null }]
-      },
-      {
-        entityType: 'ticket',
-        entityId: row.toId,
-        action: 'link.removed',
-        changes: [{ field: REVERSE[row.type]!, old: row.fromId, new: null }]
-      }
-    ])
+  /** The link row is gone: both ends audited and told, through the ticket writer. */
+  async function removed(ctx: TxCtx, row: { id: string; fromId: string; toId: string; type: string }) {
+    await deps.tickets.writer.link(ctx, {
+      type: 'unlinked',
+      linkId: row.id,
+      ends: [
+        { ticketId: row.fromId, type: row.type, otherId: row.toId },
+        { ticketId: row.toId, type: REVERSE[row.type]!, otherId: row.fromId }
+      ]
+    })
   }
 
   async function linksOf(
@@ -254,7 +247,7 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
           .from(tickets)
           .where(eq(tickets.id, row.fromId === id ? row.toId : row.fromId))
         if (!far || !visibleTo(ticketScope(ctx.actor), far)) throw notFound('link')
-        await auditRemoved(tx, ctx, row)
+        await removed(ctx, row)
       })
     },
 
@@ -266,7 +259,7 @@ export function createLinkService(deps: Deps & { tickets: TicketService }) {
         .where(and(eq(ticketLinks.fromId, fromId), eq(ticketLinks.toId, toId), eq(ticketLinks.type, type)))
         .returning()
       if (!row) return false
-      await auditRemoved(tx, ctx, row)
+      await removed(ctx, row)
       return true
     }
   }

@@ -93,11 +93,8 @@ export function problemModule(deps: HookDeps): { hooks: KindHooks; subscriber: T
     types: ['transitioned'],
     async onChange(ctx, change) {
       const input = change.transition
+      // checkTransition refused the flag on any move but into a resolved status
       if (!input?.resolveLinkedIncidents) return
-      const wf = await deps.workflows.get('problem', ctx.db)
-      if (wf.status(change.after.status)?.phase !== 'resolved') {
-        throw fieldError('resolveLinkedIncidents', `only when the problem is resolved (${change.after.status} is not)`)
-      }
       await resolveLinkedIncidents(ctx.db, ctx, change.after, input)
     }
   }
@@ -169,6 +166,12 @@ export function problemModule(deps: HookDeps): { hooks: KindHooks; subscriber: T
             return [id, { ...d, incidentCount: counts.get(id) ?? 0 }]
           })
         )
+      },
+
+      async checkTransition(_q, target, _row, input) {
+        if (input.resolveLinkedIncidents && target.phase !== 'resolved') {
+          throw fieldError('resolveLinkedIncidents', `only when the problem is resolved (${target.key} is not)`)
+        }
       },
 
       async requirement(q, row, need) {

@@ -1,7 +1,7 @@
 import { and, asc, type SQL, sql } from 'drizzle-orm'
 import { tickets } from '../../db/schema/index.js'
-import type { Ctx, Queryable } from '../../lib/context.js'
-import { actorLabel, type Change } from '../audit/audit.service.js'
+import type { Queryable } from '../../lib/context.js'
+import { sqlArray } from '../../lib/sql-array.js'
 import { fullColumns, type Row } from './tickets.repository.js'
 
 /** Columns a bulk write may set: field → column and the element type of its array parameter. */
@@ -11,6 +11,7 @@ const COLUMNS = {
   layer: ['layer', 'int'],
   assigneeId: ['assignee_id', 'uuid'],
   customFields: ['custom_fields', 'jsonb'],
+  category: ['category', 'text'],
   impact: ['impact', 'int'],
   urgency: ['urgency', 'int'],
   priority: ['priority', 'int'],
@@ -22,8 +23,7 @@ const COLUMNS = {
 export type BulkColumn = keyof typeof COLUMNS
 export const isBulkColumn = (k: string): k is BulkColumn => k in COLUMNS
 
-/** One array parameter: `sql.param` keeps it one value (drizzle would spread a bare array into a list). */
-const array = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}[]`
+const array = sqlArray
 
 function encode(column: BulkColumn, value: unknown): unknown {
   if (value === null || value === undefined) return null
@@ -99,30 +99,4 @@ export async function insertNotes(
       notes.map(n => n.ticketId),
       'uuid'
     )}) AS n(id, ticket_id)`)
-}
-
-export interface BulkAudit {
-  ticketId: string
-  action: string
-  changes: Change[]
-}
-
-/** Audit rows of many tickets in one INSERT, in the order given (their ids follow it). */
-export async function auditMany(q: Queryable, ctx: Ctx, rows: BulkAudit[]): Promise<void> {
-  if (rows.length === 0) return
-  await q.execute(sql`
-    INSERT INTO audit_log (actor_id, actor_label, entity_type, entity_id, action, changes, internal, request_id)
-    SELECT ${ctx.actor.id}::uuid, ${actorLabel(ctx)}, 'ticket', a.entity_id, a.action, a.changes, false,
-           ${ctx.requestId ?? null}
-    FROM unnest(${array(
-      rows.map(r => r.ticketId),
-      'uuid'
-    )}, ${array(
-      rows.map(r => r.action),
-      'text'
-    )}, ${array(
-      rows.map(r => JSON.stringify(r.changes)),
-      'jsonb'
-    )}) WITH ORDINALITY AS a(entity_id, action, changes, n)
-    ORDER BY a.n`)
 }

@@ -2,12 +2,12 @@ import { authorize, ticketScope } from '../../auth/policy.js'
 import { type Ctx, type Deps, type Tx, type TxCtx, withTx } from '../../lib/context.js'
 import { AppError, type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { diff } from '../audit/audit.service.js'
+import { type AuditEntry, diff } from '../audit/audit.service.js'
 import type { createTeamService, TeamView } from '../identity/teams.service.js'
 import type { Requirement } from '../workflows/workflow.types.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
 import { checkAssignments, MAX_ERRORS, type Plan, type Problems, problems, resolveCustomFields } from './bulk.checks.js'
-import { type BulkAudit, type BulkColumn, type BulkWrite, isBulkColumn, lockMany } from './bulk.repository.js'
+import { type BulkColumn, type BulkWrite, isBulkColumn, lockMany } from './bulk.repository.js'
 import type { BulkUpdateInput } from './bulk.schemas.js'
 import { formatNumber, KIND_INFO, type TicketKind } from './kinds.js'
 import { type Row, scopeConditions } from './tickets.repository.js'
@@ -140,15 +140,17 @@ export function createBulkService(deps: BulkDeps) {
     }))
     const columns = [...new Set(changed.flatMap(p => Object.keys(p.set)))].filter(isBulkColumn) as BulkColumn[]
 
-    const audit: BulkAudit[] = []
+    const audit: AuditEntry[] = []
     const notes = input.note !== undefined ? plans.map(p => ({ id: uuidv7(), ticketId: p.before.id })) : []
     const noteOf = new Map(notes.map(n => [n.ticketId, n.id]))
     for (const p of touched) {
-      if (p.changes.length) audit.push({ ticketId: p.before.id, action: 'bulk.updated', changes: p.changes })
+      if (p.changes.length)
+        audit.push({ entityType: 'ticket', entityId: p.before.id, action: 'bulk.updated', changes: p.changes })
       const note = noteOf.get(p.before.id)
       if (note)
         audit.push({
-          ticketId: p.before.id,
+          entityType: 'ticket',
+          entityId: p.before.id,
           action: 'note.public',
           changes: [{ field: 'notes', old: null, new: note }]
         })

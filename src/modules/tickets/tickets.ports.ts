@@ -89,6 +89,12 @@ export interface KindHooks {
   singleRead?: Record<string, SQL>
   /** Why the requirement is unmet (a field error message), or null when it holds. */
   requirement?(q: Queryable, row: Row, need: Requirement, input: TransitionInput): Promise<string | null>
+  /**
+   * Checks the kind's own transition options (KIND_TRANSITION_OPTIONS it owns) before the move: throws
+   * a field error naming the option when it does not fit the move (a problem resolving its incidents
+   * only when it is resolved).
+   */
+  checkTransition?(q: Queryable, target: StatusDef, row: Row, input: TransitionInput): Promise<void>
   /** The side row goes when a ticket is reclassified to another kind. */
   remove?(tx: Tx, ticketId: string): Promise<void>
   filterFields?: Record<string, KindFilterField>

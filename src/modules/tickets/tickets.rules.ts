@@ -11,9 +11,6 @@ import type { Row } from './tickets.repository.js'
 
 export { priorityOf }
 
-/** The status a workflow calls "someone owns it now", when it has one. */
-export const ASSIGNED = 'assigned'
-
 /** Impact and urgency asked for, and the priority that follows from them. */
 export function priorityPlan(before: Pick<Row, 'impact' | 'urgency'>, wanted: { impact?: number; urgency?: number }) {
   const set: Partial<Pick<Row, 'impact' | 'urgency' | 'priority'>> = {}
@@ -52,16 +49,18 @@ export function assignmentPlan(
     const assigneeId = wanted.assigneeId !== undefined ? wanted.assigneeId : keep ? before.assigneeId : null
     Object.assign(set, { teamId, layer, assigneeId })
   }
-  if (moveStatus && wf.status(ASSIGNED)) {
-    if (set.assigneeId && before.status === wf.initial) set.status = ASSIGNED
-    if (!set.teamId && before.status === ASSIGNED) set.status = wf.initial
+  // The status the workflow flags as the one an owner moves a ticket to (onAssign), if it has one
+  const assigned = wf.assigned
+  if (moveStatus && assigned) {
+    if (set.assigneeId && before.status === wf.initial) set.status = assigned
+    if (!set.teamId && before.status === assigned) set.status = wf.initial
   }
   return set
 }
 
-/** The status a new ticket starts in: assigned when it is created with a person and the workflow has it. */
+/** The status a new ticket starts in: the workflow's onAssign status when it is created with a person. */
 export const initialStatus = (wf: Workflow, assigneeId: string | null | undefined) =>
-  assigneeId && wf.status(ASSIGNED) ? ASSIGNED : wf.initial
+  (assigneeId && wf.assigned) || wf.initial
 
 export interface Resolution {
   resolution?: string | undefined

@@ -1,6 +1,6 @@
-import { type Static, type TProperties, Type } from 'typebox'
+import { type Static, type TBoolean, type TOptional, type TProperties, Type } from 'typebox'
 import { DateTime, DateTimeInput, Nullable, StringEnum, Uuid } from '../../lib/schemas.js'
-import { TICKET_KINDS } from './kinds.js'
+import { KIND_TRANSITION_OPTIONS, type KindTransitionOption, TICKET_KINDS } from './kinds.js'
 
 /** Statuses are workflow data an admin edits, so the API checks their shape, the workflow their meaning. */
 export const Status = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'A status of the kind’s workflow' })
@@ -106,6 +106,14 @@ export const AssignmentBody = Type.Object(
 )
 export type AssignmentInput = Omit<Static<typeof AssignmentBody>, 'version'>
 
+/** The kinds' own transition options (src/modules/kinds): flags, each checked by the kind owning it. */
+const kindTransitionOptions = Object.fromEntries(
+  Object.entries(KIND_TRANSITION_OPTIONS).map(([name, o]) => [
+    name,
+    Type.Optional(Type.Boolean({ description: o.description }))
+  ])
+) as { [K in KindTransitionOption]: TOptional<TBoolean> }
+
 export const TransitionBody = Type.Object(
   {
     to: Status,
@@ -118,12 +126,7 @@ export const TransitionBody = Type.Object(
         description: 'The note is an internal work note (staff only), not a public reply'
       })
     ),
-    resolveLinkedIncidents: Type.Optional(
-      Type.Boolean({
-        description:
-          'Problems only: on resolving the problem, also resolve every linked incident that is still open (with the problem’s resolution)'
-      })
-    ),
+    ...kindTransitionOptions,
     version: Type.Optional(Type.Integer({ minimum: 1 }))
   },
   { additionalProperties: false }

@@ -18,7 +18,13 @@ import { checkVersion as checkVersionRule } from '../../lib/version.js'
 import { actorLabel, type Change, diff } from '../audit/audit.service.js'
 import type { createTeamService } from '../identity/teams.service.js'
 import { allowedFor, sideOf, type Workflow, type WorkflowService } from '../workflows/workflows.service.js'
-import { formatNumber, KIND_INFO, type TicketKind } from './kinds.js'
+import {
+  formatNumber,
+  KIND_INFO,
+  KIND_TRANSITION_OPTIONS,
+  type KindTransitionOption,
+  type TicketKind
+} from './kinds.js'
 import { withVisibleProblems } from './ticket-refs.js'
 import { createTicketLifecycle } from './tickets.lifecycle.js'
 import { createTicketListing } from './tickets.listing.js'
@@ -56,8 +62,6 @@ export const visibleTo = (scope: TicketScope | null, row: Pick<Row, 'organisatio
   !scope ||
   ((!scope.organisationId || row.organisationId === scope.organisationId) &&
     (!scope.requesterId || row.requesterId === scope.requesterId))
-
-const CUSTOMER_KINDS: ReadonlySet<TicketKind> = new Set(['incident', 'request'])
 
 const CREATE_AUDITED = [
   'title',
@@ -359,9 +363,7 @@ export function createTicketService(deps: TicketCoreDeps) {
             from: before.status
           })
         }
-        if (input.resolveLinkedIncidents && kind !== 'problem') {
-          throw fieldError('resolveLinkedIncidents', 'only a problem resolves linked incidents')
-        }
+        await checkKindOptions(tx, wf, before, input)
         await checkRequirements(tx, wf, before, input.to, input)
         return viewOf(tx, await move(ctx, wf, before, input.to, input))
       })
@@ -450,10 +452,22 @@ export function createTicketService(deps: TicketCoreDeps) {
     }
   }
 
-  /** Customers report incidents and raise requests; problems, changes and releases are staff work. */
+  /** A kind's own transition options: refused on other kinds, checked by the kind that owns them. */
+  async function checkKindOptions(q: Queryable, wf: Workflow, row: Row, input: TransitionInput) {
+    const kind = row.kind as TicketKind
+    for (const [name, option] of Object.entries(KIND_TRANSITION_OPTIONS)) {
+      if (input[name as KindTransitionOption] && option.kind !== kind) {
+        throw fieldError(name, `only for ${KIND_INFO[option.kind].collection}`)
+      }
+    }
+    const target = wf.status(input.to)
+    if (target) await hooks.get(kind)?.checkTransition?.(q, target, row, input)
+  }
+
+  /** Customers raise the kinds that say so (incidents, requests); the others are staff work. */
   function mayCreate(ctx: Ctx, kind: TicketKind) {
     authorize(ctx.actor, 'ticket.create')
-    if (!CUSTOMER_KINDS.has(kind) && ctx.actor.kind !== 'system' && !isStaff(ctx.actor)) {
+    if (!KIND_INFO[kind].customerRaised && ctx.actor.kind !== 'system' && !isStaff(ctx.actor)) {
       throw forbidden(`only staff raise ${KIND_INFO[kind].collection}`, { action: 'ticket.create' })
     }
   }

@@ -1,24 +1,26 @@
-import { eq, type SQL, sql } from 'drizzle-orm'
+import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { ticketNotes, tickets } from '../../db/schema/index.js'
 import { type Ctx, inTransaction, type TxCtx } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { type Change, recordAudit } from '../audit/audit.service.js'
-import {
-  auditMany,
-  type BulkAudit,
-  type BulkColumn,
-  type BulkWrite,
-  insertNotes,
-  writeMany
-} from './bulk.repository.js'
+import { sqlArray } from '../../lib/sql-array.js'
+import { type AuditEntry, type Change, recordAudit } from '../audit/audit.service.js'
+import { type BulkColumn, type BulkWrite, insertNotes, writeMany } from './bulk.repository.js'
 import type { TicketKind } from './kinds.js'
 import { fullColumns, type Row } from './tickets.repository.js'
 import type { NoteInput, TransitionInput } from './tickets.schemas.js'
 
 /** What happened to a ticket, as subscribers see it. */
-export type TicketChangeType = 'created' | 'updated' | 'assigned' | 'transitioned' | 'noted' | 'reclassified'
+export type TicketChangeType =
+  | 'created'
+  | 'updated'
+  | 'assigned'
+  | 'transitioned'
+  | 'noted'
+  | 'reclassified'
+  | 'linked'
+  | 'unlinked'
 
 /** One change of one ticket, handed to every subscriber inside the transaction that made it. */
 export interface TicketChange {
@@ -39,6 +41,8 @@ export interface TicketChange {
   transition?: TransitionInput
   /** The note written with the change, if any. */
   note?: { id: string; internal: boolean }
+  /** For linked/unlinked: the link as read from this ticket (`causes` on the problem's end). */
+  link?: { id: string; type: string; ticketId: string }
 }
 
 /**
@@ -56,6 +60,20 @@ export interface TicketSubscriber {
 
 /** Values a ticket update may set: a field's value, or SQL computing it (a number from a sequence). */
 export type TicketSet = { [K in keyof Row]?: Row[K] | SQL }
+
+/** One end of a link: the ticket, the link type as read from it, the ticket at the far end. */
+export interface LinkEnd {
+  ticketId: string
+  type: string
+  otherId: string
+}
+
+export interface LinkSpec {
+  type: 'linked' | 'unlinked'
+  linkId: string
+  /** Both ends, each audited and told. */
+  ends: readonly LinkEnd[]
+}
 
 export interface UpdateSpec {
   before: Row
@@ -78,6 +96,8 @@ export function createTicketWriter() {
 
   const matching = (kind: TicketKind, type: TicketChangeType) =>
     subscribers.filter(s => (!s.kinds || s.kinds.includes(kind)) && (!s.types || s.types.includes(type)))
+  /** Whether anyone listens to this type of change of any kind (before the kinds are read). */
+  const anyListens = (type: TicketChangeType) => subscribers.some(s => !s.types || s.types.includes(type))
 
   async function emit(ctx: Ctx, change: TicketChange) {
     const subs = matching(change.kind, change.type)
@@ -116,6 +136,17 @@ export function createTicketWriter() {
       internal: note!.internal
     })
     return note!
+  }
+
+  /**
+   * Many tickets set-wise (bulk): one UPDATE, one notes INSERT, one audit INSERT, then one change
+   * record per ticket to the subscribers, in the order given.
+   */
+  async function many(ctx: TxCtx, spec: ManySpec) {
+    await writeMany(ctx.db, spec.writes, spec.columns, spec.now)
+    if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
+    await recordAudit(ctx.db, ctx, spec.audit)
+    for (const record of spec.records) await emit(ctx, record)
   }
 
   return {
@@ -174,15 +205,86 @@ export function createTicketWriter() {
       return row!
     },
 
+    many,
+
     /**
-     * Many tickets set-wise (bulk): one UPDATE, one notes INSERT, one audit INSERT, then one change
-     * record per ticket to the subscribers, in the order given.
+     * A link added or removed (the link row is the caller's): an audit row on each end and, when anyone
+     * listens, a change record for each end, in the order given. The ticket rows do not change.
      */
-    async many(ctx: TxCtx, spec: ManySpec) {
-      await writeMany(ctx.db, spec.writes, spec.columns, spec.now)
-      if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
-      await auditMany(ctx.db, ctx, spec.audit)
-      for (const record of spec.records) await emit(ctx, record)
+    async link(ctx: TxCtx, spec: LinkSpec) {
+      const added = spec.type === 'linked'
+      const action = added ? 'link.added' : 'link.removed'
+      const changesOf = (end: LinkEnd): Change[] => [
+        added ? { field: end.type, old: null, new: end.otherId } : { field: end.type, old: end.otherId, new: null }
+      ]
+      await recordAudit(
+        ctx.db,
+        ctx,
+        spec.ends.map(end => ({ entityType: 'ticket', entityId: end.ticketId, action, changes: changesOf(end) }))
+      )
+      if (!anyListens(spec.type)) return
+      const rows = await ctx.db
+        .select(fullColumns)
+        .from(tickets)
+        .where(inArray(tickets.id, [...new Set(spec.ends.map(e => e.ticketId))]))
+      const byId = new Map(rows.map(r => [r.id, r]))
+      for (const end of spec.ends) {
+        const row = byId.get(end.ticketId)
+        if (!row) continue
+        const changes = changesOf(end)
+        await emit(ctx, {
+          type: spec.type,
+          kind: row.kind as TicketKind,
+          ticketId: row.id,
+          before: row,
+          after: row,
+          changed: [end.type],
+          changes,
+          actor: ctx.actor,
+          cause: action,
+          link: { id: spec.linkId, type: end.type, ticketId: end.otherId }
+        })
+      }
+    },
+
+    /**
+     * Category nodes got new paths (a rename or move): every ticket holding a copy of an old one gets
+     * the new path set-wise (one locking read, one UPDATE, one audit INSERT) and a change record each.
+     * The copy is derived data, so versions stay (no edit in progress turns stale); updatedAt moves.
+     */
+    async categoryPaths(ctx: TxCtx, paths: ReadonlyMap<string, string>, cause = 'category.renamed') {
+      if (paths.size === 0) return 0
+      const rows = await ctx.db
+        .select(fullColumns)
+        .from(tickets)
+        .where(sql`${tickets.categoryId} = any(${sqlArray([...paths.keys()], 'uuid')})`)
+        .orderBy(asc(tickets.id))
+        .for('update')
+      const now = new Date()
+      const audit: AuditEntry[] = []
+      const writes: BulkWrite[] = []
+      const records: TicketChange[] = []
+      for (const before of rows) {
+        const path = paths.get(before.categoryId!)!
+        if (before.category === path) continue
+        const after: Row = { ...before, category: path, updatedAt: now }
+        const changes: Change[] = [{ field: 'category', old: before.category, new: path }]
+        writes.push({ after, bump: false })
+        audit.push({ entityType: 'ticket', entityId: before.id, action: cause, changes })
+        records.push({
+          type: 'updated',
+          kind: before.kind as TicketKind,
+          ticketId: before.id,
+          before,
+          after,
+          changed: ['category'],
+          changes,
+          actor: ctx.actor,
+          cause
+        })
+      }
+      await many(ctx, { writes, columns: ['category'], now, audit, notes: [], records })
+      return writes.length
     },
 
     /** A note on a ticket: the note, the ticket's updatedAt, the audit row, then tell. */
@@ -214,7 +316,7 @@ export interface ManySpec {
   writes: BulkWrite[]
   columns: BulkColumn[]
   now: Date
-  audit: BulkAudit[]
+  audit: AuditEntry[]
   notes: { id: string; ticketId: string }[]
   noteBody?: string
   /** One change record per written ticket, in order. */

@@ -19,7 +19,7 @@ const incident: WorkflowDefinition = {
   initial: 'new',
   statuses: [
     status('new', 'New'),
-    status('assigned', 'Assigned'),
+    { ...status('assigned', 'Assigned'), onAssign: true },
     status('in_progress', 'In progress'),
     status('pending', 'Pending', 'open', true),
     status('resolved', 'Resolved', 'resolved', true),

@@ -31,6 +31,12 @@ export const StatusDef = Type.Object(
     /** open: work goes on; resolved: stamps resolvedAt; closed: final, stamps closedAt, no more edits. */
     phase: StringEnum(['open', 'resolved', 'closed'] as const),
     pausesSla: Type.Boolean({ description: 'SLA clocks stop while a ticket is in this status' }),
+    onAssign: Type.Optional(
+      Type.Boolean({
+        description:
+          'A ticket in the initial status moves here when it is given a person, and back when its team is taken away (at most one status, of phase open)'
+      })
+    ),
     approval: Type.Optional(
       Type.Object(
         {

@@ -32,6 +32,11 @@ export class Workflow {
     return this.definition.initial
   }
 
+  /** The status a ticket moves to when it is given a person (the one flagged `onAssign`), if any. */
+  get assigned(): string | undefined {
+    return this.definition.statuses.find(s => s.onAssign)?.key
+  }
+
   status(key: string): StatusDef | undefined {
     return this.statuses.get(key)
   }
@@ -74,6 +79,17 @@ export function checkDefinition(def: WorkflowDefinition): FieldError[] {
   const initial = keys.get(def.initial)
   if (!initial) errors.push({ field: 'initial', message: `"${def.initial}" is not one of the statuses` })
   else if (initial.phase !== 'open') errors.push({ field: 'initial', message: 'must be a status of phase open' })
+  const onAssign = def.statuses.flatMap((s, i) => (s.onAssign ? [{ s, i }] : []))
+  for (const { i } of onAssign.slice(1)) {
+    errors.push({
+      field: `statuses.${i}.onAssign`,
+      message: `only one status may be onAssign (${onAssign[0]!.s.key} is)`
+    })
+  }
+  for (const { s, i } of onAssign.slice(0, 1)) {
+    if (s.phase !== 'open') errors.push({ field: `statuses.${i}.onAssign`, message: 'must be a status of phase open' })
+    if (s.key === def.initial) errors.push({ field: `statuses.${i}.onAssign`, message: 'cannot be the initial status' })
+  }
   const seen = new Set<string>()
   def.transitions.forEach((t, i) => {
     for (const end of ['from', 'to'] as const) {
@@ -238,6 +254,7 @@ const view = (wf: Workflow) => ({
   version: wf.version,
   custom: wf.custom,
   ...wf.definition,
+  statuses: wf.definition.statuses.map(s => ({ ...s, onAssign: s.onAssign ?? false })),
   transitions: wf.definition.transitions.map(t => ({ ...t, requires: t.requires ?? [] }))
 })
 
