@@ -1336,6 +1336,8 @@ export type Mutation = {
   /** sourceId <type> targetId */
   relateCis: CiRelationship;
   removeTeamMember: Team;
+  /** Send a dead or finished notification again; recipients already reached are skipped */
+  replayNotification: Notification;
   /** Back to the shipped ITIL default (admin) */
   resetWorkflow: Workflow;
   revokeApiToken: Scalars['Boolean']['output'];
@@ -1662,6 +1664,11 @@ export type MutationRemoveTeamMemberArgs = {
 };
 
 
+export type MutationReplayNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationResetWorkflowArgs = {
   kind: TicketKind;
 };
@@ -1942,6 +1949,66 @@ export type NoteInput = {
   internal?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** Something that happened and was (or is to be) told: an outbox row */
+export type Notification = {
+  __typename?: 'Notification';
+  actorId?: Maybe<Scalars['ID']['output']>;
+  attempts: Scalars['Int']['output'];
+  availableAt: Scalars['DateTime']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deadAt?: Maybe<Scalars['DateTime']['output']>;
+  deliveries: Array<NotificationDelivery>;
+  event: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  maxAttempts: Scalars['Int']['output'];
+  sentAt?: Maybe<Scalars['DateTime']['output']>;
+  /** pending, sent or dead */
+  state: Scalars['String']['output'];
+  ticketId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+};
+
+/** One attempt to deliver a notification to one recipient on one channel */
+export type NotificationDelivery = {
+  __typename?: 'NotificationDelivery';
+  attempt: Scalars['Int']['output'];
+  /** mail or sms */
+  channel: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Our Message-ID: the same on every attempt */
+  messageId?: Maybe<Scalars['String']['output']>;
+  providerMessageId?: Maybe<Scalars['String']['output']>;
+  /** The address or E.164 number it went to */
+  recipient: Scalars['String']['output'];
+  /** sent, failed (permanent) or retry (transient; tried again) */
+  status: Scalars['String']['output'];
+  userId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type NotificationEdge = {
+  __typename?: 'NotificationEdge';
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+export type NotificationStats = {
+  __typename?: 'NotificationStats';
+  /** Dead letters */
+  dead: Scalars['Int']['output'];
+  /** Age of the oldest pending row */
+  oldestPendingSeconds?: Maybe<Scalars['Int']['output']>;
+  /** Outbox rows not yet sent (the backlog) */
+  pending: Scalars['Int']['output'];
+};
+
 /** Who approves requests for an offering, and what it takes. */
 export type OfferingApproval = {
   __typename?: 'OfferingApproval';
@@ -2197,6 +2264,10 @@ export type Query = {
   me: Me;
   /** Your own approvals, oldest first; state pending is your queue */
   myApprovals: MyApprovalConnection;
+  notification?: Maybe<Notification>;
+  notificationStats: NotificationStats;
+  /** Newest first; state: pending, sent or dead (dead letters) */
+  notifications: NotificationConnection;
   organisation?: Maybe<Organisation>;
   organisations: OrganisationConnection;
   problem?: Maybe<Problem>;
@@ -2464,6 +2535,20 @@ export type QueryMyApprovalsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   state?: InputMaybe<ApprovalState>;
+};
+
+
+export type QueryNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  state?: InputMaybe<Scalars['String']['input']>;
+  ticketId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -3577,6 +3662,11 @@ export type ResolversTypes = {
   NoteConnection: ResolverTypeWrapper<Partial<NoteConnection>>;
   NoteEdge: ResolverTypeWrapper<Partial<NoteEdge>>;
   NoteInput: ResolverTypeWrapper<Partial<NoteInput>>;
+  Notification: ResolverTypeWrapper<Partial<Notification>>;
+  NotificationConnection: ResolverTypeWrapper<Partial<NotificationConnection>>;
+  NotificationDelivery: ResolverTypeWrapper<Partial<NotificationDelivery>>;
+  NotificationEdge: ResolverTypeWrapper<Partial<NotificationEdge>>;
+  NotificationStats: ResolverTypeWrapper<Partial<NotificationStats>>;
   OfferingApproval: ResolverTypeWrapper<Partial<OfferingApproval>>;
   OfferingApprovalInput: ResolverTypeWrapper<Partial<OfferingApprovalInput>>;
   OfferingApprovalRule: ResolverTypeWrapper<Partial<OfferingApprovalRule>>;
@@ -3764,6 +3854,11 @@ export type ResolversParentTypes = {
   NoteConnection: Partial<NoteConnection>;
   NoteEdge: Partial<NoteEdge>;
   NoteInput: Partial<NoteInput>;
+  Notification: Partial<Notification>;
+  NotificationConnection: Partial<NotificationConnection>;
+  NotificationDelivery: Partial<NotificationDelivery>;
+  NotificationEdge: Partial<NotificationEdge>;
+  NotificationStats: Partial<NotificationStats>;
   OfferingApproval: Partial<OfferingApproval>;
   OfferingApprovalInput: Partial<OfferingApprovalInput>;
   Organisation: Partial<Organisation>;
@@ -4496,6 +4591,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   reclassifyRequest?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationReclassifyRequestArgs, 'id'>>;
   relateCis?: Resolver<ResolversTypes['CiRelationship'], ParentType, ContextType, RequireFields<MutationRelateCisArgs, 'sourceId' | 'targetId' | 'type'>>;
   removeTeamMember?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationRemoveTeamMemberArgs, 'teamId' | 'userId'>>;
+  replayNotification?: Resolver<ResolversTypes['Notification'], ParentType, ContextType, RequireFields<MutationReplayNotificationArgs, 'id'>>;
   resetWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationResetWorkflowArgs, 'kind'>>;
   revokeApiToken?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
   rotateApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationRotateApiTokenArgs, 'id'>>;
@@ -4576,6 +4672,51 @@ export type NoteConnectionResolvers<ContextType = GqlCtx, ParentType extends Res
 export type NoteEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NoteEdge'] = ResolversParentTypes['NoteEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Note'], ParentType, ContextType>;
+};
+
+export type NotificationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification']> = {
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  availableAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deadAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  deliveries?: Resolver<Array<ResolversTypes['NotificationDelivery']>, ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ticketId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type NotificationConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationDeliveryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = {
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  providerMessageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type NotificationEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+};
+
+export type NotificationStatsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationStats'] = ResolversParentTypes['NotificationStats']> = {
+  dead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestPendingSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type OfferingApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OfferingApproval'] = ResolversParentTypes['OfferingApproval']> = {
@@ -4727,6 +4868,9 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   knownErrors?: Resolver<ResolversTypes['ProblemConnection'], ParentType, ContextType, Partial<QueryKnownErrorsArgs>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   myApprovals?: Resolver<ResolversTypes['MyApprovalConnection'], ParentType, ContextType, Partial<QueryMyApprovalsArgs>>;
+  notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+  notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
+  notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
   organisations?: Resolver<ResolversTypes['OrganisationConnection'], ParentType, ContextType, Partial<QueryOrganisationsArgs>>;
   problem?: Resolver<Maybe<ResolversTypes['Problem']>, ParentType, ContextType, RequireFields<QueryProblemArgs, 'id'>>;
@@ -5114,6 +5258,11 @@ export type Resolvers<ContextType = GqlCtx> = {
   Note?: NoteResolvers<ContextType>;
   NoteConnection?: NoteConnectionResolvers<ContextType>;
   NoteEdge?: NoteEdgeResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
+  NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
+  NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationStats?: NotificationStatsResolvers<ContextType>;
   OfferingApproval?: OfferingApprovalResolvers<ContextType>;
   Organisation?: OrganisationResolvers<ContextType>;
   OrganisationConnection?: OrganisationConnectionResolvers<ContextType>;

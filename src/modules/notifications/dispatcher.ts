@@ -1,0 +1,298 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { and, inArray, sql } from 'drizzle-orm'
+import { notificationDeliveries, notificationTemplates, smsBlockedNumbers } from '../../db/schema/index.js'
+import { backoffMs } from '../../jobs/queue.js'
+import type { Deps, Queryable } from '../../lib/context.js'
+import { uuidv7 } from '../../lib/ids.js'
+import { type Mailer, PermanentFailure } from './mail.js'
+import { type BatchContext, loadBatchContext, type OutboxRow, type Recipient, resolveRecipients } from './recipients.js'
+import { type SmsSender, toE164 } from './sms.js'
+import { type Channel, render, shippedTemplate, type Template } from './templates.js'
+
+export interface DispatchSummary {
+  claimed: number
+  sent: number
+  failed: number
+  retried: number
+  dead: number
+}
+
+interface Attempt {
+  row: OutboxRow
+  recipient: Recipient
+  address: string
+  messageId: string
+  send: () => Promise<{ providerMessageId: string | null }>
+}
+
+interface Outcome {
+  status: 'sent' | 'failed' | 'retry'
+  providerMessageId: string | null
+  error: string | null
+}
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows
+const errorText = (err: unknown) => String(err instanceof Error ? err.message : err).slice(0, 1000)
+
+export interface DispatcherChannels {
+  mailer: Mailer | null
+  sms: SmsSender | null
+}
+
+/**
+ * The outbox dispatcher: claims pending rows in batches (`FOR UPDATE SKIP LOCKED`, a lease per batch),
+ * resolves who hears each, sends (pooled, all of a batch at once), records every attempt as a delivery
+ * and settles each row: sent when every recipient has an outcome, retried with backoff and jitter when
+ * one failed for now, dead after its last attempt. Any number may run against one database; a
+ * dispatcher killed mid-batch leaves its rows to the next claim after the lease, and a message sent
+ * twice that way carries the same Message-ID.
+ */
+export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
+  const { db, config, log } = deps
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const domain = channels.mailer?.domain ?? 'servicedesk.invalid'
+  const backoff = { baseMs: config.NOTIFY_BACKOFF_BASE_MS, maxMs: config.NOTIFY_BACKOFF_MAX_MS }
+
+  async function claim(limit: number, token: string): Promise<OutboxRow[]> {
+    const result = await db.execute(sql`
+      UPDATE notification_outbox SET attempts = attempts + 1, lease_owner = ${owner}, lease_token = ${token}::uuid,
+        lease_expires_at = now() + make_interval(secs => ${config.NOTIFY_LEASE_MS / 1000})
+      WHERE id IN (
+        SELECT id FROM notification_outbox
+        WHERE sent_at IS NULL AND dead_at IS NULL AND available_at <= now()
+          AND (lease_expires_at IS NULL OR lease_expires_at <= now())
+        ORDER BY available_at, id LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, event, ticket_id, actor_id, payload, attempts, max_attempts`)
+    return rowsOf<Record<string, unknown>>(result)
+      .map(r => ({
+        id: r.id as string,
+        event: r.event as string,
+        ticketId: (r.ticket_id as string | null) ?? null,
+        actorId: (r.actor_id as string | null) ?? null,
+        payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
+        attempts: Number(r.attempts),
+        maxAttempts: Number(r.max_attempts)
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+  }
+
+  /** Outcomes that stand (sent, or failed for good) per row, channel and recipient address. */
+  async function settled(q: Queryable, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set()
+    const found = await q
+      .select({ o: notificationDeliveries.outboxId, c: notificationDeliveries.channel, r: notificationDeliveries.recipient })
+      .from(notificationDeliveries)
+      .where(
+        and(inArray(notificationDeliveries.outboxId, ids), inArray(notificationDeliveries.status, ['sent', 'failed']))
+      )
+    return new Set(found.map(d => `${d.o}|${d.c}|${d.r}`))
+  }
+
+  async function overrides(q: Queryable, events: string[]) {
+    if (events.length === 0) return new Map<string, Template>()
+    const found = await q.select().from(notificationTemplates).where(inArray(notificationTemplates.event, events))
+    return new Map(found.map(t => [`${t.event}|${t.locale}|${t.channel}`, t]))
+  }
+
+  function valuesFor(ctx: BatchContext, row: OutboxRow, recipient: Recipient) {
+    const t = ctx.ticket(row.ticketId)
+    const note = ctx.note(row.payload.noteId)
+    const team = ctx.team((row.payload.teamId as string | undefined) ?? t?.teamId)
+    const assignee = ctx.person((row.payload.assigneeId as string | undefined) ?? t?.assigneeId)
+    return {
+      number: t?.number ?? '',
+      title: t?.title ?? '',
+      status: t?.status ?? '',
+      recipient: recipient.person.displayName,
+      actor: ctx.person(row.actorId)?.displayName ?? 'The service desk',
+      // Internal notes reach staff only (recipients.ts); a customer's mail never carries one
+      note: note && (!note.internal || recipient.person.staff) ? note.body : '',
+      assignment: assignee?.displayName ?? team?.name ?? '',
+      resolution: t?.resolution ?? ''
+    }
+  }
+
+  /** The attempts of one row: its recipients minus those with a standing outcome at this address. */
+  function attemptsOf(
+    ctx: BatchContext,
+    row: OutboxRow,
+    done: Set<string>,
+    templates: Map<string, Template>,
+    blocked: { userId: string; phone: string; reason: string }[]
+  ): Attempt[] {
+    const t = ctx.ticket(row.ticketId)
+    const out: Attempt[] = []
+    for (const recipient of resolveRecipients(ctx, row)) {
+      const { person, channel } = recipient
+      const template =
+        templates.get(`${row.event}|${person.locale}|${channel}`) ??
+        templates.get(`${row.event}|en|${channel}`) ??
+        shippedTemplate(row.event, channel)
+      const rendered = render(template, valuesFor(ctx, row, recipient))
+      const messageId = `<${row.id}.${person.id}.${channel}@${domain}>`
+      if (channel === 'mail') {
+        const mailer = channels.mailer
+        if (!mailer || !person.email) continue
+        const address = person.email.trim()
+        if (done.has(`${row.id}|mail|${address}`)) continue
+        out.push({
+          row,
+          recipient,
+          address,
+          messageId,
+          send: () =>
+            mailer.send({
+              to: { name: person.displayName, address },
+              subject: t ? `[${t.number}] ${rendered.subject}` : rendered.subject,
+              text: rendered.text,
+              html: rendered.html,
+              messageId,
+              ...(t ? { threadId: `<ticket.${t.id}@${domain}>` } : {})
+            })
+        })
+      } else if (channel === 'sms') {
+        const sms = channels.sms
+        const phone = toE164(person.phone, config.SMS_DEFAULT_REGION)
+        if (!sms || !phone || person.blockedPhones.has(phone)) continue
+        if (done.has(`${row.id}|sms|${phone}`)) continue
+        out.push({
+          row,
+          recipient,
+          address: phone,
+          messageId,
+          send: async () => {
+            try {
+              return await sms.send({ to: phone, ticketNumber: t?.number ?? '', text: rendered.text, messageId })
+            } catch (err) {
+              // This number will not take messages: not tried again until the user edits it
+              if (err instanceof PermanentFailure) blocked.push({ userId: person.id, phone, reason: errorText(err) })
+              throw err
+            }
+          }
+        })
+      }
+    }
+    return out
+  }
+
+  async function run(a: Attempt): Promise<Outcome> {
+    try {
+      const { providerMessageId } = await a.send()
+      return { status: 'sent', providerMessageId, error: null }
+    } catch (err) {
+      return { status: err instanceof PermanentFailure ? 'failed' : 'retry', providerMessageId: null, error: errorText(err) }
+    }
+  }
+
+  /** One claim of up to `limit` rows, sent and settled. */
+  async function dispatchOnce(limit = config.NOTIFY_BATCH): Promise<DispatchSummary> {
+    const token = randomUUID()
+    const rows = await claim(limit, token)
+    const summary: DispatchSummary = { claimed: rows.length, sent: 0, failed: 0, retried: 0, dead: 0 }
+    if (rows.length === 0) return summary
+    // Claimed more often than allowed without an outcome: their dispatchers keep dying with them
+    const live = rows.filter(r => r.attempts <= r.maxAttempts)
+    const [ctx, done, templates] = await Promise.all([
+      loadBatchContext(db, live),
+      settled(
+        db,
+        live.map(r => r.id)
+      ),
+      overrides(db, [...new Set(live.map(r => r.event))])
+    ])
+    const blocked: { userId: string; phone: string; reason: string }[] = []
+    const attempts = live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked))
+    const outcomes = await Promise.all(attempts.map(run))
+
+    const byRow = new Map<string, Outcome[]>()
+    attempts.forEach((a, i) => {
+      byRow.set(a.row.id, [...(byRow.get(a.row.id) ?? []), outcomes[i]!])
+    })
+    const settle = rows.map(r => {
+      if (r.attempts > r.maxAttempts) return { id: r.id, outcome: 'dead', delay: 0, error: 'lease expired without an outcome' }
+      const mine = byRow.get(r.id) ?? []
+      const transient = mine.find(o => o.status === 'retry')
+      if (!transient) return { id: r.id, outcome: 'sent', delay: 0, error: mine.find(o => o.error)?.error ?? null }
+      if (r.attempts >= r.maxAttempts) return { id: r.id, outcome: 'dead', delay: 0, error: transient.error }
+      return { id: r.id, outcome: 'retry', delay: backoffMs(r.attempts, backoff) / 1000, error: transient.error }
+    })
+    for (const o of outcomes) {
+      if (o.status === 'sent') summary.sent++
+      else if (o.status === 'failed') summary.failed++
+    }
+    summary.retried = settle.filter(s => s.outcome === 'retry').length
+    summary.dead = settle.filter(s => s.outcome === 'dead').length
+
+    await db.transaction(async tx => {
+      if (attempts.length > 0) {
+        await tx.insert(notificationDeliveries).values(
+          attempts.map((a, i) => ({
+            id: uuidv7(),
+            outboxId: a.row.id,
+            channel: a.recipient.channel as Channel,
+            recipient: a.address,
+            userId: a.recipient.person.id,
+            status: outcomes[i]!.status,
+            attempt: a.row.attempts,
+            messageId: a.messageId,
+            providerMessageId: outcomes[i]!.providerMessageId,
+            error: outcomes[i]!.error
+          }))
+        )
+      }
+      if (blocked.length > 0) await tx.insert(smsBlockedNumbers).values(blocked).onConflictDoNothing()
+      await tx.execute(sql`
+        UPDATE notification_outbox o SET
+          sent_at = CASE WHEN v.outcome = 'sent' THEN now() END,
+          dead_at = CASE WHEN v.outcome = 'dead' THEN now() END,
+          available_at = CASE WHEN v.outcome = 'retry' THEN now() + make_interval(secs => v.delay) ELSE o.available_at END,
+          last_error = v.error, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        FROM unnest(${sql.param(settle.map(s => s.id))}::uuid[], ${sql.param(settle.map(s => s.outcome))}::text[],
+                    ${sql.param(settle.map(s => s.delay))}::float8[], ${sql.param(settle.map(s => s.error))}::text[])
+          AS v(id, outcome, delay, error)
+        WHERE o.id = v.id AND o.lease_token = ${token}::uuid`)
+    })
+    if (summary.dead > 0) log.error({ dead: summary.dead }, 'notifications dead-lettered')
+    return summary
+  }
+
+  /** Runs until stopped: a full batch is followed at once by the next, an idle poll waits NOTIFY_POLL_MS. */
+  function start(): { stop(): Promise<void> } {
+    let stopped = false
+    const sleeping: { wake: (() => void) | null } = { wake: null }
+    const loop = (async () => {
+      while (!stopped) {
+        let full = false
+        try {
+          const s = await dispatchOnce()
+          full = s.claimed >= config.NOTIFY_BATCH
+          if (s.claimed > 0) log.debug({ ...s }, 'notifications dispatched')
+        } catch (err) {
+          log.error({ err }, 'notification dispatch failed')
+        }
+        if (stopped || full) continue
+        await new Promise<void>(resolve => {
+          const timer = setTimeout(resolve, config.NOTIFY_POLL_MS)
+          sleeping.wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        sleeping.wake = null
+      }
+    })()
+    return {
+      async stop() {
+        stopped = true
+        sleeping.wake?.()
+        await loop
+      }
+    }
+  }
+
+  return { owner, dispatchOnce, start }
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>
