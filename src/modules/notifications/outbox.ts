@@ -42,11 +42,18 @@ export interface OutboxEntry {
   delayMs?: number
 }
 
+/** Ids in the order given (uuidv7 is ordered by its millisecond only), so rows dispatch in that order. */
+function orderedIds(n: number): string[] {
+  const now = Date.now()
+  return Array.from({ length: n }, (_, i) => uuidv7(now + i))
+}
+
 /** Appends outbox rows in the caller's transaction (one INSERT). Answers their ids. */
 export async function appendOutbox(q: Queryable, entries: readonly OutboxEntry[], maxAttempts?: number) {
   if (entries.length === 0) return []
-  const rows = entries.map(e => ({
-    id: uuidv7(),
+  const ids = orderedIds(entries.length)
+  const rows = entries.map((e, i) => ({
+    id: ids[i]!,
     event: e.event,
     ticketId: e.ticketId ?? null,
     actorId: e.actorId ?? null,
@@ -73,8 +80,9 @@ function createdEntries(v: NewTicket): { event: NotificationEvent; payload: Reco
  */
 export function createOutboxPart(ctx: Ctx, v: NewTicket, maxAttempts: number): SQL {
   const entries = createdEntries(v)
+  const ids = orderedIds(entries.length)
   const values = sql.join(
-    entries.map(e => sql`(${uuidv7()}::uuid, ${e.event}, ${JSON.stringify(e.payload)}::jsonb)`),
+    entries.map((e, i) => sql`(${ids[i]}::uuid, ${e.event}, ${JSON.stringify(e.payload)}::jsonb)`),
     sql`, `
   )
   return sql`INSERT INTO notification_outbox (id, event, ticket_id, actor_id, payload, max_attempts)
