@@ -9,10 +9,54 @@ export interface Received {
   headers: Map<string, string[]>
   header(name: string): string | undefined
   body: string
+  /** The decoded text/plain and text/html parts. */
+  text: string
+  html: string | null
 }
 
 /** What the sink answers a recipient: accept, or an SMTP error code with a text. */
 export type Verdict = { code: number; message: string } | null
+
+/** RFC 2047 encoded words (=?UTF-8?Q?…?= and =?UTF-8?B?…?=) back to text. */
+export function decodeWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_, _charset: string, enc: string, text: string) => {
+      if (enc.toUpperCase() === 'B') return Buffer.from(text, 'base64').toString('utf8')
+      const bytes = text
+        .replace(/_/g, ' ')
+        .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+      return Buffer.from(bytes, 'latin1').toString('utf8')
+    })
+}
+
+function decodeBody(body: string, encoding: string | undefined): string {
+  const enc = (encoding ?? '7bit').toLowerCase()
+  if (enc === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
+  if (enc !== 'quoted-printable') return body
+  const bytes = body
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+  return Buffer.from(bytes, 'latin1').toString('utf8')
+}
+
+/** The text and HTML parts of a message (one level of multipart is what we send). */
+function partsOf(headers: Map<string, string[]>, body: string): { text: string; html: string | null } {
+  const type = headers.get('content-type')?.[0] ?? 'text/plain'
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1]
+  if (!boundary) return { text: decodeBody(body, headers.get('content-transfer-encoding')?.[0]), html: null }
+  let text = ''
+  let html: string | null = null
+  for (const chunk of body.split(`--${boundary}`).slice(1)) {
+    if (chunk.startsWith('--')) break
+    const part = parseHeaders(chunk.replace(/^\r\n/, ''))
+    const ct = part.headers.get('content-type')?.[0] ?? ''
+    const decoded = decodeBody(part.body.replace(/\r\n$/, ''), part.headers.get('content-transfer-encoding')?.[0])
+    if (/^text\/html/i.test(ct)) html = decoded
+    else if (/^text\/plain/i.test(ct)) text = decoded
+  }
+  return { text, html }
+}
 
 function parseHeaders(raw: string) {
   const end = raw.indexOf('\r\n\r\n')
@@ -59,8 +103,12 @@ export async function startSmtpSink(verdict: (rcpt: string, session: SMTPServerS
           to: session.envelope.rcptTo.map(r => r.address),
           raw,
           headers,
-          header: name => headers.get(name.toLowerCase())?.[0],
-          body
+          header: name => {
+            const v = headers.get(name.toLowerCase())?.[0]
+            return v === undefined ? undefined : decodeWords(v)
+          },
+          body,
+          ...partsOf(headers, body)
         })
         cb(null, `queued as q${received.length}`)
       })

@@ -33,9 +33,7 @@ export const notificationOutbox = pgTable(
   },
   t => [
     // Claims walk pending rows in due order; sent and dead rows stay out of this index
-    index('notification_outbox_pending_idx')
-      .on(t.availableAt, t.id)
-      .where(sql`sent_at IS NULL AND dead_at IS NULL`),
+    index('notification_outbox_pending_idx').on(t.availableAt, t.id).where(sql`sent_at IS NULL AND dead_at IS NULL`),
     index('notification_outbox_dead_idx').on(t.deadAt, t.id).where(sql`dead_at IS NOT NULL`),
     index('notification_outbox_ticket_idx').on(t.ticketId)
   ]

@@ -82,7 +82,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
   async function settled(q: Queryable, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
     const found = await q
-      .select({ o: notificationDeliveries.outboxId, c: notificationDeliveries.channel, r: notificationDeliveries.recipient })
+      .select({
+        o: notificationDeliveries.outboxId,
+        c: notificationDeliveries.channel,
+        r: notificationDeliveries.recipient
+      })
       .from(notificationDeliveries)
       .where(
         and(inArray(notificationDeliveries.outboxId, ids), inArray(notificationDeliveries.status, ['sent', 'failed']))
@@ -182,7 +186,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       const { providerMessageId } = await a.send()
       return { status: 'sent', providerMessageId, error: null }
     } catch (err) {
-      return { status: err instanceof PermanentFailure ? 'failed' : 'retry', providerMessageId: null, error: errorText(err) }
+      return {
+        status: err instanceof PermanentFailure ? 'failed' : 'retry',
+        providerMessageId: null,
+        error: errorText(err)
+      }
     }
   }
 
@@ -211,7 +219,8 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       byRow.set(a.row.id, [...(byRow.get(a.row.id) ?? []), outcomes[i]!])
     })
     const settle = rows.map(r => {
-      if (r.attempts > r.maxAttempts) return { id: r.id, outcome: 'dead', delay: 0, error: 'lease expired without an outcome' }
+      if (r.attempts > r.maxAttempts)
+        return { id: r.id, outcome: 'dead', delay: 0, error: 'lease expired without an outcome' }
       const mine = byRow.get(r.id) ?? []
       const transient = mine.find(o => o.status === 'retry')
       if (!transient) return { id: r.id, outcome: 'sent', delay: 0, error: mine.find(o => o.error)?.error ?? null }

@@ -31,7 +31,8 @@ export interface Mailer {
   domain: string
 }
 
-const SIMPLE_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/
+const SIMPLE_ADDRESS =
+  /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/
 
 /**
  * The one address a stored field holds, or null: a list, a comment, a quoted local part, a group or
@@ -74,7 +75,9 @@ export function createMailer(config: Config): Mailer | null {
     secure: url.protocol === 'smtps:',
     requireTLS: config.SMTP_STARTTLS,
     ignoreTLS: url.protocol === 'smtp:' && !config.SMTP_STARTTLS,
-    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
     ...(config.SMTP_CA_FILE ? { tls: { ca: readFileSync(config.SMTP_CA_FILE) } } : {}),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,

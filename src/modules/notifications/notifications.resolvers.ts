@@ -20,8 +20,7 @@ export function notificationResolvers(): Resolvers {
       }),
       notification: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.notifications.get(ctx, id(args.id)),
-      notificationStats: async (_: unknown, _args: Args, { ctx, services }: GqlCtx) =>
-        services.notifications.stats(ctx)
+      notificationStats: async (_: unknown, _args: Args, { ctx, services }: GqlCtx) => services.notifications.stats(ctx)
     },
     Mutation: {
       replayNotification: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>

@@ -67,7 +67,9 @@ export async function appendOutbox(q: Queryable, entries: readonly OutboxEntry[]
 
 /** What a create tells: always that it was created, and an assignment when it came with one. */
 function createdEntries(v: NewTicket): { event: NotificationEvent; payload: Record<string, unknown> }[] {
-  const out: { event: NotificationEvent; payload: Record<string, unknown> }[] = [{ event: 'ticket.created', payload: {} }]
+  const out: { event: NotificationEvent; payload: Record<string, unknown> }[] = [
+    { event: 'ticket.created', payload: {} }
+  ]
   if (v.teamId || v.assigneeId) {
     out.push({ event: 'ticket.assigned', payload: { teamId: v.teamId, layer: v.layer, assigneeId: v.assigneeId } })
   }

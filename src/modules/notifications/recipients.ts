@@ -128,7 +128,10 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
   ]
   const [teamRows, memberRows] = teamIds.length
     ? await Promise.all([
-        q.select({ id: teams.id, name: teams.name, managerId: teams.managerId }).from(teams).where(inArray(teams.id, teamIds)),
+        q
+          .select({ id: teams.id, name: teams.name, managerId: teams.managerId })
+          .from(teams)
+          .where(inArray(teams.id, teamIds)),
         q
           .select({ teamId: teamMembers.teamId, level: teamMembers.level, userId: teamMembers.userId })
           .from(teamMembers)
@@ -238,10 +241,13 @@ function audienceIds(ctx: BatchContext, row: OutboxRow, t: TicketInfo | undefine
   }
 }
 
+/** The requester's receipt of a ticket they opened themselves is the one own change always told. */
+const isReceipt = (row: OutboxRow, rule: Rule) => row.event === 'ticket.created' && rule.audience === 'requester'
+
 /**
  * Who hears this row on which channel: each enabled rule of its event (kinds and priority permitting)
  * names an audience; people are kept once per channel, only when they accept the channel, never the
- * actor of the change unless they asked for their own changes, and only staff for staff-only events.
+ * actor of the change unless they asked for their own changes (a requester's receipt aside), and only staff for staff-only events.
  */
 export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[] {
   const t = ctx.ticket(row.ticketId)
@@ -255,7 +261,7 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
       const person = ctx.person(id)
       if (!person) continue
       if (STAFF_ONLY.has(row.event) && !person.staff) continue
-      if (person.id === row.actorId && !person.ownChanges) continue
+      if (person.id === row.actorId && !person.ownChanges && !isReceipt(row, rule)) continue
       if (!person.channels.includes(channel)) continue
       const key = `${channel}|${person.id}`
       if (seen.has(key)) continue

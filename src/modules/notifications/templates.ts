@@ -78,6 +78,7 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, c => HTML_ESCAPES
 /** Every control character (CR, LF, TAB, NUL, …) and the Unicode line separators become one space. */
 export const oneLine = (s: string) =>
   s
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')
     .replace(/\s{2,}/g, ' ')
     .trim()
