@@ -3,10 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog, notificationDeliveries, notificationOutbox } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeOrganisation, makeTeam, makeUser, suffix } from '../helpers/factories.js'
+import { loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 import { waitFor } from '../helpers/wait.js'
 
 const DOMAIN = 'desk.example.test'
+const schema = loadSchema()
 
 describe('mail notifications through a real SMTP server', () => {
   let t: TestApp
@@ -152,11 +154,26 @@ describe('mail notifications through a real SMTP server', () => {
     expect(stats.json()).toMatchObject({ pending: 0, oldestPendingSeconds: null, dead: 0 })
     expect((await t.api('GET', '/api/v1/notifications', { token: tech.token })).statusCode).toBe(403)
     const gql = await t.gql(
-      '{ notifications(first: 1, state: "sent") { edges { node { id state deliveries { channel status messageId } } } } notificationStats { pending dead } }'
+      `{ notifications(first: 1, state: "sent") ${selectAll(schema, 'NotificationConnection')}
+         notificationStats ${selectAll(schema, 'NotificationStats')} }`
     )
     expect(gql.body.errors).toBeUndefined()
-    expect(gql.body.data!.notifications.edges[0].node.state).toBe('sent')
-    expect(gql.body.data!.notificationStats).toEqual({ pending: 0, dead: 0 })
+    const connection = gql.body.data!.notifications
+    expect(connection.edges[0].node.state).toBe('sent')
+    // Every field answers as declared (a sent row has no dead time, error or lease left)
+    const allowNull = ['Notification.lastError', 'Notification.deadAt', 'NotificationDelivery.error']
+    expect(shapeProblems(schema, 'NotificationConnection', connection, { strict: true, allowNull })).toEqual([])
+    expect(
+      shapeProblems(schema, 'NotificationStats', gql.body.data!.notificationStats, {
+        strict: true,
+        allowNull: ['NotificationStats.oldestPendingSeconds']
+      })
+    ).toEqual([])
+    expect(gql.body.data!.notificationStats).toEqual({ pending: 0, oldestPendingSeconds: null, dead: 0 })
+    const one = await t.gql(`query($id: ID!) { notification(id: $id) ${selectAll(schema, 'Notification')} }`, {
+      id: connection.edges[0].node.id
+    })
+    expect(one.body.data!.notification).toEqual(connection.edges[0].node)
   })
 
   async function emailOf(userId: string): Promise<string> {
