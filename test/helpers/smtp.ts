@@ -76,7 +76,10 @@ function parseHeaders(raw: string) {
  * A real SMTP server (the smtp-server package) on loopback that keeps what it receives. `verdict`
  * decides per recipient (421/451 for "not now", 550 for "never"); default: accept everything.
  */
-export async function startSmtpSink(verdict: (rcpt: string, session: SMTPServerSession) => Verdict = () => null) {
+export async function startSmtpSink(
+  verdict: (rcpt: string, session: SMTPServerSession) => Verdict = () => null,
+  opts: { delayMs?: () => number } = {}
+) {
   const received: Received[] = []
   const rcptAttempts = new Map<string, number>()
   const server = new SMTPServer({
@@ -95,7 +98,9 @@ export async function startSmtpSink(verdict: (rcpt: string, session: SMTPServerS
     onData(stream, session, cb) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        const delay = opts.delayMs?.() ?? 0
+        if (delay > 0) await new Promise(r => setTimeout(r, delay))
         const raw = Buffer.concat(chunks).toString('utf8')
         const { headers, body } = parseHeaders(raw)
         received.push({
@@ -114,6 +119,8 @@ export async function startSmtpSink(verdict: (rcpt: string, session: SMTPServerS
       })
     }
   })
+  // A client killed mid-session (SIGKILL tests) resets its connection: that is not the sink's failure
+  server.on('error', () => {})
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
   const port = (server.server.address() as AddressInfo).port
   return {
