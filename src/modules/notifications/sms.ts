@@ -6,6 +6,8 @@ import { oneLine } from './templates.js'
 /** A phone number in E.164 (`+4930123456`), or null when it is not a valid number. */
 export function toE164(raw: string | null | undefined, region: string): string | null {
   if (!raw || raw.length > 40) return null
+  // Only a number as people write one: the parser would otherwise find a number inside any text
+  if (!/^\+?[0-9 ()./-]+$/.test(raw.trim())) return null
   const parsed = parsePhoneNumberFromString(raw.trim(), region as CountryCode)
   return parsed?.isValid() ? parsed.number : null
 }
