@@ -155,7 +155,12 @@ const ConfigSchema = Type.Object({
     description: 'country of phone numbers stored without +'
   }),
   SMS_HTTP_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'HTTP JSON SMS gateway' })),
-  SMS_HTTP_TOKEN: Type.Optional(Type.String())
+  SMS_HTTP_TOKEN: Type.Optional(Type.String()),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100, description: 'one webhook delivery' }),
+  WEBHOOK_ALLOW_LOOPBACK: Type.Boolean({
+    default: false,
+    description: 'tests only: let webhooks reach 127.0.0.0/8 and ::1 (private and link-local stay refused)'
+  })
 })
 
 type Settings = Static<typeof ConfigSchema>

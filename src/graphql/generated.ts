@@ -1316,12 +1316,14 @@ export type Mutation = {
   createTeam: Team;
   createTemplate: TicketTemplate;
   createUser: User;
+  createWebhookSubscription: WebhookSubscription;
   /** Approve or reject a change or service request in its open round, as yourself (reject needs a comment) */
   decideApproval: ApprovalRound;
   deleteChangeFreeze: Scalars['Boolean']['output'];
   deleteEventRoutingRule: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
+  deleteWebhookSubscription: Scalars['Boolean']['output'];
   /** Link incidents caused by the problem, all or none (an incident has at most one problem) */
   linkIncidentsToProblem: Problem;
   /** Link two tickets; type as read from the ticket id: caused_by, causes, related_to, duplicate_of, duplicated_by, child_of, parent_of */
@@ -1343,6 +1345,8 @@ export type Mutation = {
   revokeApiToken: Scalars['Boolean']['output'];
   /** A successor token now; the old one keeps working for graceMinutes (default 60) so integrations switch without downtime. */
   rotateApiToken: CreatedApiToken;
+  /** A new signing secret, shown once */
+  rotateWebhookSubscription: WebhookSubscription;
   /** Evaluate the rule now, enabled or not */
   runProblemRule: ProblemDetectionSummary;
   setChangeApprovalPolicy: ChangeApprovalPolicy;
@@ -1393,6 +1397,7 @@ export type Mutation = {
   updateTemplate: TicketTemplate;
   /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateUser: User;
+  updateWebhookSubscription: WebhookSubscription;
 };
 
 
@@ -1594,6 +1599,11 @@ export type MutationCreateUserArgs = {
 };
 
 
+export type MutationCreateWebhookSubscriptionArgs = {
+  input: WebhookSubscriptionInput;
+};
+
+
 export type MutationDecideApprovalArgs = {
   comment?: InputMaybe<Scalars['String']['input']>;
   decision: ApprovalDecision;
@@ -1614,6 +1624,12 @@ export type MutationDeleteEventRoutingRuleArgs = {
 
 
 export type MutationDeleteProblemRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteWebhookSubscriptionArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -1683,6 +1699,11 @@ export type MutationRotateApiTokenArgs = {
   graceMinutes?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   name?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationRotateWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1890,6 +1911,13 @@ export type MutationUpdateUserArgs = {
   id: Scalars['ID']['input'];
   input: UpdateUserInput;
   version: Scalars['Int']['input'];
+};
+
+
+export type MutationUpdateWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+  input: WebhookSubscriptionPatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** An approval of yours, with the ticket it is about */
@@ -2292,6 +2320,9 @@ export type Query = {
   tickets: TicketConnection;
   user?: Maybe<User>;
   users: UserConnection;
+  webhookSubscription?: Maybe<WebhookSubscription>;
+  /** By name */
+  webhookSubscriptions: WebhookSubscriptionConnection;
   workflow: Workflow;
   workflows: Array<Workflow>;
 };
@@ -2741,6 +2772,17 @@ export type QueryUsersArgs = {
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   q?: InputMaybe<Scalars['String']['input']>;
   role?: InputMaybe<Role>;
+};
+
+
+export type QueryWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookSubscriptionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3406,6 +3448,57 @@ export type UserEdge = {
   node: User;
 };
 
+/** Events POSTed to a URL, signed as Standard Webhooks say */
+export type WebhookSubscription = {
+  __typename?: 'WebhookSubscription';
+  createdAt: Scalars['DateTime']['output'];
+  disabledAt?: Maybe<Scalars['DateTime']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  /** Event types: ticket.created, ticket.public_reply, sla.breach, … */
+  events: Array<Scalars['String']['output']>;
+  failingSince?: Maybe<Scalars['DateTime']['output']>;
+  /** RSQL over the ticket (priority==1;kind==incident); null: every ticket */
+  filter?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  ownerId?: Maybe<Scalars['ID']['output']>;
+  /** Only in the answers of create and rotate: keep it */
+  secret?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+  /** Bumped by every change; send it back (version argument) to update */
+  version: Scalars['Int']['output'];
+};
+
+export type WebhookSubscriptionConnection = {
+  __typename?: 'WebhookSubscriptionConnection';
+  edges: Array<WebhookSubscriptionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookSubscriptionEdge = {
+  __typename?: 'WebhookSubscriptionEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookSubscription;
+};
+
+export type WebhookSubscriptionInput = {
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  events: Array<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  url: Scalars['String']['input'];
+};
+
+/** null clears filter */
+export type WebhookSubscriptionPatchInput = {
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  events?: InputMaybe<Array<Scalars['String']['input']>>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Workflow = {
   __typename?: 'Workflow';
   custom: Scalars['Boolean']['output'];
@@ -3735,6 +3828,11 @@ export type ResolversTypes = {
   User: ResolverTypeWrapper<Partial<User>>;
   UserConnection: ResolverTypeWrapper<Partial<UserConnection>>;
   UserEdge: ResolverTypeWrapper<Partial<UserEdge>>;
+  WebhookSubscription: ResolverTypeWrapper<Partial<WebhookSubscription>>;
+  WebhookSubscriptionConnection: ResolverTypeWrapper<Partial<WebhookSubscriptionConnection>>;
+  WebhookSubscriptionEdge: ResolverTypeWrapper<Partial<WebhookSubscriptionEdge>>;
+  WebhookSubscriptionInput: ResolverTypeWrapper<Partial<WebhookSubscriptionInput>>;
+  WebhookSubscriptionPatchInput: ResolverTypeWrapper<Partial<WebhookSubscriptionPatchInput>>;
   Workflow: ResolverTypeWrapper<Partial<Omit<Workflow, 'kind'> & { kind: ResolversTypes['TicketKind'] }>>;
   WorkflowInput: ResolverTypeWrapper<Partial<WorkflowInput>>;
   WorkflowStatus: ResolverTypeWrapper<Partial<WorkflowStatus>>;
@@ -3921,6 +4019,11 @@ export type ResolversParentTypes = {
   User: Partial<User>;
   UserConnection: Partial<UserConnection>;
   UserEdge: Partial<UserEdge>;
+  WebhookSubscription: Partial<WebhookSubscription>;
+  WebhookSubscriptionConnection: Partial<WebhookSubscriptionConnection>;
+  WebhookSubscriptionEdge: Partial<WebhookSubscriptionEdge>;
+  WebhookSubscriptionInput: Partial<WebhookSubscriptionInput>;
+  WebhookSubscriptionPatchInput: Partial<WebhookSubscriptionPatchInput>;
   Workflow: Partial<Workflow>;
   WorkflowInput: Partial<WorkflowInput>;
   WorkflowStatus: Partial<WorkflowStatus>;
@@ -4579,10 +4682,12 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationCreateTeamArgs, 'input'>>;
   createTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationCreateTemplateArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
+  createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
+  deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   linkIncidentsToProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationLinkIncidentsToProblemArgs, 'incidentIds' | 'problemId'>>;
   linkTickets?: Resolver<ResolversTypes['TicketLink'], ParentType, ContextType, RequireFields<MutationLinkTicketsArgs, 'id' | 'ticketId' | 'type'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -4595,6 +4700,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   resetWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationResetWorkflowArgs, 'kind'>>;
   revokeApiToken?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
   rotateApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationRotateApiTokenArgs, 'id'>>;
+  rotateWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationRotateWebhookSubscriptionArgs, 'id'>>;
   runProblemRule?: Resolver<ResolversTypes['ProblemDetectionSummary'], ParentType, ContextType, RequireFields<MutationRunProblemRuleArgs, 'id'>>;
   setChangeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<MutationSetChangeApprovalPolicyArgs, 'changeType' | 'input'>>;
   setEventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType, RequireFields<MutationSetEventSettingsArgs, 'input'>>;
@@ -4627,6 +4733,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationUpdateTeamArgs, 'id' | 'input'>>;
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
   updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input' | 'version'>>;
+  updateWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationUpdateWebhookSubscriptionArgs, 'id' | 'input'>>;
 };
 
 export type MyApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['MyApproval'] = ResolversParentTypes['MyApproval']> = {
@@ -4890,6 +4997,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   tickets?: Resolver<ResolversTypes['TicketConnection'], ParentType, ContextType, Partial<QueryTicketsArgs>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
+  webhookSubscription?: Resolver<Maybe<ResolversTypes['WebhookSubscription']>, ParentType, ContextType, RequireFields<QueryWebhookSubscriptionArgs, 'id'>>;
+  webhookSubscriptions?: Resolver<ResolversTypes['WebhookSubscriptionConnection'], ParentType, ContextType, Partial<QueryWebhookSubscriptionsArgs>>;
   workflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<QueryWorkflowArgs, 'kind'>>;
   workflows?: Resolver<Array<ResolversTypes['Workflow']>, ParentType, ContextType>;
 };
@@ -5157,6 +5266,32 @@ export type UserEdgeResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
+export type WebhookSubscriptionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  failingSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  filter?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type WebhookSubscriptionConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['WebhookSubscriptionConnection'] = ResolversParentTypes['WebhookSubscriptionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookSubscriptionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookSubscriptionEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['WebhookSubscriptionEdge'] = ResolversParentTypes['WebhookSubscriptionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType>;
+};
+
 export type WorkflowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Workflow'] = ResolversParentTypes['Workflow']> = {
   custom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   initial?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -5302,6 +5437,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
+  WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
+  WebhookSubscriptionConnection?: WebhookSubscriptionConnectionResolvers<ContextType>;
+  WebhookSubscriptionEdge?: WebhookSubscriptionEdgeResolvers<ContextType>;
   Workflow?: WorkflowResolvers<ContextType>;
   WorkflowStatus?: WorkflowStatusResolvers<ContextType>;
   WorkflowTransition?: WorkflowTransitionResolvers<ContextType>;

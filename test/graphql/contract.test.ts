@@ -582,7 +582,10 @@ describe('every field answers through the real app', () => {
     NotificationEdge: 'test/notifications/mail.test.ts (notifications, every field)',
     NotificationConnection: 'test/notifications/mail.test.ts (notifications, every field)',
     NotificationDelivery: 'test/notifications/mail.test.ts (notifications, every field)',
-    NotificationStats: 'test/notifications/mail.test.ts (notificationStats, every field)'
+    NotificationStats: 'test/notifications/mail.test.ts (notificationStats, every field)',
+    WebhookSubscription: 'test/notifications/webhooks.test.ts (createWebhookSubscription, every field)',
+    WebhookSubscriptionEdge: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)',
+    WebhookSubscriptionConnection: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)'
   }
 
   it('every object type of the schema was checked with a value (add a query above for a new one)', () => {

@@ -162,3 +162,25 @@ export const smsBlockedNumbers = pgTable(
   },
   t => [primaryKey({ columns: [t.userId, t.phone] })]
 )
+
+/**
+ * Outbound webhooks for integrators (Standard Webhooks): events of these types, optionally only for
+ * tickets an RSQL filter matches, POSTed signed with the secret. A subscription failing for a day is
+ * disabled (`disabled_at`) and its owner told.
+ */
+export const webhookSubscriptions = pgTable('webhook_subscriptions', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  url: text('url').notNull(),
+  events: text('events').array().notNull(),
+  filter: text('filter'),
+  /** `whsec_<base64>`: shown once (create, rotate), used to sign every delivery. */
+  secret: text('secret').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  failingSince: ts('failing_since'),
+  disabledAt: ts('disabled_at'),
+  ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'set null' }),
+  version: integer('version').notNull().default(1),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow()
+})

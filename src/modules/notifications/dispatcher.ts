@@ -1,14 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import { and, inArray, sql } from 'drizzle-orm'
-import { notificationDeliveries, notificationTemplates, smsBlockedNumbers } from '../../db/schema/index.js'
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import {
+  notificationDeliveries,
+  notificationTemplates,
+  smsBlockedNumbers,
+  webhookSubscriptions
+} from '../../db/schema/index.js'
 import { backoffMs } from '../../jobs/queue.js'
 import type { Deps, Queryable } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { type Mailer, PermanentFailure } from './mail.js'
+import { appendOutbox } from './outbox.js'
 import { type BatchContext, loadBatchContext, type OutboxRow, type Recipient, resolveRecipients } from './recipients.js'
 import { type SmsSender, toE164 } from './sms.js'
 import { type Channel, render, shippedTemplate, type Template } from './templates.js'
+import { matchingTickets } from './webhook-subscriptions.service.js'
+import { sendWebhook } from './webhooks.js'
 
 export interface DispatchSummary {
   claimed: number
@@ -20,7 +28,9 @@ export interface DispatchSummary {
 
 interface Attempt {
   row: OutboxRow
-  recipient: Recipient
+  channel: Channel | 'webhook'
+  userId: string | null
+  /** Mail address, E.164 number, or the webhook subscription's id. */
   address: string
   messageId: string
   send: () => Promise<{ providerMessageId: string | null }>
@@ -114,7 +124,8 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       // Internal notes reach staff only (recipients.ts); a customer's mail never carries one
       note: note && (!note.internal || recipient.person.staff) ? note.body : '',
       assignment: assignee?.displayName ?? team?.name ?? '',
-      resolution: t?.resolution ?? ''
+      resolution: t?.resolution ?? '',
+      name: typeof row.payload.name === 'string' ? row.payload.name : ''
     }
   }
 
@@ -143,7 +154,8 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         if (done.has(`${row.id}|mail|${address}`)) continue
         out.push({
           row,
-          recipient,
+          channel,
+          userId: person.id,
           address,
           messageId,
           send: () =>
@@ -163,7 +175,8 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         if (done.has(`${row.id}|sms|${phone}`)) continue
         out.push({
           row,
-          recipient,
+          channel,
+          userId: person.id,
           address: phone,
           messageId,
           send: async () => {
@@ -179,6 +192,97 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       }
     }
     return out
+  }
+
+  type Subscription = typeof webhookSubscriptions.$inferSelect
+
+  /** The webhook deliveries of a batch: each enabled subscription of the event whose filter matches. */
+  async function webhookAttempts(ctx: BatchContext, rows: OutboxRow[], done: Set<string>): Promise<Attempt[]> {
+    const subs: Subscription[] = await db
+      .select()
+      .from(webhookSubscriptions)
+      .where(eq(webhookSubscriptions.enabled, true))
+    if (subs.length === 0) return []
+    const out: Attempt[] = []
+    for (const sub of subs) {
+      const mine = rows.filter(r => sub.events.includes(r.event) && !done.has(`${r.id}|webhook|${sub.id}`))
+      if (mine.length === 0) continue
+      let allowed: Set<string> | null = null
+      if (sub.filter) {
+        const ids = [...new Set(mine.flatMap(r => (r.ticketId ? [r.ticketId] : [])))]
+        allowed = await matchingTickets(db, sub.filter, ids).catch(() => new Set<string>())
+      }
+      for (const row of mine) {
+        if (allowed && (!row.ticketId || !allowed.has(row.ticketId))) continue
+        const t = ctx.ticket(row.ticketId)
+        const id = `${row.id}.${sub.id}`
+        const body = JSON.stringify({
+          type: row.event,
+          timestamp: new Date().toISOString(),
+          data: {
+            notificationId: row.id,
+            ticket: t
+              ? { id: t.id, kind: t.kind, number: t.number, title: t.title, status: t.status, priority: t.priority }
+              : null,
+            actorId: row.actorId,
+            ...row.payload
+          }
+        })
+        out.push({
+          row,
+          channel: 'webhook',
+          userId: null,
+          address: sub.id,
+          messageId: id,
+          send: () =>
+            sendWebhook(
+              { url: sub.url, secret: sub.secret, id, body },
+              { allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK, timeoutMs: config.WEBHOOK_TIMEOUT_MS }
+            )
+        })
+      }
+    }
+    return out
+  }
+
+  /**
+   * The failure clock of each subscription this batch tried: a success stops it, a failure starts it;
+   * a subscription failing for a day is disabled and its owner told (an outbox row of its own).
+   */
+  async function settleSubscriptions(q: Queryable, attempts: Attempt[], outcomes: Outcome[]) {
+    const ok = new Set<string>()
+    const failing = new Set<string>()
+    attempts.forEach((a, i) => {
+      if (a.channel !== 'webhook') return
+      if (outcomes[i]!.status === 'sent') ok.add(a.address)
+      else failing.add(a.address)
+    })
+    for (const id of ok) failing.delete(id)
+    if (ok.size > 0) {
+      await q.execute(sql`UPDATE webhook_subscriptions SET failing_since = NULL
+        WHERE id = ANY(${sql.param([...ok])}::uuid[]) AND failing_since IS NOT NULL`)
+    }
+    if (failing.size === 0) return
+    const disabled = await q.execute(sql`
+      UPDATE webhook_subscriptions SET
+        failing_since = coalesce(failing_since, now()),
+        enabled = enabled AND NOT coalesce(failing_since < now() - interval '1 day', false),
+        disabled_at = CASE WHEN enabled AND failing_since < now() - interval '1 day' THEN now() ELSE disabled_at END
+      WHERE id = ANY(${sql.param([...failing])}::uuid[])
+      RETURNING id, name, owner_id, disabled_at = now() AS just_disabled`)
+    const gone = rowsOf<{ id: string; name: string; owner_id: string | null; just_disabled: boolean }>(disabled).filter(
+      r => r.just_disabled
+    )
+    if (gone.length === 0) return
+    log.warn({ subscriptions: gone.map(g => g.id) }, 'webhook subscriptions disabled after failing for a day')
+    await appendOutbox(
+      q,
+      gone.map(g => ({
+        event: 'webhook.disabled' as const,
+        payload: { subscriptionId: g.id, name: g.name, userIds: g.owner_id ? [g.owner_id] : [] }
+      })),
+      config.NOTIFY_MAX_ATTEMPTS
+    )
   }
 
   async function run(a: Attempt): Promise<Outcome> {
@@ -211,7 +315,10 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       overrides(db, [...new Set(live.map(r => r.event))])
     ])
     const blocked: { userId: string; phone: string; reason: string }[] = []
-    const attempts = live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked))
+    const attempts = [
+      ...live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked)),
+      ...(await webhookAttempts(ctx, live, done))
+    ]
     const outcomes = await Promise.all(attempts.map(run))
 
     const byRow = new Map<string, Outcome[]>()
@@ -240,9 +347,9 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
           attempts.map((a, i) => ({
             id: uuidv7(),
             outboxId: a.row.id,
-            channel: a.recipient.channel as Channel,
+            channel: a.channel,
             recipient: a.address,
-            userId: a.recipient.person.id,
+            userId: a.userId,
             status: outcomes[i]!.status,
             attempt: a.row.attempts,
             messageId: a.messageId,
@@ -252,6 +359,7 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         )
       }
       if (blocked.length > 0) await tx.insert(smsBlockedNumbers).values(blocked).onConflictDoNothing()
+      await settleSubscriptions(tx, attempts, outcomes)
       await tx.execute(sql`
         UPDATE notification_outbox o SET
           sent_at = CASE WHEN v.outcome = 'sent' THEN now() END,

@@ -5,10 +5,14 @@ import { notificationResolvers } from './notifications.resolvers.js'
 import notificationRoutes from './notifications.routes.js'
 import { createNotificationService, type NotificationService } from './notifications.service.js'
 import { outboxSubscriber } from './outbox.js'
+import { createWebhookService, type WebhookService } from './webhook-subscriptions.service.js'
+import { webhookResolvers } from './webhooks.resolvers.js'
+import webhookRoutes from './webhooks.routes.js'
 
 declare module '../../lib/ports.js' {
   interface Services {
     notifications: NotificationService
+    webhooks: WebhookService
   }
 }
 
@@ -25,9 +29,12 @@ const dispatcher: WorkerJob = {
  */
 export const notificationsManifest: ModuleManifest = {
   name: 'notifications',
-  provides: [provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) }))],
-  routes: [notificationRoutes],
-  graphql: { resolvers: [notificationResolvers] },
+  provides: [
+    provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) })),
+    provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) }))
+  ],
+  routes: [notificationRoutes, webhookRoutes],
+  graphql: { resolvers: [notificationResolvers, webhookResolvers] },
   jobs: [dispatcher],
   tickets: ({ config }) => ({ subscribers: [outboxSubscriber(config.NOTIFY_MAX_ATTEMPTS)] })
 }

@@ -25,7 +25,8 @@ export const NOTIFICATION_EVENTS = [
   'release.ready',
   'sla.warning',
   'sla.breach',
-  'sla.escalation'
+  'sla.escalation',
+  'webhook.disabled'
 ] as const
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number]
 

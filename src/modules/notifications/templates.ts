@@ -59,7 +59,13 @@ export const DEFAULT_TEMPLATES: Record<string, Partial<Record<Channel, Template>
   'sla.escalation': { mail: mail('Escalated: {{title}}', ['{{number}} was escalated to {{assignment}}.']) },
   'change.scheduled': { mail: mail('Scheduled: {{title}}', ['{{number}} was scheduled.']) },
   'change.conflict': { mail: mail('Schedule conflict: {{title}}', ['{{number}} conflicts with the change calendar.']) },
-  'release.ready': { mail: mail('Release ready: {{title}}', ['{{number}} is ready.']) }
+  'release.ready': { mail: mail('Release ready: {{title}}', ['{{number}} is ready.']) },
+  'webhook.disabled': {
+    mail: mail('Webhook disabled: {{name}}', [
+      'Hello {{recipient}},',
+      'the webhook subscription "{{name}}" failed for a day and was disabled. Enable it again once its receiver answers.'
+    ])
+  }
 }
 
 /** A generic fallback, so an event without a template still says something. */
