@@ -1303,6 +1303,7 @@ export type Mutation = {
   createEventRoutingRule: EventRoutingRule;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
+  createNotificationRule: NotificationRule;
   createOrganisation: Organisation;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createProblem: Problem;
@@ -1321,6 +1322,7 @@ export type Mutation = {
   decideApproval: ApprovalRound;
   deleteChangeFreeze: Scalars['Boolean']['output'];
   deleteEventRoutingRule: Scalars['Boolean']['output'];
+  deleteNotificationRule: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
   deleteWebhookSubscription: Scalars['Boolean']['output'];
@@ -1381,6 +1383,7 @@ export type Mutation = {
   updateEventRoutingRule: EventRoutingRule;
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
+  updateNotificationRule: NotificationRule;
   updateOrganisation: Organisation;
   /** version is the one you read (optimistic locking) */
   updateProblem: Problem;
@@ -1550,6 +1553,11 @@ export type MutationCreateIncidentArgs = {
 };
 
 
+export type MutationCreateNotificationRuleArgs = {
+  input: NotificationRuleInput;
+};
+
+
 export type MutationCreateOrganisationArgs = {
   input: OrganisationInput;
 };
@@ -1618,6 +1626,12 @@ export type MutationDeleteChangeFreezeArgs = {
 
 
 export type MutationDeleteEventRoutingRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteNotificationRuleArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -1846,6 +1860,13 @@ export type MutationUpdateIncidentArgs = {
 };
 
 
+export type MutationUpdateNotificationRuleArgs = {
+  id: Scalars['ID']['input'];
+  input: NotificationRulePatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateOrganisationArgs = {
   id: Scalars['ID']['input'];
   input: OrganisationInput;
@@ -2025,6 +2046,57 @@ export type NotificationEdge = {
   __typename?: 'NotificationEdge';
   cursor: Scalars['String']['output'];
   node: Notification;
+};
+
+/** An event, an audience and a channel: who is told what, how */
+export type NotificationRule = {
+  __typename?: 'NotificationRule';
+  /** requester, assignee, assignee_or_layer, layer, team_manager, watchers, approvers, users */
+  audience: Scalars['String']['output'];
+  /** mail or sms */
+  channel: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  enabled: Scalars['Boolean']['output'];
+  event: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Only these kinds; null: any */
+  kinds?: Maybe<Array<Scalars['String']['output']>>;
+  /** Only at or above this priority (1 highest); null: any */
+  maxPriority?: Maybe<Scalars['Int']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  /** Bumped by every change; send it back (version argument) to update */
+  version: Scalars['Int']['output'];
+};
+
+export type NotificationRuleConnection = {
+  __typename?: 'NotificationRuleConnection';
+  edges: Array<NotificationRuleEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationRuleEdge = {
+  __typename?: 'NotificationRuleEdge';
+  cursor: Scalars['String']['output'];
+  node: NotificationRule;
+};
+
+export type NotificationRuleInput = {
+  audience: Scalars['String']['input'];
+  channel: Scalars['String']['input'];
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  event: Scalars['String']['input'];
+  kinds?: InputMaybe<Array<Scalars['String']['input']>>;
+  maxPriority?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** null clears kinds or maxPriority */
+export type NotificationRulePatchInput = {
+  audience?: InputMaybe<Scalars['String']['input']>;
+  channel?: InputMaybe<Scalars['String']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  kinds?: InputMaybe<Array<Scalars['String']['input']>>;
+  maxPriority?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type NotificationStats = {
@@ -2293,6 +2365,9 @@ export type Query = {
   /** Your own approvals, oldest first; state pending is your queue */
   myApprovals: MyApprovalConnection;
   notification?: Maybe<Notification>;
+  notificationRule?: Maybe<NotificationRule>;
+  /** By event */
+  notificationRules: NotificationRuleConnection;
   notificationStats: NotificationStats;
   /** Newest first; state: pending, sent or dead (dead letters) */
   notifications: NotificationConnection;
@@ -2571,6 +2646,17 @@ export type QueryMyApprovalsArgs = {
 
 export type QueryNotificationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationRuleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationRulesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3759,6 +3845,11 @@ export type ResolversTypes = {
   NotificationConnection: ResolverTypeWrapper<Partial<NotificationConnection>>;
   NotificationDelivery: ResolverTypeWrapper<Partial<NotificationDelivery>>;
   NotificationEdge: ResolverTypeWrapper<Partial<NotificationEdge>>;
+  NotificationRule: ResolverTypeWrapper<Partial<NotificationRule>>;
+  NotificationRuleConnection: ResolverTypeWrapper<Partial<NotificationRuleConnection>>;
+  NotificationRuleEdge: ResolverTypeWrapper<Partial<NotificationRuleEdge>>;
+  NotificationRuleInput: ResolverTypeWrapper<Partial<NotificationRuleInput>>;
+  NotificationRulePatchInput: ResolverTypeWrapper<Partial<NotificationRulePatchInput>>;
   NotificationStats: ResolverTypeWrapper<Partial<NotificationStats>>;
   OfferingApproval: ResolverTypeWrapper<Partial<OfferingApproval>>;
   OfferingApprovalInput: ResolverTypeWrapper<Partial<OfferingApprovalInput>>;
@@ -3956,6 +4047,11 @@ export type ResolversParentTypes = {
   NotificationConnection: Partial<NotificationConnection>;
   NotificationDelivery: Partial<NotificationDelivery>;
   NotificationEdge: Partial<NotificationEdge>;
+  NotificationRule: Partial<NotificationRule>;
+  NotificationRuleConnection: Partial<NotificationRuleConnection>;
+  NotificationRuleEdge: Partial<NotificationRuleEdge>;
+  NotificationRuleInput: Partial<NotificationRuleInput>;
+  NotificationRulePatchInput: Partial<NotificationRulePatchInput>;
   NotificationStats: Partial<NotificationStats>;
   OfferingApproval: Partial<OfferingApproval>;
   OfferingApprovalInput: Partial<OfferingApprovalInput>;
@@ -4673,6 +4769,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationCreateCustomFieldDefinitionArgs, 'input'>>;
   createEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationCreateEventRoutingRuleArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
+  createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
   createOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationCreateOrganisationArgs, 'input'>>;
   createProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemArgs, 'input'>>;
   createProblemFromIncident?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemFromIncidentArgs, 'incidentId'>>;
@@ -4686,6 +4783,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
+  deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   linkIncidentsToProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationLinkIncidentsToProblemArgs, 'incidentIds' | 'problemId'>>;
@@ -4723,6 +4821,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationUpdateCustomFieldDefinitionArgs, 'id' | 'input'>>;
   updateEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationUpdateEventRoutingRuleArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
+  updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'id' | 'input'>>;
   updateProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUpdateProblemArgs, 'id' | 'input' | 'version'>>;
   updateProblemRule?: Resolver<ResolversTypes['ProblemRule'], ParentType, ContextType, RequireFields<MutationUpdateProblemRuleArgs, 'id' | 'input'>>;
@@ -4818,6 +4917,29 @@ export type NotificationDeliveryResolvers<ContextType = GqlCtx, ParentType exten
 export type NotificationEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+};
+
+export type NotificationRuleResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRule'] = ResolversParentTypes['NotificationRule']> = {
+  audience?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kinds?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  maxPriority?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NotificationRuleConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRuleConnection'] = ResolversParentTypes['NotificationRuleConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationRuleEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationRuleEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRuleEdge'] = ResolversParentTypes['NotificationRuleEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType>;
 };
 
 export type NotificationStatsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationStats'] = ResolversParentTypes['NotificationStats']> = {
@@ -4976,6 +5098,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   myApprovals?: Resolver<ResolversTypes['MyApprovalConnection'], ParentType, ContextType, Partial<QueryMyApprovalsArgs>>;
   notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+  notificationRule?: Resolver<Maybe<ResolversTypes['NotificationRule']>, ParentType, ContextType, RequireFields<QueryNotificationRuleArgs, 'id'>>;
+  notificationRules?: Resolver<ResolversTypes['NotificationRuleConnection'], ParentType, ContextType, Partial<QueryNotificationRulesArgs>>;
   notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
@@ -5397,6 +5521,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationRule?: NotificationRuleResolvers<ContextType>;
+  NotificationRuleConnection?: NotificationRuleConnectionResolvers<ContextType>;
+  NotificationRuleEdge?: NotificationRuleEdgeResolvers<ContextType>;
   NotificationStats?: NotificationStatsResolvers<ContextType>;
   OfferingApproval?: OfferingApprovalResolvers<ContextType>;
   Organisation?: OrganisationResolvers<ContextType>;

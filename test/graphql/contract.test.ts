@@ -583,6 +583,9 @@ describe('every field answers through the real app', () => {
     NotificationConnection: 'test/notifications/mail.test.ts (notifications, every field)',
     NotificationDelivery: 'test/notifications/mail.test.ts (notifications, every field)',
     NotificationStats: 'test/notifications/mail.test.ts (notificationStats, every field)',
+    NotificationRule: 'test/notifications/rules.test.ts (createNotificationRule, every field)',
+    NotificationRuleEdge: 'test/notifications/rules.test.ts (notificationRules, every field)',
+    NotificationRuleConnection: 'test/notifications/rules.test.ts (notificationRules, every field)',
     WebhookSubscription: 'test/notifications/webhooks.test.ts (createWebhookSubscription, every field)',
     WebhookSubscriptionEdge: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)',
     WebhookSubscriptionConnection: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)'

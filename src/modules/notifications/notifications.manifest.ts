@@ -5,6 +5,9 @@ import { notificationResolvers } from './notifications.resolvers.js'
 import notificationRoutes from './notifications.routes.js'
 import { createNotificationService, type NotificationService } from './notifications.service.js'
 import { outboxSubscriber } from './outbox.js'
+import { ruleResolvers } from './rules.resolvers.js'
+import ruleRoutes from './rules.routes.js'
+import { createRuleService, type RuleService } from './rules.service.js'
 import { createWebhookService, type WebhookService } from './webhook-subscriptions.service.js'
 import { webhookResolvers } from './webhooks.resolvers.js'
 import webhookRoutes from './webhooks.routes.js'
@@ -13,6 +16,7 @@ declare module '../../lib/ports.js' {
   interface Services {
     notifications: NotificationService
     webhooks: WebhookService
+    notificationRules: RuleService
   }
 }
 
@@ -31,10 +35,11 @@ export const notificationsManifest: ModuleManifest = {
   name: 'notifications',
   provides: [
     provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) })),
-    provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) }))
+    provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) })),
+    provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) }))
   ],
-  routes: [notificationRoutes, webhookRoutes],
-  graphql: { resolvers: [notificationResolvers, webhookResolvers] },
+  routes: [notificationRoutes, ruleRoutes, webhookRoutes],
+  graphql: { resolvers: [notificationResolvers, ruleResolvers, webhookResolvers] },
   jobs: [dispatcher],
   tickets: ({ config }) => ({ subscribers: [outboxSubscriber(config.NOTIFY_MAX_ATTEMPTS)] })
 }
