@@ -264,12 +264,15 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     }
     if (failing.size === 0) return
     const disabled = await q.execute(sql`
-      UPDATE webhook_subscriptions SET
-        failing_since = coalesce(failing_since, now()),
-        enabled = enabled AND NOT coalesce(failing_since < now() - interval '1 day', false),
-        disabled_at = CASE WHEN enabled AND failing_since < now() - interval '1 day' THEN now() ELSE disabled_at END
-      WHERE id = ANY(${sql.param([...failing])}::uuid[])
-      RETURNING id, name, owner_id, disabled_at = now() AS just_disabled`)
+      WITH before AS (
+        SELECT id, enabled AND coalesce(failing_since < now() - interval '1 day', false) AS disabling
+        FROM webhook_subscriptions WHERE id = ANY(${sql.param([...failing])}::uuid[]) FOR UPDATE)
+      UPDATE webhook_subscriptions w SET
+        failing_since = coalesce(w.failing_since, now()),
+        enabled = w.enabled AND NOT before.disabling,
+        disabled_at = CASE WHEN before.disabling THEN now() ELSE w.disabled_at END
+      FROM before WHERE w.id = before.id
+      RETURNING w.id, w.name, w.owner_id, before.disabling AS just_disabled`)
     const gone = rowsOf<{ id: string; name: string; owner_id: string | null; just_disabled: boolean }>(disabled).filter(
       r => r.just_disabled
     )
