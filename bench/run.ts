@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { measureDispatch, printDispatch } from './dispatch.js'
 import { type Measured, measure } from './load.js'
 import { canPin, killAll, pinSelf, run, type Server, startServer } from './processes.js'
 import { report } from './report.js'
@@ -152,6 +153,12 @@ async function main(): Promise<number> {
       )
     }
     const { clean } = report(appResults, ceilingResults, new URL('results.json', import.meta.url))
+    // The notification dispatcher, on its own database so the scenarios' tables are not touched
+    if (settings.only.length === 0 || settings.only.includes('dispatch')) {
+      const dispatch = await measureDispatch(settings.databaseUrl.replace(/\/[^/]*$/, '/postgres'))
+      printDispatch(dispatch)
+      if (dispatch.sent !== dispatch.rows) return 1
+    }
     return clean ? 0 : 1
   } finally {
     for (const s of servers.reverse()) await s.stop()

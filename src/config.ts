@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
 import envSchema from 'env-schema'
 import { type Static, Type } from 'typebox'
@@ -127,6 +128,38 @@ const ConfigSchema = Type.Object({
   SSO_ALLOW_LOCAL_ACCOUNTS: Type.Boolean({
     default: false,
     description: 'let header SSO sign in accounts with a local password (the bootstrap admin)'
+  }),
+
+  // Notifications: the outbox dispatcher, mail over SMTP, the SMS gateways
+  SMTP_URL: Type.Optional(
+    Type.String({ pattern: '^smtps?://', description: 'smtp://user:password@host:587 or smtps://…:465' })
+  ),
+  SMTP_STARTTLS: Type.Boolean({ default: false, description: 'require STARTTLS on smtp://' }),
+  SMTP_CA_FILE: Type.Optional(Type.String({ description: 'PEM CA bundle the SMTP server is verified against' })),
+  SMTP_POOL_SIZE: Type.Integer({ default: 5, minimum: 1, maximum: 100, description: 'pooled SMTP connections' }),
+  MAIL_FROM: Type.Optional(Type.String({ description: 'sender of notifications: "Service Desk <desk@example.com>"' })),
+  NOTIFY_POLL_MS: Type.Integer({ default: 1000, minimum: 10, description: 'how often an idle dispatcher looks' }),
+  NOTIFY_BATCH: Type.Integer({ default: 100, minimum: 1, maximum: 5000, description: 'outbox rows per claim' }),
+  NOTIFY_LEASE_MS: Type.Integer({ default: 60000, minimum: 100, description: 'lease of a claimed batch' }),
+  NOTIFY_MAX_ATTEMPTS: Type.Integer({ default: 8, minimum: 1, maximum: 100 }),
+  NOTIFY_BACKOFF_BASE_MS: Type.Integer({ default: 30000, minimum: 1 }),
+  NOTIFY_BACKOFF_MAX_MS: Type.Integer({ default: 3600000, minimum: 1 }),
+  SMS_GATEWAY_ADDRESS: Type.Optional(
+    Type.String({ pattern: '^[^@\\s]*\\{number\\}[^@\\s]*@[^@\\s]+$', description: '{number}@sms.example.net' })
+  ),
+  SMS_GATEWAY_SUBJECT: Type.String({ default: '', description: 'subject of gateway mails (account, token)' }),
+  SMS_MAX_LENGTH: Type.Integer({ default: 160, minimum: 20, maximum: 1600 }),
+  SMS_DEFAULT_REGION: Type.String({
+    default: 'DE',
+    pattern: '^[A-Z]{2}$',
+    description: 'country of phone numbers stored without +'
+  }),
+  SMS_HTTP_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'HTTP JSON SMS gateway' })),
+  SMS_HTTP_TOKEN: Type.Optional(Type.String()),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100, description: 'one webhook delivery' }),
+  WEBHOOK_ALLOW_LOOPBACK: Type.Boolean({
+    default: false,
+    description: 'tests only: let webhooks reach 127.0.0.0/8 and ::1 (private and link-local stay refused)'
   })
 })
 
@@ -217,6 +250,19 @@ function checkTogether(c: Config): void {
     if (!c.LDAP_USER_FILTER.includes('{username}')) fail('LDAP_USER_FILTER', 'must contain {username}')
     if (c.LDAP_BIND_DN && !c.LDAP_BIND_PASSWORD) fail('LDAP_BIND_PASSWORD', 'is required with LDAP_BIND_DN')
   }
+  if (c.SMTP_URL) {
+    if (!c.MAIL_FROM) fail('MAIL_FROM', 'is required with SMTP_URL')
+    try {
+      new URL(c.SMTP_URL)
+    } catch {
+      fail('SMTP_URL', 'is not a URL')
+    }
+  }
+  if (c.MAIL_FROM !== undefined && !/^(?:[^<>\r\n]*<)?[^\s<>@,;"]+@[^\s<>@,;"]+>?$/.test(c.MAIL_FROM.trim())) {
+    fail('MAIL_FROM', 'must be one address: desk@example.com or "Service Desk <desk@example.com>"')
+  }
+  if (c.SMTP_CA_FILE !== undefined && !existsSync(c.SMTP_CA_FILE)) fail('SMTP_CA_FILE', 'names no readable file')
+  if (c.SMS_GATEWAY_ADDRESS && !c.SMTP_URL) fail('SMTP_URL', 'is required with SMS_GATEWAY_ADDRESS')
   if (c.SSO_USER_HEADER && !c.SSO_TRUSTED_PROXIES) {
     fail('SSO_TRUSTED_PROXIES', 'is required with SSO_USER_HEADER: identity headers are believed only from the proxy')
   }

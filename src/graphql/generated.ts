@@ -1305,6 +1305,7 @@ export type Mutation = {
   createEventRoutingRule: EventRoutingRule;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
+  createNotificationRule: NotificationRule;
   createOrganisation: Organisation;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createProblem: Problem;
@@ -1318,12 +1319,15 @@ export type Mutation = {
   createTeam: Team;
   createTemplate: TicketTemplate;
   createUser: User;
+  createWebhookSubscription: WebhookSubscription;
   /** Approve or reject a change or service request in its open round, as yourself (reject needs a comment) */
   decideApproval: ApprovalRound;
   deleteChangeFreeze: Scalars['Boolean']['output'];
   deleteEventRoutingRule: Scalars['Boolean']['output'];
+  deleteNotificationRule: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
+  deleteWebhookSubscription: Scalars['Boolean']['output'];
   /** Link incidents caused by the problem, all or none (an incident has at most one problem) */
   linkIncidentsToProblem: Problem;
   /** Link two tickets; type as read from the ticket id: caused_by, causes, related_to, duplicate_of, duplicated_by, child_of, parent_of */
@@ -1338,11 +1342,15 @@ export type Mutation = {
   /** sourceId <type> targetId */
   relateCis: CiRelationship;
   removeTeamMember: Team;
+  /** Send a dead or finished notification again; recipients already reached are skipped */
+  replayNotification: Notification;
   /** Back to the shipped ITIL default (admin) */
   resetWorkflow: Workflow;
   revokeApiToken: Scalars['Boolean']['output'];
   /** A successor token now; the old one keeps working for graceMinutes (default 60) so integrations switch without downtime. */
   rotateApiToken: CreatedApiToken;
+  /** A new signing secret, shown once */
+  rotateWebhookSubscription: WebhookSubscription;
   /** Evaluate the rule now, enabled or not */
   runProblemRule: ProblemDetectionSummary;
   /** version: the one you read (0 while the default applies); 428 without, 412 when stale */
@@ -1378,6 +1386,7 @@ export type Mutation = {
   updateEventRoutingRule: EventRoutingRule;
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
+  updateNotificationRule: NotificationRule;
   updateOrganisation: Organisation;
   /** version is the one you read (optimistic locking) */
   updateProblem: Problem;
@@ -1394,6 +1403,7 @@ export type Mutation = {
   updateTemplate: TicketTemplate;
   /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateUser: User;
+  updateWebhookSubscription: WebhookSubscription;
 };
 
 
@@ -1546,6 +1556,11 @@ export type MutationCreateIncidentArgs = {
 };
 
 
+export type MutationCreateNotificationRuleArgs = {
+  input: NotificationRuleInput;
+};
+
+
 export type MutationCreateOrganisationArgs = {
   input: OrganisationInput;
 };
@@ -1595,6 +1610,11 @@ export type MutationCreateUserArgs = {
 };
 
 
+export type MutationCreateWebhookSubscriptionArgs = {
+  input: WebhookSubscriptionInput;
+};
+
+
 export type MutationDecideApprovalArgs = {
   comment?: InputMaybe<Scalars['String']['input']>;
   decision: ApprovalDecision;
@@ -1614,7 +1634,19 @@ export type MutationDeleteEventRoutingRuleArgs = {
 };
 
 
+export type MutationDeleteNotificationRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationDeleteProblemRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteWebhookSubscriptionArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -1665,6 +1697,11 @@ export type MutationRemoveTeamMemberArgs = {
 };
 
 
+export type MutationReplayNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationResetWorkflowArgs = {
   kind: TicketKind;
 };
@@ -1679,6 +1716,11 @@ export type MutationRotateApiTokenArgs = {
   graceMinutes?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   name?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationRotateWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1822,6 +1864,13 @@ export type MutationUpdateIncidentArgs = {
 };
 
 
+export type MutationUpdateNotificationRuleArgs = {
+  id: Scalars['ID']['input'];
+  input: NotificationRulePatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateOrganisationArgs = {
   id: Scalars['ID']['input'];
   input: OrganisationInput;
@@ -1889,6 +1938,13 @@ export type MutationUpdateUserArgs = {
   version: Scalars['Int']['input'];
 };
 
+
+export type MutationUpdateWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+  input: WebhookSubscriptionPatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** An approval of yours, with the ticket it is about */
 export type MyApproval = {
   __typename?: 'MyApproval';
@@ -1944,6 +2000,117 @@ export type NoteEdge = {
 export type NoteInput = {
   body: Scalars['String']['input'];
   internal?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** Something that happened and was (or is to be) told: an outbox row */
+export type Notification = {
+  __typename?: 'Notification';
+  actorId?: Maybe<Scalars['ID']['output']>;
+  attempts: Scalars['Int']['output'];
+  availableAt: Scalars['DateTime']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deadAt?: Maybe<Scalars['DateTime']['output']>;
+  deliveries: Array<NotificationDelivery>;
+  event: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  maxAttempts: Scalars['Int']['output'];
+  sentAt?: Maybe<Scalars['DateTime']['output']>;
+  /** pending, sent or dead */
+  state: Scalars['String']['output'];
+  ticketId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+};
+
+/** One attempt to deliver a notification to one recipient on one channel */
+export type NotificationDelivery = {
+  __typename?: 'NotificationDelivery';
+  attempt: Scalars['Int']['output'];
+  /** mail or sms */
+  channel: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Our Message-ID: the same on every attempt */
+  messageId?: Maybe<Scalars['String']['output']>;
+  providerMessageId?: Maybe<Scalars['String']['output']>;
+  /** The address or E.164 number it went to */
+  recipient: Scalars['String']['output'];
+  /** sent, failed (permanent) or retry (transient; tried again) */
+  status: Scalars['String']['output'];
+  userId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type NotificationEdge = {
+  __typename?: 'NotificationEdge';
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+/** An event, an audience and a channel: who is told what, how */
+export type NotificationRule = {
+  __typename?: 'NotificationRule';
+  /** requester, assignee, assignee_or_layer, layer, team_manager, watchers, approvers, users */
+  audience: Scalars['String']['output'];
+  /** mail or sms */
+  channel: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  enabled: Scalars['Boolean']['output'];
+  event: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Only these kinds; null: any */
+  kinds?: Maybe<Array<Scalars['String']['output']>>;
+  /** Only at or above this priority (1 highest); null: any */
+  maxPriority?: Maybe<Scalars['Int']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  /** Bumped by every change; send it back (version argument) to update */
+  version: Scalars['Int']['output'];
+};
+
+export type NotificationRuleConnection = {
+  __typename?: 'NotificationRuleConnection';
+  edges: Array<NotificationRuleEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationRuleEdge = {
+  __typename?: 'NotificationRuleEdge';
+  cursor: Scalars['String']['output'];
+  node: NotificationRule;
+};
+
+export type NotificationRuleInput = {
+  audience: Scalars['String']['input'];
+  channel: Scalars['String']['input'];
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  event: Scalars['String']['input'];
+  kinds?: InputMaybe<Array<Scalars['String']['input']>>;
+  maxPriority?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** null clears kinds or maxPriority */
+export type NotificationRulePatchInput = {
+  audience?: InputMaybe<Scalars['String']['input']>;
+  channel?: InputMaybe<Scalars['String']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  kinds?: InputMaybe<Array<Scalars['String']['input']>>;
+  maxPriority?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type NotificationStats = {
+  __typename?: 'NotificationStats';
+  /** Dead letters */
+  dead: Scalars['Int']['output'];
+  /** Age of the oldest pending row */
+  oldestPendingSeconds?: Maybe<Scalars['Int']['output']>;
+  /** Outbox rows not yet sent (the backlog) */
+  pending: Scalars['Int']['output'];
 };
 
 /** Who approves requests for an offering, and what it takes. */
@@ -2201,6 +2368,13 @@ export type Query = {
   me: Me;
   /** Your own approvals, oldest first; state pending is your queue */
   myApprovals: MyApprovalConnection;
+  notification?: Maybe<Notification>;
+  notificationRule?: Maybe<NotificationRule>;
+  /** By event */
+  notificationRules: NotificationRuleConnection;
+  notificationStats: NotificationStats;
+  /** Newest first; state: pending, sent or dead (dead letters) */
+  notifications: NotificationConnection;
   organisation?: Maybe<Organisation>;
   organisations: OrganisationConnection;
   problem?: Maybe<Problem>;
@@ -2225,6 +2399,9 @@ export type Query = {
   tickets: TicketConnection;
   user?: Maybe<User>;
   users: UserConnection;
+  webhookSubscription?: Maybe<WebhookSubscription>;
+  /** By name */
+  webhookSubscriptions: WebhookSubscriptionConnection;
   workflow: Workflow;
   workflows: Array<Workflow>;
 };
@@ -2471,6 +2648,31 @@ export type QueryMyApprovalsArgs = {
 };
 
 
+export type QueryNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationRuleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationRulesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryNotificationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  state?: InputMaybe<Scalars['String']['input']>;
+  ticketId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
 export type QueryOrganisationArgs = {
   id: Scalars['ID']['input'];
 };
@@ -2660,6 +2862,17 @@ export type QueryUsersArgs = {
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   q?: InputMaybe<Scalars['String']['input']>;
   role?: InputMaybe<Role>;
+};
+
+
+export type QueryWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookSubscriptionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3325,6 +3538,57 @@ export type UserEdge = {
   node: User;
 };
 
+/** Events POSTed to a URL, signed as Standard Webhooks say */
+export type WebhookSubscription = {
+  __typename?: 'WebhookSubscription';
+  createdAt: Scalars['DateTime']['output'];
+  disabledAt?: Maybe<Scalars['DateTime']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  /** Event types: ticket.created, ticket.public_reply, sla.breach, … */
+  events: Array<Scalars['String']['output']>;
+  failingSince?: Maybe<Scalars['DateTime']['output']>;
+  /** RSQL over the ticket (priority==1;kind==incident); null: every ticket */
+  filter?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  ownerId?: Maybe<Scalars['ID']['output']>;
+  /** Only in the answers of create and rotate: keep it */
+  secret?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+  /** Bumped by every change; send it back (version argument) to update */
+  version: Scalars['Int']['output'];
+};
+
+export type WebhookSubscriptionConnection = {
+  __typename?: 'WebhookSubscriptionConnection';
+  edges: Array<WebhookSubscriptionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookSubscriptionEdge = {
+  __typename?: 'WebhookSubscriptionEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookSubscription;
+};
+
+export type WebhookSubscriptionInput = {
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  events: Array<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  url: Scalars['String']['input'];
+};
+
+/** null clears filter */
+export type WebhookSubscriptionPatchInput = {
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  events?: InputMaybe<Array<Scalars['String']['input']>>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Workflow = {
   __typename?: 'Workflow';
   custom: Scalars['Boolean']['output'];
@@ -3584,6 +3848,16 @@ export type ResolversTypes = {
   NoteConnection: ResolverTypeWrapper<Partial<NoteConnection>>;
   NoteEdge: ResolverTypeWrapper<Partial<NoteEdge>>;
   NoteInput: ResolverTypeWrapper<Partial<NoteInput>>;
+  Notification: ResolverTypeWrapper<Partial<Notification>>;
+  NotificationConnection: ResolverTypeWrapper<Partial<NotificationConnection>>;
+  NotificationDelivery: ResolverTypeWrapper<Partial<NotificationDelivery>>;
+  NotificationEdge: ResolverTypeWrapper<Partial<NotificationEdge>>;
+  NotificationRule: ResolverTypeWrapper<Partial<NotificationRule>>;
+  NotificationRuleConnection: ResolverTypeWrapper<Partial<NotificationRuleConnection>>;
+  NotificationRuleEdge: ResolverTypeWrapper<Partial<NotificationRuleEdge>>;
+  NotificationRuleInput: ResolverTypeWrapper<Partial<NotificationRuleInput>>;
+  NotificationRulePatchInput: ResolverTypeWrapper<Partial<NotificationRulePatchInput>>;
+  NotificationStats: ResolverTypeWrapper<Partial<NotificationStats>>;
   OfferingApproval: ResolverTypeWrapper<Partial<OfferingApproval>>;
   OfferingApprovalInput: ResolverTypeWrapper<Partial<OfferingApprovalInput>>;
   OfferingApprovalRule: ResolverTypeWrapper<Partial<OfferingApprovalRule>>;
@@ -3652,6 +3926,11 @@ export type ResolversTypes = {
   User: ResolverTypeWrapper<Partial<User>>;
   UserConnection: ResolverTypeWrapper<Partial<UserConnection>>;
   UserEdge: ResolverTypeWrapper<Partial<UserEdge>>;
+  WebhookSubscription: ResolverTypeWrapper<Partial<WebhookSubscription>>;
+  WebhookSubscriptionConnection: ResolverTypeWrapper<Partial<WebhookSubscriptionConnection>>;
+  WebhookSubscriptionEdge: ResolverTypeWrapper<Partial<WebhookSubscriptionEdge>>;
+  WebhookSubscriptionInput: ResolverTypeWrapper<Partial<WebhookSubscriptionInput>>;
+  WebhookSubscriptionPatchInput: ResolverTypeWrapper<Partial<WebhookSubscriptionPatchInput>>;
   Workflow: ResolverTypeWrapper<Partial<Omit<Workflow, 'kind'> & { kind: ResolversTypes['TicketKind'] }>>;
   WorkflowInput: ResolverTypeWrapper<Partial<WorkflowInput>>;
   WorkflowStatus: ResolverTypeWrapper<Partial<WorkflowStatus>>;
@@ -3771,6 +4050,16 @@ export type ResolversParentTypes = {
   NoteConnection: Partial<NoteConnection>;
   NoteEdge: Partial<NoteEdge>;
   NoteInput: Partial<NoteInput>;
+  Notification: Partial<Notification>;
+  NotificationConnection: Partial<NotificationConnection>;
+  NotificationDelivery: Partial<NotificationDelivery>;
+  NotificationEdge: Partial<NotificationEdge>;
+  NotificationRule: Partial<NotificationRule>;
+  NotificationRuleConnection: Partial<NotificationRuleConnection>;
+  NotificationRuleEdge: Partial<NotificationRuleEdge>;
+  NotificationRuleInput: Partial<NotificationRuleInput>;
+  NotificationRulePatchInput: Partial<NotificationRulePatchInput>;
+  NotificationStats: Partial<NotificationStats>;
   OfferingApproval: Partial<OfferingApproval>;
   OfferingApprovalInput: Partial<OfferingApprovalInput>;
   Organisation: Partial<Organisation>;
@@ -3833,6 +4122,11 @@ export type ResolversParentTypes = {
   User: Partial<User>;
   UserConnection: Partial<UserConnection>;
   UserEdge: Partial<UserEdge>;
+  WebhookSubscription: Partial<WebhookSubscription>;
+  WebhookSubscriptionConnection: Partial<WebhookSubscriptionConnection>;
+  WebhookSubscriptionEdge: Partial<WebhookSubscriptionEdge>;
+  WebhookSubscriptionInput: Partial<WebhookSubscriptionInput>;
+  WebhookSubscriptionPatchInput: Partial<WebhookSubscriptionPatchInput>;
   Workflow: Partial<Workflow>;
   WorkflowInput: Partial<WorkflowInput>;
   WorkflowStatus: Partial<WorkflowStatus>;
@@ -4483,6 +4777,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationCreateCustomFieldDefinitionArgs, 'input'>>;
   createEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationCreateEventRoutingRuleArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
+  createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
   createOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationCreateOrganisationArgs, 'input'>>;
   createProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemArgs, 'input'>>;
   createProblemFromIncident?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemFromIncidentArgs, 'incidentId'>>;
@@ -4492,10 +4787,13 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationCreateTeamArgs, 'input'>>;
   createTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationCreateTemplateArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
+  createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
+  deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
+  deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   linkIncidentsToProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationLinkIncidentsToProblemArgs, 'incidentIds' | 'problemId'>>;
   linkTickets?: Resolver<ResolversTypes['TicketLink'], ParentType, ContextType, RequireFields<MutationLinkTicketsArgs, 'id' | 'ticketId' | 'type'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -4504,9 +4802,11 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   reclassifyRequest?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationReclassifyRequestArgs, 'id'>>;
   relateCis?: Resolver<ResolversTypes['CiRelationship'], ParentType, ContextType, RequireFields<MutationRelateCisArgs, 'sourceId' | 'targetId' | 'type'>>;
   removeTeamMember?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationRemoveTeamMemberArgs, 'teamId' | 'userId'>>;
+  replayNotification?: Resolver<ResolversTypes['Notification'], ParentType, ContextType, RequireFields<MutationReplayNotificationArgs, 'id'>>;
   resetWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationResetWorkflowArgs, 'kind'>>;
   revokeApiToken?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
   rotateApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationRotateApiTokenArgs, 'id'>>;
+  rotateWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationRotateWebhookSubscriptionArgs, 'id'>>;
   runProblemRule?: Resolver<ResolversTypes['ProblemDetectionSummary'], ParentType, ContextType, RequireFields<MutationRunProblemRuleArgs, 'id'>>;
   setChangeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<MutationSetChangeApprovalPolicyArgs, 'changeType' | 'input'>>;
   setEventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType, RequireFields<MutationSetEventSettingsArgs, 'input'>>;
@@ -4529,6 +4829,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationUpdateCustomFieldDefinitionArgs, 'id' | 'input'>>;
   updateEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationUpdateEventRoutingRuleArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
+  updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'id' | 'input'>>;
   updateProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUpdateProblemArgs, 'id' | 'input' | 'version'>>;
   updateProblemRule?: Resolver<ResolversTypes['ProblemRule'], ParentType, ContextType, RequireFields<MutationUpdateProblemRuleArgs, 'id' | 'input'>>;
@@ -4539,6 +4840,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationUpdateTeamArgs, 'id' | 'input'>>;
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
   updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input' | 'version'>>;
+  updateWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationUpdateWebhookSubscriptionArgs, 'id' | 'input'>>;
 };
 
 export type MyApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['MyApproval'] = ResolversParentTypes['MyApproval']> = {
@@ -4584,6 +4886,74 @@ export type NoteConnectionResolvers<ContextType = GqlCtx, ParentType extends Res
 export type NoteEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NoteEdge'] = ResolversParentTypes['NoteEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Note'], ParentType, ContextType>;
+};
+
+export type NotificationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification']> = {
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  availableAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deadAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  deliveries?: Resolver<Array<ResolversTypes['NotificationDelivery']>, ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ticketId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type NotificationConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationDeliveryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = {
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  providerMessageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type NotificationEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+};
+
+export type NotificationRuleResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRule'] = ResolversParentTypes['NotificationRule']> = {
+  audience?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kinds?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  maxPriority?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NotificationRuleConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRuleConnection'] = ResolversParentTypes['NotificationRuleConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationRuleEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationRuleEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRuleEdge'] = ResolversParentTypes['NotificationRuleEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType>;
+};
+
+export type NotificationStatsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationStats'] = ResolversParentTypes['NotificationStats']> = {
+  dead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestPendingSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type OfferingApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OfferingApproval'] = ResolversParentTypes['OfferingApproval']> = {
@@ -4735,6 +5105,11 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   knownErrors?: Resolver<ResolversTypes['ProblemConnection'], ParentType, ContextType, Partial<QueryKnownErrorsArgs>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   myApprovals?: Resolver<ResolversTypes['MyApprovalConnection'], ParentType, ContextType, Partial<QueryMyApprovalsArgs>>;
+  notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+  notificationRule?: Resolver<Maybe<ResolversTypes['NotificationRule']>, ParentType, ContextType, RequireFields<QueryNotificationRuleArgs, 'id'>>;
+  notificationRules?: Resolver<ResolversTypes['NotificationRuleConnection'], ParentType, ContextType, Partial<QueryNotificationRulesArgs>>;
+  notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
+  notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
   organisations?: Resolver<ResolversTypes['OrganisationConnection'], ParentType, ContextType, Partial<QueryOrganisationsArgs>>;
   problem?: Resolver<Maybe<ResolversTypes['Problem']>, ParentType, ContextType, RequireFields<QueryProblemArgs, 'id'>>;
@@ -4754,6 +5129,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   tickets?: Resolver<ResolversTypes['TicketConnection'], ParentType, ContextType, Partial<QueryTicketsArgs>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
+  webhookSubscription?: Resolver<Maybe<ResolversTypes['WebhookSubscription']>, ParentType, ContextType, RequireFields<QueryWebhookSubscriptionArgs, 'id'>>;
+  webhookSubscriptions?: Resolver<ResolversTypes['WebhookSubscriptionConnection'], ParentType, ContextType, Partial<QueryWebhookSubscriptionsArgs>>;
   workflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<QueryWorkflowArgs, 'kind'>>;
   workflows?: Resolver<Array<ResolversTypes['Workflow']>, ParentType, ContextType>;
 };
@@ -5021,6 +5398,32 @@ export type UserEdgeResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
+export type WebhookSubscriptionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  failingSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  filter?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type WebhookSubscriptionConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['WebhookSubscriptionConnection'] = ResolversParentTypes['WebhookSubscriptionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookSubscriptionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookSubscriptionEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['WebhookSubscriptionEdge'] = ResolversParentTypes['WebhookSubscriptionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType>;
+};
+
 export type WorkflowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Workflow'] = ResolversParentTypes['Workflow']> = {
   custom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   initial?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -5123,6 +5526,14 @@ export type Resolvers<ContextType = GqlCtx> = {
   Note?: NoteResolvers<ContextType>;
   NoteConnection?: NoteConnectionResolvers<ContextType>;
   NoteEdge?: NoteEdgeResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
+  NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
+  NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationRule?: NotificationRuleResolvers<ContextType>;
+  NotificationRuleConnection?: NotificationRuleConnectionResolvers<ContextType>;
+  NotificationRuleEdge?: NotificationRuleEdgeResolvers<ContextType>;
+  NotificationStats?: NotificationStatsResolvers<ContextType>;
   OfferingApproval?: OfferingApprovalResolvers<ContextType>;
   Organisation?: OrganisationResolvers<ContextType>;
   OrganisationConnection?: OrganisationConnectionResolvers<ContextType>;
@@ -5162,6 +5573,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
+  WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
+  WebhookSubscriptionConnection?: WebhookSubscriptionConnectionResolvers<ContextType>;
+  WebhookSubscriptionEdge?: WebhookSubscriptionEdgeResolvers<ContextType>;
   Workflow?: WorkflowResolvers<ContextType>;
   WorkflowStatus?: WorkflowStatusResolvers<ContextType>;
   WorkflowTransition?: WorkflowTransitionResolvers<ContextType>;

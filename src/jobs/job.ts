@@ -32,12 +32,24 @@ export interface QueueJob<P = unknown> extends JobBase {
   run(ctx: JobContext, item: WorkItem<P>): Promise<JobResult>
 }
 
-/** A scheduled job as data: `{ name, everyMs, run }` or `{ name, queue, run }`. */
-export type Job = PeriodicJob | QueueJob
+/**
+ * Runs on its own for as long as the runner does: started with it, stopped (and waited for) with it.
+ * For work with its own claims in batches (the notification dispatcher), where one queue row per run
+ * would cost more than the work; it must lease what it takes as the queue does.
+ */
+export interface WorkerJob {
+  name: string
+  worker: true
+  start(deps: JobDeps): { stop(): Promise<void> }
+}
+
+/** A scheduled job as data: `{ name, everyMs, run }`, `{ name, queue, run }` or `{ name, worker, start }`. */
+export type Job = PeriodicJob | QueueJob | WorkerJob
 
 export const isQueueJob = (job: Job): job is QueueJob => 'queue' in job
+export const isWorkerJob = (job: Job): job is WorkerJob => 'worker' in job
 
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000
 
 /** The queue a job takes its rows from. */
-export const queueOf = (job: Job): string => (isQueueJob(job) ? job.queue : job.name)
+export const queueOf = (job: PeriodicJob | QueueJob): string => (isQueueJob(job) ? job.queue : job.name)

@@ -3,10 +3,12 @@ import { hostname } from 'node:os'
 import {
   DEFAULT_TIMEOUT_MS,
   isQueueJob,
+  isWorkerJob,
   type Job,
   type JobDeps,
   type JobResult,
   type PeriodicJob,
+  type QueueJob,
   queueOf
 } from './job.js'
 import { ensurePeriodic, periodicDone, periodicFailed, stampStarted } from './periodic.js'
@@ -49,14 +51,17 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
   const owner = opts.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const log = deps.log
 
-  const byQueue = new Map<string, Job>()
+  const byQueue = new Map<string, PeriodicJob | QueueJob>()
+  const workerJobs = jobs.filter(isWorkerJob)
+  let workers: { stop(): Promise<void> }[] = []
   for (const job of jobs) {
+    if (isWorkerJob(job)) continue
     const queue = queueOf(job)
     if (byQueue.has(queue)) throw new Error(`two jobs take work from the queue "${queue}"`)
     byQueue.set(queue, job)
   }
   const queues = [...byQueue.keys()]
-  const periodic = jobs.filter((j): j is PeriodicJob => !isQueueJob(j))
+  const periodic = jobs.filter((j): j is PeriodicJob => !isQueueJob(j) && !isWorkerJob(j))
 
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>()
   let stopped = true
@@ -134,7 +139,7 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     }
   }
 
-  async function succeeded(job: Job, item: WorkItem, result: JobResult) {
+  async function succeeded(job: PeriodicJob | QueueJob, item: WorkItem, result: JobResult) {
     if (isQueueJob(job)) {
       // false when the handler completed it in its own transaction, or the lease was lost
       await complete(deps.db, item)
@@ -145,7 +150,7 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     else log.warn({ job: job.name }, 'job finished after losing its lease')
   }
 
-  async function failed(job: Job, item: WorkItem, err: unknown) {
+  async function failed(job: PeriodicJob | QueueJob, item: WorkItem, err: unknown) {
     if (err instanceof LeaseLostError) {
       log.warn({ job: job.name, item: item.id }, 'work item abandoned: lease lost')
       return
@@ -192,6 +197,7 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     owner,
     start() {
       stopped = false
+      workers = workerJobs.map(w => w.start(deps))
       wake(0)
     },
     /** Stop claiming; wait for the items in hand (their leases kept renewed meanwhile). */
@@ -201,6 +207,8 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
       wakeTimer = null
       await cycle
       await Promise.all([...inFlight.values()].map(f => f.done))
+      await Promise.all(workers.map(w => w.stop()))
+      workers = []
     },
     /** One poll, run to the end: what is due now is claimed and finished before it resolves. */
     async tick() {

@@ -9,6 +9,7 @@ import { identityManifest } from './identity/identity.manifest.js'
 import { incidentsManifest } from './incidents/incidents.manifest.js'
 import { linksManifest } from './links/links.manifest.js'
 import type { ModuleManifest } from './manifest.js'
+import { notificationsManifest } from './notifications/notifications.manifest.js'
 import { problemsManifest } from './problems/problems.manifest.js'
 import { releasesManifest } from './releases/releases.manifest.js'
 import { requestsManifest } from './requests/requests.manifest.js'
@@ -37,5 +38,6 @@ export const modules: readonly ModuleManifest[] = [
   categoriesManifest,
   templatesManifest,
   catalogManifest,
-  eventsManifest
+  eventsManifest,
+  notificationsManifest
 ]

@@ -31,6 +31,7 @@ export const TAGS: Record<string, string> = {
   templates: 'Ticket templates: preset values for a new ticket',
   catalog: 'The service catalog: offerings customers can request',
   events: 'Monitoring events and alerts, webhook receivers, event routing and problem detection rules',
+  notifications: 'The notification outbox: deliveries, dead letters, replay and backlog (admin)',
   graphql: 'The GraphQL door: the same capabilities as REST, under the same names'
 }
 
@@ -65,7 +66,7 @@ const OPERATION_IDS: Record<string, string> = {
 }
 
 /** A last path segment that is an action on what the path names rather than a sub-collection. */
-const ACTIONS = new Set(['reclassify', 'rotate', 'run', 'sync'])
+const ACTIONS = new Set(['reclassify', 'replay', 'rotate', 'run', 'sync'])
 
 const isParam = (s: string) => s.startsWith('{')
 const camel = (s: string) => s.replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase())

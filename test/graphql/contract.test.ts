@@ -579,7 +579,18 @@ describe('every field answers through the real app', () => {
     EventRuleMatch: 'test/events/graphql.test.ts (createEventRoutingRule, every field)',
     EventRoutingRule: 'test/events/graphql.test.ts (createEventRoutingRule, every field)',
     EventRoutingRuleEdge: 'test/events/graphql.test.ts (eventRoutingRules, every field)',
-    EventRoutingRuleConnection: 'test/events/graphql.test.ts (eventRoutingRules, every field)'
+    EventRoutingRuleConnection: 'test/events/graphql.test.ts (eventRoutingRules, every field)',
+    Notification: 'test/notifications/mail.test.ts (notifications after real SMTP deliveries, every field)',
+    NotificationEdge: 'test/notifications/mail.test.ts (notifications, every field)',
+    NotificationConnection: 'test/notifications/mail.test.ts (notifications, every field)',
+    NotificationDelivery: 'test/notifications/mail.test.ts (notifications, every field)',
+    NotificationStats: 'test/notifications/mail.test.ts (notificationStats, every field)',
+    NotificationRule: 'test/notifications/rules.test.ts (createNotificationRule, every field)',
+    NotificationRuleEdge: 'test/notifications/rules.test.ts (notificationRules, every field)',
+    NotificationRuleConnection: 'test/notifications/rules.test.ts (notificationRules, every field)',
+    WebhookSubscription: 'test/notifications/webhooks.test.ts (createWebhookSubscription, every field)',
+    WebhookSubscriptionEdge: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)',
+    WebhookSubscriptionConnection: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)'
   }
 
   it('every object type of the schema was checked with a value (add a query above for a new one)', () => {

@@ -15,7 +15,7 @@ export async function makeOrganisation(t: TestApp, name = `Org ${suffix()}`) {
 export async function makeUser(
   t: TestApp,
   roles: Role[],
-  extra: { organisationId?: string; username?: string; displayName?: string } = {}
+  extra: { organisationId?: string; username?: string; displayName?: string; email?: string; phone?: string } = {}
 ) {
   const username = extra.username ?? `${roles[0]}-${suffix()}`
   const res = await t.api('POST', '/api/v1/users', {

@@ -184,8 +184,15 @@ export interface AuditStamp {
 /**
  * Creates a ticket and its audit row in one statement (one round trip, atomic without BEGIN).
  * The organisation is the requester's; no row comes back when the requester is absent or disabled.
+ * `parts` are further CTE bodies reading `t`, the inserted row (the writer's subscribers' createPart:
+ * outbox rows), written in the same statement.
  */
-export async function insertTicket(q: Queryable, v: NewTicket, audit: AuditStamp): Promise<Row | null> {
+export async function insertTicket(
+  q: Queryable,
+  v: NewTicket,
+  audit: AuditStamp,
+  parts: readonly SQL[] = []
+): Promise<Row | null> {
   const { prefix, sequence } = KIND_INFO[v.kind]
   const result = await q.execute(sql`
     WITH req AS (
@@ -209,7 +216,10 @@ export async function insertTicket(q: Queryable, v: NewTicket, audit: AuditStamp
                ${prefix} || '-' || lpad(t.number::text, 6, '0'))) || ${JSON.stringify(audit.changes)}::jsonb,
              ${audit.requestId}
       FROM t
-    )
+    )${sql.join(
+      parts.map((part, i) => sql`, ${sql.identifier(`part_${i}`)} AS (${part})`),
+      sql``
+    )}
     SELECT id, number, status, organisation_id, version, created_at, updated_at FROM t`)
   const raw = (result as unknown as { rows: Record<string, unknown>[] }).rows[0]
   if (!raw) return null

@@ -537,12 +537,12 @@ export function createTicketService(deps: TicketCoreDeps) {
       ...custom.changes,
       ...(prepared?.changes ?? [])
     ]
-    const row = await insertTicket(q, values, {
-      actorId: ctx.actor.id,
-      actorLabel: actorLabel(ctx),
-      requestId: ctx.requestId ?? null,
-      changes
-    })
+    const row = await insertTicket(
+      q,
+      values,
+      { actorId: ctx.actor.id, actorLabel: actorLabel(ctx), requestId: ctx.requestId ?? null, changes },
+      writer.createParts(ctx, values)
+    )
     if (!row) {
       throw fieldError(
         'requesterId',

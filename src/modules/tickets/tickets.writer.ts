@@ -8,7 +8,7 @@ import { sqlArray } from '../../lib/sql-array.js'
 import { type AuditEntry, type Change, recordAudit } from '../audit/audit.service.js'
 import { type BulkColumn, type BulkWrite, insertNotes, writeMany } from './bulk.repository.js'
 import type { TicketKind } from './kinds.js'
-import { fullColumns, type Row } from './tickets.repository.js'
+import { fullColumns, type NewTicket, type Row } from './tickets.repository.js'
 import type { NoteInput, TransitionInput } from './tickets.schemas.js'
 
 /** What happened to a ticket, as subscribers see it. */
@@ -56,6 +56,13 @@ export interface TicketSubscriber {
   /** Only these types of change (all when absent). */
   types?: readonly TicketChangeType[]
   onChange(ctx: TxCtx, change: TicketChange): Promise<void>
+  /**
+   * A part of the create statement itself (insertTicket): the body of a CTE that may read `t`, the
+   * inserted ticket (`INSERT INTO notification_outbox … SELECT … FROM t`). It commits with the ticket
+   * in that one statement, so a create needs no transaction for it; null adds nothing. Independent of
+   * `types`: list `created` there only to be told afterwards too.
+   */
+  createPart?(ctx: Ctx, ticket: NewTicket): SQL | null
 }
 
 /** Values a ticket update may set: a field's value, or SQL computing it (a number from a sequence). */
@@ -163,6 +170,17 @@ export function createTicketWriter() {
     listens: (kind: TicketKind, type: TicketChangeType) => matching(kind, type).length > 0,
 
     emit,
+
+    /** What subscribers add to the create statement of a ticket of this kind (see `createPart`). */
+    createParts(ctx: Ctx, ticket: NewTicket): SQL[] {
+      const parts: SQL[] = []
+      for (const s of subscribers) {
+        if (s.kinds && !s.kinds.includes(ticket.kind)) continue
+        const part = s.createPart?.(ctx, ticket)
+        if (part) parts.push(part)
+      }
+      return parts
+    },
 
     /** A ticket row was inserted with its audit row (one statement, see insertTicket): tell. */
     async created(ctx: Ctx, row: Row, changes: Change[]) {

@@ -1,0 +1,45 @@
+import type { WorkerJob } from '../../jobs/job.js'
+import { provide } from '../../lib/ports.js'
+import type { ModuleManifest } from '../manifest.js'
+import { notificationResolvers } from './notifications.resolvers.js'
+import notificationRoutes from './notifications.routes.js'
+import { createNotificationService, type NotificationService } from './notifications.service.js'
+import { outboxSubscriber } from './outbox.js'
+import { ruleResolvers } from './rules.resolvers.js'
+import ruleRoutes from './rules.routes.js'
+import { createRuleService, type RuleService } from './rules.service.js'
+import { createWebhookService, type WebhookService } from './webhook-subscriptions.service.js'
+import { webhookResolvers } from './webhooks.resolvers.js'
+import webhookRoutes from './webhooks.routes.js'
+
+declare module '../../lib/ports.js' {
+  interface Services {
+    notifications: NotificationService
+    webhooks: WebhookService
+    notificationRules: RuleService
+  }
+}
+
+/** The outbox dispatcher: its own batched claims, in the scheduler (and in-process when embedded). */
+const dispatcher: WorkerJob = {
+  name: 'notifications.dispatch',
+  worker: true,
+  start: deps => deps.services.notifications.startDispatcher()
+}
+
+/**
+ * Notifications: the transactional outbox (a ticket-writer subscriber, in the create statement
+ * itself for creates), the dispatcher, mail and SMS-gateway notifiers, and the admin door.
+ */
+export const notificationsManifest: ModuleManifest = {
+  name: 'notifications',
+  provides: [
+    provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) })),
+    provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) })),
+    provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) }))
+  ],
+  routes: [notificationRoutes, ruleRoutes, webhookRoutes],
+  graphql: { resolvers: [notificationResolvers, ruleResolvers, webhookResolvers] },
+  jobs: [dispatcher],
+  tickets: ({ config }) => ({ subscribers: [outboxSubscriber(config.NOTIFY_MAX_ATTEMPTS)] })
+}
