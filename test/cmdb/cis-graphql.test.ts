@@ -55,7 +55,7 @@ describe('configuration items over GraphQL', () => {
       serial: 'SN1',
       macAddress: 'AA-BB-CC-00-00-01',
       systemUuid: '4C4C4544-0042-3510-8058-B7C04F564D01',
-      status: 'active',
+      status: 'live',
       supportTeamId: teamId
     })
     expect(web.body.errors).toBeUndefined()
@@ -64,7 +64,7 @@ describe('configuration items over GraphQL', () => {
     const webId = web.body.data!.createCi.id
     const vm = await createCi({
       name: 'vm-17',
-      class: 'vm',
+      class: 'virtual_machine',
       hostname: 'vm-17',
       fqdn: 'vm-17.example.org',
       serial: 'SN2',
@@ -106,7 +106,7 @@ describe('configuration items over GraphQL', () => {
       .where(and(eq(auditLog.entityId, scratch), eq(auditLog.action, 'updated')))
     expect(audit!.changes).toEqual([
       { field: 'serial', old: 'SN1', new: null },
-      { field: 'status', old: 'active', new: 'maintenance' }
+      { field: 'status', old: 'live', new: 'maintenance' }
     ])
 
     const related = await t.gql(

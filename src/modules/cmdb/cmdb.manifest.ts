@@ -1,5 +1,7 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
+import catalogueRoutes from './catalogue.routes.js'
+import { createCatalogueService } from './catalogue.service.js'
 import type { CiRelationshipView, CiView } from './cis.repository.js'
 import { createCiService } from './cis.service.js'
 import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
@@ -15,13 +17,17 @@ declare module '../../graphql/mappers.js' {
 declare module '../../lib/ports.js' {
   interface Services {
     cis: ReturnType<typeof createCiService>
+    cmdbCatalogue: ReturnType<typeof createCatalogueService>
   }
 }
 
 /** Configuration items and their relations. */
 export const cmdbManifest: ModuleManifest = {
   name: 'cmdb',
-  provides: [provide(['cis'], [], deps => ({ cis: createCiService(deps) }))],
-  routes: [cmdbRoutes],
+  provides: [
+    provide(['cis'], [], deps => ({ cis: createCiService(deps) })),
+    provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) }))
+  ],
+  routes: [cmdbRoutes, catalogueRoutes],
   graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }
 }

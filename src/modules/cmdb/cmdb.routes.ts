@@ -5,6 +5,8 @@ import { expectedVersion, IfMatchHeaders, withEtag, withVersion } from '../../li
 import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
 import {
   Ci,
+  CiHistoryEntry,
+  CiListPage,
   CiListQuery,
   CiRelationship,
   CreateCiBody,
@@ -43,9 +45,10 @@ export default async function cmdbRoutes(base: FastifyInstance) {
     {
       schema: {
         tags,
-        summary: 'List configuration items (keyset pagination; filters match exactly, q matches part of a name)',
+        summary:
+          'List configuration items (keyset pagination; filters match exactly, q matches part of a name, filter is RSQL)',
         querystring: CiListQuery,
-        response: { 200: PageOf(Ci), ...errorResponses(403) }
+        response: { 200: CiListPage, ...errorResponses(403) }
       }
     },
     async request => svc.list(request.ctx(), request.query)
@@ -81,6 +84,20 @@ export default async function cmdbRoutes(base: FastifyInstance) {
       const expected = expectedVersion(request.headers['if-match'], version)
       return withEtag(reply, await svc.update(request.ctx(), request.params.id, input, expected))
     }
+  )
+
+  app.get(
+    '/cis/:id/history',
+    {
+      schema: {
+        tags,
+        summary: 'Every change of a configuration item: who or which discovery source, when, field, old, new',
+        params: IdParams,
+        querystring: RelationshipListQuery,
+        response: { 200: PageOf(CiHistoryEntry), ...errorResponses(403, 404) }
+      }
+    },
+    async request => svc.history(request.ctx(), request.params.id, request.query)
   )
 
   app.get(
