@@ -6,6 +6,7 @@ import type { CiRelationshipView, CiView } from './cis.repository.js'
 import { createCiService } from './cis.service.js'
 import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
 import cmdbRoutes from './cmdb.routes.js'
+import { createCiGraphService } from './impact.service.js'
 
 declare module '../../graphql/mappers.js' {
   interface GraphqlRows {
@@ -18,6 +19,7 @@ declare module '../../lib/ports.js' {
   interface Services {
     cis: ReturnType<typeof createCiService>
     cmdbCatalogue: ReturnType<typeof createCatalogueService>
+    ciGraph: ReturnType<typeof createCiGraphService>
   }
 }
 
@@ -26,7 +28,8 @@ export const cmdbManifest: ModuleManifest = {
   name: 'cmdb',
   provides: [
     provide(['cis'], [], deps => ({ cis: createCiService(deps) })),
-    provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) }))
+    provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) })),
+    provide(['ciGraph'], [], deps => ({ ciGraph: createCiGraphService(deps) }))
   ],
   routes: [cmdbRoutes, catalogueRoutes],
   graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }

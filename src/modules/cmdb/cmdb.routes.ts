@@ -9,7 +9,11 @@ import {
   CiListPage,
   CiListQuery,
   CiRelationship,
+  CiTicket,
+  CiTicketsQuery,
   CreateCiBody,
+  Impact,
+  ImpactQuery,
   RelateBody,
   RelationshipListQuery,
   RelationshipParams,
@@ -84,6 +88,36 @@ export default async function cmdbRoutes(base: FastifyInstance) {
       const expected = expectedVersion(request.headers['if-match'], version)
       return withEtag(reply, await svc.update(request.ctx(), request.params.id, input, expected))
     }
+  )
+
+  app.get(
+    '/cis/:id/impact',
+    {
+      schema: {
+        tags,
+        summary: 'Impact analysis: the CIs this one stands on (downstream) and that stand on it (upstream), to depth N',
+        description:
+          'One recursive query, cycle-safe: each CI once per direction at its shortest distance, with its path from this CI.',
+        params: IdParams,
+        querystring: ImpactQuery,
+        response: { 200: Impact, ...errorResponses(403, 404, 422) }
+      }
+    },
+    async request => app.services.ciGraph.impact(request.ctx(), request.params.id, request.query)
+  )
+
+  app.get(
+    '/cis/:id/tickets',
+    {
+      schema: {
+        tags,
+        summary: 'Tickets naming this configuration item (open ones unless state=all), newest first',
+        params: IdParams,
+        querystring: CiTicketsQuery,
+        response: { 200: PageOf(CiTicket), ...errorResponses(403, 404, 422) }
+      }
+    },
+    async request => app.services.ciGraph.tickets(request.ctx(), request.params.id, request.query)
   )
 
   app.get(

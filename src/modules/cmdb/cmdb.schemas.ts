@@ -213,3 +213,65 @@ export const CiListPage = Type.Object({
   nextCursor: Nullable(Type.String()),
   total: Type.Optional(Type.Integer({ description: 'With includeTotal=true: every CI the filters match' }))
 })
+
+export const MAX_IMPACT_DEPTH = 10
+export const ImpactQuery = Type.Object(
+  {
+    direction: Type.Optional(
+      StringEnum(['upstream', 'downstream', 'both'] as const, {
+        default: 'both',
+        description:
+          'downstream: what the CI stands on (source → target: runs on, depends on, part of …); upstream: what stands on it (what breaks with it)'
+      })
+    ),
+    depth: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_IMPACT_DEPTH, default: 3 })),
+    types: Type.Optional(
+      Type.String({ maxLength: 1000, description: 'Comma-separated relationship types to follow (default: all)' })
+    )
+  },
+  { additionalProperties: false }
+)
+export type ImpactInput = Static<typeof ImpactQuery>
+
+const CiSummary = Type.Object({ id: Uuid, name: Type.String(), class: Type.String(), status: Type.String() })
+
+export const ImpactNode = Type.Object({
+  ci: CiSummary,
+  direction: StringEnum(['upstream', 'downstream'] as const),
+  distance: Type.Integer({ description: 'Hops from the CI asked about' }),
+  path: Type.Array(Uuid, { description: 'CI ids from the CI asked about to this one, both included' }),
+  type: Type.String({ description: 'Relationship type of the last hop' }),
+  label: Type.String({ description: 'The last hop read towards this CI: "runs on" downstream, "hosts" upstream' })
+})
+
+export const Impact = Type.Object({
+  root: CiSummary,
+  direction: Type.String(),
+  depth: Type.Integer(),
+  nodes: Type.Array(ImpactNode)
+})
+
+export const CiTicketsQuery = Type.Object(
+  {
+    state: Type.Optional(StringEnum(['open', 'all'] as const, { default: 'open' })),
+    kind: Type.Optional(
+      Type.String({ maxLength: 200, description: 'Comma-separated kinds: incident, problem, change, request, release' })
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    cursor: Type.Optional(CursorParam)
+  },
+  { additionalProperties: false }
+)
+export type CiTicketsInput = Static<typeof CiTicketsQuery>
+
+export const CiTicket = Type.Object({
+  id: Uuid,
+  kind: Type.String(),
+  number: Type.String(),
+  title: Type.String(),
+  status: Type.String(),
+  priority: Type.Integer(),
+  createdAt: DateTime,
+  resolvedAt: Nullable(DateTime),
+  closedAt: Nullable(DateTime)
+})
