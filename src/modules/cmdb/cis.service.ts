@@ -58,7 +58,7 @@ const FILTER_FIELDS: Record<string, FilterField> = {
 }
 
 /** Who made a history entry through a discovery source: imports act as `<actor> via discovery:<source>`. */
-const SOURCE_MARK = / via discovery:(.+)$/
+const SOURCE_MARK = / via discovery:(\S+)/
 
 /** A context whose audit rows name the discovery source beside the actor. */
 export function viaSource(ctx: Ctx, source: string): Ctx {

@@ -7,6 +7,9 @@ import { createCiService } from './cis.service.js'
 import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
 import cmdbRoutes from './cmdb.routes.js'
 import { createCiGraphService } from './impact.service.js'
+import importRoutes from './import.routes.js'
+import { createImportService } from './import.service.js'
+import { missingSweep } from './missing.job.js'
 
 declare module '../../graphql/mappers.js' {
   interface GraphqlRows {
@@ -20,6 +23,7 @@ declare module '../../lib/ports.js' {
     cis: ReturnType<typeof createCiService>
     cmdbCatalogue: ReturnType<typeof createCatalogueService>
     ciGraph: ReturnType<typeof createCiGraphService>
+    ciImport: ReturnType<typeof createImportService>
   }
 }
 
@@ -29,8 +33,10 @@ export const cmdbManifest: ModuleManifest = {
   provides: [
     provide(['cis'], [], deps => ({ cis: createCiService(deps) })),
     provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) })),
-    provide(['ciGraph'], [], deps => ({ ciGraph: createCiGraphService(deps) }))
+    provide(['ciGraph'], [], deps => ({ ciGraph: createCiGraphService(deps) })),
+    provide(['ciImport'], [], deps => ({ ciImport: createImportService(deps) }))
   ],
-  routes: [cmdbRoutes, catalogueRoutes],
+  routes: [cmdbRoutes, catalogueRoutes, importRoutes],
+  jobs: [missingSweep],
   graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }
 }
