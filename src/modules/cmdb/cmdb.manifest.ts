@@ -8,6 +8,8 @@ import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
 import cmdbRoutes from './cmdb.routes.js'
 import { createCiGraphService } from './impact.service.js'
 import importRoutes from './import.routes.js'
+import inventoryRoutes from './inventory/inventory.routes.js'
+import { createInventoryService } from './inventory/inventory.service.js'
 import { createImportService } from './import.service.js'
 import { missingSweep } from './missing.job.js'
 
@@ -24,6 +26,7 @@ declare module '../../lib/ports.js' {
     cmdbCatalogue: ReturnType<typeof createCatalogueService>
     ciGraph: ReturnType<typeof createCiGraphService>
     ciImport: ReturnType<typeof createImportService>
+    inventory: ReturnType<typeof createInventoryService>
   }
 }
 
@@ -34,9 +37,10 @@ export const cmdbManifest: ModuleManifest = {
     provide(['cis'], [], deps => ({ cis: createCiService(deps) })),
     provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) })),
     provide(['ciGraph'], [], deps => ({ ciGraph: createCiGraphService(deps) })),
-    provide(['ciImport'], [], deps => ({ ciImport: createImportService(deps) }))
+    provide(['ciImport'], [], deps => ({ ciImport: createImportService(deps) })),
+    provide(['inventory'], ['ciImport'], deps => ({ inventory: createInventoryService(deps, deps) }))
   ],
-  routes: [cmdbRoutes, catalogueRoutes, importRoutes],
+  routes: [cmdbRoutes, catalogueRoutes, importRoutes, inventoryRoutes],
   jobs: [missingSweep],
   graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }
 }
