@@ -17,7 +17,12 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
   let token: string
   let readOnly: string
 
-  const post = (body: Buffer | string, contentType: string, headers: Record<string, string> = {}, auth: string | null = token) =>
+  const post = (
+    body: Buffer | string,
+    contentType: string,
+    headers: Record<string, string> = {},
+    auth: string | null = token
+  ) =>
     t.app.inject({
       method: 'POST',
       url: '/api/v1/inventory',
@@ -51,7 +56,12 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
       method: 'POST',
       url: '/api/v1/inventory',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      payload: JSON.stringify({ action: 'contact', deviceid: 'x-2026-01-01-00-00-00', name: 'GLPI-Agent', version: '1.15' })
+      payload: JSON.stringify({
+        action: 'contact',
+        deviceid: 'x-2026-01-01-00-00-00',
+        name: 'GLPI-Agent',
+        version: '1.15'
+      })
     })
     expect(bearer.statusCode, bearer.body).toBe(200)
     expect(bearer.json()).toMatchObject({ status: 'ok', expiration: 24, tasks: { inventory: {} } })
@@ -127,11 +137,14 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
   })
 
   it('speaks the OCS XML protocol: PROLOG answered SEND in the encoding of the request, then INVENTORY', async () => {
-    const prolog = '<?xml version="1.0" encoding="UTF-8" ?><REQUEST><DEVICEID>pc-1-2026-01-01-00-00-00</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>'
+    const prolog =
+      '<?xml version="1.0" encoding="UTF-8" ?><REQUEST><DEVICEID>pc-1-2026-01-01-00-00-00</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>'
     const zres = await post(deflateSync(prolog), 'application/x-compress-zlib')
     expect(zres.statusCode, zres.body).toBe(200)
     expect(zres.headers['content-type']).toMatch(/^application\/x-compress-zlib/)
-    expect(inflateSync(zres.rawPayload).toString()).toContain('<REPLY><RESPONSE>SEND</RESPONSE><PROLOG_FREQ>24</PROLOG_FREQ></REPLY>')
+    expect(inflateSync(zres.rawPayload).toString()).toContain(
+      '<REPLY><RESPONSE>SEND</RESPONSE><PROLOG_FREQ>24</PROLOG_FREQ></REPLY>'
+    )
     const plain = await post(prolog, 'application/xml')
     expect(plain.body).toContain('<RESPONSE>SEND</RESPONSE>')
     const xml = `<?xml version="1.0" encoding="UTF-8" ?><REQUEST><CONTENT>
@@ -159,14 +172,19 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
     expect(bomb.length).toBeLessThan(LIMIT)
     const started = Date.now()
     expectProblem(await post(bomb, 'application/x-compress-zlib'), 413)
-    expectProblem(await post(gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)), 'application/json', { 'content-encoding': 'gzip' }), 413)
+    expectProblem(
+      await post(gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)), 'application/json', { 'content-encoding': 'gzip' }),
+      413
+    )
     expect(Date.now() - started).toBeLessThan(5000)
     const noDevice = example()
     delete noDevice.deviceid
     expect(fieldsOf(expectProblem(await post(JSON.stringify(noDevice), 'application/json'), 400))).toEqual(['deviceid'])
     const noVersion = example()
     delete noVersion.content.versionclient
-    expect(fieldsOf(expectProblem(await post(JSON.stringify(noVersion), 'application/json'), 400))).toEqual(['content.versionclient'])
+    expect(fieldsOf(expectProblem(await post(JSON.stringify(noVersion), 'application/json'), 400))).toEqual([
+      'content.versionclient'
+    ])
     const badSoftware = example()
     badSoftware.content.softwares.push({ version: '1' })
     badSoftware.content.hardware.memory = '64GB'
@@ -174,11 +192,16 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
       ['content.hardware.memory', 'content.softwares.3.name'].sort()
     )
     expect(fieldsOf(expectProblem(await post('<FOO/>', 'application/xml'), 400))).toEqual(['REQUEST'])
-    expect(fieldsOf(expectProblem(await post('<REQUEST><DEVICEID>x</DEVICEID></REQUEST>', 'application/xml'), 400))).toEqual([
-      'REQUEST/QUERY'
-    ])
     expect(
-      fieldsOf(expectProblem(await post('<REQUEST><QUERY>INVENTORY</QUERY><CONTENT></CONTENT></REQUEST>', 'application/xml'), 400))
+      fieldsOf(expectProblem(await post('<REQUEST><DEVICEID>x</DEVICEID></REQUEST>', 'application/xml'), 400))
+    ).toEqual(['REQUEST/QUERY'])
+    expect(
+      fieldsOf(
+        expectProblem(
+          await post('<REQUEST><QUERY>INVENTORY</QUERY><CONTENT></CONTENT></REQUEST>', 'application/xml'),
+          400
+        )
+      )
     ).toContain('REQUEST/DEVICEID')
     expectProblem(await post('<!DOCTYPE x [<!ENTITY a "b">]><REQUEST/>', 'application/xml'), 400)
     expectProblem(await post('garbage', 'application/x-compress-zlib'), 400)

@@ -8,9 +8,9 @@ import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
 import cmdbRoutes from './cmdb.routes.js'
 import { createCiGraphService } from './impact.service.js'
 import importRoutes from './import.routes.js'
+import { createImportService } from './import.service.js'
 import inventoryRoutes from './inventory/inventory.routes.js'
 import { createInventoryService } from './inventory/inventory.service.js'
-import { createImportService } from './import.service.js'
 import { missingSweep } from './missing.job.js'
 
 declare module '../../graphql/mappers.js' {

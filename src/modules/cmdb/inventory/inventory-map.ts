@@ -128,7 +128,17 @@ export function inventoryItems(inv: Inventory): ImportItemInput[] {
   }
   if (!inv.partial) {
     // A full inventory states every attribute it maps: one it no longer reports is cleared
-    for (const k of ['manufacturer', 'model', 'memory_mb', 'os_name', 'os_version', 'os_kernel', 'cpu', 'cpu_cores', 'ip_addresses'])
+    for (const k of [
+      'manufacturer',
+      'model',
+      'memory_mb',
+      'os_name',
+      'os_version',
+      'os_kernel',
+      'cpu',
+      'cpu_cores',
+      'ip_addresses'
+    ])
       computer.attributes![k] = attributes[k] ?? null
   }
   if (!has('softwares')) return [computer]

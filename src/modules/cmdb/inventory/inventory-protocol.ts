@@ -23,7 +23,11 @@ export const tooLarge = (limit: number) =>
  * bounded, by the HTTP layer). Inflating stops at `limit` output bytes: a compression bomb is a 413
  * without ever being inflated whole.
  */
-export function decodeBody(contentType: string | undefined, body: Buffer, limit: number): { text: string; encoding: Encoding } {
+export function decodeBody(
+  contentType: string | undefined,
+  body: Buffer,
+  limit: number
+): { text: string; encoding: Encoding } {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
   const encoding = BY_TYPE[type]
   if (encoding === undefined) {
@@ -109,10 +113,12 @@ export function parseXmlRequest(text: string): { query: string; body: Obj } {
   }
   const r = request as Obj
   const query = typeof r.QUERY === 'string' ? r.QUERY.toUpperCase() : ''
-  if (!query) throw badRequest('REQUEST/QUERY: required (PROLOG or INVENTORY)', [{ field: 'REQUEST/QUERY', message: 'required' }])
+  if (!query)
+    throw badRequest('REQUEST/QUERY: required (PROLOG or INVENTORY)', [{ field: 'REQUEST/QUERY', message: 'required' }])
   return { query, body: lowerKeys(r) as Obj }
 }
 
 export const prologReply = () =>
   '<?xml version="1.0" encoding="UTF-8" ?>\n<REPLY><RESPONSE>SEND</RESPONSE><PROLOG_FREQ>24</PROLOG_FREQ></REPLY>\n'
-export const inventoryReply = () => '<?xml version="1.0" encoding="UTF-8" ?>\n<REPLY><RESPONSE>no_update</RESPONSE></REPLY>\n'
+export const inventoryReply = () =>
+  '<?xml version="1.0" encoding="UTF-8" ?>\n<REPLY><RESPONSE>no_update</RESPONSE></REPLY>\n'

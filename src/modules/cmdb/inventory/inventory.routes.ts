@@ -38,7 +38,8 @@ export default async function inventoryRoutes(app: FastifyInstance) {
       config: { public: true },
       schema: {
         tags: ['cmdb'],
-        summary: 'Inventory agents post here unchanged: GLPI Agent JSON (contact, inventory) and OCS / FusionInventory XML',
+        summary:
+          'Inventory agents post here unchanged: GLPI Agent JSON (contact, inventory) and OCS / FusionInventory XML',
         description:
           'Authorization: Bearer <API token>, or Basic with the token as the password; the token needs cmdb:import. ' +
           'Content-Type application/json, application/xml, application/x-compress-zlib (or x-compress), ' +
@@ -55,7 +56,9 @@ export default async function inventoryRoutes(app: FastifyInstance) {
       const actor = token ? await app.services.authenticator.authenticate(token, request.ip) : null
       if (!actor) {
         reply.header('www-authenticate', CHALLENGE)
-        throw unauthenticated(token ? 'invalid, expired or revoked token' : 'send the API token (Basic password or Bearer)')
+        throw unauthenticated(
+          token ? 'invalid, expired or revoked token' : 'send the API token (Basic password or Bearer)'
+        )
       }
       request.actor = actor
       const agentId = request.headers['glpi-agent-id']

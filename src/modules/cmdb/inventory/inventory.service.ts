@@ -5,7 +5,7 @@ import { badRequest } from '../../../lib/errors.js'
 import { uuidv7 } from '../../../lib/ids.js'
 import type { Services } from '../../../lib/ports.js'
 import { check } from '../../../lib/validate.js'
-import { type ImportInput, ImportBody } from '../import.schemas.js'
+import { ImportBody, type ImportInput } from '../import.schemas.js'
 import { checkInventory, inventoryItems } from './inventory-map.js'
 import {
   decodeBody,
