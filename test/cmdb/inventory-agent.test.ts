@@ -10,7 +10,9 @@ import { countRows } from '../helpers/graphql.js'
 const AGENT = '/usr/bin/fusioninventory-agent'
 const present = existsSync(AGENT)
 if (!present)
-  console.warn(`skipping the fusioninventory-agent test: ${AGENT} is not installed (.ci/run installs it with apt)`)
+  process.stderr.write(
+    `test/cmdb/inventory-agent.test.ts skipped: ${AGENT} is not installed (.ci/run installs it with apt)\n`
+  )
 
 type Json = Record<string, any>
 
