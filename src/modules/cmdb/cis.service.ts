@@ -10,8 +10,9 @@ import { compileFilter, type FilterField } from '../../lib/rsql.js'
 import { checkVersion } from '../../lib/version.js'
 import { readAudit, recordAudit } from '../audit/audit.service.js'
 import { pageFromRows, parseIdCursor } from '../identity/paging.js'
-import { attributeSpecs, checkAttributes, loadCatalogue } from './attributes.js'
+import { checkAttributes, loadCatalogue } from './attributes.js'
 import { assertReferences, CI_FIELDS, ciChanges, columnsOf, fieldsOf } from './ci-fields.js'
+import { ciFilter } from './ci-filter.js'
 import {
   type CiRelationshipView,
   type CiView,
@@ -34,28 +35,6 @@ const HISTORY_SORT = 'ci-history'
 const ci = configurationItems
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, m => `\\${m}`)
-
-/** Built-in fields of the CI filter language (`attributes.<name>` come from the class catalogue). */
-const FILTER_FIELDS: Record<string, FilterField> = {
-  id: { sql: ci.id, type: 'uuid' },
-  name: { sql: ci.name, type: 'text' },
-  class: { sql: ci.ciClass, type: 'text' },
-  status: { sql: ci.status, type: 'enum', values: CI_STATUSES },
-  hostname: { sql: ci.hostname, type: 'text', nullable: true },
-  fqdn: { sql: ci.fqdn, type: 'text', nullable: true },
-  serial: { sql: ci.serial, type: 'text', nullable: true },
-  macAddress: { sql: ci.macAddress, type: 'text', nullable: true },
-  systemUuid: { sql: ci.systemUuid, type: 'text', nullable: true },
-  assetTag: { sql: ci.assetTag, type: 'text', nullable: true },
-  location: { sql: ci.location, type: 'text', nullable: true },
-  supportTeamId: { sql: ci.supportTeamId, type: 'uuid', nullable: true },
-  ownerTeamId: { sql: ci.ownerTeamId, type: 'uuid', nullable: true },
-  organisationId: { sql: ci.organisationId, type: 'uuid', nullable: true },
-  costCentreId: { sql: ci.costCentreId, type: 'uuid', nullable: true },
-  missingSince: { sql: ci.missingSince, type: 'datetime', nullable: true },
-  createdAt: { sql: ci.createdAt, type: 'datetime' },
-  updatedAt: { sql: ci.updatedAt, type: 'datetime' }
-}
 
 /** Who made a history entry through a discovery source: imports act as `<actor> via discovery:<source>`. */
 const SOURCE_MARK = / via discovery:(\S+)/
@@ -93,10 +72,7 @@ export function createCiService(_deps: Deps) {
     }
     if (input.systemUuid) where.push(eq(ci.systemUuid, normaliseUuid(input.systemUuid) ?? ''))
     if (input.assetTag) where.push(eq(ci.assetTag, input.assetTag))
-    if (input.filter) {
-      const specs = attributeSpecs(await loadCatalogue(q))
-      where.push(compileFilter(input.filter, FILTER_FIELDS, { column: ci.attributes, specs, prefix: 'attributes.' }))
-    }
+    if (input.filter) where.push(await ciFilter(q, input.filter))
     return where
   }
 

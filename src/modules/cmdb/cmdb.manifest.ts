@@ -1,5 +1,7 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
+import baselineRoutes from './baselines.routes.js'
+import { createBaselineService } from './baselines.service.js'
 import catalogueRoutes from './catalogue.routes.js'
 import { createCatalogueService } from './catalogue.service.js'
 import type { CiRelationshipView, CiView } from './cis.repository.js'
@@ -27,6 +29,7 @@ declare module '../../lib/ports.js' {
     ciGraph: ReturnType<typeof createCiGraphService>
     ciImport: ReturnType<typeof createImportService>
     inventory: ReturnType<typeof createInventoryService>
+    ciBaselines: ReturnType<typeof createBaselineService>
   }
 }
 
@@ -38,9 +41,10 @@ export const cmdbManifest: ModuleManifest = {
     provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) })),
     provide(['ciGraph'], [], deps => ({ ciGraph: createCiGraphService(deps) })),
     provide(['ciImport'], [], deps => ({ ciImport: createImportService(deps) })),
+    provide(['ciBaselines'], [], deps => ({ ciBaselines: createBaselineService(deps) })),
     provide(['inventory'], ['ciImport'], deps => ({ inventory: createInventoryService(deps, deps) }))
   ],
-  routes: [cmdbRoutes, catalogueRoutes, importRoutes, inventoryRoutes],
+  routes: [cmdbRoutes, catalogueRoutes, importRoutes, inventoryRoutes, baselineRoutes],
   jobs: [missingSweep],
   graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }
 }
