@@ -6,7 +6,6 @@ import { type Ctx, type Deps, type Queryable, withTx } from '../../lib/context.j
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { compileFilter, type FilterField } from '../../lib/rsql.js'
 import { checkVersion } from '../../lib/version.js'
 import { readAudit, recordAudit } from '../audit/audit.service.js'
 import { pageFromRows, parseIdCursor } from '../identity/paging.js'
@@ -21,14 +20,7 @@ import {
   relationshipView,
   toCiView
 } from './cis.repository.js'
-import {
-  CI_STATUSES,
-  type CiListInput,
-  type CreateCiInput,
-  type RelateInput,
-  type RelationshipListInput,
-  type UpdateCiInput
-} from './cmdb.schemas.js'
+import type { CiListInput, CreateCiInput, RelateInput, RelationshipListInput, UpdateCiInput } from './cmdb.schemas.js'
 
 const REL_SORT = 'ci-relationships'
 const HISTORY_SORT = 'ci-history'
