@@ -8,6 +8,7 @@ import type { CiRelationshipView, CiView } from './cis.repository.js'
 import { createCiService } from './cis.service.js'
 import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
 import cmdbRoutes from './cmdb.routes.js'
+import { cmdbMoreResolvers } from './cmdb-more.resolvers.js'
 import { createCiGraphService } from './impact.service.js'
 import importRoutes from './import.routes.js'
 import { createImportService } from './import.service.js'
@@ -46,5 +47,5 @@ export const cmdbManifest: ModuleManifest = {
   ],
   routes: [cmdbRoutes, catalogueRoutes, importRoutes, inventoryRoutes, baselineRoutes],
   jobs: [missingSweep],
-  graphql: { resolvers: [cmdbResolvers], loaders: [cmdbLoaders] }
+  graphql: { resolvers: [cmdbResolvers, cmdbMoreResolvers], loaders: [cmdbLoaders] }
 }
