@@ -34,7 +34,7 @@ describe('CMDB baselines and their diffs over REST', () => {
   it('freezes a filter set; the diff against now answers added, removed, changed attributes and relationships', async () => {
     const tag = suffix()
     const a = await make({ name: `bl-${tag}-a`, class: 'server', attributes: { memory_mb: 1024, os_name: 'Ubuntu' } })
-    const b = await make({ name: `bl-${tag}-b`, class: 'server' })
+    const b = await make({ name: `bl-${tag}-b`, class: 'server', status: 'live' })
     await relate(t, a.id, b.id, 'depends_on')
     const base = await baseline({ name: 'before the upgrade', filter: `name==bl-${tag}-*` })
     expect(base).toMatchObject({ ciCount: 2, relationshipCount: 1, scope: { filter: `name==bl-${tag}-*` } })
@@ -50,14 +50,14 @@ describe('CMDB baselines and their diffs over REST', () => {
         .statusCode
     ).toBe(200)
     expect((await t.edit(`/api/v1/cis/${b.id}`, { body: { name: `gone-${tag}` } })).statusCode).toBe(200)
-    const c = await make({ name: `bl-${tag}-c`, class: 'server' })
+    const c = await make({ name: `bl-${tag}-c`, class: 'server', status: 'live' })
     await relate(t, a.id, c.id, 'runs_on')
     const d = await diffOf(base.id)
-    expect(d.added).toEqual([{ id: c.id, name: c.name, class: 'server' }])
-    expect(d.removed).toEqual([{ id: b.id, name: b.name, class: 'server' }])
+    expect(d.added).toEqual([{ id: c.id, name: c.name, class: 'server', status: 'live' }])
+    expect(d.removed).toEqual([{ id: b.id, name: b.name, class: 'server', status: 'live' }])
     expect(d.changed).toEqual([
       {
-        ci: { id: a.id, name: a.name, class: 'server' },
+        ci: { id: a.id, name: a.name, class: 'server', status: 'maintenance' },
         changes: [
           { field: 'status', old: 'live', new: 'maintenance' },
           { field: 'attributes.memory_mb', old: 1024, new: 2048 }
@@ -86,7 +86,7 @@ describe('CMDB baselines and their diffs over REST', () => {
     await relate(t, app.id, vm.id, 'runs_on')
     const base = await baseline({ name: 'service', serviceId: svc.id, depth: 5 })
     expect(base).toMatchObject({ ciCount: 3, relationshipCount: 2 })
-    const host = await make({ name: `host-${tag}`, class: 'server' })
+    const host = await make({ name: `host-${tag}`, class: 'server', status: 'live' })
     await relate(t, vm.id, host.id, 'runs_on')
     const d = await diffOf(base.id)
     expect(d.added.map((x: Json) => x.name)).toEqual([`host-${tag}`])

@@ -50,7 +50,7 @@ export const DiffQuery = Type.Object(
   { additionalProperties: false }
 )
 
-const Summary = Type.Object({ id: Uuid, name: Type.String(), class: Type.String() })
+const Summary = Type.Object({ id: Uuid, name: Type.String(), class: Type.String(), status: Type.String() })
 const Rel = Type.Object({ sourceId: Uuid, targetId: Uuid, type: Type.String() })
 const FieldChange = Type.Object({ field: Type.String(), old: Type.Unknown(), new: Type.Unknown() })
 

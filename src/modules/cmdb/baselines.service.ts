@@ -66,7 +66,7 @@ function frozen(v: FrozenCi): FrozenCi {
   return JSON.parse(JSON.stringify({ ...v, version: undefined, updatedAt: undefined, createdAt: undefined }))
 }
 const key = (r: FrozenRel) => `${r.sourceId}|${r.targetId}|${r.type}`
-const summary = (c: FrozenCi) => ({ id: c.id, name: c.name, class: c.class })
+const summary = (c: FrozenCi) => ({ id: c.id, name: c.name, class: c.class, status: c.status })
 
 function diff(base: Snapshot, other: Snapshot) {
   const before = new Map(base.cis.map(c => [c.id, c]))
