@@ -42,6 +42,16 @@ const ConfigSchema = Type.Object({
     minimum: 1024,
     description: 'event ingest bodies (a batch of 1,000 events)'
   }),
+  CMDB_IMPORT_BODY_LIMIT_BYTES: Type.Integer({
+    default: 33554432,
+    minimum: 1024,
+    description: 'discovery import bodies (up to 10,000 CIs)'
+  }),
+  INVENTORY_BODY_LIMIT_BYTES: Type.Integer({
+    default: 16777216,
+    minimum: 1024,
+    description: 'inventory agent bodies, after decompression (bigger ones are refused with 413 while inflating)'
+  }),
   GRAPHQL_BODY_LIMIT_BYTES: Type.Integer({ default: 131072, minimum: 1024 }),
   JSON_MAX_DEPTH: Type.Integer({ default: 64, minimum: 8, maximum: 512, description: 'nesting bound of JSON bodies' }),
   CORS_ORIGINS: Type.Optional(

@@ -538,11 +538,243 @@ export type ChangeType =
   | 'normal'
   | 'standard';
 
+export type CiAttributeDefinition = {
+  __typename?: 'CiAttributeDefinition';
+  default?: Maybe<Scalars['JSON']['output']>;
+  label?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  required?: Maybe<Scalars['Boolean']['output']>;
+  /** text, number, boolean, date, enum or ci */
+  type: Scalars['String']['output'];
+  unique?: Maybe<Scalars['Boolean']['output']>;
+  values?: Maybe<Array<Scalars['String']['output']>>;
+};
+
+export type CiAttributeDefinitionInput = {
+  default?: InputMaybe<Scalars['JSON']['input']>;
+  label?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  required?: InputMaybe<Scalars['Boolean']['input']>;
+  type: Scalars['String']['input'];
+  unique?: InputMaybe<Scalars['Boolean']['input']>;
+  values?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type CiBaseline = {
+  __typename?: 'CiBaseline';
+  ciCount: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  createdById?: Maybe<Scalars['ID']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  relationshipCount: Scalars['Int']['output'];
+  scope: CiBaselineScope;
+};
+
+export type CiBaselineChange = {
+  __typename?: 'CiBaselineChange';
+  changes: Array<CiFieldChange>;
+  ci: CiSummary;
+};
+
+export type CiBaselineConnection = {
+  __typename?: 'CiBaselineConnection';
+  edges: Array<CiBaselineEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CiBaselineDiff = {
+  __typename?: 'CiBaselineDiff';
+  added: Array<CiSummary>;
+  against: Scalars['String']['output'];
+  baselineId: Scalars['ID']['output'];
+  changed: Array<CiBaselineChange>;
+  relationships: CiBaselineRelationshipDiff;
+  removed: Array<CiSummary>;
+};
+
+export type CiBaselineEdge = {
+  __typename?: 'CiBaselineEdge';
+  cursor: Scalars['String']['output'];
+  node: CiBaseline;
+};
+
+export type CiBaselineRelationship = {
+  __typename?: 'CiBaselineRelationship';
+  sourceId: Scalars['ID']['output'];
+  targetId: Scalars['ID']['output'];
+  type: Scalars['String']['output'];
+};
+
+export type CiBaselineRelationshipDiff = {
+  __typename?: 'CiBaselineRelationshipDiff';
+  added: Array<CiBaselineRelationship>;
+  removed: Array<CiBaselineRelationship>;
+};
+
+export type CiBaselineScope = {
+  __typename?: 'CiBaselineScope';
+  depth?: Maybe<Scalars['Int']['output']>;
+  filter?: Maybe<Scalars['String']['output']>;
+  serviceId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type CiClass = {
+  __typename?: 'CiClass';
+  /** Defined by this class */
+  attributes: Array<CiAttributeDefinition>;
+  builtin: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  description: Scalars['String']['output'];
+  /** Its own and those it inherits */
+  effectiveAttributes: Array<CiAttributeDefinition>;
+  id: Scalars['ID']['output'];
+  label: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  parentId?: Maybe<Scalars['ID']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type CiClassConnection = {
+  __typename?: 'CiClassConnection';
+  edges: Array<CiClassEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CiClassEdge = {
+  __typename?: 'CiClassEdge';
+  cursor: Scalars['String']['output'];
+  node: CiClass;
+};
+
+export type CiFieldChange = {
+  __typename?: 'CiFieldChange';
+  field: Scalars['String']['output'];
+  new?: Maybe<Scalars['JSON']['output']>;
+  old?: Maybe<Scalars['JSON']['output']>;
+};
+
+export type CiFieldError = {
+  __typename?: 'CiFieldError';
+  field: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
+export type CiHistoryConnection = {
+  __typename?: 'CiHistoryConnection';
+  edges: Array<CiHistoryEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CiHistoryEdge = {
+  __typename?: 'CiHistoryEdge';
+  cursor: Scalars['String']['output'];
+  node: CiHistoryEntry;
+};
+
+export type CiHistoryEntry = {
+  __typename?: 'CiHistoryEntry';
+  action: Scalars['String']['output'];
+  actor: Scalars['String']['output'];
+  actorId?: Maybe<Scalars['ID']['output']>;
+  at: Scalars['DateTime']['output'];
+  changes: Array<CiFieldChange>;
+  id: Scalars['Int']['output'];
+  /** The discovery source when an import made the change */
+  source?: Maybe<Scalars['String']['output']>;
+};
+
+export type CiImpact = {
+  __typename?: 'CiImpact';
+  depth: Scalars['Int']['output'];
+  direction: CiImpactDirection;
+  nodes: Array<CiImpactNode>;
+  root: CiSummary;
+};
+
+export type CiImpactDirection =
+  | 'both'
+  | 'downstream'
+  | 'upstream';
+
+export type CiImpactNode = {
+  __typename?: 'CiImpactNode';
+  ci: CiSummary;
+  direction: CiImpactDirection;
+  distance: Scalars['Int']['output'];
+  label: Scalars['String']['output'];
+  /** CI ids from the CI asked about to this one */
+  path: Array<Scalars['ID']['output']>;
+  type: Scalars['String']['output'];
+};
+
+export type CiImportIdentifiersInput = {
+  assetTag?: InputMaybe<Scalars['String']['input']>;
+  fqdn?: InputMaybe<Scalars['String']['input']>;
+  hostname?: InputMaybe<Scalars['String']['input']>;
+  macAddresses?: InputMaybe<Array<Scalars['String']['input']>>;
+  serial?: InputMaybe<Scalars['String']['input']>;
+  systemUuid?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CiImportItemInput = {
+  attributes?: InputMaybe<Scalars['JSON']['input']>;
+  class: Scalars['String']['input'];
+  identifiers?: InputMaybe<CiImportIdentifiersInput>;
+  key?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  relationships?: InputMaybe<Array<CiImportRelationshipInput>>;
+  replaceRelationships?: InputMaybe<Array<Scalars['String']['input']>>;
+  status?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CiImportItemResult = {
+  __typename?: 'CiImportItemResult';
+  changed: Array<Scalars['String']['output']>;
+  ciId?: Maybe<Scalars['ID']['output']>;
+  errors: Array<CiFieldError>;
+  identifiedBy?: Maybe<Scalars['String']['output']>;
+  index: Scalars['Int']['output'];
+  key?: Maybe<Scalars['String']['output']>;
+  protected: Array<Scalars['String']['output']>;
+  reason?: Maybe<Scalars['String']['output']>;
+  /** created, updated, unchanged, conflict or error */
+  result: Scalars['String']['output'];
+};
+
+export type CiImportRelationshipInput = {
+  source?: InputMaybe<Scalars['String']['input']>;
+  target?: InputMaybe<Scalars['String']['input']>;
+  type: Scalars['String']['input'];
+};
+
+export type CiImportReport = {
+  __typename?: 'CiImportReport';
+  committed: Scalars['Boolean']['output'];
+  dryRun: Scalars['Boolean']['output'];
+  items: Array<CiImportItemResult>;
+  mode: Scalars['String']['output'];
+  source: Scalars['String']['output'];
+  summary: CiImportSummary;
+};
+
+export type CiImportSummary = {
+  __typename?: 'CiImportSummary';
+  conflict: Scalars['Int']['output'];
+  created: Scalars['Int']['output'];
+  error: Scalars['Int']['output'];
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
 export type CiRelationship = {
   __typename?: 'CiRelationship';
   createdAt: Scalars['DateTime']['output'];
   direction: CiRelationshipDirection;
   id: Scalars['ID']['output'];
+  /** The type read from the CI asked about: "runs on" outgoing, "hosts" incoming */
+  label: Scalars['String']['output'];
   relatedCi: ConfigurationItem;
   /** The CI at the other end from the one asked about */
   relatedCiId: Scalars['ID']['output'];
@@ -550,7 +782,8 @@ export type CiRelationship = {
   sourceId: Scalars['ID']['output'];
   target: ConfigurationItem;
   targetId: Scalars['ID']['output'];
-  type: CiRelationshipType;
+  /** A type of the catalogue (ciRelationshipTypes): source <type> target */
+  type: Scalars['String']['output'];
 };
 
 export type CiRelationshipConnection = {
@@ -570,42 +803,144 @@ export type CiRelationshipEdge = {
   node: CiRelationship;
 };
 
-/** A relationship reads source <type> target: a web server runs_on a VM, an app depends_on a database. */
-export type CiRelationshipType =
-  | 'connects_to'
-  | 'depends_on'
-  | 'part_of'
-  | 'runs_on';
+export type CiRelationshipTypeDef = {
+  __typename?: 'CiRelationshipTypeDef';
+  builtin: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** Read from the source: runs on */
+  label: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  /** Read from the target: hosts */
+  reverseLabel: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type CiRelationshipTypeDefConnection = {
+  __typename?: 'CiRelationshipTypeDefConnection';
+  edges: Array<CiRelationshipTypeDefEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CiRelationshipTypeDefEdge = {
+  __typename?: 'CiRelationshipTypeDefEdge';
+  cursor: Scalars['String']['output'];
+  node: CiRelationshipTypeDef;
+};
+
+export type CiSummary = {
+  __typename?: 'CiSummary';
+  class: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  status?: Maybe<Scalars['String']['output']>;
+};
+
+export type CiTicket = {
+  __typename?: 'CiTicket';
+  closedAt?: Maybe<Scalars['DateTime']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  kind: Scalars['String']['output'];
+  number: Scalars['String']['output'];
+  priority: Scalars['Int']['output'];
+  resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  status: Scalars['String']['output'];
+  title: Scalars['String']['output'];
+};
+
+export type CiTicketConnection = {
+  __typename?: 'CiTicketConnection';
+  edges: Array<CiTicketEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CiTicketEdge = {
+  __typename?: 'CiTicketEdge';
+  cursor: Scalars['String']['output'];
+  node: CiTicket;
+};
 
 export type ConfigurationItem = {
   __typename?: 'ConfigurationItem';
+  assetTag?: Maybe<Scalars['String']['output']>;
+  /** Class attributes by name */
+  attributes: Scalars['JSON']['output'];
   class: Scalars['String']['output'];
+  /** The finance work's cost centre */
+  costCentreId?: Maybe<Scalars['ID']['output']>;
   createdAt: Scalars['DateTime']['output'];
   /** Lower-case, without a trailing dot */
   fqdn?: Maybe<Scalars['String']['output']>;
+  /** Every change: who or which discovery source, when, field, old, new */
+  history: CiHistoryConnection;
   /** Lower-case */
   hostname?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
+  /** downstream: what it stands on; upstream: what stands on it (breaks with it) */
+  impact: CiImpact;
+  location?: Maybe<Scalars['String']['output']>;
   /** Primary MAC address, lower-case colon pairs */
   macAddress?: Maybe<Scalars['String']['output']>;
+  /** Every MAC address, the primary one included */
+  macAddresses: Array<Scalars['String']['output']>;
+  /** Set when no discovery source has seen it in time */
+  missingSince?: Maybe<Scalars['DateTime']['output']>;
   name: Scalars['String']['output'];
+  organisationId?: Maybe<Scalars['ID']['output']>;
+  ownerTeam?: Maybe<Team>;
+  ownerTeamId?: Maybe<Scalars['ID']['output']>;
+  /** Relationships, both directions */
+  relationships: CiRelationshipConnection;
   /** Upper-case; placeholders such as "To be filled by O.E.M." are stored as null */
   serial?: Maybe<Scalars['String']['output']>;
-  /** planned, active, maintenance or retired */
+  /** planned, ordered, in_stock, live, maintenance, retired or disposed */
   status: Scalars['String']['output'];
   supportTeam?: Maybe<Team>;
   supportTeamId?: Maybe<Scalars['ID']['output']>;
   /** SMBIOS system UUID, lower-case with dashes */
   systemUuid?: Maybe<Scalars['String']['output']>;
+  /** Tickets naming it (open ones unless state: all) */
+  tickets: CiTicketConnection;
   updatedAt: Scalars['DateTime']['output'];
   /** Row version: send it back (or If-Match over REST) to edit */
   version: Scalars['Int']['output'];
+};
+
+
+export type ConfigurationItemHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type ConfigurationItemImpactArgs = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  direction?: InputMaybe<CiImpactDirection>;
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type ConfigurationItemRelationshipsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type ConfigurationItemTicketsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<Array<Scalars['String']['input']>>;
+  state?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type ConfigurationItemConnection = {
   __typename?: 'ConfigurationItemConnection';
   edges: Array<ConfigurationItemEdge>;
   pageInfo: PageInfo;
+  /** Present when includeTotal: true */
+  totalCount?: Maybe<Scalars['Int']['output']>;
 };
 
 export type ConfigurationItemEdge = {
@@ -703,18 +1038,47 @@ export type CreateChangeInput = {
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type CreateCiBaselineInput = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateCiClassInput = {
+  attributes?: InputMaybe<Array<CiAttributeDefinitionInput>>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  label: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type CreateCiInput = {
+  assetTag?: InputMaybe<Scalars['String']['input']>;
+  /** Values by attribute name; on update merged in, null removes one */
+  attributes?: InputMaybe<Scalars['JSON']['input']>;
   class?: InputMaybe<Scalars['String']['input']>;
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
   fqdn?: InputMaybe<Scalars['String']['input']>;
   hostname?: InputMaybe<Scalars['String']['input']>;
+  location?: InputMaybe<Scalars['String']['input']>;
   /** aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or bare hex */
   macAddress?: InputMaybe<Scalars['String']['input']>;
+  macAddresses?: InputMaybe<Array<Scalars['String']['input']>>;
   name: Scalars['String']['input'];
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
   serial?: InputMaybe<Scalars['String']['input']>;
-  /** planned, active (default), maintenance or retired */
+  /** planned, ordered, in_stock, live (default), maintenance, retired or disposed */
   status?: InputMaybe<Scalars['String']['input']>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
   systemUuid?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CreateCiRelationshipTypeInput = {
+  label: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  reverseLabel: Scalars['String']['input'];
 };
 
 export type CreateCustomFieldDefinitionInput = {
@@ -728,6 +1092,14 @@ export type CreateCustomFieldDefinitionInput = {
   position?: InputMaybe<Scalars['Int']['input']>;
   required?: InputMaybe<Scalars['Boolean']['input']>;
   type: CustomFieldType;
+};
+
+export type CreateDiscoverySourceInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  missingAfterDays?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+  overridesManual?: InputMaybe<Scalars['Boolean']['input']>;
+  precedence?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type CreateIncidentInput = {
@@ -918,6 +1290,31 @@ export type DirectorySyncReport = {
   errors: Array<DirectorySyncError>;
   unchanged: Scalars['Int']['output'];
   updated: Scalars['Int']['output'];
+};
+
+export type DiscoverySource = {
+  __typename?: 'DiscoverySource';
+  createdAt: Scalars['DateTime']['output'];
+  description: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  missingAfterDays?: Maybe<Scalars['Int']['output']>;
+  name: Scalars['String']['output'];
+  overridesManual: Scalars['Boolean']['output'];
+  precedence: Scalars['Int']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type DiscoverySourceConnection = {
+  __typename?: 'DiscoverySourceConnection';
+  edges: Array<DiscoverySourceEdge>;
+  pageInfo: PageInfo;
+};
+
+export type DiscoverySourceEdge = {
+  __typename?: 'DiscoverySourceEdge';
+  cursor: Scalars['String']['output'];
+  node: DiscoverySource;
 };
 
 export type EventBatchOutcome = {
@@ -1150,6 +1547,14 @@ export type HistoryEntry = {
   id: Scalars['Int']['output'];
 };
 
+export type ImportCisInput = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  items: Array<CiImportItemInput>;
+  /** atomic (default) or partial */
+  mode?: InputMaybe<Scalars['String']['input']>;
+  source: Scalars['String']['input'];
+};
+
 export type Incident = Ticket & {
   __typename?: 'Incident';
   /** Statuses you may move this ticket to */
@@ -1293,6 +1698,7 @@ export type Mutation = {
   /** Change your own local password; every other session of yours ends. */
   changePassword: Scalars['Boolean']['output'];
   createApiToken: CreatedApiToken;
+  createBaseline: CiBaseline;
   createCatalogOffering: CatalogOffering;
   createCategory: Category;
   /** Idempotency-Key header or argument: a retry answers the first result */
@@ -1301,7 +1707,10 @@ export type Mutation = {
   /** A change raised for a problem (title, description, impact, urgency, category default from it), linked: change caused_by problem */
   createChangeFromProblem: Change;
   createCi: ConfigurationItem;
+  createCiClass: CiClass;
+  createCiRelationshipType: CiRelationshipTypeDef;
   createCustomFieldDefinition: CustomFieldDefinition;
+  createDiscoverySource: DiscoverySource;
   createEventRoutingRule: EventRoutingRule;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
@@ -1323,11 +1732,16 @@ export type Mutation = {
   /** Approve or reject a change or service request in its open round, as yourself (reject needs a comment) */
   decideApproval: ApprovalRound;
   deleteChangeFreeze: Scalars['Boolean']['output'];
+  deleteCiClass: Scalars['Boolean']['output'];
+  deleteCiRelationshipType: Scalars['Boolean']['output'];
+  deleteDiscoverySource: Scalars['Boolean']['output'];
   deleteEventRoutingRule: Scalars['Boolean']['output'];
   deleteNotificationRule: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
   deleteWebhookSubscription: Scalars['Boolean']['output'];
+  /** The discovery import: the same report as POST /api/v1/cis/import (atomic failures are VALIDATION_FAILED) */
+  importCis: CiImportReport;
   /** Link incidents caused by the problem, all or none (an incident has at most one problem) */
   linkIncidentsToProblem: Problem;
   /** Link two tickets; type as read from the ticket id: caused_by, causes, related_to, duplicate_of, duplicated_by, child_of, parent_of */
@@ -1381,8 +1795,11 @@ export type Mutation = {
   updateChangeFreeze: ChangeFreeze;
   /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateCi: ConfigurationItem;
+  updateCiClass: CiClass;
+  updateCiRelationshipType: CiRelationshipTypeDef;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the definition changed since). */
   updateCustomFieldDefinition: CustomFieldDefinition;
+  updateDiscoverySource: DiscoverySource;
   updateEventRoutingRule: EventRoutingRule;
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
@@ -1507,6 +1924,11 @@ export type MutationCreateApiTokenArgs = {
 };
 
 
+export type MutationCreateBaselineArgs = {
+  input: CreateCiBaselineInput;
+};
+
+
 export type MutationCreateCatalogOfferingArgs = {
   input: CreateCatalogOfferingInput;
 };
@@ -1540,8 +1962,23 @@ export type MutationCreateCiArgs = {
 };
 
 
+export type MutationCreateCiClassArgs = {
+  input: CreateCiClassInput;
+};
+
+
+export type MutationCreateCiRelationshipTypeArgs = {
+  input: CreateCiRelationshipTypeInput;
+};
+
+
 export type MutationCreateCustomFieldDefinitionArgs = {
   input: CreateCustomFieldDefinitionInput;
+};
+
+
+export type MutationCreateDiscoverySourceArgs = {
+  input: CreateDiscoverySourceInput;
 };
 
 
@@ -1628,6 +2065,24 @@ export type MutationDeleteChangeFreezeArgs = {
 };
 
 
+export type MutationDeleteCiClassArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteCiRelationshipTypeArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteDiscoverySourceArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationDeleteEventRoutingRuleArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
@@ -1649,6 +2104,11 @@ export type MutationDeleteProblemRuleArgs = {
 export type MutationDeleteWebhookSubscriptionArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationImportCisArgs = {
+  input: ImportCisInput;
 };
 
 
@@ -1686,7 +2146,7 @@ export type MutationReclassifyRequestArgs = {
 export type MutationRelateCisArgs = {
   sourceId: Scalars['ID']['input'];
   targetId: Scalars['ID']['input'];
-  type: CiRelationshipType;
+  type: Scalars['String']['input'];
 };
 
 
@@ -1843,9 +2303,30 @@ export type MutationUpdateCiArgs = {
 };
 
 
+export type MutationUpdateCiClassArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCiClassInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateCiRelationshipTypeArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCiRelationshipTypeInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateCustomFieldDefinitionArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCustomFieldDefinitionInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateDiscoverySourceArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateDiscoverySourceInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -2328,6 +2809,10 @@ export type Query = {
   apiTokens: ApiTokenConnection;
   /** Auth audit (admin) */
   authEvents: AuthEventConnection;
+  baseline?: Maybe<CiBaseline>;
+  /** against: now (default) or another baseline id */
+  baselineDiff: CiBaselineDiff;
+  baselines: CiBaselineConnection;
   catalogOffering?: Maybe<CatalogOffering>;
   /** Catalog offerings by name; customers see active ones only. */
   catalogOfferings: CatalogOfferingConnection;
@@ -2347,6 +2832,11 @@ export type Query = {
   changeFreezes: ChangeFreezeConnection;
   changes: ChangeConnection;
   ci?: Maybe<ConfigurationItem>;
+  ciClass?: Maybe<CiClass>;
+  ciClasses: CiClassConnection;
+  ciImpact: CiImpact;
+  ciRelationshipType?: Maybe<CiRelationshipTypeDef>;
+  ciRelationshipTypes: CiRelationshipTypeDefConnection;
   /** Relationships of a CI, both directions */
   ciRelationships: CiRelationshipConnection;
   /** q matches part of the name, host name or FQDN; the other filters match exactly, in the stored spelling of each key (host names case-insensitively without a trailing dot, serials upper-case, MACs in any notation) */
@@ -2354,6 +2844,8 @@ export type Query = {
   customFieldDefinition?: Maybe<CustomFieldDefinition>;
   /** Custom-field definitions ordered by kind, position and key. */
   customFieldDefinitions: CustomFieldDefinitionConnection;
+  discoverySource?: Maybe<DiscoverySource>;
+  discoverySources: DiscoverySourceConnection;
   event?: Maybe<MonitoringEvent>;
   eventRoutingRule?: Maybe<EventRoutingRule>;
   /** In the order they are tried */
@@ -2439,6 +2931,23 @@ export type QueryAuthEventsArgs = {
   kind?: InputMaybe<AuthEventKind>;
   to?: InputMaybe<Scalars['DateTime']['input']>;
   username?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryBaselineArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryBaselineDiffArgs = {
+  against?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryBaselinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -2537,6 +3046,37 @@ export type QueryCiArgs = {
 };
 
 
+export type QueryCiClassArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCiClassesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryCiImpactArgs = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  direction?: InputMaybe<CiImpactDirection>;
+  id: Scalars['ID']['input'];
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type QueryCiRelationshipTypeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCiRelationshipTypesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryCiRelationshipsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   ciId: Scalars['ID']['input'];
@@ -2546,10 +3086,13 @@ export type QueryCiRelationshipsArgs = {
 
 export type QueryCisArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  assetTag?: InputMaybe<Scalars['String']['input']>;
   class?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   fqdn?: InputMaybe<Scalars['String']['input']>;
   hostname?: InputMaybe<Scalars['String']['input']>;
+  includeTotal?: InputMaybe<Scalars['Boolean']['input']>;
   macAddress?: InputMaybe<Scalars['String']['input']>;
   q?: InputMaybe<Scalars['String']['input']>;
   serial?: InputMaybe<Scalars['String']['input']>;
@@ -2568,6 +3111,17 @@ export type QueryCustomFieldDefinitionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   kind?: InputMaybe<TicketKind>;
+};
+
+
+export type QueryDiscoverySourceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryDiscoverySourcesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3377,17 +3931,37 @@ export type UpdateChangeInput = {
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** null clears hostname, fqdn, serial, macAddress, systemUuid or supportTeamId. */
+export type UpdateCiClassInput = {
+  attributes?: InputMaybe<Array<CiAttributeDefinitionInput>>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  label?: InputMaybe<Scalars['String']['input']>;
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** null clears hostname, fqdn, serial, macAddress, systemUuid, assetTag, the team, organisation, location and cost centre ids. */
 export type UpdateCiInput = {
+  assetTag?: InputMaybe<Scalars['String']['input']>;
+  /** Values by attribute name; on update merged in, null removes one */
+  attributes?: InputMaybe<Scalars['JSON']['input']>;
   class?: InputMaybe<Scalars['String']['input']>;
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
   fqdn?: InputMaybe<Scalars['String']['input']>;
   hostname?: InputMaybe<Scalars['String']['input']>;
+  location?: InputMaybe<Scalars['String']['input']>;
   macAddress?: InputMaybe<Scalars['String']['input']>;
+  macAddresses?: InputMaybe<Array<Scalars['String']['input']>>;
   name?: InputMaybe<Scalars['String']['input']>;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
   serial?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Scalars['String']['input']>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
   systemUuid?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type UpdateCiRelationshipTypeInput = {
+  label?: InputMaybe<Scalars['String']['input']>;
+  reverseLabel?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** kind, key and type are fixed once created. defaultValue: null clears the default. */
@@ -3398,6 +3972,13 @@ export type UpdateCustomFieldDefinitionInput = {
   options?: InputMaybe<Array<Scalars['String']['input']>>;
   position?: InputMaybe<Scalars['Int']['input']>;
   required?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type UpdateDiscoverySourceInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  missingAfterDays?: InputMaybe<Scalars['Int']['input']>;
+  overridesManual?: InputMaybe<Scalars['Boolean']['input']>;
+  precedence?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type UpdateIncidentInput = {
@@ -3775,11 +4356,44 @@ export type ResolversTypes = {
   ChangeFreezeEdge: ResolverTypeWrapper<Partial<ChangeFreezeEdge>>;
   ChangeRisk: ResolverTypeWrapper<Partial<ChangeRisk>>;
   ChangeType: ResolverTypeWrapper<Partial<ChangeType>>;
+  CiAttributeDefinition: ResolverTypeWrapper<Partial<CiAttributeDefinition>>;
+  CiAttributeDefinitionInput: ResolverTypeWrapper<Partial<CiAttributeDefinitionInput>>;
+  CiBaseline: ResolverTypeWrapper<Partial<CiBaseline>>;
+  CiBaselineChange: ResolverTypeWrapper<Partial<CiBaselineChange>>;
+  CiBaselineConnection: ResolverTypeWrapper<Partial<CiBaselineConnection>>;
+  CiBaselineDiff: ResolverTypeWrapper<Partial<CiBaselineDiff>>;
+  CiBaselineEdge: ResolverTypeWrapper<Partial<CiBaselineEdge>>;
+  CiBaselineRelationship: ResolverTypeWrapper<Partial<CiBaselineRelationship>>;
+  CiBaselineRelationshipDiff: ResolverTypeWrapper<Partial<CiBaselineRelationshipDiff>>;
+  CiBaselineScope: ResolverTypeWrapper<Partial<CiBaselineScope>>;
+  CiClass: ResolverTypeWrapper<Partial<CiClass>>;
+  CiClassConnection: ResolverTypeWrapper<Partial<CiClassConnection>>;
+  CiClassEdge: ResolverTypeWrapper<Partial<CiClassEdge>>;
+  CiFieldChange: ResolverTypeWrapper<Partial<CiFieldChange>>;
+  CiFieldError: ResolverTypeWrapper<Partial<CiFieldError>>;
+  CiHistoryConnection: ResolverTypeWrapper<Partial<CiHistoryConnection>>;
+  CiHistoryEdge: ResolverTypeWrapper<Partial<CiHistoryEdge>>;
+  CiHistoryEntry: ResolverTypeWrapper<Partial<CiHistoryEntry>>;
+  CiImpact: ResolverTypeWrapper<Partial<CiImpact>>;
+  CiImpactDirection: ResolverTypeWrapper<Partial<CiImpactDirection>>;
+  CiImpactNode: ResolverTypeWrapper<Partial<CiImpactNode>>;
+  CiImportIdentifiersInput: ResolverTypeWrapper<Partial<CiImportIdentifiersInput>>;
+  CiImportItemInput: ResolverTypeWrapper<Partial<CiImportItemInput>>;
+  CiImportItemResult: ResolverTypeWrapper<Partial<CiImportItemResult>>;
+  CiImportRelationshipInput: ResolverTypeWrapper<Partial<CiImportRelationshipInput>>;
+  CiImportReport: ResolverTypeWrapper<Partial<CiImportReport>>;
+  CiImportSummary: ResolverTypeWrapper<Partial<CiImportSummary>>;
   CiRelationship: ResolverTypeWrapper<CiRelationshipRow>;
   CiRelationshipConnection: ResolverTypeWrapper<Partial<Omit<CiRelationshipConnection, 'edges'> & { edges: Array<ResolversTypes['CiRelationshipEdge']> }>>;
   CiRelationshipDirection: ResolverTypeWrapper<Partial<CiRelationshipDirection>>;
   CiRelationshipEdge: ResolverTypeWrapper<Partial<Omit<CiRelationshipEdge, 'node'> & { node: ResolversTypes['CiRelationship'] }>>;
-  CiRelationshipType: ResolverTypeWrapper<Partial<CiRelationshipType>>;
+  CiRelationshipTypeDef: ResolverTypeWrapper<Partial<CiRelationshipTypeDef>>;
+  CiRelationshipTypeDefConnection: ResolverTypeWrapper<Partial<CiRelationshipTypeDefConnection>>;
+  CiRelationshipTypeDefEdge: ResolverTypeWrapper<Partial<CiRelationshipTypeDefEdge>>;
+  CiSummary: ResolverTypeWrapper<Partial<CiSummary>>;
+  CiTicket: ResolverTypeWrapper<Partial<CiTicket>>;
+  CiTicketConnection: ResolverTypeWrapper<Partial<CiTicketConnection>>;
+  CiTicketEdge: ResolverTypeWrapper<Partial<CiTicketEdge>>;
   ConfigurationItem: ResolverTypeWrapper<ConfigurationItemRow>;
   ConfigurationItemConnection: ResolverTypeWrapper<Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversTypes['ConfigurationItemEdge']> }>>;
   ConfigurationItemEdge: ResolverTypeWrapper<Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversTypes['ConfigurationItem'] }>>;
@@ -3789,8 +4403,12 @@ export type ResolversTypes = {
   CreateChangeFreezeInput: ResolverTypeWrapper<Partial<CreateChangeFreezeInput>>;
   CreateChangeFromProblemInput: ResolverTypeWrapper<Partial<CreateChangeFromProblemInput>>;
   CreateChangeInput: ResolverTypeWrapper<Partial<CreateChangeInput>>;
+  CreateCiBaselineInput: ResolverTypeWrapper<Partial<CreateCiBaselineInput>>;
+  CreateCiClassInput: ResolverTypeWrapper<Partial<CreateCiClassInput>>;
   CreateCiInput: ResolverTypeWrapper<Partial<CreateCiInput>>;
+  CreateCiRelationshipTypeInput: ResolverTypeWrapper<Partial<CreateCiRelationshipTypeInput>>;
   CreateCustomFieldDefinitionInput: ResolverTypeWrapper<Partial<CreateCustomFieldDefinitionInput>>;
+  CreateDiscoverySourceInput: ResolverTypeWrapper<Partial<CreateDiscoverySourceInput>>;
   CreateIncidentInput: ResolverTypeWrapper<Partial<CreateIncidentInput>>;
   CreateProblemFromIncidentInput: ResolverTypeWrapper<Partial<CreateProblemFromIncidentInput>>;
   CreateProblemInput: ResolverTypeWrapper<Partial<CreateProblemInput>>;
@@ -3808,6 +4426,9 @@ export type ResolversTypes = {
   DeploymentStatus: ResolverTypeWrapper<Partial<DeploymentStatus>>;
   DirectorySyncError: ResolverTypeWrapper<Partial<DirectorySyncError>>;
   DirectorySyncReport: ResolverTypeWrapper<Partial<DirectorySyncReport>>;
+  DiscoverySource: ResolverTypeWrapper<Partial<DiscoverySource>>;
+  DiscoverySourceConnection: ResolverTypeWrapper<Partial<DiscoverySourceConnection>>;
+  DiscoverySourceEdge: ResolverTypeWrapper<Partial<DiscoverySourceEdge>>;
   EventBatchOutcome: ResolverTypeWrapper<Partial<EventBatchOutcome>>;
   EventCiInput: ResolverTypeWrapper<Partial<EventCiInput>>;
   EventFieldError: ResolverTypeWrapper<Partial<EventFieldError>>;
@@ -3831,6 +4452,7 @@ export type ResolversTypes = {
   HistoryEdge: ResolverTypeWrapper<Partial<HistoryEdge>>;
   HistoryEntry: ResolverTypeWrapper<Partial<HistoryEntry>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  ImportCisInput: ResolverTypeWrapper<Partial<ImportCisInput>>;
   Incident: ResolverTypeWrapper<TicketRow>;
   IncidentConnection: ResolverTypeWrapper<Partial<Omit<IncidentConnection, 'edges'> & { edges: Array<ResolversTypes['IncidentEdge']> }>>;
   IncidentEdge: ResolverTypeWrapper<Partial<Omit<IncidentEdge, 'node'> & { node: ResolversTypes['Incident'] }>>;
@@ -3912,8 +4534,11 @@ export type ResolversTypes = {
   UpdateCategoryInput: ResolverTypeWrapper<Partial<UpdateCategoryInput>>;
   UpdateChangeFreezeInput: ResolverTypeWrapper<Partial<UpdateChangeFreezeInput>>;
   UpdateChangeInput: ResolverTypeWrapper<Partial<UpdateChangeInput>>;
+  UpdateCiClassInput: ResolverTypeWrapper<Partial<UpdateCiClassInput>>;
   UpdateCiInput: ResolverTypeWrapper<Partial<UpdateCiInput>>;
+  UpdateCiRelationshipTypeInput: ResolverTypeWrapper<Partial<UpdateCiRelationshipTypeInput>>;
   UpdateCustomFieldDefinitionInput: ResolverTypeWrapper<Partial<UpdateCustomFieldDefinitionInput>>;
+  UpdateDiscoverySourceInput: ResolverTypeWrapper<Partial<UpdateDiscoverySourceInput>>;
   UpdateIncidentInput: ResolverTypeWrapper<Partial<UpdateIncidentInput>>;
   UpdateProblemInput: ResolverTypeWrapper<Partial<UpdateProblemInput>>;
   UpdateReleaseDeploymentInput: ResolverTypeWrapper<Partial<UpdateReleaseDeploymentInput>>;
@@ -3981,9 +4606,42 @@ export type ResolversParentTypes = {
   ChangeFreeze: Partial<ChangeFreeze>;
   ChangeFreezeConnection: Partial<ChangeFreezeConnection>;
   ChangeFreezeEdge: Partial<ChangeFreezeEdge>;
+  CiAttributeDefinition: Partial<CiAttributeDefinition>;
+  CiAttributeDefinitionInput: Partial<CiAttributeDefinitionInput>;
+  CiBaseline: Partial<CiBaseline>;
+  CiBaselineChange: Partial<CiBaselineChange>;
+  CiBaselineConnection: Partial<CiBaselineConnection>;
+  CiBaselineDiff: Partial<CiBaselineDiff>;
+  CiBaselineEdge: Partial<CiBaselineEdge>;
+  CiBaselineRelationship: Partial<CiBaselineRelationship>;
+  CiBaselineRelationshipDiff: Partial<CiBaselineRelationshipDiff>;
+  CiBaselineScope: Partial<CiBaselineScope>;
+  CiClass: Partial<CiClass>;
+  CiClassConnection: Partial<CiClassConnection>;
+  CiClassEdge: Partial<CiClassEdge>;
+  CiFieldChange: Partial<CiFieldChange>;
+  CiFieldError: Partial<CiFieldError>;
+  CiHistoryConnection: Partial<CiHistoryConnection>;
+  CiHistoryEdge: Partial<CiHistoryEdge>;
+  CiHistoryEntry: Partial<CiHistoryEntry>;
+  CiImpact: Partial<CiImpact>;
+  CiImpactNode: Partial<CiImpactNode>;
+  CiImportIdentifiersInput: Partial<CiImportIdentifiersInput>;
+  CiImportItemInput: Partial<CiImportItemInput>;
+  CiImportItemResult: Partial<CiImportItemResult>;
+  CiImportRelationshipInput: Partial<CiImportRelationshipInput>;
+  CiImportReport: Partial<CiImportReport>;
+  CiImportSummary: Partial<CiImportSummary>;
   CiRelationship: CiRelationshipRow;
   CiRelationshipConnection: Partial<Omit<CiRelationshipConnection, 'edges'> & { edges: Array<ResolversParentTypes['CiRelationshipEdge']> }>;
   CiRelationshipEdge: Partial<Omit<CiRelationshipEdge, 'node'> & { node: ResolversParentTypes['CiRelationship'] }>;
+  CiRelationshipTypeDef: Partial<CiRelationshipTypeDef>;
+  CiRelationshipTypeDefConnection: Partial<CiRelationshipTypeDefConnection>;
+  CiRelationshipTypeDefEdge: Partial<CiRelationshipTypeDefEdge>;
+  CiSummary: Partial<CiSummary>;
+  CiTicket: Partial<CiTicket>;
+  CiTicketConnection: Partial<CiTicketConnection>;
+  CiTicketEdge: Partial<CiTicketEdge>;
   ConfigurationItem: ConfigurationItemRow;
   ConfigurationItemConnection: Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConfigurationItemEdge']> }>;
   ConfigurationItemEdge: Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversParentTypes['ConfigurationItem'] }>;
@@ -3993,8 +4651,12 @@ export type ResolversParentTypes = {
   CreateChangeFreezeInput: Partial<CreateChangeFreezeInput>;
   CreateChangeFromProblemInput: Partial<CreateChangeFromProblemInput>;
   CreateChangeInput: Partial<CreateChangeInput>;
+  CreateCiBaselineInput: Partial<CreateCiBaselineInput>;
+  CreateCiClassInput: Partial<CreateCiClassInput>;
   CreateCiInput: Partial<CreateCiInput>;
+  CreateCiRelationshipTypeInput: Partial<CreateCiRelationshipTypeInput>;
   CreateCustomFieldDefinitionInput: Partial<CreateCustomFieldDefinitionInput>;
+  CreateDiscoverySourceInput: Partial<CreateDiscoverySourceInput>;
   CreateIncidentInput: Partial<CreateIncidentInput>;
   CreateProblemFromIncidentInput: Partial<CreateProblemFromIncidentInput>;
   CreateProblemInput: Partial<CreateProblemInput>;
@@ -4010,6 +4672,9 @@ export type ResolversParentTypes = {
   DateTime: Partial<Scalars['DateTime']['output']>;
   DirectorySyncError: Partial<DirectorySyncError>;
   DirectorySyncReport: Partial<DirectorySyncReport>;
+  DiscoverySource: Partial<DiscoverySource>;
+  DiscoverySourceConnection: Partial<DiscoverySourceConnection>;
+  DiscoverySourceEdge: Partial<DiscoverySourceEdge>;
   EventBatchOutcome: Partial<EventBatchOutcome>;
   EventCiInput: Partial<EventCiInput>;
   EventFieldError: Partial<EventFieldError>;
@@ -4033,6 +4698,7 @@ export type ResolversParentTypes = {
   HistoryEdge: Partial<HistoryEdge>;
   HistoryEntry: Partial<HistoryEntry>;
   ID: Partial<Scalars['ID']['output']>;
+  ImportCisInput: Partial<ImportCisInput>;
   Incident: TicketRow;
   IncidentConnection: Partial<Omit<IncidentConnection, 'edges'> & { edges: Array<ResolversParentTypes['IncidentEdge']> }>;
   IncidentEdge: Partial<Omit<IncidentEdge, 'node'> & { node: ResolversParentTypes['Incident'] }>;
@@ -4108,8 +4774,11 @@ export type ResolversParentTypes = {
   UpdateCategoryInput: Partial<UpdateCategoryInput>;
   UpdateChangeFreezeInput: Partial<UpdateChangeFreezeInput>;
   UpdateChangeInput: Partial<UpdateChangeInput>;
+  UpdateCiClassInput: Partial<UpdateCiClassInput>;
   UpdateCiInput: Partial<UpdateCiInput>;
+  UpdateCiRelationshipTypeInput: Partial<UpdateCiRelationshipTypeInput>;
   UpdateCustomFieldDefinitionInput: Partial<UpdateCustomFieldDefinitionInput>;
+  UpdateDiscoverySourceInput: Partial<UpdateDiscoverySourceInput>;
   UpdateIncidentInput: Partial<UpdateIncidentInput>;
   UpdateProblemInput: Partial<UpdateProblemInput>;
   UpdateReleaseDeploymentInput: Partial<UpdateReleaseDeploymentInput>;
@@ -4455,17 +5124,179 @@ export type ChangeFreezeEdgeResolvers<ContextType = GqlCtx, ParentType extends R
   node?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType>;
 };
 
+export type CiAttributeDefinitionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiAttributeDefinition'] = ResolversParentTypes['CiAttributeDefinition']> = {
+  default?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  required?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unique?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  values?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+};
+
+export type CiBaselineResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaseline'] = ResolversParentTypes['CiBaseline']> = {
+  ciCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdById?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  relationshipCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['CiBaselineScope'], ParentType, ContextType>;
+};
+
+export type CiBaselineChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineChange'] = ResolversParentTypes['CiBaselineChange']> = {
+  changes?: Resolver<Array<ResolversTypes['CiFieldChange']>, ParentType, ContextType>;
+  ci?: Resolver<ResolversTypes['CiSummary'], ParentType, ContextType>;
+};
+
+export type CiBaselineConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineConnection'] = ResolversParentTypes['CiBaselineConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CiBaselineEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CiBaselineDiffResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineDiff'] = ResolversParentTypes['CiBaselineDiff']> = {
+  added?: Resolver<Array<ResolversTypes['CiSummary']>, ParentType, ContextType>;
+  against?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  baselineId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  changed?: Resolver<Array<ResolversTypes['CiBaselineChange']>, ParentType, ContextType>;
+  relationships?: Resolver<ResolversTypes['CiBaselineRelationshipDiff'], ParentType, ContextType>;
+  removed?: Resolver<Array<ResolversTypes['CiSummary']>, ParentType, ContextType>;
+};
+
+export type CiBaselineEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineEdge'] = ResolversParentTypes['CiBaselineEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CiBaseline'], ParentType, ContextType>;
+};
+
+export type CiBaselineRelationshipResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineRelationship'] = ResolversParentTypes['CiBaselineRelationship']> = {
+  sourceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  targetId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CiBaselineRelationshipDiffResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineRelationshipDiff'] = ResolversParentTypes['CiBaselineRelationshipDiff']> = {
+  added?: Resolver<Array<ResolversTypes['CiBaselineRelationship']>, ParentType, ContextType>;
+  removed?: Resolver<Array<ResolversTypes['CiBaselineRelationship']>, ParentType, ContextType>;
+};
+
+export type CiBaselineScopeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiBaselineScope'] = ResolversParentTypes['CiBaselineScope']> = {
+  depth?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  filter?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type CiClassResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiClass'] = ResolversParentTypes['CiClass']> = {
+  attributes?: Resolver<Array<ResolversTypes['CiAttributeDefinition']>, ParentType, ContextType>;
+  builtin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effectiveAttributes?: Resolver<Array<ResolversTypes['CiAttributeDefinition']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CiClassConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiClassConnection'] = ResolversParentTypes['CiClassConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CiClassEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CiClassEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiClassEdge'] = ResolversParentTypes['CiClassEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType>;
+};
+
+export type CiFieldChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiFieldChange'] = ResolversParentTypes['CiFieldChange']> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  new?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  old?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+};
+
+export type CiFieldErrorResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiFieldError'] = ResolversParentTypes['CiFieldError']> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CiHistoryConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiHistoryConnection'] = ResolversParentTypes['CiHistoryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CiHistoryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CiHistoryEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiHistoryEdge'] = ResolversParentTypes['CiHistoryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CiHistoryEntry'], ParentType, ContextType>;
+};
+
+export type CiHistoryEntryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiHistoryEntry'] = ResolversParentTypes['CiHistoryEntry']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['CiFieldChange']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CiImpactResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImpact'] = ResolversParentTypes['CiImpact']> = {
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  direction?: Resolver<ResolversTypes['CiImpactDirection'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['CiImpactNode']>, ParentType, ContextType>;
+  root?: Resolver<ResolversTypes['CiSummary'], ParentType, ContextType>;
+};
+
+export type CiImpactNodeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImpactNode'] = ResolversParentTypes['CiImpactNode']> = {
+  ci?: Resolver<ResolversTypes['CiSummary'], ParentType, ContextType>;
+  direction?: Resolver<ResolversTypes['CiImpactDirection'], ParentType, ContextType>;
+  distance?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CiImportItemResultResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImportItemResult'] = ResolversParentTypes['CiImportItemResult']> = {
+  changed?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  ciId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  errors?: Resolver<Array<ResolversTypes['CiFieldError']>, ParentType, ContextType>;
+  identifiedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  protected?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  result?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CiImportReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImportReport'] = ResolversParentTypes['CiImportReport']> = {
+  committed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['CiImportItemResult']>, ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['CiImportSummary'], ParentType, ContextType>;
+};
+
+export type CiImportSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImportSummary'] = ResolversParentTypes['CiImportSummary']> = {
+  conflict?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type CiRelationshipResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiRelationship'] = ResolversParentTypes['CiRelationship']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   direction?: Resolver<ResolversTypes['CiRelationshipDirection'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   relatedCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType>;
   relatedCiId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType>;
   sourceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   target?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType>;
   targetId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  type?: Resolver<ResolversTypes['CiRelationshipType'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CiRelationshipConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiRelationshipConnection'] = ResolversParentTypes['CiRelationshipConnection']> = {
@@ -4478,19 +5309,82 @@ export type CiRelationshipEdgeResolvers<ContextType = GqlCtx, ParentType extends
   node?: Resolver<ResolversTypes['CiRelationship'], ParentType, ContextType>;
 };
 
-export type ConfigurationItemResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItem'] = ResolversParentTypes['ConfigurationItem']> = {
+export type CiRelationshipTypeDefResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiRelationshipTypeDef'] = ResolversParentTypes['CiRelationshipTypeDef']> = {
+  builtin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reverseLabel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CiRelationshipTypeDefConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiRelationshipTypeDefConnection'] = ResolversParentTypes['CiRelationshipTypeDefConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CiRelationshipTypeDefEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CiRelationshipTypeDefEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiRelationshipTypeDefEdge'] = ResolversParentTypes['CiRelationshipTypeDefEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CiRelationshipTypeDef'], ParentType, ContextType>;
+};
+
+export type CiSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiSummary'] = ResolversParentTypes['CiSummary']> = {
   class?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CiTicketResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiTicket'] = ResolversParentTypes['CiTicket']> = {
+  closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CiTicketConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiTicketConnection'] = ResolversParentTypes['CiTicketConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CiTicketEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CiTicketEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiTicketEdge'] = ResolversParentTypes['CiTicketEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CiTicket'], ParentType, ContextType>;
+};
+
+export type ConfigurationItemResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItem'] = ResolversParentTypes['ConfigurationItem']> = {
+  assetTag?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attributes?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  class?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   fqdn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  history?: Resolver<ResolversTypes['CiHistoryConnection'], ParentType, ContextType, Partial<ConfigurationItemHistoryArgs>>;
   hostname?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  impact?: Resolver<ResolversTypes['CiImpact'], ParentType, ContextType, Partial<ConfigurationItemImpactArgs>>;
+  location?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   macAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  macAddresses?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  missingSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organisationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ownerTeam?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
+  ownerTeamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  relationships?: Resolver<ResolversTypes['CiRelationshipConnection'], ParentType, ContextType, Partial<ConfigurationItemRelationshipsArgs>>;
   serial?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   supportTeam?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   supportTeamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   systemUuid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['CiTicketConnection'], ParentType, ContextType, Partial<ConfigurationItemTicketsArgs>>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
@@ -4498,6 +5392,7 @@ export type ConfigurationItemResolvers<ContextType = GqlCtx, ParentType extends 
 export type ConfigurationItemConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItemConnection'] = ResolversParentTypes['ConfigurationItemConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ConfigurationItemEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type ConfigurationItemEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItemEdge'] = ResolversParentTypes['ConfigurationItemEdge']> = {
@@ -4551,6 +5446,28 @@ export type DirectorySyncReportResolvers<ContextType = GqlCtx, ParentType extend
   errors?: Resolver<Array<ResolversTypes['DirectorySyncError']>, ParentType, ContextType>;
   unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type DiscoverySourceResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['DiscoverySource'] = ResolversParentTypes['DiscoverySource']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  missingAfterDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  overridesManual?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  precedence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type DiscoverySourceConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['DiscoverySourceConnection'] = ResolversParentTypes['DiscoverySourceConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['DiscoverySourceEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type DiscoverySourceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['DiscoverySourceEdge'] = ResolversParentTypes['DiscoverySourceEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['DiscoverySource'], ParentType, ContextType>;
 };
 
 export type EventBatchOutcomeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['EventBatchOutcome'] = ResolversParentTypes['EventBatchOutcome']> = {
@@ -4768,13 +5685,17 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   bulkUpdateTickets?: Resolver<ResolversTypes['BulkUpdateResult'], ParentType, ContextType, RequireFields<MutationBulkUpdateTicketsArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'input'>>;
+  createBaseline?: Resolver<ResolversTypes['CiBaseline'], ParentType, ContextType, RequireFields<MutationCreateBaselineArgs, 'input'>>;
   createCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationCreateCatalogOfferingArgs, 'input'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationCreateChangeArgs, 'input'>>;
   createChangeFreeze?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType, RequireFields<MutationCreateChangeFreezeArgs, 'input'>>;
   createChangeFromProblem?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationCreateChangeFromProblemArgs, 'input' | 'problemId'>>;
   createCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationCreateCiArgs, 'input'>>;
+  createCiClass?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType, RequireFields<MutationCreateCiClassArgs, 'input'>>;
+  createCiRelationshipType?: Resolver<ResolversTypes['CiRelationshipTypeDef'], ParentType, ContextType, RequireFields<MutationCreateCiRelationshipTypeArgs, 'input'>>;
   createCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationCreateCustomFieldDefinitionArgs, 'input'>>;
+  createDiscoverySource?: Resolver<ResolversTypes['DiscoverySource'], ParentType, ContextType, RequireFields<MutationCreateDiscoverySourceArgs, 'input'>>;
   createEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationCreateEventRoutingRuleArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
   createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
@@ -4790,10 +5711,14 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
+  deleteCiClass?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiClassArgs, 'id'>>;
+  deleteCiRelationshipType?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiRelationshipTypeArgs, 'id'>>;
+  deleteDiscoverySource?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteDiscoverySourceArgs, 'id'>>;
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
   deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
+  importCis?: Resolver<ResolversTypes['CiImportReport'], ParentType, ContextType, RequireFields<MutationImportCisArgs, 'input'>>;
   linkIncidentsToProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationLinkIncidentsToProblemArgs, 'incidentIds' | 'problemId'>>;
   linkTickets?: Resolver<ResolversTypes['TicketLink'], ParentType, ContextType, RequireFields<MutationLinkTicketsArgs, 'id' | 'ticketId' | 'type'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -4826,7 +5751,10 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationUpdateChangeArgs, 'id' | 'input' | 'version'>>;
   updateChangeFreeze?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType, RequireFields<MutationUpdateChangeFreezeArgs, 'id' | 'input'>>;
   updateCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationUpdateCiArgs, 'id' | 'input' | 'version'>>;
+  updateCiClass?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType, RequireFields<MutationUpdateCiClassArgs, 'id' | 'input'>>;
+  updateCiRelationshipType?: Resolver<ResolversTypes['CiRelationshipTypeDef'], ParentType, ContextType, RequireFields<MutationUpdateCiRelationshipTypeArgs, 'id' | 'input'>>;
   updateCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationUpdateCustomFieldDefinitionArgs, 'id' | 'input'>>;
+  updateDiscoverySource?: Resolver<ResolversTypes['DiscoverySource'], ParentType, ContextType, RequireFields<MutationUpdateDiscoverySourceArgs, 'id' | 'input'>>;
   updateEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationUpdateEventRoutingRuleArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
   updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
@@ -5078,6 +6006,9 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   alerts?: Resolver<ResolversTypes['AlertConnection'], ParentType, ContextType, Partial<QueryAlertsArgs>>;
   apiTokens?: Resolver<ResolversTypes['ApiTokenConnection'], ParentType, ContextType, Partial<QueryApiTokensArgs>>;
   authEvents?: Resolver<ResolversTypes['AuthEventConnection'], ParentType, ContextType, Partial<QueryAuthEventsArgs>>;
+  baseline?: Resolver<Maybe<ResolversTypes['CiBaseline']>, ParentType, ContextType, RequireFields<QueryBaselineArgs, 'id'>>;
+  baselineDiff?: Resolver<ResolversTypes['CiBaselineDiff'], ParentType, ContextType, RequireFields<QueryBaselineDiffArgs, 'id'>>;
+  baselines?: Resolver<ResolversTypes['CiBaselineConnection'], ParentType, ContextType, Partial<QueryBaselinesArgs>>;
   catalogOffering?: Resolver<Maybe<ResolversTypes['CatalogOffering']>, ParentType, ContextType, RequireFields<QueryCatalogOfferingArgs, 'id'>>;
   catalogOfferings?: Resolver<ResolversTypes['CatalogOfferingConnection'], ParentType, ContextType, Partial<QueryCatalogOfferingsArgs>>;
   categories?: Resolver<ResolversTypes['CategoryConnection'], ParentType, ContextType, Partial<QueryCategoriesArgs>>;
@@ -5091,10 +6022,17 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   changeFreezes?: Resolver<ResolversTypes['ChangeFreezeConnection'], ParentType, ContextType, Partial<QueryChangeFreezesArgs>>;
   changes?: Resolver<ResolversTypes['ChangeConnection'], ParentType, ContextType, Partial<QueryChangesArgs>>;
   ci?: Resolver<Maybe<ResolversTypes['ConfigurationItem']>, ParentType, ContextType, RequireFields<QueryCiArgs, 'id'>>;
+  ciClass?: Resolver<Maybe<ResolversTypes['CiClass']>, ParentType, ContextType, RequireFields<QueryCiClassArgs, 'id'>>;
+  ciClasses?: Resolver<ResolversTypes['CiClassConnection'], ParentType, ContextType, Partial<QueryCiClassesArgs>>;
+  ciImpact?: Resolver<ResolversTypes['CiImpact'], ParentType, ContextType, RequireFields<QueryCiImpactArgs, 'id'>>;
+  ciRelationshipType?: Resolver<Maybe<ResolversTypes['CiRelationshipTypeDef']>, ParentType, ContextType, RequireFields<QueryCiRelationshipTypeArgs, 'id'>>;
+  ciRelationshipTypes?: Resolver<ResolversTypes['CiRelationshipTypeDefConnection'], ParentType, ContextType, Partial<QueryCiRelationshipTypesArgs>>;
   ciRelationships?: Resolver<ResolversTypes['CiRelationshipConnection'], ParentType, ContextType, RequireFields<QueryCiRelationshipsArgs, 'ciId'>>;
   cis?: Resolver<ResolversTypes['ConfigurationItemConnection'], ParentType, ContextType, Partial<QueryCisArgs>>;
   customFieldDefinition?: Resolver<Maybe<ResolversTypes['CustomFieldDefinition']>, ParentType, ContextType, RequireFields<QueryCustomFieldDefinitionArgs, 'id'>>;
   customFieldDefinitions?: Resolver<ResolversTypes['CustomFieldDefinitionConnection'], ParentType, ContextType, Partial<QueryCustomFieldDefinitionsArgs>>;
+  discoverySource?: Resolver<Maybe<ResolversTypes['DiscoverySource']>, ParentType, ContextType, RequireFields<QueryDiscoverySourceArgs, 'id'>>;
+  discoverySources?: Resolver<ResolversTypes['DiscoverySourceConnection'], ParentType, ContextType, Partial<QueryDiscoverySourcesArgs>>;
   event?: Resolver<Maybe<ResolversTypes['MonitoringEvent']>, ParentType, ContextType, RequireFields<QueryEventArgs, 'id'>>;
   eventRoutingRule?: Resolver<Maybe<ResolversTypes['EventRoutingRule']>, ParentType, ContextType, RequireFields<QueryEventRoutingRuleArgs, 'id'>>;
   eventRoutingRules?: Resolver<ResolversTypes['EventRoutingRuleConnection'], ParentType, ContextType, Partial<QueryEventRoutingRulesArgs>>;
@@ -5484,9 +6422,38 @@ export type Resolvers<ContextType = GqlCtx> = {
   ChangeFreeze?: ChangeFreezeResolvers<ContextType>;
   ChangeFreezeConnection?: ChangeFreezeConnectionResolvers<ContextType>;
   ChangeFreezeEdge?: ChangeFreezeEdgeResolvers<ContextType>;
+  CiAttributeDefinition?: CiAttributeDefinitionResolvers<ContextType>;
+  CiBaseline?: CiBaselineResolvers<ContextType>;
+  CiBaselineChange?: CiBaselineChangeResolvers<ContextType>;
+  CiBaselineConnection?: CiBaselineConnectionResolvers<ContextType>;
+  CiBaselineDiff?: CiBaselineDiffResolvers<ContextType>;
+  CiBaselineEdge?: CiBaselineEdgeResolvers<ContextType>;
+  CiBaselineRelationship?: CiBaselineRelationshipResolvers<ContextType>;
+  CiBaselineRelationshipDiff?: CiBaselineRelationshipDiffResolvers<ContextType>;
+  CiBaselineScope?: CiBaselineScopeResolvers<ContextType>;
+  CiClass?: CiClassResolvers<ContextType>;
+  CiClassConnection?: CiClassConnectionResolvers<ContextType>;
+  CiClassEdge?: CiClassEdgeResolvers<ContextType>;
+  CiFieldChange?: CiFieldChangeResolvers<ContextType>;
+  CiFieldError?: CiFieldErrorResolvers<ContextType>;
+  CiHistoryConnection?: CiHistoryConnectionResolvers<ContextType>;
+  CiHistoryEdge?: CiHistoryEdgeResolvers<ContextType>;
+  CiHistoryEntry?: CiHistoryEntryResolvers<ContextType>;
+  CiImpact?: CiImpactResolvers<ContextType>;
+  CiImpactNode?: CiImpactNodeResolvers<ContextType>;
+  CiImportItemResult?: CiImportItemResultResolvers<ContextType>;
+  CiImportReport?: CiImportReportResolvers<ContextType>;
+  CiImportSummary?: CiImportSummaryResolvers<ContextType>;
   CiRelationship?: CiRelationshipResolvers<ContextType>;
   CiRelationshipConnection?: CiRelationshipConnectionResolvers<ContextType>;
   CiRelationshipEdge?: CiRelationshipEdgeResolvers<ContextType>;
+  CiRelationshipTypeDef?: CiRelationshipTypeDefResolvers<ContextType>;
+  CiRelationshipTypeDefConnection?: CiRelationshipTypeDefConnectionResolvers<ContextType>;
+  CiRelationshipTypeDefEdge?: CiRelationshipTypeDefEdgeResolvers<ContextType>;
+  CiSummary?: CiSummaryResolvers<ContextType>;
+  CiTicket?: CiTicketResolvers<ContextType>;
+  CiTicketConnection?: CiTicketConnectionResolvers<ContextType>;
+  CiTicketEdge?: CiTicketEdgeResolvers<ContextType>;
   ConfigurationItem?: ConfigurationItemResolvers<ContextType>;
   ConfigurationItemConnection?: ConfigurationItemConnectionResolvers<ContextType>;
   ConfigurationItemEdge?: ConfigurationItemEdgeResolvers<ContextType>;
@@ -5497,6 +6464,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   DateTime?: GraphQLScalarType;
   DirectorySyncError?: DirectorySyncErrorResolvers<ContextType>;
   DirectorySyncReport?: DirectorySyncReportResolvers<ContextType>;
+  DiscoverySource?: DiscoverySourceResolvers<ContextType>;
+  DiscoverySourceConnection?: DiscoverySourceConnectionResolvers<ContextType>;
+  DiscoverySourceEdge?: DiscoverySourceEdgeResolvers<ContextType>;
   EventBatchOutcome?: EventBatchOutcomeResolvers<ContextType>;
   EventFieldError?: EventFieldErrorResolvers<ContextType>;
   EventOutcome?: EventOutcomeResolvers<ContextType>;

@@ -73,14 +73,26 @@ const PLACEHOLDER_SERIALS = new Set([
   'INVALID',
   'O.E.M.',
   'OEM',
-  'XXXXXXXXXX'
+  'OEM_SERIAL',
+  'XXXXXXXXXX',
+  'EMPTY',
+  '0123456789',
+  '1234567890',
+  'SYSTEM SERIAL',
+  'BASE BOARD SERIAL NUMBER',
+  'CHASSIS SERIAL',
+  'DEFAULT',
+  'NOT DEFINED',
+  'TBD'
 ])
 
 /** A serial number trimmed and upper-case; a placeholder (`To be filled by O.E.M.`, `0`, `None`) is null. */
 export function normaliseSerial(raw: string | null | undefined): string | null {
   if (typeof raw !== 'string') return null
   const s = raw.trim().replace(/\s+/g, ' ').toUpperCase()
-  if (!s || PLACEHOLDER_SERIALS.has(s) || /^0+$/.test(s) || /^[-.\s_]+$/.test(s)) return null
+  if (!s || PLACEHOLDER_SERIALS.has(s) || /^[-.\s_]+$/.test(s)) return null
+  // GLPI's deny-list regexes: all ones, or only zeros and ones (10101010), also covers all zeros
+  if (/^[01]+$/.test(s)) return null
   return s
 }
 
@@ -100,8 +112,20 @@ export function normaliseMac(raw: string | null | undefined): string | null {
   if (!forms.some(f => f.test(t))) return null
   const hex = t.replace(/[^0-9a-f]/g, '')
   if (/^0+$/.test(hex) || /^f+$/.test(hex)) return null
-  return hex.match(/../g)!.join(':')
+  const mac = hex.match(/../g)!.join(':')
+  if (SHARED_MACS.has(mac) || SHARED_MAC_PREFIXES.some(p => mac.startsWith(p))) return null
+  return mac
 }
+
+/**
+ * MACs many machines share, so they identify none (GLPI's deny-list and friends): the broadcast-like
+ * FE:FF:FF:FF:FF:FF, the Windows "RAS"/"PPP" adapters, VirtualBox's and VMware's host-only adapters.
+ */
+const SHARED_MACS = new Set(['fe:ff:ff:ff:ff:ff', '02:00:4e:43:50:49', '20:41:53:59:4e:ff', '0a:00:27:00:00:00'])
+const SHARED_MAC_PREFIXES = ['00:50:56:c0:']
+
+/** SMBIOS UUIDs boards ship unset with: they identify nothing. */
+const PLACEHOLDER_UUIDS = new Set(['03000200-0400-0500-0006-000700080009', '01010101-0101-0101-0101-010101010101'])
 
 /**
  * A system (SMBIOS) UUID lower-case with dashes, braces and `urn:uuid:` dropped; the nil UUID and the
@@ -117,7 +141,8 @@ export function normaliseUuid(raw: string | null | undefined): string | null {
   const hex = t.replace(/-/g, '')
   if (!/^[0-9a-f]{32}$/.test(hex) || !/^[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}$/.test(t)) return null
   if (/^0+$/.test(hex) || /^f+$/.test(hex)) return null
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  return PLACEHOLDER_UUIDS.has(uuid) ? null : uuid
 }
 
 /**
@@ -177,6 +202,82 @@ export function identify<R extends IdentifiedRow>(keys: CiKeys, rows: readonly R
         ? (rows.find(r => r.hostname === want) ?? rows.find(r => r.fqdn === want))
         : rows.find(r => r[key] === want)
     if (hit) return { row: hit, by: key }
+  }
+  return null
+}
+
+/** Models and manufacturers firmware reports when nobody filled them in: not worth storing. */
+const PLACEHOLDER_MODELS = new Set([
+  'SYSTEM PRODUCT NAME',
+  'TO BE FILLED BY O.E.M.',
+  'ALL SERIES',
+  'SYSTEM MANUFACTURER',
+  'SYSTEM VERSION',
+  'DEFAULT STRING',
+  'NOT SPECIFIED',
+  'NONE'
+])
+export function normaliseModel(raw: string | null | undefined): string | null {
+  if (typeof raw !== 'string') return null
+  const s = raw.trim().replace(/\s+/g, ' ')
+  return !s || PLACEHOLDER_MODELS.has(s.toUpperCase()) ? null : s
+}
+
+/** Addresses every machine has (unspecified, loopback, link-local v6): they say nothing of this one. */
+export function usefulIp(raw: string | null | undefined): string | null {
+  if (typeof raw !== 'string') return null
+  const ip = raw.trim().toLowerCase()
+  if (!ip || ip === '0.0.0.0' || ip === '::' || ip === '::1' || ip.startsWith('127.') || ip.startsWith('fe80:'))
+    return null
+  return ip
+}
+
+/** What discovery knows a machine by, each in its stored spelling (placeholders already dropped). */
+export interface DiscoveredKeys {
+  serial: string | null
+  systemUuid: string | null
+  macAddresses: string[]
+  fqdn: string | null
+  name: string
+  className: string
+}
+
+export interface DiscoveryCandidate {
+  id: string
+  name: string
+  ciClass: string
+  serial: string | null
+  systemUuid: string | null
+  macAddresses: string[]
+  fqdn: string | null
+}
+
+/**
+ * GLPI's link rules, in order: serial + UUID, serial, UUID, MAC, FQDN, name + class (`sameClass` says
+ * whether a candidate's class is the item's or below it). The first rule that finds anything decides;
+ * when it finds two CIs the item is ambiguous and answers the reason instead of guessing.
+ */
+export function identifyDiscovered<R extends DiscoveryCandidate>(
+  keys: DiscoveredKeys,
+  rows: readonly R[],
+  sameClass: (candidateClass: string) => boolean
+): { row: R; by: string } | { conflict: string } | null {
+  const rules: [string, (r: R) => boolean][] = [
+    [
+      'serial+systemUuid',
+      r => !!keys.serial && !!keys.systemUuid && r.serial === keys.serial && r.systemUuid === keys.systemUuid
+    ],
+    ['serial', r => !!keys.serial && r.serial === keys.serial],
+    ['systemUuid', r => !!keys.systemUuid && r.systemUuid === keys.systemUuid],
+    ['macAddress', r => keys.macAddresses.some(m => r.macAddresses.includes(m))],
+    ['fqdn', r => !!keys.fqdn && r.fqdn === keys.fqdn],
+    ['name+class', r => r.name.toLowerCase() === keys.name.toLowerCase() && sameClass(r.ciClass)]
+  ]
+  for (const [by, match] of rules) {
+    const hits = rows.filter(match)
+    if (hits.length === 1) return { row: hits[0]!, by }
+    if (hits.length > 1)
+      return { conflict: `${by} matches ${hits.length} configuration items: ${hits.map(h => h.id).join(', ')}` }
   }
   return null
 }

@@ -46,6 +46,8 @@ export interface CustomFilter {
   /** The jsonb object column holding custom values (tickets.custom_fields). */
   column: AnyPgColumn
   specs: ReadonlyMap<string, CustomFieldSpec>
+  /** How a filter names these fields: `customFields.` (the default) or `attributes.` for CI attributes. */
+  prefix?: string
 }
 
 type Expression = ReturnType<typeof parse>
@@ -133,7 +135,10 @@ export function compileFilter(
     throw fail(`more than ${MAX_FILTER_COMPARISONS} comparisons`)
   }
   const known = () =>
-    [...Object.keys(fields), ...[...(custom?.specs.keys() ?? [])].map(k => CUSTOM_FIELDS_PREFIX + k)].join(', ')
+    [
+      ...Object.keys(fields),
+      ...[...(custom?.specs.keys() ?? [])].map(k => (custom?.prefix ?? CUSTOM_FIELDS_PREFIX) + k)
+    ].join(', ')
   const walk = (node: Expression): SQL => {
     if (node.type === 'LOGIC') {
       const joiner = node.operator === ';' || node.operator === 'and' ? sql` and ` : sql` or `
@@ -172,7 +177,8 @@ function comparison(
     if (!ALLOWED[field.type].includes(op)) throw fail(notValid(name, node.operator, field.type))
     return builtin(name, field, op, values, fail)
   }
-  const key = name.startsWith(CUSTOM_FIELDS_PREFIX) ? name.slice(CUSTOM_FIELDS_PREFIX.length) : undefined
+  const prefix = custom?.prefix ?? CUSTOM_FIELDS_PREFIX
+  const key = name.startsWith(prefix) ? name.slice(prefix.length) : undefined
   const spec = key !== undefined ? custom?.specs.get(key) : undefined
   if (!custom || !spec) throw fail(`unknown field "${name}"; known: ${known()}`)
   if (!CUSTOM_ALLOWED[spec.type].includes(op)) throw fail(notValid(name, node.operator, spec.type))

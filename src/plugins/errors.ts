@@ -193,7 +193,8 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: 
   // The occurrence, by request id (as in the logs): never the URL, which is the caller's text
   body.instance = `urn:servicedesk:request:${request.id}`
   reply.header('x-content-type-options', 'nosniff')
-  if (body.status === 401) reply.header('www-authenticate', 'Bearer')
+  // A route that takes another scheme (the inventory's Basic) sets its own challenge
+  if (body.status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer')
   if (body.status === 503) reply.header('retry-after', '5')
   if (typeof body.retryAfter === 'number') reply.header('retry-after', String(body.retryAfter))
   return reply.code(body.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body))

@@ -61,6 +61,11 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /api/v1/custom-fields': 'createCustomFieldDefinition',
   'GET /api/v1/custom-fields/{id}': 'customFieldDefinition',
   'PATCH /api/v1/custom-fields/{id}': 'updateCustomFieldDefinition',
+  'GET /api/v1/ci-classes/{id}': 'ciClass',
+  'POST /api/v1/ci-classes': 'createCiClass',
+  'PATCH /api/v1/ci-classes/{id}': 'updateCiClass',
+  'DELETE /api/v1/ci-classes/{id}': 'deleteCiClass',
+  'POST /api/v1/cis/import': 'importCis',
   'GET /graphql': 'graphqlQuery',
   'POST /graphql': 'graphql'
 }

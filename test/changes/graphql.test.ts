@@ -51,6 +51,14 @@ const allowNull = [
   'ConfigurationItem.systemUuid',
   'ConfigurationItem.supportTeamId',
   'ConfigurationItem.supportTeam',
+  ...['assetTag', 'ownerTeamId', 'ownerTeam', 'organisationId', 'location', 'costCentreId', 'missingSince'].map(
+    f => `ConfigurationItem.${f}`
+  ),
+  'CiHistoryEntry.source',
+  'CiFieldChange.old',
+  'CiFieldChange.new',
+  'CiTicket.resolvedAt',
+  'CiTicket.closedAt',
   'User.email',
   'User.phone',
   'User.organisationId',

@@ -53,7 +53,7 @@ describe('configuration items over REST', () => {
     expect(ci).toMatchObject({
       name: 'Web 01',
       class: 'generic',
-      status: 'active',
+      status: 'live',
       hostname: 'web-01',
       fqdn: 'web-01.example.com',
       serial: 'SN-ABC',
@@ -136,7 +136,7 @@ describe('configuration items over REST', () => {
       { field: 'name', old: 'app-01', new: 'app-01 (prod)' },
       { field: 'hostname', old: 'app-01', new: 'app-01-prod' },
       { field: 'serial', old: 'X1', new: null },
-      { field: 'status', old: 'active', new: 'maintenance' }
+      { field: 'status', old: 'live', new: 'maintenance' }
     ])
     expectProblem(await t.api('PATCH', `/api/v1/cis/${ci.id}`, { body: {} }), 400)
     const bad = await t.edit(`/api/v1/cis/${ci.id}`, { body: { supportTeamId: NOWHERE } })
@@ -215,7 +215,10 @@ describe('CI relationships over REST', () => {
       ['outgoing', 'depends_on', 'db']
     ])
     const fromVm = await rels(vm.id)
-    expect(fromVm.items).toEqual([{ ...rel, direction: 'incoming', relatedCiId: web.id, relatedCi: web }])
+    expect(fromVm.items).toEqual([
+      { ...rel, direction: 'incoming', label: 'hosts', relatedCiId: web.id, relatedCi: web }
+    ])
+    expect(rel.label).toBe('runs on')
 
     const page1 = await rels(web.id, '?limit=1')
     expect(page1.items).toHaveLength(1)
@@ -236,7 +239,7 @@ describe('CI relationships over REST', () => {
     expect(audit.filter(a => a.entityId === web.id)).toHaveLength(2)
   })
 
-  it('refuses a self-relationship (422), an unknown target (422), a duplicate (409), bad types (400)', async () => {
+  it('refuses a self-relationship (422), an unknown target (422), a duplicate (409), unknown types (422), malformed ones (400)', async () => {
     expect(fieldsOf(expectProblem(await relate(web.id, { targetId: web.id, type: 'depends_on' }), 422))).toEqual([
       'targetId'
     ])
@@ -246,7 +249,9 @@ describe('CI relationships over REST', () => {
     expectProblem(await relate(web.id, { targetId: vm.id, type: 'runs_on' }), 409, 'CONFLICT')
     // The same pair under another type is another relationship
     expect((await relate(web.id, { targetId: vm.id, type: 'connects_to' })).statusCode).toBe(201)
-    expect(fieldsOf(expectProblem(await relate(web.id, { targetId: vm.id, type: 'hosts' }), 400))).toContain('type')
+    // A type is one of the catalogue's names: a reading (hosts) is none
+    expect(fieldsOf(expectProblem(await relate(web.id, { targetId: vm.id, type: 'hosts' }), 422))).toEqual(['type'])
+    expect(fieldsOf(expectProblem(await relate(web.id, { targetId: vm.id, type: 'Runs On' }), 400))).toContain('type')
     expect(fieldsOf(expectProblem(await relate(web.id, { type: 'runs_on' }), 400))).toContain('targetId')
     expectProblem(await relate(NOWHERE, { targetId: vm.id, type: 'runs_on' }), 404)
     expectProblem(await t.api('GET', `/api/v1/cis/${NOWHERE}/relationships`), 404)

@@ -1,11 +1,10 @@
 import { and, asc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
-import { ciRelationships, configurationItems } from '../../db/schema/index.js'
+import { ciRelationships, ciRelationshipTypes, configurationItems } from '../../db/schema/index.js'
 import { type CiKeys, identify } from '../../lib/ci-identity.js'
 import type { Queryable } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { isUuid } from '../../lib/ids.js'
-import type { CiRelationshipType } from './cmdb.schemas.js'
 
 export type CiRow = typeof configurationItems.$inferSelect
 
@@ -18,9 +17,17 @@ export interface CiView {
   fqdn: string | null
   serial: string | null
   macAddress: string | null
+  macAddresses: string[]
   systemUuid: string | null
+  assetTag: string | null
   status: string
   supportTeamId: string | null
+  ownerTeamId: string | null
+  organisationId: string | null
+  location: string | null
+  costCentreId: string | null
+  attributes: Record<string, unknown>
+  missingSince: Date | null
   createdAt: Date
   updatedAt: Date
   version: number
@@ -28,7 +35,9 @@ export interface CiView {
 
 export interface CiRelationshipView {
   id: string
-  type: CiRelationshipType
+  type: string
+  /** The type as read from the CI asked about ("runs on" outgoing, "hosts" incoming). */
+  label: string
   sourceId: string
   targetId: string
   direction: 'outgoing' | 'incoming'
@@ -38,7 +47,7 @@ export interface CiRelationshipView {
 }
 
 export function toCiView(row: CiRow): CiView {
-  const { ciClass, ...rest } = row
+  const { ciClass, fieldSources: _sources, ...rest } = row
   return { ...rest, class: ciClass }
 }
 
@@ -106,8 +115,13 @@ export async function relationshipsOf(
   const where = [or(eq(ciRelationships.sourceId, ciId), eq(ciRelationships.targetId, ciId))]
   if (afterId) where.push(gt(ciRelationships.id, afterId))
   const rows = await q
-    .select({ rel: ciRelationships, other })
+    .select({
+      rel: ciRelationships,
+      other,
+      labels: { label: ciRelationshipTypes.label, reverse: ciRelationshipTypes.reverseLabel }
+    })
     .from(ciRelationships)
+    .innerJoin(ciRelationshipTypes, eq(ciRelationshipTypes.name, ciRelationships.type))
     .innerJoin(
       other,
       or(
@@ -118,18 +132,20 @@ export async function relationshipsOf(
     .where(and(...where))
     .orderBy(asc(ciRelationships.id))
     .limit(limit)
-  return rows.map(({ rel, other }) => relationshipView(rel, ciId, other))
+  return rows.map(({ rel, other, labels }) => relationshipView(rel, ciId, other, labels))
 }
 
 export function relationshipView(
   rel: typeof ciRelationships.$inferSelect,
   fromCiId: string,
-  other: CiRow
+  other: CiRow,
+  labels: { label: string; reverse: string }
 ): CiRelationshipView {
   const outgoing = rel.sourceId === fromCiId
   return {
     id: rel.id,
-    type: rel.type as CiRelationshipType,
+    type: rel.type,
+    label: outgoing ? labels.label : labels.reverse,
     sourceId: rel.sourceId,
     targetId: rel.targetId,
     direction: outgoing ? 'outgoing' : 'incoming',

@@ -24,7 +24,19 @@ const byId = (item: { id: string }) => encodeCursor({ sort: 'id', value: null, i
 const relCursor = (item: { id: string }) => encodeCursor({ sort: 'ci-relationships', value: null, id: item.id })
 
 /** For updates an explicit null clears a nullable field; other nulls mean "not given". */
-const CLEARABLE = ['hostname', 'fqdn', 'serial', 'macAddress', 'systemUuid', 'supportTeamId']
+const CLEARABLE = [
+  'hostname',
+  'fqdn',
+  'serial',
+  'macAddress',
+  'systemUuid',
+  'assetTag',
+  'supportTeamId',
+  'ownerTeamId',
+  'organisationId',
+  'location',
+  'costCentreId'
+]
 
 /** GraphQL door to configuration items: same schemas, same service as REST. */
 export function cmdbResolvers(): Resolvers {
@@ -34,7 +46,8 @@ export function cmdbResolvers(): Resolvers {
       cis: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const { first, after, ...rest } = args
         const query = check<CiListInput>(CiListQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
-        return toConnection(await services.cis.list(ctx, query), byId)
+        const page = await services.cis.list(ctx, query)
+        return { ...toConnection(page, byId), ...(page.total !== undefined ? { totalCount: page.total } : {}) }
       }),
       ciRelationships: paged(async (_: unknown, args: Args, { ctx, services }: GqlCtx) => {
         const query = check<RelationshipListInput>(RelationshipListQuery, defined(pageArgs(args)))
@@ -89,7 +102,8 @@ const cisBy = <K extends string>(type: string, field: K) => {
 export function cmdbLoaders(): Loaders {
   return {
     ConfigurationItem: {
-      supportTeam: lookup('supportTeamId', ({ ctx, services }, ids) => services.teams.byIds(ctx, ids))
+      supportTeam: lookup('supportTeamId', ({ ctx, services }, ids) => services.teams.byIds(ctx, ids)),
+      ownerTeam: lookup('ownerTeamId', ({ ctx, services }, ids) => services.teams.byIds(ctx, ids))
     },
     CiRelationship: {
       source: cisBy('CiRelationship.source', 'sourceId'),

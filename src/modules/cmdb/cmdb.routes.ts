@@ -5,9 +5,15 @@ import { expectedVersion, IfMatchHeaders, withEtag, withVersion } from '../../li
 import { errorResponses, IdParams, PageOf } from '../../lib/schemas.js'
 import {
   Ci,
+  CiHistoryEntry,
+  CiListPage,
   CiListQuery,
   CiRelationship,
+  CiTicket,
+  CiTicketsQuery,
   CreateCiBody,
+  Impact,
+  ImpactQuery,
   RelateBody,
   RelationshipListQuery,
   RelationshipParams,
@@ -43,9 +49,10 @@ export default async function cmdbRoutes(base: FastifyInstance) {
     {
       schema: {
         tags,
-        summary: 'List configuration items (keyset pagination; filters match exactly, q matches part of a name)',
+        summary:
+          'List configuration items (keyset pagination; filters match exactly, q matches part of a name, filter is RSQL)',
         querystring: CiListQuery,
-        response: { 200: PageOf(Ci), ...errorResponses(403) }
+        response: { 200: CiListPage, ...errorResponses(403) }
       }
     },
     async request => svc.list(request.ctx(), request.query)
@@ -81,6 +88,50 @@ export default async function cmdbRoutes(base: FastifyInstance) {
       const expected = expectedVersion(request.headers['if-match'], version)
       return withEtag(reply, await svc.update(request.ctx(), request.params.id, input, expected))
     }
+  )
+
+  app.get(
+    '/cis/:id/impact',
+    {
+      schema: {
+        tags,
+        summary: 'Impact analysis: the CIs this one stands on (downstream) and that stand on it (upstream), to depth N',
+        description:
+          'One recursive query, cycle-safe: each CI once per direction at its shortest distance, with its path from this CI.',
+        params: IdParams,
+        querystring: ImpactQuery,
+        response: { 200: Impact, ...errorResponses(403, 404, 422) }
+      }
+    },
+    async request => app.services.ciGraph.impact(request.ctx(), request.params.id, request.query)
+  )
+
+  app.get(
+    '/cis/:id/tickets',
+    {
+      schema: {
+        tags,
+        summary: 'Tickets naming this configuration item (open ones unless state=all), newest first',
+        params: IdParams,
+        querystring: CiTicketsQuery,
+        response: { 200: PageOf(CiTicket), ...errorResponses(403, 404, 422) }
+      }
+    },
+    async request => app.services.ciGraph.tickets(request.ctx(), request.params.id, request.query)
+  )
+
+  app.get(
+    '/cis/:id/history',
+    {
+      schema: {
+        tags,
+        summary: 'Every change of a configuration item: who or which discovery source, when, field, old, new',
+        params: IdParams,
+        querystring: RelationshipListQuery,
+        response: { 200: PageOf(CiHistoryEntry), ...errorResponses(403, 404) }
+      }
+    },
+    async request => svc.history(request.ctx(), request.params.id, request.query)
   )
 
   app.get(

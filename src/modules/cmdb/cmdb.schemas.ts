@@ -1,17 +1,22 @@
 import { type Static, Type } from 'typebox'
 import { CursorParam, DateTime, Nullable, StringEnum, Uuid } from '../../lib/schemas.js'
 
-/** Lifecycle of a configuration item. The full CMDB may widen this list; it never narrows it. */
-export const CI_STATUSES = ['planned', 'active', 'maintenance', 'retired'] as const
-export const CI_RELATIONSHIP_TYPES = ['runs_on', 'depends_on', 'connects_to', 'part_of'] as const
-export type CiRelationshipType = (typeof CI_RELATIONSHIP_TYPES)[number]
+/** Lifecycle of a configuration item, in order. */
+export const CI_STATUSES = ['planned', 'ordered', 'in_stock', 'live', 'maintenance', 'retired', 'disposed'] as const
+/** Names a relationship type of the catalogue (`GET /api/v1/ci-relationship-types`). */
+const RelationshipTypeName = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z][a-z0-9_]*$',
+  description: 'A relationship type of the catalogue: runs_on, depends_on, connects_to, part_of, installed_on …'
+})
 
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 const CiClass = Type.String({
   minLength: 1,
   maxLength: 64,
-  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-  description: 'A class name such as server, switch, database (letters, digits, _ . -)'
+  pattern: '^[a-z][a-z0-9_]*$',
+  description: 'A class of the catalogue (`GET /api/v1/ci-classes`) such as server, switch, database'
 })
 // One or more DNS labels; stored lower-case without a trailing dot
 const Label = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
@@ -47,6 +52,12 @@ const SystemUuid = Type.String({
   description: 'SMBIOS system UUID (with or without dashes or braces); stored lower-case with dashes'
 })
 const Status = StringEnum(CI_STATUSES)
+const AssetTag = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' })
+const Location = Type.String({ minLength: 1, maxLength: 200 })
+const Attributes = Type.Record(Type.String({ maxLength: 63 }), Type.Unknown(), {
+  maxProperties: 200,
+  description: 'Values of the class attributes by name; on update merged into the stored ones, null removes one'
+})
 
 export const Ci = Type.Object({
   id: Uuid,
@@ -56,9 +67,17 @@ export const Ci = Type.Object({
   fqdn: Nullable(Type.String()),
   serial: Nullable(Type.String()),
   macAddress: Nullable(Type.String()),
+  macAddresses: Type.Array(Type.String(), { description: 'Every MAC address, the primary one included' }),
   systemUuid: Nullable(Type.String()),
+  assetTag: Nullable(Type.String()),
   status: Type.String(),
   supportTeamId: Nullable(Uuid),
+  ownerTeamId: Nullable(Uuid),
+  organisationId: Nullable(Uuid),
+  location: Nullable(Type.String()),
+  costCentreId: Nullable(Uuid),
+  attributes: Type.Record(Type.String(), Type.Unknown(), { description: 'Class attributes by name' }),
+  missingSince: Nullable(DateTime),
   version: Type.Integer({ description: 'Row version: the ETag; send it back (If-Match or `version`) to edit' }),
   createdAt: DateTime,
   updatedAt: DateTime
@@ -72,9 +91,16 @@ export const CreateCiBody = Type.Object(
     fqdn: Type.Optional(Nullable(Fqdn)),
     serial: Type.Optional(Nullable(Serial)),
     macAddress: Type.Optional(Nullable(MacAddress)),
+    macAddresses: Type.Optional(Type.Array(MacAddress, { maxItems: 64 })),
     systemUuid: Type.Optional(Nullable(SystemUuid)),
+    assetTag: Type.Optional(Nullable(AssetTag)),
     status: Type.Optional(Status),
-    supportTeamId: Type.Optional(Nullable(Uuid))
+    supportTeamId: Type.Optional(Nullable(Uuid)),
+    ownerTeamId: Type.Optional(Nullable(Uuid)),
+    organisationId: Type.Optional(Nullable(Uuid)),
+    location: Type.Optional(Nullable(Location)),
+    costCentreId: Type.Optional(Nullable(Uuid)),
+    attributes: Type.Optional(Attributes)
   },
   { additionalProperties: false }
 )
@@ -88,9 +114,16 @@ export const UpdateCiBody = Type.Object(
     fqdn: Type.Optional(Nullable(Fqdn)),
     serial: Type.Optional(Nullable(Serial)),
     macAddress: Type.Optional(Nullable(MacAddress)),
+    macAddresses: Type.Optional(Type.Array(MacAddress, { maxItems: 64 })),
     systemUuid: Type.Optional(Nullable(SystemUuid)),
+    assetTag: Type.Optional(Nullable(AssetTag)),
     status: Type.Optional(Status),
-    supportTeamId: Type.Optional(Nullable(Uuid))
+    supportTeamId: Type.Optional(Nullable(Uuid)),
+    ownerTeamId: Type.Optional(Nullable(Uuid)),
+    organisationId: Type.Optional(Nullable(Uuid)),
+    location: Type.Optional(Nullable(Location)),
+    costCentreId: Type.Optional(Nullable(Uuid)),
+    attributes: Type.Optional(Attributes)
   },
   { additionalProperties: false, minProperties: 1 }
 )
@@ -106,6 +139,15 @@ export const CiListQuery = Type.Object(
     serial: Type.Optional(Serial),
     macAddress: Type.Optional(MacAddress),
     systemUuid: Type.Optional(SystemUuid),
+    assetTag: Type.Optional(AssetTag),
+    filter: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description:
+          'RSQL over name, class, status, hostname, fqdn, serial, macAddress, systemUuid, assetTag, location, team and organisation ids, createdAt, updatedAt, missing, and attributes.<name>'
+      })
+    ),
+    includeTotal: Type.Optional(Type.Boolean({ description: 'Also answer how many CIs match (costs a count)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
     cursor: Type.Optional(CursorParam)
   },
@@ -116,7 +158,7 @@ export type CiListInput = Static<typeof CiListQuery>
 export const RelateBody = Type.Object(
   {
     targetId: Uuid,
-    type: StringEnum(CI_RELATIONSHIP_TYPES, { description: 'This CI <type> the target: a web server runs_on a VM' })
+    type: RelationshipTypeName
   },
   { additionalProperties: false }
 )
@@ -124,7 +166,8 @@ export type RelateInput = Static<typeof RelateBody>
 
 export const CiRelationship = Type.Object({
   id: Uuid,
-  type: StringEnum(CI_RELATIONSHIP_TYPES),
+  type: Type.String(),
+  label: Type.String({ description: 'The type read from the CI asked about: "runs on" outgoing, "hosts" incoming' }),
   sourceId: Uuid,
   targetId: Uuid,
   direction: StringEnum(['outgoing', 'incoming'] as const, {
@@ -145,3 +188,90 @@ export const RelationshipListQuery = Type.Object(
 export type RelationshipListInput = Static<typeof RelationshipListQuery>
 
 export const RelationshipParams = Type.Object({ id: Uuid, relationshipId: Uuid }, { additionalProperties: false })
+
+export const CiHistoryEntry = Type.Object({
+  id: Type.Integer(),
+  at: DateTime,
+  actorId: Nullable(Uuid),
+  actor: Type.String({ description: 'Who: a user, a token, or the system' }),
+  source: Nullable(Type.String({ description: 'The discovery source when an import made the change' })),
+  action: Type.String(),
+  changes: Type.Array(
+    Type.Object(
+      {
+        field: Type.String({ description: 'A field, or attributes.<name>' }),
+        old: Type.Unknown(),
+        new: Type.Unknown()
+      },
+      { additionalProperties: false }
+    )
+  )
+})
+
+export const CiListPage = Type.Object({
+  items: Type.Array(Ci),
+  nextCursor: Nullable(Type.String()),
+  total: Type.Optional(Type.Integer({ description: 'With includeTotal=true: every CI the filters match' }))
+})
+
+export const MAX_IMPACT_DEPTH = 10
+export const ImpactQuery = Type.Object(
+  {
+    direction: Type.Optional(
+      StringEnum(['upstream', 'downstream', 'both'] as const, {
+        default: 'both',
+        description:
+          'downstream: what the CI stands on (source → target: runs on, depends on, part of …); upstream: what stands on it (what breaks with it)'
+      })
+    ),
+    depth: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_IMPACT_DEPTH, default: 3 })),
+    types: Type.Optional(
+      Type.String({ maxLength: 1000, description: 'Comma-separated relationship types to follow (default: all)' })
+    )
+  },
+  { additionalProperties: false }
+)
+export type ImpactInput = Static<typeof ImpactQuery>
+
+const CiSummary = Type.Object({ id: Uuid, name: Type.String(), class: Type.String(), status: Type.String() })
+
+export const ImpactNode = Type.Object({
+  ci: CiSummary,
+  direction: StringEnum(['upstream', 'downstream'] as const),
+  distance: Type.Integer({ description: 'Hops from the CI asked about' }),
+  path: Type.Array(Uuid, { description: 'CI ids from the CI asked about to this one, both included' }),
+  type: Type.String({ description: 'Relationship type of the last hop' }),
+  label: Type.String({ description: 'The last hop read towards this CI: "runs on" downstream, "hosts" upstream' })
+})
+
+export const Impact = Type.Object({
+  root: CiSummary,
+  direction: Type.String(),
+  depth: Type.Integer(),
+  nodes: Type.Array(ImpactNode)
+})
+
+export const CiTicketsQuery = Type.Object(
+  {
+    state: Type.Optional(StringEnum(['open', 'all'] as const, { default: 'open' })),
+    kind: Type.Optional(
+      Type.String({ maxLength: 200, description: 'Comma-separated kinds: incident, problem, change, request, release' })
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    cursor: Type.Optional(CursorParam)
+  },
+  { additionalProperties: false }
+)
+export type CiTicketsInput = Static<typeof CiTicketsQuery>
+
+export const CiTicket = Type.Object({
+  id: Uuid,
+  kind: Type.String(),
+  number: Type.String(),
+  title: Type.String(),
+  status: Type.String(),
+  priority: Type.Integer(),
+  createdAt: DateTime,
+  resolvedAt: Nullable(DateTime),
+  closedAt: Nullable(DateTime)
+})

@@ -1,0 +1,304 @@
+import { sql } from 'drizzle-orm'
+import { authorize } from '../../auth/policy.js'
+import { ciRelationshipTypes, ciSourceRecords, configurationItems, discoverySources } from '../../db/schema/index.js'
+import { type Ctx, type Deps, type Tx, withTx } from '../../lib/context.js'
+import { AppError, type FieldError, fieldError } from '../../lib/errors.js'
+import { uuidv7 } from '../../lib/ids.js'
+import { type AuditEntry, recordAudit } from '../audit/audit.service.js'
+import { checkAttributes, loadCatalogue } from './attributes.js'
+import { ciChanges } from './ci-fields.js'
+import { toCiView } from './cis.repository.js'
+import { viaSource } from './cis.service.js'
+import {
+  type CiRow,
+  createdChanges,
+  emptyReport,
+  errorsOf,
+  identifyItem,
+  indexCandidates,
+  type NormalisedItem,
+  normaliseItem,
+  type Planned,
+  planUpdate,
+  type SourceRow
+} from './import.plan.js'
+import { planRelationships } from './import.relationships.js'
+import type { ImportInput, ImportItemInput, ImportItemReport, ImportReportView } from './import.schemas.js'
+
+const ci = configurationItems
+const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`
+const texts = (v: string[]) => sql`(select jsonb_array_elements_text(${json(v)}))`
+
+/** Every CI any item could be: by the source's keys, serials, UUIDs, MACs, FQDNs and names, in one query. */
+async function candidates(tx: Tx, source: SourceRow, items: NormalisedItem[]) {
+  const keys = items.flatMap(i => (i.key ? [i.key] : []))
+  const serials = items.flatMap(i => (i.keys.serial ? [i.keys.serial] : []))
+  const uuids = items.flatMap(i => (i.keys.systemUuid ? [i.keys.systemUuid] : []))
+  const macs = items.flatMap(i => i.keys.macAddresses)
+  const fqdns = items.flatMap(i => (i.keys.fqdn ? [i.keys.fqdn] : []))
+  const names = items.map(i => i.keys.name)
+  const records = keys.length
+    ? await tx
+        .select({ key: ciSourceRecords.externalKey, ciId: ciSourceRecords.ciId })
+        .from(ciSourceRecords)
+        .where(sql`${ciSourceRecords.sourceId} = ${source.id} and ${ciSourceRecords.externalKey} in ${texts(keys)}`)
+    : []
+  const rows = await tx
+    .select()
+    .from(ci)
+    .where(
+      sql`${ci.serial} in ${texts(serials)} or ${ci.systemUuid} in ${texts(uuids)}
+        or ${ci.macAddresses} && (select coalesce(array_agg(v), '{}') from jsonb_array_elements_text(${json(macs)}) v)
+        or ${ci.fqdn} in ${texts(fqdns)} or ${ci.name} in ${texts(names)}
+        or ${ci.id} in (select (jsonb_array_elements_text(${json(records.map(r => r.ciId))}))::uuid)`
+    )
+  const byId = new Map(rows.map(r => [r.id, r]))
+  const byKey = new Map<string, CiRow>()
+  for (const r of records) {
+    const row = byId.get(r.ciId)
+    if (row) byKey.set(r.key, row)
+  }
+  return { rows, byKey }
+}
+
+/**
+ * Discovery import: items identified by the source's key, then serial + UUID, serial, UUID, MAC, FQDN,
+ * name + class (placeholders never identify), fields written as the source's precedence allows,
+ * attributes validated, relationships by external keys. One transaction under one lock, so two
+ * imports never create the same machine twice; atomic refuses the lot when an item fails, partial
+ * writes the good ones; a dry run answers the same report and writes nothing. The same payload twice
+ * is all `unchanged` and writes no history.
+ */
+export function createImportService(_deps: Deps) {
+  return {
+    async importCis(ctx: Ctx, input: ImportInput): Promise<ImportReportView> {
+      authorize(ctx.actor, 'ci.manage')
+      const mode = input.mode ?? 'atomic'
+      const dryRun = input.dryRun ?? false
+      return withTx(ctx, async (tx, tctx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('ci-import'))`)
+        const sourceRows = await tx.select().from(discoverySources)
+        const source = sourceRows.find(s => s.name === input.source)
+        if (!source) throw fieldError('source', `no such discovery source: ${input.source}`)
+        const sources = new Map(sourceRows.map(s => [s.id, s]))
+        const catalogue = await loadCatalogue(tx)
+        const types = new Set(
+          (await tx.select({ name: ciRelationshipTypes.name }).from(ciRelationshipTypes)).map(t => t.name)
+        )
+        const items = input.items.map(normaliseItem)
+        const { rows, byKey } = await candidates(tx, source, items)
+        const candidatesOf = indexCandidates(rows)
+
+        const reports = items.map(emptyReport)
+        const planned: Planned[] = []
+        const claimed = new Map<string, number>()
+        for (const item of items) {
+          const report = reports[item.index]!
+          const p = await planItem(tx, item, report, { source, sources, catalogue, byKey, candidatesOf, claimed })
+          if (p) planned.push(p)
+        }
+        const rels = await planRelationships(tx, input.items as ImportItemInput[], planned, reports, source, types)
+
+        const failed = reports.filter(r => r.result === 'conflict' || r.result === 'error')
+        const ok = planned.filter(p => reports[p.item.index]!.result !== 'error')
+        for (const p of ok) {
+          const r = p.report
+          const relChanged = rels.changedOf(p.row.id)
+          if (!p.isNew && p.changes.length === 0 && relChanged.length === 0) r.result = 'unchanged'
+          else if (!p.isNew) r.result = 'updated'
+          r.changed = [...p.changes.map(c => c.field), ...relChanged]
+        }
+        const summary = { created: 0, updated: 0, unchanged: 0, conflict: 0, error: 0 }
+        for (const r of reports) summary[r.result]++
+        if (mode === 'atomic' && failed.length && !dryRun) throw atomicFailure(failed, reports)
+        const commit = !dryRun && !(mode === 'atomic' && failed.length)
+        if (commit) await write(tx, viaSource(tctx, source.name), source, ok, rels)
+        return { source: source.name, mode, dryRun, committed: commit, summary, items: reports }
+      })
+    }
+  }
+}
+
+async function planItem(
+  tx: Tx,
+  item: NormalisedItem,
+  report: ImportItemReport,
+  env: {
+    source: SourceRow
+    sources: ReadonlyMap<string, SourceRow>
+    catalogue: Awaited<ReturnType<typeof loadCatalogue>>
+    byKey: ReadonlyMap<string, CiRow>
+    candidatesOf: ReturnType<typeof indexCandidates>
+    claimed: Map<string, number>
+  }
+): Promise<Planned | null> {
+  const { source, catalogue } = env
+  try {
+    if (!catalogue.byName.has(item.fields.class)) throw fieldError('class', `no such class: ${item.fields.class}`)
+    const found = identifyItem(item, env.byKey, env.candidatesOf, catalogue)
+    if (found && 'conflict' in found) {
+      report.result = 'conflict'
+      report.reason = found.conflict
+      return null
+    }
+    if (found) {
+      const { row, by } = found
+      report.ciId = row.id
+      report.identifiedBy = by
+      const first = env.claimed.get(row.id)
+      if (first !== undefined) {
+        report.result = 'conflict'
+        report.reason = `item ${first} already describes configuration item ${row.id}`
+        return null
+      }
+      env.claimed.set(row.id, item.index)
+      if (!catalogue.descendants(item.fields.class).includes(row.ciClass)) {
+        report.result = 'conflict'
+        report.reason = `configuration item ${row.id} (found by ${by}) is a ${row.ciClass}, not a ${item.fields.class}`
+        return null
+      }
+      const plan = planUpdate(row, item, source, env.sources)
+      report.protected = plan.protected
+      const attributes = plan.touchedAttributes.length
+        ? await checkAttributes(tx, catalogue, row.ciClass, plan.attributes, {
+            fill: false,
+            selfId: row.id,
+            touched: plan.touchedAttributes
+          })
+        : plan.attributes
+      const before = toCiView(row)
+      const after: CiRow = {
+        ...row,
+        ...Object.fromEntries(Object.entries(plan.set).map(([f, v]) => [f === 'class' ? 'ciClass' : f, v])),
+        attributes,
+        fieldSources: plan.fieldSources,
+        missingSince: null
+      }
+      const changes = ciChanges(before, { ...toCiView(after), class: before.class })
+      if (row.missingSince) changes.push({ field: 'missingSince', old: row.missingSince.toISOString(), new: null })
+      report.result = changes.length ? 'updated' : 'unchanged'
+      return { item, report, row: after, isNew: false, changes }
+    }
+    const attributes = await checkAttributes(tx, catalogue, item.fields.class, item.attributes, { fill: true })
+    const id = uuidv7()
+    const now = new Date()
+    const f = item.fields
+    const row: CiRow = {
+      id,
+      name: f.name,
+      ciClass: f.class,
+      hostname: (f.hostname as string | null) ?? null,
+      fqdn: (f.fqdn as string | null) ?? null,
+      serial: (f.serial as string | null) ?? null,
+      macAddress: (f.macAddress as string | null) ?? null,
+      macAddresses: (f.macAddresses as string[] | undefined) ?? [],
+      systemUuid: (f.systemUuid as string | null) ?? null,
+      assetTag: (f.assetTag as string | null) ?? null,
+      status: (f.status as string | undefined) ?? 'live',
+      supportTeamId: null,
+      ownerTeamId: null,
+      organisationId: null,
+      location: null,
+      costCentreId: null,
+      attributes,
+      fieldSources: Object.fromEntries(
+        [...Object.keys(f), ...Object.keys(attributes).map(a => `attributes.${a}`)].map(k => [k, source.id])
+      ),
+      missingSince: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 1
+    }
+    report.result = 'created'
+    report.ciId = id
+    return { item, report, row, isNew: true, changes: createdChanges(toCiView(row)) }
+  } catch (err) {
+    const errors = errorsOf(err)
+    if (!errors) throw err
+    report.result = 'error'
+    report.errors = errors
+    report.reason = errors.map(e => `${e.field}: ${e.message}`).join('; ')
+    return null
+  }
+}
+
+function atomicFailure(failed: ImportItemReport[], reports: ImportItemReport[]) {
+  const errors: FieldError[] = failed.flatMap(r =>
+    r.errors.length
+      ? r.errors.map(e => ({ field: `items.${r.index}${e.field ? `.${e.field}` : ''}`, message: e.message }))
+      : [{ field: `items.${r.index}`, message: r.reason ?? r.result }]
+  )
+  return new AppError(
+    'VALIDATION_FAILED',
+    422,
+    'Unprocessable Content',
+    `${failed.length} of ${reports.length} items failed; nothing was written (mode=atomic)`,
+    errors,
+    { items: reports }
+  )
+}
+
+const AUDIT_CHUNK = 1000
+
+async function write(
+  tx: Tx,
+  ctx: Ctx,
+  source: SourceRow,
+  planned: Planned[],
+  rels: Awaited<ReturnType<typeof planRelationships>>
+) {
+  const created = planned.filter(p => p.isNew)
+  const updated = planned.filter(p => !p.isNew && p.changes.length > 0)
+  const record = (r: CiRow) => ({
+    id: r.id,
+    name: r.name,
+    class: r.ciClass,
+    status: r.status,
+    hostname: r.hostname,
+    fqdn: r.fqdn,
+    serial: r.serial,
+    mac_address: r.macAddress,
+    mac_addresses: r.macAddresses,
+    system_uuid: r.systemUuid,
+    asset_tag: r.assetTag,
+    attributes: r.attributes,
+    field_sources: r.fieldSources
+  })
+  const shape = sql.raw(`x(id uuid, name text, class text, status text, hostname text, fqdn text, serial text,
+    mac_address text, mac_addresses text[], system_uuid text, asset_tag text, attributes jsonb, field_sources jsonb)`)
+  if (created.length) {
+    await tx.execute(sql`insert into ${ci} (id, name, class, status, hostname, fqdn, serial, mac_address, mac_addresses,
+        system_uuid, asset_tag, attributes, field_sources)
+      select id, name, class, status, hostname, fqdn, serial, mac_address, coalesce(mac_addresses, '{}'), system_uuid,
+        asset_tag, attributes, field_sources
+      from jsonb_to_recordset(${json(created.map(p => record(p.row)))}) as ${shape}`)
+  }
+  if (updated.length) {
+    await tx.execute(sql`update ${ci} c set name = x.name, status = x.status, hostname = x.hostname, fqdn = x.fqdn,
+        serial = x.serial, mac_address = x.mac_address, mac_addresses = coalesce(x.mac_addresses, '{}'),
+        system_uuid = x.system_uuid, asset_tag = x.asset_tag, attributes = x.attributes,
+        field_sources = x.field_sources, missing_since = null, version = c.version + 1, updated_at = now()
+      from jsonb_to_recordset(${json(updated.map(p => record(p.row)))}) as ${shape}
+      where c.id = x.id`)
+  }
+  await rels.write(tx)
+  const seen = planned.map(p => ({
+    source_id: source.id,
+    external_key: p.item.key ?? `ci:${p.row.id}`,
+    ci_id: p.row.id
+  }))
+  if (seen.length) {
+    await tx.execute(sql`insert into ${ciSourceRecords} (source_id, external_key, ci_id, last_seen_at)
+      select source_id, external_key, ci_id, now()
+      from jsonb_to_recordset(${json(seen)}) as x(source_id uuid, external_key text, ci_id uuid)
+      on conflict (source_id, external_key) do update set ci_id = excluded.ci_id, last_seen_at = excluded.last_seen_at`)
+  }
+  const entries: AuditEntry[] = [
+    ...created.map(p => ({ entityType: 'ci', entityId: p.row.id, action: 'created', changes: p.changes })),
+    ...updated.map(p => ({ entityType: 'ci', entityId: p.row.id, action: 'updated', changes: p.changes })),
+    ...rels.audit
+  ]
+  for (let i = 0; i < entries.length; i += AUDIT_CHUNK) await recordAudit(tx, ctx, entries.slice(i, i + AUDIT_CHUNK))
+}
+
+export type ImportService = ReturnType<typeof createImportService>
