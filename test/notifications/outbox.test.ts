@@ -71,6 +71,25 @@ describe('the notification outbox', () => {
     ])
   })
 
+  it('writes one row per ticket of a bulk change, set-wise, in its transaction', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push((await makeIncident(t)).id)
+    const res = await t.api('POST', '/api/v1/tickets/bulk', { body: { ids, set: { teamId: team.id } } })
+    expect(res.statusCode, res.body).toBe(200)
+    for (const id of ids) {
+      const rows = await rowsOf(id)
+      expect(rows.map(r => r.event)).toEqual(['ticket.created', 'ticket.assigned'])
+      expect(rows[1]!.payload).toMatchObject({ teamId: team.id })
+    }
+    // All-or-nothing: a bulk refused as a whole leaves no rows
+    const before = (await t.db.select().from(notificationOutbox)).length
+    const bad = await t.api('POST', '/api/v1/tickets/bulk', {
+      body: { ids: [...ids, '00000000-0000-4000-8000-000000000000'], set: { impact: 1 } }
+    })
+    expect(bad.statusCode).toBeGreaterThanOrEqual(400)
+    expect((await t.db.select().from(notificationOutbox)).length).toBe(before)
+  })
+
   it('rolls the rows back with a write that fails', async () => {
     const inc = await makeIncident(t)
     const before = (await rowsOf(inc.id)).length

@@ -63,6 +63,12 @@ export interface TicketSubscriber {
    * `types`: list `created` there only to be told afterwards too.
    */
   createPart?(ctx: Ctx, ticket: NewTicket): SQL | null
+  /**
+   * The changes of a set-wise write (bulk, a category rename) at once, in order, after the
+   * subscribers without it have seen each: one statement for a thousand tickets instead of a
+   * thousand. Without it, onChange sees them one by one.
+   */
+  onChanges?(ctx: TxCtx, changes: readonly TicketChange[]): Promise<void>
 }
 
 /** Values a ticket update may set: a field's value, or SQL computing it (a number from a sequence). */
@@ -116,6 +122,25 @@ export function createTicketWriter() {
     for (const s of subs) await s.onChange(txCtx, change)
   }
 
+  /** Many changes of one set-wise write: each to the one-by-one subscribers, then the set-wise ones. */
+  async function emitMany(ctx: Ctx, changes: readonly TicketChange[]) {
+    const batched = new Map<TicketSubscriber, TicketChange[]>()
+    for (const change of changes) {
+      const subs = matching(change.kind, change.type)
+      if (subs.length === 0) continue
+      if (!inTransaction(ctx.db)) throw new Error(`ticket change ${change.type} emitted outside a transaction`)
+      const txCtx: TxCtx = { ...ctx, db: ctx.db }
+      for (const s of subs) {
+        if (s.onChanges) {
+          const list = batched.get(s)
+          if (list) list.push(change)
+          else batched.set(s, [change])
+        } else await s.onChange(txCtx, change)
+      }
+    }
+    for (const [s, list] of batched) await s.onChanges!({ ...ctx, db: ctx.db as TxCtx['db'] }, list)
+  }
+
   async function insertNote(ctx: Ctx, ticketId: string, input: NoteInput) {
     if (!ctx.actor.id) throw fieldError('authorId', 'notes need a person as author')
     const [note] = await ctx.db
@@ -153,7 +178,7 @@ export function createTicketWriter() {
     await writeMany(ctx.db, spec.writes, spec.columns, spec.now)
     if (spec.noteBody !== undefined) await insertNotes(ctx.db, spec.notes, ctx.actor.id!, spec.noteBody)
     await recordAudit(ctx.db, ctx, spec.audit)
-    for (const record of spec.records) await emit(ctx, record)
+    await emitMany(ctx, spec.records)
   }
 
   return {
