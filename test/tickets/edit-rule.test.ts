@@ -81,7 +81,7 @@ describe('one edit rule for tickets, users and configuration items', () => {
     expect(ciOk.body.errors).toBeUndefined()
     expect(ciOk.body.data!.updateCi).toEqual({ status: 'maintenance', version: ci.version + 1 })
     const ciStale = await t.gql(
-      'mutation($id: ID!, $v: Int!) { updateCi(id: $id, version: $v, input: { status: "active" }) { id } }',
+      'mutation($id: ID!, $v: Int!) { updateCi(id: $id, version: $v, input: { status: "live" }) { id } }',
       { id: ciId, v: ci.version }
     )
     expect(errorWith(ciStale.body, 'PRECONDITION_FAILED').extensions.currentVersion).toBe(ci.version + 1)
