@@ -14,7 +14,8 @@ async function lastUsedOf(t: TestApp, id: string): Promise<string> {
   return waitFor(`lastUsedAt of token ${id}`, async () => {
     const list = await t.api('GET', '/api/v1/api-tokens?limit=500')
     const row = list.json().items.find((x: { id: string }) => x.id === id)
-    return row?.lastUsedAt as string | undefined
+    // The use is recorded after the answer, so null means "not yet": keep waiting
+    return (row?.lastUsedAt as string | null | undefined) ?? undefined
   })
 }
 
