@@ -11,6 +11,8 @@ const graphqlAlias = [{ find: /^graphql$/, replacement: createRequire(import.met
 export default defineConfig({
   test: {
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    // Migrates one template database per driver for the whole run (test/helpers/db.ts copies it)
+    globalSetup: ['./test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: drivers.map(driver => ({

@@ -27,6 +27,8 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number
   /** PGlite only: keep everything in memory (tests). */
   memory?: boolean
+  /** PGlite in memory only: start from this dumped data directory instead of a new cluster (tests). */
+  loadDataDir?: Blob
 }
 
 /** node-postgres when a URL is given, an embedded PGlite otherwise: same schema, same code. */
@@ -53,7 +55,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   let client: PGlite
   if (opts.memory) {
-    client = new PGlite()
+    client = opts.loadDataDir ? new PGlite({ loadDataDir: opts.loadDataDir }) : new PGlite()
   } else {
     const dir = opts.dataDir ?? './data'
     mkdirSync(dir, { recursive: true })
