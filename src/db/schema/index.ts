@@ -1,3 +1,4 @@
+export * from './calendars.js'
 export * from './cmdb.js'
 export * from './config.js'
 export * from './events.js'
