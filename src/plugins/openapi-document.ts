@@ -30,6 +30,7 @@ export const TAGS: Record<string, string> = {
   categories: 'Ticket categories per kind, as a tree',
   templates: 'Ticket templates: preset values for a new ticket',
   catalog: 'The service catalog: offerings customers can request',
+  calendars: 'Business calendars: working hours, holidays and exceptions, deadlines in business time',
   events: 'Monitoring events and alerts, webhook receivers, event routing and problem detection rules',
   notifications: 'The notification outbox: deliveries, dead letters, replay and backlog (admin)',
   graphql: 'The GraphQL door: the same capabilities as REST, under the same names'
