@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { auditOf } from '../helpers/audit.js'
@@ -274,6 +275,32 @@ describe('business calendars over REST', () => {
     expect(res.statusCode, res.body).toBe(204)
     expectProblem(await t.api('GET', url), 404)
     expect((await auditOf(t, 'calendar', made.id)).map(a => a.action)).toEqual(['created', 'deleted'])
+  })
+
+  it('refuses to delete a calendar something names (409), and the SLA side computes on it', async () => {
+    const made = (await t.api('POST', '/api/v1/calendars', { body: parisBody() })).json()
+    // A stand-in for the services and SLAs that will reference calendars by foreign key
+    await t.db.execute(sql`CREATE TABLE calendar_users (calendar_id uuid NOT NULL REFERENCES calendars (id))`)
+    await t.db.execute(sql`INSERT INTO calendar_users VALUES (${made.id})`)
+    const res = await t.api('DELETE', `/api/v1/calendars/${made.id}`)
+    expectProblem(res, 409, 'CONFLICT')
+    expect((await t.api('GET', `/api/v1/calendars/${made.id}`)).statusCode).toBe(200)
+    // One load, several due times: Fri 2026-12-18 23:00 CET + 60 (midnight), + 120 (Sat 10:00 CET),
+    // + 300 (the exception's 13:00 CET), + 301 (Mon 21 08:01 CET)
+    const due = await t.app.services.calendars.deadlinesOn(
+      t.db,
+      made.id,
+      new Date('2026-12-18T22:00:00Z'),
+      [60, 120, 300, 301]
+    )
+    expect(due.map(d => d.toISOString())).toEqual([
+      '2026-12-18T23:00:00.000Z',
+      '2026-12-19T09:00:00.000Z',
+      '2026-12-19T12:00:00.000Z',
+      '2026-12-21T07:01:00.000Z'
+    ])
+    expect(await t.app.services.calendars.minutesOn(t.db, made.id, new Date('2026-12-18T22:00:00Z'), due[3]!)).toBe(301)
+    await t.db.execute(sql`DROP TABLE calendar_users`)
   })
 
   it('lets staff read and only admins write; customers get 403', async () => {

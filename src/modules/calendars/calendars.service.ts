@@ -180,6 +180,15 @@ export function createCalendarService({ db }: Deps) {
     deadlineOn: async (q: Queryable, id: string, from: Date, minutes: number): Promise<Date> =>
       deadlineOf(await loadCalendar(q, id), from, minutes),
 
+    /**
+     * For SLA simulate and clock starts: several due times from one instant on one calendar, loaded
+     * once (response and resolution targets, the OLA's), in the order of `targets`.
+     */
+    deadlinesOn: async (q: Queryable, id: string, from: Date, targets: readonly number[]): Promise<Date[]> => {
+      const row = await loadCalendar(q, id)
+      return targets.map(minutes => deadlineOf(row, from, minutes))
+    },
+
     /** For the SLA clocks: business minutes elapsed between two instants. */
     minutesOn: async (q: Queryable, id: string, from: Date, to: Date): Promise<number> =>
       minutesOf(await loadCalendar(q, id), from, to)
