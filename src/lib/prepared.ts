@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto'
 import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import pg from 'pg'
@@ -20,4 +21,28 @@ export async function executeNamed(q: Queryable, name: string | null, query: SQL
   }
   const result = await q.execute(query)
   return (result as unknown as { rows: Record<string, unknown>[] }).rows
+}
+
+/** Statement names by SQL text; a bounded number, then further texts run unprepared. */
+const namesByText = new Map<string, string>()
+const MAX_NAMED = 200
+
+/**
+ * Like `executeNamed`, named after the statement's text: for a hot write whose text takes a few
+ * shapes (values always as parameters), so each shape is parsed and planned once per connection.
+ */
+export async function executePrepared(q: Queryable, query: SQL): Promise<Record<string, unknown>[]> {
+  const client = (q as unknown as { session?: { client?: unknown } }).session?.client
+  if (!(client instanceof pg.Client || client instanceof pg.Pool)) {
+    const result = await q.execute(query)
+    return (result as unknown as { rows: Record<string, unknown>[] }).rows
+  }
+  const { sql: text, params } = dialect.sqlToQuery(query)
+  let name = namesByText.get(text)
+  if (!name && namesByText.size < MAX_NAMED) {
+    name = `w_${hash('sha1', text, 'base64url').slice(0, 20)}`
+    namesByText.set(text, name)
+  }
+  const result = await (client as pg.Client).query(name ? { name, text, values: params } : { text, values: params })
+  return result.rows
 }

@@ -6,6 +6,7 @@ import { teams, ticketFormerNumbers, ticketNotes, tickets, users } from '../../d
 import type { Queryable } from '../../lib/context.js'
 import type { Cursor } from '../../lib/cursor.js'
 import { selectList, selectRows } from '../../lib/fast-rows.js'
+import { executePrepared } from '../../lib/prepared.js'
 import type { Change } from '../audit/audit.service.js'
 import { formatNumber, KIND_INFO, parseNumber, type TicketKind } from './kinds.js'
 import type { TicketListInput } from './tickets.schemas.js'
@@ -185,16 +186,20 @@ export interface AuditStamp {
  * Creates a ticket and its audit row in one statement (one round trip, atomic without BEGIN).
  * The organisation is the requester's; no row comes back when the requester is absent or disabled.
  * `parts` are further CTE bodies reading `t`, the inserted row (the writer's subscribers' createPart:
- * outbox rows), written in the same statement.
+ * outbox rows), written in the same statement. The names the answer embeds (requester, assignee,
+ * team) are read by the same statement, so a create stays one round trip. On node-postgres it is a
+ * statement prepared by its text (a few shapes: per kind and number of outbox rows).
  */
 export async function insertTicket(
   q: Queryable,
   v: NewTicket,
   audit: AuditStamp,
   parts: readonly SQL[] = []
-): Promise<Row | null> {
+): Promise<{ row: Row; names: Required<RefNames> } | null> {
   const { prefix, sequence } = KIND_INFO[v.kind]
-  const result = await q.execute(sql`
+  const rows = await executePrepared(
+    q,
+    sql`
     WITH req AS (
       SELECT id, organisation_id FROM users
       WHERE id = ${v.requesterId} AND active
@@ -220,10 +225,20 @@ export async function insertTicket(
       parts.map((part, i) => sql`, ${sql.identifier(`part_${i}`)} AS (${part})`),
       sql``
     )}
-    SELECT id, number, status, organisation_id, version, created_at, updated_at FROM t`)
-  const raw = (result as unknown as { rows: Record<string, unknown>[] }).rows[0]
+    SELECT id, number, status, organisation_id, version, created_at, updated_at,
+           (SELECT display_name FROM users WHERE id = t.requester_id) AS requester_name,
+           (SELECT display_name FROM users WHERE id = t.assignee_id) AS assignee_name,
+           (SELECT name FROM teams WHERE id = t.team_id) AS team_name
+    FROM t`
+  )
+  const raw = rows[0]
   if (!raw) return null
-  return {
+  const names = {
+    requesterName: (raw.requester_name as string | null) ?? null,
+    assigneeName: (raw.assignee_name as string | null) ?? null,
+    teamName: (raw.team_name as string | null) ?? null
+  }
+  const row: Row = {
     id: raw.id as string,
     kind: v.kind,
     number: Number(raw.number),
@@ -250,6 +265,7 @@ export async function insertTicket(
     resolvedAt: null,
     closedAt: null
   }
+  return { row, names }
 }
 
 const asDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)))

@@ -35,6 +35,7 @@ import {
   fullColumns,
   insertTicket,
   nameSubqueries,
+  type RefNames,
   type Row,
   type TicketView,
   toTicket,
@@ -537,36 +538,36 @@ export function createTicketService(deps: TicketCoreDeps) {
       ...custom.changes,
       ...(prepared?.changes ?? [])
     ]
-    const row = await insertTicket(
+    const inserted = await insertTicket(
       q,
       values,
       { actorId: ctx.actor.id, actorLabel: actorLabel(ctx), requestId: ctx.requestId ?? null, changes },
       writer.createParts(ctx, values)
     )
-    if (!row) {
+    if (!inserted) {
       throw fieldError(
         'requesterId',
         values.requiredOrganisationId ? 'no such active user in your organisation' : 'no such active user'
       )
     }
+    const { row, names } = inserted
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !writer.listens(kind, 'created')) return createdView(q, kind, row)
+    if (!more && !writer.listens(kind, 'created')) return createdView(kind, row, names)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
       await writer.created(ctx, row, changes)
-      if (!more) return createdView(tx, kind, row)
+      if (!more) return createdView(kind, row, names)
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
   }
 
   /**
-   * The same representation as GET: the names read with it, and what the kind reads with the row (an
-   * incident's problemId) still empty on a ticket just made, since links come after it.
+   * The same representation as GET: the names (read by the create statement), and what the kind reads
+   * with the row (an incident's problemId) still empty on a ticket just made, since links come after it.
    */
-  async function createdView(q: Queryable, kind: TicketKind, row: Row): Promise<TicketView> {
-    const [named] = await withNames(q, [row])
-    const view = toTicket(named!) as TicketView & Record<string, unknown>
+  function createdView(kind: TicketKind, row: Row, names: RefNames): TicketView {
+    const view = toTicket({ ...row, ...names }) as TicketView & Record<string, unknown>
     for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
     return view
   }
