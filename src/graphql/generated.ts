@@ -1106,6 +1106,8 @@ export type CreateIncidentInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1133,6 +1135,8 @@ export type CreateProblemInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1154,6 +1158,8 @@ export type CreateReleaseInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1177,6 +1183,8 @@ export type CreateRequestInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1563,6 +1571,10 @@ export type Incident = Ticket & {
   assigneeId?: Maybe<Scalars['ID']['output']>;
   category?: Maybe<Scalars['String']['output']>;
   categoryId?: Maybe<Scalars['ID']['output']>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -2657,6 +2669,10 @@ export type Problem = Ticket & {
   assigneeId?: Maybe<Scalars['ID']['output']>;
   category?: Maybe<Scalars['String']['output']>;
   categoryId?: Maybe<Scalars['ID']['output']>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -3459,6 +3475,10 @@ export type Release = Ticket & {
   /** Bundled changes, in number order */
   changeIds: Array<Scalars['ID']['output']>;
   changes: Array<Change>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -3632,6 +3652,10 @@ export type ServiceRequest = Ticket & {
   assigneeId?: Maybe<Scalars['ID']['output']>;
   category?: Maybe<Scalars['String']['output']>;
   categoryId?: Maybe<Scalars['ID']['output']>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -3986,6 +4010,8 @@ export type UpdateIncidentInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -4000,6 +4026,8 @@ export type UpdateProblemInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -4026,6 +4054,8 @@ export type UpdateReleaseInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -4047,6 +4077,8 @@ export type UpdateRequestInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -5581,6 +5613,8 @@ export type IncidentResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -5919,6 +5953,8 @@ export type ProblemResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -6081,6 +6117,8 @@ export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   changeIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   changes?: Resolver<Array<ResolversTypes['Change']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -6187,6 +6225,8 @@ export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends Res
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
