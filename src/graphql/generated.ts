@@ -1196,6 +1196,8 @@ export type CreateIncidentInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1223,6 +1225,8 @@ export type CreateProblemInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1244,6 +1248,8 @@ export type CreateReleaseInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1267,6 +1273,8 @@ export type CreateRequestInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
@@ -1653,6 +1661,10 @@ export type Incident = Ticket & {
   assigneeId?: Maybe<Scalars['ID']['output']>;
   category?: Maybe<Scalars['String']['output']>;
   categoryId?: Maybe<Scalars['ID']['output']>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -2770,6 +2782,10 @@ export type Problem = Ticket & {
   assigneeId?: Maybe<Scalars['ID']['output']>;
   category?: Maybe<Scalars['String']['output']>;
   categoryId?: Maybe<Scalars['ID']['output']>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -3605,6 +3621,10 @@ export type Release = Ticket & {
   /** Bundled changes, in number order */
   changeIds: Array<Scalars['ID']['output']>;
   changes: Array<Change>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -3778,6 +3798,10 @@ export type ServiceRequest = Ticket & {
   assigneeId?: Maybe<Scalars['ID']['output']>;
   category?: Maybe<Scalars['String']['output']>;
   categoryId?: Maybe<Scalars['ID']['output']>;
+  /** The configuration items it concerns */
+  ciIds: Array<Scalars['ID']['output']>;
+  /** Those CIs, where you may read the CMDB */
+  cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
@@ -4141,6 +4165,8 @@ export type UpdateIncidentInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -4155,6 +4181,8 @@ export type UpdateProblemInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -4181,6 +4209,8 @@ export type UpdateReleaseInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -4202,6 +4232,8 @@ export type UpdateRequestInput = {
   category?: InputMaybe<Scalars['String']['input']>;
   /** null clears */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The configuration items it concerns (each must exist; needs CMDB read access) */
+  ciIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Keys to set; a null value clears a field that is not required */
   customFields?: InputMaybe<Scalars['JSON']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -5806,6 +5838,8 @@ export type IncidentResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -6147,6 +6181,8 @@ export type ProblemResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -6313,6 +6349,8 @@ export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   changeIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   changes?: Resolver<Array<ResolversTypes['Change']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -6419,6 +6457,8 @@ export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends Res
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;

@@ -40,6 +40,11 @@ export interface FilterField {
    * a message saying why the value is refused. Values that are plain integers never reach it.
    */
   parse?: (value: string) => { value: number; also?: SQL } | string
+  /**
+   * The expression is an array of the type (the CIs a ticket names): `==` means "holds the value",
+   * `=in=` "holds any of them", `!=`/`=out=` their negations, `=isnull=true` "is empty".
+   */
+  many?: boolean
 }
 
 export interface CustomFilter {
@@ -201,6 +206,9 @@ function likePattern(value: string): string {
 function builtin(name: string, field: FilterField, op: Op, values: string[], fail: Fail): SQL {
   const col = field.sql
   const first = values[0] ?? ''
+  if (op === 'isnull' && field.many) {
+    return isnullFlag(name, first, fail) ? sql`cardinality(${col}) = 0` : sql`cardinality(${col}) > 0`
+  }
   if (op === 'isnull') return isnullFlag(name, first, fail) ? sql`${col} is null` : sql`${col} is not null`
   if (op === 'like') return sql`${col} ilike ${`%${likePattern(first)}%`}`
   if (field.type === 'text' && (op === 'eq' || op === 'ne') && first.includes('*')) {
@@ -209,6 +217,7 @@ function builtin(name: string, field: FilterField, op: Op, values: string[], fai
     return field.nullable ? sql`(${col} is null or ${col} not ilike ${pattern})` : sql`${col} not ilike ${pattern}`
   }
   if (field.parse && values.some(v => !INTEGER_RE.test(v))) return spelled(name, field, op, values, fail)
+  if (field.many) return manyComparison(name, field, op, values, fail)
   const params = values.map(v => builtinParam(name, field, v, fail))
   switch (op) {
     case 'eq':
@@ -223,6 +232,24 @@ function builtin(name: string, field: FilterField, op: Op, values: string[], fai
         : sql`${col} not in (${sql.join(params, sql`, `)})`
     default:
       return sql`${col} ${CMP[op]} ${params[0]}`
+  }
+}
+
+/** Comparisons on an array field: membership rather than equality. */
+function manyComparison(name: string, field: FilterField, op: Op, values: string[], fail: Fail): SQL {
+  const col = field.sql
+  const params = values.map(v => builtinParam(name, field, v, fail))
+  const holds =
+    params.length === 1 ? sql`${params[0]} = any(${col})` : sql`${col} && array[${sql.join(params, sql`, `)}]`
+  switch (op) {
+    case 'eq':
+    case 'in':
+      return holds
+    case 'ne':
+    case 'out':
+      return sql`not (${holds})`
+    default:
+      throw fail(`${name}: operator is not valid for a list field (use ==, !=, =in=, =out= or =isnull=)`)
   }
 }
 

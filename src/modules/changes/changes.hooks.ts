@@ -1,12 +1,11 @@
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm'
-import { changeDetails, ticketCis, tickets } from '../../db/schema/index.js'
-import type { Queryable, Tx } from '../../lib/context.js'
+import { eq, inArray, sql } from 'drizzle-orm'
+import { changeDetails, tickets } from '../../db/schema/index.js'
+import type { Queryable } from '../../lib/context.js'
 import { type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
 import { type Change, diff } from '../audit/audit.service.js'
-import { assertCisExist } from '../cmdb/cis.repository.js'
 import { loadTemplate } from '../templates/templates.service.js'
 import type { KindHooks } from '../tickets/tickets.ports.js'
-import { CHANGE_RISKS, CHANGE_TYPES, MAX_CHANGE_CIS, PLAN_MAX } from './changes.schemas.js'
+import { CHANGE_RISKS, CHANGE_TYPES, PLAN_MAX } from './changes.schemas.js'
 
 type DetailRow = typeof changeDetails.$inferSelect
 const PLANS = ['implementationPlan', 'backoutPlan', 'testPlan'] as const
@@ -23,7 +22,6 @@ export type ChangeDetail = {
   plannedEnd: Date | null
   templateId: string | null
   releaseId: string | null
-  ciIds: string[]
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined)
@@ -53,30 +51,17 @@ function checkWindow(start: Date | null, end: Date | null, field: 'plannedStart'
   }
 }
 
-function ciIdsOf(v: unknown): string[] | undefined {
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw fieldError('ciIds', 'a list of CI ids')
-  const ids = [...new Set(v.map(x => String(x).toLowerCase()))]
-  if (ids.length > MAX_CHANGE_CIS) throw fieldError('ciIds', `at most ${MAX_CHANGE_CIS} CIs`)
-  return ids.sort()
-}
-
 /** One query: each change's detail row and its CI ids. */
 export async function changeDetailsOf(q: Queryable, ids: readonly string[]): Promise<Map<string, ChangeDetail>> {
   if (ids.length === 0) return new Map()
   const rows = await q
-    .select({
-      detail: changeDetails,
-      // Qualified by hand: drizzle leaves columns unqualified in a select list, where c.ticket_id would win
-      ciIds: sql<string[]>`coalesce((select json_agg(c.ci_id order by c.ci_id) from ${ticketCis} c
-        where c.ticket_id = "change_details"."ticket_id"), '[]'::json)`
-    })
+    .select()
     .from(changeDetails)
     .where(inArray(changeDetails.ticketId, [...ids]))
-  return new Map(rows.map(r => [r.detail.ticketId, shape(r.detail, r.ciIds)]))
+  return new Map(rows.map(r => [r.ticketId, shape(r)]))
 }
 
-function shape(d: DetailRow, ciIds: string[]): ChangeDetail {
+function shape(d: DetailRow): ChangeDetail {
   return {
     type: d.type,
     risk: d.risk,
@@ -86,28 +71,8 @@ function shape(d: DetailRow, ciIds: string[]): ChangeDetail {
     plannedStart: d.plannedStart,
     plannedEnd: d.plannedEnd,
     templateId: d.templateId,
-    releaseId: d.releaseId,
-    ciIds
+    releaseId: d.releaseId
   }
-}
-
-/** Replaces the CI set of a change; answers the audit change when it differs. */
-async function replaceCis(tx: Tx, ticketId: string, before: string[], after: string[]): Promise<Change[]> {
-  if (JSON.stringify(before) === JSON.stringify(after)) return []
-  await tx
-    .delete(ticketCis)
-    .where(
-      after.length
-        ? and(eq(ticketCis.ticketId, ticketId), notInArray(ticketCis.ciId, after))
-        : eq(ticketCis.ticketId, ticketId)
-    )
-  if (after.length) {
-    await tx
-      .insert(ticketCis)
-      .values(after.map(ciId => ({ ticketId, ciId })))
-      .onConflictDoNothing()
-  }
-  return [{ field: 'ciIds', old: before, new: after }]
 }
 
 const subquery = (column: string) =>
@@ -139,8 +104,6 @@ export function changeHooks(): KindHooks {
       const plannedStart = dateOf(input.plannedStart, 'plannedStart')
       const plannedEnd = dateOf(input.plannedEnd, 'plannedEnd')
       checkWindow(plannedStart, plannedEnd, 'plannedEnd')
-      const ciIds = ciIdsOf(input.ciIds) ?? []
-      await assertCisExist(q, ciIds, 'ciIds')
       const values = {
         type: type as string,
         risk: (input.risk as string | undefined) ?? 'medium',
@@ -158,19 +121,12 @@ export function changeHooks(): KindHooks {
           { plannedStart: null, plannedEnd: null, templateId: null },
           { plannedStart, plannedEnd, templateId },
           ['plannedStart', 'plannedEnd', 'templateId']
-        ),
-        ...(ciIds.length ? [{ field: 'ciIds', old: null, new: ciIds }] : [])
+        )
       ]
       return {
         changes,
         async write(tx, row) {
           await tx.insert(changeDetails).values({ ticketId: row.id, ...values })
-          if (ciIds.length) {
-            await tx
-              .insert(ticketCis)
-              .values(ciIds.map(ciId => ({ ticketId: row.id, ciId })))
-              .onConflictDoNothing()
-          }
         }
       }
     },
@@ -196,11 +152,6 @@ export function changeHooks(): KindHooks {
       )
       const changes = diff<Record<string, unknown>>({ ...current }, { ...set }, [...AUDITED])
       if (changes.length) await tx.update(changeDetails).set(set).where(eq(changeDetails.ticketId, before.id))
-      const ciIds = ciIdsOf(input.ciIds)
-      if (ciIds) {
-        await assertCisExist(tx, ciIds, 'ciIds')
-        changes.push(...(await replaceCis(tx, before.id, current.ciIds, ciIds)))
-      }
       return changes
     },
 

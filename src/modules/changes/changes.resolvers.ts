@@ -12,8 +12,6 @@ import {
   changeSchemas
 } from './changes.schemas.js'
 
-type Query = { obj: Record<string, unknown>; params: Args }
-
 /** GraphQL door to changes: the shared ticket resolvers, the calendar, a change raised from a problem. */
 export function changeResolvers(): Resolvers {
   const shared = ticketResolvers('change', changeSchemas.create, changeSchemas.update)
@@ -39,18 +37,8 @@ export function changeResolvers(): Resolvers {
   }
 }
 
-/** Affected CIs of every change in the response: one lookup (CIs the caller may not read are left out). */
-async function cisOf(queries: Query[], { ctx, services }: GqlCtx) {
-  const lists = queries.map(q => (q.obj.ciIds as string[] | undefined) ?? [])
-  const wanted = [...new Set(lists.flat())]
-  const found = wanted.length ? await services.cis.byIds(ctx, wanted) : []
-  const map = new Map(wanted.map((id, i) => [id, found[i] ?? null]))
-  return lists.map(ids => ids.map(id => map.get(id)).filter(ci => ci != null))
-}
-
 export const changeLoaders = (): Loaders => ({
   ...ticketLoaders('Change'),
-  Change: { ...ticketLoaders('Change').Change, cis: cisOf },
   ChangeConflict: { change: ticketsBy('changeId') },
   ChangeCalendarEntry: { change: ticketsBy('id') }
 })

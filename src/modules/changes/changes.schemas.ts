@@ -8,14 +8,7 @@ export { CHANGE_TYPES }
 export const CHANGE_RISKS = ['low', 'medium', 'high'] as const
 export type ChangeRisk = (typeof CHANGE_RISKS)[number]
 export const PLAN_MAX = 20_000
-export const MAX_CHANGE_CIS = 200
-
 const Plan = Type.String({ maxLength: PLAN_MAX })
-const CiIds = Type.Array(Uuid, {
-  maxItems: MAX_CHANGE_CIS,
-  uniqueItems: true,
-  description: 'Affected configuration items (each must exist)'
-})
 
 /**
  * No schema defaults here on purpose: a default filled in by the validator would hide the template's
@@ -33,8 +26,7 @@ const changeCreateFields = {
   backoutPlan: Type.Optional(Plan),
   testPlan: Type.Optional(Plan),
   plannedStart: Type.Optional(DateTimeInput),
-  plannedEnd: Type.Optional(DateTimeInput),
-  ciIds: Type.Optional(CiIds)
+  plannedEnd: Type.Optional(DateTimeInput)
 }
 
 const changeUpdateFields = {
@@ -44,8 +36,7 @@ const changeUpdateFields = {
   backoutPlan: Type.Optional(Plan),
   testPlan: Type.Optional(Plan),
   plannedStart: Type.Optional(Nullable(DateTimeInput)),
-  plannedEnd: Type.Optional(Nullable(DateTimeInput)),
-  ciIds: Type.Optional(CiIds)
+  plannedEnd: Type.Optional(Nullable(DateTimeInput))
 }
 
 const summaryExtras = {
@@ -61,8 +52,7 @@ const fullExtras = {
   backoutPlan: Type.String(),
   testPlan: Type.String(),
   templateId: Nullable(Uuid),
-  releaseId: Nullable(Uuid),
-  ciIds: Type.Array(Uuid)
+  releaseId: Nullable(Uuid)
 }
 
 export const CreateChangeBody = createBody(changeCreateFields)

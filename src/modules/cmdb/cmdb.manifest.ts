@@ -1,5 +1,6 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
+import type { CiLinkPort } from '../tickets/tickets.ports.js'
 import baselineRoutes from './baselines.routes.js'
 import { createBaselineService } from './baselines.service.js'
 import catalogueRoutes from './catalogue.routes.js'
@@ -15,6 +16,7 @@ import { createImportService } from './import.service.js'
 import inventoryRoutes from './inventory/inventory.routes.js'
 import { createInventoryService } from './inventory/inventory.service.js'
 import { missingSweep } from './missing.job.js'
+import { createCiLinkPort } from './ticket-cis.js'
 
 declare module '../../graphql/mappers.js' {
   interface GraphqlRows {
@@ -31,6 +33,7 @@ declare module '../../lib/ports.js' {
     ciImport: ReturnType<typeof createImportService>
     inventory: ReturnType<typeof createInventoryService>
     ciBaselines: ReturnType<typeof createBaselineService>
+    ciLinkPort: CiLinkPort
   }
 }
 
@@ -39,6 +42,7 @@ export const cmdbManifest: ModuleManifest = {
   name: 'cmdb',
   provides: [
     provide(['cis'], [], deps => ({ cis: createCiService(deps) })),
+    provide(['ciLinkPort'], [], () => ({ ciLinkPort: createCiLinkPort() })),
     provide(['cmdbCatalogue'], [], deps => ({ cmdbCatalogue: createCatalogueService(deps) })),
     provide(['ciGraph'], [], deps => ({ ciGraph: createCiGraphService(deps) })),
     provide(['ciImport'], [], deps => ({ ciImport: createImportService(deps) })),

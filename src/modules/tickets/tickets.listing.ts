@@ -92,7 +92,9 @@ export function createTicketListing(
   queries: TicketQueries,
   hooks: ReadonlyMap<TicketKind, KindHooks>,
   customFields: () => CustomFieldPort | undefined,
-  workflows: (kind: TicketKind) => Promise<Workflow>
+  workflows: (kind: TicketKind) => Promise<Workflow>,
+  /** Fields other modules add for every kind (the CIs a ticket names). */
+  extraFields: Record<string, FilterField> = {}
 ) {
   async function sortOf(db: Db, kind: TicketKind | null, name: string, q: string | undefined): Promise<SortSpec> {
     if (name === 'relevance') return relevance(name, q)
@@ -183,6 +185,7 @@ export function createTicketListing(
         const known = [...new Set(flows.flatMap(wf => wf.definition.statuses.map(st => st.key)))]
         const fields: Record<string, FilterField> = {
           ...(kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS),
+          ...extraFields,
           status: { ...BUILT_IN.status!, known },
           number: { ...BUILT_IN.number!, parse: humanNumber(kind) }
         }

@@ -31,7 +31,7 @@ export const ticketsManifest: ModuleManifest = {
   provides: [
     provide(
       ['tickets'],
-      ['teams', 'workflows', 'customFieldValues', 'categoryPort', 'templatePort', 'approvalPort'],
+      ['teams', 'workflows', 'customFieldValues', 'categoryPort', 'templatePort', 'approvalPort', 'ciLinkPort'],
       deps => ({
         tickets: createTicketService({
           ...deps,
@@ -39,7 +39,8 @@ export const ticketsManifest: ModuleManifest = {
             customFields: deps.customFieldValues,
             categories: deps.categoryPort,
             templates: deps.templatePort,
-            approvals: deps.approvalPort
+            approvals: deps.approvalPort,
+            ciLinks: deps.ciLinkPort
           }
         })
       })

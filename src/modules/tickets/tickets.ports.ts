@@ -47,12 +47,30 @@ export interface ApprovalPort {
   cancelOpen(tx: Tx, ctx: Ctx, ticketId: string): Promise<void>
 }
 
+/**
+ * The configuration items a ticket names (every kind): the CMDB owns the CIs, so it checks the ids,
+ * stores the links and reads them back; the core only calls it.
+ */
+export interface CiLinkPort {
+  /** The ids asked for, normalised; a field error naming `field` (422) when one names no CI. */
+  check(q: Queryable, ids: readonly string[], field: string): Promise<string[]>
+  /** Replaces the CI set of a ticket; answers the audit change when it differs. */
+  replace(tx: Tx, ticketId: string, ids: readonly string[]): Promise<Change[]>
+  /** The CI ids of many tickets at once (sorted), every ticket asked present. */
+  idsOf(q: Queryable, ticketIds: readonly string[]): Promise<Map<string, string[]>>
+  /** A correlated subquery on tickets.id answering the ticket's CI ids as a json array (single reads). */
+  idsSql: SQL
+  /** The filter field `ciId`: tickets naming that CI (`ciId==<uuid>`). */
+  filterField: KindFilterField
+}
+
 /** The ports the ticket core is built with (src/services.ts wires them from the manifests); one left out means "none defined". */
 export interface TicketPorts {
   customFields?: CustomFieldPort
   categories?: CategoryPort
   templates?: TemplatePort
   approvals?: ApprovalPort
+  ciLinks?: CiLinkPort
 }
 
 /** A field a kind adds to the filter language (usually a correlated lookup into its side table). */
@@ -61,6 +79,8 @@ export interface KindFilterField {
   type: 'text' | 'integer' | 'uuid' | 'datetime' | 'boolean' | 'enum'
   values?: readonly string[]
   nullable?: boolean
+  /** An array expression: membership comparisons (see lib/rsql.ts FilterField.many). */
+  many?: boolean
 }
 
 /** What a kind adds to the core: its side table, its requirements, what follows its transitions. */

@@ -168,6 +168,25 @@ async function createdBy(queries: Query[], gctx: GqlCtx) {
   return ids.map(v => (v ? (map.get(v) ?? null) : null))
 }
 
+/** The CIs tickets name: list rows carry none, so the rows without them are read in one batch. */
+async function ciIdsOf(queries: Query[], { ctx, services }: GqlCtx): Promise<string[][]> {
+  const missing = [...new Set(queries.filter(q => !Array.isArray(q.obj.ciIds)).map(q => String(q.obj.id)))]
+  const links = services.tickets.ports.ciLinks
+  const loaded = missing.length && links ? await links.idsOf(ctx.db, missing) : new Map<string, string[]>()
+  return queries.map(q =>
+    Array.isArray(q.obj.ciIds) ? (q.obj.ciIds as string[]) : (loaded.get(String(q.obj.id)) ?? [])
+  )
+}
+
+/** The CIs themselves, in one lookup per response; CIs the caller may not read are left out. */
+async function cisOf(queries: Query[], gctx: GqlCtx) {
+  const lists = await ciIdsOf(queries, gctx)
+  const wanted = [...new Set(lists.flat())]
+  const found = wanted.length ? await gctx.services.cis.byIds(gctx.ctx, wanted) : []
+  const map = new Map(wanted.map((id, i) => [id, found[i] ?? null]))
+  return lists.map(ids => ids.map(id => map.get(id)).filter(ci => ci != null))
+}
+
 /** Batched fields every ticket type has: one query per field per response, never one per ticket. */
 export function ticketLoaders(typeName: string): Loaders {
   return {
@@ -181,6 +200,8 @@ export function ticketLoaders(typeName: string): Loaders {
       assignee: usersBy('assigneeId'),
       organisation: organisationsBy('organisationId'),
       team: teamsBy('teamId'),
+      ciIds: ciIdsOf,
+      cis: cisOf,
       notes: connectionLoader(
         ({ ctx, services }, ids, limit) => services.tickets.firstNotes(ctx, ids, limit),
         ({ ctx, services }, id, page) => services.tickets.notes(ctx, null, id, page),

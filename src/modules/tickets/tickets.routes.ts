@@ -273,6 +273,6 @@ export async function crossKindRoutes(parent: FastifyInstance) {
       }
     },
     async (request, reply) =>
-      withEtag(reply, (await svc.getByNumber(request.ctx(), request.params.number)) as TicketView)
+      withEtag(reply, (await svc.getByNumber(request.ctx(), request.params.number)) as TicketView & { ciIds: string[] })
   )
 }

@@ -50,8 +50,17 @@ export const fullFields = {
   description: Type.String(),
   createdById: Uuid,
   resolutionCode: Nullable(Type.String()),
-  resolution: Nullable(Type.String())
+  resolution: Nullable(Type.String()),
+  ciIds: Type.Array(Uuid, { description: 'The configuration items the ticket concerns' })
 }
+
+/** At most this many CIs on one ticket. */
+export const MAX_TICKET_CIS = 200
+const CiIds = Type.Array(Uuid, {
+  maxItems: MAX_TICKET_CIS,
+  uniqueItems: true,
+  description: 'The configuration items the ticket concerns (each must exist; needs CMDB read access)'
+})
 
 /** Fields every kind's create body accepts; a kind adds its own. */
 export const createFields = {
@@ -69,7 +78,8 @@ export const createFields = {
   layer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
   assigneeId: Type.Optional(Uuid),
   customFields: Type.Optional(CustomFieldValues),
-  templateId: Type.Optional(Type.String({ format: 'uuid', description: 'A template of this kind that prefills' }))
+  templateId: Type.Optional(Type.String({ format: 'uuid', description: 'A template of this kind that prefills' })),
+  ciIds: Type.Optional(CiIds)
 }
 
 export const updateFields = {
@@ -81,6 +91,7 @@ export const updateFields = {
   categoryId: Type.Optional(Nullable(Uuid)),
   requesterId: Type.Optional(Uuid),
   customFields: Type.Optional(CustomFieldValues),
+  ciIds: Type.Optional(CiIds),
   version: Type.Optional(Type.Integer({ minimum: 1, description: 'Alternative to If-Match' }))
 }
 

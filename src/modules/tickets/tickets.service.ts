@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import {
   authorize,
+  can,
   isStaff,
   requesterAllowed,
   requiredRequesterOrganisation,
@@ -140,7 +141,25 @@ export function createTicketService(deps: TicketCoreDeps) {
       )
       for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
     }
+    if (ports.ciLinks && rows.length) {
+      const cis = await ports.ciLinks.idsOf(
+        q,
+        rows.map(r => r.id)
+      )
+      for (const v of out) v.ciIds = cis.get(v.id) ?? []
+    }
     return out
+  }
+
+  /** The CIs a create or update body names, checked (422 naming ciIds); undefined when it names none. */
+  async function ciIdsOf(q: Queryable, ctx: Ctx, input: Record<string, unknown>): Promise<string[] | undefined> {
+    const v = input.ciIds
+    if (v === undefined || v === null) return undefined
+    if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw fieldError('ciIds', 'a list of CI ids')
+    if (!ports.ciLinks) throw fieldError('ciIds', 'no CMDB is installed')
+    // Naming a CI needs seeing CIs: customers cannot probe the CMDB through their tickets
+    if (!can(ctx.actor, 'ci.read')) throw forbidden('naming configuration items (ciIds) needs the ci.read permission')
+    return ports.ciLinks.check(q, v as string[], 'ciIds')
   }
   const viewOf = async (q: Queryable, row: Row) => (await views(q, [row]))[0]!
 
@@ -156,7 +175,7 @@ export function createTicketService(deps: TicketCoreDeps) {
   function singleReadOf(kind: TicketKind, extra: Record<string, SQL>) {
     let prepared = singleReads.get(kind)
     if (!prepared) {
-      prepared = prepareSingleRead(kind, extra)
+      prepared = prepareSingleRead(kind, { ...extra, ...(ports.ciLinks ? { ciIds: ports.ciLinks.idsSql } : {}) })
       singleReads.set(kind, prepared)
     }
     return prepared
@@ -188,7 +207,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     queries,
     hooks,
     () => ports.customFields,
-    kind => deps.workflows.get(kind)
+    kind => deps.workflows.get(kind),
+    ports.ciLinks ? { ciId: ports.ciLinks.filterField } : {}
   )
 
   return {
@@ -219,7 +239,10 @@ export function createTicketService(deps: TicketCoreDeps) {
         // read. Side rows or an approval round need a transaction (the caller's, or one of their own).
         const wf = await deps.workflows.get(kind, c.db)
         const simple =
-          !hooks.get(kind)?.prepareCreate && !wf.status(wf.initial)?.approval && !writer.listens(kind, 'created')
+          !hooks.get(kind)?.prepareCreate &&
+          !wf.status(wf.initial)?.approval &&
+          !writer.listens(kind, 'created') &&
+          !(Array.isArray(raw.ciIds) && raw.ciIds.length)
         if (simple) return run(c)
         return withTx(c, (_tx, t) => run(t))
       })
@@ -236,6 +259,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       if (!row || row.kind !== kind || !visibleTo(ticketScope(ctx.actor), row)) throw notFound(KIND_INFO[kind].noun)
       const view = toTicket(row) as TicketView & Record<string, unknown>
       for (const key of Object.keys(singleRead)) view[key] = row[key] ?? null
+      if (ports.ciLinks) view.ciIds = row.ciIds ?? []
       return (await withVisibleProblems(db, ctx.actor, [view]))[0]!
     },
 
@@ -311,6 +335,8 @@ export function createTicketService(deps: TicketCoreDeps) {
           custom = resolved.changes
         }
         const extra = (await hooks.get(kind)?.update?.(tx, ctx, before, input)) ?? []
+        const ciIds = await ciIdsOf(tx, ctx, input)
+        if (ciIds && ports.ciLinks) extra.push(...(await ports.ciLinks.replace(tx, before.id, ciIds)))
         const changes = [
           ...diff(before, set, [
             'title',
@@ -510,6 +536,7 @@ export function createTicketService(deps: TicketCoreDeps) {
     const category = input.categoryId ? await categoryOf(q, kind, input.categoryId) : null
     const custom = await resolveCustomFields(q, kind, input.customFields, null)
     const prepared = await hooks.get(kind)?.prepareCreate?.(q, ctx, input)
+    const ciIds = (await ciIdsOf(q, ctx, input)) ?? []
     // The kind may name a team when the body names none (a request's offering): layer 1, nobody yet
     const teamId = input.teamId ?? prepared?.defaults?.teamId ?? null
     const layer = teamId ? (input.layer ?? 1) : null
@@ -536,7 +563,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     const changes: Change[] = [
       ...CREATE_AUDITED.filter(f => values[f] !== null).map(f => ({ field: f, old: null, new: values[f] })),
       ...custom.changes,
-      ...(prepared?.changes ?? [])
+      ...(prepared?.changes ?? []),
+      ...(ciIds.length ? [{ field: 'ciIds', old: null, new: ciIds }] : [])
     ]
     const inserted = await insertTicket(
       q,
@@ -552,12 +580,13 @@ export function createTicketService(deps: TicketCoreDeps) {
     }
     const { row, names } = inserted
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !writer.listens(kind, 'created')) return createdView(kind, row, names)
+    if (!more && !ciIds.length && !writer.listens(kind, 'created')) return createdView(kind, row, names, ciIds)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
+      if (ciIds.length && ports.ciLinks) await ports.ciLinks.replace(tx, row.id, ciIds)
       await writer.created(ctx, row, changes)
-      if (!more) return createdView(kind, row, names)
+      if (!more) return createdView(kind, row, names, ciIds)
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
   }
@@ -566,9 +595,10 @@ export function createTicketService(deps: TicketCoreDeps) {
    * The same representation as GET: the names (read by the create statement), and what the kind reads
    * with the row (an incident's problemId) still empty on a ticket just made, since links come after it.
    */
-  function createdView(kind: TicketKind, row: Row, names: RefNames): TicketView {
+  function createdView(kind: TicketKind, row: Row, names: RefNames, ciIds: string[]): TicketView {
     const view = toTicket({ ...row, ...names }) as TicketView & Record<string, unknown>
     for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
+    if (ports.ciLinks) view.ciIds = ciIds
     return view
   }
 }
