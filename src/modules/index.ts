@@ -13,6 +13,7 @@ import { notificationsManifest } from './notifications/notifications.manifest.js
 import { problemsManifest } from './problems/problems.manifest.js'
 import { releasesManifest } from './releases/releases.manifest.js'
 import { requestsManifest } from './requests/requests.manifest.js'
+import { servicesManifest } from './services/services.manifest.js'
 import { templatesManifest } from './templates/templates.manifest.js'
 import { ticketsManifest } from './tickets/tickets.manifest.js'
 import { workflowsManifest } from './workflows/workflows.manifest.js'
@@ -37,6 +38,7 @@ export const modules: readonly ModuleManifest[] = [
   customFieldsManifest,
   categoriesManifest,
   templatesManifest,
+  servicesManifest,
   catalogManifest,
   eventsManifest,
   notificationsManifest

@@ -31,13 +31,14 @@ export const ticketsManifest: ModuleManifest = {
   provides: [
     provide(
       ['tickets'],
-      ['teams', 'workflows', 'customFieldValues', 'categoryPort', 'templatePort', 'approvalPort'],
+      ['teams', 'workflows', 'customFieldValues', 'categoryPort', 'servicePort', 'templatePort', 'approvalPort'],
       deps => ({
         tickets: createTicketService({
           ...deps,
           ports: {
             customFields: deps.customFieldValues,
             categories: deps.categoryPort,
+            services: deps.servicePort,
             templates: deps.templatePort,
             approvals: deps.approvalPort
           }
