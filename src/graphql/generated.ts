@@ -245,6 +245,88 @@ export type BulkUpdatedTicket = {
   version: Scalars['Int']['output'];
 };
 
+export type Calendar = {
+  __typename?: 'Calendar';
+  createdAt: Scalars['DateTime']['output'];
+  exceptions: Array<CalendarException>;
+  holidays: Array<CalendarHoliday>;
+  hours: CalendarHours;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** IANA time zone, e.g. Europe/Paris. */
+  timeZone: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type CalendarConnection = {
+  __typename?: 'CalendarConnection';
+  edges: Array<CalendarEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CalendarEdge = {
+  __typename?: 'CalendarEdge';
+  cursor: Scalars['String']['output'];
+  node: Calendar;
+};
+
+/** A date whose hours replace the weekday's, holiday or not (no hours: closed). */
+export type CalendarException = {
+  __typename?: 'CalendarException';
+  date: Scalars['String']['output'];
+  hours: Array<Array<Scalars['String']['output']>>;
+  name?: Maybe<Scalars['String']['output']>;
+};
+
+export type CalendarExceptionInput = {
+  date: Scalars['String']['input'];
+  hours: Array<Array<Scalars['String']['input']>>;
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A dated holiday (date) or a yearly one (month, day, yearly true). */
+export type CalendarHoliday = {
+  __typename?: 'CalendarHoliday';
+  date?: Maybe<Scalars['String']['output']>;
+  day?: Maybe<Scalars['Int']['output']>;
+  month?: Maybe<Scalars['Int']['output']>;
+  name?: Maybe<Scalars['String']['output']>;
+  yearly: Scalars['Boolean']['output'];
+};
+
+/** Either date (YYYY-MM-DD), or month, day and yearly: true. */
+export type CalendarHolidayInput = {
+  date?: InputMaybe<Scalars['String']['input']>;
+  day?: InputMaybe<Scalars['Int']['input']>;
+  month?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  yearly?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** Working intervals per weekday, each [start, end] as "HH:MM" wall-clock times in the calendar's zone ("24:00" is midnight ending the day). */
+export type CalendarHours = {
+  __typename?: 'CalendarHours';
+  fri: Array<Array<Scalars['String']['output']>>;
+  mon: Array<Array<Scalars['String']['output']>>;
+  sat: Array<Array<Scalars['String']['output']>>;
+  sun: Array<Array<Scalars['String']['output']>>;
+  thu: Array<Array<Scalars['String']['output']>>;
+  tue: Array<Array<Scalars['String']['output']>>;
+  wed: Array<Array<Scalars['String']['output']>>;
+};
+
+/** A day left out has no hours. */
+export type CalendarHoursInput = {
+  fri?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+  mon?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+  sat?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+  sun?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+  thu?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+  tue?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+  wed?: InputMaybe<Array<Array<Scalars['String']['input']>>>;
+};
+
 export type CatalogOffering = {
   __typename?: 'CatalogOffering';
   active: Scalars['Boolean']['output'];
@@ -960,6 +1042,14 @@ export type CreateApiTokenInput = {
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   scopes: Array<Scope>;
   userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateCalendarInput = {
+  exceptions?: InputMaybe<Array<CalendarExceptionInput>>;
+  holidays?: InputMaybe<Array<CalendarHolidayInput>>;
+  hours: CalendarHoursInput;
+  name: Scalars['String']['input'];
+  timeZone: Scalars['String']['input'];
 };
 
 export type CreateCatalogOfferingInput = {
@@ -1733,6 +1823,7 @@ export type Mutation = {
   changePassword: Scalars['Boolean']['output'];
   createApiToken: CreatedApiToken;
   createBaseline: CiBaseline;
+  createCalendar: Calendar;
   createCatalogOffering: CatalogOffering;
   createCategory: Category;
   /** Idempotency-Key header or argument: a retry answers the first result */
@@ -1766,6 +1857,8 @@ export type Mutation = {
   createWebhookSubscription: WebhookSubscription;
   /** Approve or reject a change or service request in its open round, as yourself (reject needs a comment) */
   decideApproval: ApprovalRound;
+  /** Refused (CONFLICT) while a service or an SLA names the calendar. */
+  deleteCalendar: Scalars['Boolean']['output'];
   deleteChangeFreeze: Scalars['Boolean']['output'];
   deleteCiClass: Scalars['Boolean']['output'];
   deleteCiRelationshipType: Scalars['Boolean']['output'];
@@ -1821,6 +1914,8 @@ export type Mutation = {
   unlinkTickets: Scalars['Boolean']['output'];
   /** Removes a relationship of ciId (either end) */
   unrelateCis: Scalars['Boolean']['output'];
+  /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the calendar changed since). */
+  updateCalendar: Calendar;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the offering changed since). */
   updateCatalogOffering: CatalogOffering;
   /** Rename, move or (de)activate. version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the category changed since). */
@@ -1966,6 +2061,11 @@ export type MutationCreateBaselineArgs = {
 };
 
 
+export type MutationCreateCalendarArgs = {
+  input: CreateCalendarInput;
+};
+
+
 export type MutationCreateCatalogOfferingArgs = {
   input: CreateCatalogOfferingInput;
 };
@@ -2098,6 +2198,12 @@ export type MutationDecideApprovalArgs = {
   comment?: InputMaybe<Scalars['String']['input']>;
   decision: ApprovalDecision;
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteCalendarArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -2307,6 +2413,13 @@ export type MutationUnlinkTicketsArgs = {
 export type MutationUnrelateCisArgs = {
   ciId: Scalars['ID']['input'];
   relationshipId: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateCalendarArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCalendarInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -2865,6 +2978,13 @@ export type Query = {
   /** against: now (default) or another baseline id */
   baselineDiff: CiBaselineDiff;
   baselines: CiBaselineConnection;
+  calendar?: Maybe<Calendar>;
+  /** Business minutes between from and to (negative when to is before from). */
+  calendarBusinessMinutes: Scalars['Float']['output'];
+  /** The instant when minutes business minutes after from have passed (UTC). */
+  calendarDeadline: Scalars['DateTime']['output'];
+  /** Business calendars by name (staff). */
+  calendars: CalendarConnection;
   catalogOffering?: Maybe<CatalogOffering>;
   /** Catalog offerings by name; customers see active ones only. */
   catalogOfferings: CatalogOfferingConnection;
@@ -3003,6 +3123,32 @@ export type QueryBaselineDiffArgs = {
 export type QueryBaselinesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryCalendarArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCalendarBusinessMinutesArgs = {
+  from: Scalars['DateTime']['input'];
+  id: Scalars['ID']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryCalendarDeadlineArgs = {
+  from: Scalars['DateTime']['input'];
+  id: Scalars['ID']['input'];
+  minutes: Scalars['Int']['input'];
+};
+
+
+export type QueryCalendarsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  q?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -4012,6 +4158,15 @@ export type TransitionTicketInput = {
   to: Scalars['String']['input'];
 };
 
+/** hours, holidays and exceptions, when given, replace the old ones whole. */
+export type UpdateCalendarInput = {
+  exceptions?: InputMaybe<Array<CalendarExceptionInput>>;
+  holidays?: InputMaybe<Array<CalendarHolidayInput>>;
+  hours?: InputMaybe<CalendarHoursInput>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** null clears teamId, serviceId or approval; tasks, when given, replace the list. */
 export type UpdateCatalogOfferingInput = {
   active?: InputMaybe<Scalars['Boolean']['input']>;
@@ -4487,6 +4642,15 @@ export type ResolversTypes = {
   BulkUpdateInput: ResolverTypeWrapper<Partial<BulkUpdateInput>>;
   BulkUpdateResult: ResolverTypeWrapper<Partial<BulkUpdateResult>>;
   BulkUpdatedTicket: ResolverTypeWrapper<Partial<BulkUpdatedTicket>>;
+  Calendar: ResolverTypeWrapper<Partial<Calendar>>;
+  CalendarConnection: ResolverTypeWrapper<Partial<CalendarConnection>>;
+  CalendarEdge: ResolverTypeWrapper<Partial<CalendarEdge>>;
+  CalendarException: ResolverTypeWrapper<Partial<CalendarException>>;
+  CalendarExceptionInput: ResolverTypeWrapper<Partial<CalendarExceptionInput>>;
+  CalendarHoliday: ResolverTypeWrapper<Partial<CalendarHoliday>>;
+  CalendarHolidayInput: ResolverTypeWrapper<Partial<CalendarHolidayInput>>;
+  CalendarHours: ResolverTypeWrapper<Partial<CalendarHours>>;
+  CalendarHoursInput: ResolverTypeWrapper<Partial<CalendarHoursInput>>;
   CatalogOffering: ResolverTypeWrapper<Partial<CatalogOffering>>;
   CatalogOfferingConnection: ResolverTypeWrapper<Partial<CatalogOfferingConnection>>;
   CatalogOfferingEdge: ResolverTypeWrapper<Partial<CatalogOfferingEdge>>;
@@ -4552,6 +4716,7 @@ export type ResolversTypes = {
   ConfigurationItemConnection: ResolverTypeWrapper<Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversTypes['ConfigurationItemEdge']> }>>;
   ConfigurationItemEdge: ResolverTypeWrapper<Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversTypes['ConfigurationItem'] }>>;
   CreateApiTokenInput: ResolverTypeWrapper<Partial<CreateApiTokenInput>>;
+  CreateCalendarInput: ResolverTypeWrapper<Partial<CreateCalendarInput>>;
   CreateCatalogOfferingInput: ResolverTypeWrapper<Partial<CreateCatalogOfferingInput>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
   CreateChangeFreezeInput: ResolverTypeWrapper<Partial<CreateChangeFreezeInput>>;
@@ -4603,6 +4768,7 @@ export type ResolversTypes = {
   EventSeverityPriority: ResolverTypeWrapper<Partial<EventSeverityPriority>>;
   EventSeverityPriorityInput: ResolverTypeWrapper<Partial<EventSeverityPriorityInput>>;
   FieldChange: ResolverTypeWrapper<Partial<FieldChange>>;
+  Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
   HistoryConnection: ResolverTypeWrapper<Partial<HistoryConnection>>;
   HistoryEdge: ResolverTypeWrapper<Partial<HistoryEdge>>;
   HistoryEntry: ResolverTypeWrapper<Partial<HistoryEntry>>;
@@ -4689,6 +4855,7 @@ export type ResolversTypes = {
   TicketTemplateConnection: ResolverTypeWrapper<Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TicketTemplateEdge']> }>>;
   TicketTemplateEdge: ResolverTypeWrapper<Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversTypes['TicketTemplate'] }>>;
   TransitionTicketInput: ResolverTypeWrapper<Partial<TransitionTicketInput>>;
+  UpdateCalendarInput: ResolverTypeWrapper<Partial<UpdateCalendarInput>>;
   UpdateCatalogOfferingInput: ResolverTypeWrapper<Partial<UpdateCatalogOfferingInput>>;
   UpdateCategoryInput: ResolverTypeWrapper<Partial<UpdateCategoryInput>>;
   UpdateChangeFreezeInput: ResolverTypeWrapper<Partial<UpdateChangeFreezeInput>>;
@@ -4747,6 +4914,15 @@ export type ResolversParentTypes = {
   BulkUpdateInput: Partial<BulkUpdateInput>;
   BulkUpdateResult: Partial<BulkUpdateResult>;
   BulkUpdatedTicket: Partial<BulkUpdatedTicket>;
+  Calendar: Partial<Calendar>;
+  CalendarConnection: Partial<CalendarConnection>;
+  CalendarEdge: Partial<CalendarEdge>;
+  CalendarException: Partial<CalendarException>;
+  CalendarExceptionInput: Partial<CalendarExceptionInput>;
+  CalendarHoliday: Partial<CalendarHoliday>;
+  CalendarHolidayInput: Partial<CalendarHolidayInput>;
+  CalendarHours: Partial<CalendarHours>;
+  CalendarHoursInput: Partial<CalendarHoursInput>;
   CatalogOffering: Partial<CatalogOffering>;
   CatalogOfferingConnection: Partial<CatalogOfferingConnection>;
   CatalogOfferingEdge: Partial<CatalogOfferingEdge>;
@@ -4806,6 +4982,7 @@ export type ResolversParentTypes = {
   ConfigurationItemConnection: Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConfigurationItemEdge']> }>;
   ConfigurationItemEdge: Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversParentTypes['ConfigurationItem'] }>;
   CreateApiTokenInput: Partial<CreateApiTokenInput>;
+  CreateCalendarInput: Partial<CreateCalendarInput>;
   CreateCatalogOfferingInput: Partial<CreateCatalogOfferingInput>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
   CreateChangeFreezeInput: Partial<CreateChangeFreezeInput>;
@@ -4855,6 +5032,7 @@ export type ResolversParentTypes = {
   EventSeverityPriority: Partial<EventSeverityPriority>;
   EventSeverityPriorityInput: Partial<EventSeverityPriorityInput>;
   FieldChange: Partial<FieldChange>;
+  Float: Partial<Scalars['Float']['output']>;
   HistoryConnection: Partial<HistoryConnection>;
   HistoryEdge: Partial<HistoryEdge>;
   HistoryEntry: Partial<HistoryEntry>;
@@ -4934,6 +5112,7 @@ export type ResolversParentTypes = {
   TicketTemplateConnection: Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketTemplateEdge']> }>;
   TicketTemplateEdge: Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversParentTypes['TicketTemplate'] }>;
   TransitionTicketInput: Partial<TransitionTicketInput>;
+  UpdateCalendarInput: Partial<UpdateCalendarInput>;
   UpdateCatalogOfferingInput: Partial<UpdateCatalogOfferingInput>;
   UpdateCategoryInput: Partial<UpdateCategoryInput>;
   UpdateChangeFreezeInput: Partial<UpdateChangeFreezeInput>;
@@ -5089,6 +5268,52 @@ export type BulkUpdatedTicketResolvers<ContextType = GqlCtx, ParentType extends 
   number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CalendarResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Calendar'] = ResolversParentTypes['Calendar']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  exceptions?: Resolver<Array<ResolversTypes['CalendarException']>, ParentType, ContextType>;
+  holidays?: Resolver<Array<ResolversTypes['CalendarHoliday']>, ParentType, ContextType>;
+  hours?: Resolver<ResolversTypes['CalendarHours'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CalendarConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CalendarConnection'] = ResolversParentTypes['CalendarConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CalendarEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CalendarEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CalendarEdge'] = ResolversParentTypes['CalendarEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType>;
+};
+
+export type CalendarExceptionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CalendarException'] = ResolversParentTypes['CalendarException']> = {
+  date?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hours?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CalendarHolidayResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CalendarHoliday'] = ResolversParentTypes['CalendarHoliday']> = {
+  date?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  day?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  month?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  yearly?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type CalendarHoursResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CalendarHours'] = ResolversParentTypes['CalendarHours']> = {
+  fri?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  mon?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  sat?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  sun?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  thu?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  tue?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  wed?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType>;
 };
 
 export type CatalogOfferingResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CatalogOffering'] = ResolversParentTypes['CatalogOffering']> = {
@@ -5856,6 +6081,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'input'>>;
   createBaseline?: Resolver<ResolversTypes['CiBaseline'], ParentType, ContextType, RequireFields<MutationCreateBaselineArgs, 'input'>>;
+  createCalendar?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType, RequireFields<MutationCreateCalendarArgs, 'input'>>;
   createCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationCreateCatalogOfferingArgs, 'input'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationCreateChangeArgs, 'input'>>;
@@ -5881,6 +6107,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
   createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
+  deleteCalendar?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCalendarArgs, 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
   deleteCiClass?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiClassArgs, 'id'>>;
   deleteCiRelationshipType?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiRelationshipTypeArgs, 'id'>>;
@@ -5917,6 +6144,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   unlinkIncidentFromProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUnlinkIncidentFromProblemArgs, 'incidentId' | 'problemId'>>;
   unlinkTickets?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnlinkTicketsArgs, 'id' | 'linkId'>>;
   unrelateCis?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnrelateCisArgs, 'ciId' | 'relationshipId'>>;
+  updateCalendar?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType, RequireFields<MutationUpdateCalendarArgs, 'id' | 'input'>>;
   updateCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationUpdateCatalogOfferingArgs, 'id' | 'input'>>;
   updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'id' | 'input'>>;
   updateChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationUpdateChangeArgs, 'id' | 'input' | 'version'>>;
@@ -6183,6 +6411,10 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   baseline?: Resolver<Maybe<ResolversTypes['CiBaseline']>, ParentType, ContextType, RequireFields<QueryBaselineArgs, 'id'>>;
   baselineDiff?: Resolver<ResolversTypes['CiBaselineDiff'], ParentType, ContextType, RequireFields<QueryBaselineDiffArgs, 'id'>>;
   baselines?: Resolver<ResolversTypes['CiBaselineConnection'], ParentType, ContextType, Partial<QueryBaselinesArgs>>;
+  calendar?: Resolver<Maybe<ResolversTypes['Calendar']>, ParentType, ContextType, RequireFields<QueryCalendarArgs, 'id'>>;
+  calendarBusinessMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType, RequireFields<QueryCalendarBusinessMinutesArgs, 'from' | 'id' | 'to'>>;
+  calendarDeadline?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType, RequireFields<QueryCalendarDeadlineArgs, 'from' | 'id' | 'minutes'>>;
+  calendars?: Resolver<ResolversTypes['CalendarConnection'], ParentType, ContextType, Partial<QueryCalendarsArgs>>;
   catalogOffering?: Resolver<Maybe<ResolversTypes['CatalogOffering']>, ParentType, ContextType, RequireFields<QueryCatalogOfferingArgs, 'id'>>;
   catalogOfferings?: Resolver<ResolversTypes['CatalogOfferingConnection'], ParentType, ContextType, Partial<QueryCatalogOfferingsArgs>>;
   categories?: Resolver<ResolversTypes['CategoryConnection'], ParentType, ContextType, Partial<QueryCategoriesArgs>>;
@@ -6611,6 +6843,12 @@ export type Resolvers<ContextType = GqlCtx> = {
   AuthEventKind?: AuthEventKindResolvers;
   BulkUpdateResult?: BulkUpdateResultResolvers<ContextType>;
   BulkUpdatedTicket?: BulkUpdatedTicketResolvers<ContextType>;
+  Calendar?: CalendarResolvers<ContextType>;
+  CalendarConnection?: CalendarConnectionResolvers<ContextType>;
+  CalendarEdge?: CalendarEdgeResolvers<ContextType>;
+  CalendarException?: CalendarExceptionResolvers<ContextType>;
+  CalendarHoliday?: CalendarHolidayResolvers<ContextType>;
+  CalendarHours?: CalendarHoursResolvers<ContextType>;
   CatalogOffering?: CatalogOfferingResolvers<ContextType>;
   CatalogOfferingConnection?: CatalogOfferingConnectionResolvers<ContextType>;
   CatalogOfferingEdge?: CatalogOfferingEdgeResolvers<ContextType>;

@@ -37,6 +37,8 @@ export interface BusinessCalendar {
 
 const MINUTE = 60_000
 const DAY = 86_400_000
+/** How far a deadline is looked for: a target not met within this many days after `from` is never met. */
+export const HORIZON_DAYS = 100 * 366
 /** Month/day pairs a year can hold, 02-29 included: yearly holidays on all of them leave no working day. */
 const MONTH_DAYS = 366
 
@@ -117,15 +119,15 @@ const checkIntervals = (field: string, list: unknown, errors: FieldError[]) => {
   }
   const parsed: { at: string; start: number; end: number }[] = []
   list.forEach((pair, i) => {
-    const at = `${field}[${i}]`
+    const at = `${field}.${i}`
     if (!Array.isArray(pair) || pair.length !== 2) {
       errors.push({ field: at, message: 'must be a pair ["HH:MM", "HH:MM"]' })
       return
     }
     const start = parseTime(pair[0])
     const end = parseTime(pair[1])
-    if (start === null) errors.push({ field: `${at}[0]`, message: 'must be a time "HH:MM" from 00:00 to 24:00' })
-    if (end === null) errors.push({ field: `${at}[1]`, message: 'must be a time "HH:MM" from 00:00 to 24:00' })
+    if (start === null) errors.push({ field: `${at}.0`, message: 'must be a time "HH:MM" from 00:00 to 24:00' })
+    if (end === null) errors.push({ field: `${at}.1`, message: 'must be a time "HH:MM" from 00:00 to 24:00' })
     if (start === null || end === null) return
     if (start >= end) errors.push({ field: at, message: 'start must be before end' })
     else parsed.push({ at, start, end })
@@ -140,8 +142,8 @@ const checkIntervals = (field: string, list: unknown, errors: FieldError[]) => {
 }
 
 /**
- * Every complaint about a calendar at once, each naming its field (`timeZone`, `hours.mon[1][0]`,
- * `holidays[2].date`, `exceptions[0].hours[0]` …). Empty when the calendar is valid.
+ * Every complaint about a calendar at once, each naming its field as the API's validation does
+ * (`timeZone`, `hours.mon.1.0`, `holidays.2.date`, `exceptions.0.hours.0` …). Empty when it is valid.
  */
 export const validateCalendar = (calendar: BusinessCalendar): FieldError[] => {
   const errors: FieldError[] = []
@@ -157,8 +159,11 @@ export const validateCalendar = (calendar: BusinessCalendar): FieldError[] => {
     }
   }
   ;(calendar.holidays ?? []).forEach((h, i) => {
-    const at = `holidays[${i}]`
+    const at = `holidays.${i}`
     if ('yearly' in h && h.yearly) {
+      if ('date' in h && h.date !== undefined) {
+        errors.push({ field: `${at}.date`, message: 'give either a date, or month and day with yearly: true' })
+      }
       const { month, day } = h
       if (!Number.isInteger(month) || month < 1 || month > 12) {
         errors.push({ field: `${at}.month`, message: 'must be a month from 1 to 12' })
@@ -167,14 +172,19 @@ export const validateCalendar = (calendar: BusinessCalendar): FieldError[] => {
       }
     } else if (typeof (h as DatedHoliday).date !== 'string' || parseDate((h as DatedHoliday).date) === null) {
       errors.push({ field: `${at}.date`, message: 'must be a date YYYY-MM-DD (or give month, day and yearly: true)' })
+    } else if ('month' in h || 'day' in h) {
+      errors.push({
+        field: `${at}.${'month' in h ? 'month' : 'day'}`,
+        message: 'only with yearly: true, without a date'
+      })
     }
   })
   const seen = new Map<number, number>()
   ;(calendar.exceptions ?? []).forEach((e, i) => {
-    const at = `exceptions[${i}]`
+    const at = `exceptions.${i}`
     const day = typeof e.date === 'string' ? parseDate(e.date) : null
     if (day === null) errors.push({ field: `${at}.date`, message: 'must be a date YYYY-MM-DD' })
-    else if (seen.has(day)) errors.push({ field: `${at}.date`, message: `repeats exceptions[${seen.get(day)}].date` })
+    else if (seen.has(day)) errors.push({ field: `${at}.date`, message: `repeats exceptions.${seen.get(day)}.date` })
     else seen.set(day, i)
     checkIntervals(`${at}.hours`, e.hours, errors)
   })
@@ -277,8 +287,9 @@ const plainWeek = (c: Compiled, monday: number): [number, number] | null => {
 
 /**
  * The instant when `minutes` business minutes after `from` have passed (`from` itself for 0 or
- * less), or null when the calendar never holds that much working time after `from` (a calendar
- * with no weekly hours runs out after its last exception).
+ * less), or null when the calendar does not hold that much working time within HORIZON_DAYS (about
+ * a century) after `from`: a calendar with no weekly hours runs out after its last exception, and
+ * one with none at all answers null at once. Callers turn null into their own error (the API a 422).
  */
 export const deadline = (calendar: BusinessCalendar, from: Date, minutes: number): Date | null => {
   const c = compile(calendar)
@@ -288,7 +299,9 @@ export const deadline = (calendar: BusinessCalendar, from: Date, minutes: number
   if (!(remaining > 0)) return new Date(cursor)
   // The day before: an interval ending at "24:00" there can, past a DST gap, end after this midnight.
   let day = localDay(c, cursor) - 1
+  const horizon = day + HORIZON_DAYS
   for (;;) {
+    if ((!c.recurring && day > c.lastSpecialDay) || day > horizon) return null
     if (weekdayIndex(day) === 0 && remaining > c.weekLength && c.weekLength > 0) {
       const week = plainWeek(c, day)
       if (week && week[0] >= cursor) {
@@ -298,7 +311,6 @@ export const deadline = (calendar: BusinessCalendar, from: Date, minutes: number
         continue
       }
     }
-    if (!c.recurring && day > c.lastSpecialDay) return null
     for (const [s, e] of dayMinutes(c, day)) {
       const start = Math.max(instant(c, day, s), cursor)
       const end = instant(c, day, e)

@@ -1,4 +1,5 @@
 import { approvalsManifest } from './approvals/approvals.manifest.js'
+import { calendarsManifest } from './calendars/calendars.manifest.js'
 import { catalogManifest } from './catalog/catalog.manifest.js'
 import { categoriesManifest } from './categories/categories.manifest.js'
 import { changesManifest } from './changes/changes.manifest.js'
@@ -40,6 +41,7 @@ export const modules: readonly ModuleManifest[] = [
   templatesManifest,
   servicesManifest,
   catalogManifest,
+  calendarsManifest,
   eventsManifest,
   notificationsManifest
 ]

@@ -32,6 +32,7 @@ export const TAGS: Record<string, string> = {
   services:
     'Service level management: the services of the catalog (owners, hours of cover, subscribers), SLAs and OLAs',
   catalog: 'The service catalog: offerings customers can request',
+  calendars: 'Business calendars: working hours, holidays and exceptions, deadlines in business time',
   events: 'Monitoring events and alerts, webhook receivers, event routing and problem detection rules',
   notifications: 'The notification outbox: deliveries, dead letters, replay and backlog (admin)',
   graphql: 'The GraphQL door: the same capabilities as REST, under the same names'

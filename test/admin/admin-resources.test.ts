@@ -62,6 +62,15 @@ const RESOURCES: Resource[] = [
     uniqueField: 'name',
     change: { enabled: false },
     same: item => ({ name: item.name, match: item.match })
+  },
+  {
+    path: '/api/v1/calendars',
+    entityType: 'calendar',
+    body: () => ({ name: `Calendar ${suffix()}`, timeZone: 'Europe/Paris', hours: { mon: [['08:00', '12:00']] } }),
+    uniqueField: 'name',
+    change: { timeZone: 'UTC' },
+    // the stored form lists every weekday: sending the one day again is the same calendar
+    same: item => ({ name: item.name, hours: { mon: [['08:00', '12:00']] } })
   }
 ]
 
@@ -218,7 +227,8 @@ describe('admin lists keep their order across pages', () => {
           { kind: i % 2 ? 'change' : 'incident', key: `f${i}`, label: 'F', type: 'text', position: n }
         ],
         ['/api/v1/catalog/offerings', { name: `Offering ${n} ${suffix()}` }],
-        ['/api/v1/templates', { kind: 'incident', name: `Template ${n} ${suffix()}` }]
+        ['/api/v1/templates', { kind: 'incident', name: `Template ${n} ${suffix()}` }],
+        ['/api/v1/calendars', { name: `Calendar ${n} ${suffix()}`, timeZone: 'UTC', hours: {} }]
       ]
       for (const [url, body] of posts) {
         const res = await t.api('POST', url, { body })
@@ -234,7 +244,8 @@ describe('admin lists keep their order across pages', () => {
     ['/api/v1/event-routing-rules', r => Number(r.position)],
     ['/api/v1/change-freezes?from=2030-01-01T00:00:00Z', text('startsAt')],
     ['/api/v1/catalog/offerings', text('name')],
-    ['/api/v1/templates', text('name')]
+    ['/api/v1/templates', text('name')],
+    ['/api/v1/calendars', text('name')]
   ]
   for (const [url, key] of cases) {
     it(`${url} pages in one order`, async () => {

@@ -155,7 +155,11 @@ describe('every field answers through the real app', () => {
     'ConfigurationItem.missingSince',
     'CiHistoryEntry.source',
     'CiFieldChange.old',
-    'CiFieldChange.new'
+    'CiFieldChange.new',
+    // A dated holiday has no month and day, a yearly one no date
+    'CalendarHoliday.date',
+    'CalendarHoliday.month',
+    'CalendarHoliday.day'
   ]
   const all = (type: string) => selectAll(schema, type)
   let incidentId: string
@@ -553,6 +557,37 @@ describe('every field answers through the real app', () => {
       'Query'
     )
     await expectShape((await t.gql(`{ catalogOfferings ${all('CatalogOfferingConnection')} }`)).body, 'Query')
+  })
+
+  it('business calendars answer every field', async () => {
+    const created = await t.gql(
+      `mutation($input: CreateCalendarInput!) { createCalendar(input: $input) ${all('Calendar')} }`,
+      {
+        input: {
+          name: 'Paris office',
+          timeZone: 'Europe/Paris',
+          hours: { mon: [['08:00', '12:00']], fri: [['08:00', '24:00']] },
+          holidays: [
+            { date: '2026-12-25', name: 'Christmas' },
+            { month: 5, day: 1, yearly: true, name: 'Labour day' }
+          ],
+          exceptions: [{ date: '2026-12-19', hours: [['09:00', '13:00']], name: 'Extra Saturday' }]
+        }
+      }
+    )
+    await expectShape(created.body, 'Mutation')
+    const id = created.body.data!.createCalendar.id
+    await expectShape(
+      (
+        await t.gql(
+          `mutation($id: ID!) { updateCalendar(id: $id, input: { name: "Paris" }, version: 1) ${all('Calendar')} }`,
+          { id }
+        )
+      ).body,
+      'Mutation'
+    )
+    await expectShape((await t.gql(`query($id: ID!) { calendar(id: $id) ${all('Calendar')} }`, { id })).body, 'Query')
+    await expectShape((await t.gql(`{ calendars ${all('CalendarConnection')} }`)).body, 'Query')
   })
 
   it('workflows, the cross-kind list and a change list answer every field', async () => {

@@ -307,18 +307,19 @@ describe('validateCalendar', () => {
     })
     expect(errors.map(e => e.field)).toEqual([
       'timeZone',
-      'hours.mon[1]',
-      'hours.tue[0]',
-      'hours.wed[0][0]',
-      'hours.wed[0][1]',
-      'hours.thu[0]',
+      'hours.mon.1',
+      'hours.tue.0',
+      'hours.wed.0.0',
+      'hours.wed.0.1',
+      'hours.thu.0',
       'hours.caturday',
-      'holidays[0].date',
-      'holidays[1].month',
-      'holidays[2].day',
-      'exceptions[0].hours[0][1]',
-      'exceptions[1].date'
+      'holidays.0.date',
+      'holidays.1.month',
+      'holidays.2.day',
+      'exceptions.0.hours.0.1',
+      'exceptions.1.date'
     ])
+    expect(errors.find(e => e.field === 'hours.mon.1')?.message).toBe('overlaps hours.mon.0')
   })
 
   it('refuses to compute on an invalid calendar', () => {
@@ -457,5 +458,17 @@ describe('properties', () => {
       }),
       { numRuns: 60 }
     )
+  })
+})
+
+describe('the horizon', () => {
+  it('gives up after about a century instead of walking on', () => {
+    // One minute a week: 10,000,000 minutes would be 190,000 years away.
+    const sparse: BusinessCalendar = { timeZone: 'UTC', hours: { mon: [['09:00', '09:01']] } }
+    const started = performance.now()
+    expect(deadline(sparse, at('2026-01-05T00:00:00Z'), 10_000_000)).toBeNull()
+    // 52 Mondays from Mon 2026-01-05: the 52nd is 2026-12-28, its minute ends at 09:01.
+    expect(due(sparse, '2026-01-05T00:00:00Z', 52)).toBe('2026-12-28T09:01:00.000Z')
+    expect(performance.now() - started).toBeLessThan(2_000)
   })
 })
