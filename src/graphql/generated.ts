@@ -336,6 +336,8 @@ export type CatalogOffering = {
   description: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  /** The service it is offered under */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** Fulfilment task titles, created in order when a request is raised. */
   tasks: Array<Scalars['String']['output']>;
   /** The team that fulfils it. */
@@ -461,6 +463,9 @@ export type Change = Ticket & {
   resolutionCode?: Maybe<Scalars['String']['output']>;
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
   risk: ChangeRisk;
+  service?: Maybe<Service>;
+  /** The service of the catalog it is about */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -1052,6 +1057,7 @@ export type CreateCatalogOfferingInput = {
   approval?: InputMaybe<OfferingApprovalInput>;
   description?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   /** Up to 50 titles of 1-300 characters. */
   tasks?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
@@ -1090,6 +1096,8 @@ export type CreateChangeFromProblemInput = {
   plannedStart?: InputMaybe<Scalars['DateTime']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
   risk?: InputMaybe<ChangeRisk>;
+  /** A service you may see (customers: a customer-visible one your organisation subscribes to) */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   templateId?: InputMaybe<Scalars['ID']['input']>;
   testPlan?: InputMaybe<Scalars['String']['input']>;
@@ -1117,6 +1125,8 @@ export type CreateChangeInput = {
   requesterId?: InputMaybe<Scalars['ID']['input']>;
   /** Default medium */
   risk?: InputMaybe<ChangeRisk>;
+  /** A service you may see (customers: a customer-visible one your organisation subscribes to) */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   /** A template of this kind that prefills what you leave out */
   templateId?: InputMaybe<Scalars['ID']['input']>;
@@ -1203,6 +1213,8 @@ export type CreateIncidentInput = {
   impact?: InputMaybe<Scalars['Int']['input']>;
   layer?: InputMaybe<Scalars['Int']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** A service you may see (customers: a customer-visible one your organisation subscribes to) */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   /** A template of this kind that prefills what you leave out */
   templateId?: InputMaybe<Scalars['ID']['input']>;
@@ -1235,6 +1247,8 @@ export type CreateProblemInput = {
   layer?: InputMaybe<Scalars['Int']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
   rootCause?: InputMaybe<Scalars['String']['input']>;
+  /** A service you may see (customers: a customer-visible one your organisation subscribes to) */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   /** A template of this kind that prefills what you leave out */
   templateId?: InputMaybe<Scalars['ID']['input']>;
@@ -1261,6 +1275,8 @@ export type CreateReleaseInput = {
   /** Required: the version shipped, 1-100 characters */
   releaseVersion?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** A service you may see (customers: a customer-visible one your organisation subscribes to) */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   /** A template of this kind that prefills what you leave out */
   templateId?: InputMaybe<Scalars['ID']['input']>;
@@ -1282,12 +1298,27 @@ export type CreateRequestInput = {
   /** The active catalog offering requested. Required (a template may give it); its team takes the request when teamId is left out */
   offeringId?: InputMaybe<Scalars['ID']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** A service you may see (customers: a customer-visible one your organisation subscribes to) */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   /** A template of this kind that prefills what you leave out */
   templateId?: InputMaybe<Scalars['ID']['input']>;
   /** Required unless the template (templateId) gives one */
   title?: InputMaybe<Scalars['String']['input']>;
   urgency?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreateServiceInput = {
+  /** false when left out: staff only */
+  customerVisible?: InputMaybe<Scalars['Boolean']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  hoursCalendarId?: InputMaybe<Scalars['ID']['input']>;
+  name: Scalars['String']['input'];
+  organisationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
+  /** live when left out */
+  status?: InputMaybe<ServiceStatus>;
+  supportTeamId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type CreateTeamInput = {
@@ -1695,6 +1726,9 @@ export type Incident = Ticket & {
   resolution?: Maybe<Scalars['String']['output']>;
   resolutionCode?: Maybe<Scalars['String']['output']>;
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  service?: Maybe<Service>;
+  /** The service of the catalog it is about */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -1828,6 +1862,7 @@ export type Mutation = {
   createRelease: Release;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createRequest: ServiceRequest;
+  createService: Service;
   createTeam: Team;
   createTemplate: TicketTemplate;
   createUser: User;
@@ -1922,6 +1957,8 @@ export type Mutation = {
   /** version is the one you read (optimistic locking) */
   updateRequest: ServiceRequest;
   updateRequestTask: RequestTask;
+  /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the service changed since). */
+  updateService: Service;
   updateTeam: Team;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the template changed since). */
   updateTemplate: TicketTemplate;
@@ -2141,6 +2178,11 @@ export type MutationCreateReleaseArgs = {
 export type MutationCreateRequestArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateRequestInput;
+};
+
+
+export type MutationCreateServiceArgs = {
+  input: CreateServiceInput;
 };
 
 
@@ -2525,6 +2567,13 @@ export type MutationUpdateRequestTaskArgs = {
 };
 
 
+export type MutationUpdateServiceArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateServiceInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateTeamArgs = {
   id: Scalars['ID']['input'];
   input: UpdateTeamInput;
@@ -2821,6 +2870,9 @@ export type Problem = Ticket & {
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Why the problem happens, once known */
   rootCause?: Maybe<Scalars['String']['output']>;
+  service?: Maybe<Service>;
+  /** The service of the catalog it is about */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -3016,6 +3068,9 @@ export type Query = {
   releases: ReleaseConnection;
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
+  service?: Maybe<Service>;
+  /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
+  services: ServiceConnection;
   team?: Maybe<Team>;
   teams: TeamConnection;
   template?: Maybe<TicketTemplate>;
@@ -3123,6 +3178,7 @@ export type QueryCatalogOfferingsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   q?: InputMaybe<Scalars['String']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -3194,6 +3250,7 @@ export type QueryChangesArgs = {
   priority?: InputMaybe<Array<Scalars['Int']['input']>>;
   q?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   sort?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
@@ -3341,6 +3398,7 @@ export type QueryIncidentsArgs = {
   priority?: InputMaybe<Array<Scalars['Int']['input']>>;
   q?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   sort?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
@@ -3440,6 +3498,7 @@ export type QueryProblemsArgs = {
   priority?: InputMaybe<Array<Scalars['Int']['input']>>;
   q?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   sort?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
@@ -3470,6 +3529,7 @@ export type QueryReleasesArgs = {
   priority?: InputMaybe<Array<Scalars['Int']['input']>>;
   q?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   sort?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
@@ -3500,12 +3560,30 @@ export type QueryRequestsArgs = {
   priority?: InputMaybe<Array<Scalars['Int']['input']>>;
   q?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   sort?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   updatedFrom?: InputMaybe<Scalars['DateTime']['input']>;
   updatedTo?: InputMaybe<Scalars['DateTime']['input']>;
   urgency?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryServiceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryServicesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  customerVisible?: InputMaybe<Scalars['Boolean']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
+  q?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ServiceStatus>;
+  supportTeamId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -3557,6 +3635,7 @@ export type QueryTicketsArgs = {
   priority?: InputMaybe<Array<Scalars['Int']['input']>>;
   q?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   sort?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
@@ -3665,6 +3744,9 @@ export type Release = Ticket & {
   resolution?: Maybe<Scalars['String']['output']>;
   resolutionCode?: Maybe<Scalars['String']['output']>;
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  service?: Maybe<Service>;
+  /** The service of the catalog it is about */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -3788,6 +3870,43 @@ export type Scope =
   | 'tickets_read'
   | 'tickets_write';
 
+/** A service of the catalog: who owns and supports it, its hours of cover, who subscribes. */
+export type Service = {
+  __typename?: 'Service';
+  createdAt: Scalars['DateTime']['output'];
+  /** Customers of subscribed organisations see it */
+  customerVisible: Scalars['Boolean']['output'];
+  description: Scalars['String']['output'];
+  /** The hours of cover: a business calendar */
+  hoursCalendarId?: Maybe<Scalars['ID']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** The offerings under it, by name (customers see active ones only) */
+  offerings: Array<CatalogOffering>;
+  /** The subscribed organisations */
+  organisationIds: Array<Scalars['ID']['output']>;
+  ownerTeam?: Maybe<Team>;
+  ownerTeamId?: Maybe<Scalars['ID']['output']>;
+  /** planned (in the pipeline), live, retired (takes no new tickets) */
+  status: ServiceStatus;
+  supportTeam?: Maybe<Team>;
+  supportTeamId?: Maybe<Scalars['ID']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ServiceConnection = {
+  __typename?: 'ServiceConnection';
+  edges: Array<ServiceEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ServiceEdge = {
+  __typename?: 'ServiceEdge';
+  cursor: Scalars['String']['output'];
+  node: Service;
+};
+
 export type ServiceRequest = Ticket & {
   __typename?: 'ServiceRequest';
   /** Statuses you may move this ticket to */
@@ -3834,6 +3953,9 @@ export type ServiceRequest = Ticket & {
   resolution?: Maybe<Scalars['String']['output']>;
   resolutionCode?: Maybe<Scalars['String']['output']>;
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  service?: Maybe<Service>;
+  /** The service of the catalog it is about */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   /** Fulfilment tasks, all statuses */
@@ -3873,6 +3995,11 @@ export type ServiceRequestEdge = {
   cursor: Scalars['String']['output'];
   node: ServiceRequest;
 };
+
+export type ServiceStatus =
+  | 'live'
+  | 'planned'
+  | 'retired';
 
 export type SetChangeApprovalPolicyInput = {
   /** Active users with a staff role */
@@ -3958,6 +4085,10 @@ export type Ticket = {
   resolution?: Maybe<Scalars['String']['output']>;
   resolutionCode?: Maybe<Scalars['String']['output']>;
   resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The service named by serviceId (null when you may not see it) */
+  service?: Maybe<Service>;
+  /** The service of the catalog it is about */
+  serviceId?: Maybe<Scalars['ID']['output']>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -4060,12 +4191,13 @@ export type UpdateCalendarInput = {
   timeZone?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** null clears teamId or approval; tasks, when given, replace the list. */
+/** null clears teamId, serviceId or approval; tasks, when given, replace the list. */
 export type UpdateCatalogOfferingInput = {
   active?: InputMaybe<Scalars['Boolean']['input']>;
   approval?: InputMaybe<OfferingApprovalInput>;
   description?: InputMaybe<Scalars['String']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   tasks?: InputMaybe<Array<Scalars['String']['input']>>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -4103,6 +4235,8 @@ export type UpdateChangeInput = {
   plannedStart?: InputMaybe<Scalars['DateTime']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
   risk?: InputMaybe<ChangeRisk>;
+  /** null clears */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   testPlan?: InputMaybe<Scalars['String']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
   /** Fixed at create: only the same value is accepted */
@@ -4172,6 +4306,8 @@ export type UpdateIncidentInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** null clears */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -4192,6 +4328,8 @@ export type UpdateProblemInput = {
   requesterId?: InputMaybe<Scalars['ID']['input']>;
   /** null clears */
   rootCause?: InputMaybe<Scalars['String']['input']>;
+  /** null clears */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
   urgency?: InputMaybe<Scalars['Int']['input']>;
   /** null clears (not while knownError is true) */
@@ -4223,6 +4361,8 @@ export type UpdateReleaseInput = {
   releaseTeamId?: InputMaybe<Scalars['ID']['input']>;
   releaseVersion?: InputMaybe<Scalars['String']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** null clears */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -4239,6 +4379,8 @@ export type UpdateRequestInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   impact?: InputMaybe<Scalars['Int']['input']>;
   requesterId?: InputMaybe<Scalars['ID']['input']>;
+  /** null clears */
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -4249,6 +4391,18 @@ export type UpdateRequestTaskInput = {
   status?: InputMaybe<RequestTaskStatus>;
   teamId?: InputMaybe<Scalars['ID']['input']>;
   title?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** null clears ownerTeamId, supportTeamId or hoursCalendarId; organisationIds, when given, replaces the list. */
+export type UpdateServiceInput = {
+  customerVisible?: InputMaybe<Scalars['Boolean']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  hoursCalendarId?: InputMaybe<Scalars['ID']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  organisationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<ServiceStatus>;
+  supportTeamId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type UpdateTeamInput = {
@@ -4611,6 +4765,7 @@ export type ResolversTypes = {
   CreateProblemInput: ResolverTypeWrapper<Partial<CreateProblemInput>>;
   CreateReleaseInput: ResolverTypeWrapper<Partial<CreateReleaseInput>>;
   CreateRequestInput: ResolverTypeWrapper<Partial<CreateRequestInput>>;
+  CreateServiceInput: ResolverTypeWrapper<Partial<CreateServiceInput>>;
   CreateTeamInput: ResolverTypeWrapper<Partial<CreateTeamInput>>;
   CreateTemplateInput: ResolverTypeWrapper<Partial<CreateTemplateInput>>;
   CreateUserInput: ResolverTypeWrapper<Partial<CreateUserInput>>;
@@ -4708,9 +4863,13 @@ export type ResolversTypes = {
   RequestTaskStatus: ResolverTypeWrapper<Partial<RequestTaskStatus>>;
   Role: ResolverTypeWrapper<Partial<Role>>;
   Scope: ResolverTypeWrapper<string>;
+  Service: ResolverTypeWrapper<Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversTypes['Team']>, supportTeam?: Maybe<ResolversTypes['Team']> }>>;
+  ServiceConnection: ResolverTypeWrapper<Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceEdge']> }>>;
+  ServiceEdge: ResolverTypeWrapper<Partial<Omit<ServiceEdge, 'node'> & { node: ResolversTypes['Service'] }>>;
   ServiceRequest: ResolverTypeWrapper<TicketRow>;
   ServiceRequestConnection: ResolverTypeWrapper<Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceRequestEdge']> }>>;
   ServiceRequestEdge: ResolverTypeWrapper<Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversTypes['ServiceRequest'] }>>;
+  ServiceStatus: ResolverTypeWrapper<Partial<ServiceStatus>>;
   SetChangeApprovalPolicyInput: ResolverTypeWrapper<Partial<SetChangeApprovalPolicyInput>>;
   StatusPhase: ResolverTypeWrapper<Partial<StatusPhase>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
@@ -4744,6 +4903,7 @@ export type ResolversTypes = {
   UpdateReleaseInput: ResolverTypeWrapper<Partial<UpdateReleaseInput>>;
   UpdateRequestInput: ResolverTypeWrapper<Partial<UpdateRequestInput>>;
   UpdateRequestTaskInput: ResolverTypeWrapper<Partial<UpdateRequestTaskInput>>;
+  UpdateServiceInput: ResolverTypeWrapper<Partial<UpdateServiceInput>>;
   UpdateTeamInput: ResolverTypeWrapper<Partial<UpdateTeamInput>>;
   UpdateTemplateInput: ResolverTypeWrapper<Partial<UpdateTemplateInput>>;
   UpdateUserInput: ResolverTypeWrapper<Partial<UpdateUserInput>>;
@@ -4871,6 +5031,7 @@ export type ResolversParentTypes = {
   CreateProblemInput: Partial<CreateProblemInput>;
   CreateReleaseInput: Partial<CreateReleaseInput>;
   CreateRequestInput: Partial<CreateRequestInput>;
+  CreateServiceInput: Partial<CreateServiceInput>;
   CreateTeamInput: Partial<CreateTeamInput>;
   CreateTemplateInput: Partial<CreateTemplateInput>;
   CreateUserInput: Partial<CreateUserInput>;
@@ -4962,6 +5123,9 @@ export type ResolversParentTypes = {
   ReleaseEdge: Partial<Omit<ReleaseEdge, 'node'> & { node: ResolversParentTypes['Release'] }>;
   ReleaseReadiness: Partial<ReleaseReadiness>;
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
+  Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
+  ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
+  ServiceEdge: Partial<Omit<ServiceEdge, 'node'> & { node: ResolversParentTypes['Service'] }>;
   ServiceRequest: TicketRow;
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
   ServiceRequestEdge: Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversParentTypes['ServiceRequest'] }>;
@@ -4996,6 +5160,7 @@ export type ResolversParentTypes = {
   UpdateReleaseInput: Partial<UpdateReleaseInput>;
   UpdateRequestInput: Partial<UpdateRequestInput>;
   UpdateRequestTaskInput: Partial<UpdateRequestTaskInput>;
+  UpdateServiceInput: Partial<UpdateServiceInput>;
   UpdateTeamInput: Partial<UpdateTeamInput>;
   UpdateTemplateInput: Partial<UpdateTemplateInput>;
   UpdateUserInput: Partial<UpdateUserInput>;
@@ -5190,6 +5355,7 @@ export type CatalogOfferingResolvers<ContextType = GqlCtx, ParentType extends Re
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -5285,6 +5451,8 @@ export type ChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   resolutionCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   risk?: Resolver<ResolversTypes['ChangeRisk'], ParentType, ContextType>;
+  service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -5864,6 +6032,8 @@ export type IncidentResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   resolution?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolutionCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -5965,6 +6135,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createProblemRule?: Resolver<ResolversTypes['ProblemRule'], ParentType, ContextType, RequireFields<MutationCreateProblemRuleArgs, 'input'>>;
   createRelease?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationCreateReleaseArgs, 'input'>>;
   createRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationCreateRequestArgs, 'input'>>;
+  createService?: Resolver<ResolversTypes['Service'], ParentType, ContextType, RequireFields<MutationCreateServiceArgs, 'input'>>;
   createTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationCreateTeamArgs, 'input'>>;
   createTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationCreateTemplateArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
@@ -6027,6 +6198,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateReleaseDeployment?: Resolver<ResolversTypes['ReleaseDeployment'], ParentType, ContextType, RequireFields<MutationUpdateReleaseDeploymentArgs, 'deploymentId' | 'id' | 'input'>>;
   updateRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationUpdateRequestArgs, 'id' | 'input' | 'version'>>;
   updateRequestTask?: Resolver<ResolversTypes['RequestTask'], ParentType, ContextType, RequireFields<MutationUpdateRequestTaskArgs, 'id' | 'input' | 'taskId'>>;
+  updateService?: Resolver<ResolversTypes['Service'], ParentType, ContextType, RequireFields<MutationUpdateServiceArgs, 'id' | 'input'>>;
   updateTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationUpdateTeamArgs, 'id' | 'input'>>;
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
   updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input' | 'version'>>;
@@ -6209,6 +6381,8 @@ export type ProblemResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   resolutionCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   rootCause?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -6327,6 +6501,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   releases?: Resolver<ResolversTypes['ReleaseConnection'], ParentType, ContextType, Partial<QueryReleasesArgs>>;
   request?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryRequestArgs, 'id'>>;
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
+  service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
+  services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType, RequireFields<QueryTeamArgs, 'id'>>;
   teams?: Resolver<ResolversTypes['TeamConnection'], ParentType, ContextType, Partial<QueryTeamsArgs>>;
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
@@ -6381,6 +6557,8 @@ export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   resolution?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolutionCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -6450,6 +6628,34 @@ export type RequestTaskResolvers<ContextType = GqlCtx, ParentType extends Resolv
 
 export type ScopeResolvers = EnumResolverSignature<{ admin?: any, cmdb_import?: any, cmdb_read?: any, events_write?: any, finance_read?: any, tickets_read?: any, tickets_write?: any }, ResolversTypes['Scope']>;
 
+export type ServiceResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Service'] = ResolversParentTypes['Service']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  customerVisible?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hoursCalendarId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  offerings?: Resolver<Array<ResolversTypes['CatalogOffering']>, ParentType, ContextType>;
+  organisationIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  ownerTeam?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
+  ownerTeamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ServiceStatus'], ParentType, ContextType>;
+  supportTeam?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
+  supportTeamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceConnection'] = ResolversParentTypes['ServiceConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ServiceEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ServiceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceEdge'] = ResolversParentTypes['ServiceEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Service'], ParentType, ContextType>;
+};
+
 export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceRequest'] = ResolversParentTypes['ServiceRequest']> = {
   allowedTransitions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   approvals?: Resolver<Array<ResolversTypes['ApprovalRound']>, ParentType, ContextType>;
@@ -6484,6 +6690,8 @@ export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends Res
   resolution?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolutionCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['RequestTask']>, ParentType, ContextType>;
@@ -6803,6 +7011,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   ReleaseReadiness?: ReleaseReadinessResolvers<ContextType>;
   RequestTask?: RequestTaskResolvers<ContextType>;
   Scope?: ScopeResolvers;
+  Service?: ServiceResolvers<ContextType>;
+  ServiceConnection?: ServiceConnectionResolvers<ContextType>;
+  ServiceEdge?: ServiceEdgeResolvers<ContextType>;
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;
   ServiceRequestEdge?: ServiceRequestEdgeResolvers<ContextType>;

@@ -14,6 +14,7 @@ import { notificationsManifest } from './notifications/notifications.manifest.js
 import { problemsManifest } from './problems/problems.manifest.js'
 import { releasesManifest } from './releases/releases.manifest.js'
 import { requestsManifest } from './requests/requests.manifest.js'
+import { servicesManifest } from './services/services.manifest.js'
 import { templatesManifest } from './templates/templates.manifest.js'
 import { ticketsManifest } from './tickets/tickets.manifest.js'
 import { workflowsManifest } from './workflows/workflows.manifest.js'
@@ -38,6 +39,7 @@ export const modules: readonly ModuleManifest[] = [
   customFieldsManifest,
   categoriesManifest,
   templatesManifest,
+  servicesManifest,
   catalogManifest,
   calendarsManifest,
   eventsManifest,

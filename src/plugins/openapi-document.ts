@@ -29,6 +29,8 @@ export const TAGS: Record<string, string> = {
   'custom-fields': 'Custom-field definitions per ticket kind',
   categories: 'Ticket categories per kind, as a tree',
   templates: 'Ticket templates: preset values for a new ticket',
+  services:
+    'Service level management: the services of the catalog (owners, hours of cover, subscribers), SLAs and OLAs',
   catalog: 'The service catalog: offerings customers can request',
   calendars: 'Business calendars: working hours, holidays and exceptions, deadlines in business time',
   events: 'Monitoring events and alerts, webhook receivers, event routing and problem detection rules',

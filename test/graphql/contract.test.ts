@@ -12,7 +12,9 @@ import {
 } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import codegenConfig from '../../codegen.js'
+import { calendars } from '../../src/db/schema/index.js'
 import { assembleSchema, schemaParts } from '../../src/graphql/assemble.js'
+import { uuidv7 } from '../../src/lib/ids.js'
 import { graphqlResolvers } from '../../src/plugins/graphql.js'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { type GqlBody, loadSchema, nodesOf, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
@@ -162,6 +164,7 @@ describe('every field answers through the real app', () => {
   const all = (type: string) => selectAll(schema, type)
   let incidentId: string
   let incidentNumber: string
+  let serviceId: string
 
   async function expectShape(body: GqlBody, root: string, strict = true) {
     expect(body.errors).toBeUndefined()
@@ -225,6 +228,35 @@ describe('every field answers through the real app', () => {
 
     const category = await t.api('POST', '/api/v1/categories', { body: { kind: 'incident', name: 'Network' } })
     expect(category.statusCode).toBe(201)
+    const calendarId = uuidv7()
+    await t.db.insert(calendars).values({ id: calendarId, name: 'Office hours', timeZone: 'Europe/London' })
+    const service = await t.gql(
+      `mutation($input: CreateServiceInput!) { createService(input: $input) ${all('Service')} }`,
+      {
+        input: {
+          name: 'Network access',
+          description: 'Wired and wireless',
+          status: 'live',
+          ownerTeamId: teamId,
+          supportTeamId: teamId,
+          hoursCalendarId: calendarId,
+          customerVisible: true,
+          organisationIds: [orgId]
+        }
+      }
+    )
+    await expectShape(service.body, 'Mutation')
+    serviceId = service.body.data!.createService.id
+    const updatedService = await t.gql(
+      `mutation($id: ID!) { updateService(id: $id, input: { description: "Wired, wireless, VPN" }, version: 1) ${all('Service')} }`,
+      { id: serviceId }
+    )
+    await expectShape(updatedService.body, 'Mutation')
+    await expectShape(
+      (await t.gql(`query($id: ID!) { service(id: $id) ${all('Service')} }`, { id: serviceId })).body,
+      'Query'
+    )
+    await expectShape((await t.gql(`{ services ${all('ServiceConnection')} }`)).body, 'Query')
     const created = await t.gql(
       `mutation($input: CreateIncidentInput!) { createIncident(input: $input) ${all('Incident')} }`,
       {
@@ -234,6 +266,7 @@ describe('every field answers through the real app', () => {
           impact: 1,
           urgency: 1,
           categoryId: category.json().id,
+          serviceId,
           requesterId: customerId,
           teamId,
           layer: 1,
@@ -506,6 +539,7 @@ describe('every field answers through the real app', () => {
           name: 'New laptop',
           description: 'Standard laptop',
           teamId,
+          serviceId,
           approval: { rule: 'quorum', quorum: 1, approverIds: [techId], approverTeamId: teamId },
           tasks: ['Order', 'Image']
         }

@@ -28,6 +28,10 @@ const allowNull = [
   'User.organisationId',
   'User.organisation',
   'OfferingApproval.quorum',
+  // Requests and offerings without a service (services are covered in test/service-level)
+  'ServiceRequest.serviceId',
+  'ServiceRequest.service',
+  'CatalogOffering.serviceId',
   'OfferingApproval.approverTeamId',
   'TicketLink.ticket',
   'Team.description',

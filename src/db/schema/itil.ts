@@ -3,6 +3,7 @@ import { boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex,
 import { configurationItems } from './cmdb.js'
 import { ts } from './columns.js'
 import { teams, users } from './identity.js'
+import { services } from './service-level.js'
 import { tickets, tsvector } from './tickets.js'
 
 const ticketRef = (name: string) =>
@@ -94,6 +95,8 @@ export const catalogOfferings = pgTable(
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
     teamId: uuid('team_id').references(() => teams.id),
+    /** The service of the catalog it is offered under (services.ts), if any. */
+    serviceId: uuid('service_id').references(() => services.id),
     /** null: no approval; else { rule: all|any|quorum, quorum?, approverIds: [], approverTeamId? } */
     approval: jsonb('approval'),
     /** Fulfilment task titles created when a request of this offering is raised. */
@@ -103,7 +106,10 @@ export const catalogOfferings = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },
-  t => [uniqueIndex('catalog_offerings_name_uq').on(sql`lower(${t.name})`)]
+  t => [
+    uniqueIndex('catalog_offerings_name_uq').on(sql`lower(${t.name})`),
+    index('catalog_offerings_service_idx').on(t.serviceId)
+  ]
 )
 
 export const requestDetails = pgTable(

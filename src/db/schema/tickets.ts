@@ -17,6 +17,7 @@ import {
 import { ts } from './columns.js'
 import { categories } from './config.js'
 import { organisations, teams, users } from './identity.js'
+import { services } from './service-level.js'
 
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
@@ -48,6 +49,8 @@ export const tickets = pgTable(
       .references(() => users.id),
     organisationId: uuid('organisation_id').references(() => organisations.id),
     teamId: uuid('team_id').references(() => teams.id),
+    /** The service of the catalog the ticket is about (services.ts): what its SLA is matched on. */
+    serviceId: uuid('service_id').references(() => services.id),
     layer: integer('layer'),
     assigneeId: uuid('assignee_id').references(() => users.id),
     createdBy: uuid('created_by')
@@ -85,7 +88,8 @@ export const tickets = pgTable(
     index('tickets_updated_idx').on(t.kind, t.updatedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('tickets_search_idx').using('gin', t.search),
     index('tickets_custom_fields_idx').using('gin', sql`${t.customFields} jsonb_path_ops`),
-    index('tickets_category_idx').on(t.categoryId)
+    index('tickets_category_idx').on(t.categoryId),
+    index('tickets_service_idx').on(t.serviceId)
   ]
 )
 

@@ -1,6 +1,6 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
-import { catalogResolvers } from './catalog.resolvers.js'
+import { catalogLoaders, catalogResolvers } from './catalog.resolvers.js'
 import catalogRoutes from './catalog.routes.js'
 import { createCatalogService } from './catalog.service.js'
 
@@ -15,5 +15,5 @@ export const catalogManifest: ModuleManifest = {
   name: 'catalog',
   provides: [provide(['catalog'], [], deps => ({ catalog: createCatalogService(deps) }))],
   routes: [catalogRoutes],
-  graphql: { resolvers: [catalogResolvers] }
+  graphql: { resolvers: [catalogResolvers], loaders: [catalogLoaders] }
 }

@@ -12,10 +12,10 @@ export default async function catalogRoutes(app: FastifyInstance) {
     create: CreateOfferingBody,
     patch: UpdateOfferingBody,
     summary: {
-      list: 'List catalog offerings by name (customers see active ones only)',
+      list: 'List catalog offerings by name, or those under a service (customers see active ones only)',
       create: 'Create a catalog offering with its approval rule and fulfilment tasks (admin)',
       get: 'Get a catalog offering',
-      update: 'Update a catalog offering; null clears teamId or approval (admin)'
+      update: 'Update a catalog offering; null clears teamId, serviceId or approval (admin)'
     },
     service: app => app.services.catalog
   })

@@ -47,6 +47,7 @@ export const Offering = Type.Object({
   name: Type.String(),
   description: Type.String(),
   teamId: Nullable(Uuid),
+  serviceId: Nullable(Uuid),
   approval: Nullable(OfferingApproval),
   tasks: Type.Array(Type.String()),
   active: Type.Boolean(),
@@ -60,6 +61,9 @@ export const CreateOfferingBody = Type.Object(
     name: Name,
     description: Type.Optional(Description),
     teamId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'The team that fulfils it' }))),
+    serviceId: Type.Optional(
+      Nullable(Type.String({ format: 'uuid', description: 'The service it is offered under (see /api/v1/services)' }))
+    ),
     approval: Type.Optional(Nullable(OfferingApprovalBody)),
     tasks: Type.Optional(Tasks),
     active: Type.Optional(Type.Boolean())
@@ -73,17 +77,19 @@ export const UpdateOfferingBody = Type.Object(
     name: Type.Optional(Name),
     description: Type.Optional(Description),
     teamId: Type.Optional(Nullable(Uuid)),
+    serviceId: Type.Optional(Nullable(Uuid)),
     approval: Type.Optional(Nullable(OfferingApprovalBody)),
     tasks: Type.Optional(Tasks),
     active: Type.Optional(Type.Boolean())
   },
-  { additionalProperties: false, minProperties: 1, description: 'null clears teamId or approval' }
+  { additionalProperties: false, minProperties: 1, description: 'null clears teamId, serviceId or approval' }
 )
 export type UpdateOfferingInput = Static<typeof UpdateOfferingBody>
 
 export const OfferingListQuery = Type.Object(
   {
     active: Type.Optional(Type.Boolean()),
+    serviceId: Type.Optional(Type.String({ format: 'uuid', description: 'The offerings under this service' })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Part of the name' })),
     limit: Type.Optional(Limit),
     cursor: Type.Optional(CursorParam)

@@ -7,6 +7,7 @@ import { type FieldError, fieldError, validationFailed } from '../../lib/errors.
 import { isUuid } from '../../lib/ids.js'
 import { textKeyset } from '../../lib/keyset.js'
 import { adminResource } from '../admin/admin-resource.js'
+import { loadService } from '../services/services.service.js'
 import type {
   CreateOfferingInput,
   OfferingApprovalInput,
@@ -97,7 +98,7 @@ async function checkApproval(q: Queryable, input: OfferingApprovalInput): Promis
 }
 
 export const offeringKeyset = textKeyset<OfferingRow>('name', catalogOfferings.name, catalogOfferings.id, r => r.name)
-const FIELDS = ['name', 'description', 'teamId', 'approval', 'tasks', 'active'] as const
+const FIELDS = ['name', 'description', 'teamId', 'serviceId', 'approval', 'tasks', 'active'] as const
 
 /** Non-staff (customers) see active offerings only; the rest look absent. */
 const hidden = (ctx: Ctx, row: { active: boolean }) => !row.active && !isStaff(ctx.actor)
@@ -120,11 +121,26 @@ export function createCatalogService({ db }: Deps) {
 
   return {
     get: offerings.get,
+
+    /** The offerings under each service, by name (GraphQL's Service.offerings, one query for all). */
+    async underServices(ctx: Ctx, serviceIds: readonly string[]): Promise<Map<string, OfferingRow[]>> {
+      authorize(ctx.actor, 'config.read')
+      const out = new Map<string, OfferingRow[]>(serviceIds.map(id => [id, []]))
+      if (serviceIds.length === 0) return out
+      const rows = await ctx.db
+        .select()
+        .from(catalogOfferings)
+        .where(inArray(catalogOfferings.serviceId, [...new Set(serviceIds)]))
+        .orderBy(...offeringKeyset.orderBy)
+      for (const row of rows) if (!hidden(ctx, row)) out.get(row.serviceId!)?.push(typed(row))
+      return out
+    },
     cursorOf: offeringKeyset.cursorOf,
 
     list: (ctx: Ctx, input: OfferingListInput) =>
       offerings.list(ctx, input, offeringKeyset, [
         input.active !== undefined ? eq(catalogOfferings.active, input.active) : undefined,
+        input.serviceId ? eq(catalogOfferings.serviceId, input.serviceId.toLowerCase()) : undefined,
         isStaff(ctx.actor) ? undefined : eq(catalogOfferings.active, true),
         input.q ? ilike(catalogOfferings.name, `%${input.q.replace(/[\\%_]/g, m => `\\${m}`)}%`) : undefined
       ]),
@@ -132,10 +148,12 @@ export function createCatalogService({ db }: Deps) {
     create: (ctx: Ctx, input: CreateOfferingInput): Promise<OfferingRow> =>
       offerings.create(ctx, async tx => {
         if (input.teamId) await assertTeam(tx, input.teamId, 'teamId')
+        const service = input.serviceId ? await loadService(tx, ctx.actor, input.serviceId) : null
         return {
           name: input.name,
           description: input.description ?? '',
           teamId: input.teamId ?? null,
+          serviceId: service?.id ?? null,
           approval: input.approval ? await checkApproval(tx, input.approval) : null,
           tasks: input.tasks ?? [],
           active: input.active ?? true
@@ -144,10 +162,15 @@ export function createCatalogService({ db }: Deps) {
 
     /** null clears teamId or approval; tasks, when given, replace the list whole. */
     update: (ctx: Ctx, id: string, input: UpdateOfferingInput, expectedVersion?: number): Promise<OfferingRow> =>
-      offerings.update(ctx, id, expectedVersion, async tx => {
+      offerings.update(ctx, id, expectedVersion, async (tx, before) => {
         if (input.teamId) await assertTeam(tx, input.teamId, 'teamId')
-        const { approval, ...rest } = input
-        return approval === undefined ? rest : { ...rest, approval: approval && (await checkApproval(tx, approval)) }
+        const { approval, serviceId, ...rest } = input
+        const set: Record<string, unknown> = { ...rest }
+        if (serviceId !== undefined) {
+          set.serviceId = serviceId && (await loadService(tx, ctx.actor, serviceId, 'serviceId', before.serviceId)).id
+        }
+        if (approval !== undefined) set.approval = approval && (await checkApproval(tx, approval))
+        return set
       })
   }
 }

@@ -61,7 +61,7 @@ export function requestHooks(): KindHooks {
     async prepareCreate(q, ctx, input) {
       const offering = await offeringFor(q, ctx, input.offeringId)
       return {
-        defaults: { teamId: offering.teamId },
+        defaults: { teamId: offering.teamId, serviceId: offering.serviceId },
         changes: [
           { field: 'offeringId', old: null, new: offering.id },
           ...(offering.tasks.length ? [{ field: 'tasks', old: null, new: offering.tasks }] : [])

@@ -39,6 +39,7 @@ const BUILT_IN: Record<string, FilterField> = {
   categoryId: { sql: tickets.categoryId, type: 'uuid', nullable: true },
   requesterId: { sql: tickets.requesterId, type: 'uuid' },
   organisationId: { sql: tickets.organisationId, type: 'uuid', nullable: true },
+  serviceId: { sql: tickets.serviceId, type: 'uuid', nullable: true },
   teamId: { sql: tickets.teamId, type: 'uuid', nullable: true },
   layer: { sql: tickets.layer, type: 'integer', nullable: true },
   assigneeId: { sql: tickets.assigneeId, type: 'uuid', nullable: true },

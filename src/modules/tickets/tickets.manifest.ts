@@ -31,13 +31,23 @@ export const ticketsManifest: ModuleManifest = {
   provides: [
     provide(
       ['tickets'],
-      ['teams', 'workflows', 'customFieldValues', 'categoryPort', 'templatePort', 'approvalPort', 'ciLinkPort'],
+      [
+        'teams',
+        'workflows',
+        'customFieldValues',
+        'categoryPort',
+        'servicePort',
+        'templatePort',
+        'approvalPort',
+        'ciLinkPort'
+      ],
       deps => ({
         tickets: createTicketService({
           ...deps,
           ports: {
             customFields: deps.customFieldValues,
             categories: deps.categoryPort,
+            services: deps.servicePort,
             templates: deps.templatePort,
             approvals: deps.approvalPort,
             ciLinks: deps.ciLinkPort

@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm'
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
+import type { Actor } from '../../auth/actor.js'
 import type { Ctx, Queryable, Tx } from '../../lib/context.js'
 import type { CustomFieldSpec } from '../../lib/custom-field-types.js'
 import type { Change } from '../audit/audit.service.js'
@@ -24,6 +25,15 @@ export interface CustomFieldPort {
 
 export interface CategoryPort {
   resolve(q: Queryable, kind: TicketKind, categoryId: string): Promise<{ id: string; path: string }>
+}
+
+export interface ServicePort {
+  /**
+   * The service a ticket names, checked for this actor (a customer names only a customer-visible
+   * service their organisation subscribes to; a retired one only when `current` is it already), or
+   * 422 naming `serviceId`.
+   */
+  resolve(q: Queryable, actor: Actor, serviceId: string, current: string | null): Promise<{ id: string }>
 }
 
 export interface TemplatePort {
@@ -68,6 +78,7 @@ export interface CiLinkPort {
 export interface TicketPorts {
   customFields?: CustomFieldPort
   categories?: CategoryPort
+  services?: ServicePort
   templates?: TemplatePort
   approvals?: ApprovalPort
   ciLinks?: CiLinkPort
@@ -87,13 +98,17 @@ export interface KindFilterField {
 export interface KindHooks {
   /**
    * Validates the kind's own create fields; `write` stores them once the ticket row exists. `defaults`
-   * fill what the body leaves out (a request's team comes from its offering), on reclassification too.
+   * fill what the body leaves out (a request's team and service come from its offering), on reclassification too.
    */
   prepareCreate?(
     q: Queryable,
     ctx: Ctx,
     input: Record<string, unknown>
-  ): Promise<{ changes: Change[]; write: (tx: Tx, row: Row) => Promise<void>; defaults?: { teamId?: string | null } }>
+  ): Promise<{
+    changes: Change[]
+    write: (tx: Tx, row: Row) => Promise<void>
+    defaults?: { teamId?: string | null; serviceId?: string | null }
+  }>
   /** Applies the kind's own update fields; answers the audit changes. */
   update?(tx: Tx, ctx: Ctx, before: Row, input: Record<string, unknown>): Promise<Change[]>
   /**

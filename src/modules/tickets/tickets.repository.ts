@@ -98,6 +98,7 @@ export function toTicket(row: Row & RefNames) {
     categoryId: row.categoryId,
     requesterId: row.requesterId,
     organisationId: row.organisationId,
+    serviceId: row.serviceId,
     teamId: row.teamId,
     layer: row.layer,
     assigneeId: row.assigneeId,
@@ -140,6 +141,7 @@ export function toSummary(row: SummaryRow & RefNames) {
     categoryId: row.categoryId,
     requesterId: row.requesterId,
     organisationId: row.organisationId,
+    serviceId: row.serviceId,
     teamId: row.teamId,
     layer: row.layer,
     assigneeId: row.assigneeId,
@@ -167,6 +169,7 @@ export interface NewTicket {
   categoryId: string | null
   customFields: Record<string, unknown>
   requesterId: string
+  serviceId: string | null
   teamId: string | null
   layer: number | null
   assigneeId: string | null
@@ -207,11 +210,11 @@ export async function insertTicket(
     ), t AS (
       INSERT INTO tickets (id, kind, number, title, description, status, impact, urgency, priority, category,
                            category_id, custom_fields, requester_id, organisation_id, team_id, layer, assignee_id,
-                           created_by)
+                           created_by, service_id)
       SELECT ${v.id}, ${v.kind}, nextval(${sequence}::regclass), ${v.title}, ${v.description}, ${v.status},
              ${v.impact}, ${v.urgency}, ${v.priority}, ${v.category}, ${v.categoryId},
              ${JSON.stringify(v.customFields)}::jsonb, req.id, req.organisation_id, ${v.teamId}, ${v.layer},
-             ${v.assigneeId}, ${v.createdBy}
+             ${v.assigneeId}, ${v.createdBy}, ${v.serviceId}
       FROM req
       RETURNING *
     ), a AS (
@@ -252,6 +255,7 @@ export async function insertTicket(
     categoryId: v.categoryId,
     requesterId: v.requesterId,
     organisationId: (raw.organisation_id as string | null) ?? null,
+    serviceId: v.serviceId,
     teamId: v.teamId,
     layer: v.layer,
     assigneeId: v.assigneeId,
@@ -308,6 +312,7 @@ export function filterConditions(kind: TicketKind | null, f: TicketListInput, in
   if (f.urgency) out.push(eq(tickets.urgency, f.urgency))
   if (f.category) out.push(eq(tickets.category, f.category))
   if (f.categoryId) out.push(eq(tickets.categoryId, f.categoryId))
+  if (f.serviceId) out.push(eq(tickets.serviceId, f.serviceId))
   if (f.teamId) out.push(eq(tickets.teamId, f.teamId))
   if (f.layer) out.push(eq(tickets.layer, f.layer))
   if (f.assigneeId) out.push(eq(tickets.assigneeId, f.assigneeId))

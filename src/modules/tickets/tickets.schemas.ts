@@ -31,6 +31,7 @@ export const summaryFields = {
   categoryId: Nullable(Uuid),
   requesterId: Uuid,
   organisationId: Nullable(Uuid),
+  serviceId: Nullable(Uuid),
   teamId: Nullable(Uuid),
   layer: Nullable(Type.Integer()),
   assigneeId: Nullable(Uuid),
@@ -74,6 +75,9 @@ export const createFields = {
   category: Type.Optional(Nullable(Category)),
   categoryId: Type.Optional(Uuid),
   requesterId: Type.Optional(Uuid),
+  serviceId: Type.Optional(
+    Type.String({ format: 'uuid', description: 'The service of the catalog it is about (see /api/v1/services)' })
+  ),
   teamId: Type.Optional(Uuid),
   layer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
   assigneeId: Type.Optional(Uuid),
@@ -90,6 +94,7 @@ export const updateFields = {
   category: Type.Optional(Nullable(Category)),
   categoryId: Type.Optional(Nullable(Uuid)),
   requesterId: Type.Optional(Uuid),
+  serviceId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'null clears' }))),
   customFields: Type.Optional(CustomFieldValues),
   ciIds: Type.Optional(CiIds),
   version: Type.Optional(Type.Integer({ minimum: 1, description: 'Alternative to If-Match' }))
@@ -201,6 +206,7 @@ export const listFields = {
   urgency: Type.Optional(Level),
   category: Type.Optional(Category),
   categoryId: Type.Optional(Uuid),
+  serviceId: Type.Optional(Uuid),
   teamId: Type.Optional(Uuid),
   layer: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
   assigneeId: Type.Optional(Uuid),

@@ -74,6 +74,7 @@ const CREATE_AUDITED = [
   'category',
   'categoryId',
   'requesterId',
+  'serviceId',
   'teamId',
   'layer',
   'assigneeId'
@@ -309,6 +310,9 @@ export function createTicketService(deps: TicketCoreDeps) {
           if (input.categoryId === null) set.categoryId = null
           else Object.assign(set, await categoryOf(tx, kind, input.categoryId))
         }
+        if (input.serviceId !== undefined) {
+          set.serviceId = input.serviceId === null ? null : await serviceOf(tx, ctx, input.serviceId, before.serviceId)
+        }
         Object.assign(set, priorityPlan(before, input))
         if (input.requesterId !== undefined && input.requesterId !== before.requesterId) {
           authorize(ctx.actor, 'ticket.createForOthers')
@@ -347,7 +351,8 @@ export function createTicketService(deps: TicketCoreDeps) {
             'category',
             'categoryId',
             'requesterId',
-            'organisationId'
+            'organisationId',
+            'serviceId'
           ]),
           ...custom,
           ...extra
@@ -443,6 +448,8 @@ export function createTicketService(deps: TicketCoreDeps) {
         // A ticket without a team takes the one the new kind names (a request's offering)
         const defaultTeam = before.teamId ? null : (prepared?.defaults?.teamId ?? null)
         const team = defaultTeam ? { teamId: defaultTeam, layer: 1 } : {}
+        const defaultService = before.serviceId ? null : (prepared?.defaults?.serviceId ?? null)
+        const service = defaultService ? { serviceId: defaultService } : {}
         // The new number first: the audit row and the change record name it
         const numbered = await tx.execute(sql`select nextval(${KIND_INFO[input.to].sequence}::regclass) as n`)
         const number = Number((numbered as unknown as { rows: { n: unknown }[] }).rows[0]!.n)
@@ -453,6 +460,7 @@ export function createTicketService(deps: TicketCoreDeps) {
             number,
             status: wf.initial,
             ...team,
+            ...service,
             customFields: custom.values,
             // Category trees are per kind: the old node does not belong to the new kind's tree
             categoryId: null,
@@ -463,6 +471,7 @@ export function createTicketService(deps: TicketCoreDeps) {
             { field: 'number', old: toTicket(before).number, new: formatNumber(input.to, number) },
             { field: 'status', old: before.status, new: wf.initial },
             ...diff(before, team, ['teamId', 'layer']),
+            ...diff(before, service, ['serviceId']),
             ...(before.categoryId ? [{ field: 'categoryId', old: before.categoryId, new: null }] : []),
             ...custom.changes,
             ...(prepared?.changes ?? [])
@@ -505,6 +514,12 @@ export function createTicketService(deps: TicketCoreDeps) {
     return { categoryId: found.id, category: found.path }
   }
 
+  /** The service a ticket names, checked by the services module for this actor (422 naming `serviceId`). */
+  async function serviceOf(q: Queryable, ctx: Ctx, serviceId: string, current: string | null = null) {
+    if (!ports.services) throw fieldError('serviceId', 'no services are defined')
+    return (await ports.services.resolve(q, ctx.actor, serviceId, current)).id
+  }
+
   async function assignment(q: Queryable, wf: Workflow, before: Row, input: AssignmentInput): Promise<Partial<Row>> {
     if (input.teamId === null && input.assigneeId) {
       throw fieldError('assigneeId', 'cannot assign a person without a team')
@@ -539,6 +554,10 @@ export function createTicketService(deps: TicketCoreDeps) {
     const ciIds = (await ciIdsOf(q, ctx, input)) ?? []
     // The kind may name a team when the body names none (a request's offering): layer 1, nobody yet
     const teamId = input.teamId ?? prepared?.defaults?.teamId ?? null
+    // The same for the service (an offering's, which an admin saved under it)
+    const serviceId = input.serviceId
+      ? await serviceOf(q, ctx, input.serviceId)
+      : (prepared?.defaults?.serviceId ?? null)
     const layer = teamId ? (input.layer ?? 1) : null
     const values = {
       id: uuidv7(),
@@ -553,6 +572,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       categoryId: category?.categoryId ?? null,
       customFields: custom.values,
       requesterId,
+      serviceId,
       teamId,
       layer,
       assigneeId: input.assigneeId ?? null,

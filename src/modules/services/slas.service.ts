@@ -1,0 +1,321 @@
+import { and, eq, sql } from 'drizzle-orm'
+import { authorize } from '../../auth/policy.js'
+import { calendars, olas, organisations, services, slas, teams } from '../../db/schema/index.js'
+import type { Ctx, Deps, Queryable } from '../../lib/context.js'
+import { type FieldError, validationFailed } from '../../lib/errors.js'
+import { columnKeyset, textKeyset } from '../../lib/keyset.js'
+import { adminResource } from '../admin/admin-resource.js'
+import type { CalendarService } from '../calendars/calendars.service.js'
+import type {
+  CreateOlaInput,
+  CreateSlaInput,
+  OlaListInput,
+  SimulateInput,
+  SlaListInput,
+  SlaWarning,
+  TargetInput,
+  UpdateOlaInput,
+  UpdateSlaInput
+} from './slas.schemas.js'
+
+type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy'> & {
+  targets: TargetInput[]
+  responseMetBy: 'first_public_reply' | 'leaves_new'
+}
+type OlaRow = Omit<typeof olas.$inferSelect, 'targets'> & { targets: TargetInput[] }
+
+const slaView = (r: SlaRow) => ({
+  id: r.id,
+  name: r.name,
+  calendarId: r.calendarId,
+  order: r.order,
+  conditions: { serviceId: r.serviceId, organisationId: r.organisationId, kind: r.kind, priority: r.priority },
+  targets: r.targets,
+  responseMetBy: r.responseMetBy,
+  active: r.active,
+  version: r.version,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt
+})
+const olaView = (r: OlaRow) => ({ ...r })
+
+/** Targets as stored: sorted by priority, one each (422 naming the repeat). */
+function checkTargets(targets: TargetInput[], errors: FieldError[]) {
+  const seen = new Set<number>()
+  targets.forEach((t, i) => {
+    if (seen.has(t.priority)) errors.push({ field: `targets.${i}.priority`, message: 'one target per priority' })
+    seen.add(t.priority)
+    if (t.resolutionMinutes < t.responseMinutes)
+      errors.push({ field: `targets.${i}.resolutionMinutes`, message: 'cannot be shorter than the response target' })
+  })
+  return [...targets].sort((a, b) => a.priority - b.priority)
+}
+
+async function exists(
+  q: Queryable,
+  table: typeof teams | typeof calendars | typeof services | typeof organisations,
+  id: string
+) {
+  const [row] = await q.select({ id: table.id }).from(table).where(eq(table.id, id))
+  return !!row
+}
+
+async function checkRef(
+  q: Queryable,
+  errors: FieldError[],
+  field: string,
+  table: typeof teams | typeof calendars | typeof services | typeof organisations,
+  id: string | null | undefined,
+  noun: string
+) {
+  if (id && !(await exists(q, table, id.toLowerCase()))) errors.push({ field, message: `no such ${noun}` })
+}
+
+const orderKeyset = columnKeyset<SlaRow, number>(
+  'order',
+  slas.order,
+  slas.id,
+  r => r.order,
+  v => (typeof v === 'number' && Number.isInteger(v) ? v : null)
+)
+const olaKeyset = textKeyset<OlaRow>('name', olas.name, olas.id, r => r.name)
+
+const SLA_FIELDS = [
+  'name',
+  'calendarId',
+  'order',
+  'serviceId',
+  'organisationId',
+  'kind',
+  'priority',
+  'targets',
+  'responseMetBy',
+  'active'
+] as const
+const OLA_FIELDS = ['name', 'teamId', 'calendarId', 'targets', 'slaIds', 'active'] as const
+
+/** How many of an SLA's conditions are set (all of them matched): the more, the more specific. */
+const specificity = (s: SlaRow) => [s.serviceId, s.organisationId, s.kind, s.priority].filter(v => v !== null).length
+
+/** SLAs and OLAs: admins write, staff read; simulate says what a described ticket would get. */
+export function createSlaService({ db, calendars: calendarService }: Deps & { calendars: CalendarService }) {
+  const slaResource = adminResource<SlaRow, ReturnType<typeof slaView>>(db, {
+    table: slas,
+    id: slas.id,
+    version: slas.version,
+    entityType: 'sla',
+    noun: 'SLA',
+    fields: SLA_FIELDS,
+    unique: { slas_name_uq: { field: 'name', message: 'an SLA with this name exists' } },
+    view: slaView,
+    authorizeRead: ctx => authorize(ctx.actor, 'ticket.readInternal'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+  })
+  const olaResource = adminResource<OlaRow, OlaRow>(db, {
+    table: olas,
+    id: olas.id,
+    version: olas.version,
+    entityType: 'ola',
+    noun: 'OLA',
+    fields: OLA_FIELDS,
+    unique: { olas_name_uq: { field: 'name', message: 'an OLA with this name exists' } },
+    view: olaView,
+    authorizeRead: ctx => authorize(ctx.actor, 'ticket.readInternal'),
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+  })
+
+  /**
+   * For each SLA named: per priority and target, the active OLAs underpinning it summed (the layers a
+   * ticket passes through) against the SLA's own target. Minutes are compared as they are, whatever
+   * calendars the two count in.
+   */
+  async function warningsFor(q: Queryable, slaIds: readonly string[]): Promise<SlaWarning[]> {
+    const out: SlaWarning[] = []
+    for (const slaId of new Set(slaIds)) {
+      const [sla] = (await q.select().from(slas).where(eq(slas.id, slaId))) as SlaRow[]
+      if (!sla) continue
+      const under = (await q
+        .select()
+        .from(olas)
+        .where(and(eq(olas.active, true), sql`${slaId}::uuid = any(${olas.slaIds})`))
+        .orderBy(olas.name)) as OlaRow[]
+      if (under.length === 0) continue
+      for (const target of sla.targets) {
+        for (const which of ['response', 'resolution'] as const) {
+          const key = which === 'response' ? 'responseMinutes' : 'resolutionMinutes'
+          const contributing = under.filter(o => o.targets.some(t => t.priority === target.priority))
+          const sum = contributing.reduce((n, o) => n + o.targets.find(t => t.priority === target.priority)![key], 0)
+          if (sum > target[key]) {
+            out.push({
+              slaId,
+              priority: target.priority,
+              target: which,
+              slaMinutes: target[key],
+              olaMinutes: sum,
+              olaIds: contributing.map(o => o.id),
+              message: `the OLAs' ${which} targets for priority ${target.priority} add up to ${sum} minutes, more than the SLA's ${target[key]}`
+            })
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  const slaWithWarnings = async (v: ReturnType<typeof slaView>) => ({ ...v, warnings: await warningsFor(db, [v.id]) })
+  const olaWithWarnings = async (v: OlaRow) => ({
+    ...v,
+    warnings: (await warningsFor(db, v.slaIds)).filter(w => w.olaIds.includes(v.id))
+  })
+
+  async function slaValues(q: Queryable, input: Partial<CreateSlaInput>) {
+    const errors: FieldError[] = []
+    await checkRef(q, errors, 'calendarId', calendars, input.calendarId, 'calendar')
+    const c = input.conditions
+    await checkRef(q, errors, 'conditions.serviceId', services, c?.serviceId, 'service')
+    await checkRef(q, errors, 'conditions.organisationId', organisations, c?.organisationId, 'organisation')
+    const targets = input.targets ? checkTargets(input.targets, errors) : undefined
+    const priority = c?.priority ?? null
+    if (c && targets && priority !== null && !targets.some(t => t.priority === priority))
+      errors.push({ field: 'targets', message: `needs a target for priority ${priority}, the one it matches` })
+    if (errors.length) throw validationFailed(errors)
+    const set: Record<string, unknown> = {}
+    for (const k of ['name', 'order', 'responseMetBy', 'active'] as const) if (input[k] !== undefined) set[k] = input[k]
+    if (input.name !== undefined) set.name = input.name.trim()
+    if (input.calendarId) set.calendarId = input.calendarId.toLowerCase()
+    if (targets) set.targets = targets
+    if (c) {
+      set.serviceId = c.serviceId?.toLowerCase() ?? null
+      set.organisationId = c.organisationId?.toLowerCase() ?? null
+      set.kind = c.kind ?? null
+      set.priority = priority
+    }
+    return set
+  }
+
+  async function olaValues(q: Queryable, input: Partial<CreateOlaInput>) {
+    const errors: FieldError[] = []
+    await checkRef(q, errors, 'teamId', teams, input.teamId, 'team')
+    await checkRef(q, errors, 'calendarId', calendars, input.calendarId, 'calendar')
+    const targets = input.targets ? checkTargets(input.targets, errors) : undefined
+    const slaIds = input.slaIds ? [...new Set(input.slaIds.map(id => id.toLowerCase()))].sort() : undefined
+    for (const [i, id] of (input.slaIds ?? []).entries()) {
+      const [found] = await q.select({ id: slas.id }).from(slas).where(eq(slas.id, id.toLowerCase()))
+      if (!found) errors.push({ field: `slaIds.${i}`, message: 'no such SLA' })
+    }
+    if (errors.length) throw validationFailed(errors)
+    const set: Record<string, unknown> = {}
+    if (input.name !== undefined) set.name = input.name.trim()
+    if (input.teamId) set.teamId = input.teamId.toLowerCase()
+    if (input.calendarId) set.calendarId = input.calendarId.toLowerCase()
+    if (targets) set.targets = targets
+    if (slaIds) set.slaIds = slaIds
+    if (input.active !== undefined) set.active = input.active
+    return set
+  }
+
+  return {
+    slas: {
+      get: async (ctx: Ctx, id: string) => slaWithWarnings(await slaResource.get(ctx, id)),
+      list: (ctx: Ctx, input: SlaListInput) =>
+        slaResource.list(ctx, input, orderKeyset, [
+          input.active !== undefined ? eq(slas.active, input.active) : undefined,
+          input.serviceId ? eq(slas.serviceId, input.serviceId.toLowerCase()) : undefined
+        ]),
+      create: async (ctx: Ctx, input: CreateSlaInput) =>
+        slaWithWarnings(await slaResource.create(ctx, tx => slaValues(tx, input))),
+      update: async (ctx: Ctx, id: string, input: UpdateSlaInput, expectedVersion?: number) =>
+        slaWithWarnings(await slaResource.update(ctx, id, expectedVersion, tx => slaValues(tx, input)))
+    },
+    olas: {
+      get: async (ctx: Ctx, id: string) => olaWithWarnings(await olaResource.get(ctx, id)),
+      list: (ctx: Ctx, input: OlaListInput) =>
+        olaResource.list(ctx, input, olaKeyset, [
+          input.active !== undefined ? eq(olas.active, input.active) : undefined,
+          input.teamId ? eq(olas.teamId, input.teamId.toLowerCase()) : undefined,
+          input.slaId ? sql`${input.slaId.toLowerCase()}::uuid = any(${olas.slaIds})` : undefined
+        ]),
+      create: async (ctx: Ctx, input: CreateOlaInput) =>
+        olaWithWarnings(await olaResource.create(ctx, tx => olaValues(tx, input))),
+      update: async (ctx: Ctx, id: string, input: UpdateOlaInput, expectedVersion?: number) =>
+        olaWithWarnings(await olaResource.update(ctx, id, expectedVersion, tx => olaValues(tx, input)))
+    },
+
+    /**
+     * Which SLA and OLA a described ticket would get and when each falls due, creating nothing. An SLA
+     * applies when every condition it sets matches and it has a target for the priority; the most
+     * specific wins, ties by `order` (then name). The OLA is the holding team's active one under it.
+     */
+    async simulate(ctx: Ctx, input: SimulateInput) {
+      authorize(ctx.actor, 'ticket.readInternal')
+      const startsAt = input.createdAt ? new Date(input.createdAt) : new Date()
+      const candidates = (await db
+        .select()
+        .from(slas)
+        .where(eq(slas.active, true))
+        .orderBy(slas.order, slas.name)) as SlaRow[]
+      const is = (cond: string | number | null, value: string | number | undefined) =>
+        cond === null || (value !== undefined && String(cond) === String(value).toLowerCase())
+      const matching = candidates.filter(
+        s =>
+          is(s.serviceId, input.serviceId) &&
+          is(s.organisationId, input.organisationId) &&
+          is(s.kind, input.kind) &&
+          is(s.priority, input.priority) &&
+          s.targets.some(t => t.priority === input.priority)
+      )
+      // Stable sort: equal specificity keeps the order/name order
+      const sla = [...matching].sort((a, b) => specificity(b) - specificity(a))[0] ?? null
+      if (!sla) return { startsAt, sla: null, ola: null }
+      const target = sla.targets.find(t => t.priority === input.priority)!
+      const due = async (calendarId: string, t: TargetInput) => {
+        const [response, resolution] = await calendarService.deadlinesOn(db, calendarId, startsAt, [
+          t.responseMinutes,
+          t.resolutionMinutes
+        ])
+        return {
+          responseMinutes: t.responseMinutes,
+          resolutionMinutes: t.resolutionMinutes,
+          responseDueAt: response ?? null,
+          resolutionDueAt: resolution ?? null
+        }
+      }
+      let ola = null
+      if (input.teamId) {
+        const found = (await db
+          .select()
+          .from(olas)
+          .where(
+            and(
+              eq(olas.active, true),
+              eq(olas.teamId, input.teamId.toLowerCase()),
+              sql`${sla.id}::uuid = any(${olas.slaIds})`
+            )
+          )
+          .orderBy(olas.name)) as OlaRow[]
+        const o = found.find(x => x.targets.some(t => t.priority === input.priority))
+        if (o) {
+          ola = {
+            id: o.id,
+            name: o.name,
+            calendarId: o.calendarId,
+            ...(await due(o.calendarId, o.targets.find(t => t.priority === input.priority)!))
+          }
+        }
+      }
+      return {
+        startsAt,
+        sla: {
+          id: sla.id,
+          name: sla.name,
+          calendarId: sla.calendarId,
+          responseMetBy: sla.responseMetBy,
+          ...(await due(sla.calendarId, target))
+        },
+        ola
+      }
+    }
+  }
+}
+
+export type SlaService = ReturnType<typeof createSlaService>
