@@ -1926,6 +1926,8 @@ export type Mutation = {
   unlinkTickets: Scalars['Boolean']['output'];
   /** Removes a relationship of ciId (either end) */
   unrelateCis: Scalars['Boolean']['output'];
+  /** Stop watching a ticket: yourself when userId is left out */
+  unwatchTicket: Scalars['Boolean']['output'];
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the calendar changed since). */
   updateCalendar: Calendar;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the offering changed since). */
@@ -1965,6 +1967,8 @@ export type Mutation = {
   /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateUser: User;
   updateWebhookSubscription: WebhookSubscription;
+  /** Watch a ticket: yourself when userId is left out, or as staff someone who can see it */
+  watchTicket: TicketWatcher;
 };
 
 
@@ -2428,6 +2432,12 @@ export type MutationUnrelateCisArgs = {
 };
 
 
+export type MutationUnwatchTicketArgs = {
+  id: Scalars['ID']['input'];
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
 export type MutationUpdateCalendarArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCalendarInput;
@@ -2598,6 +2608,12 @@ export type MutationUpdateWebhookSubscriptionArgs = {
   id: Scalars['ID']['input'];
   input: WebhookSubscriptionPatchInput;
   version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationWatchTicketArgs = {
+  id: Scalars['ID']['input'];
+  userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** An approval of yours, with the ticket it is about */
@@ -3078,6 +3094,8 @@ export type Query = {
   templates: TicketTemplateConnection;
   /** A ticket of any kind by its human number (INC-000123, REQ-…, PRB-…, CHG-…, REL-…) */
   ticket?: Maybe<Ticket>;
+  /** Watchers of a ticket of any kind */
+  ticketWatchers: TicketWatcherConnection;
   /** Tickets of every kind (full-text search across kinds, filters) */
   tickets: TicketConnection;
   user?: Maybe<User>;
@@ -3615,6 +3633,13 @@ export type QueryTemplatesArgs = {
 
 export type QueryTicketArgs = {
   number: Scalars['String']['input'];
+};
+
+
+export type QueryTicketWatchersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
 };
 
 
@@ -4169,6 +4194,26 @@ export type TicketTemplateEdge = {
   __typename?: 'TicketTemplateEdge';
   cursor: Scalars['String']['output'];
   node: TicketTemplate;
+};
+
+/** Someone told of a ticket besides its requester and assignee */
+export type TicketWatcher = {
+  __typename?: 'TicketWatcher';
+  createdAt: Scalars['DateTime']['output'];
+  displayName: Scalars['String']['output'];
+  userId: Scalars['ID']['output'];
+};
+
+export type TicketWatcherConnection = {
+  __typename?: 'TicketWatcherConnection';
+  edges: Array<TicketWatcherEdge>;
+  pageInfo: PageInfo;
+};
+
+export type TicketWatcherEdge = {
+  __typename?: 'TicketWatcherEdge';
+  cursor: Scalars['String']['output'];
+  node: TicketWatcher;
 };
 
 export type TransitionTicketInput = {
@@ -4886,6 +4931,9 @@ export type ResolversTypes = {
   TicketTemplate: ResolverTypeWrapper<TicketTemplateRow>;
   TicketTemplateConnection: ResolverTypeWrapper<Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TicketTemplateEdge']> }>>;
   TicketTemplateEdge: ResolverTypeWrapper<Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversTypes['TicketTemplate'] }>>;
+  TicketWatcher: ResolverTypeWrapper<Partial<TicketWatcher>>;
+  TicketWatcherConnection: ResolverTypeWrapper<Partial<TicketWatcherConnection>>;
+  TicketWatcherEdge: ResolverTypeWrapper<Partial<TicketWatcherEdge>>;
   TransitionTicketInput: ResolverTypeWrapper<Partial<TransitionTicketInput>>;
   UpdateCalendarInput: ResolverTypeWrapper<Partial<UpdateCalendarInput>>;
   UpdateCatalogOfferingInput: ResolverTypeWrapper<Partial<UpdateCatalogOfferingInput>>;
@@ -5143,6 +5191,9 @@ export type ResolversParentTypes = {
   TicketTemplate: TicketTemplateRow;
   TicketTemplateConnection: Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketTemplateEdge']> }>;
   TicketTemplateEdge: Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversParentTypes['TicketTemplate'] }>;
+  TicketWatcher: Partial<TicketWatcher>;
+  TicketWatcherConnection: Partial<TicketWatcherConnection>;
+  TicketWatcherEdge: Partial<TicketWatcherEdge>;
   TransitionTicketInput: Partial<TransitionTicketInput>;
   UpdateCalendarInput: Partial<UpdateCalendarInput>;
   UpdateCatalogOfferingInput: Partial<UpdateCatalogOfferingInput>;
@@ -6178,6 +6229,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   unlinkIncidentFromProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUnlinkIncidentFromProblemArgs, 'incidentId' | 'problemId'>>;
   unlinkTickets?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnlinkTicketsArgs, 'id' | 'linkId'>>;
   unrelateCis?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnrelateCisArgs, 'ciId' | 'relationshipId'>>;
+  unwatchTicket?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnwatchTicketArgs, 'id'>>;
   updateCalendar?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType, RequireFields<MutationUpdateCalendarArgs, 'id' | 'input'>>;
   updateCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationUpdateCatalogOfferingArgs, 'id' | 'input'>>;
   updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'id' | 'input'>>;
@@ -6203,6 +6255,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
   updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input' | 'version'>>;
   updateWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationUpdateWebhookSubscriptionArgs, 'id' | 'input'>>;
+  watchTicket?: Resolver<ResolversTypes['TicketWatcher'], ParentType, ContextType, RequireFields<MutationWatchTicketArgs, 'id'>>;
 };
 
 export type MyApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['MyApproval'] = ResolversParentTypes['MyApproval']> = {
@@ -6508,6 +6561,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
   templates?: Resolver<ResolversTypes['TicketTemplateConnection'], ParentType, ContextType, Partial<QueryTemplatesArgs>>;
   ticket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType, RequireFields<QueryTicketArgs, 'number'>>;
+  ticketWatchers?: Resolver<ResolversTypes['TicketWatcherConnection'], ParentType, ContextType, RequireFields<QueryTicketWatchersArgs, 'id'>>;
   tickets?: Resolver<ResolversTypes['TicketConnection'], ParentType, ContextType, Partial<QueryTicketsArgs>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
@@ -6790,6 +6844,22 @@ export type TicketTemplateEdgeResolvers<ContextType = GqlCtx, ParentType extends
   node?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType>;
 };
 
+export type TicketWatcherResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketWatcher'] = ResolversParentTypes['TicketWatcher']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type TicketWatcherConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketWatcherConnection'] = ResolversParentTypes['TicketWatcherConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['TicketWatcherEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type TicketWatcherEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketWatcherEdge'] = ResolversParentTypes['TicketWatcherEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['TicketWatcher'], ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   authSource?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -7029,6 +7099,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   TicketTemplate?: TicketTemplateResolvers<ContextType>;
   TicketTemplateConnection?: TicketTemplateConnectionResolvers<ContextType>;
   TicketTemplateEdge?: TicketTemplateEdgeResolvers<ContextType>;
+  TicketWatcher?: TicketWatcherResolvers<ContextType>;
+  TicketWatcherConnection?: TicketWatcherConnectionResolvers<ContextType>;
+  TicketWatcherEdge?: TicketWatcherEdgeResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;

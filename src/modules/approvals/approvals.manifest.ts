@@ -20,7 +20,7 @@ declare module '../../lib/ports.js' {
 export const approvalsManifest: ModuleManifest = {
   name: 'approvals',
   provides: [
-    provide(['approvalPort'], [], () => ({ approvalPort: createApprovalPort() })),
+    provide(['approvalPort'], [], deps => ({ approvalPort: createApprovalPort(deps.config.NOTIFY_MAX_ATTEMPTS) })),
     provide(['approvals'], ['tickets'], deps => ({ approvals: createApprovalService(deps) }))
   ],
   routes: [approvalRoutes],

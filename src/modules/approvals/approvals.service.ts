@@ -6,6 +6,7 @@ import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { badRequest, conflict, fieldError, forbidden } from '../../lib/errors.js'
 import { isUuid, uuidv7 } from '../../lib/ids.js'
 import { type Change, recordAudit } from '../audit/audit.service.js'
+import { appendOutbox } from '../notifications/outbox.js'
 import { formatNumber, KIND_INFO, type TicketKind } from '../tickets/kinds.js'
 import type { ApprovalOutcome, ApprovalPort } from '../tickets/tickets.ports.js'
 import type { Row } from '../tickets/tickets.repository.js'
@@ -47,7 +48,7 @@ const audit = (tx: Queryable, ctx: Ctx, ticketId: string, action: string, change
  * The rounds themselves, over the database alone: the ticket core's ApprovalPort is built from this, so
  * the port needs no ticket service (which needs the port) and the wiring stays one-directional.
  */
-function createApprovalRounds() {
+function createApprovalRounds(maxAttempts?: number) {
   async function latestRound(q: Queryable, ticketId: string): Promise<RoundRow | undefined> {
     const [round] = await q
       .select()
@@ -75,6 +76,12 @@ function createApprovalRounds() {
       ...change,
       { field: 'approverIds', old: null, new: approverIds }
     ])
+    // The approvers hear of it in this transaction (the shipped rule: approvers by mail)
+    await appendOutbox(
+      tx,
+      [{ event: 'approval.requested', ticketId: row.id, actorId: ctx.actor.id, payload: { round, approverIds } }],
+      maxAttempts
+    )
   }
 
   /** Ends an open round: its state, the time, and every undecided row cancelled. */
@@ -233,7 +240,7 @@ function createApprovalRounds() {
 }
 
 /** The ticket core's ApprovalPort: open, check and cancel rounds as tickets move. */
-export const createApprovalPort = (): ApprovalPort => createApprovalRounds().port
+export const createApprovalPort = (maxAttempts?: number): ApprovalPort => createApprovalRounds(maxAttempts).port
 
 /**
  * The approval engine: rounds of approval for any ticket whose workflow status asks for one (changes
@@ -242,7 +249,9 @@ export const createApprovalPort = (): ApprovalPort => createApprovalRounds().por
  */
 export function createApprovalService(deps: Deps & { tickets: TicketService }) {
   const { db } = deps
-  const { latestRound, rowsOf, close, port, reseat, roundsOf, roundView } = createApprovalRounds()
+  const { latestRound, rowsOf, close, port, reseat, roundsOf, roundView } = createApprovalRounds(
+    deps.config.NOTIFY_MAX_ATTEMPTS
+  )
 
   return {
     port,
@@ -302,7 +311,21 @@ export function createApprovalService(deps: Deps & { tickets: TicketService }) {
           { field: 'comment', old: null, new: comment },
           ...(outcome ? [{ field: 'roundState', old: 'pending', new: outcome }] : [])
         ])
-        if (outcome) await deps.tickets.decide(ctx, row.id, outcome)
+        if (outcome) {
+          await appendOutbox(
+            tx,
+            [
+              {
+                event: 'approval.decided',
+                ticketId: row.id,
+                actorId: ctx.actor.id,
+                payload: { round: round.round, outcome, approverIds: rows.map(r => r.approverId) }
+              }
+            ],
+            deps.config.NOTIFY_MAX_ATTEMPTS
+          )
+          await deps.tickets.decide(ctx, row.id, outcome)
+        }
         return roundView(tx, row.id, round.round)
       })
     },

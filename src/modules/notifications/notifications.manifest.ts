@@ -8,6 +8,9 @@ import { outboxSubscriber } from './outbox.js'
 import { ruleResolvers } from './rules.resolvers.js'
 import ruleRoutes from './rules.routes.js'
 import { createRuleService, type RuleService } from './rules.service.js'
+import { watcherResolvers } from './watchers.resolvers.js'
+import watcherRoutes from './watchers.routes.js'
+import { createWatcherService, type WatcherService } from './watchers.service.js'
 import { createWebhookService, type WebhookService } from './webhook-subscriptions.service.js'
 import { webhookResolvers } from './webhooks.resolvers.js'
 import webhookRoutes from './webhooks.routes.js'
@@ -17,6 +20,7 @@ declare module '../../lib/ports.js' {
     notifications: NotificationService
     webhooks: WebhookService
     notificationRules: RuleService
+    watchers: WatcherService
   }
 }
 
@@ -36,10 +40,11 @@ export const notificationsManifest: ModuleManifest = {
   provides: [
     provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) })),
     provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) })),
-    provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) }))
+    provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) })),
+    provide(['watchers'], ['tickets'], deps => ({ watchers: createWatcherService(deps) }))
   ],
-  routes: [notificationRoutes, ruleRoutes, webhookRoutes],
-  graphql: { resolvers: [notificationResolvers, ruleResolvers, webhookResolvers] },
+  routes: [notificationRoutes, ruleRoutes, webhookRoutes, watcherRoutes],
+  graphql: { resolvers: [notificationResolvers, ruleResolvers, webhookResolvers, watcherResolvers] },
   jobs: [dispatcher],
   tickets: ({ config }) => ({ subscribers: [outboxSubscriber(config.NOTIFY_MAX_ATTEMPTS)] })
 }
