@@ -559,6 +559,19 @@ describe('every field answers through the real app', () => {
     await expectShape((await t.gql(`{ catalogOfferings ${all('CatalogOfferingConnection')} }`)).body, 'Query')
   })
 
+  it('ticket watchers answer every field', async () => {
+    const watched = await t.gql(`mutation($id: ID!) { watchTicket(id: $id) ${all('TicketWatcher')} }`, {
+      id: incidentId
+    })
+    await expectShape(watched.body, 'Mutation')
+    expect(watched.body.data!.watchTicket.displayName).toBeTruthy()
+    const list = await t.gql(`query($id: ID!) { ticketWatchers(id: $id) ${all('TicketWatcherConnection')} }`, {
+      id: incidentId
+    })
+    await expectShape(list.body, 'Query')
+    expect(list.body.data!.ticketWatchers.edges).toHaveLength(1)
+  })
+
   it('business calendars answer every field', async () => {
     const created = await t.gql(
       `mutation($input: CreateCalendarInput!) { createCalendar(input: $input) ${all('Calendar')} }`,

@@ -28,8 +28,19 @@ export interface CalendarView extends Omit<StoredCalendar, 'hours' | 'holidays' 
   exceptions: CalendarException[]
 }
 
-/** The jsonb columns hold only what validateCalendar let in, normalised by `normalise`. */
-const toView = (row: StoredCalendar): CalendarView => row as CalendarView
+/**
+ * The jsonb columns hold only what validateCalendar let in, normalised by `normalise`; a row written
+ * around the API (the column defaults to `{}`) still answers every weekday, as the contract promises.
+ */
+const toView = (row: StoredCalendar): CalendarView => {
+  const view = row as CalendarView
+  if (WEEKDAYS.every(d => Array.isArray(view.hours?.[d]))) return view
+  const hours = (view.hours ?? {}) as Partial<Record<Weekday, TimeInterval[]>>
+  return {
+    ...view,
+    hours: Object.fromEntries(WEEKDAYS.map(d => [d, hours[d] ?? []])) as Record<Weekday, TimeInterval[]>
+  }
+}
 
 /** The definition business-time computes on. */
 export const definitionOf = (row: CalendarView): BusinessCalendar => ({
