@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { at, changeInAuthorize, makeChange, makeChangeTemplate, makeCi, relate, setPolicy } from '../helpers/changes.js'
-import { makeTeam, makeUser } from '../helpers/factories.js'
+import { makeService, makeTeam, makeUser } from '../helpers/factories.js'
 import {
   codes,
   EVERY_FIELD_LIMITS,
@@ -60,6 +60,10 @@ const allowNull = [
   'CiTicket.resolvedAt',
   'CiTicket.closedAt',
   'User.email',
+  // The teams of the change's service: their own fields are the identity tests' business
+  'Team.description',
+  'Team.managerId',
+  'Team.manager',
   'User.phone',
   'User.organisationId',
   'User.organisation',
@@ -125,7 +129,8 @@ describe('changes and approvals over GraphQL', () => {
           plannedStart: at(4, 1),
           plannedEnd: at(4, 3),
           ciIds: [a.id],
-          templateId: template.id
+          templateId: template.id,
+          serviceId: (await makeService(t)).id
         }
       }
     )

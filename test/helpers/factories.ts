@@ -65,6 +65,35 @@ export async function makeIncident(t: TestApp, body: Record<string, unknown> = {
   return res.json() as Record<string, any> & { id: string; number: string; version: number; status: string }
 }
 
+/** A live service in the catalog with every field set (teams, hours of cover), made through the API. */
+export async function makeService(t: TestApp, body: Record<string, unknown> = {}) {
+  const team = await makeTeam(t)
+  const day = [['08:00', '17:00']]
+  const calendar = await t.api('POST', '/api/v1/calendars', {
+    token: t.adminToken,
+    body: {
+      name: `Hours ${suffix()}`,
+      timeZone: 'Europe/Paris',
+      hours: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: [], sun: [] }
+    }
+  })
+  if (calendar.statusCode !== 201) throw new Error(`calendar: ${calendar.statusCode} ${calendar.body}`)
+  const res = await t.api('POST', '/api/v1/services', {
+    token: t.adminToken,
+    body: {
+      name: `Service ${suffix()}`,
+      description: 'A service',
+      status: 'live',
+      ownerTeamId: team.id,
+      supportTeamId: team.id,
+      hoursCalendarId: calendar.json().id,
+      ...body
+    }
+  })
+  if (res.statusCode !== 201) throw new Error(`service: ${res.statusCode} ${res.body}`)
+  return res.json() as Record<string, any> & { id: string; name: string }
+}
+
 /** An API token made through the API; answers the row and its secret (shown only once). */
 export async function makeApiToken(
   t: TestApp,

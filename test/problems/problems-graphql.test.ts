@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { knownErrorQuery } from '../../src/modules/problems/problems.service.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeIncident, makeOrganisation, makeUser } from '../helpers/factories.js'
+import { makeIncident, makeOrganisation, makeService, makeUser } from '../helpers/factories.js'
 import {
   EVERY_FIELD_LIMITS,
   errorWith,
@@ -88,7 +88,8 @@ describe('problems over GraphQL', () => {
       assigneeId: tech.id,
       rootCause: 'Snapshot schedule',
       workaround: 'Move the snapshot window',
-      knownError: true
+      knownError: true,
+      serviceId: (await makeService(t)).id
     }
     const p = ok((await t.gql(CREATE, { input }, tech.token)).body).createProblem
     ok((await t.gql(LINK, { p: p.id, ids: [(await makeIncident(t)).id] }, tech.token)).body)

@@ -2,7 +2,7 @@ import { isObjectType } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { decide, makeChange, makeCi } from '../helpers/changes.js'
-import { makeIncident, makeOrganisation, makeTeam, makeUser } from '../helpers/factories.js'
+import { makeIncident, makeOrganisation, makeService, makeTeam, makeUser } from '../helpers/factories.js'
 import {
   EVERY_FIELD_LIMITS,
   errorWith,
@@ -88,7 +88,8 @@ describe('releases over GraphQL', () => {
           requesterId: manager.id,
           categoryId: category.json().id,
           teamId: team.id,
-          assigneeId: tech.id
+          assigneeId: tech.id,
+          serviceId: (await makeService(t)).id
         }
       }
     )
