@@ -2,33 +2,14 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { auditOf } from '../helpers/audit.js'
+import { PARIS } from '../helpers/calendars.js'
 import { makeUser, suffix } from '../helpers/factories.js'
 import { codes, errorWith, fields, nodesOf } from '../helpers/graphql.js'
 import { versionOfEtag } from '../helpers/http.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 /** The issue's body, as integrators will write it. */
-const parisBody = (name = `Paris office ${suffix()}`) => ({
-  name,
-  timeZone: 'Europe/Paris',
-  hours: {
-    mon: [
-      ['08:00', '12:00'],
-      ['13:00', '17:00']
-    ],
-    tue: [['08:00', '17:00']],
-    wed: [],
-    thu: [['08:00', '17:00']],
-    fri: [['08:00', '24:00']],
-    sat: [],
-    sun: []
-  },
-  holidays: [
-    { date: '2026-12-25', name: 'Christmas' },
-    { month: 5, day: 1, yearly: true, name: 'Labour day' }
-  ],
-  exceptions: [{ date: '2026-12-19', hours: [['09:00', '13:00']] }]
-})
+const parisBody = (name = `Paris office ${suffix()}`) => ({ name, ...structuredClone(PARIS) })
 
 const NOWHERE = '00000000-0000-7000-8000-000000000000'
 
