@@ -57,6 +57,11 @@ const ConfigSchema = Type.Object({
   CORS_ORIGINS: Type.Optional(
     Type.String({ description: 'comma list of origins allowed to call from a browser; unset: same-origin only' })
   ),
+  REPORTING_CURRENCY: Type.String({
+    default: 'EUR',
+    pattern: '^[A-Z]{3}$',
+    description: 'ISO 4217 code every finance report converts into (exchange rates are per currency into it)'
+  }),
   DB_QUEUE_MAX: Type.Integer({
     default: 50,
     minimum: 0,

@@ -30,6 +30,8 @@ export type Action =
   | 'audit.read'
   | 'event.ingest'
   | 'event.read'
+  | 'finance.read'
+  | 'finance.manage'
 
 const STAFF_TICKETS: Action[] = [
   'ticket.read',
@@ -56,7 +58,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   technician: new Set(STAFF_TICKETS),
   supervisor: new Set(STAFF_TICKETS),
   manager: new Set(STAFF_TICKETS),
-  finance: new Set(['directory.read', 'token.manageOwn', 'config.read', 'ci.read']),
+  finance: new Set(['directory.read', 'token.manageOwn', 'config.read', 'ci.read', 'finance.read', 'finance.manage']),
   admin: new Set([
     ...STAFF_TICKETS,
     'user.manage',
@@ -65,7 +67,9 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'token.manageAll',
     'audit.read',
     'config.manage',
-    'ci.manage'
+    'ci.manage',
+    'finance.read',
+    'finance.manage'
   ])
 }
 
@@ -94,7 +98,9 @@ const ACTION_SCOPE: Record<Action, Scope> = {
   'token.manageAll': 'admin',
   'audit.read': 'admin',
   'event.ingest': 'events:write',
-  'event.read': 'tickets:read'
+  'event.read': 'tickets:read',
+  'finance.read': 'finance:read',
+  'finance.manage': 'admin'
 }
 
 const STAFF_ROLES: Role[] = ['technician', 'supervisor', 'manager', 'admin']

@@ -202,6 +202,35 @@ export type AuthEventKind =
   | 'sso_rejected'
   | 'token_new_address';
 
+/** A cost centre's budget for a month, a quarter or a year. */
+export type Budget = {
+  __typename?: 'Budget';
+  /** Exact decimal string. */
+  amount: Scalars['String']['output'];
+  costCentreId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** month, quarter or year */
+  period: Scalars['String']['output'];
+  /** The first day of the period (YYYY-MM-DD). */
+  periodStart: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type BudgetConnection = {
+  __typename?: 'BudgetConnection';
+  edges: Array<BudgetEdge>;
+  pageInfo: PageInfo;
+};
+
+export type BudgetEdge = {
+  __typename?: 'BudgetEdge';
+  cursor: Scalars['String']['output'];
+  node: Budget;
+};
+
 /** What every named ticket gets; omitted fields stay as they are */
 export type BulkTicketSetInput = {
   /** Needs teamId; null takes the person away */
@@ -735,6 +764,48 @@ export type CiClassEdge = {
   node: CiClass;
 };
 
+/** What a CI costs. Money is an exact decimal string. */
+export type CiCost = {
+  __typename?: 'CiCost';
+  /** capital: the price paid; recurring: the amount per period. */
+  amount: Scalars['String']['output'];
+  /** hardware, licence, support, hosting, power, labour, other */
+  category: Scalars['String']['output'];
+  ciId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  /** capital: straight-line over this many months */
+  depreciationMonths?: Maybe<Scalars['Int']['output']>;
+  description: Scalars['String']['output'];
+  /** recurring: the last day it is due (null: open-ended) */
+  endDate?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** capital or recurring */
+  kind: Scalars['String']['output'];
+  /** recurring: month, quarter or year */
+  period?: Maybe<Scalars['String']['output']>;
+  /** capital: when it was bought (depreciation starts in its month) */
+  purchaseDate?: Maybe<Scalars['String']['output']>;
+  /** capital: what is left after depreciation */
+  residualValue?: Maybe<Scalars['String']['output']>;
+  /** recurring: the first day it is due */
+  startDate?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type CiCostConnection = {
+  __typename?: 'CiCostConnection';
+  edges: Array<CiCostEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CiCostEdge = {
+  __typename?: 'CiCostEdge';
+  cursor: Scalars['String']['output'];
+  node: CiCost;
+};
+
 export type CiFieldChange = {
   __typename?: 'CiFieldChange';
   field: Scalars['String']['output'];
@@ -1036,12 +1107,50 @@ export type ConfigurationItemEdge = {
   node: ConfigurationItem;
 };
 
+/** A cost centre in the hierarchy; an organisation unit may be one. */
+export type CostCentre = {
+  __typename?: 'CostCentre';
+  /** Unique regardless of case. */
+  code: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** The organisation unit this cost centre is. */
+  organisationId?: Maybe<Scalars['ID']['output']>;
+  parentId?: Maybe<Scalars['ID']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type CostCentreConnection = {
+  __typename?: 'CostCentreConnection';
+  edges: Array<CostCentreEdge>;
+  pageInfo: PageInfo;
+};
+
+export type CostCentreEdge = {
+  __typename?: 'CostCentreEdge';
+  cursor: Scalars['String']['output'];
+  node: CostCentre;
+};
+
 export type CreateApiTokenInput = {
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
   name: Scalars['String']['input'];
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   scopes: Array<Scope>;
   userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateBudgetInput = {
+  /** Exact decimal string, e.g. "1200.00". */
+  amount: Scalars['String']['input'];
+  costCentreId: Scalars['ID']['input'];
+  /** ISO 4217; the reporting currency when left out. */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  /** month, quarter or year */
+  period: Scalars['String']['input'];
+  periodStart: Scalars['String']['input'];
 };
 
 export type CreateCalendarInput = {
@@ -1153,6 +1262,22 @@ export type CreateCiClassInput = {
   parentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+export type CreateCiCostInput = {
+  amount: Scalars['String']['input'];
+  category: Scalars['String']['input'];
+  /** ISO 4217; the reporting currency when left out */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  depreciationMonths?: InputMaybe<Scalars['Int']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  endDate?: InputMaybe<Scalars['String']['input']>;
+  /** capital or recurring */
+  kind: Scalars['String']['input'];
+  period?: InputMaybe<Scalars['String']['input']>;
+  purchaseDate?: InputMaybe<Scalars['String']['input']>;
+  residualValue?: InputMaybe<Scalars['String']['input']>;
+  startDate?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type CreateCiInput = {
   assetTag?: InputMaybe<Scalars['String']['input']>;
   /** Values by attribute name; on update merged in, null removes one */
@@ -1181,6 +1306,13 @@ export type CreateCiRelationshipTypeInput = {
   reverseLabel: Scalars['String']['input'];
 };
 
+export type CreateCostCentreInput = {
+  code: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type CreateCustomFieldDefinitionInput = {
   active?: InputMaybe<Scalars['Boolean']['input']>;
   defaultValue?: InputMaybe<Scalars['JSON']['input']>;
@@ -1200,6 +1332,12 @@ export type CreateDiscoverySourceInput = {
   name: Scalars['String']['input'];
   overridesManual?: InputMaybe<Scalars['Boolean']['input']>;
   precedence?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreateExchangeRateInput = {
+  currency: Scalars['String']['input'];
+  rate: Scalars['String']['input'];
+  validFrom: Scalars['String']['input'];
 };
 
 export type CreateIncidentInput = {
@@ -1309,6 +1447,7 @@ export type CreateRequestInput = {
 };
 
 export type CreateServiceInput = {
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
   /** false when left out: staff only */
   customerVisible?: InputMaybe<Scalars['Boolean']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -1647,11 +1786,52 @@ export type EventSeverityPriorityInput = {
   warning?: InputMaybe<EventPriorityInput>;
 };
 
+/** Units of the reporting currency one unit of currency buys, from validFrom until the currency's next rate. */
+export type ExchangeRate = {
+  __typename?: 'ExchangeRate';
+  createdAt: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Exact decimal string. */
+  rate: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  validFrom: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ExchangeRateConnection = {
+  __typename?: 'ExchangeRateConnection';
+  edges: Array<ExchangeRateEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ExchangeRateEdge = {
+  __typename?: 'ExchangeRateEdge';
+  cursor: Scalars['String']['output'];
+  node: ExchangeRate;
+};
+
 export type FieldChange = {
   __typename?: 'FieldChange';
   field: Scalars['String']['output'];
   new?: Maybe<Scalars['JSON']['output']>;
   old?: Maybe<Scalars['JSON']['output']>;
+};
+
+export type FinanceSettings = {
+  __typename?: 'FinanceSettings';
+  /** Customers read their organisation's chargeback */
+  customerChargeback: Scalars['Boolean']['output'];
+  /** REPORTING_CURRENCY (a process setting) */
+  reportingCurrency: Scalars['String']['output'];
+  /** Staff other than finance and admins read CI costs */
+  technicianCostAccess: Scalars['Boolean']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type FinanceSettingsInput = {
+  customerChargeback: Scalars['Boolean']['input'];
+  technicianCostAccess: Scalars['Boolean']['input'];
 };
 
 export type HistoryConnection = {
@@ -1816,6 +1996,8 @@ export type MonitoringEventEdge = {
 export type Mutation = {
   __typename?: 'Mutation';
   addChangeNote: Note;
+  /** Add a capital or recurring cost to the CI id. */
+  addCiCost: CiCost;
   addIncidentNote: Note;
   addProblemNote: Note;
   addReleaseDeployment: ReleaseDeployment;
@@ -1835,6 +2017,7 @@ export type Mutation = {
   changePassword: Scalars['Boolean']['output'];
   createApiToken: CreatedApiToken;
   createBaseline: CiBaseline;
+  createBudget: Budget;
   createCalendar: Calendar;
   createCatalogOffering: CatalogOffering;
   createCategory: Category;
@@ -1846,9 +2029,11 @@ export type Mutation = {
   createCi: ConfigurationItem;
   createCiClass: CiClass;
   createCiRelationshipType: CiRelationshipTypeDef;
+  createCostCentre: CostCentre;
   createCustomFieldDefinition: CustomFieldDefinition;
   createDiscoverySource: DiscoverySource;
   createEventRoutingRule: EventRoutingRule;
+  createExchangeRate: ExchangeRate;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
   createNotificationRule: NotificationRule;
@@ -1869,13 +2054,18 @@ export type Mutation = {
   createWebhookSubscription: WebhookSubscription;
   /** Approve or reject a change or service request in its open round, as yourself (reject needs a comment) */
   decideApproval: ApprovalRound;
+  deleteBudget: Scalars['Boolean']['output'];
   /** Refused (CONFLICT) while a service or an SLA names the calendar. */
   deleteCalendar: Scalars['Boolean']['output'];
   deleteChangeFreeze: Scalars['Boolean']['output'];
   deleteCiClass: Scalars['Boolean']['output'];
+  deleteCiCost: Scalars['Boolean']['output'];
   deleteCiRelationshipType: Scalars['Boolean']['output'];
+  /** Refused (CONFLICT) while a child, CI, service or organisation names it. */
+  deleteCostCentre: Scalars['Boolean']['output'];
   deleteDiscoverySource: Scalars['Boolean']['output'];
   deleteEventRoutingRule: Scalars['Boolean']['output'];
+  deleteExchangeRate: Scalars['Boolean']['output'];
   deleteNotificationRule: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
@@ -1911,6 +2101,8 @@ export type Mutation = {
   setChangeApprovalPolicy: ChangeApprovalPolicy;
   /** Admin; version (if given) must be the one you read, or it answers PRECONDITION_FAILED */
   setEventSettings: EventSettings;
+  /** version: the one you read (0 while the defaults apply). */
+  setFinanceSettings: FinanceSettings;
   /** Replace the changes the release bundles ([] unbundles all); a change sits in one open release at a time */
   setReleaseChanges: Release;
   /** Replace a kind's workflow (admin). version: the one you read (optional optimistic lock) */
@@ -1928,6 +2120,7 @@ export type Mutation = {
   unrelateCis: Scalars['Boolean']['output'];
   /** Stop watching a ticket: yourself when userId is left out */
   unwatchTicket: Scalars['Boolean']['output'];
+  updateBudget: Budget;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the calendar changed since). */
   updateCalendar: Calendar;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the offering changed since). */
@@ -1940,11 +2133,15 @@ export type Mutation = {
   /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateCi: ConfigurationItem;
   updateCiClass: CiClass;
+  updateCiCost: CiCost;
   updateCiRelationshipType: CiRelationshipTypeDef;
+  /** version: the one you read (PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when stale). */
+  updateCostCentre: CostCentre;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the definition changed since). */
   updateCustomFieldDefinition: CustomFieldDefinition;
   updateDiscoverySource: DiscoverySource;
   updateEventRoutingRule: EventRoutingRule;
+  updateExchangeRate: ExchangeRate;
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
   updateNotificationRule: NotificationRule;
@@ -1975,6 +2172,12 @@ export type Mutation = {
 export type MutationAddChangeNoteArgs = {
   id: Scalars['ID']['input'];
   input: NoteInput;
+};
+
+
+export type MutationAddCiCostArgs = {
+  id: Scalars['ID']['input'];
+  input: CreateCiCostInput;
 };
 
 
@@ -2077,6 +2280,11 @@ export type MutationCreateBaselineArgs = {
 };
 
 
+export type MutationCreateBudgetArgs = {
+  input: CreateBudgetInput;
+};
+
+
 export type MutationCreateCalendarArgs = {
   input: CreateCalendarInput;
 };
@@ -2125,6 +2333,11 @@ export type MutationCreateCiRelationshipTypeArgs = {
 };
 
 
+export type MutationCreateCostCentreArgs = {
+  input: CreateCostCentreInput;
+};
+
+
 export type MutationCreateCustomFieldDefinitionArgs = {
   input: CreateCustomFieldDefinitionInput;
 };
@@ -2137,6 +2350,11 @@ export type MutationCreateDiscoverySourceArgs = {
 
 export type MutationCreateEventRoutingRuleArgs = {
   input: EventRoutingRuleInput;
+};
+
+
+export type MutationCreateExchangeRateArgs = {
+  input: CreateExchangeRateInput;
 };
 
 
@@ -2217,6 +2435,12 @@ export type MutationDecideApprovalArgs = {
 };
 
 
+export type MutationDeleteBudgetArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationDeleteCalendarArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
@@ -2235,7 +2459,19 @@ export type MutationDeleteCiClassArgs = {
 };
 
 
+export type MutationDeleteCiCostArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationDeleteCiRelationshipTypeArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteCostCentreArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -2248,6 +2484,12 @@ export type MutationDeleteDiscoverySourceArgs = {
 
 
 export type MutationDeleteEventRoutingRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteExchangeRateArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -2366,6 +2608,12 @@ export type MutationSetEventSettingsArgs = {
 };
 
 
+export type MutationSetFinanceSettingsArgs = {
+  input: FinanceSettingsInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationSetReleaseChangesArgs = {
   changeIds: Array<Scalars['ID']['input']>;
   id: Scalars['ID']['input'];
@@ -2438,6 +2686,13 @@ export type MutationUnwatchTicketArgs = {
 };
 
 
+export type MutationUpdateBudgetArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateBudgetInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateCalendarArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCalendarInput;
@@ -2487,9 +2742,23 @@ export type MutationUpdateCiClassArgs = {
 };
 
 
+export type MutationUpdateCiCostArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCiCostInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateCiRelationshipTypeArgs = {
   id: Scalars['ID']['input'];
   input: UpdateCiRelationshipTypeInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateCostCentreArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCostCentreInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -2511,6 +2780,13 @@ export type MutationUpdateDiscoverySourceArgs = {
 export type MutationUpdateEventRoutingRuleArgs = {
   id: Scalars['ID']['input'];
   input: EventRoutingRulePatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateExchangeRateArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateExchangeRateInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -2811,6 +3087,8 @@ export type OfferingApprovalRule =
 
 export type Organisation = {
   __typename?: 'Organisation';
+  /** The cost centre carrying it (finance) */
+  costCentreId?: Maybe<Scalars['ID']['output']>;
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
@@ -2830,6 +3108,8 @@ export type OrganisationEdge = {
 };
 
 export type OrganisationInput = {
+  /** null clears it; left out: unchanged (none on create) */
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
   name: Scalars['String']['input'];
 };
 
@@ -3010,6 +3290,8 @@ export type Query = {
   /** against: now (default) or another baseline id */
   baselineDiff: CiBaselineDiff;
   baselines: CiBaselineConnection;
+  budget?: Maybe<Budget>;
+  budgets: BudgetConnection;
   calendar?: Maybe<Calendar>;
   /** Business minutes between from and to (negative when to is before from). */
   calendarBusinessMinutes: Scalars['Float']['output'];
@@ -3038,6 +3320,8 @@ export type Query = {
   ci?: Maybe<ConfigurationItem>;
   ciClass?: Maybe<CiClass>;
   ciClasses: CiClassConnection;
+  ciCost?: Maybe<CiCost>;
+  ciCosts: CiCostConnection;
   ciImpact: CiImpact;
   ciRelationshipType?: Maybe<CiRelationshipTypeDef>;
   ciRelationshipTypes: CiRelationshipTypeDefConnection;
@@ -3045,6 +3329,9 @@ export type Query = {
   ciRelationships: CiRelationshipConnection;
   /** q matches part of the name, host name or FQDN; the other filters match exactly, in the stored spelling of each key (host names case-insensitively without a trailing dot, serials upper-case, MACs in any notation) */
   cis: ConfigurationItemConnection;
+  costCentre?: Maybe<CostCentre>;
+  /** Cost centres by code. parentId: a cost centre id, or "root" for the roots. */
+  costCentres: CostCentreConnection;
   customFieldDefinition?: Maybe<CustomFieldDefinition>;
   /** Custom-field definitions ordered by kind, position and key. */
   customFieldDefinitions: CustomFieldDefinitionConnection;
@@ -3057,6 +3344,9 @@ export type Query = {
   eventSettings: EventSettings;
   /** Stored monitoring events, newest first; q searches summaries */
   events: MonitoringEventConnection;
+  exchangeRate?: Maybe<ExchangeRate>;
+  exchangeRates: ExchangeRateConnection;
+  financeSettings: FinanceSettings;
   incident?: Maybe<Incident>;
   incidents: IncidentConnection;
   /** Known errors (staff only): full text (web-search syntax) over title, description, root cause and workaround; newest known error first */
@@ -3157,6 +3447,19 @@ export type QueryBaselineDiffArgs = {
 export type QueryBaselinesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryBudgetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryBudgetsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  period?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -3295,6 +3598,18 @@ export type QueryCiClassesArgs = {
 };
 
 
+export type QueryCiCostArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCiCostsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryCiImpactArgs = {
   depth?: InputMaybe<Scalars['Int']['input']>;
   direction?: InputMaybe<CiImpactDirection>;
@@ -3335,6 +3650,19 @@ export type QueryCisArgs = {
   serial?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Scalars['String']['input']>;
   systemUuid?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryCostCentreArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCostCentresArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  parentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -3392,6 +3720,18 @@ export type QueryEventsArgs = {
   source?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<Scalars['String']['input']>;
   until?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type QueryExchangeRateArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryExchangeRatesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3898,6 +4238,8 @@ export type Scope =
 /** A service of the catalog: who owns and supports it, its hours of cover, who subscribes. */
 export type Service = {
   __typename?: 'Service';
+  /** The cost centre carrying it (finance) */
+  costCentreId?: Maybe<Scalars['ID']['output']>;
   createdAt: Scalars['DateTime']['output'];
   /** Customers of subscribed organisations see it */
   customerVisible: Scalars['Boolean']['output'];
@@ -4227,6 +4569,11 @@ export type TransitionTicketInput = {
   to: Scalars['String']['input'];
 };
 
+export type UpdateBudgetInput = {
+  amount?: InputMaybe<Scalars['String']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** hours, holidays and exceptions, when given, replace the old ones whole. */
 export type UpdateCalendarInput = {
   exceptions?: InputMaybe<Array<CalendarExceptionInput>>;
@@ -4296,6 +4643,20 @@ export type UpdateCiClassInput = {
   parentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** The kind stays; endDate: null makes a recurring cost open-ended. */
+export type UpdateCiCostInput = {
+  amount?: InputMaybe<Scalars['String']['input']>;
+  category?: InputMaybe<Scalars['String']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  depreciationMonths?: InputMaybe<Scalars['Int']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  endDate?: InputMaybe<Scalars['String']['input']>;
+  period?: InputMaybe<Scalars['String']['input']>;
+  purchaseDate?: InputMaybe<Scalars['String']['input']>;
+  residualValue?: InputMaybe<Scalars['String']['input']>;
+  startDate?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** null clears hostname, fqdn, serial, macAddress, systemUuid, assetTag, the team, organisation, location and cost centre ids. */
 export type UpdateCiInput = {
   assetTag?: InputMaybe<Scalars['String']['input']>;
@@ -4322,6 +4683,14 @@ export type UpdateCiRelationshipTypeInput = {
   reverseLabel?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** parentId: null makes it a root; organisationId: null unlinks the organisation. A move beneath itself is CONFLICT naming parentId. */
+export type UpdateCostCentreInput = {
+  code?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 /** kind, key and type are fixed once created. defaultValue: null clears the default. */
 export type UpdateCustomFieldDefinitionInput = {
   active?: InputMaybe<Scalars['Boolean']['input']>;
@@ -4337,6 +4706,10 @@ export type UpdateDiscoverySourceInput = {
   missingAfterDays?: InputMaybe<Scalars['Int']['input']>;
   overridesManual?: InputMaybe<Scalars['Boolean']['input']>;
   precedence?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type UpdateExchangeRateInput = {
+  rate: Scalars['String']['input'];
 };
 
 export type UpdateIncidentInput = {
@@ -4438,8 +4811,9 @@ export type UpdateRequestTaskInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** null clears ownerTeamId, supportTeamId or hoursCalendarId; organisationIds, when given, replaces the list. */
+/** null clears ownerTeamId, supportTeamId, hoursCalendarId or costCentreId; organisationIds, when given, replaces the list. */
 export type UpdateServiceInput = {
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
   customerVisible?: InputMaybe<Scalars['Boolean']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   hoursCalendarId?: InputMaybe<Scalars['ID']['input']>;
@@ -4715,6 +5089,9 @@ export type ResolversTypes = {
   AuthEventEdge: ResolverTypeWrapper<Partial<AuthEventEdge>>;
   AuthEventKind: ResolverTypeWrapper<string>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  Budget: ResolverTypeWrapper<Partial<Budget>>;
+  BudgetConnection: ResolverTypeWrapper<Partial<BudgetConnection>>;
+  BudgetEdge: ResolverTypeWrapper<Partial<BudgetEdge>>;
   BulkTicketSetInput: ResolverTypeWrapper<Partial<BulkTicketSetInput>>;
   BulkUpdateInput: ResolverTypeWrapper<Partial<BulkUpdateInput>>;
   BulkUpdateResult: ResolverTypeWrapper<Partial<BulkUpdateResult>>;
@@ -4764,6 +5141,9 @@ export type ResolversTypes = {
   CiClass: ResolverTypeWrapper<Partial<CiClass>>;
   CiClassConnection: ResolverTypeWrapper<Partial<CiClassConnection>>;
   CiClassEdge: ResolverTypeWrapper<Partial<CiClassEdge>>;
+  CiCost: ResolverTypeWrapper<Partial<CiCost>>;
+  CiCostConnection: ResolverTypeWrapper<Partial<CiCostConnection>>;
+  CiCostEdge: ResolverTypeWrapper<Partial<CiCostEdge>>;
   CiFieldChange: ResolverTypeWrapper<Partial<CiFieldChange>>;
   CiFieldError: ResolverTypeWrapper<Partial<CiFieldError>>;
   CiHistoryConnection: ResolverTypeWrapper<Partial<CiHistoryConnection>>;
@@ -4792,7 +5172,11 @@ export type ResolversTypes = {
   ConfigurationItem: ResolverTypeWrapper<ConfigurationItemRow>;
   ConfigurationItemConnection: ResolverTypeWrapper<Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversTypes['ConfigurationItemEdge']> }>>;
   ConfigurationItemEdge: ResolverTypeWrapper<Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversTypes['ConfigurationItem'] }>>;
+  CostCentre: ResolverTypeWrapper<Partial<CostCentre>>;
+  CostCentreConnection: ResolverTypeWrapper<Partial<CostCentreConnection>>;
+  CostCentreEdge: ResolverTypeWrapper<Partial<CostCentreEdge>>;
   CreateApiTokenInput: ResolverTypeWrapper<Partial<CreateApiTokenInput>>;
+  CreateBudgetInput: ResolverTypeWrapper<Partial<CreateBudgetInput>>;
   CreateCalendarInput: ResolverTypeWrapper<Partial<CreateCalendarInput>>;
   CreateCatalogOfferingInput: ResolverTypeWrapper<Partial<CreateCatalogOfferingInput>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
@@ -4801,10 +5185,13 @@ export type ResolversTypes = {
   CreateChangeInput: ResolverTypeWrapper<Partial<CreateChangeInput>>;
   CreateCiBaselineInput: ResolverTypeWrapper<Partial<CreateCiBaselineInput>>;
   CreateCiClassInput: ResolverTypeWrapper<Partial<CreateCiClassInput>>;
+  CreateCiCostInput: ResolverTypeWrapper<Partial<CreateCiCostInput>>;
   CreateCiInput: ResolverTypeWrapper<Partial<CreateCiInput>>;
   CreateCiRelationshipTypeInput: ResolverTypeWrapper<Partial<CreateCiRelationshipTypeInput>>;
+  CreateCostCentreInput: ResolverTypeWrapper<Partial<CreateCostCentreInput>>;
   CreateCustomFieldDefinitionInput: ResolverTypeWrapper<Partial<CreateCustomFieldDefinitionInput>>;
   CreateDiscoverySourceInput: ResolverTypeWrapper<Partial<CreateDiscoverySourceInput>>;
+  CreateExchangeRateInput: ResolverTypeWrapper<Partial<CreateExchangeRateInput>>;
   CreateIncidentInput: ResolverTypeWrapper<Partial<CreateIncidentInput>>;
   CreateProblemFromIncidentInput: ResolverTypeWrapper<Partial<CreateProblemFromIncidentInput>>;
   CreateProblemInput: ResolverTypeWrapper<Partial<CreateProblemInput>>;
@@ -4844,7 +5231,12 @@ export type ResolversTypes = {
   EventSettingsInput: ResolverTypeWrapper<Partial<EventSettingsInput>>;
   EventSeverityPriority: ResolverTypeWrapper<Partial<EventSeverityPriority>>;
   EventSeverityPriorityInput: ResolverTypeWrapper<Partial<EventSeverityPriorityInput>>;
+  ExchangeRate: ResolverTypeWrapper<Partial<ExchangeRate>>;
+  ExchangeRateConnection: ResolverTypeWrapper<Partial<ExchangeRateConnection>>;
+  ExchangeRateEdge: ResolverTypeWrapper<Partial<ExchangeRateEdge>>;
   FieldChange: ResolverTypeWrapper<Partial<FieldChange>>;
+  FinanceSettings: ResolverTypeWrapper<Partial<FinanceSettings>>;
+  FinanceSettingsInput: ResolverTypeWrapper<Partial<FinanceSettingsInput>>;
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
   HistoryConnection: ResolverTypeWrapper<Partial<HistoryConnection>>;
   HistoryEdge: ResolverTypeWrapper<Partial<HistoryEdge>>;
@@ -4935,16 +5327,20 @@ export type ResolversTypes = {
   TicketWatcherConnection: ResolverTypeWrapper<Partial<TicketWatcherConnection>>;
   TicketWatcherEdge: ResolverTypeWrapper<Partial<TicketWatcherEdge>>;
   TransitionTicketInput: ResolverTypeWrapper<Partial<TransitionTicketInput>>;
+  UpdateBudgetInput: ResolverTypeWrapper<Partial<UpdateBudgetInput>>;
   UpdateCalendarInput: ResolverTypeWrapper<Partial<UpdateCalendarInput>>;
   UpdateCatalogOfferingInput: ResolverTypeWrapper<Partial<UpdateCatalogOfferingInput>>;
   UpdateCategoryInput: ResolverTypeWrapper<Partial<UpdateCategoryInput>>;
   UpdateChangeFreezeInput: ResolverTypeWrapper<Partial<UpdateChangeFreezeInput>>;
   UpdateChangeInput: ResolverTypeWrapper<Partial<UpdateChangeInput>>;
   UpdateCiClassInput: ResolverTypeWrapper<Partial<UpdateCiClassInput>>;
+  UpdateCiCostInput: ResolverTypeWrapper<Partial<UpdateCiCostInput>>;
   UpdateCiInput: ResolverTypeWrapper<Partial<UpdateCiInput>>;
   UpdateCiRelationshipTypeInput: ResolverTypeWrapper<Partial<UpdateCiRelationshipTypeInput>>;
+  UpdateCostCentreInput: ResolverTypeWrapper<Partial<UpdateCostCentreInput>>;
   UpdateCustomFieldDefinitionInput: ResolverTypeWrapper<Partial<UpdateCustomFieldDefinitionInput>>;
   UpdateDiscoverySourceInput: ResolverTypeWrapper<Partial<UpdateDiscoverySourceInput>>;
+  UpdateExchangeRateInput: ResolverTypeWrapper<Partial<UpdateExchangeRateInput>>;
   UpdateIncidentInput: ResolverTypeWrapper<Partial<UpdateIncidentInput>>;
   UpdateProblemInput: ResolverTypeWrapper<Partial<UpdateProblemInput>>;
   UpdateReleaseDeploymentInput: ResolverTypeWrapper<Partial<UpdateReleaseDeploymentInput>>;
@@ -4990,6 +5386,9 @@ export type ResolversParentTypes = {
   AuthEventConnection: Partial<AuthEventConnection>;
   AuthEventEdge: Partial<AuthEventEdge>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  Budget: Partial<Budget>;
+  BudgetConnection: Partial<BudgetConnection>;
+  BudgetEdge: Partial<BudgetEdge>;
   BulkTicketSetInput: Partial<BulkTicketSetInput>;
   BulkUpdateInput: Partial<BulkUpdateInput>;
   BulkUpdateResult: Partial<BulkUpdateResult>;
@@ -5035,6 +5434,9 @@ export type ResolversParentTypes = {
   CiClass: Partial<CiClass>;
   CiClassConnection: Partial<CiClassConnection>;
   CiClassEdge: Partial<CiClassEdge>;
+  CiCost: Partial<CiCost>;
+  CiCostConnection: Partial<CiCostConnection>;
+  CiCostEdge: Partial<CiCostEdge>;
   CiFieldChange: Partial<CiFieldChange>;
   CiFieldError: Partial<CiFieldError>;
   CiHistoryConnection: Partial<CiHistoryConnection>;
@@ -5061,7 +5463,11 @@ export type ResolversParentTypes = {
   ConfigurationItem: ConfigurationItemRow;
   ConfigurationItemConnection: Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConfigurationItemEdge']> }>;
   ConfigurationItemEdge: Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversParentTypes['ConfigurationItem'] }>;
+  CostCentre: Partial<CostCentre>;
+  CostCentreConnection: Partial<CostCentreConnection>;
+  CostCentreEdge: Partial<CostCentreEdge>;
   CreateApiTokenInput: Partial<CreateApiTokenInput>;
+  CreateBudgetInput: Partial<CreateBudgetInput>;
   CreateCalendarInput: Partial<CreateCalendarInput>;
   CreateCatalogOfferingInput: Partial<CreateCatalogOfferingInput>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
@@ -5070,10 +5476,13 @@ export type ResolversParentTypes = {
   CreateChangeInput: Partial<CreateChangeInput>;
   CreateCiBaselineInput: Partial<CreateCiBaselineInput>;
   CreateCiClassInput: Partial<CreateCiClassInput>;
+  CreateCiCostInput: Partial<CreateCiCostInput>;
   CreateCiInput: Partial<CreateCiInput>;
   CreateCiRelationshipTypeInput: Partial<CreateCiRelationshipTypeInput>;
+  CreateCostCentreInput: Partial<CreateCostCentreInput>;
   CreateCustomFieldDefinitionInput: Partial<CreateCustomFieldDefinitionInput>;
   CreateDiscoverySourceInput: Partial<CreateDiscoverySourceInput>;
+  CreateExchangeRateInput: Partial<CreateExchangeRateInput>;
   CreateIncidentInput: Partial<CreateIncidentInput>;
   CreateProblemFromIncidentInput: Partial<CreateProblemFromIncidentInput>;
   CreateProblemInput: Partial<CreateProblemInput>;
@@ -5111,7 +5520,12 @@ export type ResolversParentTypes = {
   EventSettingsInput: Partial<EventSettingsInput>;
   EventSeverityPriority: Partial<EventSeverityPriority>;
   EventSeverityPriorityInput: Partial<EventSeverityPriorityInput>;
+  ExchangeRate: Partial<ExchangeRate>;
+  ExchangeRateConnection: Partial<ExchangeRateConnection>;
+  ExchangeRateEdge: Partial<ExchangeRateEdge>;
   FieldChange: Partial<FieldChange>;
+  FinanceSettings: Partial<FinanceSettings>;
+  FinanceSettingsInput: Partial<FinanceSettingsInput>;
   Float: Partial<Scalars['Float']['output']>;
   HistoryConnection: Partial<HistoryConnection>;
   HistoryEdge: Partial<HistoryEdge>;
@@ -5195,16 +5609,20 @@ export type ResolversParentTypes = {
   TicketWatcherConnection: Partial<TicketWatcherConnection>;
   TicketWatcherEdge: Partial<TicketWatcherEdge>;
   TransitionTicketInput: Partial<TransitionTicketInput>;
+  UpdateBudgetInput: Partial<UpdateBudgetInput>;
   UpdateCalendarInput: Partial<UpdateCalendarInput>;
   UpdateCatalogOfferingInput: Partial<UpdateCatalogOfferingInput>;
   UpdateCategoryInput: Partial<UpdateCategoryInput>;
   UpdateChangeFreezeInput: Partial<UpdateChangeFreezeInput>;
   UpdateChangeInput: Partial<UpdateChangeInput>;
   UpdateCiClassInput: Partial<UpdateCiClassInput>;
+  UpdateCiCostInput: Partial<UpdateCiCostInput>;
   UpdateCiInput: Partial<UpdateCiInput>;
   UpdateCiRelationshipTypeInput: Partial<UpdateCiRelationshipTypeInput>;
+  UpdateCostCentreInput: Partial<UpdateCostCentreInput>;
   UpdateCustomFieldDefinitionInput: Partial<UpdateCustomFieldDefinitionInput>;
   UpdateDiscoverySourceInput: Partial<UpdateDiscoverySourceInput>;
+  UpdateExchangeRateInput: Partial<UpdateExchangeRateInput>;
   UpdateIncidentInput: Partial<UpdateIncidentInput>;
   UpdateProblemInput: Partial<UpdateProblemInput>;
   UpdateReleaseDeploymentInput: Partial<UpdateReleaseDeploymentInput>;
@@ -5340,6 +5758,28 @@ export type AuthEventEdgeResolvers<ContextType = GqlCtx, ParentType extends Reso
 };
 
 export type AuthEventKindResolvers = EnumResolverSignature<{ directory_unavailable?: any, login_failure?: any, login_locked?: any, login_success?: any, logout?: any, sso_login?: any, sso_rejected?: any, token_new_address?: any }, ResolversTypes['AuthEventKind']>;
+
+export type BudgetResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Budget'] = ResolversParentTypes['Budget']> = {
+  amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type BudgetConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetConnection'] = ResolversParentTypes['BudgetConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['BudgetEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type BudgetEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetEdge'] = ResolversParentTypes['BudgetEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Budget'], ParentType, ContextType>;
+};
 
 export type BulkUpdateResultResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BulkUpdateResult'] = ResolversParentTypes['BulkUpdateResult']> = {
   items?: Resolver<Array<ResolversTypes['BulkUpdatedTicket']>, ParentType, ContextType>;
@@ -5685,6 +6125,35 @@ export type CiClassEdgeResolvers<ContextType = GqlCtx, ParentType extends Resolv
   node?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType>;
 };
 
+export type CiCostResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiCost'] = ResolversParentTypes['CiCost']> = {
+  amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ciId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depreciationMonths?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  endDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  period?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  purchaseDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  residualValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  startDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CiCostConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiCostConnection'] = ResolversParentTypes['CiCostConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CiCostEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CiCostEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiCostEdge'] = ResolversParentTypes['CiCostEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CiCost'], ParentType, ContextType>;
+};
+
 export type CiFieldChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiFieldChange'] = ResolversParentTypes['CiFieldChange']> = {
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   new?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
@@ -5876,6 +6345,27 @@ export type ConfigurationItemEdgeResolvers<ContextType = GqlCtx, ParentType exte
   node?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType>;
 };
 
+export type CostCentreResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentre'] = ResolversParentTypes['CostCentre']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organisationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CostCentreConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreConnection'] = ResolversParentTypes['CostCentreConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['CostCentreEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CostCentreEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreEdge'] = ResolversParentTypes['CostCentreEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CostCentre'], ParentType, ContextType>;
+};
+
 export type CreatedApiTokenResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CreatedApiToken'] = ResolversParentTypes['CreatedApiToken']> = {
   apiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -6026,10 +6516,37 @@ export type EventSeverityPriorityResolvers<ContextType = GqlCtx, ParentType exte
   warning?: Resolver<ResolversTypes['EventPriority'], ParentType, ContextType>;
 };
 
+export type ExchangeRateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ExchangeRate'] = ResolversParentTypes['ExchangeRate']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ExchangeRateConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ExchangeRateConnection'] = ResolversParentTypes['ExchangeRateConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ExchangeRateEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ExchangeRateEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ExchangeRateEdge'] = ResolversParentTypes['ExchangeRateEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType>;
+};
+
 export type FieldChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['FieldChange'] = ResolversParentTypes['FieldChange']> = {
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   new?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   old?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+};
+
+export type FinanceSettingsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['FinanceSettings'] = ResolversParentTypes['FinanceSettings']> = {
+  customerChargeback?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reportingCurrency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  technicianCostAccess?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type HistoryConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['HistoryConnection'] = ResolversParentTypes['HistoryConnection']> = {
@@ -6150,6 +6667,7 @@ export type MonitoringEventEdgeResolvers<ContextType = GqlCtx, ParentType extend
 
 export type MutationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addChangeNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationAddChangeNoteArgs, 'id' | 'input'>>;
+  addCiCost?: Resolver<ResolversTypes['CiCost'], ParentType, ContextType, RequireFields<MutationAddCiCostArgs, 'id' | 'input'>>;
   addIncidentNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationAddIncidentNoteArgs, 'id' | 'input'>>;
   addProblemNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationAddProblemNoteArgs, 'id' | 'input'>>;
   addReleaseDeployment?: Resolver<ResolversTypes['ReleaseDeployment'], ParentType, ContextType, RequireFields<MutationAddReleaseDeploymentArgs, 'id' | 'input'>>;
@@ -6166,6 +6684,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'input'>>;
   createBaseline?: Resolver<ResolversTypes['CiBaseline'], ParentType, ContextType, RequireFields<MutationCreateBaselineArgs, 'input'>>;
+  createBudget?: Resolver<ResolversTypes['Budget'], ParentType, ContextType, RequireFields<MutationCreateBudgetArgs, 'input'>>;
   createCalendar?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType, RequireFields<MutationCreateCalendarArgs, 'input'>>;
   createCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationCreateCatalogOfferingArgs, 'input'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
@@ -6175,9 +6694,11 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationCreateCiArgs, 'input'>>;
   createCiClass?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType, RequireFields<MutationCreateCiClassArgs, 'input'>>;
   createCiRelationshipType?: Resolver<ResolversTypes['CiRelationshipTypeDef'], ParentType, ContextType, RequireFields<MutationCreateCiRelationshipTypeArgs, 'input'>>;
+  createCostCentre?: Resolver<ResolversTypes['CostCentre'], ParentType, ContextType, RequireFields<MutationCreateCostCentreArgs, 'input'>>;
   createCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationCreateCustomFieldDefinitionArgs, 'input'>>;
   createDiscoverySource?: Resolver<ResolversTypes['DiscoverySource'], ParentType, ContextType, RequireFields<MutationCreateDiscoverySourceArgs, 'input'>>;
   createEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationCreateEventRoutingRuleArgs, 'input'>>;
+  createExchangeRate?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType, RequireFields<MutationCreateExchangeRateArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
   createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
   createOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationCreateOrganisationArgs, 'input'>>;
@@ -6192,12 +6713,16 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
   createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
+  deleteBudget?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteBudgetArgs, 'id'>>;
   deleteCalendar?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCalendarArgs, 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
   deleteCiClass?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiClassArgs, 'id'>>;
+  deleteCiCost?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiCostArgs, 'id'>>;
   deleteCiRelationshipType?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiRelationshipTypeArgs, 'id'>>;
+  deleteCostCentre?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCostCentreArgs, 'id'>>;
   deleteDiscoverySource?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteDiscoverySourceArgs, 'id'>>;
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
+  deleteExchangeRate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteExchangeRateArgs, 'id'>>;
   deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
@@ -6218,6 +6743,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   runProblemRule?: Resolver<ResolversTypes['ProblemDetectionSummary'], ParentType, ContextType, RequireFields<MutationRunProblemRuleArgs, 'id'>>;
   setChangeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<MutationSetChangeApprovalPolicyArgs, 'changeType' | 'input'>>;
   setEventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType, RequireFields<MutationSetEventSettingsArgs, 'input'>>;
+  setFinanceSettings?: Resolver<ResolversTypes['FinanceSettings'], ParentType, ContextType, RequireFields<MutationSetFinanceSettingsArgs, 'input'>>;
   setReleaseChanges?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationSetReleaseChangesArgs, 'changeIds' | 'id'>>;
   setWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationSetWorkflowArgs, 'input' | 'kind'>>;
   syncDirectory?: Resolver<ResolversTypes['DirectorySyncReport'], ParentType, ContextType>;
@@ -6230,6 +6756,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   unlinkTickets?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnlinkTicketsArgs, 'id' | 'linkId'>>;
   unrelateCis?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnrelateCisArgs, 'ciId' | 'relationshipId'>>;
   unwatchTicket?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnwatchTicketArgs, 'id'>>;
+  updateBudget?: Resolver<ResolversTypes['Budget'], ParentType, ContextType, RequireFields<MutationUpdateBudgetArgs, 'id' | 'input'>>;
   updateCalendar?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType, RequireFields<MutationUpdateCalendarArgs, 'id' | 'input'>>;
   updateCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationUpdateCatalogOfferingArgs, 'id' | 'input'>>;
   updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'id' | 'input'>>;
@@ -6237,10 +6764,13 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateChangeFreeze?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType, RequireFields<MutationUpdateChangeFreezeArgs, 'id' | 'input'>>;
   updateCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationUpdateCiArgs, 'id' | 'input' | 'version'>>;
   updateCiClass?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType, RequireFields<MutationUpdateCiClassArgs, 'id' | 'input'>>;
+  updateCiCost?: Resolver<ResolversTypes['CiCost'], ParentType, ContextType, RequireFields<MutationUpdateCiCostArgs, 'id' | 'input'>>;
   updateCiRelationshipType?: Resolver<ResolversTypes['CiRelationshipTypeDef'], ParentType, ContextType, RequireFields<MutationUpdateCiRelationshipTypeArgs, 'id' | 'input'>>;
+  updateCostCentre?: Resolver<ResolversTypes['CostCentre'], ParentType, ContextType, RequireFields<MutationUpdateCostCentreArgs, 'id' | 'input'>>;
   updateCustomFieldDefinition?: Resolver<ResolversTypes['CustomFieldDefinition'], ParentType, ContextType, RequireFields<MutationUpdateCustomFieldDefinitionArgs, 'id' | 'input'>>;
   updateDiscoverySource?: Resolver<ResolversTypes['DiscoverySource'], ParentType, ContextType, RequireFields<MutationUpdateDiscoverySourceArgs, 'id' | 'input'>>;
   updateEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationUpdateEventRoutingRuleArgs, 'id' | 'input'>>;
+  updateExchangeRate?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType, RequireFields<MutationUpdateExchangeRateArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
   updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'id' | 'input'>>;
@@ -6379,6 +6909,7 @@ export type OfferingApprovalResolvers<ContextType = GqlCtx, ParentType extends R
 };
 
 export type OrganisationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Organisation'] = ResolversParentTypes['Organisation']> = {
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -6500,6 +7031,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   baseline?: Resolver<Maybe<ResolversTypes['CiBaseline']>, ParentType, ContextType, RequireFields<QueryBaselineArgs, 'id'>>;
   baselineDiff?: Resolver<ResolversTypes['CiBaselineDiff'], ParentType, ContextType, RequireFields<QueryBaselineDiffArgs, 'id'>>;
   baselines?: Resolver<ResolversTypes['CiBaselineConnection'], ParentType, ContextType, Partial<QueryBaselinesArgs>>;
+  budget?: Resolver<Maybe<ResolversTypes['Budget']>, ParentType, ContextType, RequireFields<QueryBudgetArgs, 'id'>>;
+  budgets?: Resolver<ResolversTypes['BudgetConnection'], ParentType, ContextType, Partial<QueryBudgetsArgs>>;
   calendar?: Resolver<Maybe<ResolversTypes['Calendar']>, ParentType, ContextType, RequireFields<QueryCalendarArgs, 'id'>>;
   calendarBusinessMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType, RequireFields<QueryCalendarBusinessMinutesArgs, 'from' | 'id' | 'to'>>;
   calendarDeadline?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType, RequireFields<QueryCalendarDeadlineArgs, 'from' | 'id' | 'minutes'>>;
@@ -6519,11 +7052,15 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   ci?: Resolver<Maybe<ResolversTypes['ConfigurationItem']>, ParentType, ContextType, RequireFields<QueryCiArgs, 'id'>>;
   ciClass?: Resolver<Maybe<ResolversTypes['CiClass']>, ParentType, ContextType, RequireFields<QueryCiClassArgs, 'id'>>;
   ciClasses?: Resolver<ResolversTypes['CiClassConnection'], ParentType, ContextType, Partial<QueryCiClassesArgs>>;
+  ciCost?: Resolver<Maybe<ResolversTypes['CiCost']>, ParentType, ContextType, RequireFields<QueryCiCostArgs, 'id'>>;
+  ciCosts?: Resolver<ResolversTypes['CiCostConnection'], ParentType, ContextType, RequireFields<QueryCiCostsArgs, 'id'>>;
   ciImpact?: Resolver<ResolversTypes['CiImpact'], ParentType, ContextType, RequireFields<QueryCiImpactArgs, 'id'>>;
   ciRelationshipType?: Resolver<Maybe<ResolversTypes['CiRelationshipTypeDef']>, ParentType, ContextType, RequireFields<QueryCiRelationshipTypeArgs, 'id'>>;
   ciRelationshipTypes?: Resolver<ResolversTypes['CiRelationshipTypeDefConnection'], ParentType, ContextType, Partial<QueryCiRelationshipTypesArgs>>;
   ciRelationships?: Resolver<ResolversTypes['CiRelationshipConnection'], ParentType, ContextType, RequireFields<QueryCiRelationshipsArgs, 'ciId'>>;
   cis?: Resolver<ResolversTypes['ConfigurationItemConnection'], ParentType, ContextType, Partial<QueryCisArgs>>;
+  costCentre?: Resolver<Maybe<ResolversTypes['CostCentre']>, ParentType, ContextType, RequireFields<QueryCostCentreArgs, 'id'>>;
+  costCentres?: Resolver<ResolversTypes['CostCentreConnection'], ParentType, ContextType, Partial<QueryCostCentresArgs>>;
   customFieldDefinition?: Resolver<Maybe<ResolversTypes['CustomFieldDefinition']>, ParentType, ContextType, RequireFields<QueryCustomFieldDefinitionArgs, 'id'>>;
   customFieldDefinitions?: Resolver<ResolversTypes['CustomFieldDefinitionConnection'], ParentType, ContextType, Partial<QueryCustomFieldDefinitionsArgs>>;
   discoverySource?: Resolver<Maybe<ResolversTypes['DiscoverySource']>, ParentType, ContextType, RequireFields<QueryDiscoverySourceArgs, 'id'>>;
@@ -6533,6 +7070,9 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   eventRoutingRules?: Resolver<ResolversTypes['EventRoutingRuleConnection'], ParentType, ContextType, Partial<QueryEventRoutingRulesArgs>>;
   eventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['MonitoringEventConnection'], ParentType, ContextType, Partial<QueryEventsArgs>>;
+  exchangeRate?: Resolver<Maybe<ResolversTypes['ExchangeRate']>, ParentType, ContextType, RequireFields<QueryExchangeRateArgs, 'id'>>;
+  exchangeRates?: Resolver<ResolversTypes['ExchangeRateConnection'], ParentType, ContextType, Partial<QueryExchangeRatesArgs>>;
+  financeSettings?: Resolver<ResolversTypes['FinanceSettings'], ParentType, ContextType>;
   incident?: Resolver<Maybe<ResolversTypes['Incident']>, ParentType, ContextType, RequireFields<QueryIncidentArgs, 'id'>>;
   incidents?: Resolver<ResolversTypes['IncidentConnection'], ParentType, ContextType, Partial<QueryIncidentsArgs>>;
   knownErrors?: Resolver<ResolversTypes['ProblemConnection'], ParentType, ContextType, Partial<QueryKnownErrorsArgs>>;
@@ -6683,6 +7223,7 @@ export type RequestTaskResolvers<ContextType = GqlCtx, ParentType extends Resolv
 export type ScopeResolvers = EnumResolverSignature<{ admin?: any, cmdb_import?: any, cmdb_read?: any, events_write?: any, finance_read?: any, tickets_read?: any, tickets_write?: any }, ResolversTypes['Scope']>;
 
 export type ServiceResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Service'] = ResolversParentTypes['Service']> = {
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   customerVisible?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -6951,6 +7492,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   AuthEventConnection?: AuthEventConnectionResolvers<ContextType>;
   AuthEventEdge?: AuthEventEdgeResolvers<ContextType>;
   AuthEventKind?: AuthEventKindResolvers;
+  Budget?: BudgetResolvers<ContextType>;
+  BudgetConnection?: BudgetConnectionResolvers<ContextType>;
+  BudgetEdge?: BudgetEdgeResolvers<ContextType>;
   BulkUpdateResult?: BulkUpdateResultResolvers<ContextType>;
   BulkUpdatedTicket?: BulkUpdatedTicketResolvers<ContextType>;
   Calendar?: CalendarResolvers<ContextType>;
@@ -6990,6 +7534,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   CiClass?: CiClassResolvers<ContextType>;
   CiClassConnection?: CiClassConnectionResolvers<ContextType>;
   CiClassEdge?: CiClassEdgeResolvers<ContextType>;
+  CiCost?: CiCostResolvers<ContextType>;
+  CiCostConnection?: CiCostConnectionResolvers<ContextType>;
+  CiCostEdge?: CiCostEdgeResolvers<ContextType>;
   CiFieldChange?: CiFieldChangeResolvers<ContextType>;
   CiFieldError?: CiFieldErrorResolvers<ContextType>;
   CiHistoryConnection?: CiHistoryConnectionResolvers<ContextType>;
@@ -7013,6 +7560,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   ConfigurationItem?: ConfigurationItemResolvers<ContextType>;
   ConfigurationItemConnection?: ConfigurationItemConnectionResolvers<ContextType>;
   ConfigurationItemEdge?: ConfigurationItemEdgeResolvers<ContextType>;
+  CostCentre?: CostCentreResolvers<ContextType>;
+  CostCentreConnection?: CostCentreConnectionResolvers<ContextType>;
+  CostCentreEdge?: CostCentreEdgeResolvers<ContextType>;
   CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
   CustomFieldDefinition?: CustomFieldDefinitionResolvers<ContextType>;
   CustomFieldDefinitionConnection?: CustomFieldDefinitionConnectionResolvers<ContextType>;
@@ -7033,7 +7583,11 @@ export type Resolvers<ContextType = GqlCtx> = {
   EventRuleMatch?: EventRuleMatchResolvers<ContextType>;
   EventSettings?: EventSettingsResolvers<ContextType>;
   EventSeverityPriority?: EventSeverityPriorityResolvers<ContextType>;
+  ExchangeRate?: ExchangeRateResolvers<ContextType>;
+  ExchangeRateConnection?: ExchangeRateConnectionResolvers<ContextType>;
+  ExchangeRateEdge?: ExchangeRateEdgeResolvers<ContextType>;
   FieldChange?: FieldChangeResolvers<ContextType>;
+  FinanceSettings?: FinanceSettingsResolvers<ContextType>;
   HistoryConnection?: HistoryConnectionResolvers<ContextType>;
   HistoryEdge?: HistoryEdgeResolvers<ContextType>;
   HistoryEntry?: HistoryEntryResolvers<ContextType>;

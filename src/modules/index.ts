@@ -6,6 +6,7 @@ import { changesManifest } from './changes/changes.manifest.js'
 import { cmdbManifest } from './cmdb/cmdb.manifest.js'
 import { customFieldsManifest } from './custom-fields/custom-fields.manifest.js'
 import { eventsManifest } from './events/events.manifest.js'
+import { financeManifest } from './finance/finance.manifest.js'
 import { identityManifest } from './identity/identity.manifest.js'
 import { incidentsManifest } from './incidents/incidents.manifest.js'
 import { linksManifest } from './links/links.manifest.js'
@@ -43,5 +44,6 @@ export const modules: readonly ModuleManifest[] = [
   catalogManifest,
   calendarsManifest,
   eventsManifest,
-  notificationsManifest
+  notificationsManifest,
+  financeManifest
 ]

@@ -165,6 +165,7 @@ describe('every field answers through the real app', () => {
   let incidentId: string
   let incidentNumber: string
   let serviceId: string
+  let costCentreId: string
 
   async function expectShape(body: GqlBody, root: string, strict = true) {
     expect(body.errors).toBeUndefined()
@@ -183,7 +184,14 @@ describe('every field answers through the real app', () => {
   afterAll(async () => t?.close())
 
   it('mutations answer every field of what they create', async () => {
-    const org = await t.gql(`mutation { createOrganisation(input: { name: "Acme" }) ${all('Organisation')} }`)
+    // Organisations, services and CIs name a cost centre (test/finance checks every finance type)
+    const centre = await t.api('POST', '/api/v1/cost-centres', { body: { code: 'CONTRACT', name: 'Contract' } })
+    expect(centre.statusCode, centre.body).toBe(201)
+    costCentreId = centre.json().id
+    const org = await t.gql(
+      `mutation($cc: ID) { createOrganisation(input: { name: "Acme", costCentreId: $cc }) ${all('Organisation')} }`,
+      { cc: costCentreId }
+    )
     await expectShape(org.body, 'Mutation')
     const orgId = org.body.data!.createOrganisation.id
 
@@ -241,7 +249,8 @@ describe('every field answers through the real app', () => {
           supportTeamId: teamId,
           hoursCalendarId: calendarId,
           customerVisible: true,
-          organisationIds: [orgId]
+          organisationIds: [orgId],
+          costCentreId
         }
       }
     )
@@ -433,7 +442,7 @@ describe('every field answers through the real app', () => {
           organisationId: orgId,
           assetTag: `AT-${name}`,
           location: 'Leeds DC',
-          costCentreId: '0190a000-0000-7000-8000-00000000cc01',
+          costCentreId,
           attributes: { memory_mb: 1024 }
         }
       })
@@ -628,6 +637,23 @@ describe('every field answers through the real app', () => {
 
   // Types only reachable through an external system, with the test that checks their answers
   const coveredElsewhere: Record<string, string> = {
+    ...Object.fromEntries(
+      ['CostCentre', 'CostCentreEdge', 'CostCentreConnection', 'Budget', 'BudgetEdge', 'BudgetConnection'].map(n => [
+        n,
+        'test/finance/cost-centres.test.ts (every field over GraphQL)'
+      ])
+    ),
+    ...Object.fromEntries(
+      [
+        'CiCost',
+        'CiCostEdge',
+        'CiCostConnection',
+        'ExchangeRate',
+        'ExchangeRateEdge',
+        'ExchangeRateConnection',
+        'FinanceSettings'
+      ].map(n => [n, 'test/finance/costs.test.ts (every field over GraphQL)'])
+    ),
     ProblemRule: 'test/events/problem-detection.test.ts (problem rules over GraphQL)',
     ProblemRuleEdge: 'test/events/problem-detection.test.ts (problemRules)',
     ProblemRuleConnection: 'test/events/problem-detection.test.ts (problemRules)',

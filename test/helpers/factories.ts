@@ -5,9 +5,28 @@ import { PASSWORD, type TestApp } from './app.js'
 /** A short random suffix keeping names unique across tests. */
 export const suffix = () => randomBytes(4).toString('hex')
 
+const costCentres = new WeakMap<TestApp, Promise<string>>()
+
+/**
+ * One cost centre per test app that the factories' organisations and services name, so their every
+ * field is set (test/finance tests cost centres themselves).
+ */
+export function factoryCostCentre(t: TestApp): Promise<string> {
+  let found = costCentres.get(t)
+  if (!found) {
+    found = (async () => {
+      const res = await t.api('POST', '/api/v1/cost-centres', { body: { code: `F-${suffix()}`, name: 'Factory' } })
+      if (res.statusCode !== 201) throw new Error(`cost centre: ${res.body}`)
+      return res.json().id as string
+    })()
+    costCentres.set(t, found)
+  }
+  return found
+}
+
 /** Rows built through the API itself, so factories obey the same rules as clients. */
 export async function makeOrganisation(t: TestApp, name = `Org ${suffix()}`) {
-  const res = await t.api('POST', '/api/v1/organisations', { body: { name } })
+  const res = await t.api('POST', '/api/v1/organisations', { body: { name, costCentreId: await factoryCostCentre(t) } })
   if (res.statusCode !== 201) throw new Error(`organisation: ${res.body}`)
   return res.json() as { id: string; name: string }
 }
@@ -87,6 +106,7 @@ export async function makeService(t: TestApp, body: Record<string, unknown> = {}
       ownerTeamId: team.id,
       supportTeamId: team.id,
       hoursCalendarId: calendar.json().id,
+      costCentreId: await factoryCostCentre(t),
       ...body
     }
   })

@@ -19,6 +19,8 @@ export const organisations = pgTable(
   {
     id: uuid('id').primaryKey(),
     name: text('name').notNull(),
+    /** The cost centre carrying it (finance; checked on write, no foreign key: finance sits above). */
+    costCentreId: uuid('cost_centre_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },

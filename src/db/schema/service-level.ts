@@ -29,6 +29,8 @@ export const services = pgTable(
      * as one field, and a customer's visibility is one indexed `= any(...)`.
      */
     organisationIds: uuid('organisation_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    /** The cost centre carrying it (finance; checked on write, no foreign key: finance sits above). */
+    costCentreId: uuid('cost_centre_id'),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()

@@ -1,5 +1,5 @@
 import { eq, inArray } from 'drizzle-orm'
-import { type configurationItems, organisations, teams } from '../../db/schema/index.js'
+import { type configurationItems, costCentres, organisations, teams } from '../../db/schema/index.js'
 import { normaliseHost, normaliseMac, normaliseSerial, normaliseUuid } from '../../lib/ci-identity.js'
 import type { Queryable } from '../../lib/context.js'
 import { fieldError, validationFailed } from '../../lib/errors.js'
@@ -131,6 +131,13 @@ export async function assertReferences(q: Queryable, fields: Partial<Pick<CiView
       .from(organisations)
       .where(eq(organisations.id, fields.organisationId))
     if (!org) errors.push({ field: 'organisationId', message: 'no such organisation' })
+  }
+  if (fields.costCentreId) {
+    const [centre] = await q
+      .select({ id: costCentres.id })
+      .from(costCentres)
+      .where(eq(costCentres.id, fields.costCentreId))
+    if (!centre) errors.push({ field: 'costCentreId', message: 'no such cost centre' })
   }
   if (errors.length) throw validationFailed(errors)
 }

@@ -128,7 +128,7 @@ export function identityResolvers(): Resolvers {
         services.organisations.update(
           ctx,
           id(args.id),
-          check<OrganisationInput>(OrganisationBody, defined(args.input as Args), 'input')
+          check<OrganisationInput>(OrganisationBody, nullsKept(args.input as Args, ['costCentreId']), 'input')
         ),
       createTeam: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.teams.create(ctx, check<CreateTeamInput>(CreateTeamBody, defined(args.input as Args), 'input')),

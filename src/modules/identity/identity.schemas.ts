@@ -71,8 +71,19 @@ export const UserListQuery = Type.Object(
 )
 export type UserListInput = Static<typeof UserListQuery>
 
-export const Organisation = Type.Object({ id: Uuid, name: Type.String(), createdAt: DateTime, updatedAt: DateTime }, {})
-export const OrganisationBody = Type.Object({ name: Name }, { additionalProperties: false })
+export const Organisation = Type.Object(
+  { id: Uuid, name: Type.String(), costCentreId: Nullable(Uuid), createdAt: DateTime, updatedAt: DateTime },
+  {}
+)
+export const OrganisationBody = Type.Object(
+  {
+    name: Name,
+    costCentreId: Type.Optional(
+      Nullable(Type.String({ format: 'uuid', description: 'The cost centre carrying it (finance); null clears it' }))
+    )
+  },
+  { additionalProperties: false }
+)
 export type OrganisationInput = Static<typeof OrganisationBody>
 
 export const ListQuery = Type.Object(

@@ -1,8 +1,8 @@
 import { and, asc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-orm'
 import { authorize, can, organisationPin } from '../../auth/policy.js'
-import { organisations } from '../../db/schema/index.js'
+import { costCentres, organisations } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
-import { conflictField, notFound } from '../../lib/errors.js'
+import { conflictField, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { diff, recordAudit } from '../audit/audit.service.js'
 import type { ListInput, OrganisationInput } from './identity.schemas.js'
@@ -17,6 +17,13 @@ export function createOrganisationService({ db }: Deps) {
       .from(organisations)
       .where(sql`lower(${organisations.name}) = lower(${name})`)
     if (row && row.id !== exceptId) throw conflictField('name', 'an organisation with this name exists')
+  }
+
+  /** The cost centre an organisation names must exist (422 naming costCentreId). */
+  async function checkCostCentre(id: string | null | undefined) {
+    if (!id) return
+    const [row] = await db.select({ id: costCentres.id }).from(costCentres).where(eq(costCentres.id, id))
+    if (!row) throw fieldError('costCentreId', 'no such cost centre')
   }
 
   return {
@@ -49,13 +56,21 @@ export function createOrganisationService({ db }: Deps) {
     async create(ctx: Ctx, input: OrganisationInput): Promise<OrganisationRow> {
       authorize(ctx.actor, 'organisation.manage')
       await assertNameFree(input.name)
+      await checkCostCentre(input.costCentreId)
+      const costCentreId = input.costCentreId?.toLowerCase() ?? null
       return db.transaction(async tx => {
-        const [row] = await tx.insert(organisations).values({ id: uuidv7(), name: input.name }).returning()
+        const [row] = await tx
+          .insert(organisations)
+          .values({ id: uuidv7(), name: input.name, costCentreId })
+          .returning()
         await recordAudit(tx, ctx, {
           entityType: 'organisation',
           entityId: row!.id,
           action: 'created',
-          changes: [{ field: 'name', old: null, new: row!.name }]
+          changes: [
+            { field: 'name', old: null, new: row!.name },
+            ...(costCentreId ? [{ field: 'costCentreId', old: null, new: costCentreId }] : [])
+          ]
         })
         return row!
       })
@@ -64,19 +79,24 @@ export function createOrganisationService({ db }: Deps) {
     async update(ctx: Ctx, id: string, input: OrganisationInput): Promise<OrganisationRow> {
       authorize(ctx.actor, 'organisation.manage')
       await assertNameFree(input.name, id)
+      await checkCostCentre(input.costCentreId)
+      const set = {
+        name: input.name,
+        ...(input.costCentreId !== undefined ? { costCentreId: input.costCentreId?.toLowerCase() ?? null } : {})
+      }
       return db.transaction(async tx => {
         const [before] = await tx.select().from(organisations).where(eq(organisations.id, id)).for('update')
         if (!before) throw notFound('organisation')
         const [row] = await tx
           .update(organisations)
-          .set({ name: input.name, updatedAt: new Date() })
+          .set({ ...set, updatedAt: new Date() })
           .where(eq(organisations.id, id))
           .returning()
         await recordAudit(tx, ctx, {
           entityType: 'organisation',
           entityId: id,
           action: 'updated',
-          changes: diff(before, input, ['name'])
+          changes: diff(before, set, ['name', 'costCentreId'])
         })
         return row!
       })

@@ -15,7 +15,7 @@ export function serviceResolvers(): Resolvers {
     create: CreateServiceBody,
     patch: UpdateServiceBody,
     // An explicit null clears a team or the calendar; other nulls mean "not given"
-    clearable: ['ownerTeamId', 'supportTeamId', 'hoursCalendarId'],
+    clearable: ['ownerTeamId', 'supportTeamId', 'hoursCalendarId', 'costCentreId'],
     cursorOf: serviceKeyset.cursorOf
   })
 }

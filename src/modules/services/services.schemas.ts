@@ -25,6 +25,7 @@ export const Service = Type.Object({
   hoursCalendarId: Nullable(Uuid),
   customerVisible: Type.Boolean(),
   organisationIds: Type.Array(Uuid),
+  costCentreId: Nullable(Uuid),
   version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
@@ -45,7 +46,8 @@ export const CreateServiceBody = Type.Object(
     customerVisible: Type.Optional(
       Type.Boolean({ description: 'Customers of subscribed organisations see it (default false: staff only)' })
     ),
-    organisationIds: Type.Optional(OrganisationIds)
+    organisationIds: Type.Optional(OrganisationIds),
+    costCentreId: OptionalId('The cost centre carrying the service (finance)')
   },
   { additionalProperties: false }
 )
@@ -60,12 +62,14 @@ export const UpdateServiceBody = Type.Object(
     supportTeamId: Type.Optional(Nullable(Uuid)),
     hoursCalendarId: Type.Optional(Nullable(Uuid)),
     customerVisible: Type.Optional(Type.Boolean()),
-    organisationIds: Type.Optional(OrganisationIds)
+    organisationIds: Type.Optional(OrganisationIds),
+    costCentreId: Type.Optional(Nullable(Uuid))
   },
   {
     additionalProperties: false,
     minProperties: 1,
-    description: 'null clears ownerTeamId, supportTeamId or hoursCalendarId; organisationIds replaces the list'
+    description:
+      'null clears ownerTeamId, supportTeamId, hoursCalendarId or costCentreId; organisationIds replaces the list'
   }
 )
 export type UpdateServiceInput = Static<typeof UpdateServiceBody>

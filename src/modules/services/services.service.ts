@@ -1,7 +1,7 @@
 import { eq, ilike, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, isStaff } from '../../auth/policy.js'
-import { calendars, organisations, services, teams } from '../../db/schema/index.js'
+import { calendars, costCentres, organisations, services, teams } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
 import { isUuid } from '../../lib/ids.js'
@@ -66,7 +66,12 @@ export const servicePort: ServicePort = {
 
 async function checkRefs(
   q: Queryable,
-  input: { ownerTeamId?: string | null; supportTeamId?: string | null; hoursCalendarId?: string | null }
+  input: {
+    ownerTeamId?: string | null
+    supportTeamId?: string | null
+    hoursCalendarId?: string | null
+    costCentreId?: string | null
+  }
 ) {
   const errors: FieldError[] = []
   for (const field of ['ownerTeamId', 'supportTeamId'] as const) {
@@ -78,6 +83,11 @@ async function checkRefs(
   if (input.hoursCalendarId) {
     const [found] = await q.select({ id: calendars.id }).from(calendars).where(eq(calendars.id, input.hoursCalendarId))
     if (!found) errors.push({ field: 'hoursCalendarId', message: 'no such calendar' })
+  }
+  if (input.costCentreId) {
+    const id = input.costCentreId.toLowerCase()
+    const [found] = await q.select({ id: costCentres.id }).from(costCentres).where(eq(costCentres.id, id))
+    if (!found) errors.push({ field: 'costCentreId', message: 'no such cost centre' })
   }
   return errors
 }
@@ -107,7 +117,8 @@ const FIELDS = [
   'supportTeamId',
   'hoursCalendarId',
   'customerVisible',
-  'organisationIds'
+  'organisationIds',
+  'costCentreId'
 ] as const
 
 const lowered = (id: string | null | undefined) => (id ? id.toLowerCase() : id)
@@ -159,7 +170,8 @@ export function createServiceCatalog({ db }: Deps) {
           supportTeamId: lowered(input.supportTeamId) ?? null,
           hoursCalendarId: lowered(input.hoursCalendarId) ?? null,
           customerVisible: input.customerVisible ?? false,
-          organisationIds
+          organisationIds,
+          costCentreId: lowered(input.costCentreId) ?? null
         }
       }),
 
@@ -167,12 +179,13 @@ export function createServiceCatalog({ db }: Deps) {
     update: (ctx: Ctx, id: string, input: UpdateServiceInput, expectedVersion?: number): Promise<ServiceRow> =>
       resource.update(ctx, id, expectedVersion, async tx => {
         const errors = await checkRefs(tx, input)
-        const { organisationIds, name, ownerTeamId, supportTeamId, hoursCalendarId, ...rest } = input
+        const { organisationIds, name, ownerTeamId, supportTeamId, hoursCalendarId, costCentreId, ...rest } = input
         const set: Record<string, unknown> = { ...rest }
         if (name !== undefined) set.name = name.trim()
         if (ownerTeamId !== undefined) set.ownerTeamId = lowered(ownerTeamId)
         if (supportTeamId !== undefined) set.supportTeamId = lowered(supportTeamId)
         if (hoursCalendarId !== undefined) set.hoursCalendarId = lowered(hoursCalendarId)
+        if (costCentreId !== undefined) set.costCentreId = lowered(costCentreId)
         if (organisationIds !== undefined) set.organisationIds = await checkOrganisations(tx, organisationIds, errors)
         if (errors.length) throw validationFailed(errors)
         return set

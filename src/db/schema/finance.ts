@@ -1,0 +1,120 @@
+import { sql } from 'drizzle-orm'
+import {
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid
+} from 'drizzle-orm/pg-core'
+import { configurationItems } from './cmdb.js'
+import { ts } from './columns.js'
+import { organisations } from './identity.js'
+
+/**
+ * IT financial management. Money is `numeric` (exact) and travels as decimal strings; a cost's
+ * currency is an ISO 4217 code, reports convert into the one reporting currency by the rate in force
+ * on each day (exchange_rates).
+ */
+
+/**
+ * Cost centres in a hierarchy (parent_id; the service keeps it acyclic). An organisation unit is a
+ * cost centre when one names it (organisation_id, at most one per organisation).
+ */
+export const costCentres = pgTable(
+  'cost_centres',
+  {
+    id: uuid('id').primaryKey(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    parentId: uuid('parent_id'),
+    organisationId: uuid('organisation_id').references(() => organisations.id),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [
+    uniqueIndex('cost_centres_code_uq').on(sql`lower(${t.code})`),
+    uniqueIndex('cost_centres_organisation_uq').on(t.organisationId),
+    index('cost_centres_parent_idx').on(t.parentId)
+  ]
+)
+
+/** A cost centre's budget for one period: a month, a quarter or a year starting on period_start. */
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: uuid('id').primaryKey(),
+    costCentreId: uuid('cost_centre_id')
+      .notNull()
+      .references(() => costCentres.id, { onDelete: 'cascade' }),
+    /** month, quarter or year. */
+    period: text('period').notNull(),
+    /** The first day of the period (a month's first, a quarter's first, 1 January). */
+    periodStart: date('period_start', { mode: 'string' }).notNull(),
+    amount: numeric('amount', { precision: 20, scale: 4 }).notNull(),
+    currency: text('currency').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [uniqueIndex('budgets_period_uq').on(t.costCentreId, t.period, t.periodStart)]
+)
+
+/**
+ * What a CI costs. capital: `amount` paid on start_date (the purchase date), depreciated straight-line
+ * over depreciation_months down to residual_value. recurring: `amount` per `period` (month, quarter,
+ * year) from start_date to end_date (inclusive; none: open-ended), spread evenly over its days.
+ */
+export const ciCosts = pgTable(
+  'ci_costs',
+  {
+    id: uuid('id').primaryKey(),
+    ciId: uuid('ci_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    /** licence, support, hosting, power, labour, hardware, other. */
+    category: text('category').notNull(),
+    description: text('description').notNull().default(''),
+    currency: text('currency').notNull(),
+    amount: numeric('amount', { precision: 20, scale: 4 }).notNull(),
+    period: text('period'),
+    startDate: date('start_date', { mode: 'string' }).notNull(),
+    endDate: date('end_date', { mode: 'string' }),
+    depreciationMonths: smallint('depreciation_months'),
+    residualValue: numeric('residual_value', { precision: 20, scale: 4 }),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [index('ci_costs_ci_idx').on(t.ciId), check('ci_costs_amount_ck', sql`${t.amount} >= 0`)]
+)
+
+/** Units of the reporting currency one unit of `currency` buys, from valid_from until the next rate. */
+export const exchangeRates = pgTable(
+  'exchange_rates',
+  {
+    id: uuid('id').primaryKey(),
+    currency: text('currency').notNull(),
+    validFrom: date('valid_from', { mode: 'string' }).notNull(),
+    rate: numeric('rate', { precision: 24, scale: 10 }).notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [uniqueIndex('exchange_rates_currency_from_uq').on(t.currency, t.validFrom)]
+)
+
+/** Who else sees costs: technicians (CI cost fields), customers (their organisation's chargeback). */
+export const financeSettings = pgTable('finance_settings', {
+  id: smallint('id').primaryKey(),
+  settings: jsonb('settings').notNull(),
+  version: integer('version').notNull().default(1),
+  updatedAt: ts('updated_at').notNull().defaultNow()
+})
