@@ -84,23 +84,30 @@ export interface ReachRow extends ImpactRow {
 export async function impactReach(
   q: Queryable,
   rootIds: readonly string[],
-  opts: { depth: number }
+  opts: { depth: number; direction?: ImpactDirection; types?: readonly string[] }
 ): Promise<ReachRow[]> {
   const roots = [...new Set(rootIds)]
   if (roots.length === 0 || opts.depth < 1) return []
   const r = ciRelationships
+  const typeFilter: SQL = opts.types?.length ? sql`and ${inArray(r.type, [...opts.types])}` : sql``
+  const dirs =
+    opts.direction === 'upstream'
+      ? ['upstream']
+      : opts.direction === 'downstream'
+        ? ['downstream']
+        : ['downstream', 'upstream']
   const result = await q.execute(sql`
     with recursive walk(root, id, dir, distance, path, type) as (
       select x.root, x.root, d.dir, 0, array[x.root], null::text
       from unnest(${sqlArray(roots, 'uuid')}) as x(root)
-      cross join (values ('downstream'::text), ('upstream'::text)) as d(dir)
+      cross join unnest(${sqlArray(dirs, 'text')}) as d(dir)
       union all
       select w.root, nxt.id, w.dir, w.distance + 1, w.path || nxt.id, nxt.type
       from walk w
       cross join lateral (
-        select ${r.targetId} as id, ${r.type} as type from ${r} where w.dir = 'downstream' and ${r.sourceId} = w.id
+        select ${r.targetId} as id, ${r.type} as type from ${r} where w.dir = 'downstream' and ${r.sourceId} = w.id ${typeFilter}
         union all
-        select ${r.sourceId}, ${r.type} from ${r} where w.dir = 'upstream' and ${r.targetId} = w.id
+        select ${r.sourceId}, ${r.type} from ${r} where w.dir = 'upstream' and ${r.targetId} = w.id ${typeFilter}
       ) nxt
       where w.distance < ${opts.depth} and not nxt.id = any(w.path)
     )
@@ -114,7 +121,7 @@ export async function impactReach(
     }
   ).rows
   return rows.map(row => ({
-    root: row.root,
+    root: String(row.root),
     id: row.id,
     direction: row.dir as ImpactRow['direction'],
     distance: Number(row.distance),
