@@ -459,6 +459,8 @@ export type Change = Ticket & {
   ciIds: Array<Scalars['ID']['output']>;
   cis: Array<ConfigurationItem>;
   closedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Staff only: what it collides with in its planned window: live changes on the same CI or on CIs it impacts or is impacted by within depth (1-5) hops of the CI graph, and freezes */
+  conflicts: Array<ChangeConflict>;
   createdAt: Scalars['DateTime']['output'];
   createdBy?: Maybe<User>;
   createdById: Scalars['ID']['output'];
@@ -508,6 +510,11 @@ export type Change = Ticket & {
   updatedAt: Scalars['DateTime']['output'];
   urgency: Scalars['Int']['output'];
   version: Scalars['Int']['output'];
+};
+
+
+export type ChangeConflictsArgs = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -586,18 +593,29 @@ export type ChangeConflict = {
   change?: Maybe<Change>;
   /** The other change (null for a freeze) */
   changeId?: Maybe<Scalars['ID']['output']>;
-  /** same_ci: the shared CIs; related_ci: the other change's CIs related to this one's */
+  /** same_ci: the shared CIs; related_ci: the other change's CIs this one's impact or are impacted by */
   ciIds?: Maybe<Array<Scalars['ID']['output']>>;
+  /** related_ci: downstream when this change's CI stands on the other's (runs on, depends on...), upstream when it is stood on */
+  direction?: Maybe<ChangeConflictDirection>;
+  /** related_ci: hops through the CI graph to the nearest of those CIs */
+  distance?: Maybe<Scalars['Int']['output']>;
   freezeId?: Maybe<Scalars['ID']['output']>;
   freezeName?: Maybe<Scalars['String']['output']>;
   number?: Maybe<Scalars['String']['output']>;
+  /** related_ci: that shortest path, this change's CI first */
+  path?: Maybe<Array<Scalars['ID']['output']>>;
   reason: ChangeConflictReason;
 };
+
+/** Which way a related CI lies: downstream (what this change's CI stands on) or upstream (what stands on it) */
+export type ChangeConflictDirection =
+  | 'downstream'
+  | 'upstream';
 
 export type ChangeConflictReason =
   /** A change freeze overlaps the planned window */
   | 'freeze'
-  /** Another change planned at an overlapping time on a directly related CI */
+  /** Another change planned at an overlapping time on a CI this change's CIs impact or are impacted by (the CI graph, a few hops) */
   | 'related_ci'
   /** Another change planned at an overlapping time on the same CI */
   | 'same_ci';
@@ -5120,6 +5138,7 @@ export type ResolversTypes = {
   ChangeCalendarEdge: ResolverTypeWrapper<Partial<Omit<ChangeCalendarEdge, 'node'> & { node: ResolversTypes['ChangeCalendarEntry'] }>>;
   ChangeCalendarEntry: ResolverTypeWrapper<Partial<Omit<ChangeCalendarEntry, 'change' | 'conflicts'> & { change?: Maybe<ResolversTypes['Change']>, conflicts: Array<ResolversTypes['ChangeConflict']> }>>;
   ChangeConflict: ResolverTypeWrapper<Partial<Omit<ChangeConflict, 'change'> & { change?: Maybe<ResolversTypes['Change']> }>>;
+  ChangeConflictDirection: ResolverTypeWrapper<Partial<ChangeConflictDirection>>;
   ChangeConflictReason: ResolverTypeWrapper<Partial<ChangeConflictReason>>;
   ChangeConnection: ResolverTypeWrapper<Partial<Omit<ChangeConnection, 'edges'> & { edges: Array<ResolversTypes['ChangeEdge']> }>>;
   ChangeEdge: ResolverTypeWrapper<Partial<Omit<ChangeEdge, 'node'> & { node: ResolversTypes['Change'] }>>;
@@ -5916,6 +5935,7 @@ export type ChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   ciIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   cis?: Resolver<Array<ResolversTypes['ConfigurationItem']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  conflicts?: Resolver<Array<ResolversTypes['ChangeConflict']>, ParentType, ContextType, RequireFields<ChangeConflictsArgs, 'depth'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   createdById?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -6000,9 +6020,12 @@ export type ChangeConflictResolvers<ContextType = GqlCtx, ParentType extends Res
   change?: Resolver<Maybe<ResolversTypes['Change']>, ParentType, ContextType>;
   changeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   ciIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  direction?: Resolver<Maybe<ResolversTypes['ChangeConflictDirection']>, ParentType, ContextType>;
+  distance?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   freezeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   freezeName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   number?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  path?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['ChangeConflictReason'], ParentType, ContextType>;
 };
 

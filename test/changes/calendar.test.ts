@@ -52,12 +52,27 @@ describe('the change calendar', () => {
     const byId = new Map(items.map(i => [i.id, i]))
     expect(byId.get(a.id)!.conflicts).toEqual([
       { reason: 'same_ci', changeId: b.id, number: b.number, ciIds: [web.id] },
-      { reason: 'related_ci', changeId: c.id, number: c.number, ciIds: [vm.id] }
+      {
+        reason: 'related_ci',
+        changeId: c.id,
+        number: c.number,
+        ciIds: [vm.id],
+        distance: 1,
+        direction: 'downstream',
+        path: [web.id, vm.id]
+      }
     ])
+    const upstream = {
+      reason: 'related_ci',
+      ciIds: [web.id],
+      distance: 1,
+      direction: 'upstream',
+      path: [vm.id, web.id]
+    }
     expect(byId.get(c.id)!.conflicts).toEqual(
       expect.arrayContaining([
-        { reason: 'related_ci', changeId: a.id, number: a.number, ciIds: [web.id] },
-        { reason: 'related_ci', changeId: b.id, number: b.number, ciIds: [web.id] }
+        { ...upstream, changeId: a.id, number: a.number },
+        { ...upstream, changeId: b.id, number: b.number }
       ])
     )
     expect(byId.get(b.id)!.conflicts).toContainEqual({

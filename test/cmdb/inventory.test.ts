@@ -5,7 +5,7 @@ import { auditLog } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeApiToken, makeUser } from '../helpers/factories.js'
 import { countRows } from '../helpers/graphql.js'
-import { expectProblem, fieldsOf } from '../helpers/problem.js'
+import { expectProblem } from '../helpers/problem.js'
 
 type Json = Record<string, any>
 const example = () =>
@@ -33,6 +33,23 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
       },
       payload: body
     })
+  /** GLPI Agent's error shape: {"status":"error","message"}, with the code and the fields named. */
+  const agentError = (res: Awaited<ReturnType<typeof post>>, status: number) => {
+    expect(res.statusCode, res.body).toBe(status)
+    expect(res.headers['content-type']).toMatch(/^application\/json/)
+    const body = res.json() as { status: string; message: string; code: string; errors?: { field: string }[] }
+    expect(body).toMatchObject({ status: 'error', message: expect.any(String), code: expect.any(String) })
+    return { ...body, fields: (body.errors ?? []).map(e => e.field) }
+  }
+  /** The OCS / FusionInventory error shape: <REPLY><ERROR>…</ERROR></REPLY>, inflated when it came zlib. */
+  const xmlError = (res: Awaited<ReturnType<typeof post>>, status: number, zlib = false) => {
+    expect(res.statusCode, res.body).toBe(status)
+    expect(res.headers['content-type']).toMatch(zlib ? /^application\/x-compress-zlib/ : /^application\/xml/)
+    const text = zlib ? inflateSync(res.rawPayload).toString('utf8') : res.body
+    const m = /^<\?xml[^>]*\?>\s*<REPLY>\s*<ERROR>([^<]+)<\/ERROR>\s*<\/REPLY>\s*$/.exec(text)
+    expect(m, text).not.toBeNull()
+    return m![1]!
+  }
   const computers = async (name: string) =>
     (await t.api('GET', `/api/v1/cis?class=computer&q=${encodeURIComponent(name)}&limit=500`)).json().items as Json[]
 
@@ -51,7 +68,10 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
     const wrong = await post(JSON.stringify(example()), 'application/json', {}, 'sdt_wrong')
     expect(wrong.statusCode).toBe(401)
     expect(wrong.headers['www-authenticate']).toBe('Basic realm="inventory"')
-    expectProblem(await post(JSON.stringify(example()), 'application/json', {}, readOnly), 403)
+    expect(agentError(await post(JSON.stringify(example()), 'application/json', {}, readOnly), 403).code).toBe(
+      'FORBIDDEN'
+    )
+    expect(agentError(none, 401).message).toMatch(/token/)
     const bearer = await t.app.inject({
       method: 'POST',
       url: '/api/v1/inventory',
@@ -167,44 +187,87 @@ describe('POST /api/v1/inventory: GLPI Agent JSON and FusionInventory XML', () =
     expect(pc!.attributes).not.toHaveProperty('manufacturer')
   })
 
-  it('refuses bombs with 413, wrong protocols with 400 naming what is missing, unknown types with 415', async () => {
+  it('refuses bombs with 413, wrong protocols with 400 naming what is missing, unknown types with 415, each in the agent’s shape', async () => {
     const bomb = deflateSync(Buffer.alloc(64 * 1024 * 1024, 0x20))
     expect(bomb.length).toBeLessThan(LIMIT)
     const started = Date.now()
-    expectProblem(await post(bomb, 'application/x-compress-zlib'), 413)
-    expectProblem(
-      await post(gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)), 'application/json', { 'content-encoding': 'gzip' }),
-      413
-    )
+    // A zlib body with no agent id is the XML protocol's: its error comes back zlib, like its answers
+    expect(xmlError(await post(bomb, 'application/x-compress-zlib'), 413, true)).toMatch(/inflates past/)
+    expect(
+      agentError(
+        await post(gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)), 'application/json', { 'content-encoding': 'gzip' }),
+        413
+      ).status
+    ).toBe('error')
     expect(Date.now() - started).toBeLessThan(5000)
+    // GLPI Agent JSON: {"status":"error"} naming the fields
     const noDevice = example()
     delete noDevice.deviceid
-    expect(fieldsOf(expectProblem(await post(JSON.stringify(noDevice), 'application/json'), 400))).toEqual(['deviceid'])
+    const missing = agentError(await post(JSON.stringify(noDevice), 'application/json'), 400)
+    expect(missing.fields).toEqual(['deviceid'])
+    expect(missing.message).toMatch(/deviceid/)
     const noVersion = example()
     delete noVersion.content.versionclient
-    expect(fieldsOf(expectProblem(await post(JSON.stringify(noVersion), 'application/json'), 400))).toEqual([
+    expect(agentError(await post(JSON.stringify(noVersion), 'application/json'), 400).fields).toEqual([
       'content.versionclient'
     ])
     const badSoftware = example()
     badSoftware.content.softwares.push({ version: '1' })
     badSoftware.content.hardware.memory = '64GB'
-    expect(fieldsOf(expectProblem(await post(JSON.stringify(badSoftware), 'application/json'), 400)).sort()).toEqual(
+    expect(agentError(await post(JSON.stringify(badSoftware), 'application/json'), 400).fields.sort()).toEqual(
       ['content.hardware.memory', 'content.softwares.3.name'].sort()
     )
-    expect(fieldsOf(expectProblem(await post('<FOO/>', 'application/xml'), 400))).toEqual(['REQUEST'])
+    // Compressed JSON (GLPI Agent zlib / gzip) is still the JSON protocol
     expect(
-      fieldsOf(expectProblem(await post('<REQUEST><DEVICEID>x</DEVICEID></REQUEST>', 'application/xml'), 400))
-    ).toEqual(['REQUEST/QUERY'])
+      agentError(await post(deflateSync(JSON.stringify(noDevice)), 'application/x-compress-zlib'), 400).fields
+    ).toEqual(['deviceid'])
     expect(
-      fieldsOf(
-        expectProblem(
-          await post('<REQUEST><QUERY>INVENTORY</QUERY><CONTENT></CONTENT></REQUEST>', 'application/xml'),
-          400
-        )
+      agentError(await post(gzipSync(JSON.stringify(noDevice)), 'application/x-compress-gzip'), 400).fields
+    ).toEqual(['deviceid'])
+    expect(agentError(await post('{"action":"netdiscovery","deviceid":"x"}', 'application/json'), 400).fields).toEqual([
+      'action'
+    ])
+    // OCS / FusionInventory XML: <REPLY><ERROR>, naming the element, in the request's encoding
+    expect(xmlError(await post('<FOO/>', 'application/xml'), 400)).toMatch(/REQUEST/)
+    expect(xmlError(await post('<REQUEST><DEVICEID>x</DEVICEID></REQUEST>', 'application/xml'), 400)).toMatch(
+      /REQUEST\/QUERY/
+    )
+    expect(
+      xmlError(
+        await post(
+          deflateSync('<REQUEST><QUERY>INVENTORY</QUERY><CONTENT></CONTENT></REQUEST>'),
+          'application/x-compress-zlib'
+        ),
+        400,
+        true
       )
-    ).toContain('REQUEST/DEVICEID')
-    expectProblem(await post('<!DOCTYPE x [<!ENTITY a "b">]><REQUEST/>', 'application/xml'), 400)
-    expectProblem(await post('garbage', 'application/x-compress-zlib'), 400)
-    expectProblem(await post('{}', 'text/plain'), 415)
+    ).toMatch(/REQUEST\/DEVICEID/)
+    expect(
+      xmlError(
+        await post(
+          '<?xml version="1.0"?><REQUEST><QUERY>SNMPQUERY</QUERY><DEVICEID>x</DEVICEID></REQUEST>',
+          'text/xml'
+        ),
+        400
+      )
+    ).toMatch(/REQUEST\/QUERY|SNMPQUERY/)
+    expect(xmlError(await post('<!DOCTYPE x [<!ENTITY a "b">]><REQUEST/>', 'application/xml'), 400)).toMatch(/DTD/)
+    // An XML PROLOG sent as JSON (wrong Content-Type) is read by what it is, and answered in XML
+    const prolog = await post(
+      '<?xml version="1.0" encoding="UTF-8" ?><REQUEST><DEVICEID>pc-1</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>',
+      'application/json'
+    )
+    expect(prolog.statusCode, prolog.body).toBe(200)
+    expect(prolog.body).toContain('<RESPONSE>SEND</RESPONSE>')
+    // Not inflatable: a zlib XML agent gets its XML error; GLPI Agent (its header) its JSON one
+    expect(xmlError(await post('garbage', 'application/x-compress-zlib'), 400, true)).toMatch(/zlib/)
+    expect(
+      agentError(await post('garbage', 'application/x-compress-zlib', { 'glpi-agent-id': 'a1b2' }), 400).message
+    ).toMatch(/zlib/)
+    // An unknown type: JSON-looking body is GLPI Agent's shape; a body that is no agent's gets problem+json
+    expect(agentError(await post('{}', 'text/plain'), 415).code).toBe('UNSUPPORTED_MEDIA_TYPE')
+    expectProblem(await post('garbage', 'text/plain'), 415)
+    // Said to be JSON but is neither protocol: the JSON protocol's error, saying what it is not
+    expect(agentError(await post('hello', 'application/json'), 400).message).toMatch(/neither a GLPI Agent JSON/)
   })
 })

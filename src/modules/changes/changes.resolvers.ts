@@ -4,11 +4,14 @@ import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/
 import { check } from '../../lib/validate.js'
 import { ticketLoaders, ticketResolvers, ticketsBy } from '../tickets/tickets.resolvers.js'
 import { type CalendarEntry, calendarCursor } from './changes.calendar.js'
+import type { ChangeConflict } from './changes.conflicts.js'
 import {
   type CalendarInput,
   CalendarQuery,
   ChangeFromProblemBody,
   type ChangeFromProblemInput,
+  type ConflictsInput,
+  ConflictsQuery,
   changeSchemas
 } from './changes.schemas.js'
 
@@ -37,8 +40,28 @@ export function changeResolvers(): Resolvers {
   }
 }
 
-export const changeLoaders = (): Loaders => ({
-  ...ticketLoaders('Change'),
-  ChangeConflict: { change: ticketsBy('changeId') },
-  ChangeCalendarEntry: { change: ticketsBy('id') }
-})
+/** Change.conflicts: every change of the list in one `conflictsOf` pass per depth asked. */
+async function conflictsLoader(queries: { obj: Record<string, unknown>; params: Args }[], { ctx, services }: GqlCtx) {
+  const depthOf = (p: Args) => check<ConflictsInput>(ConflictsQuery, defined({ depth: p.depth })).depth
+  const byDepth = new Map<number | undefined, string[]>()
+  for (const q of queries) {
+    const d = depthOf(q.params)
+    byDepth.set(d, [...(byDepth.get(d) ?? []), q.obj.id as string])
+  }
+  const found = new Map<string, ChangeConflict[]>()
+  for (const [depth, ids] of byDepth) {
+    const m = await services.changes.conflictsOf(ctx, ids, depth === undefined ? {} : { depth })
+    for (const [id, list] of m) found.set(`${depth}:${id}`, list)
+  }
+  return queries.map(q => found.get(`${depthOf(q.params)}:${q.obj.id as string}`) ?? [])
+}
+
+export const changeLoaders = (): Loaders => {
+  const shared = ticketLoaders('Change')
+  return {
+    ...shared,
+    Change: { ...(shared.Change ?? {}), conflicts: conflictsLoader },
+    ChangeConflict: { change: ticketsBy('changeId') },
+    ChangeCalendarEntry: { change: ticketsBy('id') }
+  }
+}

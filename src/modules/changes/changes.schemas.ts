@@ -90,10 +90,40 @@ export const ChangeConflict = Type.Object({
   changeId: Nullable(Type.String({ format: 'uuid', description: 'The other change (null for a freeze)' })),
   number: Nullable(Type.String()),
   ciIds: Type.Optional(
-    Type.Array(Uuid, { description: 'same_ci: the shared CIs; related_ci: the other change’s related CIs' })
+    Type.Array(Uuid, {
+      description: 'same_ci: the shared CIs; related_ci: the other change’s CIs this one’s impact or are impacted by'
+    })
   ),
+  distance: Type.Optional(
+    Type.Integer({ description: 'related_ci: hops through the CI graph to the nearest of those CIs' })
+  ),
+  direction: Type.Optional(
+    StringEnum(['upstream', 'downstream'] as const, {
+      description:
+        'related_ci: downstream when this change’s CI stands on the other’s (runs on, depends on…), upstream when it is stood on'
+    })
+  ),
+  path: Type.Optional(Type.Array(Uuid, { description: 'related_ci: that shortest path, this change’s CI first' })),
   freezeId: Type.Optional(Uuid),
   freezeName: Type.Optional(Type.String())
+})
+
+export const ConflictsQuery = Type.Object(
+  {
+    depth: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 5, default: 3, description: 'Hops through the CI graph (1–5)' })
+    )
+  },
+  { additionalProperties: false }
+)
+export type ConflictsInput = Static<typeof ConflictsQuery>
+
+export const ChangeConflicts = Type.Object({
+  changeId: Uuid,
+  plannedStart: Nullable(DateTime),
+  plannedEnd: Nullable(DateTime),
+  depth: Type.Integer(),
+  items: Type.Array(ChangeConflict)
 })
 
 export const CalendarEntry = Type.Object({

@@ -1,5 +1,5 @@
 import { authorize, isStaff, ticketScope } from '../../auth/policy.js'
-import { type Ctx, type Deps, type TxCtx, withTx } from '../../lib/context.js'
+import { type Ctx, type Deps, type Queryable, type TxCtx, withTx } from '../../lib/context.js'
 import { conflict, fieldError, forbidden } from '../../lib/errors.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import type { LinkService } from '../links/links.service.js'
@@ -8,7 +8,13 @@ import type { CreateTicketInput } from '../tickets/tickets.schemas.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import type { WorkflowService } from '../workflows/workflows.service.js'
 import { changeCalendar } from './changes.calendar.js'
-import { type CalendarInput, type ChangeFromProblemInput, MAX_CALENDAR_DAYS } from './changes.schemas.js'
+import { CONFLICT_DEPTH, conflictSubjects, findChangeConflicts, MAX_CONFLICT_DEPTH } from './changes.conflicts.js'
+import {
+  type CalendarInput,
+  type ChangeFromProblemInput,
+  type ConflictsInput,
+  MAX_CALENDAR_DAYS
+} from './changes.schemas.js'
 
 const DAY_MS = 86_400_000
 /** Statuses that take a change off the calendar whatever the workflow calls its final ones. */
@@ -19,30 +25,64 @@ export function createChangeService(
   deps: Deps & { tickets: TicketService; links: LinkService; workflows: WorkflowService }
 ) {
   const { db } = deps
+  /** The statuses that take a change off the calendar: the fixed ones and the workflow's closed ones. */
+  const offCalendar = async (q?: Queryable) => {
+    const wf = await deps.workflows.get('change', q)
+    return [...new Set([...OFF_CALENDAR, ...wf.definition.statuses.filter(s => s.phase === 'closed').map(s => s.key)])]
+  }
+  const staffOnly = (ctx: Ctx, what: string) => {
+    authorize(ctx.actor, 'ticket.read')
+    if (ctx.actor.kind !== 'system' && !isStaff(ctx.actor)) throw forbidden(`${what} visible to staff only`)
+  }
 
   return {
+    /**
+     * What these changes collide with (other live changes in overlapping windows on the same or related
+     * CIs through the impact graph to `depth` hops, freezes), by change id, in one pass. A change without
+     * a complete planned window collides with nothing. Staff only, like the calendar. Runs on `ctx.db`, so
+     * inside a command's transaction it sees that command's writes.
+     */
+    async conflictsOf(ctx: Ctx, ids: readonly string[], input: ConflictsInput = {}) {
+      staffOnly(ctx, 'change conflicts are')
+      const depth = input.depth ?? CONFLICT_DEPTH
+      if (!Number.isInteger(depth) || depth < 1 || depth > MAX_CONFLICT_DEPTH) {
+        throw fieldError('depth', `an integer from 1 to ${MAX_CONFLICT_DEPTH}`)
+      }
+      const subjects = await conflictSubjects(ctx.db, ids)
+      const found = await findChangeConflicts(ctx.db, subjects, { dead: await offCalendar(ctx.db), depth })
+      return new Map(ids.map(id => [id, found.get(id) ?? []]))
+    },
+
+    /** One change's conflicts (404 when the change is not visible). */
+    async conflicts(ctx: Ctx, id: string, input: ConflictsInput = {}) {
+      staffOnly(ctx, 'change conflicts are')
+      const change = await deps.tickets.visible(ctx, 'change', id)
+      const [subject] = await conflictSubjects(ctx.db, [change.id])
+      const items = (await this.conflictsOf(ctx, [change.id], input)).get(change.id) ?? []
+      return {
+        changeId: change.id,
+        plannedStart: subject?.plannedStart ?? null,
+        plannedEnd: subject?.plannedEnd ?? null,
+        depth: input.depth ?? CONFLICT_DEPTH,
+        items
+      }
+    },
+
     /** Staff only: the calendar shows every team's planned work and where it collides. */
     async calendar(ctx: Ctx, input: CalendarInput) {
-      authorize(ctx.actor, 'ticket.read')
-      if (ctx.actor.kind !== 'system' && !isStaff(ctx.actor)) {
-        throw forbidden('the change calendar is visible to staff only')
-      }
+      staffOnly(ctx, 'the change calendar is')
       const from = new Date(input.from)
       const to = new Date(input.to)
       if (to.getTime() <= from.getTime()) throw fieldError('to', 'must be after from')
       if (to.getTime() - from.getTime() > MAX_CALENDAR_DAYS * DAY_MS) {
         throw fieldError('to', `the window spans at most ${MAX_CALENDAR_DAYS} days`)
       }
-      const wf = await deps.workflows.get('change')
-      const dead = [
-        ...new Set([...OFF_CALENDAR, ...wf.definition.statuses.filter(s => s.phase === 'closed').map(s => s.key)])
-      ]
       return changeCalendar(db, {
         from,
         to,
         limit: input.limit ?? 50,
         ...(input.cursor ? { cursor: input.cursor } : {}),
-        dead,
+        dead: await offCalendar(),
         scope: scopeConditions(ticketScope(ctx.actor))
       })
     },

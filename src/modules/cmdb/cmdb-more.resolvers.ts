@@ -1,7 +1,8 @@
 import { Type } from 'typebox'
-import type { Resolvers } from '../../graphql/types.js'
+import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
+import { notFound } from '../../lib/errors.js'
 import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
@@ -119,8 +120,6 @@ export function cmdbMoreResolvers(): Resolvers {
             encodeCursor({ sort: 'ci-relationships', value: null, id: r.id })
           )
         }),
-        impact: async (ci: Ci, args: Args, { ctx, services }: GqlCtx) =>
-          services.ciGraph.impact(ctx, ci.id, impactInput(args)),
         history: paged(async (ci: Ci, args: Args, { ctx, services }: GqlCtx) => {
           const query = check<{ limit?: number; cursor?: string }>(RelationshipListQuery, defined(pageArgs(args)))
           return toConnection(await services.cis.history(ctx, ci.id, query), h =>
@@ -137,6 +136,31 @@ export function cmdbMoreResolvers(): Resolvers {
       }
     }
   )
+}
+
+/**
+ * ConfigurationItem.impact over a list: the CIs asking the same (direction, depth, types) share one
+ * `impactMany` (one recursive query for all of them), not one graph walk each.
+ */
+export function cmdbMoreLoaders(): Loaders {
+  return {
+    ConfigurationItem: {
+      impact: async (queries: { obj: Ci; params: Args }[], { ctx, services }: GqlCtx) => {
+        const groups = new Map<string, { input: ImpactInput; ids: string[] }>()
+        const keys = queries.map(q => {
+          const input = impactInput(q.params)
+          const key = JSON.stringify([input.direction, input.depth, input.types])
+          const g = groups.get(key) ?? { input, ids: [] }
+          g.ids.push(q.obj.id)
+          groups.set(key, g)
+          return key
+        })
+        const found = new Map<string, Awaited<ReturnType<typeof services.ciGraph.impactMany>>>()
+        for (const [key, g] of groups) found.set(key, await services.ciGraph.impactMany(ctx, g.ids, g.input))
+        return queries.map((q, i) => found.get(keys[i]!)?.get(q.obj.id) ?? notFound('configuration item'))
+      }
+    }
+  }
 }
 
 /** GraphQL sends null for omitted optionals at any depth; the import schema wants them absent. */

@@ -9,7 +9,7 @@ import type { CiRelationshipView, CiView } from './cis.repository.js'
 import { createCiService } from './cis.service.js'
 import { cmdbLoaders, cmdbResolvers } from './cmdb.resolvers.js'
 import cmdbRoutes from './cmdb.routes.js'
-import { cmdbMoreResolvers } from './cmdb-more.resolvers.js'
+import { cmdbMoreLoaders, cmdbMoreResolvers } from './cmdb-more.resolvers.js'
 import { createCiGraphService } from './impact.service.js'
 import importRoutes from './import.routes.js'
 import { createImportService } from './import.service.js'
@@ -51,5 +51,5 @@ export const cmdbManifest: ModuleManifest = {
   ],
   routes: [cmdbRoutes, catalogueRoutes, importRoutes, inventoryRoutes, baselineRoutes],
   jobs: [missingSweep],
-  graphql: { resolvers: [cmdbResolvers, cmdbMoreResolvers], loaders: [cmdbLoaders] }
+  graphql: { resolvers: [cmdbResolvers, cmdbMoreResolvers], loaders: [cmdbLoaders, cmdbMoreLoaders] }
 }

@@ -1,6 +1,7 @@
 import { inArray, type SQL, sql } from 'drizzle-orm'
 import { ciRelationships, ciRelationshipTypes, configurationItems, ticketCis, tickets } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
+import { sqlArray } from '../../lib/sql-array.js'
 
 export type ImpactDirection = 'upstream' | 'downstream' | 'both'
 
@@ -68,6 +69,65 @@ export async function impactOf(
         (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0) ||
         (a.id < b.id ? -1 : 1)
     )
+}
+
+export interface ReachRow extends ImpactRow {
+  root: string
+}
+
+/**
+ * What many CIs impact and are impacted by, to `depth` hops, in one recursive query: for each root,
+ * every CI downstream (what it stands on) and upstream (what stands on it), each walked in one
+ * direction only, so two siblings on one host are not each other's impact. Cycle-safe like `impactOf`
+ * (a path never visits a CI twice); each CI once per root and direction, at its shortest distance.
+ */
+export async function impactReach(
+  q: Queryable,
+  rootIds: readonly string[],
+  opts: { depth: number; direction?: ImpactDirection; types?: readonly string[] }
+): Promise<ReachRow[]> {
+  const roots = [...new Set(rootIds)]
+  if (roots.length === 0 || opts.depth < 1) return []
+  const r = ciRelationships
+  const typeFilter: SQL = opts.types?.length ? sql`and ${inArray(r.type, [...opts.types])}` : sql``
+  const dirs =
+    opts.direction === 'upstream'
+      ? ['upstream']
+      : opts.direction === 'downstream'
+        ? ['downstream']
+        : ['downstream', 'upstream']
+  const result = await q.execute(sql`
+    with recursive walk(root, id, dir, distance, path, type) as (
+      select x.root, x.root, d.dir, 0, array[x.root], null::text
+      from unnest(${sqlArray(roots, 'uuid')}) as x(root)
+      cross join unnest(${sqlArray(dirs, 'text')}) as d(dir)
+      union all
+      select w.root, nxt.id, w.dir, w.distance + 1, w.path || nxt.id, nxt.type
+      from walk w
+      cross join lateral (
+        select ${r.targetId} as id, ${r.type} as type from ${r} where w.dir = 'downstream' and ${r.sourceId} = w.id ${typeFilter}
+        union all
+        select ${r.sourceId}, ${r.type} from ${r} where w.dir = 'upstream' and ${r.targetId} = w.id ${typeFilter}
+      ) nxt
+      where w.distance < ${opts.depth} and not nxt.id = any(w.path)
+    )
+    select distinct on (root, dir, id) root, id, dir, distance, path, type
+    from walk where distance > 0
+    order by root, dir, id, distance, path
+  `)
+  const rows = (
+    result as {
+      rows: { root: string; id: string; dir: string; distance: number; path: string[] | string; type: string }[]
+    }
+  ).rows
+  return rows.map(row => ({
+    root: String(row.root),
+    id: row.id,
+    direction: row.dir as ImpactRow['direction'],
+    distance: Number(row.distance),
+    path: parseUuidArray(row.path),
+    type: row.type
+  }))
 }
 
 /** node-postgres and PGlite both answer uuid[] as an array; be lenient with the text form `{a,b}`. */

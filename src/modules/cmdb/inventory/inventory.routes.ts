@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { unauthenticated } from '../../../lib/errors.js'
 import { errorResponses } from '../../../lib/schemas.js'
+import { sendAgentError } from './inventory-errors.js'
 
 const CHALLENGE = 'Basic realm="inventory"'
 
@@ -36,6 +37,8 @@ export default async function inventoryRoutes(app: FastifyInstance) {
       bodyLimit: limit,
       compress: false,
       config: { public: true },
+      // Refusals in the shape the agent reads ({"status":"error"} or <REPLY><ERROR>), same status
+      errorHandler: sendAgentError,
       schema: {
         tags: ['cmdb'],
         summary:
@@ -44,7 +47,10 @@ export default async function inventoryRoutes(app: FastifyInstance) {
           'Authorization: Bearer <API token>, or Basic with the token as the password; the token needs cmdb:import. ' +
           'Content-Type application/json, application/xml, application/x-compress-zlib (or x-compress), ' +
           'application/x-compress-gzip or application/x-compress-br; XML answers use the encoding of the request. ' +
-          'A body inflating past INVENTORY_BODY_LIMIT_BYTES is a 413.',
+          'A body inflating past INVENTORY_BODY_LIMIT_BYTES is a 413. Refusals (4xx) come in the shape the agent reads, ' +
+          'with the same status: GLPI Agent {"status":"error","message":…,"code":…,"errors":[…]} (application/json); ' +
+          'OCS / FusionInventory <REPLY><ERROR>…</ERROR></REPLY> (application/xml, or zlib when the request was); ' +
+          'any other client RFC 9457 problem+json.',
         response: {
           200: Type.Unknown({ description: 'What the agent expects: {"status":"ok",…} or an XML <REPLY>' }),
           ...errorResponses(403, 413, 415, 422)
