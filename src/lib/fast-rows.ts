@@ -3,6 +3,7 @@ import { Column, fillPlaceholders, is, noopDecoder, SQL, sql } from 'drizzle-orm
 import { PgDialect } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import type { Queryable } from './context.js'
+import { ArrayRowsQuery, queryArrayRows } from './pg-array-query.js'
 
 /**
  * The hottest reads (a ticket by id, a page of a list) on node-postgres without drizzle's generic row
@@ -82,9 +83,8 @@ const AS_TEXT_TYPES = [
 const AS_TEXT = new Set(AS_TEXT_TYPES)
 const asText = (value: string) => value
 const PG_TYPES = {
-  getTypeParser: (id: number, format?: 'text' | 'binary') =>
-    AS_TEXT.has(id) ? asText : pg.types.getTypeParser(id, format as 'text')
-} as unknown as pg.CustomTypesConfig
+  getTypeParser: (id: number, format: 'text') => (AS_TEXT.has(id) ? asText : pg.types.getTypeParser(id, format))
+}
 const PGLITE_OPTIONS = {
   rowMode: 'array',
   parsers: Object.fromEntries(AS_TEXT_TYPES.map(id => [id, asText]))
@@ -112,11 +112,7 @@ interface Built {
 
 async function run(q: Queryable, text: string, params: unknown[], name?: string): Promise<unknown[][]> {
   const driver = driverOf(q)
-  if ('pg' in driver) {
-    const config = { text, values: params, rowMode: 'array' as const, types: PG_TYPES }
-    const result = await driver.pg.query<unknown[]>(name ? { ...config, name } : config)
-    return result.rows
-  }
+  if ('pg' in driver) return queryArrayRows(driver.pg, new ArrayRowsQuery(text, params, name, PG_TYPES))
   return (await driver.pglite.query(text, params, PGLITE_OPTIONS)).rows
 }
 

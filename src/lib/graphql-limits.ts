@@ -17,7 +17,9 @@ import {
   isListType,
   Kind,
   type SelectionSetNode,
-  type ValidationContext
+  type ValidationContext,
+  type ValueNode,
+  visit
 } from 'graphql'
 
 /**
@@ -180,3 +182,54 @@ export function operationCost(
 /** How many operations a document holds. */
 export const operationCount = (document: DocumentNode) =>
   document.definitions.reduce((n, d) => n + (d.kind === Kind.OPERATION_DEFINITION ? 1 : 0), 0)
+
+const PAGE_ARGUMENTS = new Set(['first', 'limit'])
+const CONDITION_DIRECTIVES = new Set(['skip', 'include'])
+
+/** Whether a variable decides the cost: one in a page size argument or in @skip/@include. */
+function costTakesVariables(document: DocumentNode): boolean {
+  let found = false
+  visit(document, {
+    Argument(node) {
+      if (PAGE_ARGUMENTS.has(node.name.value) && hasVariable(node.value)) found = true
+    },
+    Directive(node) {
+      if (CONDITION_DIRECTIVES.has(node.name.value) && node.arguments?.some(a => hasVariable(a.value))) found = true
+    }
+  })
+  return found
+}
+
+function hasVariable(value: ValueNode): boolean {
+  if (value.kind === Kind.VARIABLE) return true
+  if (value.kind === Kind.LIST) return value.values.some(hasVariable)
+  if (value.kind === Kind.OBJECT) return value.fields.some(f => hasVariable(f.value))
+  return false
+}
+
+/**
+ * `operationCost` remembered per parsed document (mercurius keeps one per query text) and operation,
+ * when no variable decides it: the same query with other ids costs the same. A remembered cost is only
+ * answered when under the limit, where it and a fresh one (0 for bad variables) are both let through.
+ */
+export function costCache(schema: GraphQLSchema, limit: number) {
+  const known = new WeakMap<DocumentNode, Map<string, number> | null>()
+  return (
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown> | undefined
+  ) => {
+    let costs = known.get(document)
+    if (costs === undefined) {
+      costs = costTakesVariables(document) ? null : new Map()
+      known.set(document, costs)
+    }
+    const key = operationName ?? ''
+    const remembered = costs?.get(key)
+    if (remembered !== undefined) return remembered
+    const cost = operationCost(schema, document, operationName, variables)
+    // Only a cost computed from valid variables (a bad one answers 0) is worth keeping
+    if (costs && cost > 0 && cost <= limit) costs.set(key, cost)
+    return cost
+  }
+}

@@ -20,7 +20,7 @@ import type { Loaders, Resolvers } from '../graphql/types.js'
 import type { Ctx } from '../lib/context.js'
 import { AppError, badRequest } from '../lib/errors.js'
 import type { GqlCtx } from '../lib/graphql.js'
-import { GraphqlRefused, maxDepthRule, operationCost, operationCount } from '../lib/graphql-limits.js'
+import { costCache, GraphqlRefused, maxDepthRule, operationCost, operationCount } from '../lib/graphql-limits.js'
 import { modules } from '../modules/index.js'
 import type { ModuleManifest } from '../modules/manifest.js'
 import { problemFromError, sendProblem } from './errors.js'
@@ -223,13 +223,14 @@ export default fp(
         const key = request.headers['idempotency-key']
         // Lazy: a request refused before execution (401) is still answered through the formatter
         let ctx: Ctx | undefined
+        // No spread: an object literal with a getter and a spread is built the slow way on every request
         return {
           get ctx(): Ctx {
             ctx ??= request.ctx()
             return ctx
           },
           services: app.services,
-          ...(typeof key === 'string' ? { idempotencyKey: key } : {})
+          idempotencyKey: typeof key === 'string' ? key : undefined
         }
       },
       errorFormatter: (execution, context) => {
@@ -280,9 +281,13 @@ export default fp(
       }
     }
 
+    const cachedCost = costCache(app.graphql.schema, config.GRAPHQL_MAX_COST)
     app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
       const operationName = operationNameOf(context)
-      const cost = operationCost(schema, document, operationName, variables)
+      const cost =
+        schema === app.graphql.schema
+          ? cachedCost(document, operationName, variables)
+          : operationCost(schema, document, operationName, variables)
       if (cost > config.GRAPHQL_MAX_COST) {
         throw new GraphqlRefused([
           new GraphQLError(`operation cost (${cost}) exceeds the cost limit of ${config.GRAPHQL_MAX_COST}`)
