@@ -6,9 +6,11 @@ import { type FieldError, validationFailed } from '../../lib/errors.js'
 import { columnKeyset, textKeyset } from '../../lib/keyset.js'
 import { adminResource } from '../admin/admin-resource.js'
 import type { CalendarService } from '../calendars/calendars.service.js'
+import { checkEscalations } from './sla-escalations.js'
 import type {
   CreateOlaInput,
   CreateSlaInput,
+  EscalationInput,
   OlaListInput,
   SimulateInput,
   SlaListInput,
@@ -18,8 +20,9 @@ import type {
   UpdateSlaInput
 } from './slas.schemas.js'
 
-type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy'> & {
+type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy' | 'escalations'> & {
   targets: TargetInput[]
+  escalations: EscalationInput[]
   responseMetBy: 'first_public_reply' | 'leaves_new'
 }
 type OlaRow = Omit<typeof olas.$inferSelect, 'targets'> & { targets: TargetInput[] }
@@ -32,6 +35,7 @@ const slaView = (r: SlaRow) => ({
   conditions: { serviceId: r.serviceId, organisationId: r.organisationId, kind: r.kind, priority: r.priority },
   targets: r.targets,
   responseMetBy: r.responseMetBy,
+  escalations: r.escalations,
   active: r.active,
   version: r.version,
   createdAt: r.createdAt,
@@ -90,6 +94,7 @@ const SLA_FIELDS = [
   'priority',
   'targets',
   'responseMetBy',
+  'escalations',
   'active'
 ] as const
 const OLA_FIELDS = ['name', 'teamId', 'calendarId', 'targets', 'slaIds', 'active'] as const
@@ -178,12 +183,14 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     const priority = c?.priority ?? null
     if (c && targets && priority !== null && !targets.some(t => t.priority === priority))
       errors.push({ field: 'targets', message: `needs a target for priority ${priority}, the one it matches` })
+    const escalations = input.escalations ? await checkEscalations(q, input.escalations, errors) : undefined
     if (errors.length) throw validationFailed(errors)
     const set: Record<string, unknown> = {}
     for (const k of ['name', 'order', 'responseMetBy', 'active'] as const) if (input[k] !== undefined) set[k] = input[k]
     if (input.name !== undefined) set.name = input.name.trim()
     if (input.calendarId) set.calendarId = input.calendarId.toLowerCase()
     if (targets) set.targets = targets
+    if (escalations) set.escalations = escalations
     if (c) {
       set.serviceId = c.serviceId?.toLowerCase() ?? null
       set.organisationId = c.organisationId?.toLowerCase() ?? null
