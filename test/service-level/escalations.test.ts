@@ -127,6 +127,46 @@ describe('SLA escalation thresholds', () => {
     expect(denied.statusCode).toBe(403)
   })
 
+  it('reads and writes thresholds over GraphQL through the same service, with the same field errors', async () => {
+    const team = await makeTeam(t)
+    const created = await t.gql(
+      `mutation($input: CreateSlaInput!) { createSla(input: $input) { id version escalations { percent clock actions { type audience userIds teamId steps } } } }`,
+      {
+        input: {
+          name: `SLA ${suffix()}`,
+          calendarId,
+          targets,
+          escalations: [
+            { percent: 100, clock: 'resolution', actions: [{ type: 'reassign', teamId: team.id }] },
+            { percent: 50, clock: 'response', actions: [{ type: 'notify', audience: 'team_lead' }] }
+          ]
+        }
+      }
+    )
+    expect(created.body.errors).toBeUndefined()
+    const sla = created.body.data!.createSla
+    expect(sla.escalations).toEqual([
+      {
+        percent: 50,
+        clock: 'response',
+        actions: [{ type: 'notify', audience: 'team_lead', userIds: null, teamId: null, steps: null }]
+      },
+      {
+        percent: 100,
+        clock: 'resolution',
+        actions: [{ type: 'reassign', audience: null, userIds: null, teamId: team.id, steps: null }]
+      }
+    ])
+    const read = await t.api('GET', `/api/v1/slas/${sla.id}`)
+    expect(read.json().escalations[1].actions[0].teamId).toBe(team.id)
+    const bad = await t.gql(
+      `mutation($id: ID!, $v: Int) { updateSla(id: $id, version: $v, input: { escalations: [{ percent: 60, clock: response, actions: [{ type: reassign }] }] }) { id } }`,
+      { id: sla.id, v: sla.version }
+    )
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
+    expect(JSON.stringify(bad.body.errors?.[0]?.extensions)).toContain('escalations.0.actions.0.teamId')
+  })
+
   it('applies each threshold once per clock run: actions through the ticket writer, history, outbox', async () => {
     const lead = await makeUser(t, ['supervisor'])
     const first = await makeUser(t, ['technician'])
