@@ -108,13 +108,15 @@ describe('batch queue jobs and the next due time', () => {
     }
     // A poll of a minute: only the due time (or a nudge) can make it run within the test
     const runner = createJobRunner(deps(), [job], 60_000, { concurrency: 1 })
-    await enqueue(t.db, { queue, delayMs: 700 })
+    // Before the insert: the row is due 700 ms after the database's now() at the insert
     const started = Date.now()
+    await enqueue(t.db, { queue, delayMs: 700 })
     runner.start()
     try {
       // The first poll finds nothing due yet and sleeps until the row is, not for the minute
       await waitFor('the row due in 700 ms to run', () => seen.length === 1, { timeoutMs: 10_000 })
-      expect(seen[0]! - started).toBeGreaterThanOrEqual(600)
+      // Not before it was due (50 ms for the two clocks to disagree)
+      expect(seen[0]! - started).toBeGreaterThanOrEqual(650)
       await new Promise(r => setTimeout(r, 200))
       await enqueue(t.db, { queue, delayMs: 300 })
       // Enqueued after the runner went to sleep for the poll: a nudge makes it look again
