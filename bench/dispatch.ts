@@ -54,7 +54,7 @@ export async function measureDispatch(serverUrl: string, rows = 20_000) {
       [user]
     )
     await c.query(`INSERT INTO notification_rules (id, event, audience, channel)
-      VALUES (gen_random_uuid(), 'sla.warning', 'users', 'mail')`)
+      VALUES (gen_random_uuid(), 'sla.warning', 'users', 'mail') ON CONFLICT DO NOTHING`)
     await c.query(
       `INSERT INTO notification_outbox (id, event, payload)
        SELECT gen_random_uuid(), 'sla.warning', jsonb_build_object('userIds', jsonb_build_array($1::text))

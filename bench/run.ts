@@ -8,6 +8,7 @@ import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { measureDispatch, printDispatch } from './dispatch.js'
+import { measureEscalations, printEscalations } from './escalations.js'
 import { type Measured, measure } from './load.js'
 import { canPin, killAll, pinSelf, run, type Server, startServer } from './processes.js'
 import { report } from './report.js'
@@ -158,6 +159,12 @@ async function main(): Promise<number> {
       const dispatch = await measureDispatch(settings.databaseUrl.replace(/\/[^/]*$/, '/postgres'))
       printDispatch(dispatch)
       if (dispatch.sent !== dispatch.rows) return 1
+    }
+    // Scheduler throughput (escalations), on its own database too
+    if (settings.only.length === 0 || settings.only.includes('escalations')) {
+      const escalations = await measureEscalations(settings.databaseUrl.replace(/\/[^/]*$/, '/postgres'))
+      printEscalations(escalations)
+      if (escalations.applied !== escalations.due) return 1
     }
     return clean ? 0 : 1
   } finally {

@@ -5,6 +5,7 @@ import { openDatabase, waitForDatabase } from './db/client.js'
 import { runMigrations } from './db/migrate.js'
 import { jobs } from './jobs/index.js'
 import { createJobRunner } from './jobs/runner.js'
+import { listenForWork } from './jobs/wakeup.js'
 import { createServices } from './services.js'
 
 const config = loadConfigOrExit()
@@ -25,11 +26,15 @@ const database = await openDatabase({
 const deps = { db: database.db, config, log }
 const runner = createJobRunner({ ...deps, services: createServices(deps) }, jobs, config.SCHEDULER_POLL_MS)
 
+let wakeups: { close(): Promise<void> } | null = null
+
 const stopping = new AbortController()
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'closing after an error')
   else log.info({ signal }, 'scheduler stopping')
   stopping.abort()
+  await wakeups?.close()
+  // Stops claiming and finishes the items and batches in hand (their leases renewed meanwhile)
   await runner.stop()
   await database.close()
 })
@@ -39,6 +44,7 @@ try {
   await waitForDatabase(database, config.DATABASE_URL, log, { signal: stopping.signal })
   if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
   runner.start()
+  wakeups = listenForWork(config.DATABASE_URL, at => runner.nudge(at), log)
   log.info(
     { jobs: jobs.map(j => j.name), concurrency: config.SCHEDULER_CONCURRENCY, owner: runner.owner },
     'scheduler started'

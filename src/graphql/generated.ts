@@ -1379,6 +1379,15 @@ export type CreateIncidentInput = {
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type CreateOlaInput = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  calendarId: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
+  slaIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  targets: Array<SlaTargetInput>;
+  teamId: Scalars['ID']['input'];
+};
+
 /** What a problem raised from an incident takes; whatever is left out is copied from the incident */
 export type CreateProblemFromIncidentInput = {
   description?: InputMaybe<Scalars['String']['input']>;
@@ -1476,6 +1485,18 @@ export type CreateServiceInput = {
   /** live when left out */
   status?: InputMaybe<ServiceStatus>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateSlaInput = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  calendarId: Scalars['ID']['input'];
+  conditions?: InputMaybe<SlaConditionsInput>;
+  escalations?: InputMaybe<Array<SlaEscalationInput>>;
+  name: Scalars['String']['input'];
+  order?: InputMaybe<Scalars['Int']['input']>;
+  /** first_public_reply when left out */
+  responseMetBy?: InputMaybe<SlaResponseMetBy>;
+  targets: Array<SlaTargetInput>;
 };
 
 export type CreateTeamInput = {
@@ -2055,6 +2076,7 @@ export type Mutation = {
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
   createNotificationRule: NotificationRule;
+  createOla: Ola;
   createOrganisation: Organisation;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createProblem: Problem;
@@ -2066,6 +2088,8 @@ export type Mutation = {
   /** Idempotency-Key header or argument: a retry answers the first result */
   createRequest: ServiceRequest;
   createService: Service;
+  /** Admins; answers warnings when OLAs under it do not fit. */
+  createSla: Sla;
   createTeam: Team;
   createTemplate: TicketTemplate;
   createUser: User;
@@ -2085,8 +2109,12 @@ export type Mutation = {
   deleteEventRoutingRule: Scalars['Boolean']['output'];
   deleteExchangeRate: Scalars['Boolean']['output'];
   deleteNotificationRule: Scalars['Boolean']['output'];
+  /** Refused (CONFLICT) while a ticket's clock names it. */
+  deleteOla: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
+  /** Refused (CONFLICT) while a ticket's clock or an OLA's list names it. */
+  deleteSla: Scalars['Boolean']['output'];
   deleteWebhookSubscription: Scalars['Boolean']['output'];
   /** The discovery import: the same report as POST /api/v1/cis/import (atomic failures are VALIDATION_FAILED) */
   importCis: CiImportReport;
@@ -2163,6 +2191,7 @@ export type Mutation = {
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
   updateNotificationRule: NotificationRule;
+  updateOla: Ola;
   updateOrganisation: Organisation;
   /** version is the one you read (optimistic locking) */
   updateProblem: Problem;
@@ -2176,6 +2205,8 @@ export type Mutation = {
   updateRequestTask: RequestTask;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the service changed since). */
   updateService: Service;
+  /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the SLA changed since). */
+  updateSla: Sla;
   updateTeam: Team;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the template changed since). */
   updateTemplate: TicketTemplate;
@@ -2387,6 +2418,11 @@ export type MutationCreateNotificationRuleArgs = {
 };
 
 
+export type MutationCreateOlaArgs = {
+  input: CreateOlaInput;
+};
+
+
 export type MutationCreateOrganisationArgs = {
   input: OrganisationInput;
 };
@@ -2423,6 +2459,11 @@ export type MutationCreateRequestArgs = {
 
 export type MutationCreateServiceArgs = {
   input: CreateServiceInput;
+};
+
+
+export type MutationCreateSlaArgs = {
+  input: CreateSlaInput;
 };
 
 
@@ -2519,7 +2560,19 @@ export type MutationDeleteNotificationRuleArgs = {
 };
 
 
+export type MutationDeleteOlaArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationDeleteProblemRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteSlaArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -2823,6 +2876,13 @@ export type MutationUpdateNotificationRuleArgs = {
 };
 
 
+export type MutationUpdateOlaArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateOlaInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationUpdateOrganisationArgs = {
   id: Scalars['ID']['input'];
   input: OrganisationInput;
@@ -2874,6 +2934,13 @@ export type MutationUpdateRequestTaskArgs = {
 export type MutationUpdateServiceArgs = {
   id: Scalars['ID']['input'];
   input: UpdateServiceInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateSlaArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateSlaInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -3102,6 +3169,35 @@ export type OfferingApprovalRule =
   | 'all'
   | 'any'
   | 'quorum';
+
+/** An operational level agreement: a team's own targets, underpinning the SLAs named. */
+export type Ola = {
+  __typename?: 'Ola';
+  active: Scalars['Boolean']['output'];
+  calendarId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  slaIds: Array<Scalars['ID']['output']>;
+  targets: Array<SlaTarget>;
+  teamId: Scalars['ID']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+  /** On writes and single reads (null in lists) */
+  warnings?: Maybe<Array<SlaWarning>>;
+};
+
+export type OlaConnection = {
+  __typename?: 'OlaConnection';
+  edges: Array<OlaEdge>;
+  pageInfo: PageInfo;
+};
+
+export type OlaEdge = {
+  __typename?: 'OlaEdge';
+  cursor: Scalars['String']['output'];
+  node: Ola;
+};
 
 export type Organisation = {
   __typename?: 'Organisation';
@@ -3379,6 +3475,9 @@ export type Query = {
   notificationStats: NotificationStats;
   /** Newest first; state: pending, sent or dead (dead letters) */
   notifications: NotificationConnection;
+  ola?: Maybe<Ola>;
+  /** OLAs by name (staff). */
+  olas: OlaConnection;
   organisation?: Maybe<Organisation>;
   organisations: OrganisationConnection;
   problem?: Maybe<Problem>;
@@ -3395,6 +3494,11 @@ export type Query = {
   service?: Maybe<Service>;
   /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
   services: ServiceConnection;
+  /** Which SLA and OLA a described ticket would get, and when each falls due (creates nothing). */
+  simulateSla: SlaSimulation;
+  sla?: Maybe<Sla>;
+  /** SLAs by order (staff). */
+  slas: SlaConnection;
   team?: Maybe<Team>;
   teams: TeamConnection;
   template?: Maybe<TicketTemplate>;
@@ -3823,6 +3927,20 @@ export type QueryNotificationsArgs = {
 };
 
 
+export type QueryOlaArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryOlasArgs = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  slaId?: InputMaybe<Scalars['ID']['input']>;
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
 export type QueryOrganisationArgs = {
   id: Scalars['ID']['input'];
 };
@@ -3960,6 +4078,24 @@ export type QueryServicesArgs = {
   q?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<ServiceStatus>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QuerySimulateSlaArgs = {
+  input: SimulateSlaInput;
+};
+
+
+export type QuerySlaArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QuerySlasArgs = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -4395,6 +4531,192 @@ export type SetChangeApprovalPolicyInput = {
   rule: ChangeApprovalRule;
 };
 
+/** A described ticket: which SLA and OLA it would get. */
+export type SimulateSlaInput = {
+  /** Now when left out */
+  createdAt?: InputMaybe<Scalars['DateTime']['input']>;
+  kind: TicketKind;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  priority: Scalars['Int']['input'];
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+  /** The team holding it: picks the OLA */
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A service level agreement: matched on service, organisation, kind and priority (most specific wins, ties by order). */
+export type Sla = {
+  __typename?: 'Sla';
+  active: Scalars['Boolean']['output'];
+  /** The business calendar its targets count in */
+  calendarId: Scalars['ID']['output'];
+  conditions: SlaConditions;
+  createdAt: Scalars['DateTime']['output'];
+  /** Escalation thresholds, by clock (response first) and percent */
+  escalations: Array<SlaEscalation>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** Tie-break: lower wins */
+  order: Scalars['Int']['output'];
+  responseMetBy: SlaResponseMetBy;
+  targets: Array<SlaTarget>;
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+  /** On writes and single reads (null in lists) */
+  warnings?: Maybe<Array<SlaWarning>>;
+};
+
+/** What a ticket must have for the SLA to apply; null matches any. */
+export type SlaConditions = {
+  __typename?: 'SlaConditions';
+  kind?: Maybe<TicketKind>;
+  organisationId?: Maybe<Scalars['ID']['output']>;
+  priority?: Maybe<Scalars['Int']['output']>;
+  serviceId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type SlaConditionsInput = {
+  kind?: InputMaybe<TicketKind>;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  priority?: InputMaybe<Scalars['Int']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type SlaConnection = {
+  __typename?: 'SlaConnection';
+  edges: Array<SlaEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SlaEdge = {
+  __typename?: 'SlaEdge';
+  cursor: Scalars['String']['output'];
+  node: Sla;
+};
+
+/** A threshold: when percent of a clock's target is used, its actions run (once per clock run). */
+export type SlaEscalation = {
+  __typename?: 'SlaEscalation';
+  actions: Array<SlaEscalationAction>;
+  clock: SlaTargetKind;
+  percent: Scalars['Int']['output'];
+};
+
+/** One action of an escalation threshold; the fields beyond type belong to the types named. */
+export type SlaEscalationAction = {
+  __typename?: 'SlaEscalationAction';
+  /** notify */
+  audience?: Maybe<SlaNotifyAudience>;
+  /** raise_priority */
+  steps?: Maybe<Scalars['Int']['output']>;
+  /** reassign */
+  teamId?: Maybe<Scalars['ID']['output']>;
+  type: SlaEscalationActionType;
+  /** notify users */
+  userIds?: Maybe<Array<Scalars['ID']['output']>>;
+};
+
+export type SlaEscalationActionInput = {
+  audience?: InputMaybe<SlaNotifyAudience>;
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+  type: SlaEscalationActionType;
+  userIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type SlaEscalationActionType =
+  /** Move the ticket to its team's next escalation layer */
+  | 'next_layer'
+  /** Tell an audience (through the outbox) */
+  | 'notify'
+  /** Raise the priority by steps */
+  | 'raise_priority'
+  /** Give the ticket to teamId */
+  | 'reassign';
+
+export type SlaEscalationInput = {
+  actions: Array<SlaEscalationActionInput>;
+  clock: SlaTargetKind;
+  percent: Scalars['Int']['input'];
+};
+
+export type SlaNotifyAudience =
+  | 'assignee'
+  /** The members of the team's next layer */
+  | 'next_layer'
+  /** The team's lead (its manager) */
+  | 'team_lead'
+  /** The userIds given */
+  | 'users';
+
+export type SlaResponseMetBy =
+  /** The first public reply from staff */
+  | 'first_public_reply'
+  /** The first move out of new */
+  | 'leaves_new';
+
+export type SlaSimulation = {
+  __typename?: 'SlaSimulation';
+  ola?: Maybe<SlaSimulationDue>;
+  sla?: Maybe<SlaSimulationSla>;
+  startsAt: Scalars['DateTime']['output'];
+};
+
+/** An agreement a simulated ticket would get, with its due times. */
+export type SlaSimulationDue = {
+  __typename?: 'SlaSimulationDue';
+  calendarId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  resolutionDueAt?: Maybe<Scalars['DateTime']['output']>;
+  resolutionMinutes: Scalars['Int']['output'];
+  /** Null when the calendar never reaches the target */
+  responseDueAt?: Maybe<Scalars['DateTime']['output']>;
+  responseMinutes: Scalars['Int']['output'];
+};
+
+export type SlaSimulationSla = {
+  __typename?: 'SlaSimulationSla';
+  calendarId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  resolutionDueAt?: Maybe<Scalars['DateTime']['output']>;
+  resolutionMinutes: Scalars['Int']['output'];
+  responseDueAt?: Maybe<Scalars['DateTime']['output']>;
+  responseMetBy: SlaResponseMetBy;
+  responseMinutes: Scalars['Int']['output'];
+};
+
+/** Per priority: the response and resolution targets in business minutes. */
+export type SlaTarget = {
+  __typename?: 'SlaTarget';
+  priority: Scalars['Int']['output'];
+  resolutionMinutes: Scalars['Int']['output'];
+  responseMinutes: Scalars['Int']['output'];
+};
+
+export type SlaTargetInput = {
+  priority: Scalars['Int']['input'];
+  resolutionMinutes: Scalars['Int']['input'];
+  responseMinutes: Scalars['Int']['input'];
+};
+
+export type SlaTargetKind =
+  | 'resolution'
+  | 'response';
+
+/** OLA targets that do not fit inside an SLA target. */
+export type SlaWarning = {
+  __typename?: 'SlaWarning';
+  message: Scalars['String']['output'];
+  olaIds: Array<Scalars['ID']['output']>;
+  /** The OLAs underpinning the SLA, summed */
+  olaMinutes: Scalars['Int']['output'];
+  priority: Scalars['Int']['output'];
+  slaId: Scalars['ID']['output'];
+  slaMinutes: Scalars['Int']['output'];
+  target: SlaTargetKind;
+};
+
 /** Where a status sits in the life of a ticket: open work, resolved (stamps resolvedAt), closed (final) */
 export type StatusPhase =
   | 'closed'
@@ -4748,6 +5070,15 @@ export type UpdateIncidentInput = {
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type UpdateOlaInput = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  calendarId?: InputMaybe<Scalars['ID']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  slaIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  targets?: InputMaybe<Array<SlaTargetInput>>;
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type UpdateProblemInput = {
   /** null clears */
   category?: InputMaybe<Scalars['String']['input']>;
@@ -4840,6 +5171,18 @@ export type UpdateServiceInput = {
   ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
   status?: InputMaybe<ServiceStatus>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** conditions, targets and escalations, when given, replace them whole. */
+export type UpdateSlaInput = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  calendarId?: InputMaybe<Scalars['ID']['input']>;
+  conditions?: InputMaybe<SlaConditionsInput>;
+  escalations?: InputMaybe<Array<SlaEscalationInput>>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  order?: InputMaybe<Scalars['Int']['input']>;
+  responseMetBy?: InputMaybe<SlaResponseMetBy>;
+  targets?: InputMaybe<Array<SlaTargetInput>>;
 };
 
 export type UpdateTeamInput = {
@@ -5212,11 +5555,13 @@ export type ResolversTypes = {
   CreateDiscoverySourceInput: ResolverTypeWrapper<Partial<CreateDiscoverySourceInput>>;
   CreateExchangeRateInput: ResolverTypeWrapper<Partial<CreateExchangeRateInput>>;
   CreateIncidentInput: ResolverTypeWrapper<Partial<CreateIncidentInput>>;
+  CreateOlaInput: ResolverTypeWrapper<Partial<CreateOlaInput>>;
   CreateProblemFromIncidentInput: ResolverTypeWrapper<Partial<CreateProblemFromIncidentInput>>;
   CreateProblemInput: ResolverTypeWrapper<Partial<CreateProblemInput>>;
   CreateReleaseInput: ResolverTypeWrapper<Partial<CreateReleaseInput>>;
   CreateRequestInput: ResolverTypeWrapper<Partial<CreateRequestInput>>;
   CreateServiceInput: ResolverTypeWrapper<Partial<CreateServiceInput>>;
+  CreateSlaInput: ResolverTypeWrapper<Partial<CreateSlaInput>>;
   CreateTeamInput: ResolverTypeWrapper<Partial<CreateTeamInput>>;
   CreateTemplateInput: ResolverTypeWrapper<Partial<CreateTemplateInput>>;
   CreateUserInput: ResolverTypeWrapper<Partial<CreateUserInput>>;
@@ -5292,6 +5637,9 @@ export type ResolversTypes = {
   OfferingApproval: ResolverTypeWrapper<Partial<OfferingApproval>>;
   OfferingApprovalInput: ResolverTypeWrapper<Partial<OfferingApprovalInput>>;
   OfferingApprovalRule: ResolverTypeWrapper<Partial<OfferingApprovalRule>>;
+  Ola: ResolverTypeWrapper<Partial<Ola>>;
+  OlaConnection: ResolverTypeWrapper<Partial<OlaConnection>>;
+  OlaEdge: ResolverTypeWrapper<Partial<OlaEdge>>;
   Organisation: ResolverTypeWrapper<Partial<Organisation>>;
   OrganisationConnection: ResolverTypeWrapper<Partial<OrganisationConnection>>;
   OrganisationEdge: ResolverTypeWrapper<Partial<OrganisationEdge>>;
@@ -5327,6 +5675,26 @@ export type ResolversTypes = {
   ServiceRequestEdge: ResolverTypeWrapper<Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversTypes['ServiceRequest'] }>>;
   ServiceStatus: ResolverTypeWrapper<Partial<ServiceStatus>>;
   SetChangeApprovalPolicyInput: ResolverTypeWrapper<Partial<SetChangeApprovalPolicyInput>>;
+  SimulateSlaInput: ResolverTypeWrapper<Partial<SimulateSlaInput>>;
+  Sla: ResolverTypeWrapper<Partial<Omit<Sla, 'conditions'> & { conditions: ResolversTypes['SlaConditions'] }>>;
+  SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
+  SlaConditionsInput: ResolverTypeWrapper<Partial<SlaConditionsInput>>;
+  SlaConnection: ResolverTypeWrapper<Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversTypes['SlaEdge']> }>>;
+  SlaEdge: ResolverTypeWrapper<Partial<Omit<SlaEdge, 'node'> & { node: ResolversTypes['Sla'] }>>;
+  SlaEscalation: ResolverTypeWrapper<Partial<SlaEscalation>>;
+  SlaEscalationAction: ResolverTypeWrapper<Partial<SlaEscalationAction>>;
+  SlaEscalationActionInput: ResolverTypeWrapper<Partial<SlaEscalationActionInput>>;
+  SlaEscalationActionType: ResolverTypeWrapper<Partial<SlaEscalationActionType>>;
+  SlaEscalationInput: ResolverTypeWrapper<Partial<SlaEscalationInput>>;
+  SlaNotifyAudience: ResolverTypeWrapper<Partial<SlaNotifyAudience>>;
+  SlaResponseMetBy: ResolverTypeWrapper<Partial<SlaResponseMetBy>>;
+  SlaSimulation: ResolverTypeWrapper<Partial<SlaSimulation>>;
+  SlaSimulationDue: ResolverTypeWrapper<Partial<SlaSimulationDue>>;
+  SlaSimulationSla: ResolverTypeWrapper<Partial<SlaSimulationSla>>;
+  SlaTarget: ResolverTypeWrapper<Partial<SlaTarget>>;
+  SlaTargetInput: ResolverTypeWrapper<Partial<SlaTargetInput>>;
+  SlaTargetKind: ResolverTypeWrapper<Partial<SlaTargetKind>>;
+  SlaWarning: ResolverTypeWrapper<Partial<SlaWarning>>;
   StatusPhase: ResolverTypeWrapper<Partial<StatusPhase>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Team: ResolverTypeWrapper<TeamRow>;
@@ -5361,12 +5729,14 @@ export type ResolversTypes = {
   UpdateDiscoverySourceInput: ResolverTypeWrapper<Partial<UpdateDiscoverySourceInput>>;
   UpdateExchangeRateInput: ResolverTypeWrapper<Partial<UpdateExchangeRateInput>>;
   UpdateIncidentInput: ResolverTypeWrapper<Partial<UpdateIncidentInput>>;
+  UpdateOlaInput: ResolverTypeWrapper<Partial<UpdateOlaInput>>;
   UpdateProblemInput: ResolverTypeWrapper<Partial<UpdateProblemInput>>;
   UpdateReleaseDeploymentInput: ResolverTypeWrapper<Partial<UpdateReleaseDeploymentInput>>;
   UpdateReleaseInput: ResolverTypeWrapper<Partial<UpdateReleaseInput>>;
   UpdateRequestInput: ResolverTypeWrapper<Partial<UpdateRequestInput>>;
   UpdateRequestTaskInput: ResolverTypeWrapper<Partial<UpdateRequestTaskInput>>;
   UpdateServiceInput: ResolverTypeWrapper<Partial<UpdateServiceInput>>;
+  UpdateSlaInput: ResolverTypeWrapper<Partial<UpdateSlaInput>>;
   UpdateTeamInput: ResolverTypeWrapper<Partial<UpdateTeamInput>>;
   UpdateTemplateInput: ResolverTypeWrapper<Partial<UpdateTemplateInput>>;
   UpdateUserInput: ResolverTypeWrapper<Partial<UpdateUserInput>>;
@@ -5503,11 +5873,13 @@ export type ResolversParentTypes = {
   CreateDiscoverySourceInput: Partial<CreateDiscoverySourceInput>;
   CreateExchangeRateInput: Partial<CreateExchangeRateInput>;
   CreateIncidentInput: Partial<CreateIncidentInput>;
+  CreateOlaInput: Partial<CreateOlaInput>;
   CreateProblemFromIncidentInput: Partial<CreateProblemFromIncidentInput>;
   CreateProblemInput: Partial<CreateProblemInput>;
   CreateReleaseInput: Partial<CreateReleaseInput>;
   CreateRequestInput: Partial<CreateRequestInput>;
   CreateServiceInput: Partial<CreateServiceInput>;
+  CreateSlaInput: Partial<CreateSlaInput>;
   CreateTeamInput: Partial<CreateTeamInput>;
   CreateTemplateInput: Partial<CreateTemplateInput>;
   CreateUserInput: Partial<CreateUserInput>;
@@ -5580,6 +5952,9 @@ export type ResolversParentTypes = {
   NotificationStats: Partial<NotificationStats>;
   OfferingApproval: Partial<OfferingApproval>;
   OfferingApprovalInput: Partial<OfferingApprovalInput>;
+  Ola: Partial<Ola>;
+  OlaConnection: Partial<OlaConnection>;
+  OlaEdge: Partial<OlaEdge>;
   Organisation: Partial<Organisation>;
   OrganisationConnection: Partial<OrganisationConnection>;
   OrganisationEdge: Partial<OrganisationEdge>;
@@ -5611,6 +5986,22 @@ export type ResolversParentTypes = {
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
   ServiceRequestEdge: Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversParentTypes['ServiceRequest'] }>;
   SetChangeApprovalPolicyInput: Partial<SetChangeApprovalPolicyInput>;
+  SimulateSlaInput: Partial<SimulateSlaInput>;
+  Sla: Partial<Omit<Sla, 'conditions'> & { conditions: ResolversParentTypes['SlaConditions'] }>;
+  SlaConditions: Partial<SlaConditions>;
+  SlaConditionsInput: Partial<SlaConditionsInput>;
+  SlaConnection: Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversParentTypes['SlaEdge']> }>;
+  SlaEdge: Partial<Omit<SlaEdge, 'node'> & { node: ResolversParentTypes['Sla'] }>;
+  SlaEscalation: Partial<SlaEscalation>;
+  SlaEscalationAction: Partial<SlaEscalationAction>;
+  SlaEscalationActionInput: Partial<SlaEscalationActionInput>;
+  SlaEscalationInput: Partial<SlaEscalationInput>;
+  SlaSimulation: Partial<SlaSimulation>;
+  SlaSimulationDue: Partial<SlaSimulationDue>;
+  SlaSimulationSla: Partial<SlaSimulationSla>;
+  SlaTarget: Partial<SlaTarget>;
+  SlaTargetInput: Partial<SlaTargetInput>;
+  SlaWarning: Partial<SlaWarning>;
   String: Partial<Scalars['String']['output']>;
   Team: TeamRow;
   TeamConnection: Partial<Omit<TeamConnection, 'edges'> & { edges: Array<ResolversParentTypes['TeamEdge']> }>;
@@ -5643,12 +6034,14 @@ export type ResolversParentTypes = {
   UpdateDiscoverySourceInput: Partial<UpdateDiscoverySourceInput>;
   UpdateExchangeRateInput: Partial<UpdateExchangeRateInput>;
   UpdateIncidentInput: Partial<UpdateIncidentInput>;
+  UpdateOlaInput: Partial<UpdateOlaInput>;
   UpdateProblemInput: Partial<UpdateProblemInput>;
   UpdateReleaseDeploymentInput: Partial<UpdateReleaseDeploymentInput>;
   UpdateReleaseInput: Partial<UpdateReleaseInput>;
   UpdateRequestInput: Partial<UpdateRequestInput>;
   UpdateRequestTaskInput: Partial<UpdateRequestTaskInput>;
   UpdateServiceInput: Partial<UpdateServiceInput>;
+  UpdateSlaInput: Partial<UpdateSlaInput>;
   UpdateTeamInput: Partial<UpdateTeamInput>;
   UpdateTemplateInput: Partial<UpdateTemplateInput>;
   UpdateUserInput: Partial<UpdateUserInput>;
@@ -6724,6 +7117,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createExchangeRate?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType, RequireFields<MutationCreateExchangeRateArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
   createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
+  createOla?: Resolver<ResolversTypes['Ola'], ParentType, ContextType, RequireFields<MutationCreateOlaArgs, 'input'>>;
   createOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationCreateOrganisationArgs, 'input'>>;
   createProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemArgs, 'input'>>;
   createProblemFromIncident?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemFromIncidentArgs, 'incidentId'>>;
@@ -6731,6 +7125,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createRelease?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationCreateReleaseArgs, 'input'>>;
   createRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationCreateRequestArgs, 'input'>>;
   createService?: Resolver<ResolversTypes['Service'], ParentType, ContextType, RequireFields<MutationCreateServiceArgs, 'input'>>;
+  createSla?: Resolver<ResolversTypes['Sla'], ParentType, ContextType, RequireFields<MutationCreateSlaArgs, 'input'>>;
   createTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationCreateTeamArgs, 'input'>>;
   createTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationCreateTemplateArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
@@ -6747,7 +7142,9 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
   deleteExchangeRate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteExchangeRateArgs, 'id'>>;
   deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
+  deleteOla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteOlaArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
+  deleteSla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSlaArgs, 'id'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   importCis?: Resolver<ResolversTypes['CiImportReport'], ParentType, ContextType, RequireFields<MutationImportCisArgs, 'input'>>;
   linkIncidentsToProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationLinkIncidentsToProblemArgs, 'incidentIds' | 'problemId'>>;
@@ -6796,6 +7193,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateExchangeRate?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType, RequireFields<MutationUpdateExchangeRateArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
   updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
+  updateOla?: Resolver<ResolversTypes['Ola'], ParentType, ContextType, RequireFields<MutationUpdateOlaArgs, 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'id' | 'input'>>;
   updateProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUpdateProblemArgs, 'id' | 'input' | 'version'>>;
   updateProblemRule?: Resolver<ResolversTypes['ProblemRule'], ParentType, ContextType, RequireFields<MutationUpdateProblemRuleArgs, 'id' | 'input'>>;
@@ -6804,6 +7202,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationUpdateRequestArgs, 'id' | 'input' | 'version'>>;
   updateRequestTask?: Resolver<ResolversTypes['RequestTask'], ParentType, ContextType, RequireFields<MutationUpdateRequestTaskArgs, 'id' | 'input' | 'taskId'>>;
   updateService?: Resolver<ResolversTypes['Service'], ParentType, ContextType, RequireFields<MutationUpdateServiceArgs, 'id' | 'input'>>;
+  updateSla?: Resolver<ResolversTypes['Sla'], ParentType, ContextType, RequireFields<MutationUpdateSlaArgs, 'id' | 'input'>>;
   updateTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationUpdateTeamArgs, 'id' | 'input'>>;
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
   updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input' | 'version'>>;
@@ -6929,6 +7328,30 @@ export type OfferingApprovalResolvers<ContextType = GqlCtx, ParentType extends R
   approverTeamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   quorum?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   rule?: Resolver<ResolversTypes['OfferingApprovalRule'], ParentType, ContextType>;
+};
+
+export type OlaResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Ola'] = ResolversParentTypes['Ola']> = {
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  calendarId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  slaIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  targets?: Resolver<Array<ResolversTypes['SlaTarget']>, ParentType, ContextType>;
+  teamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  warnings?: Resolver<Maybe<Array<ResolversTypes['SlaWarning']>>, ParentType, ContextType>;
+};
+
+export type OlaConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OlaConnection'] = ResolversParentTypes['OlaConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['OlaEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type OlaEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OlaEdge'] = ResolversParentTypes['OlaEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Ola'], ParentType, ContextType>;
 };
 
 export type OrganisationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Organisation'] = ResolversParentTypes['Organisation']> = {
@@ -7106,6 +7529,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   notificationRules?: Resolver<ResolversTypes['NotificationRuleConnection'], ParentType, ContextType, Partial<QueryNotificationRulesArgs>>;
   notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
+  ola?: Resolver<Maybe<ResolversTypes['Ola']>, ParentType, ContextType, RequireFields<QueryOlaArgs, 'id'>>;
+  olas?: Resolver<ResolversTypes['OlaConnection'], ParentType, ContextType, Partial<QueryOlasArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
   organisations?: Resolver<ResolversTypes['OrganisationConnection'], ParentType, ContextType, Partial<QueryOrganisationsArgs>>;
   problem?: Resolver<Maybe<ResolversTypes['Problem']>, ParentType, ContextType, RequireFields<QueryProblemArgs, 'id'>>;
@@ -7119,6 +7544,9 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
   services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
+  simulateSla?: Resolver<ResolversTypes['SlaSimulation'], ParentType, ContextType, RequireFields<QuerySimulateSlaArgs, 'input'>>;
+  sla?: Resolver<Maybe<ResolversTypes['Sla']>, ParentType, ContextType, RequireFields<QuerySlaArgs, 'id'>>;
+  slas?: Resolver<ResolversTypes['SlaConnection'], ParentType, ContextType, Partial<QuerySlasArgs>>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType, RequireFields<QueryTeamArgs, 'id'>>;
   teams?: Resolver<ResolversTypes['TeamConnection'], ParentType, ContextType, Partial<QueryTeamsArgs>>;
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
@@ -7331,6 +7759,96 @@ export type ServiceRequestConnectionResolvers<ContextType = GqlCtx, ParentType e
 export type ServiceRequestEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceRequestEdge'] = ResolversParentTypes['ServiceRequestEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType>;
+};
+
+export type SlaResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Sla'] = ResolversParentTypes['Sla']> = {
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  calendarId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  conditions?: Resolver<ResolversTypes['SlaConditions'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  escalations?: Resolver<Array<ResolversTypes['SlaEscalation']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseMetBy?: Resolver<ResolversTypes['SlaResponseMetBy'], ParentType, ContextType>;
+  targets?: Resolver<Array<ResolversTypes['SlaTarget']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  warnings?: Resolver<Maybe<Array<ResolversTypes['SlaWarning']>>, ParentType, ContextType>;
+};
+
+export type SlaConditionsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaConditions'] = ResolversParentTypes['SlaConditions']> = {
+  kind?: Resolver<Maybe<ResolversTypes['TicketKind']>, ParentType, ContextType>;
+  organisationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  priority?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type SlaConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaConnection'] = ResolversParentTypes['SlaConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['SlaEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type SlaEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaEdge'] = ResolversParentTypes['SlaEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Sla'], ParentType, ContextType>;
+};
+
+export type SlaEscalationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaEscalation'] = ResolversParentTypes['SlaEscalation']> = {
+  actions?: Resolver<Array<ResolversTypes['SlaEscalationAction']>, ParentType, ContextType>;
+  clock?: Resolver<ResolversTypes['SlaTargetKind'], ParentType, ContextType>;
+  percent?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaEscalationActionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaEscalationAction'] = ResolversParentTypes['SlaEscalationAction']> = {
+  audience?: Resolver<Maybe<ResolversTypes['SlaNotifyAudience']>, ParentType, ContextType>;
+  steps?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['SlaEscalationActionType'], ParentType, ContextType>;
+  userIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+};
+
+export type SlaSimulationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaSimulation'] = ResolversParentTypes['SlaSimulation']> = {
+  ola?: Resolver<Maybe<ResolversTypes['SlaSimulationDue']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['SlaSimulationSla']>, ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type SlaSimulationDueResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaSimulationDue'] = ResolversParentTypes['SlaSimulationDue']> = {
+  calendarId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolutionDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  resolutionMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  responseMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaSimulationSlaResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaSimulationSla'] = ResolversParentTypes['SlaSimulationSla']> = {
+  calendarId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolutionDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  resolutionMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseDueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  responseMetBy?: Resolver<ResolversTypes['SlaResponseMetBy'], ParentType, ContextType>;
+  responseMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaTargetResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaTarget'] = ResolversParentTypes['SlaTarget']> = {
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolutionMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaWarningResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaWarning'] = ResolversParentTypes['SlaWarning']> = {
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  olaIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  olaMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  slaId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  slaMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['SlaTargetKind'], ParentType, ContextType>;
 };
 
 export type TeamResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Team'] = ResolversParentTypes['Team']> = {
@@ -7638,6 +8156,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   NotificationRuleEdge?: NotificationRuleEdgeResolvers<ContextType>;
   NotificationStats?: NotificationStatsResolvers<ContextType>;
   OfferingApproval?: OfferingApprovalResolvers<ContextType>;
+  Ola?: OlaResolvers<ContextType>;
+  OlaConnection?: OlaConnectionResolvers<ContextType>;
+  OlaEdge?: OlaEdgeResolvers<ContextType>;
   Organisation?: OrganisationResolvers<ContextType>;
   OrganisationConnection?: OrganisationConnectionResolvers<ContextType>;
   OrganisationEdge?: OrganisationEdgeResolvers<ContextType>;
@@ -7664,6 +8185,17 @@ export type Resolvers<ContextType = GqlCtx> = {
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;
   ServiceRequestEdge?: ServiceRequestEdgeResolvers<ContextType>;
+  Sla?: SlaResolvers<ContextType>;
+  SlaConditions?: SlaConditionsResolvers<ContextType>;
+  SlaConnection?: SlaConnectionResolvers<ContextType>;
+  SlaEdge?: SlaEdgeResolvers<ContextType>;
+  SlaEscalation?: SlaEscalationResolvers<ContextType>;
+  SlaEscalationAction?: SlaEscalationActionResolvers<ContextType>;
+  SlaSimulation?: SlaSimulationResolvers<ContextType>;
+  SlaSimulationDue?: SlaSimulationDueResolvers<ContextType>;
+  SlaSimulationSla?: SlaSimulationSlaResolvers<ContextType>;
+  SlaTarget?: SlaTargetResolvers<ContextType>;
+  SlaWarning?: SlaWarningResolvers<ContextType>;
   Team?: TeamResolvers<ContextType>;
   TeamConnection?: TeamConnectionResolvers<ContextType>;
   TeamEdge?: TeamEdgeResolvers<ContextType>;

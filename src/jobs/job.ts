@@ -33,6 +33,20 @@ export interface QueueJob<P = unknown> extends JobBase {
 }
 
 /**
+ * Handles the due rows of `queue` a batch at a time: up to `batchSize` rows claimed in one statement
+ * and handed over together, so the job applies them in one transaction (its audit and outbox rows
+ * with it) and settles them there (`holdMany`, then `completeMany`/`rescheduleMany` in that
+ * transaction for exactly once). Rows it left unsettled are completed after it returns; a throw
+ * fails each row with the queue's backoff. A batch holds one of the runner's slots.
+ */
+export interface BatchQueueJob<P = unknown> extends JobBase {
+  queue: string
+  batchSize: number
+  backoff?: Backoff
+  runBatch(ctx: JobContext, items: WorkItem<P>[]): Promise<JobResult>
+}
+
+/**
  * Runs on its own for as long as the runner does: started with it, stopped (and waited for) with it.
  * For work with its own claims in batches (the notification dispatcher), where one queue row per run
  * would cost more than the work; it must lease what it takes as the queue does.
@@ -44,12 +58,13 @@ export interface WorkerJob {
 }
 
 /** A scheduled job as data: `{ name, everyMs, run }`, `{ name, queue, run }` or `{ name, worker, start }`. */
-export type Job = PeriodicJob | QueueJob | WorkerJob
+export type Job = PeriodicJob | QueueJob | BatchQueueJob | WorkerJob
 
-export const isQueueJob = (job: Job): job is QueueJob => 'queue' in job
+export const isBatchJob = (job: Job): job is BatchQueueJob => 'runBatch' in job
+export const isQueueJob = (job: Job): job is QueueJob => 'queue' in job && !isBatchJob(job)
 export const isWorkerJob = (job: Job): job is WorkerJob => 'worker' in job
 
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000
 
 /** The queue a job takes its rows from. */
-export const queueOf = (job: PeriodicJob | QueueJob): string => (isQueueJob(job) ? job.queue : job.name)
+export const queueOf = (job: PeriodicJob | QueueJob | BatchQueueJob): string => ('queue' in job ? job.queue : job.name)

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import { workItems } from '../db/schema/index.js'
 import type { Queryable } from '../lib/context.js'
 import { uuidv7 } from '../lib/ids.js'
+import { sqlArray } from '../lib/sql-array.js'
 
 /**
  * The work queue: due rows in `work_items`, leased with `FOR UPDATE SKIP LOCKED`. Delivery is at least
@@ -270,4 +271,79 @@ export function defineQueue<P>(name: string, defaults: { maxAttempts?: number } 
     enqueue: (q: Queryable, input: Omit<EnqueueInput<P>, 'queue' | 'payload'> & { payload: P }) =>
       enqueue<P>(q, { ...defaults, ...input, queue: name })
   }
+}
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows
+const tokenPairs = (leases: readonly Lease[]) =>
+  sql`(id, lease_token) IN (SELECT * FROM unnest(${sqlArray(
+    leases.map(l => l.id),
+    'uuid'
+  )}, ${sqlArray(
+    leases.map(l => l.leaseToken),
+    'uuid'
+  )}))`
+
+/**
+ * The leases among these still held, their rows locked until the caller's transaction ends (call it
+ * first in the transaction that applies a batch): a row whose lease ran out and was taken over is
+ * left out, and no one can claim or replace a held one until the batch commits or rolls back.
+ */
+export async function holdMany(q: Queryable, leases: readonly Lease[]): Promise<Set<string>> {
+  if (leases.length === 0) return new Set()
+  const result = await q.execute(
+    sql`SELECT id FROM work_items WHERE ${tokenPairs(leases)} AND dead_at IS NULL ORDER BY id FOR UPDATE`
+  )
+  return new Set(rowsOf<{ id: string }>(result).map(r => r.id))
+}
+
+/** `complete` for many: the rows still held go, in one statement. Answers the ids that went. */
+export async function completeMany(q: Queryable, leases: readonly Lease[]): Promise<Set<string>> {
+  if (leases.length === 0) return new Set()
+  const result = await q.execute(sql`DELETE FROM work_items WHERE ${tokenPairs(leases)} RETURNING id`)
+  return new Set(rowsOf<{ id: string }>(result).map(r => r.id))
+}
+
+/**
+ * `reschedule` for many: each row still held comes back at its own due time (and payload, when
+ * given), lease released and attempts reset, in one statement. Answers the ids rescheduled.
+ */
+export async function rescheduleMany(
+  q: Queryable,
+  items: readonly { lease: Lease; dueAt: Date; payload?: unknown }[]
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set()
+  const result = await q.execute(sql`
+    UPDATE work_items AS w SET due_at = v.due_at, payload = coalesce(v.payload, w.payload), attempts = 0,
+      last_error = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+    FROM unnest(${sqlArray(
+      items.map(i => i.lease.id),
+      'uuid'
+    )}, ${sqlArray(
+      items.map(i => i.lease.leaseToken),
+      'uuid'
+    )}, ${sqlArray(
+      items.map(i => i.dueAt.toISOString()),
+      'timestamptz'
+    )}, ${sqlArray(
+      items.map(i => (i.payload === undefined ? null : JSON.stringify(i.payload))),
+      'jsonb'
+    )}) AS v(id, token, due_at, payload)
+    WHERE w.id = v.id AND w.lease_token = v.token
+    RETURNING w.id`)
+  return new Set(rowsOf<{ id: string }>(result).map(r => r.id))
+}
+
+/**
+ * How long until the earliest unleased live row of these queues is due, by the database's clock (0
+ * when one is due already), or null when there is none. Rows under a lease are left out: one that
+ * expires is found by the next poll.
+ */
+export async function nextDueInMs(q: Queryable, queues: readonly string[]): Promise<number | null> {
+  if (queues.length === 0) return null
+  const result = await q.execute(sql`
+    SELECT greatest(0, extract(epoch FROM (due_at - now())) * 1000)::float8 AS ms FROM work_items
+    WHERE dead_at IS NULL AND lease_token IS NULL AND queue = any(${sqlArray([...queues], 'text')})
+    ORDER BY due_at LIMIT 1`)
+  const [row] = rowsOf<{ ms: number | string }>(result)
+  return row ? Number(row.ms) : null
 }

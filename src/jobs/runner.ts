@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import {
+  type BatchQueueJob,
   DEFAULT_TIMEOUT_MS,
+  isBatchJob,
   isQueueJob,
   isWorkerJob,
   type Job,
@@ -12,7 +14,17 @@ import {
   queueOf
 } from './job.js'
 import { ensurePeriodic, periodicDone, periodicFailed, stampStarted } from './periodic.js'
-import { backoffMs, claim, complete, deadLetter, fail, renew, type WorkItem } from './queue.js'
+import {
+  backoffMs,
+  claim,
+  complete,
+  completeMany,
+  deadLetter,
+  fail,
+  nextDueInMs,
+  renew,
+  type WorkItem
+} from './queue.js'
 
 export interface RunnerOptions {
   /** Items run at once by this runner. Default `SCHEDULER_CONCURRENCY`. */
@@ -52,18 +64,22 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
   const log = deps.log
 
   const byQueue = new Map<string, PeriodicJob | QueueJob>()
+  const batchJobs = new Map<string, BatchQueueJob>()
   const workerJobs = jobs.filter(isWorkerJob)
   let workers: { stop(): Promise<void> }[] = []
   for (const job of jobs) {
     if (isWorkerJob(job)) continue
     const queue = queueOf(job)
-    if (byQueue.has(queue)) throw new Error(`two jobs take work from the queue "${queue}"`)
-    byQueue.set(queue, job)
+    if (byQueue.has(queue) || batchJobs.has(queue)) throw new Error(`two jobs take work from the queue "${queue}"`)
+    if (isBatchJob(job)) batchJobs.set(queue, job)
+    else byQueue.set(queue, job)
   }
   const queues = [...byQueue.keys()]
-  const periodic = jobs.filter((j): j is PeriodicJob => !isQueueJob(j) && !isWorkerJob(j))
+  const allQueues = [...queues, ...batchJobs.keys()]
+  const periodic = jobs.filter((j): j is PeriodicJob => !isQueueJob(j) && !isWorkerJob(j) && !isBatchJob(j))
 
-  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>()
+  /** What runs now, by its first lease token: one item, or a batch holding all of its tokens. */
+  const inFlight = new Map<string, { controller: AbortController; done: Promise<void>; tokens: string[] }>()
   let stopped = true
   let wakeTimer: NodeJS.Timeout | null = null
   let heartbeat: NodeJS.Timeout | null = null
@@ -71,6 +87,8 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
   let again = false
   let saturated = false
   let lastEnsured = 0
+  /** When the pending wake fires (ms since the epoch), so a nudge only ever brings it forward. */
+  let wakeAt = Number.POSITIVE_INFINITY
 
   async function ensure(force = false) {
     if (!force && Date.now() - lastEnsured < pollMs) return
@@ -78,42 +96,94 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     lastEnsured = Date.now()
   }
 
-  /** Leases what fits in the free slots and starts each; answers their completions. */
+  /**
+   * Leases what fits in the free slots and starts it: a batch per free slot for each batch queue (one
+   * claim statement each), then single items for the rest. Answers their completions.
+   */
   async function claimAndStart(): Promise<Promise<void>[]> {
+    const started: Promise<void>[] = []
+    saturated = false
+    for (const job of batchJobs.values()) {
+      while (concurrency - inFlight.size > 0) {
+        const items = await claim(deps.db, { queues: [job.queue], limit: job.batchSize, leaseMs, owner })
+        if (items.length === 0) break
+        started.push(startBatch(job, items))
+        if (items.length < job.batchSize) break
+        saturated = true
+      }
+    }
     const free = concurrency - inFlight.size
     if (free <= 0) {
       saturated = true
-      return []
+      return started
     }
+    if (queues.length === 0) return started
     const items = await claim(deps.db, { queues, limit: free, leaseMs, owner })
-    saturated = items.length === free
-    return items.map(start)
+    if (items.length === free) saturated = true
+    return [...started, ...items.map(start)]
   }
 
-  function start(item: WorkItem): Promise<void> {
+  function track(tokens: string[], run: (controller: AbortController) => Promise<void>): Promise<void> {
     const controller = new AbortController()
-    const done = execute(item, controller).finally(() => {
-      inFlight.delete(item.leaseToken)
+    const done = run(controller).finally(() => {
+      inFlight.delete(tokens[0]!)
       if (inFlight.size === 0 && heartbeat) {
         clearInterval(heartbeat)
         heartbeat = null
       }
       if (saturated && !stopped) wake(0)
     })
-    inFlight.set(item.leaseToken, { controller, done })
+    inFlight.set(tokens[0]!, { controller, done, tokens })
     heartbeat ??= setInterval(() => void renewLeases(), Math.max(50, Math.floor(leaseMs / 3)))
     return done
   }
 
+  const start = (item: WorkItem) => track([item.leaseToken], controller => execute(item, controller))
+  const startBatch = (job: BatchQueueJob, items: WorkItem[]) =>
+    track(
+      items.map(i => i.leaseToken),
+      controller => executeBatch(job, items, controller)
+    )
+
   async function renewLeases() {
     try {
-      const tokens = [...inFlight.keys()]
-      const kept = await renew(deps.db, tokens, leaseMs)
-      for (const token of tokens) {
-        if (!kept.has(token)) inFlight.get(token)?.controller.abort(new LeaseLostError())
-      }
+      const runs = [...inFlight.values()]
+      const kept = await renew(
+        deps.db,
+        runs.flatMap(r => r.tokens),
+        leaseMs
+      )
+      // A batch goes on while it holds any of its rows (it settles only those it still holds)
+      for (const run of runs) if (!run.tokens.some(t => kept.has(t))) run.controller.abort(new LeaseLostError())
     } catch (err) {
       log.warn({ err }, 'could not renew work item leases')
+    }
+  }
+
+  async function executeBatch(job: BatchQueueJob, items: WorkItem[], controller: AbortController): Promise<void> {
+    const timeoutMs = job.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    // Claimed more often than allowed without an outcome: its batches keep dying with their runner
+    const worn = items.filter(i => i.attempts > i.maxAttempts)
+    for (const item of worn) {
+      await deadLetter(deps.db, item, `lease expired ${item.attempts - 1} times without an outcome`).catch(() => {})
+      log.error({ job: job.name, item: item.id }, 'work item dead-lettered')
+    }
+    const live = items.filter(i => i.attempts <= i.maxAttempts)
+    if (live.length === 0) return
+    try {
+      const result = await within(timeoutMs, controller, signal => job.runBatch({ ...deps, signal }, live))
+      // Rows the job did not settle in its own transaction are done now
+      await completeMany(deps.db, live)
+      log.debug({ job: job.name, items: live.length, ...result }, 'batch done')
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        log.warn({ job: job.name, items: live.length }, 'batch abandoned: leases lost')
+        return
+      }
+      log.warn({ err, job: job.name, items: live.length }, 'batch failed')
+      for (const item of live) {
+        await fail(deps.db, item, err, job.backoff).catch(e => log.error({ err: e, job: job.name }, 'could not fail'))
+      }
     }
   }
 
@@ -170,11 +240,24 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
   function wake(delayMs: number) {
     if (stopped) return
     if (wakeTimer) clearTimeout(wakeTimer)
+    wakeAt = Date.now() + delayMs
     wakeTimer = setTimeout(runCycle, delayMs)
+  }
+
+  /** Sleeps until the next row is due, never longer than the poll (which also finds expired leases). */
+  async function sleepUntilDue() {
+    if (stopped || wakeTimer || again) return
+    const ms = await nextDueInMs(deps.db, allQueues).catch(err => {
+      log.warn({ err }, 'could not read the next due time')
+      return null
+    })
+    if (stopped || wakeTimer || again) return
+    wake(Math.min(pollMs, Math.ceil(ms ?? pollMs)))
   }
 
   function runCycle() {
     wakeTimer = null
+    wakeAt = Number.POSITIVE_INFINITY
     if (cycle) {
       again = true
       return
@@ -182,6 +265,7 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     cycle = (async () => {
       await ensure()
       await claimAndStart()
+      if (!saturated) await sleepUntilDue()
     })()
       .catch(err => log.error({ err }, 'scheduler poll failed'))
       .finally(() => {
@@ -209,6 +293,18 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
       await Promise.all([...inFlight.values()].map(f => f.done))
       await Promise.all(workers.map(w => w.stop()))
       workers = []
+    },
+    /**
+     * Something falls due at `dueAtMs` (a LISTEN/NOTIFY wake-up): wake then if that is sooner than
+     * planned. Polling stays the source of truth; a lost nudge only delays work to the next poll.
+     */
+    nudge(dueAtMs: number = Date.now()) {
+      if (stopped || dueAtMs >= wakeAt) return
+      if (cycle) {
+        again = true
+        return
+      }
+      wake(Math.max(0, dueAtMs - Date.now()))
     },
     /** One poll, run to the end: what is due now is claimed and finished before it resolves. */
     async tick() {

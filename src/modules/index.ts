@@ -16,6 +16,7 @@ import { problemsManifest } from './problems/problems.manifest.js'
 import { releasesManifest } from './releases/releases.manifest.js'
 import { requestsManifest } from './requests/requests.manifest.js'
 import { servicesManifest } from './services/services.manifest.js'
+import { slaEscalationsManifest } from './sla-escalations/sla-escalations.manifest.js'
 import { templatesManifest } from './templates/templates.manifest.js'
 import { ticketsManifest } from './tickets/tickets.manifest.js'
 import { workflowsManifest } from './workflows/workflows.manifest.js'
@@ -45,5 +46,6 @@ export const modules: readonly ModuleManifest[] = [
   calendarsManifest,
   eventsManifest,
   notificationsManifest,
-  financeManifest
+  financeManifest,
+  slaEscalationsManifest
 ]

@@ -71,6 +71,7 @@ const OPERATION_IDS: Record<string, string> = {
   'PATCH /api/v1/ci-classes/{id}': 'updateCiClass',
   'DELETE /api/v1/ci-classes/{id}': 'deleteCiClass',
   'POST /api/v1/cis/import': 'importCis',
+  'POST /api/v1/slas/simulate': 'simulateSla',
   'GET /graphql': 'graphqlQuery',
   'POST /graphql': 'graphql'
 }

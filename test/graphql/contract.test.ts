@@ -17,6 +17,7 @@ import { assembleSchema, schemaParts } from '../../src/graphql/assemble.js'
 import { uuidv7 } from '../../src/lib/ids.js'
 import { graphqlResolvers } from '../../src/plugins/graphql.js'
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
+import { PARIS } from '../helpers/calendars.js'
 import { type GqlBody, loadSchema, nodesOf, objectType, selectAll, shapeProblems } from '../helpers/graphql.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -159,7 +160,12 @@ describe('every field answers through the real app', () => {
     // A dated holiday has no month and day, a yearly one no date
     'CalendarHoliday.date',
     'CalendarHoliday.month',
-    'CalendarHoliday.day'
+    'CalendarHoliday.day',
+    // An escalation action carries only the fields of its type
+    'SlaEscalationAction.audience',
+    'SlaEscalationAction.userIds',
+    'SlaEscalationAction.teamId',
+    'SlaEscalationAction.steps'
   ]
   const all = (type: string) => selectAll(schema, type)
   let incidentId: string
@@ -610,6 +616,76 @@ describe('every field answers through the real app', () => {
     )
     await expectShape((await t.gql(`query($id: ID!) { calendar(id: $id) ${all('Calendar')} }`, { id })).body, 'Query')
     await expectShape((await t.gql(`{ calendars ${all('CalendarConnection')} }`)).body, 'Query')
+  })
+
+  it('SLAs, OLAs and the simulation answer every field', async () => {
+    const calendarId = uuidv7()
+    await t.db
+      .insert(calendars)
+      .values({ id: calendarId, name: 'SLA hours', timeZone: PARIS.timeZone, hours: PARIS.hours })
+    const org = await t.gql(`mutation { createOrganisation(input: { name: "SLA customer" }) { id } }`)
+    const team = await t.gql(`mutation { createTeam(input: { name: "SLA team", layers: [{ name: "1st" }] }) { id } }`)
+    const organisationId = org.body.data!.createOrganisation.id
+    const teamId = team.body.data!.createTeam.id
+    const serviceId = (await t.api('POST', '/api/v1/services', { body: { name: 'SLA service' } })).json().id
+    const targets = [{ priority: 3, responseMinutes: 60, resolutionMinutes: 480 }]
+    const sla = await t.gql(`mutation($input: CreateSlaInput!) { createSla(input: $input) ${all('Sla')} }`, {
+      input: {
+        name: 'Gold',
+        calendarId,
+        order: 1,
+        conditions: { serviceId, organisationId, kind: 'incident', priority: 3 },
+        targets,
+        responseMetBy: 'leaves_new',
+        escalations: [
+          {
+            percent: 75,
+            clock: 'resolution',
+            actions: [{ type: 'notify', audience: 'team_lead' }, { type: 'next_layer' }]
+          }
+        ]
+      }
+    })
+    await expectShape(sla.body, 'Mutation')
+    const slaId = sla.body.data!.createSla.id
+    const ola = await t.gql(`mutation($input: CreateOlaInput!) { createOla(input: $input) ${all('Ola')} }`, {
+      input: {
+        name: 'Gold 1st line',
+        teamId,
+        calendarId,
+        targets: [{ priority: 3, responseMinutes: 90, resolutionMinutes: 240 }],
+        slaIds: [slaId]
+      }
+    })
+    await expectShape(ola.body, 'Mutation')
+    // The OLA's 90 response minutes do not fit in the SLA's 60: a warning on both
+    expect(ola.body.data!.createOla.warnings).toHaveLength(1)
+    const olaId = ola.body.data!.createOla.id
+    const updated = await t.gql(
+      `mutation($id: ID!) { updateSla(id: $id, input: { order: 2 }, version: 1) ${all('Sla')} }`,
+      { id: slaId }
+    )
+    await expectShape(updated.body, 'Mutation')
+    expect(updated.body.data!.updateSla.warnings).toHaveLength(1)
+    await expectShape(
+      (
+        await t.gql(`mutation($id: ID!) { updateOla(id: $id, input: { active: true }, version: 1) ${all('Ola')} }`, {
+          id: olaId
+        })
+      ).body,
+      'Mutation'
+    )
+    await expectShape((await t.gql(`query($id: ID!) { sla(id: $id) ${all('Sla')} }`, { id: slaId })).body, 'Query')
+    await expectShape((await t.gql(`query($id: ID!) { ola(id: $id) ${all('Ola')} }`, { id: olaId })).body, 'Query')
+    // Lists carry no warnings (they are computed per SLA)
+    await expectShape((await t.gql(`{ slas ${all('SlaConnection')} }`)).body, 'Query', false)
+    await expectShape((await t.gql(`{ olas ${all('OlaConnection')} }`)).body, 'Query', false)
+    const sim = await t.gql(`query($input: SimulateSlaInput!) { simulateSla(input: $input) ${all('SlaSimulation')} }`, {
+      input: { kind: 'incident', priority: 3, serviceId, organisationId, teamId, createdAt: '2026-12-07T08:00:00Z' }
+    })
+    await expectShape(sim.body, 'Query')
+    expect(sim.body.data!.simulateSla.sla.id).toBe(slaId)
+    expect(sim.body.data!.simulateSla.ola.id).toBe(olaId)
   })
 
   it('workflows, the cross-kind list and a change list answer every field', async () => {

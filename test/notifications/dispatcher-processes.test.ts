@@ -41,7 +41,7 @@ describe.skipIf(driver !== 'pg')('the outbox dispatcher across scheduler process
     await db.execute(sql`INSERT INTO users (id, username, display_name, email, roles)
       VALUES (${userId}, 'ops', 'Ops', 'ops@example.test', '{technician}')`)
     await db.execute(sql`INSERT INTO notification_rules (id, event, audience, channel)
-      VALUES (gen_random_uuid(), 'sla.warning', 'users', 'mail')`)
+      VALUES (gen_random_uuid(), 'sla.warning', 'users', 'mail') ON CONFLICT DO NOTHING`)
   })
   afterAll(async () => {
     for (const s of schedulers) {

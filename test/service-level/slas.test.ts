@@ -142,4 +142,84 @@ describe('SLAs, OLAs and simulate', () => {
     expectProblem(await simulate({ kind: 'incident', priority: 2 }, customer.token), 403)
     expectProblem(await t.api('GET', '/api/v1/slas', { token: customer.token }), 403)
   })
+
+  it('GraphQL: the same SLAs and OLAs, version on update and delete, simulateSla, errors naming the field', async () => {
+    const created = await t.gql(
+      `mutation($input: CreateSlaInput!) { createSla(input: $input) { id version order warnings { target } conditions { kind priority } } }`,
+      { input: { name: `GQL ${suffix()}`, calendarId, targets, order: 7, conditions: { kind: 'change', priority: 2 } } }
+    )
+    expect(created.body.errors).toBeUndefined()
+    const id = created.body.data!.createSla.id
+    expect(created.body.data!.createSla).toMatchObject({
+      version: 1,
+      order: 7,
+      warnings: [],
+      conditions: { kind: 'change' }
+    })
+    // The REST door reads what GraphQL wrote
+    expect((await t.api('GET', `/api/v1/slas/${id}`)).json()).toMatchObject({ id, order: 7 })
+    const noVersion = await t.gql(`mutation($id: ID!) { updateSla(id: $id, input: { order: 8 }) { id } }`, { id })
+    expect(noVersion.body.errors?.[0]?.extensions?.code).toBe('PRECONDITION_REQUIRED')
+    const stale = await t.gql(`mutation($id: ID!) { updateSla(id: $id, input: { order: 8 }, version: 9) { id } }`, {
+      id
+    })
+    expect(stale.body.errors?.[0]?.extensions?.code).toBe('PRECONDITION_FAILED')
+    const updated = await t.gql(
+      `mutation($id: ID!) { updateSla(id: $id, input: { order: 8 }, version: 1) { order version } }`,
+      { id }
+    )
+    expect(updated.body.data!.updateSla).toEqual({ order: 8, version: 2 })
+    const bad = await t.gql(`mutation($input: CreateSlaInput!) { createSla(input: $input) { id } }`, {
+      input: { name: 'Bad', calendarId: ghost, targets }
+    })
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
+    expect(JSON.stringify(bad.body.errors?.[0]?.extensions)).toContain('calendarId')
+
+    const ola = await t.gql(
+      `mutation($input: CreateOlaInput!) { createOla(input: $input) { id warnings { olaMinutes } } }`,
+      {
+        input: {
+          name: `GQL OLA ${suffix()}`,
+          teamId: team.id,
+          calendarId,
+          targets: [{ priority: 2, responseMinutes: 90, resolutionMinutes: 100 }],
+          slaIds: [id]
+        }
+      }
+    )
+    expect(ola.body.data!.createOla.warnings).toEqual([{ olaMinutes: 90 }])
+    const olaId = ola.body.data!.createOla.id
+    const listed = await t.gql(`query($s: ID!) { olas(slaId: $s) { edges { node { id } } } }`, { s: id })
+    expect(listed.body.data!.olas.edges.map((e: Json) => e.node.id)).toEqual([olaId])
+    const slas = await t.gql(`{ slas(first: 500) { edges { cursor node { id } } } }`)
+    expect(slas.body.data!.slas.edges.map((e: Json) => e.node.id)).toContain(id)
+
+    const sim = await t.gql(
+      `query($input: SimulateSlaInput!) { simulateSla(input: $input) { startsAt sla { id responseDueAt } ola { id } } }`,
+      { input: { kind: 'change', priority: 2, teamId: team.id, createdAt: '2026-12-04T15:30:00.000Z' } }
+    )
+    expect(sim.body.data!.simulateSla).toEqual({
+      startsAt: '2026-12-04T15:30:00.000Z',
+      sla: { id, responseDueAt: '2026-12-07T08:30:00.000Z' },
+      ola: { id: olaId }
+    })
+    const badSim = await t.gql(`query { simulateSla(input: { kind: incident, priority: 9 }) { startsAt } }`)
+    expect(badSim.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
+
+    // The SLA is underpinned: 409 until the OLA goes
+    const refused = await t.gql(`mutation($id: ID!) { deleteSla(id: $id, version: 2) }`, { id })
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('CONFLICT')
+    const olaGone = await t.gql(`mutation($id: ID!) { deleteOla(id: $id, version: 1) }`, { id: olaId })
+    expect(olaGone.body.data).toEqual({ deleteOla: true })
+    expect((await t.gql(`mutation($id: ID!) { deleteSla(id: $id, version: 2) }`, { id })).body.data).toEqual({
+      deleteSla: true
+    })
+    expectProblem(await t.api('GET', `/api/v1/slas/${id}`), 404)
+    // REST deletes too
+    const rest = await sla({})
+    expect((await t.api('DELETE', `/api/v1/slas/${rest.id}`)).statusCode).toBe(204)
+    const tech = await makeUser(t, ['technician'])
+    const denied = await t.gql(`mutation { deleteOla(id: "${ghost}") }`, {}, tech.token)
+    expect(denied.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN')
+  })
 })

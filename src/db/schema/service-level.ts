@@ -63,6 +63,8 @@ export const slas = pgTable(
     targets: jsonb('targets').notNull().default(sql`'[]'::jsonb`),
     /** first_public_reply | leaves_new */
     responseMetBy: text('response_met_by').notNull().default('first_public_reply'),
+    /** [{ percent, clock, actions }] sorted by clock then percent, one per clock and percent. */
+    escalations: jsonb('escalations').notNull().default(sql`'[]'::jsonb`),
     active: boolean('active').notNull().default(true),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),

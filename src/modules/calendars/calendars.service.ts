@@ -88,7 +88,8 @@ function normalise(input: Definition) {
   }
 }
 
-const isForeignKeyViolation = (err: unknown): boolean => {
+/** A foreign key violation, through drizzle's wrapping (node-postgres and PGlite alike): the row is in use. */
+export const isForeignKeyViolation = (err: unknown): boolean => {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
     if (e.code === '23503') return true
     e = e.cause as typeof e

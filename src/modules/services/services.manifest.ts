@@ -4,6 +4,7 @@ import type { ServicePort } from '../tickets/tickets.ports.js'
 import { serviceLoaders, serviceResolvers } from './services.resolvers.js'
 import serviceRoutes from './services.routes.js'
 import { createServiceCatalog, servicePort } from './services.service.js'
+import { slaResolvers } from './slas.resolvers.js'
 import slaRoutes from './slas.routes.js'
 import { createSlaService } from './slas.service.js'
 
@@ -25,5 +26,5 @@ export const servicesManifest: ModuleManifest = {
     provide(['slas'], ['calendars'], deps => ({ slas: createSlaService(deps) }))
   ],
   routes: [serviceRoutes, slaRoutes],
-  graphql: { resolvers: [serviceResolvers], loaders: [serviceLoaders] }
+  graphql: { resolvers: [serviceResolvers, slaResolvers], loaders: [serviceLoaders] }
 }

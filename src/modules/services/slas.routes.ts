@@ -41,7 +41,8 @@ export default async function slaRoutes(base: FastifyInstance) {
       list: 'List SLAs by order',
       create: 'Create an SLA: calendar, matching conditions, order, per-priority targets (admin); answers warnings',
       get: 'Get an SLA with the warnings of the OLAs underpinning it',
-      update: 'Update an SLA (admin); answers warnings when its OLAs do not fit inside it'
+      update: 'Update an SLA (admin); answers warnings when its OLAs do not fit inside it',
+      remove: 'Delete an SLA no OLA underpins and no ticket clock names (admin)'
     },
     service: app => app.services.slas.slas
   })
@@ -56,7 +57,8 @@ export default async function slaRoutes(base: FastifyInstance) {
       list: 'List OLAs by name',
       create: 'Create an OLA: team, calendar, per-priority targets, the SLAs it underpins (admin); answers warnings',
       get: 'Get an OLA with its warnings',
-      update: 'Update an OLA (admin); answers warnings when it does not fit inside its SLAs'
+      update: 'Update an OLA (admin); answers warnings when it does not fit inside its SLAs',
+      remove: 'Delete an OLA no ticket clock names (admin)'
     },
     service: app => app.services.slas.olas
   })

@@ -18,6 +18,45 @@ const Targets = Type.Array(Target, {
   description: 'One per priority: response and resolution targets in business minutes'
 })
 
+export const ESCALATION_CLOCKS = ['response', 'resolution'] as const
+export const ESCALATION_ACTIONS = ['notify', 'next_layer', 'reassign', 'raise_priority'] as const
+export const NOTIFY_AUDIENCES = ['assignee', 'team_lead', 'next_layer', 'users'] as const
+
+export const EscalationAction = Type.Object(
+  {
+    type: StringEnum(ESCALATION_ACTIONS, {
+      description:
+        "notify (an audience, through the outbox), next_layer (the team's next escalation layer), reassign (to teamId), raise_priority (by steps)"
+    }),
+    audience: Type.Optional(
+      StringEnum(NOTIFY_AUDIENCES, {
+        description: "notify only: the assignee, the team's lead (manager), the next layer's members, or userIds"
+      })
+    ),
+    userIds: Type.Optional(Type.Array(Uuid, { minItems: 1, maxItems: 50, description: 'notify users only' })),
+    teamId: Type.Optional(Type.String({ format: 'uuid', description: 'reassign only: the team it goes to' })),
+    steps: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 4, description: 'raise_priority only: how many steps up (default 1)' })
+    )
+  },
+  { additionalProperties: false }
+)
+export type EscalationActionInput = Static<typeof EscalationAction>
+
+export const Escalation = Type.Object(
+  {
+    percent: Type.Integer({ minimum: 1, maximum: 1000, description: 'Of the target used: 50, 75, 100, 150, …' }),
+    clock: StringEnum(ESCALATION_CLOCKS),
+    actions: Type.Array(EscalationAction, { minItems: 1, maxItems: 10 })
+  },
+  { additionalProperties: false }
+)
+export type EscalationInput = Static<typeof Escalation>
+const Escalations = Type.Array(Escalation, {
+  maxItems: 20,
+  description: 'Thresholds: each fires once per clock run when that share of its target is used'
+})
+
 export const Conditions = Type.Object(
   {
     serviceId: Type.Optional(Nullable(Uuid)),
@@ -57,6 +96,7 @@ export const Sla = Type.Object({
   conditions: StoredConditions,
   targets: Type.Array(Target),
   responseMetBy: StringEnum(RESPONSE_MET_BY),
+  escalations: Type.Array(Escalation),
   active: Type.Boolean(),
   version: Type.Integer(),
   createdAt: DateTime,
@@ -76,6 +116,7 @@ export const CreateSlaBody = Type.Object(
         description: 'first_public_reply (default) from staff, or the first move out of new'
       })
     ),
+    escalations: Type.Optional(Escalations),
     active: Type.Optional(Type.Boolean())
   },
   { additionalProperties: false }
@@ -90,12 +131,13 @@ export const UpdateSlaBody = Type.Object(
     conditions: Type.Optional(Conditions),
     targets: Type.Optional(Targets),
     responseMetBy: Type.Optional(StringEnum(RESPONSE_MET_BY)),
+    escalations: Type.Optional(Escalations),
     active: Type.Optional(Type.Boolean())
   },
   {
     additionalProperties: false,
     minProperties: 1,
-    description: 'conditions and targets, when given, replace them whole'
+    description: 'conditions, targets and escalations, when given, replace them whole'
   }
 )
 export type UpdateSlaInput = Static<typeof UpdateSlaBody>

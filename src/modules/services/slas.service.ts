@@ -2,13 +2,16 @@ import { and, eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { calendars, olas, organisations, services, slas, teams } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { type FieldError, validationFailed } from '../../lib/errors.js'
+import { encodeCursor } from '../../lib/cursor.js'
+import { conflict, type FieldError, validationFailed } from '../../lib/errors.js'
 import { columnKeyset, textKeyset } from '../../lib/keyset.js'
 import { adminResource } from '../admin/admin-resource.js'
-import type { CalendarService } from '../calendars/calendars.service.js'
+import { type CalendarService, isForeignKeyViolation } from '../calendars/calendars.service.js'
+import { checkEscalations } from './sla-escalations.js'
 import type {
   CreateOlaInput,
   CreateSlaInput,
+  EscalationInput,
   OlaListInput,
   SimulateInput,
   SlaListInput,
@@ -18,8 +21,9 @@ import type {
   UpdateSlaInput
 } from './slas.schemas.js'
 
-type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy'> & {
+type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy' | 'escalations'> & {
   targets: TargetInput[]
+  escalations: EscalationInput[]
   responseMetBy: 'first_public_reply' | 'leaves_new'
 }
 type OlaRow = Omit<typeof olas.$inferSelect, 'targets'> & { targets: TargetInput[] }
@@ -32,6 +36,7 @@ const slaView = (r: SlaRow) => ({
   conditions: { serviceId: r.serviceId, organisationId: r.organisationId, kind: r.kind, priority: r.priority },
   targets: r.targets,
   responseMetBy: r.responseMetBy,
+  escalations: r.escalations,
   active: r.active,
   version: r.version,
   createdAt: r.createdAt,
@@ -71,14 +76,17 @@ async function checkRef(
   if (id && !(await exists(q, table, id.toLowerCase()))) errors.push({ field, message: `no such ${noun}` })
 }
 
-const orderKeyset = columnKeyset<SlaRow, number>(
+const slaKeyset = columnKeyset<SlaRow, number>(
   'order',
   slas.order,
   slas.id,
   r => r.order,
   v => (typeof v === 'number' && Number.isInteger(v) ? v : null)
 )
-const olaKeyset = textKeyset<OlaRow>('name', olas.name, olas.id, r => r.name)
+/** The cursor of an SLA as both doors answer it (lists page by order, then id). */
+export const slaCursorOf = (v: { id: string; order: number }) =>
+  encodeCursor({ sort: 'order', value: v.order, id: v.id })
+export const olaKeyset = textKeyset<OlaRow>('name', olas.name, olas.id, r => r.name)
 
 const SLA_FIELDS = [
   'name',
@@ -90,12 +98,23 @@ const SLA_FIELDS = [
   'priority',
   'targets',
   'responseMetBy',
+  'escalations',
   'active'
 ] as const
 const OLA_FIELDS = ['name', 'teamId', 'calendarId', 'targets', 'slaIds', 'active'] as const
 
 /** How many of an SLA's conditions are set (all of them matched): the more, the more specific. */
 const specificity = (s: SlaRow) => [s.serviceId, s.organisationId, s.kind, s.priority].filter(v => v !== null).length
+
+/** A delete refused by a foreign key (a ticket's clock names the row) is a 409. */
+async function inUse(noun: string, remove: () => Promise<void>) {
+  try {
+    await remove()
+  } catch (err) {
+    if (isForeignKeyViolation(err)) throw conflict(`the ${noun} is in use by ticket clocks: deactivate it instead`)
+    throw err
+  }
+}
 
 /** SLAs and OLAs: admins write, staff read; simulate says what a described ticket would get. */
 export function createSlaService({ db, calendars: calendarService }: Deps & { calendars: CalendarService }) {
@@ -178,12 +197,14 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     const priority = c?.priority ?? null
     if (c && targets && priority !== null && !targets.some(t => t.priority === priority))
       errors.push({ field: 'targets', message: `needs a target for priority ${priority}, the one it matches` })
+    const escalations = input.escalations ? await checkEscalations(q, input.escalations, errors) : undefined
     if (errors.length) throw validationFailed(errors)
     const set: Record<string, unknown> = {}
     for (const k of ['name', 'order', 'responseMetBy', 'active'] as const) if (input[k] !== undefined) set[k] = input[k]
     if (input.name !== undefined) set.name = input.name.trim()
     if (input.calendarId) set.calendarId = input.calendarId.toLowerCase()
     if (targets) set.targets = targets
+    if (escalations) set.escalations = escalations
     if (c) {
       set.serviceId = c.serviceId?.toLowerCase() ?? null
       set.organisationId = c.organisationId?.toLowerCase() ?? null
@@ -218,14 +239,26 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     slas: {
       get: async (ctx: Ctx, id: string) => slaWithWarnings(await slaResource.get(ctx, id)),
       list: (ctx: Ctx, input: SlaListInput) =>
-        slaResource.list(ctx, input, orderKeyset, [
+        slaResource.list(ctx, input, slaKeyset, [
           input.active !== undefined ? eq(slas.active, input.active) : undefined,
           input.serviceId ? eq(slas.serviceId, input.serviceId.toLowerCase()) : undefined
         ]),
       create: async (ctx: Ctx, input: CreateSlaInput) =>
         slaWithWarnings(await slaResource.create(ctx, tx => slaValues(tx, input))),
       update: async (ctx: Ctx, id: string, input: UpdateSlaInput, expectedVersion?: number) =>
-        slaWithWarnings(await slaResource.update(ctx, id, expectedVersion, tx => slaValues(tx, input)))
+        slaWithWarnings(await slaResource.update(ctx, id, expectedVersion, tx => slaValues(tx, input))),
+      /** 409 while an OLA underpins it or a ticket's clock counts on it. */
+      remove: (ctx: Ctx, id: string, expectedVersion?: number) =>
+        inUse('SLA', () =>
+          slaResource.remove(ctx, id, expectedVersion, async (tx, before) => {
+            const [under] = await tx
+              .select({ id: olas.id })
+              .from(olas)
+              .where(sql`${before.id}::uuid = any(${olas.slaIds})`)
+              .limit(1)
+            if (under) throw conflict('an OLA underpins the SLA: take it out of the OLA first')
+          })
+        )
     },
     olas: {
       get: async (ctx: Ctx, id: string) => olaWithWarnings(await olaResource.get(ctx, id)),
@@ -238,7 +271,10 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
       create: async (ctx: Ctx, input: CreateOlaInput) =>
         olaWithWarnings(await olaResource.create(ctx, tx => olaValues(tx, input))),
       update: async (ctx: Ctx, id: string, input: UpdateOlaInput, expectedVersion?: number) =>
-        olaWithWarnings(await olaResource.update(ctx, id, expectedVersion, tx => olaValues(tx, input)))
+        olaWithWarnings(await olaResource.update(ctx, id, expectedVersion, tx => olaValues(tx, input))),
+      /** 409 while a ticket's clock counts on it. */
+      remove: (ctx: Ctx, id: string, expectedVersion?: number) =>
+        inUse('OLA', () => olaResource.remove(ctx, id, expectedVersion))
     },
 
     /**
