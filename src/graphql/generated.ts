@@ -1911,6 +1911,8 @@ export type Mutation = {
   setChangeApprovalPolicy: ChangeApprovalPolicy;
   /** Admin; version (if given) must be the one you read, or it answers PRECONDITION_FAILED */
   setEventSettings: EventSettings;
+  /** version: the one you read (0 while the defaults apply); 428 without, 412 when stale */
+  setNotificationPreferences: NotificationPreferences;
   /** Replace the changes the release bundles ([] unbundles all); a change sits in one open release at a time */
   setReleaseChanges: Release;
   /** Replace a kind's workflow (admin). version: the one you read (optional optimistic lock) */
@@ -2366,6 +2368,13 @@ export type MutationSetEventSettingsArgs = {
 };
 
 
+export type MutationSetNotificationPreferencesArgs = {
+  input: NotificationPreferencesInput;
+  userId: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationSetReleaseChangesArgs = {
   changeIds: Array<Scalars['ID']['input']>;
   id: Scalars['ID']['input'];
@@ -2712,7 +2721,7 @@ export type NotificationDelivery = {
   providerMessageId?: Maybe<Scalars['String']['output']>;
   /** The address or E.164 number it went to */
   recipient: Scalars['String']['output'];
-  /** sent, failed (permanent) or retry (transient; tried again) */
+  /** sent, failed (permanent), retry (transient; tried again) or deferred (held by quiet hours for a row of its own) */
   status: Scalars['String']['output'];
   userId?: Maybe<Scalars['ID']['output']>;
 };
@@ -2721,6 +2730,39 @@ export type NotificationEdge = {
   __typename?: 'NotificationEdge';
   cursor: Scalars['String']['output'];
   node: Notification;
+};
+
+/**
+ * How a user is told: channels overall and per event or event group (eventChannels, an object of
+ * event or group to channels; [] is none), the locale of their mail, quiet hours and their channels
+ * (held back until the quiet hours end, never dropped), and whether they hear of their own changes.
+ */
+export type NotificationPreferences = {
+  __typename?: 'NotificationPreferences';
+  channels: Array<Scalars['String']['output']>;
+  eventChannels: Scalars['JSON']['output'];
+  /** Nothing was set: the defaults apply */
+  isDefault: Scalars['Boolean']['output'];
+  locale: Scalars['String']['output'];
+  ownChanges: Scalars['Boolean']['output'];
+  quietChannels: Array<Scalars['String']['output']>;
+  quietHours?: Maybe<QuietHours>;
+  timeZone: Scalars['String']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  userId: Scalars['ID']['output'];
+  /** 0 while the defaults apply; send it back to change them */
+  version: Scalars['Int']['output'];
+};
+
+/** Fields left out keep their value; quietHours null clears them */
+export type NotificationPreferencesInput = {
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  eventChannels?: InputMaybe<Scalars['JSON']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  ownChanges?: InputMaybe<Scalars['Boolean']['input']>;
+  quietChannels?: InputMaybe<Array<Scalars['String']['input']>>;
+  quietHours?: InputMaybe<QuietHoursInput>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An event, an audience and a channel: who is told what, how */
@@ -3065,6 +3107,8 @@ export type Query = {
   /** Your own approvals, oldest first; state pending is your queue */
   myApprovals: MyApprovalConnection;
   notification?: Maybe<Notification>;
+  /** The user themselves or a user admin */
+  notificationPreferences: NotificationPreferences;
   notificationRule?: Maybe<NotificationRule>;
   /** By event */
   notificationRules: NotificationRuleConnection;
@@ -3445,6 +3489,11 @@ export type QueryNotificationArgs = {
 };
 
 
+export type QueryNotificationPreferencesArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type QueryNotificationRuleArgs = {
   id: Scalars['ID']['input'];
 };
@@ -3698,6 +3747,18 @@ export type QueryWebhookSubscriptionsArgs = {
 
 export type QueryWorkflowArgs = {
   kind: TicketKind;
+};
+
+/** Local times HH:MM in the user's time zone; from after until spans midnight */
+export type QuietHours = {
+  __typename?: 'QuietHours';
+  from: Scalars['String']['output'];
+  until: Scalars['String']['output'];
+};
+
+export type QuietHoursInput = {
+  from: Scalars['String']['input'];
+  until: Scalars['String']['input'];
 };
 
 export type ReclassifyIncidentInput = {
@@ -4872,6 +4933,8 @@ export type ResolversTypes = {
   NotificationConnection: ResolverTypeWrapper<Partial<NotificationConnection>>;
   NotificationDelivery: ResolverTypeWrapper<Partial<NotificationDelivery>>;
   NotificationEdge: ResolverTypeWrapper<Partial<NotificationEdge>>;
+  NotificationPreferences: ResolverTypeWrapper<Partial<NotificationPreferences>>;
+  NotificationPreferencesInput: ResolverTypeWrapper<Partial<NotificationPreferencesInput>>;
   NotificationRule: ResolverTypeWrapper<Partial<NotificationRule>>;
   NotificationRuleConnection: ResolverTypeWrapper<Partial<NotificationRuleConnection>>;
   NotificationRuleEdge: ResolverTypeWrapper<Partial<NotificationRuleEdge>>;
@@ -4896,6 +4959,8 @@ export type ResolversTypes = {
   ProblemRuleInput: ResolverTypeWrapper<Partial<ProblemRuleInput>>;
   ProblemRulePatchInput: ResolverTypeWrapper<Partial<ProblemRulePatchInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  QuietHours: ResolverTypeWrapper<Partial<QuietHours>>;
+  QuietHoursInput: ResolverTypeWrapper<Partial<QuietHoursInput>>;
   ReclassifyIncidentInput: ResolverTypeWrapper<Partial<ReclassifyIncidentInput>>;
   ReclassifyRequestInput: ResolverTypeWrapper<Partial<ReclassifyRequestInput>>;
   Release: ResolverTypeWrapper<TicketRow>;
@@ -5139,6 +5204,8 @@ export type ResolversParentTypes = {
   NotificationConnection: Partial<NotificationConnection>;
   NotificationDelivery: Partial<NotificationDelivery>;
   NotificationEdge: Partial<NotificationEdge>;
+  NotificationPreferences: Partial<NotificationPreferences>;
+  NotificationPreferencesInput: Partial<NotificationPreferencesInput>;
   NotificationRule: Partial<NotificationRule>;
   NotificationRuleConnection: Partial<NotificationRuleConnection>;
   NotificationRuleEdge: Partial<NotificationRuleEdge>;
@@ -5162,6 +5229,8 @@ export type ResolversParentTypes = {
   ProblemRuleInput: Partial<ProblemRuleInput>;
   ProblemRulePatchInput: Partial<ProblemRulePatchInput>;
   Query: Record<PropertyKey, never>;
+  QuietHours: Partial<QuietHours>;
+  QuietHoursInput: Partial<QuietHoursInput>;
   ReclassifyIncidentInput: Partial<ReclassifyIncidentInput>;
   ReclassifyRequestInput: Partial<ReclassifyRequestInput>;
   Release: TicketRow;
@@ -6218,6 +6287,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   runProblemRule?: Resolver<ResolversTypes['ProblemDetectionSummary'], ParentType, ContextType, RequireFields<MutationRunProblemRuleArgs, 'id'>>;
   setChangeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<MutationSetChangeApprovalPolicyArgs, 'changeType' | 'input'>>;
   setEventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType, RequireFields<MutationSetEventSettingsArgs, 'input'>>;
+  setNotificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferencesArgs, 'input' | 'userId'>>;
   setReleaseChanges?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationSetReleaseChangesArgs, 'changeIds' | 'id'>>;
   setWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationSetWorkflowArgs, 'input' | 'kind'>>;
   syncDirectory?: Resolver<ResolversTypes['DirectorySyncReport'], ParentType, ContextType>;
@@ -6340,6 +6410,20 @@ export type NotificationDeliveryResolvers<ContextType = GqlCtx, ParentType exten
 export type NotificationEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+};
+
+export type NotificationPreferencesResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationPreferences'] = ResolversParentTypes['NotificationPreferences']> = {
+  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  eventChannels?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  isDefault?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownChanges?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  quietChannels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  quietHours?: Resolver<Maybe<ResolversTypes['QuietHours']>, ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type NotificationRuleResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRule'] = ResolversParentTypes['NotificationRule']> = {
@@ -6539,6 +6623,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   myApprovals?: Resolver<ResolversTypes['MyApprovalConnection'], ParentType, ContextType, Partial<QueryMyApprovalsArgs>>;
   notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+  notificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<QueryNotificationPreferencesArgs, 'userId'>>;
   notificationRule?: Resolver<Maybe<ResolversTypes['NotificationRule']>, ParentType, ContextType, RequireFields<QueryNotificationRuleArgs, 'id'>>;
   notificationRules?: Resolver<ResolversTypes['NotificationRuleConnection'], ParentType, ContextType, Partial<QueryNotificationRulesArgs>>;
   notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
@@ -6569,6 +6654,11 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   webhookSubscriptions?: Resolver<ResolversTypes['WebhookSubscriptionConnection'], ParentType, ContextType, Partial<QueryWebhookSubscriptionsArgs>>;
   workflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<QueryWorkflowArgs, 'kind'>>;
   workflows?: Resolver<Array<ResolversTypes['Workflow']>, ParentType, ContextType>;
+};
+
+export type QuietHoursResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['QuietHours'] = ResolversParentTypes['QuietHours']> = {
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Release'] = ResolversParentTypes['Release']> = {
@@ -7056,6 +7146,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationPreferences?: NotificationPreferencesResolvers<ContextType>;
   NotificationRule?: NotificationRuleResolvers<ContextType>;
   NotificationRuleConnection?: NotificationRuleConnectionResolvers<ContextType>;
   NotificationRuleEdge?: NotificationRuleEdgeResolvers<ContextType>;
@@ -7073,6 +7164,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   ProblemRuleConnection?: ProblemRuleConnectionResolvers<ContextType>;
   ProblemRuleEdge?: ProblemRuleEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  QuietHours?: QuietHoursResolvers<ContextType>;
   Release?: ReleaseResolvers<ContextType>;
   ReleaseBlockingChange?: ReleaseBlockingChangeResolvers<ContextType>;
   ReleaseConnection?: ReleaseConnectionResolvers<ContextType>;

@@ -11,7 +11,8 @@ import { backoffMs } from '../../jobs/queue.js'
 import type { Deps, Queryable } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { type Mailer, PermanentFailure } from './mail.js'
-import { appendOutbox } from './outbox.js'
+import { appendOutbox, type NotificationEvent } from './outbox.js'
+import { quietUntil } from './quiet-hours.js'
 import { type BatchContext, loadBatchContext, type OutboxRow, type Recipient, resolveRecipients } from './recipients.js'
 import { type SmsSender, toE164 } from './sms.js'
 import { type Channel, render, shippedTemplate, type Template } from './templates.js'
@@ -34,6 +35,16 @@ interface Attempt {
   address: string
   messageId: string
   send: () => Promise<{ providerMessageId: string | null }>
+}
+
+/** A recipient whose quiet hours hold this channel: told by a row of its own once they end. */
+interface Held {
+  row: OutboxRow
+  channel: Channel
+  userId: string
+  address: string
+  messageId: string
+  until: Date
 }
 
 interface Outcome {
@@ -135,10 +146,14 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     row: OutboxRow,
     done: Set<string>,
     templates: Map<string, Template>,
-    blocked: { userId: string; phone: string; reason: string }[]
+    blocked: { userId: string; phone: string; reason: string }[],
+    held: Held[]
   ): Attempt[] {
     const t = ctx.ticket(row.ticketId)
     const out: Attempt[] = []
+    const now = new Date()
+    const quietEnd = (person: Recipient['person'], channel: Channel) =>
+      person.quiet && person.quietChannels.includes(channel) ? quietUntil(person.quiet, now) : null
     for (const recipient of resolveRecipients(ctx, row)) {
       const { person, channel } = recipient
       const template =
@@ -152,6 +167,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         if (!mailer || !person.email) continue
         const address = person.email.trim()
         if (done.has(`${row.id}|mail|${address}`)) continue
+        const until = quietEnd(person, channel)
+        if (until) {
+          held.push({ row, channel, userId: person.id, address, messageId, until })
+          continue
+        }
         out.push({
           row,
           channel,
@@ -173,6 +193,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         const phone = toE164(person.phone, config.SMS_DEFAULT_REGION)
         if (!sms || !phone || person.blockedPhones.has(phone)) continue
         if (done.has(`${row.id}|sms|${phone}`)) continue
+        const until = quietEnd(person, channel)
+        if (until) {
+          held.push({ row, channel, userId: person.id, address: phone, messageId, until })
+          continue
+        }
         out.push({
           row,
           channel,
@@ -288,6 +313,50 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     )
   }
 
+  /**
+   * Recipients in their quiet hours: a `deferred` delivery on this row, and a row of the same event
+   * for just them (payload.deferredTo), due when their quiet hours end. Nothing is dropped.
+   */
+  async function holdBack(q: Queryable, held: Held[]) {
+    await q.insert(notificationDeliveries).values(
+      held.map(h => ({
+        id: uuidv7(),
+        outboxId: h.row.id,
+        channel: h.channel,
+        recipient: h.address,
+        userId: h.userId,
+        status: 'deferred',
+        attempt: h.row.attempts,
+        messageId: h.messageId,
+        providerMessageId: null,
+        error: `quiet hours until ${h.until.toISOString()}`
+      }))
+    )
+    const groups = new Map<string, Held[]>()
+    for (const h of held) {
+      const key = `${h.row.id}|${h.until.getTime()}`
+      groups.set(key, [...(groups.get(key) ?? []), h])
+    }
+    await appendOutbox(
+      q,
+      [...groups.values()].map(hs => {
+        const { row, until } = hs[0]!
+        return {
+          event: row.event as NotificationEvent,
+          ticketId: row.ticketId,
+          actorId: row.actorId,
+          payload: {
+            ...row.payload,
+            deferredFrom: row.id,
+            deferredTo: hs.map(h => ({ userId: h.userId, channel: h.channel }))
+          },
+          delayMs: Math.max(1, until.getTime() - Date.now())
+        }
+      }),
+      config.NOTIFY_MAX_ATTEMPTS
+    )
+  }
+
   async function run(a: Attempt): Promise<Outcome> {
     try {
       const { providerMessageId } = await a.send()
@@ -318,8 +387,9 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       overrides(db, [...new Set(live.map(r => r.event))])
     ])
     const blocked: { userId: string; phone: string; reason: string }[] = []
+    const held: Held[] = []
     const attempts = [
-      ...live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked)),
+      ...live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked, held)),
       ...(await webhookAttempts(ctx, live, done))
     ]
     const outcomes = await Promise.all(attempts.map(run))
@@ -362,6 +432,7 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         )
       }
       if (blocked.length > 0) await tx.insert(smsBlockedNumbers).values(blocked).onConflictDoNothing()
+      if (held.length > 0) await holdBack(tx, held)
       await settleSubscriptions(tx, attempts, outcomes)
       await tx.execute(sql`
         UPDATE notification_outbox o SET

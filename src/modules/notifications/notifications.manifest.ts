@@ -5,6 +5,9 @@ import { notificationResolvers } from './notifications.resolvers.js'
 import notificationRoutes from './notifications.routes.js'
 import { createNotificationService, type NotificationService } from './notifications.service.js'
 import { outboxSubscriber } from './outbox.js'
+import { preferenceResolvers } from './preferences.resolvers.js'
+import preferenceRoutes from './preferences.routes.js'
+import { createPreferenceService, type PreferenceService } from './preferences.service.js'
 import { ruleResolvers } from './rules.resolvers.js'
 import ruleRoutes from './rules.routes.js'
 import { createRuleService, type RuleService } from './rules.service.js'
@@ -21,6 +24,7 @@ declare module '../../lib/ports.js' {
     webhooks: WebhookService
     notificationRules: RuleService
     watchers: WatcherService
+    notificationPreferences: PreferenceService
   }
 }
 
@@ -41,10 +45,13 @@ export const notificationsManifest: ModuleManifest = {
     provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) })),
     provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) })),
     provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) })),
-    provide(['watchers'], ['tickets'], deps => ({ watchers: createWatcherService(deps) }))
+    provide(['watchers'], ['tickets'], deps => ({ watchers: createWatcherService(deps) })),
+    provide(['notificationPreferences'], [], deps => ({ notificationPreferences: createPreferenceService(deps) }))
   ],
-  routes: [notificationRoutes, ruleRoutes, webhookRoutes, watcherRoutes],
-  graphql: { resolvers: [notificationResolvers, ruleResolvers, webhookResolvers, watcherResolvers] },
+  routes: [notificationRoutes, ruleRoutes, webhookRoutes, watcherRoutes, preferenceRoutes],
+  graphql: {
+    resolvers: [notificationResolvers, ruleResolvers, webhookResolvers, watcherResolvers, preferenceResolvers]
+  },
   jobs: [dispatcher],
   tickets: ({ config }) => ({ subscribers: [outboxSubscriber(config.NOTIFY_MAX_ATTEMPTS)] })
 }

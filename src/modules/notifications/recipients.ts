@@ -13,6 +13,7 @@ import {
 import type { Queryable } from '../../lib/context.js'
 import { formatNumber, type TicketKind } from '../kinds/kinds.js'
 import { STAFF_ONLY } from './outbox.js'
+import type { Quiet } from './quiet-hours.js'
 import type { Channel } from './templates.js'
 
 /** Who a rule names, resolved against the ticket when the row is dispatched. */
@@ -59,9 +60,18 @@ export interface Person {
   phone: string | null
   staff: boolean
   channels: readonly string[]
+  /** Per event or event group, the channels instead of `channels`. */
+  eventChannels: Record<string, readonly string[]>
   locale: string
   ownChanges: boolean
+  quiet: Quiet | null
+  quietChannels: readonly string[]
   blockedPhones: Set<string>
+}
+
+/** The channels a person takes for an event: the event's own entry, else its group's, else their default. */
+export function channelsFor(person: Person, event: string): readonly string[] {
+  return person.eventChannels[event] ?? person.eventChannels[event.split('.')[0]!] ?? person.channels
 }
 
 export interface Recipient {
@@ -184,8 +194,13 @@ async function loadPeople(q: Queryable, ids: string[]): Promise<Map<string, Pers
         roles: users.roles,
         active: users.active,
         channels: notificationPreferences.channels,
+        eventChannels: notificationPreferences.eventChannels,
         locale: notificationPreferences.locale,
-        ownChanges: notificationPreferences.ownChanges
+        ownChanges: notificationPreferences.ownChanges,
+        timeZone: notificationPreferences.timeZone,
+        quietFrom: notificationPreferences.quietFrom,
+        quietUntil: notificationPreferences.quietUntil,
+        quietChannels: notificationPreferences.quietChannels
       })
       .from(users)
       .leftJoin(notificationPreferences, eq(notificationPreferences.userId, users.id))
@@ -204,8 +219,14 @@ async function loadPeople(q: Queryable, ids: string[]): Promise<Map<string, Pers
       phone: u.active ? u.phone : null,
       staff: u.roles.some(r => r !== 'customer'),
       channels: u.channels ?? ['mail', 'sms'],
+      eventChannels: u.eventChannels ?? {},
       locale: u.locale ?? 'en',
       ownChanges: u.ownChanges ?? false,
+      quiet:
+        u.quietFrom !== null && u.quietUntil !== null
+          ? { from: u.quietFrom, until: u.quietUntil, timeZone: u.timeZone ?? 'UTC' }
+          : null,
+      quietChannels: u.quietChannels ?? ['sms'],
       blockedPhones: new Set(blocked.filter(b => b.userId === u.id).map(b => b.phone))
     })
   }
@@ -241,6 +262,15 @@ function audienceIds(ctx: BatchContext, row: OutboxRow, t: TicketInfo | undefine
   }
 }
 
+/** The `channel|userId` keys of a row held back by quiet hours (payload.deferredTo), else null. */
+function deferredTo(row: OutboxRow): Set<string> | null {
+  const d = row.payload.deferredTo
+  if (!Array.isArray(d)) return null
+  return new Set(
+    d.flatMap(x => (x && typeof x === 'object' && 'userId' in x && 'channel' in x ? [`${x.channel}|${x.userId}`] : []))
+  )
+}
+
 /** The requester's receipt of a ticket they opened themselves is the one own change always told. */
 const isReceipt = (row: OutboxRow, rule: Rule) => row.event === 'ticket.created' && rule.audience === 'requester'
 
@@ -253,6 +283,8 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
   const t = ctx.ticket(row.ticketId)
   const out: Recipient[] = []
   const seen = new Set<string>()
+  // A row held back by quiet hours goes only to those it was held for
+  const only = deferredTo(row)
   for (const rule of ctx.rulesFor(row.event) as Rule[]) {
     if (rule.kinds && t && !rule.kinds.includes(t.kind)) continue
     if (rule.maxPriority !== null && (!t || t.priority > rule.maxPriority)) continue
@@ -262,8 +294,9 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
       if (!person) continue
       if (STAFF_ONLY.has(row.event) && !person.staff) continue
       if (person.id === row.actorId && !person.ownChanges && !isReceipt(row, rule)) continue
-      if (!person.channels.includes(channel)) continue
+      if (!channelsFor(person, row.event).includes(channel)) continue
       const key = `${channel}|${person.id}`
+      if (only && !only.has(key)) continue
       if (seen.has(key)) continue
       seen.add(key)
       out.push({ person, channel })
