@@ -1852,6 +1852,7 @@ export type Mutation = {
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
   createNotificationRule: NotificationRule;
+  createNotificationTemplate: NotificationTemplate;
   createOrganisation: Organisation;
   /** Idempotency-Key header or argument: a retry answers the first result */
   createProblem: Problem;
@@ -1877,6 +1878,7 @@ export type Mutation = {
   deleteDiscoverySource: Scalars['Boolean']['output'];
   deleteEventRoutingRule: Scalars['Boolean']['output'];
   deleteNotificationRule: Scalars['Boolean']['output'];
+  deleteNotificationTemplate: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
   deleteWebhookSubscription: Scalars['Boolean']['output'];
@@ -1950,6 +1952,7 @@ export type Mutation = {
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
   updateNotificationRule: NotificationRule;
+  updateNotificationTemplate: NotificationTemplate;
   updateOrganisation: Organisation;
   /** version is the one you read (optimistic locking) */
   updateProblem: Problem;
@@ -2153,6 +2156,11 @@ export type MutationCreateNotificationRuleArgs = {
 };
 
 
+export type MutationCreateNotificationTemplateArgs = {
+  input: NotificationTemplateInput;
+};
+
+
 export type MutationCreateOrganisationArgs = {
   input: OrganisationInput;
 };
@@ -2256,6 +2264,12 @@ export type MutationDeleteEventRoutingRuleArgs = {
 
 
 export type MutationDeleteNotificationRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteNotificationTemplateArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -2534,6 +2548,13 @@ export type MutationUpdateIncidentArgs = {
 export type MutationUpdateNotificationRuleArgs = {
   id: Scalars['ID']['input'];
   input: NotificationRulePatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateNotificationTemplateArgs = {
+  id: Scalars['ID']['input'];
+  input: NotificationTemplatePatchInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -2826,6 +2847,81 @@ export type NotificationStats = {
   pending: Scalars['Int']['output'];
 };
 
+/**
+ * An admin's template of an event, locale and channel. A recipient gets the override of their locale,
+ * else the English override, else the shipped English template. Placeholders are {{name}}: number,
+ * title, status, recipient, actor, note, assignment, resolution, name, plannedStart, plannedEnd,
+ * conflicts, version.
+ */
+export type NotificationTemplate = {
+  __typename?: 'NotificationTemplate';
+  /** mail or sms */
+  channel: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  event: Scalars['String']['output'];
+  /** Mail only; values are HTML-escaped */
+  html?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  locale: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  text: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  /** Bumped by every change; send it back (version argument) to update */
+  version: Scalars['Int']['output'];
+};
+
+export type NotificationTemplateConnection = {
+  __typename?: 'NotificationTemplateConnection';
+  edges: Array<NotificationTemplateEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationTemplateEdge = {
+  __typename?: 'NotificationTemplateEdge';
+  cursor: Scalars['String']['output'];
+  node: NotificationTemplate;
+};
+
+export type NotificationTemplateInput = {
+  channel: Scalars['String']['input'];
+  event: Scalars['String']['input'];
+  html?: InputMaybe<Scalars['String']['input']>;
+  locale: Scalars['String']['input'];
+  subject: Scalars['String']['input'];
+  text: Scalars['String']['input'];
+};
+
+/** null clears html */
+export type NotificationTemplatePatchInput = {
+  channel?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  html?: InputMaybe<Scalars['String']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A template rendered with sample values */
+export type NotificationTemplatePreview = {
+  __typename?: 'NotificationTemplatePreview';
+  html?: Maybe<Scalars['String']['output']>;
+  /** given, override or shipped */
+  source: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  templateId?: Maybe<Scalars['ID']['output']>;
+  text: Scalars['String']['output'];
+};
+
+/** Parts given are previewed as written; parts left out come from the template in force */
+export type NotificationTemplatePreviewInput = {
+  channel: Scalars['String']['input'];
+  event: Scalars['String']['input'];
+  html?: InputMaybe<Scalars['String']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Who approves requests for an offering, and what it takes. */
 export type OfferingApproval = {
   __typename?: 'OfferingApproval';
@@ -3113,10 +3209,14 @@ export type Query = {
   /** By event */
   notificationRules: NotificationRuleConnection;
   notificationStats: NotificationStats;
+  notificationTemplate?: Maybe<NotificationTemplate>;
+  /** By event */
+  notificationTemplates: NotificationTemplateConnection;
   /** Newest first; state: pending, sent or dead (dead letters) */
   notifications: NotificationConnection;
   organisation?: Maybe<Organisation>;
   organisations: OrganisationConnection;
+  previewNotificationTemplate: NotificationTemplatePreview;
   problem?: Maybe<Problem>;
   /** Incidents caused by a problem, newest first */
   problemIncidents: IncidentConnection;
@@ -3505,6 +3605,19 @@ export type QueryNotificationRulesArgs = {
 };
 
 
+export type QueryNotificationTemplateArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationTemplatesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryNotificationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   event?: InputMaybe<Scalars['String']['input']>;
@@ -3523,6 +3636,11 @@ export type QueryOrganisationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   q?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryPreviewNotificationTemplateArgs = {
+  input: NotificationTemplatePreviewInput;
 };
 
 
@@ -4941,6 +5059,13 @@ export type ResolversTypes = {
   NotificationRuleInput: ResolverTypeWrapper<Partial<NotificationRuleInput>>;
   NotificationRulePatchInput: ResolverTypeWrapper<Partial<NotificationRulePatchInput>>;
   NotificationStats: ResolverTypeWrapper<Partial<NotificationStats>>;
+  NotificationTemplate: ResolverTypeWrapper<Partial<NotificationTemplate>>;
+  NotificationTemplateConnection: ResolverTypeWrapper<Partial<NotificationTemplateConnection>>;
+  NotificationTemplateEdge: ResolverTypeWrapper<Partial<NotificationTemplateEdge>>;
+  NotificationTemplateInput: ResolverTypeWrapper<Partial<NotificationTemplateInput>>;
+  NotificationTemplatePatchInput: ResolverTypeWrapper<Partial<NotificationTemplatePatchInput>>;
+  NotificationTemplatePreview: ResolverTypeWrapper<Partial<NotificationTemplatePreview>>;
+  NotificationTemplatePreviewInput: ResolverTypeWrapper<Partial<NotificationTemplatePreviewInput>>;
   OfferingApproval: ResolverTypeWrapper<Partial<OfferingApproval>>;
   OfferingApprovalInput: ResolverTypeWrapper<Partial<OfferingApprovalInput>>;
   OfferingApprovalRule: ResolverTypeWrapper<Partial<OfferingApprovalRule>>;
@@ -5212,6 +5337,13 @@ export type ResolversParentTypes = {
   NotificationRuleInput: Partial<NotificationRuleInput>;
   NotificationRulePatchInput: Partial<NotificationRulePatchInput>;
   NotificationStats: Partial<NotificationStats>;
+  NotificationTemplate: Partial<NotificationTemplate>;
+  NotificationTemplateConnection: Partial<NotificationTemplateConnection>;
+  NotificationTemplateEdge: Partial<NotificationTemplateEdge>;
+  NotificationTemplateInput: Partial<NotificationTemplateInput>;
+  NotificationTemplatePatchInput: Partial<NotificationTemplatePatchInput>;
+  NotificationTemplatePreview: Partial<NotificationTemplatePreview>;
+  NotificationTemplatePreviewInput: Partial<NotificationTemplatePreviewInput>;
   OfferingApproval: Partial<OfferingApproval>;
   OfferingApprovalInput: Partial<OfferingApprovalInput>;
   Organisation: Partial<Organisation>;
@@ -6249,6 +6381,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationCreateEventRoutingRuleArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
   createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
+  createNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplate'], ParentType, ContextType, RequireFields<MutationCreateNotificationTemplateArgs, 'input'>>;
   createOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationCreateOrganisationArgs, 'input'>>;
   createProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemArgs, 'input'>>;
   createProblemFromIncident?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemFromIncidentArgs, 'incidentId'>>;
@@ -6268,6 +6401,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   deleteDiscoverySource?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteDiscoverySourceArgs, 'id'>>;
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
   deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
+  deleteNotificationTemplate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationTemplateArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   importCis?: Resolver<ResolversTypes['CiImportReport'], ParentType, ContextType, RequireFields<MutationImportCisArgs, 'input'>>;
@@ -6313,6 +6447,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateEventRoutingRule?: Resolver<ResolversTypes['EventRoutingRule'], ParentType, ContextType, RequireFields<MutationUpdateEventRoutingRuleArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
   updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
+  updateNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplate'], ParentType, ContextType, RequireFields<MutationUpdateNotificationTemplateArgs, 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'id' | 'input'>>;
   updateProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUpdateProblemArgs, 'id' | 'input' | 'version'>>;
   updateProblemRule?: Resolver<ResolversTypes['ProblemRule'], ParentType, ContextType, RequireFields<MutationUpdateProblemRuleArgs, 'id' | 'input'>>;
@@ -6453,6 +6588,37 @@ export type NotificationStatsResolvers<ContextType = GqlCtx, ParentType extends 
   dead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   oldestPendingSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NotificationTemplateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplate'] = ResolversParentTypes['NotificationTemplate']> = {
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NotificationTemplateConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplateConnection'] = ResolversParentTypes['NotificationTemplateConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationTemplateEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationTemplateEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplateEdge'] = ResolversParentTypes['NotificationTemplateEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['NotificationTemplate'], ParentType, ContextType>;
+};
+
+export type NotificationTemplatePreviewResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplatePreview'] = ResolversParentTypes['NotificationTemplatePreview']> = {
+  html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  templateId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type OfferingApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OfferingApproval'] = ResolversParentTypes['OfferingApproval']> = {
@@ -6627,9 +6793,12 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   notificationRule?: Resolver<Maybe<ResolversTypes['NotificationRule']>, ParentType, ContextType, RequireFields<QueryNotificationRuleArgs, 'id'>>;
   notificationRules?: Resolver<ResolversTypes['NotificationRuleConnection'], ParentType, ContextType, Partial<QueryNotificationRulesArgs>>;
   notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
+  notificationTemplate?: Resolver<Maybe<ResolversTypes['NotificationTemplate']>, ParentType, ContextType, RequireFields<QueryNotificationTemplateArgs, 'id'>>;
+  notificationTemplates?: Resolver<ResolversTypes['NotificationTemplateConnection'], ParentType, ContextType, Partial<QueryNotificationTemplatesArgs>>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
   organisations?: Resolver<ResolversTypes['OrganisationConnection'], ParentType, ContextType, Partial<QueryOrganisationsArgs>>;
+  previewNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplatePreview'], ParentType, ContextType, RequireFields<QueryPreviewNotificationTemplateArgs, 'input'>>;
   problem?: Resolver<Maybe<ResolversTypes['Problem']>, ParentType, ContextType, RequireFields<QueryProblemArgs, 'id'>>;
   problemIncidents?: Resolver<ResolversTypes['IncidentConnection'], ParentType, ContextType, RequireFields<QueryProblemIncidentsArgs, 'problemId'>>;
   problemRule?: Resolver<Maybe<ResolversTypes['ProblemRule']>, ParentType, ContextType, RequireFields<QueryProblemRuleArgs, 'id'>>;
@@ -7151,6 +7320,10 @@ export type Resolvers<ContextType = GqlCtx> = {
   NotificationRuleConnection?: NotificationRuleConnectionResolvers<ContextType>;
   NotificationRuleEdge?: NotificationRuleEdgeResolvers<ContextType>;
   NotificationStats?: NotificationStatsResolvers<ContextType>;
+  NotificationTemplate?: NotificationTemplateResolvers<ContextType>;
+  NotificationTemplateConnection?: NotificationTemplateConnectionResolvers<ContextType>;
+  NotificationTemplateEdge?: NotificationTemplateEdgeResolvers<ContextType>;
+  NotificationTemplatePreview?: NotificationTemplatePreviewResolvers<ContextType>;
   OfferingApproval?: OfferingApprovalResolvers<ContextType>;
   Organisation?: OrganisationResolvers<ContextType>;
   OrganisationConnection?: OrganisationConnectionResolvers<ContextType>;

@@ -1,6 +1,9 @@
 import type { WorkerJob } from '../../jobs/job.js'
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
+import { templateResolvers } from './notification-templates.resolvers.js'
+import templateRoutes from './notification-templates.routes.js'
+import { createTemplateService, type TemplateService } from './notification-templates.service.js'
 import { notificationResolvers } from './notifications.resolvers.js'
 import notificationRoutes from './notifications.routes.js'
 import { createNotificationService, type NotificationService } from './notifications.service.js'
@@ -25,6 +28,7 @@ declare module '../../lib/ports.js' {
     notificationRules: RuleService
     watchers: WatcherService
     notificationPreferences: PreferenceService
+    notificationTemplates: TemplateService
   }
 }
 
@@ -46,11 +50,19 @@ export const notificationsManifest: ModuleManifest = {
     provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) })),
     provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) })),
     provide(['watchers'], ['tickets'], deps => ({ watchers: createWatcherService(deps) })),
-    provide(['notificationPreferences'], [], deps => ({ notificationPreferences: createPreferenceService(deps) }))
+    provide(['notificationPreferences'], [], deps => ({ notificationPreferences: createPreferenceService(deps) })),
+    provide(['notificationTemplates'], [], deps => ({ notificationTemplates: createTemplateService(deps) }))
   ],
-  routes: [notificationRoutes, ruleRoutes, webhookRoutes, watcherRoutes, preferenceRoutes],
+  routes: [notificationRoutes, ruleRoutes, webhookRoutes, watcherRoutes, preferenceRoutes, templateRoutes],
   graphql: {
-    resolvers: [notificationResolvers, ruleResolvers, webhookResolvers, watcherResolvers, preferenceResolvers]
+    resolvers: [
+      notificationResolvers,
+      ruleResolvers,
+      webhookResolvers,
+      watcherResolvers,
+      preferenceResolvers,
+      templateResolvers
+    ]
   },
   jobs: [dispatcher],
   tickets: ({ config }) => ({ subscribers: [outboxSubscriber(config.NOTIFY_MAX_ATTEMPTS)] })
