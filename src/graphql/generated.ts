@@ -1915,6 +1915,8 @@ export type Mutation = {
   setEventSettings: EventSettings;
   /** version: the one you read (0 while the defaults apply); 428 without, 412 when stale */
   setNotificationPreferences: NotificationPreferences;
+  /** Organisation admins; version: the one you read (0 while none were named) */
+  setOrganisationNotificationContacts: OrganisationNotificationContacts;
   /** Replace the changes the release bundles ([] unbundles all); a change sits in one open release at a time */
   setReleaseChanges: Release;
   /** Replace a kind's workflow (admin). version: the one you read (optional optimistic lock) */
@@ -2389,6 +2391,13 @@ export type MutationSetNotificationPreferencesArgs = {
 };
 
 
+export type MutationSetOrganisationNotificationContactsArgs = {
+  input: OrganisationNotificationContactsInput;
+  organisationId: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationSetReleaseChangesArgs = {
   changeIds: Array<Scalars['ID']['input']>;
   id: Scalars['ID']['input'];
@@ -2789,7 +2798,7 @@ export type NotificationPreferencesInput = {
 /** An event, an audience and a channel: who is told what, how */
 export type NotificationRule = {
   __typename?: 'NotificationRule';
-  /** requester, assignee, assignee_or_layer, layer, team_manager, watchers, approvers, users */
+  /** requester, assignee, assignee_or_layer, layer, team_manager, watchers, approvers, organisation_contacts, ci_owner_team, users */
   audience: Scalars['String']['output'];
   /** mail or sms */
   channel: Scalars['String']['output'];
@@ -2969,6 +2978,20 @@ export type OrganisationEdge = {
 
 export type OrganisationInput = {
   name: Scalars['String']['input'];
+};
+
+/** Who is told of an organisation's tickets where a rule names the organisation_contacts audience */
+export type OrganisationNotificationContacts = {
+  __typename?: 'OrganisationNotificationContacts';
+  organisationId: Scalars['ID']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  userIds: Array<Scalars['ID']['output']>;
+  /** 0 while none were named; send it back to change them */
+  version: Scalars['Int']['output'];
+};
+
+export type OrganisationNotificationContactsInput = {
+  userIds: Array<Scalars['ID']['input']>;
 };
 
 export type PageInfo = {
@@ -3215,6 +3238,8 @@ export type Query = {
   /** Newest first; state: pending, sent or dead (dead letters) */
   notifications: NotificationConnection;
   organisation?: Maybe<Organisation>;
+  /** Staff */
+  organisationNotificationContacts: OrganisationNotificationContacts;
   organisations: OrganisationConnection;
   previewNotificationTemplate: NotificationTemplatePreview;
   problem?: Maybe<Problem>;
@@ -3629,6 +3654,11 @@ export type QueryNotificationsArgs = {
 
 export type QueryOrganisationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrganisationNotificationContactsArgs = {
+  organisationId: Scalars['ID']['input'];
 };
 
 
@@ -5073,6 +5103,8 @@ export type ResolversTypes = {
   OrganisationConnection: ResolverTypeWrapper<Partial<OrganisationConnection>>;
   OrganisationEdge: ResolverTypeWrapper<Partial<OrganisationEdge>>;
   OrganisationInput: ResolverTypeWrapper<Partial<OrganisationInput>>;
+  OrganisationNotificationContacts: ResolverTypeWrapper<Partial<OrganisationNotificationContacts>>;
+  OrganisationNotificationContactsInput: ResolverTypeWrapper<Partial<OrganisationNotificationContactsInput>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Problem: ResolverTypeWrapper<TicketRow>;
   ProblemConnection: ResolverTypeWrapper<Partial<Omit<ProblemConnection, 'edges'> & { edges: Array<ResolversTypes['ProblemEdge']> }>>;
@@ -5350,6 +5382,8 @@ export type ResolversParentTypes = {
   OrganisationConnection: Partial<OrganisationConnection>;
   OrganisationEdge: Partial<OrganisationEdge>;
   OrganisationInput: Partial<OrganisationInput>;
+  OrganisationNotificationContacts: Partial<OrganisationNotificationContacts>;
+  OrganisationNotificationContactsInput: Partial<OrganisationNotificationContactsInput>;
   PageInfo: Partial<PageInfo>;
   Problem: TicketRow;
   ProblemConnection: Partial<Omit<ProblemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProblemEdge']> }>;
@@ -6422,6 +6456,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   setChangeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<MutationSetChangeApprovalPolicyArgs, 'changeType' | 'input'>>;
   setEventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType, RequireFields<MutationSetEventSettingsArgs, 'input'>>;
   setNotificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferencesArgs, 'input' | 'userId'>>;
+  setOrganisationNotificationContacts?: Resolver<ResolversTypes['OrganisationNotificationContacts'], ParentType, ContextType, RequireFields<MutationSetOrganisationNotificationContactsArgs, 'input' | 'organisationId'>>;
   setReleaseChanges?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationSetReleaseChangesArgs, 'changeIds' | 'id'>>;
   setWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationSetWorkflowArgs, 'input' | 'kind'>>;
   syncDirectory?: Resolver<ResolversTypes['DirectorySyncReport'], ParentType, ContextType>;
@@ -6645,6 +6680,13 @@ export type OrganisationEdgeResolvers<ContextType = GqlCtx, ParentType extends R
   node?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType>;
 };
 
+export type OrganisationNotificationContactsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OrganisationNotificationContacts'] = ResolversParentTypes['OrganisationNotificationContacts']> = {
+  organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  userIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -6797,6 +6839,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   notificationTemplates?: Resolver<ResolversTypes['NotificationTemplateConnection'], ParentType, ContextType, Partial<QueryNotificationTemplatesArgs>>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
+  organisationNotificationContacts?: Resolver<ResolversTypes['OrganisationNotificationContacts'], ParentType, ContextType, RequireFields<QueryOrganisationNotificationContactsArgs, 'organisationId'>>;
   organisations?: Resolver<ResolversTypes['OrganisationConnection'], ParentType, ContextType, Partial<QueryOrganisationsArgs>>;
   previewNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplatePreview'], ParentType, ContextType, RequireFields<QueryPreviewNotificationTemplateArgs, 'input'>>;
   problem?: Resolver<Maybe<ResolversTypes['Problem']>, ParentType, ContextType, RequireFields<QueryProblemArgs, 'id'>>;
@@ -7328,6 +7371,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   Organisation?: OrganisationResolvers<ContextType>;
   OrganisationConnection?: OrganisationConnectionResolvers<ContextType>;
   OrganisationEdge?: OrganisationEdgeResolvers<ContextType>;
+  OrganisationNotificationContacts?: OrganisationNotificationContactsResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Problem?: ProblemResolvers<ContextType>;
   ProblemConnection?: ProblemConnectionResolvers<ContextType>;

@@ -10,6 +10,7 @@ import {
 import { backoffMs } from '../../jobs/queue.js'
 import type { Deps, Queryable } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
+import type { CiLinkPort } from '../tickets/tickets.ports.js'
 import { type Mailer, PermanentFailure } from './mail.js'
 import { appendOutbox, type NotificationEvent } from './outbox.js'
 import { quietUntil } from './quiet-hours.js'
@@ -59,6 +60,8 @@ const errorText = (err: unknown) => String(err instanceof Error ? err.message : 
 export interface DispatcherChannels {
   mailer: Mailer | null
   sms: SmsSender | null
+  /** The CMDB's ticket–CI links (the CI owner team audience); absent: nobody hears as a CI owner. */
+  ciLinks?: CiLinkPort
 }
 
 /**
@@ -379,7 +382,7 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     // Claimed more often than allowed without an outcome: their dispatchers keep dying with them
     const live = rows.filter(r => r.attempts <= r.maxAttempts)
     const [ctx, done, templates] = await Promise.all([
-      loadBatchContext(db, live),
+      loadBatchContext(db, live, channels.ciLinks),
       settled(
         db,
         live.map(r => r.id)

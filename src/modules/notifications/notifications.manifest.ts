@@ -7,6 +7,9 @@ import { createTemplateService, type TemplateService } from './notification-temp
 import { notificationResolvers } from './notifications.resolvers.js'
 import notificationRoutes from './notifications.routes.js'
 import { createNotificationService, type NotificationService } from './notifications.service.js'
+import { organisationContactResolvers } from './organisation-contacts.resolvers.js'
+import organisationContactRoutes from './organisation-contacts.routes.js'
+import { createOrganisationContactService, type OrganisationContactService } from './organisation-contacts.service.js'
 import { outboxSubscriber } from './outbox.js'
 import { preferenceResolvers } from './preferences.resolvers.js'
 import preferenceRoutes from './preferences.routes.js'
@@ -29,6 +32,7 @@ declare module '../../lib/ports.js' {
     watchers: WatcherService
     notificationPreferences: PreferenceService
     notificationTemplates: TemplateService
+    organisationContacts: OrganisationContactService
   }
 }
 
@@ -46,14 +50,25 @@ const dispatcher: WorkerJob = {
 export const notificationsManifest: ModuleManifest = {
   name: 'notifications',
   provides: [
-    provide(['notifications'], [], deps => ({ notifications: createNotificationService(deps) })),
+    provide(['notifications'], ['ciLinkPort'], deps => ({
+      notifications: createNotificationService(deps, { ciLinks: deps.ciLinkPort })
+    })),
     provide(['webhooks'], [], deps => ({ webhooks: createWebhookService(deps) })),
     provide(['notificationRules'], [], deps => ({ notificationRules: createRuleService(deps) })),
     provide(['watchers'], ['tickets'], deps => ({ watchers: createWatcherService(deps) })),
     provide(['notificationPreferences'], [], deps => ({ notificationPreferences: createPreferenceService(deps) })),
-    provide(['notificationTemplates'], [], deps => ({ notificationTemplates: createTemplateService(deps) }))
+    provide(['notificationTemplates'], [], deps => ({ notificationTemplates: createTemplateService(deps) })),
+    provide(['organisationContacts'], [], () => ({ organisationContacts: createOrganisationContactService() }))
   ],
-  routes: [notificationRoutes, ruleRoutes, webhookRoutes, watcherRoutes, preferenceRoutes, templateRoutes],
+  routes: [
+    notificationRoutes,
+    ruleRoutes,
+    webhookRoutes,
+    watcherRoutes,
+    preferenceRoutes,
+    templateRoutes,
+    organisationContactRoutes
+  ],
   graphql: {
     resolvers: [
       notificationResolvers,
@@ -61,7 +76,8 @@ export const notificationsManifest: ModuleManifest = {
       webhookResolvers,
       watcherResolvers,
       preferenceResolvers,
-      templateResolvers
+      templateResolvers,
+      organisationContactResolvers
     ]
   },
   jobs: [dispatcher],

@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import {
   notificationPreferences,
   notificationRules,
+  organisationContacts,
   smsBlockedNumbers,
   teamMembers,
   teams,
@@ -12,6 +13,7 @@ import {
 } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
 import { formatNumber, type TicketKind } from '../kinds/kinds.js'
+import type { CiLinkPort } from '../tickets/tickets.ports.js'
 import { STAFF_ONLY } from './outbox.js'
 import type { Quiet } from './quiet-hours.js'
 import type { Channel } from './templates.js'
@@ -25,6 +27,8 @@ export const AUDIENCES = [
   'team_manager',
   'watchers',
   'approvers',
+  'organisation_contacts',
+  'ci_owner_team',
   'users'
 ] as const
 export type Audience = (typeof AUDIENCES)[number]
@@ -47,6 +51,7 @@ export interface TicketInfo {
   status: string
   priority: number
   requesterId: string
+  organisationId: string | null
   assigneeId: string | null
   teamId: string | null
   layer: number | null
@@ -86,7 +91,7 @@ const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => ty
 const num = (v: unknown) => (typeof v === 'number' ? v : null)
 
 /** What one batch needs to resolve its recipients and fill its templates, read in a few queries. */
-export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[]) {
+export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[], ciLinks?: CiLinkPort) {
   const ticketIds = [...new Set(rows.flatMap(r => (r.ticketId ? [r.ticketId] : [])))]
   const noteIds = [...new Set(rows.flatMap(r => str(r.payload.noteId) ?? []))]
   const [ticketRows, noteRows, rules, watcherRows] = await Promise.all([
@@ -100,6 +105,7 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
             status: tickets.status,
             priority: tickets.priority,
             requesterId: tickets.requesterId,
+            organisationId: tickets.organisationId,
             assigneeId: tickets.assigneeId,
             teamId: tickets.teamId,
             layer: tickets.layer,
@@ -128,13 +134,24 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
       { ...t, kind: t.kind as TicketKind, number: formatNumber(t.kind as TicketKind, t.number) } satisfies TicketInfo
     ])
   )
+  // Changes tell the owner teams of the CIs they touch; the CMDB knows them (a port, not its tables)
+  const changeIds = [...ticketById.values()].filter(t => t.kind === 'change').map(t => t.id)
+  const orgIds = [...new Set([...ticketById.values()].flatMap(t => (t.organisationId ? [t.organisationId] : [])))]
+  const [ownerTeams, contactRows] = await Promise.all([
+    ciLinks && changeIds.length ? ciLinks.ownerTeamsOf(q, changeIds) : new Map<string, string[]>(),
+    orgIds.length
+      ? q.select().from(organisationContacts).where(inArray(organisationContacts.organisationId, orgIds))
+      : []
+  ])
+  const contacts = new Map(contactRows.map(c => [c.organisationId, c.userIds]))
   const teamIds = [
-    ...new Set(
-      rows.flatMap(r => {
+    ...new Set([
+      ...rows.flatMap(r => {
         const t = r.ticketId ? ticketById.get(r.ticketId) : undefined
         return [str(r.payload.teamId), t?.teamId ?? null].filter((x): x is string => !!x)
-      })
-    )
+      }),
+      ...[...ownerTeams.values()].flat()
+    ])
   ]
   const [teamRows, memberRows] = teamIds.length
     ? await Promise.all([
@@ -166,6 +183,7 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
   for (const t of teamRows) if (t.managerId) userIds.add(t.managerId)
   for (const m of memberRows) userIds.add(m.userId)
   for (const w of watcherRows) userIds.add(w.userId)
+  for (const ids of contacts.values()) for (const id of ids) userIds.add(id)
   const people = await loadPeople(q, [...userIds])
 
   const notes = new Map(noteRows.map(n => [n.id, n]))
@@ -177,7 +195,13 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
     rulesFor: (event: string) => rules.filter(r => r.event === event),
     layerMembers: (teamId: string | null, level: number | null) =>
       memberRows.filter(m => m.teamId === teamId && m.level === level).map(m => m.userId),
-    watchersOf: (ticketId: string | null) => (ticketId ? (watchers.get(ticketId) ?? []) : [])
+    watchersOf: (ticketId: string | null) => (ticketId ? (watchers.get(ticketId) ?? []) : []),
+    contactsOf: (organisationId: string | null | undefined) =>
+      organisationId ? (contacts.get(organisationId) ?? []) : [],
+    ciOwnerMembers: (ticketId: string | null) => {
+      const owners = new Set(ticketId ? (ownerTeams.get(ticketId) ?? []) : [])
+      return memberRows.filter(m => owners.has(m.teamId)).map(m => m.userId)
+    }
   }
 }
 export type BatchContext = Awaited<ReturnType<typeof loadBatchContext>>
@@ -255,6 +279,10 @@ function audienceIds(ctx: BatchContext, row: OutboxRow, t: TicketInfo | undefine
       return ctx.watchersOf(row.ticketId)
     case 'approvers':
       return strs(p.approverIds)
+    case 'organisation_contacts':
+      return ctx.contactsOf(t?.organisationId)
+    case 'ci_owner_team':
+      return t?.kind === 'change' ? ctx.ciOwnerMembers(t.id) : []
     case 'users':
       return strs(p.userIds)
     default:
