@@ -54,6 +54,16 @@ interface Outcome {
   error: string | null
 }
 
+/** The conflicts of a change.conflict row as one line: other changes by number, freezes by name. */
+function conflictsText(v: unknown): string {
+  if (!Array.isArray(v)) return ''
+  const names = v.map(c => {
+    const x = (c ?? {}) as Record<string, unknown>
+    return typeof x.number === 'string' ? x.number : typeof x.freezeName === 'string' ? `freeze "${x.freezeName}"` : ''
+  })
+  return [...new Set(names.filter(Boolean))].join(', ')
+}
+
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows
 const errorText = (err: unknown) => String(err instanceof Error ? err.message : err).slice(0, 1000)
 
@@ -139,7 +149,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       note: note && (!note.internal || recipient.person.staff) ? note.body : '',
       assignment: assignee?.displayName ?? team?.name ?? '',
       resolution: t?.resolution ?? '',
-      name: typeof row.payload.name === 'string' ? row.payload.name : ''
+      name: typeof row.payload.name === 'string' ? row.payload.name : '',
+      plannedStart: typeof row.payload.plannedStart === 'string' ? row.payload.plannedStart : '',
+      plannedEnd: typeof row.payload.plannedEnd === 'string' ? row.payload.plannedEnd : '',
+      conflicts: conflictsText(row.payload.conflicts),
+      version: typeof row.payload.releaseVersion === 'string' ? row.payload.releaseVersion : ''
     }
   }
 

@@ -107,8 +107,14 @@ export const DEFAULT_TEMPLATES: Record<string, Partial<Record<Channel, Template>
     sms: { subject: '', text: '{{number}} SLA breached: {{title}}' }
   },
   'sla.escalation': { mail: mail('Escalated: {{title}}', ['{{number}} was escalated to {{assignment}}.']) },
-  'change.scheduled': { mail: mail('Scheduled: {{title}}', ['{{number}} was scheduled.']) },
-  'change.conflict': { mail: mail('Schedule conflict: {{title}}', ['{{number}} conflicts with the change calendar.']) },
+  'change.scheduled': {
+    mail: mail('Scheduled: {{title}}', ['{{number}} was scheduled from {{plannedStart}} to {{plannedEnd}}.'])
+  },
+  'change.conflict': {
+    mail: mail('Schedule conflict: {{title}}', [
+      '{{number}} ({{plannedStart}} to {{plannedEnd}}) conflicts with the change calendar: {{conflicts}}.'
+    ])
+  },
   'release.ready': { mail: mail('Release ready: {{title}}', ['{{number}} is ready.']) },
   'webhook.disabled': {
     mail: mail('Webhook disabled: {{name}}', [
