@@ -1833,6 +1833,7 @@ export type Mutation = {
   bulkUpdateTickets: BulkUpdateResult;
   /** Change your own local password; every other session of yours ends. */
   changePassword: Scalars['Boolean']['output'];
+  clearSmsBlock: Scalars['Boolean']['output'];
   createApiToken: CreatedApiToken;
   createBaseline: CiBaseline;
   createCalendar: Calendar;
@@ -2071,6 +2072,12 @@ export type MutationBulkUpdateTicketsArgs = {
 export type MutationChangePasswordArgs = {
   currentPassword: Scalars['String']['input'];
   newPassword: Scalars['String']['input'];
+};
+
+
+export type MutationClearSmsBlockArgs = {
+  phone: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -3256,6 +3263,8 @@ export type Query = {
   service?: Maybe<Service>;
   /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
   services: ServiceConnection;
+  /** The user themselves or a user admin */
+  smsBlocks: Array<SmsBlock>;
   team?: Maybe<Team>;
   teams: TeamConnection;
   template?: Maybe<TicketTemplate>;
@@ -3802,6 +3811,11 @@ export type QueryServicesArgs = {
 };
 
 
+export type QuerySmsBlocksArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type QueryTeamArgs = {
   id: Scalars['ID']['input'];
 };
@@ -4242,6 +4256,15 @@ export type SetChangeApprovalPolicyInput = {
   /** Required for rule quorum, only then; at most the number of possible approvers */
   quorum?: InputMaybe<Scalars['Int']['input']>;
   rule: ChangeApprovalRule;
+};
+
+/** A number an SMS gateway refused for good: not texted until the user edits their number or the block is cleared */
+export type SmsBlock = {
+  __typename?: 'SmsBlock';
+  createdAt: Scalars['DateTime']['output'];
+  /** E.164 */
+  phone: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
 };
 
 /** Where a status sits in the life of a ticket: open work, resolved (stamps resolvedAt), closed (final) */
@@ -5138,6 +5161,7 @@ export type ResolversTypes = {
   ServiceRequestEdge: ResolverTypeWrapper<Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversTypes['ServiceRequest'] }>>;
   ServiceStatus: ResolverTypeWrapper<Partial<ServiceStatus>>;
   SetChangeApprovalPolicyInput: ResolverTypeWrapper<Partial<SetChangeApprovalPolicyInput>>;
+  SmsBlock: ResolverTypeWrapper<Partial<SmsBlock>>;
   StatusPhase: ResolverTypeWrapper<Partial<StatusPhase>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Team: ResolverTypeWrapper<TeamRow>;
@@ -5413,6 +5437,7 @@ export type ResolversParentTypes = {
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
   ServiceRequestEdge: Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversParentTypes['ServiceRequest'] }>;
   SetChangeApprovalPolicyInput: Partial<SetChangeApprovalPolicyInput>;
+  SmsBlock: Partial<SmsBlock>;
   String: Partial<Scalars['String']['output']>;
   Team: TeamRow;
   TeamConnection: Partial<Omit<TeamConnection, 'edges'> & { edges: Array<ResolversParentTypes['TeamEdge']> }>;
@@ -6399,6 +6424,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   assignRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationAssignRequestArgs, 'id' | 'input'>>;
   bulkUpdateTickets?: Resolver<ResolversTypes['BulkUpdateResult'], ParentType, ContextType, RequireFields<MutationBulkUpdateTicketsArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  clearSmsBlock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationClearSmsBlockArgs, 'phone' | 'userId'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'input'>>;
   createBaseline?: Resolver<ResolversTypes['CiBaseline'], ParentType, ContextType, RequireFields<MutationCreateBaselineArgs, 'input'>>;
   createCalendar?: Resolver<ResolversTypes['Calendar'], ParentType, ContextType, RequireFields<MutationCreateCalendarArgs, 'input'>>;
@@ -6853,6 +6879,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
   services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
+  smsBlocks?: Resolver<Array<ResolversTypes['SmsBlock']>, ParentType, ContextType, RequireFields<QuerySmsBlocksArgs, 'userId'>>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType, RequireFields<QueryTeamArgs, 'id'>>;
   teams?: Resolver<ResolversTypes['TeamConnection'], ParentType, ContextType, Partial<QueryTeamsArgs>>;
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
@@ -7069,6 +7096,12 @@ export type ServiceRequestConnectionResolvers<ContextType = GqlCtx, ParentType e
 export type ServiceRequestEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceRequestEdge'] = ResolversParentTypes['ServiceRequestEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType>;
+};
+
+export type SmsBlockResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SmsBlock'] = ResolversParentTypes['SmsBlock']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TeamResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Team'] = ResolversParentTypes['Team']> = {
@@ -7396,6 +7429,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;
   ServiceRequestEdge?: ServiceRequestEdgeResolvers<ContextType>;
+  SmsBlock?: SmsBlockResolvers<ContextType>;
   Team?: TeamResolvers<ContextType>;
   TeamConnection?: TeamConnectionResolvers<ContextType>;
   TeamEdge?: TeamEdgeResolvers<ContextType>;

@@ -69,6 +69,13 @@ const OPERATION_IDS: Record<string, string> = {
   'PATCH /api/v1/ci-classes/{id}': 'updateCiClass',
   'DELETE /api/v1/ci-classes/{id}': 'deleteCiClass',
   'POST /api/v1/cis/import': 'importCis',
+  'GET /api/v1/users/{id}/notification-preferences': 'notificationPreferences',
+  'PUT /api/v1/users/{id}/notification-preferences': 'setNotificationPreferences',
+  'GET /api/v1/organisations/{id}/notification-contacts': 'organisationNotificationContacts',
+  'PUT /api/v1/organisations/{id}/notification-contacts': 'setOrganisationNotificationContacts',
+  'POST /api/v1/notification-templates/preview': 'previewNotificationTemplate',
+  'GET /api/v1/users/{id}/sms-blocks': 'smsBlocks',
+  'DELETE /api/v1/users/{id}/sms-blocks/{phone}': 'clearSmsBlock',
   'GET /graphql': 'graphqlQuery',
   'POST /graphql': 'graphql'
 }

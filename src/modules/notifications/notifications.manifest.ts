@@ -17,6 +17,9 @@ import { createPreferenceService, type PreferenceService } from './preferences.s
 import { ruleResolvers } from './rules.resolvers.js'
 import ruleRoutes from './rules.routes.js'
 import { createRuleService, type RuleService } from './rules.service.js'
+import { smsBlockResolvers } from './sms-blocks.resolvers.js'
+import smsBlockRoutes from './sms-blocks.routes.js'
+import { createSmsBlockService, type SmsBlockService } from './sms-blocks.service.js'
 import { watcherResolvers } from './watchers.resolvers.js'
 import watcherRoutes from './watchers.routes.js'
 import { createWatcherService, type WatcherService } from './watchers.service.js'
@@ -33,6 +36,7 @@ declare module '../../lib/ports.js' {
     notificationPreferences: PreferenceService
     notificationTemplates: TemplateService
     organisationContacts: OrganisationContactService
+    smsBlocks: SmsBlockService
   }
 }
 
@@ -58,7 +62,8 @@ export const notificationsManifest: ModuleManifest = {
     provide(['watchers'], ['tickets'], deps => ({ watchers: createWatcherService(deps) })),
     provide(['notificationPreferences'], [], deps => ({ notificationPreferences: createPreferenceService(deps) })),
     provide(['notificationTemplates'], [], deps => ({ notificationTemplates: createTemplateService(deps) })),
-    provide(['organisationContacts'], [], () => ({ organisationContacts: createOrganisationContactService() }))
+    provide(['organisationContacts'], [], () => ({ organisationContacts: createOrganisationContactService() })),
+    provide(['smsBlocks'], [], deps => ({ smsBlocks: createSmsBlockService(deps) }))
   ],
   routes: [
     notificationRoutes,
@@ -67,7 +72,8 @@ export const notificationsManifest: ModuleManifest = {
     watcherRoutes,
     preferenceRoutes,
     templateRoutes,
-    organisationContactRoutes
+    organisationContactRoutes,
+    smsBlockRoutes
   ],
   graphql: {
     resolvers: [
@@ -77,7 +83,8 @@ export const notificationsManifest: ModuleManifest = {
       watcherResolvers,
       preferenceResolvers,
       templateResolvers,
-      organisationContactResolvers
+      organisationContactResolvers,
+      smsBlockResolvers
     ]
   },
   jobs: [dispatcher],
