@@ -2054,6 +2054,7 @@ export type Mutation = {
   bulkUpdateTickets: BulkUpdateResult;
   /** Change your own local password; every other session of yours ends. */
   changePassword: Scalars['Boolean']['output'];
+  clearSmsBlock: Scalars['Boolean']['output'];
   createApiToken: CreatedApiToken;
   createBaseline: CiBaseline;
   createBudget: Budget;
@@ -2076,6 +2077,7 @@ export type Mutation = {
   /** Idempotency-Key header or argument: a retry answers the first result */
   createIncident: Incident;
   createNotificationRule: NotificationRule;
+  createNotificationTemplate: NotificationTemplate;
   createOla: Ola;
   createOrganisation: Organisation;
   /** Idempotency-Key header or argument: a retry answers the first result */
@@ -2109,6 +2111,7 @@ export type Mutation = {
   deleteEventRoutingRule: Scalars['Boolean']['output'];
   deleteExchangeRate: Scalars['Boolean']['output'];
   deleteNotificationRule: Scalars['Boolean']['output'];
+  deleteNotificationTemplate: Scalars['Boolean']['output'];
   /** Refused (CONFLICT) while a ticket's clock names it. */
   deleteOla: Scalars['Boolean']['output'];
   /** The problems it opened stay */
@@ -2149,6 +2152,10 @@ export type Mutation = {
   setEventSettings: EventSettings;
   /** version: the one you read (0 while the defaults apply). */
   setFinanceSettings: FinanceSettings;
+  /** version: the one you read (0 while the defaults apply); 428 without, 412 when stale */
+  setNotificationPreferences: NotificationPreferences;
+  /** Organisation admins; version: the one you read (0 while none were named) */
+  setOrganisationNotificationContacts: OrganisationNotificationContacts;
   /** Replace the changes the release bundles ([] unbundles all); a change sits in one open release at a time */
   setReleaseChanges: Release;
   /** Replace a kind's workflow (admin). version: the one you read (optional optimistic lock) */
@@ -2191,6 +2198,7 @@ export type Mutation = {
   /** version is the one you read (optimistic locking) */
   updateIncident: Incident;
   updateNotificationRule: NotificationRule;
+  updateNotificationTemplate: NotificationTemplate;
   updateOla: Ola;
   updateOrganisation: Organisation;
   /** version is the one you read (optimistic locking) */
@@ -2319,6 +2327,12 @@ export type MutationChangePasswordArgs = {
 };
 
 
+export type MutationClearSmsBlockArgs = {
+  phone: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationCreateApiTokenArgs = {
   input: CreateApiTokenInput;
 };
@@ -2415,6 +2429,11 @@ export type MutationCreateIncidentArgs = {
 
 export type MutationCreateNotificationRuleArgs = {
   input: NotificationRuleInput;
+};
+
+
+export type MutationCreateNotificationTemplateArgs = {
+  input: NotificationTemplateInput;
 };
 
 
@@ -2560,6 +2579,12 @@ export type MutationDeleteNotificationRuleArgs = {
 };
 
 
+export type MutationDeleteNotificationTemplateArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationDeleteOlaArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
@@ -2681,6 +2706,20 @@ export type MutationSetEventSettingsArgs = {
 
 export type MutationSetFinanceSettingsArgs = {
   input: FinanceSettingsInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationSetNotificationPreferencesArgs = {
+  input: NotificationPreferencesInput;
+  userId: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationSetOrganisationNotificationContactsArgs = {
+  input: OrganisationNotificationContactsInput;
+  organisationId: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -2872,6 +2911,13 @@ export type MutationUpdateIncidentArgs = {
 export type MutationUpdateNotificationRuleArgs = {
   id: Scalars['ID']['input'];
   input: NotificationRulePatchInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateNotificationTemplateArgs = {
+  id: Scalars['ID']['input'];
+  input: NotificationTemplatePatchInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -3073,7 +3119,7 @@ export type NotificationDelivery = {
   providerMessageId?: Maybe<Scalars['String']['output']>;
   /** The address or E.164 number it went to */
   recipient: Scalars['String']['output'];
-  /** sent, failed (permanent) or retry (transient; tried again) */
+  /** sent, failed (permanent), retry (transient; tried again) or deferred (held by quiet hours for a row of its own) */
   status: Scalars['String']['output'];
   userId?: Maybe<Scalars['ID']['output']>;
 };
@@ -3084,10 +3130,43 @@ export type NotificationEdge = {
   node: Notification;
 };
 
+/**
+ * How a user is told: channels overall and per event or event group (eventChannels, an object of
+ * event or group to channels; [] is none), the locale of their mail, quiet hours and their channels
+ * (held back until the quiet hours end, never dropped), and whether they hear of their own changes.
+ */
+export type NotificationPreferences = {
+  __typename?: 'NotificationPreferences';
+  channels: Array<Scalars['String']['output']>;
+  eventChannels: Scalars['JSON']['output'];
+  /** Nothing was set: the defaults apply */
+  isDefault: Scalars['Boolean']['output'];
+  locale: Scalars['String']['output'];
+  ownChanges: Scalars['Boolean']['output'];
+  quietChannels: Array<Scalars['String']['output']>;
+  quietHours?: Maybe<QuietHours>;
+  timeZone: Scalars['String']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  userId: Scalars['ID']['output'];
+  /** 0 while the defaults apply; send it back to change them */
+  version: Scalars['Int']['output'];
+};
+
+/** Fields left out keep their value; quietHours null clears them */
+export type NotificationPreferencesInput = {
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  eventChannels?: InputMaybe<Scalars['JSON']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  ownChanges?: InputMaybe<Scalars['Boolean']['input']>;
+  quietChannels?: InputMaybe<Array<Scalars['String']['input']>>;
+  quietHours?: InputMaybe<QuietHoursInput>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** An event, an audience and a channel: who is told what, how */
 export type NotificationRule = {
   __typename?: 'NotificationRule';
-  /** requester, assignee, assignee_or_layer, layer, team_manager, watchers, approvers, users */
+  /** requester, assignee, assignee_or_layer, layer, team_manager, watchers, approvers, organisation_contacts, ci_owner_team, users */
   audience: Scalars['String']['output'];
   /** mail or sms */
   channel: Scalars['String']['output'];
@@ -3143,6 +3222,81 @@ export type NotificationStats = {
   oldestPendingSeconds?: Maybe<Scalars['Int']['output']>;
   /** Outbox rows not yet sent (the backlog) */
   pending: Scalars['Int']['output'];
+};
+
+/**
+ * An admin's template of an event, locale and channel. A recipient gets the override of their locale,
+ * else the English override, else the shipped English template. Placeholders are {{name}}: number,
+ * title, status, recipient, actor, note, assignment, resolution, name, plannedStart, plannedEnd,
+ * conflicts, version.
+ */
+export type NotificationTemplate = {
+  __typename?: 'NotificationTemplate';
+  /** mail or sms */
+  channel: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  event: Scalars['String']['output'];
+  /** Mail only; values are HTML-escaped */
+  html?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  locale: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  text: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  /** Bumped by every change; send it back (version argument) to update */
+  version: Scalars['Int']['output'];
+};
+
+export type NotificationTemplateConnection = {
+  __typename?: 'NotificationTemplateConnection';
+  edges: Array<NotificationTemplateEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationTemplateEdge = {
+  __typename?: 'NotificationTemplateEdge';
+  cursor: Scalars['String']['output'];
+  node: NotificationTemplate;
+};
+
+export type NotificationTemplateInput = {
+  channel: Scalars['String']['input'];
+  event: Scalars['String']['input'];
+  html?: InputMaybe<Scalars['String']['input']>;
+  locale: Scalars['String']['input'];
+  subject: Scalars['String']['input'];
+  text: Scalars['String']['input'];
+};
+
+/** null clears html */
+export type NotificationTemplatePatchInput = {
+  channel?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  html?: InputMaybe<Scalars['String']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A template rendered with sample values */
+export type NotificationTemplatePreview = {
+  __typename?: 'NotificationTemplatePreview';
+  html?: Maybe<Scalars['String']['output']>;
+  /** given, override or shipped */
+  source: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  templateId?: Maybe<Scalars['ID']['output']>;
+  text: Scalars['String']['output'];
+};
+
+/** Parts given are previewed as written; parts left out come from the template in force */
+export type NotificationTemplatePreviewInput = {
+  channel: Scalars['String']['input'];
+  event: Scalars['String']['input'];
+  html?: InputMaybe<Scalars['String']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Who approves requests for an offering, and what it takes. */
@@ -3225,6 +3379,20 @@ export type OrganisationInput = {
   /** null clears it; left out: unchanged (none on create) */
   costCentreId?: InputMaybe<Scalars['ID']['input']>;
   name: Scalars['String']['input'];
+};
+
+/** Who is told of an organisation's tickets where a rule names the organisation_contacts audience */
+export type OrganisationNotificationContacts = {
+  __typename?: 'OrganisationNotificationContacts';
+  organisationId: Scalars['ID']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  userIds: Array<Scalars['ID']['output']>;
+  /** 0 while none were named; send it back to change them */
+  version: Scalars['Int']['output'];
+};
+
+export type OrganisationNotificationContactsInput = {
+  userIds: Array<Scalars['ID']['input']>;
 };
 
 export type PageInfo = {
@@ -3469,17 +3637,25 @@ export type Query = {
   /** Your own approvals, oldest first; state pending is your queue */
   myApprovals: MyApprovalConnection;
   notification?: Maybe<Notification>;
+  /** The user themselves or a user admin */
+  notificationPreferences: NotificationPreferences;
   notificationRule?: Maybe<NotificationRule>;
   /** By event */
   notificationRules: NotificationRuleConnection;
   notificationStats: NotificationStats;
+  notificationTemplate?: Maybe<NotificationTemplate>;
+  /** By event */
+  notificationTemplates: NotificationTemplateConnection;
   /** Newest first; state: pending, sent or dead (dead letters) */
   notifications: NotificationConnection;
   ola?: Maybe<Ola>;
   /** OLAs by name (staff). */
   olas: OlaConnection;
   organisation?: Maybe<Organisation>;
+  /** Staff */
+  organisationNotificationContacts: OrganisationNotificationContacts;
   organisations: OrganisationConnection;
+  previewNotificationTemplate: NotificationTemplatePreview;
   problem?: Maybe<Problem>;
   /** Incidents caused by a problem, newest first */
   problemIncidents: IncidentConnection;
@@ -3499,6 +3675,8 @@ export type Query = {
   sla?: Maybe<Sla>;
   /** SLAs by order (staff). */
   slas: SlaConnection;
+  /** The user themselves or a user admin */
+  smsBlocks: Array<SmsBlock>;
   team?: Maybe<Team>;
   teams: TeamConnection;
   template?: Maybe<TicketTemplate>;
@@ -3907,6 +4085,11 @@ export type QueryNotificationArgs = {
 };
 
 
+export type QueryNotificationPreferencesArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type QueryNotificationRuleArgs = {
   id: Scalars['ID']['input'];
 };
@@ -3915,6 +4098,19 @@ export type QueryNotificationRuleArgs = {
 export type QueryNotificationRulesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryNotificationTemplateArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNotificationTemplatesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  event?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -3946,10 +4142,20 @@ export type QueryOrganisationArgs = {
 };
 
 
+export type QueryOrganisationNotificationContactsArgs = {
+  organisationId: Scalars['ID']['input'];
+};
+
+
 export type QueryOrganisationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   q?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryPreviewNotificationTemplateArgs = {
+  input: NotificationTemplatePreviewInput;
 };
 
 
@@ -4099,6 +4305,11 @@ export type QuerySlasArgs = {
 };
 
 
+export type QuerySmsBlocksArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type QueryTeamArgs = {
   id: Scalars['ID']['input'];
 };
@@ -4192,6 +4403,18 @@ export type QueryWebhookSubscriptionsArgs = {
 
 export type QueryWorkflowArgs = {
   kind: TicketKind;
+};
+
+/** Local times HH:MM in the user's time zone; from after until spans midnight */
+export type QuietHours = {
+  __typename?: 'QuietHours';
+  from: Scalars['String']['output'];
+  until: Scalars['String']['output'];
+};
+
+export type QuietHoursInput = {
+  from: Scalars['String']['input'];
+  until: Scalars['String']['input'];
 };
 
 export type ReclassifyIncidentInput = {
@@ -4715,6 +4938,15 @@ export type SlaWarning = {
   slaId: Scalars['ID']['output'];
   slaMinutes: Scalars['Int']['output'];
   target: SlaTargetKind;
+};
+
+/** A number an SMS gateway refused for good: not texted until the user edits their number or the block is cleared */
+export type SmsBlock = {
+  __typename?: 'SmsBlock';
+  createdAt: Scalars['DateTime']['output'];
+  /** E.164 */
+  phone: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
 };
 
 /** Where a status sits in the life of a ticket: open work, resolved (stamps resolvedAt), closed (final) */
@@ -5628,12 +5860,21 @@ export type ResolversTypes = {
   NotificationConnection: ResolverTypeWrapper<Partial<NotificationConnection>>;
   NotificationDelivery: ResolverTypeWrapper<Partial<NotificationDelivery>>;
   NotificationEdge: ResolverTypeWrapper<Partial<NotificationEdge>>;
+  NotificationPreferences: ResolverTypeWrapper<Partial<NotificationPreferences>>;
+  NotificationPreferencesInput: ResolverTypeWrapper<Partial<NotificationPreferencesInput>>;
   NotificationRule: ResolverTypeWrapper<Partial<NotificationRule>>;
   NotificationRuleConnection: ResolverTypeWrapper<Partial<NotificationRuleConnection>>;
   NotificationRuleEdge: ResolverTypeWrapper<Partial<NotificationRuleEdge>>;
   NotificationRuleInput: ResolverTypeWrapper<Partial<NotificationRuleInput>>;
   NotificationRulePatchInput: ResolverTypeWrapper<Partial<NotificationRulePatchInput>>;
   NotificationStats: ResolverTypeWrapper<Partial<NotificationStats>>;
+  NotificationTemplate: ResolverTypeWrapper<Partial<NotificationTemplate>>;
+  NotificationTemplateConnection: ResolverTypeWrapper<Partial<NotificationTemplateConnection>>;
+  NotificationTemplateEdge: ResolverTypeWrapper<Partial<NotificationTemplateEdge>>;
+  NotificationTemplateInput: ResolverTypeWrapper<Partial<NotificationTemplateInput>>;
+  NotificationTemplatePatchInput: ResolverTypeWrapper<Partial<NotificationTemplatePatchInput>>;
+  NotificationTemplatePreview: ResolverTypeWrapper<Partial<NotificationTemplatePreview>>;
+  NotificationTemplatePreviewInput: ResolverTypeWrapper<Partial<NotificationTemplatePreviewInput>>;
   OfferingApproval: ResolverTypeWrapper<Partial<OfferingApproval>>;
   OfferingApprovalInput: ResolverTypeWrapper<Partial<OfferingApprovalInput>>;
   OfferingApprovalRule: ResolverTypeWrapper<Partial<OfferingApprovalRule>>;
@@ -5644,6 +5885,8 @@ export type ResolversTypes = {
   OrganisationConnection: ResolverTypeWrapper<Partial<OrganisationConnection>>;
   OrganisationEdge: ResolverTypeWrapper<Partial<OrganisationEdge>>;
   OrganisationInput: ResolverTypeWrapper<Partial<OrganisationInput>>;
+  OrganisationNotificationContacts: ResolverTypeWrapper<Partial<OrganisationNotificationContacts>>;
+  OrganisationNotificationContactsInput: ResolverTypeWrapper<Partial<OrganisationNotificationContactsInput>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Problem: ResolverTypeWrapper<TicketRow>;
   ProblemConnection: ResolverTypeWrapper<Partial<Omit<ProblemConnection, 'edges'> & { edges: Array<ResolversTypes['ProblemEdge']> }>>;
@@ -5655,6 +5898,8 @@ export type ResolversTypes = {
   ProblemRuleInput: ResolverTypeWrapper<Partial<ProblemRuleInput>>;
   ProblemRulePatchInput: ResolverTypeWrapper<Partial<ProblemRulePatchInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  QuietHours: ResolverTypeWrapper<Partial<QuietHours>>;
+  QuietHoursInput: ResolverTypeWrapper<Partial<QuietHoursInput>>;
   ReclassifyIncidentInput: ResolverTypeWrapper<Partial<ReclassifyIncidentInput>>;
   ReclassifyRequestInput: ResolverTypeWrapper<Partial<ReclassifyRequestInput>>;
   Release: ResolverTypeWrapper<TicketRow>;
@@ -5695,6 +5940,7 @@ export type ResolversTypes = {
   SlaTargetInput: ResolverTypeWrapper<Partial<SlaTargetInput>>;
   SlaTargetKind: ResolverTypeWrapper<Partial<SlaTargetKind>>;
   SlaWarning: ResolverTypeWrapper<Partial<SlaWarning>>;
+  SmsBlock: ResolverTypeWrapper<Partial<SmsBlock>>;
   StatusPhase: ResolverTypeWrapper<Partial<StatusPhase>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Team: ResolverTypeWrapper<TeamRow>;
@@ -5944,12 +6190,21 @@ export type ResolversParentTypes = {
   NotificationConnection: Partial<NotificationConnection>;
   NotificationDelivery: Partial<NotificationDelivery>;
   NotificationEdge: Partial<NotificationEdge>;
+  NotificationPreferences: Partial<NotificationPreferences>;
+  NotificationPreferencesInput: Partial<NotificationPreferencesInput>;
   NotificationRule: Partial<NotificationRule>;
   NotificationRuleConnection: Partial<NotificationRuleConnection>;
   NotificationRuleEdge: Partial<NotificationRuleEdge>;
   NotificationRuleInput: Partial<NotificationRuleInput>;
   NotificationRulePatchInput: Partial<NotificationRulePatchInput>;
   NotificationStats: Partial<NotificationStats>;
+  NotificationTemplate: Partial<NotificationTemplate>;
+  NotificationTemplateConnection: Partial<NotificationTemplateConnection>;
+  NotificationTemplateEdge: Partial<NotificationTemplateEdge>;
+  NotificationTemplateInput: Partial<NotificationTemplateInput>;
+  NotificationTemplatePatchInput: Partial<NotificationTemplatePatchInput>;
+  NotificationTemplatePreview: Partial<NotificationTemplatePreview>;
+  NotificationTemplatePreviewInput: Partial<NotificationTemplatePreviewInput>;
   OfferingApproval: Partial<OfferingApproval>;
   OfferingApprovalInput: Partial<OfferingApprovalInput>;
   Ola: Partial<Ola>;
@@ -5959,6 +6214,8 @@ export type ResolversParentTypes = {
   OrganisationConnection: Partial<OrganisationConnection>;
   OrganisationEdge: Partial<OrganisationEdge>;
   OrganisationInput: Partial<OrganisationInput>;
+  OrganisationNotificationContacts: Partial<OrganisationNotificationContacts>;
+  OrganisationNotificationContactsInput: Partial<OrganisationNotificationContactsInput>;
   PageInfo: Partial<PageInfo>;
   Problem: TicketRow;
   ProblemConnection: Partial<Omit<ProblemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProblemEdge']> }>;
@@ -5970,6 +6227,8 @@ export type ResolversParentTypes = {
   ProblemRuleInput: Partial<ProblemRuleInput>;
   ProblemRulePatchInput: Partial<ProblemRulePatchInput>;
   Query: Record<PropertyKey, never>;
+  QuietHours: Partial<QuietHours>;
+  QuietHoursInput: Partial<QuietHoursInput>;
   ReclassifyIncidentInput: Partial<ReclassifyIncidentInput>;
   ReclassifyRequestInput: Partial<ReclassifyRequestInput>;
   Release: TicketRow;
@@ -6002,6 +6261,7 @@ export type ResolversParentTypes = {
   SlaTarget: Partial<SlaTarget>;
   SlaTargetInput: Partial<SlaTargetInput>;
   SlaWarning: Partial<SlaWarning>;
+  SmsBlock: Partial<SmsBlock>;
   String: Partial<Scalars['String']['output']>;
   Team: TeamRow;
   TeamConnection: Partial<Omit<TeamConnection, 'edges'> & { edges: Array<ResolversParentTypes['TeamEdge']> }>;
@@ -7098,6 +7358,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   assignRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationAssignRequestArgs, 'id' | 'input'>>;
   bulkUpdateTickets?: Resolver<ResolversTypes['BulkUpdateResult'], ParentType, ContextType, RequireFields<MutationBulkUpdateTicketsArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  clearSmsBlock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationClearSmsBlockArgs, 'phone' | 'userId'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'input'>>;
   createBaseline?: Resolver<ResolversTypes['CiBaseline'], ParentType, ContextType, RequireFields<MutationCreateBaselineArgs, 'input'>>;
   createBudget?: Resolver<ResolversTypes['Budget'], ParentType, ContextType, RequireFields<MutationCreateBudgetArgs, 'input'>>;
@@ -7117,6 +7378,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createExchangeRate?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType, RequireFields<MutationCreateExchangeRateArgs, 'input'>>;
   createIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCreateIncidentArgs, 'input'>>;
   createNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationCreateNotificationRuleArgs, 'input'>>;
+  createNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplate'], ParentType, ContextType, RequireFields<MutationCreateNotificationTemplateArgs, 'input'>>;
   createOla?: Resolver<ResolversTypes['Ola'], ParentType, ContextType, RequireFields<MutationCreateOlaArgs, 'input'>>;
   createOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationCreateOrganisationArgs, 'input'>>;
   createProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationCreateProblemArgs, 'input'>>;
@@ -7142,6 +7404,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   deleteEventRoutingRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteEventRoutingRuleArgs, 'id'>>;
   deleteExchangeRate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteExchangeRateArgs, 'id'>>;
   deleteNotificationRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationRuleArgs, 'id'>>;
+  deleteNotificationTemplate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationTemplateArgs, 'id'>>;
   deleteOla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteOlaArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
   deleteSla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSlaArgs, 'id'>>;
@@ -7164,6 +7427,8 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   setChangeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<MutationSetChangeApprovalPolicyArgs, 'changeType' | 'input'>>;
   setEventSettings?: Resolver<ResolversTypes['EventSettings'], ParentType, ContextType, RequireFields<MutationSetEventSettingsArgs, 'input'>>;
   setFinanceSettings?: Resolver<ResolversTypes['FinanceSettings'], ParentType, ContextType, RequireFields<MutationSetFinanceSettingsArgs, 'input'>>;
+  setNotificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferencesArgs, 'input' | 'userId'>>;
+  setOrganisationNotificationContacts?: Resolver<ResolversTypes['OrganisationNotificationContacts'], ParentType, ContextType, RequireFields<MutationSetOrganisationNotificationContactsArgs, 'input' | 'organisationId'>>;
   setReleaseChanges?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationSetReleaseChangesArgs, 'changeIds' | 'id'>>;
   setWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationSetWorkflowArgs, 'input' | 'kind'>>;
   syncDirectory?: Resolver<ResolversTypes['DirectorySyncReport'], ParentType, ContextType>;
@@ -7193,6 +7458,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateExchangeRate?: Resolver<ResolversTypes['ExchangeRate'], ParentType, ContextType, RequireFields<MutationUpdateExchangeRateArgs, 'id' | 'input'>>;
   updateIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationUpdateIncidentArgs, 'id' | 'input' | 'version'>>;
   updateNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationUpdateNotificationRuleArgs, 'id' | 'input'>>;
+  updateNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplate'], ParentType, ContextType, RequireFields<MutationUpdateNotificationTemplateArgs, 'id' | 'input'>>;
   updateOla?: Resolver<ResolversTypes['Ola'], ParentType, ContextType, RequireFields<MutationUpdateOlaArgs, 'id' | 'input'>>;
   updateOrganisation?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType, RequireFields<MutationUpdateOrganisationArgs, 'id' | 'input'>>;
   updateProblem?: Resolver<ResolversTypes['Problem'], ParentType, ContextType, RequireFields<MutationUpdateProblemArgs, 'id' | 'input' | 'version'>>;
@@ -7294,6 +7560,20 @@ export type NotificationEdgeResolvers<ContextType = GqlCtx, ParentType extends R
   node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
 };
 
+export type NotificationPreferencesResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationPreferences'] = ResolversParentTypes['NotificationPreferences']> = {
+  channels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  eventChannels?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  isDefault?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownChanges?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  quietChannels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  quietHours?: Resolver<Maybe<ResolversTypes['QuietHours']>, ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type NotificationRuleResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationRule'] = ResolversParentTypes['NotificationRule']> = {
   audience?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -7321,6 +7601,37 @@ export type NotificationStatsResolvers<ContextType = GqlCtx, ParentType extends 
   dead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   oldestPendingSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NotificationTemplateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplate'] = ResolversParentTypes['NotificationTemplate']> = {
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NotificationTemplateConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplateConnection'] = ResolversParentTypes['NotificationTemplateConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationTemplateEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationTemplateEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplateEdge'] = ResolversParentTypes['NotificationTemplateEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['NotificationTemplate'], ParentType, ContextType>;
+};
+
+export type NotificationTemplatePreviewResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['NotificationTemplatePreview'] = ResolversParentTypes['NotificationTemplatePreview']> = {
+  html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  templateId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type OfferingApprovalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OfferingApproval'] = ResolversParentTypes['OfferingApproval']> = {
@@ -7370,6 +7681,13 @@ export type OrganisationConnectionResolvers<ContextType = GqlCtx, ParentType ext
 export type OrganisationEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OrganisationEdge'] = ResolversParentTypes['OrganisationEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Organisation'], ParentType, ContextType>;
+};
+
+export type OrganisationNotificationContactsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['OrganisationNotificationContacts'] = ResolversParentTypes['OrganisationNotificationContacts']> = {
+  organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  userIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -7525,14 +7843,19 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   myApprovals?: Resolver<ResolversTypes['MyApprovalConnection'], ParentType, ContextType, Partial<QueryMyApprovalsArgs>>;
   notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+  notificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<QueryNotificationPreferencesArgs, 'userId'>>;
   notificationRule?: Resolver<Maybe<ResolversTypes['NotificationRule']>, ParentType, ContextType, RequireFields<QueryNotificationRuleArgs, 'id'>>;
   notificationRules?: Resolver<ResolversTypes['NotificationRuleConnection'], ParentType, ContextType, Partial<QueryNotificationRulesArgs>>;
   notificationStats?: Resolver<ResolversTypes['NotificationStats'], ParentType, ContextType>;
+  notificationTemplate?: Resolver<Maybe<ResolversTypes['NotificationTemplate']>, ParentType, ContextType, RequireFields<QueryNotificationTemplateArgs, 'id'>>;
+  notificationTemplates?: Resolver<ResolversTypes['NotificationTemplateConnection'], ParentType, ContextType, Partial<QueryNotificationTemplatesArgs>>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   ola?: Resolver<Maybe<ResolversTypes['Ola']>, ParentType, ContextType, RequireFields<QueryOlaArgs, 'id'>>;
   olas?: Resolver<ResolversTypes['OlaConnection'], ParentType, ContextType, Partial<QueryOlasArgs>>;
   organisation?: Resolver<Maybe<ResolversTypes['Organisation']>, ParentType, ContextType, RequireFields<QueryOrganisationArgs, 'id'>>;
+  organisationNotificationContacts?: Resolver<ResolversTypes['OrganisationNotificationContacts'], ParentType, ContextType, RequireFields<QueryOrganisationNotificationContactsArgs, 'organisationId'>>;
   organisations?: Resolver<ResolversTypes['OrganisationConnection'], ParentType, ContextType, Partial<QueryOrganisationsArgs>>;
+  previewNotificationTemplate?: Resolver<ResolversTypes['NotificationTemplatePreview'], ParentType, ContextType, RequireFields<QueryPreviewNotificationTemplateArgs, 'input'>>;
   problem?: Resolver<Maybe<ResolversTypes['Problem']>, ParentType, ContextType, RequireFields<QueryProblemArgs, 'id'>>;
   problemIncidents?: Resolver<ResolversTypes['IncidentConnection'], ParentType, ContextType, RequireFields<QueryProblemIncidentsArgs, 'problemId'>>;
   problemRule?: Resolver<Maybe<ResolversTypes['ProblemRule']>, ParentType, ContextType, RequireFields<QueryProblemRuleArgs, 'id'>>;
@@ -7547,6 +7870,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   simulateSla?: Resolver<ResolversTypes['SlaSimulation'], ParentType, ContextType, RequireFields<QuerySimulateSlaArgs, 'input'>>;
   sla?: Resolver<Maybe<ResolversTypes['Sla']>, ParentType, ContextType, RequireFields<QuerySlaArgs, 'id'>>;
   slas?: Resolver<ResolversTypes['SlaConnection'], ParentType, ContextType, Partial<QuerySlasArgs>>;
+  smsBlocks?: Resolver<Array<ResolversTypes['SmsBlock']>, ParentType, ContextType, RequireFields<QuerySmsBlocksArgs, 'userId'>>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType, RequireFields<QueryTeamArgs, 'id'>>;
   teams?: Resolver<ResolversTypes['TeamConnection'], ParentType, ContextType, Partial<QueryTeamsArgs>>;
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
@@ -7560,6 +7884,11 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   webhookSubscriptions?: Resolver<ResolversTypes['WebhookSubscriptionConnection'], ParentType, ContextType, Partial<QueryWebhookSubscriptionsArgs>>;
   workflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<QueryWorkflowArgs, 'kind'>>;
   workflows?: Resolver<Array<ResolversTypes['Workflow']>, ParentType, ContextType>;
+};
+
+export type QuietHoursResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['QuietHours'] = ResolversParentTypes['QuietHours']> = {
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Release'] = ResolversParentTypes['Release']> = {
@@ -7849,6 +8178,12 @@ export type SlaWarningResolvers<ContextType = GqlCtx, ParentType extends Resolve
   slaId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   slaMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   target?: Resolver<ResolversTypes['SlaTargetKind'], ParentType, ContextType>;
+};
+
+export type SmsBlockResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SmsBlock'] = ResolversParentTypes['SmsBlock']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TeamResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Team'] = ResolversParentTypes['Team']> = {
@@ -8151,10 +8486,15 @@ export type Resolvers<ContextType = GqlCtx> = {
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationPreferences?: NotificationPreferencesResolvers<ContextType>;
   NotificationRule?: NotificationRuleResolvers<ContextType>;
   NotificationRuleConnection?: NotificationRuleConnectionResolvers<ContextType>;
   NotificationRuleEdge?: NotificationRuleEdgeResolvers<ContextType>;
   NotificationStats?: NotificationStatsResolvers<ContextType>;
+  NotificationTemplate?: NotificationTemplateResolvers<ContextType>;
+  NotificationTemplateConnection?: NotificationTemplateConnectionResolvers<ContextType>;
+  NotificationTemplateEdge?: NotificationTemplateEdgeResolvers<ContextType>;
+  NotificationTemplatePreview?: NotificationTemplatePreviewResolvers<ContextType>;
   OfferingApproval?: OfferingApprovalResolvers<ContextType>;
   Ola?: OlaResolvers<ContextType>;
   OlaConnection?: OlaConnectionResolvers<ContextType>;
@@ -8162,6 +8502,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   Organisation?: OrganisationResolvers<ContextType>;
   OrganisationConnection?: OrganisationConnectionResolvers<ContextType>;
   OrganisationEdge?: OrganisationEdgeResolvers<ContextType>;
+  OrganisationNotificationContacts?: OrganisationNotificationContactsResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Problem?: ProblemResolvers<ContextType>;
   ProblemConnection?: ProblemConnectionResolvers<ContextType>;
@@ -8171,6 +8512,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   ProblemRuleConnection?: ProblemRuleConnectionResolvers<ContextType>;
   ProblemRuleEdge?: ProblemRuleEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  QuietHours?: QuietHoursResolvers<ContextType>;
   Release?: ReleaseResolvers<ContextType>;
   ReleaseBlockingChange?: ReleaseBlockingChangeResolvers<ContextType>;
   ReleaseConnection?: ReleaseConnectionResolvers<ContextType>;
@@ -8196,6 +8538,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaSimulationSla?: SlaSimulationSlaResolvers<ContextType>;
   SlaTarget?: SlaTargetResolvers<ContextType>;
   SlaWarning?: SlaWarningResolvers<ContextType>;
+  SmsBlock?: SmsBlockResolvers<ContextType>;
   Team?: TeamResolvers<ContextType>;
   TeamConnection?: TeamConnectionResolvers<ContextType>;
   TeamEdge?: TeamEdgeResolvers<ContextType>;

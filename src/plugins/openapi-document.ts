@@ -72,6 +72,13 @@ const OPERATION_IDS: Record<string, string> = {
   'DELETE /api/v1/ci-classes/{id}': 'deleteCiClass',
   'POST /api/v1/cis/import': 'importCis',
   'POST /api/v1/slas/simulate': 'simulateSla',
+  'GET /api/v1/users/{id}/notification-preferences': 'notificationPreferences',
+  'PUT /api/v1/users/{id}/notification-preferences': 'setNotificationPreferences',
+  'GET /api/v1/organisations/{id}/notification-contacts': 'organisationNotificationContacts',
+  'PUT /api/v1/organisations/{id}/notification-contacts': 'setOrganisationNotificationContacts',
+  'POST /api/v1/notification-templates/preview': 'previewNotificationTemplate',
+  'GET /api/v1/users/{id}/sms-blocks': 'smsBlocks',
+  'DELETE /api/v1/users/{id}/sms-blocks/{phone}': 'clearSmsBlock',
   'GET /graphql': 'graphqlQuery',
   'POST /graphql': 'graphql'
 }

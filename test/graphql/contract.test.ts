@@ -786,6 +786,17 @@ describe('every field answers through the real app', () => {
     NotificationRule: 'test/notifications/rules.test.ts (createNotificationRule, every field)',
     NotificationRuleEdge: 'test/notifications/rules.test.ts (notificationRules, every field)',
     NotificationRuleConnection: 'test/notifications/rules.test.ts (notificationRules, every field)',
+    NotificationPreferences:
+      'test/notifications/preferences.test.ts (notificationPreferences, setNotificationPreferences; some fields)',
+    QuietHours: 'test/notifications/preferences.test.ts (notificationPreferences, quietHours)',
+    NotificationTemplate: 'test/notifications/templates-admin.test.ts (createNotificationTemplate; some fields)',
+    NotificationTemplateEdge: 'test/notifications/templates-admin.test.ts (notificationTemplates)',
+    NotificationTemplateConnection: 'test/notifications/templates-admin.test.ts (notificationTemplates)',
+    NotificationTemplatePreview:
+      'test/notifications/templates-admin.test.ts (previewNotificationTemplate; some fields)',
+    OrganisationNotificationContacts:
+      'test/notifications/audiences.test.ts (organisationNotificationContacts; some fields)',
+    SmsBlock: 'test/notifications/sms-blocks.test.ts (smsBlocks; phone)',
     WebhookSubscription: 'test/notifications/webhooks.test.ts (createWebhookSubscription, every field)',
     WebhookSubscriptionEdge: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)',
     WebhookSubscriptionConnection: 'test/notifications/webhooks.test.ts (webhookSubscriptions, every field)',

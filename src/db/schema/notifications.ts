@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { ts } from './columns.js'
-import { users } from './identity.js'
+import { organisations, users } from './identity.js'
 import { tickets } from './tickets.js'
 
 /**
@@ -138,9 +138,16 @@ export const notificationPreferences = pgTable('notification_preferences', {
   channels: text('channels').array().notNull().default(sql`'{mail,sms}'::text[]`),
   locale: text('locale').notNull().default('en'),
   timeZone: text('time_zone').notNull().default('UTC'),
-  /** Quiet hours as minutes after local midnight; SMS waits until they end. */
+  /**
+   * Per event (`ticket.assigned`) or event group (`ticket`, `sla`, …) the channels wanted instead of
+   * `channels`: the event's own entry first, then its group's, then `channels`.
+   */
+  eventChannels: jsonb('event_channels').$type<Record<string, string[]>>().notNull().default(sql`'{}'::jsonb`),
+  /** Quiet hours as minutes after local midnight; what they hold waits until they end. */
   quietFrom: integer('quiet_from'),
   quietUntil: integer('quiet_until'),
+  /** The channels quiet hours hold back (SMS by default; mail too when listed). */
+  quietChannels: text('quiet_channels').array().notNull().default(sql`'{sms}'::text[]`),
   ownChanges: boolean('own_changes').notNull().default(false),
   version: integer('version').notNull().default(1),
   updatedAt: ts('updated_at').notNull().defaultNow()
@@ -162,6 +169,16 @@ export const smsBlockedNumbers = pgTable(
   },
   t => [primaryKey({ columns: [t.userId, t.phone] })]
 )
+
+/** The people told of an organisation's tickets (the `organisation_contacts` audience). */
+export const organisationContacts = pgTable('organisation_notification_contacts', {
+  organisationId: uuid('organisation_id')
+    .primaryKey()
+    .references(() => organisations.id, { onDelete: 'cascade' }),
+  userIds: uuid('user_ids').array().notNull().default(sql`'{}'::uuid[]`),
+  version: integer('version').notNull().default(1),
+  updatedAt: ts('updated_at').notNull().defaultNow()
+})
 
 /**
  * Outbound webhooks for integrators (Standard Webhooks): events of these types, optionally only for

@@ -149,6 +149,8 @@ export interface AdminSettingsRoutesDef<B extends TObject, K, V extends { versio
   path: string
   /** Keyed settings: the route parameter and its schema; a singleton has none. */
   key?: { name: string; params: TObject }
+  /** A path part after the key (`/users/:id/notification-preferences`); keyed settings only. */
+  suffix?: string
   tags: string[]
   view: TSchema
   body: B
@@ -169,7 +171,7 @@ export function adminSettingsRoutes<B extends TObject, K, V extends { version: n
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
   const svc = def.service(base)
   const { tags, view, summary, key } = def
-  const one = key ? `${def.path}/:${key.name}` : def.path
+  const one = key ? `${def.path}/:${key.name}${def.suffix ?? ''}` : def.path
   const keyOf = (params: unknown) => (key ? (params as Record<string, K>)[key.name] : undefined) as K
   const params = key ? { params: key.params } : {}
 

@@ -1,5 +1,6 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
+import { changeEventsSubscriber } from './changes.events.js'
 import { changeHooks } from './changes.hooks.js'
 import { changeLoaders, changeResolvers } from './changes.resolvers.js'
 import changeRoutes from './changes.routes.js'
@@ -35,5 +36,8 @@ export const changesManifest: ModuleManifest = {
     resolvers: [changeResolvers, freezeResolvers, policyResolvers],
     loaders: [changeLoaders, freezeLoaders, policyLoaders]
   },
-  tickets: () => ({ kinds: { change: changeHooks() } })
+  tickets: ({ config }) => ({
+    kinds: { change: changeHooks() },
+    subscribers: [changeEventsSubscriber(config.NOTIFY_MAX_ATTEMPTS)]
+  })
 }

@@ -1,5 +1,5 @@
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm'
-import { ticketCis, tickets } from '../../db/schema/index.js'
+import { and, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm'
+import { configurationItems, ticketCis, tickets } from '../../db/schema/index.js'
 import type { Queryable, Tx } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import type { CiLinkPort } from '../tickets/tickets.ports.js'
@@ -52,6 +52,19 @@ export function createCiLinkPort(): CiLinkPort {
     },
 
     idsOf,
+
+    async ownerTeamsOf(q, ticketIds) {
+      const out = new Map<string, string[]>()
+      if (ticketIds.length === 0) return out
+      const rows = await q
+        .selectDistinct({ ticketId: ticketCis.ticketId, teamId: configurationItems.ownerTeamId })
+        .from(ticketCis)
+        .innerJoin(configurationItems, eq(configurationItems.id, ticketCis.ciId))
+        .where(and(inArray(ticketCis.ticketId, [...new Set(ticketIds)]), isNotNull(configurationItems.ownerTeamId)))
+        .orderBy(ticketCis.ticketId, configurationItems.ownerTeamId)
+      for (const r of rows) if (r.teamId) out.set(r.ticketId, [...(out.get(r.ticketId) ?? []), r.teamId])
+      return out
+    },
 
     idsSql: sql`coalesce((select json_agg(tc.ci_id order by tc.ci_id) from ${ticketCis} tc where tc.ticket_id = ${tickets.id}), '[]'::json)`,
 

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, ilike, inArray, isNull, ne, or, type SQL, sql } from 
 import type { Role } from '../../auth/actor.js'
 import type { Authenticator } from '../../auth/authenticate.js'
 import { authorize, can, organisationPin } from '../../auth/policy.js'
-import { apiTokens, organisations, sessions, users } from '../../db/schema/index.js'
+import { apiTokens, organisations, sessions, smsBlockedNumbers, users } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { conflictField, fieldError, notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -159,6 +159,11 @@ export function createUserService(deps: Deps & { authenticator: Authenticator })
         })
         .where(eq(users.id, id))
         .returning()
+      // An edit of the number is the user's answer to a refused one: their SMS blocks go with it
+      if (changes.some(c => c.field === 'phone')) {
+        const cleared = await tx.delete(smsBlockedNumbers).where(eq(smsBlockedNumbers.userId, id)).returning()
+        if (cleared.length) changes.push({ field: 'smsBlocks', old: cleared.map(b => b.phone), new: null })
+      }
       // A new password ends every other session; disabling ends sessions and tokens, for good
       const disabling = input.active === false && before.active
       if (passwordHash || disabling) {

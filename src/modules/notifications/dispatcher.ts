@@ -10,8 +10,10 @@ import {
 import { backoffMs } from '../../jobs/queue.js'
 import type { Deps, Queryable } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
+import type { CiLinkPort } from '../tickets/tickets.ports.js'
 import { type Mailer, PermanentFailure } from './mail.js'
-import { appendOutbox } from './outbox.js'
+import { appendOutbox, type NotificationEvent } from './outbox.js'
+import { quietUntil } from './quiet-hours.js'
 import { type BatchContext, loadBatchContext, type OutboxRow, type Recipient, resolveRecipients } from './recipients.js'
 import { type SmsSender, toE164 } from './sms.js'
 import { type Channel, render, shippedTemplate, type Template } from './templates.js'
@@ -36,10 +38,30 @@ interface Attempt {
   send: () => Promise<{ providerMessageId: string | null }>
 }
 
+/** A recipient whose quiet hours hold this channel: told by a row of its own once they end. */
+interface Held {
+  row: OutboxRow
+  channel: Channel
+  userId: string
+  address: string
+  messageId: string
+  until: Date
+}
+
 interface Outcome {
   status: 'sent' | 'failed' | 'retry'
   providerMessageId: string | null
   error: string | null
+}
+
+/** The conflicts of a change.conflict row as one line: other changes by number, freezes by name. */
+function conflictsText(v: unknown): string {
+  if (!Array.isArray(v)) return ''
+  const names = v.map(c => {
+    const x = (c ?? {}) as Record<string, unknown>
+    return typeof x.number === 'string' ? x.number : typeof x.freezeName === 'string' ? `freeze "${x.freezeName}"` : ''
+  })
+  return [...new Set(names.filter(Boolean))].join(', ')
 }
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows
@@ -48,6 +70,8 @@ const errorText = (err: unknown) => String(err instanceof Error ? err.message : 
 export interface DispatcherChannels {
   mailer: Mailer | null
   sms: SmsSender | null
+  /** The CMDB's ticket–CI links (the CI owner team audience); absent: nobody hears as a CI owner. */
+  ciLinks?: CiLinkPort
 }
 
 /**
@@ -125,7 +149,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       note: note && (!note.internal || recipient.person.staff) ? note.body : '',
       assignment: assignee?.displayName ?? team?.name ?? '',
       resolution: t?.resolution ?? '',
-      name: typeof row.payload.name === 'string' ? row.payload.name : ''
+      name: typeof row.payload.name === 'string' ? row.payload.name : '',
+      plannedStart: typeof row.payload.plannedStart === 'string' ? row.payload.plannedStart : '',
+      plannedEnd: typeof row.payload.plannedEnd === 'string' ? row.payload.plannedEnd : '',
+      conflicts: conflictsText(row.payload.conflicts),
+      version: typeof row.payload.releaseVersion === 'string' ? row.payload.releaseVersion : ''
     }
   }
 
@@ -135,10 +163,14 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     row: OutboxRow,
     done: Set<string>,
     templates: Map<string, Template>,
-    blocked: { userId: string; phone: string; reason: string }[]
+    blocked: { userId: string; phone: string; reason: string }[],
+    held: Held[]
   ): Attempt[] {
     const t = ctx.ticket(row.ticketId)
     const out: Attempt[] = []
+    const now = new Date()
+    const quietEnd = (person: Recipient['person'], channel: Channel) =>
+      person.quiet && person.quietChannels.includes(channel) ? quietUntil(person.quiet, now) : null
     for (const recipient of resolveRecipients(ctx, row)) {
       const { person, channel } = recipient
       const template =
@@ -152,6 +184,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         if (!mailer || !person.email) continue
         const address = person.email.trim()
         if (done.has(`${row.id}|mail|${address}`)) continue
+        const until = quietEnd(person, channel)
+        if (until) {
+          held.push({ row, channel, userId: person.id, address, messageId, until })
+          continue
+        }
         out.push({
           row,
           channel,
@@ -173,6 +210,11 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         const phone = toE164(person.phone, config.SMS_DEFAULT_REGION)
         if (!sms || !phone || person.blockedPhones.has(phone)) continue
         if (done.has(`${row.id}|sms|${phone}`)) continue
+        const until = quietEnd(person, channel)
+        if (until) {
+          held.push({ row, channel, userId: person.id, address: phone, messageId, until })
+          continue
+        }
         out.push({
           row,
           channel,
@@ -288,6 +330,50 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     )
   }
 
+  /**
+   * Recipients in their quiet hours: a `deferred` delivery on this row, and a row of the same event
+   * for just them (payload.deferredTo), due when their quiet hours end. Nothing is dropped.
+   */
+  async function holdBack(q: Queryable, held: Held[]) {
+    await q.insert(notificationDeliveries).values(
+      held.map(h => ({
+        id: uuidv7(),
+        outboxId: h.row.id,
+        channel: h.channel,
+        recipient: h.address,
+        userId: h.userId,
+        status: 'deferred',
+        attempt: h.row.attempts,
+        messageId: h.messageId,
+        providerMessageId: null,
+        error: `quiet hours until ${h.until.toISOString()}`
+      }))
+    )
+    const groups = new Map<string, Held[]>()
+    for (const h of held) {
+      const key = `${h.row.id}|${h.until.getTime()}`
+      groups.set(key, [...(groups.get(key) ?? []), h])
+    }
+    await appendOutbox(
+      q,
+      [...groups.values()].map(hs => {
+        const { row, until } = hs[0]!
+        return {
+          event: row.event as NotificationEvent,
+          ticketId: row.ticketId,
+          actorId: row.actorId,
+          payload: {
+            ...row.payload,
+            deferredFrom: row.id,
+            deferredTo: hs.map(h => ({ userId: h.userId, channel: h.channel }))
+          },
+          delayMs: Math.max(1, until.getTime() - Date.now())
+        }
+      }),
+      config.NOTIFY_MAX_ATTEMPTS
+    )
+  }
+
   async function run(a: Attempt): Promise<Outcome> {
     try {
       const { providerMessageId } = await a.send()
@@ -310,7 +396,7 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
     // Claimed more often than allowed without an outcome: their dispatchers keep dying with them
     const live = rows.filter(r => r.attempts <= r.maxAttempts)
     const [ctx, done, templates] = await Promise.all([
-      loadBatchContext(db, live),
+      loadBatchContext(db, live, channels.ciLinks),
       settled(
         db,
         live.map(r => r.id)
@@ -318,8 +404,9 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
       overrides(db, [...new Set(live.map(r => r.event))])
     ])
     const blocked: { userId: string; phone: string; reason: string }[] = []
+    const held: Held[] = []
     const attempts = [
-      ...live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked)),
+      ...live.flatMap(r => attemptsOf(ctx, r, done, templates, blocked, held)),
       ...(await webhookAttempts(ctx, live, done))
     ]
     const outcomes = await Promise.all(attempts.map(run))
@@ -362,6 +449,7 @@ export function createDispatcher(deps: Deps, channels: DispatcherChannels) {
         )
       }
       if (blocked.length > 0) await tx.insert(smsBlockedNumbers).values(blocked).onConflictDoNothing()
+      if (held.length > 0) await holdBack(tx, held)
       await settleSubscriptions(tx, attempts, outcomes)
       await tx.execute(sql`
         UPDATE notification_outbox o SET

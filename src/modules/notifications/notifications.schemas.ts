@@ -21,7 +21,10 @@ export const DeliveryView = Type.Object({
   channel: Type.String({ description: 'mail or sms' }),
   recipient: Type.String({ description: 'the address or E.164 number it went to' }),
   userId: Nullable(Uuid),
-  status: Type.String({ description: 'sent, failed (permanent) or retry (transient; tried again)' }),
+  status: Type.String({
+    description:
+      'sent, failed (permanent), retry (transient; tried again) or deferred (held by quiet hours for a row of its own)'
+  }),
   attempt: Type.Integer(),
   messageId: Nullable(Type.String({ description: 'our Message-ID: the same on every attempt' })),
   providerMessageId: Nullable(Type.String()),

@@ -5,6 +5,7 @@ import { type Ctx, type Deps, type Queryable, withTx } from '../../lib/context.j
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js'
 import { badRequest, conflict, notFound } from '../../lib/errors.js'
 import { recordAudit } from '../audit/audit.service.js'
+import type { CiLinkPort } from '../tickets/tickets.ports.js'
 import { createDispatcher, type Dispatcher } from './dispatcher.js'
 import { createMailer, type Mailer } from './mail.js'
 import type { NotificationListInput } from './notifications.schemas.js'
@@ -59,7 +60,7 @@ const SORT = 'notifications:-id'
  * dead letters, replay, and the backlog figures; plus the `append` every module's writes use and the
  * dispatcher the scheduler runs.
  */
-export function createNotificationService(deps: Deps) {
+export function createNotificationService(deps: Deps, ports: { ciLinks?: CiLinkPort } = {}) {
   const { db, config } = deps
   let channels: { mailer: Mailer | null } | null = null
   let dispatcher: Dispatcher | null = null
@@ -69,7 +70,7 @@ export function createNotificationService(deps: Deps) {
     if (!dispatcher) {
       const mailer = createMailer(config)
       channels = { mailer }
-      dispatcher = createDispatcher(deps, { mailer, sms: createSmsSender(config, mailer) })
+      dispatcher = createDispatcher(deps, { mailer, sms: createSmsSender(config, mailer), ...ports })
     }
     return dispatcher
   }

@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import {
   notificationPreferences,
   notificationRules,
+  organisationContacts,
   smsBlockedNumbers,
   teamMembers,
   teams,
@@ -12,7 +13,9 @@ import {
 } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
 import { formatNumber, type TicketKind } from '../kinds/kinds.js'
+import type { CiLinkPort } from '../tickets/tickets.ports.js'
 import { STAFF_ONLY } from './outbox.js'
+import type { Quiet } from './quiet-hours.js'
 import type { Channel } from './templates.js'
 
 /** Who a rule names, resolved against the ticket when the row is dispatched. */
@@ -24,6 +27,8 @@ export const AUDIENCES = [
   'team_manager',
   'watchers',
   'approvers',
+  'organisation_contacts',
+  'ci_owner_team',
   'users'
 ] as const
 export type Audience = (typeof AUDIENCES)[number]
@@ -46,6 +51,7 @@ export interface TicketInfo {
   status: string
   priority: number
   requesterId: string
+  organisationId: string | null
   assigneeId: string | null
   teamId: string | null
   layer: number | null
@@ -59,9 +65,18 @@ export interface Person {
   phone: string | null
   staff: boolean
   channels: readonly string[]
+  /** Per event or event group, the channels instead of `channels`. */
+  eventChannels: Record<string, readonly string[]>
   locale: string
   ownChanges: boolean
+  quiet: Quiet | null
+  quietChannels: readonly string[]
   blockedPhones: Set<string>
+}
+
+/** The channels a person takes for an event: the event's own entry, else its group's, else their default. */
+export function channelsFor(person: Person, event: string): readonly string[] {
+  return person.eventChannels[event] ?? person.eventChannels[event.split('.')[0]!] ?? person.channels
 }
 
 export interface Recipient {
@@ -76,7 +91,7 @@ const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => ty
 const num = (v: unknown) => (typeof v === 'number' ? v : null)
 
 /** What one batch needs to resolve its recipients and fill its templates, read in a few queries. */
-export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[]) {
+export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[], ciLinks?: CiLinkPort) {
   const ticketIds = [...new Set(rows.flatMap(r => (r.ticketId ? [r.ticketId] : [])))]
   const noteIds = [...new Set(rows.flatMap(r => str(r.payload.noteId) ?? []))]
   const [ticketRows, noteRows, rules, watcherRows] = await Promise.all([
@@ -90,6 +105,7 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
             status: tickets.status,
             priority: tickets.priority,
             requesterId: tickets.requesterId,
+            organisationId: tickets.organisationId,
             assigneeId: tickets.assigneeId,
             teamId: tickets.teamId,
             layer: tickets.layer,
@@ -118,13 +134,24 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
       { ...t, kind: t.kind as TicketKind, number: formatNumber(t.kind as TicketKind, t.number) } satisfies TicketInfo
     ])
   )
+  // Changes tell the owner teams of the CIs they touch; the CMDB knows them (a port, not its tables)
+  const changeIds = [...ticketById.values()].filter(t => t.kind === 'change').map(t => t.id)
+  const orgIds = [...new Set([...ticketById.values()].flatMap(t => (t.organisationId ? [t.organisationId] : [])))]
+  const [ownerTeams, contactRows] = await Promise.all([
+    ciLinks && changeIds.length ? ciLinks.ownerTeamsOf(q, changeIds) : new Map<string, string[]>(),
+    orgIds.length
+      ? q.select().from(organisationContacts).where(inArray(organisationContacts.organisationId, orgIds))
+      : []
+  ])
+  const contacts = new Map(contactRows.map(c => [c.organisationId, c.userIds]))
   const teamIds = [
-    ...new Set(
-      rows.flatMap(r => {
+    ...new Set([
+      ...rows.flatMap(r => {
         const t = r.ticketId ? ticketById.get(r.ticketId) : undefined
         return [str(r.payload.teamId), t?.teamId ?? null].filter((x): x is string => !!x)
-      })
-    )
+      }),
+      ...[...ownerTeams.values()].flat()
+    ])
   ]
   const [teamRows, memberRows] = teamIds.length
     ? await Promise.all([
@@ -156,6 +183,7 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
   for (const t of teamRows) if (t.managerId) userIds.add(t.managerId)
   for (const m of memberRows) userIds.add(m.userId)
   for (const w of watcherRows) userIds.add(w.userId)
+  for (const ids of contacts.values()) for (const id of ids) userIds.add(id)
   const people = await loadPeople(q, [...userIds])
 
   const notes = new Map(noteRows.map(n => [n.id, n]))
@@ -167,7 +195,13 @@ export async function loadBatchContext(q: Queryable, rows: readonly OutboxRow[])
     rulesFor: (event: string) => rules.filter(r => r.event === event),
     layerMembers: (teamId: string | null, level: number | null) =>
       memberRows.filter(m => m.teamId === teamId && m.level === level).map(m => m.userId),
-    watchersOf: (ticketId: string | null) => (ticketId ? (watchers.get(ticketId) ?? []) : [])
+    watchersOf: (ticketId: string | null) => (ticketId ? (watchers.get(ticketId) ?? []) : []),
+    contactsOf: (organisationId: string | null | undefined) =>
+      organisationId ? (contacts.get(organisationId) ?? []) : [],
+    ciOwnerMembers: (ticketId: string | null) => {
+      const owners = new Set(ticketId ? (ownerTeams.get(ticketId) ?? []) : [])
+      return memberRows.filter(m => owners.has(m.teamId)).map(m => m.userId)
+    }
   }
 }
 export type BatchContext = Awaited<ReturnType<typeof loadBatchContext>>
@@ -184,8 +218,13 @@ async function loadPeople(q: Queryable, ids: string[]): Promise<Map<string, Pers
         roles: users.roles,
         active: users.active,
         channels: notificationPreferences.channels,
+        eventChannels: notificationPreferences.eventChannels,
         locale: notificationPreferences.locale,
-        ownChanges: notificationPreferences.ownChanges
+        ownChanges: notificationPreferences.ownChanges,
+        timeZone: notificationPreferences.timeZone,
+        quietFrom: notificationPreferences.quietFrom,
+        quietUntil: notificationPreferences.quietUntil,
+        quietChannels: notificationPreferences.quietChannels
       })
       .from(users)
       .leftJoin(notificationPreferences, eq(notificationPreferences.userId, users.id))
@@ -204,8 +243,14 @@ async function loadPeople(q: Queryable, ids: string[]): Promise<Map<string, Pers
       phone: u.active ? u.phone : null,
       staff: u.roles.some(r => r !== 'customer'),
       channels: u.channels ?? ['mail', 'sms'],
+      eventChannels: u.eventChannels ?? {},
       locale: u.locale ?? 'en',
       ownChanges: u.ownChanges ?? false,
+      quiet:
+        u.quietFrom !== null && u.quietUntil !== null
+          ? { from: u.quietFrom, until: u.quietUntil, timeZone: u.timeZone ?? 'UTC' }
+          : null,
+      quietChannels: u.quietChannels ?? ['sms'],
       blockedPhones: new Set(blocked.filter(b => b.userId === u.id).map(b => b.phone))
     })
   }
@@ -234,11 +279,24 @@ function audienceIds(ctx: BatchContext, row: OutboxRow, t: TicketInfo | undefine
       return ctx.watchersOf(row.ticketId)
     case 'approvers':
       return strs(p.approverIds)
+    case 'organisation_contacts':
+      return ctx.contactsOf(t?.organisationId)
+    case 'ci_owner_team':
+      return t?.kind === 'change' ? ctx.ciOwnerMembers(t.id) : []
     case 'users':
       return strs(p.userIds)
     default:
       return []
   }
+}
+
+/** The `channel|userId` keys of a row held back by quiet hours (payload.deferredTo), else null. */
+function deferredTo(row: OutboxRow): Set<string> | null {
+  const d = row.payload.deferredTo
+  if (!Array.isArray(d)) return null
+  return new Set(
+    d.flatMap(x => (x && typeof x === 'object' && 'userId' in x && 'channel' in x ? [`${x.channel}|${x.userId}`] : []))
+  )
 }
 
 /** The requester's receipt of a ticket they opened themselves is the one own change always told. */
@@ -253,6 +311,8 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
   const t = ctx.ticket(row.ticketId)
   const out: Recipient[] = []
   const seen = new Set<string>()
+  // A row held back by quiet hours goes only to those it was held for
+  const only = deferredTo(row)
   for (const rule of ctx.rulesFor(row.event) as Rule[]) {
     if (rule.kinds && t && !rule.kinds.includes(t.kind)) continue
     if (rule.maxPriority !== null && (!t || t.priority > rule.maxPriority)) continue
@@ -262,8 +322,9 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
       if (!person) continue
       if (STAFF_ONLY.has(row.event) && !person.staff) continue
       if (person.id === row.actorId && !person.ownChanges && !isReceipt(row, rule)) continue
-      if (!person.channels.includes(channel)) continue
+      if (!channelsFor(person, row.event).includes(channel)) continue
       const key = `${channel}|${person.id}`
+      if (only && !only.has(key)) continue
       if (seen.has(key)) continue
       seen.add(key)
       out.push({ person, channel })

@@ -11,7 +11,7 @@ export const RuleBody = Type.Object(
     event: StringEnum(NOTIFICATION_EVENTS),
     audience: StringEnum(AUDIENCES, {
       description:
-        'requester, assignee, assignee_or_layer (the layer when nobody is assigned), layer, team_manager, watchers, approvers, users (named by the event)'
+        'requester, assignee, assignee_or_layer (the layer when nobody is assigned), layer, team_manager, watchers, approvers, organisation_contacts (of the ticket’s organisation), ci_owner_team (members of the owner teams of the CIs a change names), users (named by the event)'
     }),
     channel: StringEnum(CHANNELS),
     kinds: Type.Optional(

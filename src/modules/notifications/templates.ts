@@ -15,6 +15,56 @@ export interface Template {
 
 export type TemplateValues = Record<string, string | number | null | undefined>
 
+/** The placeholders the dispatcher fills; a template naming any other is refused (422 naming the part). */
+export const PLACEHOLDERS = [
+  'number',
+  'title',
+  'status',
+  'recipient',
+  'actor',
+  'note',
+  'assignment',
+  'resolution',
+  'name',
+  'plannedStart',
+  'plannedEnd',
+  'conflicts',
+  'version'
+] as const
+
+const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS)
+
+/**
+ * What is wrong with one part of a template: a placeholder nobody fills, or braces that open a
+ * placeholder without closing it (a typo would otherwise reach every recipient verbatim). Null: fine.
+ */
+export function placeholderError(part: string): string | null {
+  for (const m of part.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) {
+    const name = m[1] ?? ''
+    if (!KNOWN.has(name)) return `unknown placeholder {{${name}}}; known: ${PLACEHOLDERS.join(', ')}`
+  }
+  const rest = part.replace(/\{\{\s*[a-zA-Z]+\s*\}\}/g, '')
+  if (rest.includes('{{') || rest.includes('}}')) return 'unbalanced {{ or }}: placeholders are {{name}}'
+  return null
+}
+
+/** Values to preview a template with: every placeholder, with a sample. */
+export const SAMPLE_VALUES: TemplateValues = {
+  number: 'INC-000123',
+  title: 'Mail server <mx1> not answering',
+  status: 'in_progress',
+  recipient: 'Ada Lovelace',
+  actor: 'Grace Hopper',
+  note: 'Restarted the service & watching it.',
+  assignment: 'Messaging, 2nd line',
+  resolution: 'Disk cleaned up',
+  name: 'CRM sync',
+  plannedStart: '2026-12-05T22:00:00.000Z',
+  plannedEnd: '2026-12-05T23:00:00.000Z',
+  conflicts: 'CHG-000042',
+  version: '2.4.0'
+}
+
 const mail = (subject: string, lines: string[]): Template => ({
   subject,
   text: `${lines.join('\n\n')}\n\n{{number}}: {{title}}\nStatus: {{status}}\n`,
@@ -57,8 +107,14 @@ export const DEFAULT_TEMPLATES: Record<string, Partial<Record<Channel, Template>
     sms: { subject: '', text: '{{number}} SLA breached: {{title}}' }
   },
   'sla.escalation': { mail: mail('Escalated: {{title}}', ['{{number}} was escalated to {{assignment}}.']) },
-  'change.scheduled': { mail: mail('Scheduled: {{title}}', ['{{number}} was scheduled.']) },
-  'change.conflict': { mail: mail('Schedule conflict: {{title}}', ['{{number}} conflicts with the change calendar.']) },
+  'change.scheduled': {
+    mail: mail('Scheduled: {{title}}', ['{{number}} was scheduled from {{plannedStart}} to {{plannedEnd}}.'])
+  },
+  'change.conflict': {
+    mail: mail('Schedule conflict: {{title}}', [
+      '{{number}} ({{plannedStart}} to {{plannedEnd}}) conflicts with the change calendar: {{conflicts}}.'
+    ])
+  },
   'release.ready': { mail: mail('Release ready: {{title}}', ['{{number}} is ready.']) },
   'webhook.disabled': {
     mail: mail('Webhook disabled: {{name}}', [

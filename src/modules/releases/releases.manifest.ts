@@ -1,6 +1,7 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
 import { createDeploymentService, type DeploymentService } from './deployments.service.js'
+import { releaseEventsSubscriber } from './releases.events.js'
 import { releaseHooks } from './releases.hooks.js'
 import { releaseLoaders, releaseResolvers } from './releases.resolvers.js'
 import releaseRoutes from './releases.routes.js'
@@ -31,5 +32,8 @@ export const releasesManifest: ModuleManifest = {
   ],
   routes: [releaseRoutes],
   graphql: { resolvers: [releaseResolvers], loaders: [releaseLoaders] },
-  tickets: () => ({ kinds: { release: releaseHooks() } })
+  tickets: ({ config }) => ({
+    kinds: { release: releaseHooks() },
+    subscribers: [releaseEventsSubscriber(config.NOTIFY_MAX_ATTEMPTS)]
+  })
 }

@@ -68,6 +68,8 @@ export interface CiLinkPort {
   replace(tx: Tx, ticketId: string, ids: readonly string[]): Promise<Change[]>
   /** The CI ids of many tickets at once (sorted), every ticket asked present. */
   idsOf(q: Queryable, ticketIds: readonly string[]): Promise<Map<string, string[]>>
+  /** The owner teams of the CIs each ticket names (distinct, sorted); tickets without any are absent. */
+  ownerTeamsOf(q: Queryable, ticketIds: readonly string[]): Promise<Map<string, string[]>>
   /** A correlated subquery on tickets.id answering the ticket's CI ids as a json array (single reads). */
   idsSql: SQL
   /** The filter field `ciId`: tickets naming that CI (`ciId==<uuid>`). */
