@@ -1,9 +1,7 @@
-import { eq } from 'drizzle-orm'
-import { changeDetails } from '../../db/schema/index.js'
 import type { Queryable } from '../../lib/context.js'
 import { appendOutbox } from '../notifications/outbox.js'
 import type { TicketSubscriber } from '../tickets/tickets.writer.js'
-import { changeCalendar } from './changes.calendar.js'
+import { conflictSubjects, findChangeConflicts } from './changes.conflicts.js'
 
 /** Changes off the calendar: they conflict with nothing. */
 const OFF_CALENDAR = ['rejected', 'cancelled', 'closed']
@@ -13,14 +11,10 @@ const OFF_CALENDAR = ['rejected', 'cancelled', 'closed']
  * related CI, freeze, and whatever that check learns to find): the one place conflicts are computed.
  */
 export async function conflictsOfChange(q: Queryable, changeId: string) {
-  const [d] = await q
-    .select({ start: changeDetails.plannedStart, end: changeDetails.plannedEnd })
-    .from(changeDetails)
-    .where(eq(changeDetails.ticketId, changeId))
-  if (!d?.start || !d.end) return { plannedStart: null, plannedEnd: null, conflicts: [] }
-  const found = await changeCalendar(q, { from: d.start, to: d.end, limit: 500, dead: OFF_CALENDAR, scope: [] })
-  const mine = found.items.find(i => i.id === changeId)
-  return { plannedStart: d.start, plannedEnd: d.end, conflicts: mine?.conflicts ?? [] }
+  const [subject] = await conflictSubjects(q, [changeId])
+  if (!subject) return { plannedStart: null, plannedEnd: null, conflicts: [] }
+  const found = await findChangeConflicts(q, [subject], { dead: OFF_CALENDAR })
+  return { plannedStart: subject.plannedStart, plannedEnd: subject.plannedEnd, conflicts: found.get(changeId) ?? [] }
 }
 
 /**
