@@ -4,7 +4,7 @@ import { slaClocks } from '../../db/schema/index.js'
 import type { QueueJob } from '../../jobs/job.js'
 import { complete } from '../../jobs/queue.js'
 import { recordAudit } from '../audit/audit.service.js'
-import { SLA_TIMER_QUEUE, type TimerPayload } from './clock-timer.js'
+import { armTimer, SLA_TIMER_QUEUE, type TimerPayload } from './clock-timer.js'
 
 /**
  * A clock's timer fell due: in one transaction, the clock (locked) is marked breached once, at its due
@@ -17,7 +17,7 @@ export const slaTimerJob: QueueJob<TimerPayload> = {
   async run(ctx, item) {
     return ctx.db.transaction(async tx => {
       const [clock] = await tx.select().from(slaClocks).where(eq(slaClocks.id, item.payload.clockId)).for('update')
-      const now = new Date()
+      const now = ctx.services.slaClocks.clock.now()
       const due = clock?.state === 'running' && !clock.breachedAt && clock.dueAt && clock.dueAt <= now
       if (clock && due) {
         await tx
@@ -37,6 +37,8 @@ export const slaTimerJob: QueueJob<TimerPayload> = {
         )
       }
       const held = await complete(tx, item)
+      // Claimed before its due time by the service's clock (a moved clock, skew): armed again, not dropped
+      if (held && clock && !due) await armTimer(tx, clock)
       // Re-armed meanwhile (a new due time) or taken over: a breach written here must not commit
       if (!held && due) throw new Error('sla.timer: lease lost, the breach is left to the next holder')
       return { clockId: item.payload.clockId, breached: !!due }
