@@ -16,6 +16,7 @@ import { problemsManifest } from './problems/problems.manifest.js'
 import { releasesManifest } from './releases/releases.manifest.js'
 import { requestsManifest } from './requests/requests.manifest.js'
 import { servicesManifest } from './services/services.manifest.js'
+import { slaClocksManifest } from './sla-clocks/sla-clocks.manifest.js'
 import { slaEscalationsManifest } from './sla-escalations/sla-escalations.manifest.js'
 import { templatesManifest } from './templates/templates.manifest.js'
 import { ticketsManifest } from './tickets/tickets.manifest.js'
@@ -44,6 +45,7 @@ export const modules: readonly ModuleManifest[] = [
   servicesManifest,
   catalogManifest,
   calendarsManifest,
+  slaClocksManifest,
   eventsManifest,
   notificationsManifest,
   financeManifest,

@@ -21,12 +21,12 @@ import type {
   UpdateSlaInput
 } from './slas.schemas.js'
 
-type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy' | 'escalations'> & {
+export type SlaRow = Omit<typeof slas.$inferSelect, 'targets' | 'responseMetBy' | 'escalations'> & {
   targets: TargetInput[]
   escalations: EscalationInput[]
   responseMetBy: 'first_public_reply' | 'leaves_new'
 }
-type OlaRow = Omit<typeof olas.$inferSelect, 'targets'> & { targets: TargetInput[] }
+export type OlaRow = Omit<typeof olas.$inferSelect, 'targets'> & { targets: TargetInput[] }
 
 const slaView = (r: SlaRow) => ({
   id: r.id,
@@ -105,6 +105,20 @@ const OLA_FIELDS = ['name', 'teamId', 'calendarId', 'targets', 'slaIds', 'active
 
 /** How many of an SLA's conditions are set (all of them matched): the more, the more specific. */
 const specificity = (s: SlaRow) => [s.serviceId, s.organisationId, s.kind, s.priority].filter(v => v !== null).length
+
+/** What picks a ticket's agreements. */
+export interface AgreementQuery {
+  kind: string
+  priority: number
+  serviceId?: string | null
+  organisationId?: string | null
+  teamId?: string | null
+}
+export interface Agreements {
+  sla: SlaRow
+  target: TargetInput
+  ola: { ola: OlaRow; target: TargetInput } | null
+}
 
 /** A delete refused by a foreign key (a ticket's clock names the row) is a 409. */
 async function inUse(noun: string, remove: () => Promise<void>) {
@@ -235,7 +249,51 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     return set
   }
 
+  /**
+   * The SLA a described ticket gets and, when a team holds it, that team's OLA under it (with the
+   * targets for its priority), or null: the rule simulate answers and the ticket clocks start by.
+   */
+  async function agreementsFor(q: Queryable, input: AgreementQuery): Promise<Agreements | null> {
+    const candidates = (await q
+      .select()
+      .from(slas)
+      .where(eq(slas.active, true))
+      .orderBy(slas.order, slas.name)) as SlaRow[]
+    const is = (cond: string | number | null, value: string | number | null | undefined) =>
+      cond === null || (value !== undefined && value !== null && String(cond) === String(value).toLowerCase())
+    const matching = candidates.filter(
+      s =>
+        is(s.serviceId, input.serviceId) &&
+        is(s.organisationId, input.organisationId) &&
+        is(s.kind, input.kind) &&
+        is(s.priority, input.priority) &&
+        s.targets.some(t => t.priority === input.priority)
+    )
+    // Stable sort: equal specificity keeps the order/name order
+    const sla = [...matching].sort((a, b) => specificity(b) - specificity(a))[0]
+    if (!sla) return null
+    const target = sla.targets.find(t => t.priority === input.priority)!
+    let ola: Agreements['ola'] = null
+    if (input.teamId) {
+      const found = (await q
+        .select()
+        .from(olas)
+        .where(
+          and(
+            eq(olas.active, true),
+            eq(olas.teamId, input.teamId.toLowerCase()),
+            sql`${sla.id}::uuid = any(${olas.slaIds})`
+          )
+        )
+        .orderBy(olas.name)) as OlaRow[]
+      const o = found.find(x => x.targets.some(t => t.priority === input.priority))
+      if (o) ola = { ola: o, target: o.targets.find(t => t.priority === input.priority)! }
+    }
+    return { sla, target, ola }
+  }
+
   return {
+    agreementsFor,
     slas: {
       get: async (ctx: Ctx, id: string) => slaWithWarnings(await slaResource.get(ctx, id)),
       list: (ctx: Ctx, input: SlaListInput) =>
@@ -285,25 +343,9 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     async simulate(ctx: Ctx, input: SimulateInput) {
       authorize(ctx.actor, 'ticket.readInternal')
       const startsAt = input.createdAt ? new Date(input.createdAt) : new Date()
-      const candidates = (await db
-        .select()
-        .from(slas)
-        .where(eq(slas.active, true))
-        .orderBy(slas.order, slas.name)) as SlaRow[]
-      const is = (cond: string | number | null, value: string | number | undefined) =>
-        cond === null || (value !== undefined && String(cond) === String(value).toLowerCase())
-      const matching = candidates.filter(
-        s =>
-          is(s.serviceId, input.serviceId) &&
-          is(s.organisationId, input.organisationId) &&
-          is(s.kind, input.kind) &&
-          is(s.priority, input.priority) &&
-          s.targets.some(t => t.priority === input.priority)
-      )
-      // Stable sort: equal specificity keeps the order/name order
-      const sla = [...matching].sort((a, b) => specificity(b) - specificity(a))[0] ?? null
-      if (!sla) return { startsAt, sla: null, ola: null }
-      const target = sla.targets.find(t => t.priority === input.priority)!
+      const found = await agreementsFor(db, input)
+      if (!found) return { startsAt, sla: null, ola: null }
+      const { sla, target } = found
       const due = async (calendarId: string, t: TargetInput) => {
         const [response, resolution] = await calendarService.deadlinesOn(db, calendarId, startsAt, [
           t.responseMinutes,
@@ -316,29 +358,10 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
           resolutionDueAt: resolution ?? null
         }
       }
-      let ola = null
-      if (input.teamId) {
-        const found = (await db
-          .select()
-          .from(olas)
-          .where(
-            and(
-              eq(olas.active, true),
-              eq(olas.teamId, input.teamId.toLowerCase()),
-              sql`${sla.id}::uuid = any(${olas.slaIds})`
-            )
-          )
-          .orderBy(olas.name)) as OlaRow[]
-        const o = found.find(x => x.targets.some(t => t.priority === input.priority))
-        if (o) {
-          ola = {
-            id: o.id,
-            name: o.name,
-            calendarId: o.calendarId,
-            ...(await due(o.calendarId, o.targets.find(t => t.priority === input.priority)!))
-          }
-        }
-      }
+      const o = found.ola
+      const ola = o
+        ? { id: o.ola.id, name: o.ola.name, calendarId: o.ola.calendarId, ...(await due(o.ola.calendarId, o.target)) }
+        : null
       return {
         startsAt,
         sla: {

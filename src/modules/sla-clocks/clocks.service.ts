@@ -1,0 +1,430 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.js'
+import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
+import { slaClocks, slas } from '../../db/schema/index.js'
+import type { Ctx, Deps, Queryable, Tx, TxCtx } from '../../lib/context.js'
+import { uuidv7 } from '../../lib/ids.js'
+import type { CalendarService } from '../calendars/calendars.service.js'
+import type { TicketKind } from '../kinds/kinds.js'
+import type { Agreements, SlaService } from '../services/slas.service.js'
+import type { Row } from '../tickets/tickets.repository.js'
+import type { TicketService } from '../tickets/tickets.service.js'
+import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
+import type { WorkflowService } from '../workflows/workflows.service.js'
+import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
+import { armTimer } from './clock-timer.js'
+
+type ClockDeps = Deps & {
+  calendars: CalendarService
+  slas: SlaService
+  workflows: WorkflowService
+  tickets: TicketService
+}
+
+/** A clock being changed in memory before its row is written. */
+type Draft = ClockRow & { dirty?: boolean; fresh?: boolean }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const SOON = (a: Date, b: Date) => a.getTime() <= b.getTime()
+const RETARGET_FIELDS = ['priority', 'serviceId', 'organisationId', 'kind'] as const
+
+/**
+ * SLA and OLA clocks of tickets: started with the ticket, paused and resumed by the workflow's pausing
+ * statuses, stopped when met (response) or resolved, restarted on reopen, re-targeted when priority,
+ * service, organisation or kind change; OLA clocks per team while the ticket is with it. A ticket
+ * writer subscriber: every change is seen in its transaction. Business time is the calendars'.
+ */
+export function createClockService(deps: ClockDeps) {
+  const { calendars, workflows } = deps
+  /** The clock's idea of now (tests move it). */
+  const clock = { now: () => new Date() }
+
+  /** Business minutes counted in this run as of `now`. */
+  async function elapsedOf(q: Queryable, c: ClockRow, now = clock.now()): Promise<number> {
+    if (c.state !== 'running' || !c.runningSince) return c.elapsedMinutes
+    return c.elapsedMinutes + Math.max(0, await calendars.minutesOn(q, c.calendarId, c.runningSince, now))
+  }
+
+  /**
+   * A clock as of now: its state (running, paused, met, breached), elapsed business minutes and the
+   * percent of its target used. What the API answers and the escalation code measures thresholds by.
+   */
+  async function clockNow(q: Queryable, c: ClockRow, now = clock.now()) {
+    const elapsedMinutes = await elapsedOf(q, c, now)
+    return {
+      ...c,
+      state: stateOf(c),
+      elapsedMinutes,
+      percentUsed: Math.round((10_000 * elapsedMinutes) / c.targetMinutes) / 100,
+      segments: segmentsOf(c),
+      asOf: now
+    }
+  }
+
+  /** When a clock running from `from` reaches its target (null when its calendar never gets there). */
+  async function dueFrom(q: Queryable, c: ClockRow, from: Date): Promise<Date | null> {
+    const remaining = c.targetMinutes - c.elapsedMinutes
+    if (remaining <= 0) return from
+    try {
+      return await calendars.deadlineOn(q, c.calendarId, from, remaining)
+    } catch {
+      return null
+    }
+  }
+
+  function segment(c: Draft, state: Segment['state'], now: Date, status: string | null) {
+    const list = segmentsOf(c).map(s => (s.to === null ? { ...s, to: now.toISOString() } : s))
+    list.push({ run: c.run, state, from: now.toISOString(), to: null, status })
+    c.segments = list
+    c.dirty = true
+  }
+
+  /** The running segment closes into `elapsed`. */
+  async function bank(q: Queryable, c: Draft, now: Date) {
+    if (c.state === 'running' && c.runningSince) {
+      c.elapsedMinutes = await elapsedOf(q, c, now)
+      c.runningSince = null
+    }
+  }
+
+  async function pause(q: Queryable, c: Draft, now: Date, status: string) {
+    if (c.state !== 'running') return
+    await bank(q, c, now)
+    if (!c.breachedAt && c.dueAt && SOON(c.dueAt, now)) c.breachedAt = c.dueAt
+    Object.assign(c, { state: 'paused', pausedBy: status, dueAt: null })
+    segment(c, 'paused', now, status)
+  }
+
+  async function resume(q: Queryable, c: Draft, now: Date, status: string) {
+    if (c.state !== 'paused') return
+    Object.assign(c, { state: 'running', pausedBy: null, runningSince: now })
+    c.dueAt = await dueFrom(q, c, now)
+    segment(c, 'running', now, status)
+  }
+
+  async function stop(q: Queryable, c: Draft, now: Date, status: string) {
+    if (c.state === 'stopped') return
+    const wasRunning = c.state === 'running'
+    await bank(q, c, now)
+    // Stopped past due before the timer fired: breached all the same, at its due time
+    if (wasRunning && !c.breachedAt && c.dueAt && SOON(c.dueAt, now)) c.breachedAt = c.dueAt
+    if (!c.breachedAt && c.elapsedMinutes > c.targetMinutes) c.breachedAt = now
+    Object.assign(c, { state: 'stopped', stoppedAt: now, pausedBy: null })
+    segment(c, 'stopped', now, status)
+  }
+
+  /** A new run from nothing (a reopen, a team taking the ticket back): run + 1, nothing elapsed. */
+  async function restart(q: Queryable, c: Draft, now: Date, status: string, pausing: boolean) {
+    Object.assign(c, {
+      run: c.run + 1,
+      startedAt: now,
+      elapsedMinutes: 0,
+      breachedAt: null,
+      stoppedAt: null,
+      state: pausing ? 'paused' : 'running',
+      pausedBy: pausing ? status : null,
+      runningSince: pausing ? null : now
+    })
+    c.dueAt = pausing ? null : await dueFrom(q, c, now)
+    segment(c, pausing ? 'paused' : 'running', now, status)
+  }
+
+  /**
+   * New targets (priority, service, organisation or kind changed): a new run on the new agreement that
+   * keeps the minutes already used and the segments so far; breached again only if past the new target.
+   */
+  async function retarget(
+    q: Queryable,
+    c: Draft,
+    now: Date,
+    status: string,
+    to: Pick<ClockRow, 'slaId' | 'olaId' | 'calendarId' | 'priority' | 'targetMinutes'>
+  ) {
+    if (c.state === 'stopped') return
+    const same =
+      c.slaId === to.slaId &&
+      c.olaId === to.olaId &&
+      c.calendarId === to.calendarId &&
+      c.targetMinutes === to.targetMinutes
+    if (same) {
+      if (c.priority !== to.priority) Object.assign(c, { priority: to.priority, dirty: true })
+      return
+    }
+    const running = c.state === 'running'
+    await bank(q, c, now)
+    Object.assign(c, to, { run: c.run + 1 })
+    c.breachedAt = c.elapsedMinutes >= c.targetMinutes ? (c.breachedAt ?? now) : null
+    if (running) {
+      c.runningSince = now
+      c.dueAt = await dueFrom(q, c, now)
+    }
+    segment(c, running ? 'running' : 'paused', now, status)
+  }
+
+  function fresh(
+    ticketId: string,
+    agreement: 'sla' | 'ola',
+    target: 'response' | 'resolution',
+    values: Pick<ClockRow, 'slaId' | 'olaId' | 'teamId' | 'calendarId' | 'priority' | 'targetMinutes'>,
+    now: Date
+  ): Draft {
+    return {
+      id: uuidv7(),
+      ticketId,
+      agreement,
+      target,
+      ...values,
+      run: 0,
+      state: 'stopped',
+      startedAt: now,
+      runningSince: null,
+      elapsedMinutes: 0,
+      dueAt: null,
+      breachedAt: null,
+      stoppedAt: now,
+      pausedBy: null,
+      segments: [],
+      escalations: [],
+      createdAt: now,
+      updatedAt: now,
+      fresh: true
+    }
+  }
+
+  /** The clock rows an agreement pair starts (not yet running: `restart` starts them as run 1). */
+  function clocksFor(ticketId: string, found: Agreements, teamId: string | null, now: Date): Draft[] {
+    const { sla, target } = found
+    const out: Draft[] = []
+    for (const which of ['response', 'resolution'] as const) {
+      const minutes = which === 'response' ? target.responseMinutes : target.resolutionMinutes
+      const base = { slaId: sla.id, calendarId: sla.calendarId, priority: target.priority, targetMinutes: minutes }
+      out.push(fresh(ticketId, 'sla', which, { ...base, olaId: null, teamId: null }, now))
+    }
+    if (found.ola && teamId) out.push(...olaClocks(ticketId, found, teamId, now))
+    return out
+  }
+
+  function olaClocks(ticketId: string, found: Agreements, teamId: string, now: Date): Draft[] {
+    if (!found.ola) return []
+    const { ola, target } = found.ola
+    return (['response', 'resolution'] as const).map(which =>
+      fresh(
+        ticketId,
+        'ola',
+        which,
+        {
+          slaId: found.sla.id,
+          olaId: ola.id,
+          teamId,
+          calendarId: ola.calendarId,
+          priority: target.priority,
+          targetMinutes: which === 'response' ? target.responseMinutes : target.resolutionMinutes
+        },
+        now
+      )
+    )
+  }
+
+  const agreementsOf = (q: Queryable, row: Row) =>
+    deps.slas.agreementsFor(q, {
+      kind: row.kind,
+      priority: row.priority,
+      serviceId: row.serviceId,
+      organisationId: row.organisationId,
+      teamId: row.teamId
+    })
+
+  async function write(tx: Tx, list: Draft[]) {
+    const now = clock.now()
+    for (const c of list) {
+      if (c.fresh) {
+        const { dirty: _d, fresh: _f, ...row } = c
+        await tx.insert(slaClocks).values({ ...row, createdAt: now, updatedAt: now })
+      } else if (c.dirty) {
+        await tx
+          .update(slaClocks)
+          .set({
+            slaId: c.slaId,
+            olaId: c.olaId,
+            calendarId: c.calendarId,
+            priority: c.priority,
+            targetMinutes: c.targetMinutes,
+            run: c.run,
+            state: c.state,
+            startedAt: c.startedAt,
+            runningSince: c.runningSince,
+            elapsedMinutes: c.elapsedMinutes,
+            dueAt: c.dueAt,
+            breachedAt: c.breachedAt,
+            stoppedAt: c.stoppedAt,
+            pausedBy: c.pausedBy,
+            segments: c.segments,
+            updatedAt: now
+          })
+          .where(eq(slaClocks.id, c.id))
+      } else continue
+      await armTimer(tx, c)
+    }
+  }
+
+  const metByReply = (change: TicketChange) => !!change.note && !change.note.internal && isStaff(change.actor)
+
+  /** One change of one ticket, in its transaction. */
+  async function onChange(ctx: TxCtx, change: TicketChange) {
+    const tx = ctx.db
+    const { before, after } = change
+    const now = clock.now()
+    const wf = await workflows.get(change.kind, tx)
+    const status = wf.status(after.status)
+    const pausing = !!status?.pausesSla
+    const open = (status?.phase ?? 'open') === 'open'
+    const clocks: Draft[] = await tx
+      .select()
+      .from(slaClocks)
+      .where(eq(slaClocks.ticketId, after.id))
+      .orderBy(asc(slaClocks.createdAt), asc(slaClocks.id))
+      .for('update')
+    const startAll = async (list: Draft[]) => {
+      for (const c of list) await restart(tx, c, now, after.status, pausing || !open)
+      clocks.push(...list)
+    }
+
+    if (!before) {
+      const found = await agreementsOf(tx, after)
+      if (found && open) await startAll(clocksFor(after.id, found, after.teamId, now))
+      await write(tx, clocks)
+      return
+    }
+    const beforeWf = before.kind === after.kind ? wf : await workflows.get(before.kind as TicketKind, tx)
+    const wasOpen = (beforeWf.status(before.status)?.phase ?? 'open') === 'open'
+    const sla = clocks.filter(c => c.agreement === 'sla')
+
+    // Re-target: new agreements for the new priority, service, organisation or kind
+    const retargeting = RETARGET_FIELDS.some(f => before[f] !== after[f])
+    const teamMoved = before.teamId !== after.teamId
+    const found = retargeting || teamMoved || sla.length === 0 ? await agreementsOf(tx, after) : undefined
+    if (retargeting && found) {
+      if (sla.length === 0 && open) await startAll(clocksFor(after.id, found, after.teamId, now))
+      for (const c of sla) {
+        const t = found.target
+        await retarget(tx, c, now, after.status, {
+          slaId: found.sla.id,
+          olaId: null,
+          calendarId: found.sla.calendarId,
+          priority: t.priority,
+          targetMinutes: c.target === 'response' ? t.responseMinutes : t.resolutionMinutes
+        })
+      }
+      if (found.ola && !teamMoved) {
+        for (const c of clocks.filter(c => c.agreement === 'ola' && c.teamId === after.teamId)) {
+          const t = found.ola.target
+          await retarget(tx, c, now, after.status, {
+            slaId: found.sla.id,
+            olaId: found.ola.ola.id,
+            calendarId: found.ola.ola.calendarId,
+            priority: t.priority,
+            targetMinutes: c.target === 'response' ? t.responseMinutes : t.resolutionMinutes
+          })
+        }
+      }
+    }
+
+    // The team changed: the old team's OLA clocks stop, the new team's start (again, as a new run)
+    if (teamMoved) {
+      for (const c of clocks.filter(c => c.agreement === 'ola' && c.teamId !== after.teamId))
+        await stop(tx, c, now, after.status)
+      if (after.teamId && found?.ola && open) {
+        const mine = clocks.filter(c => c.agreement === 'ola' && c.teamId === after.teamId)
+        if (mine.length === 0) await startAll(olaClocks(after.id, found, after.teamId, now))
+        else for (const c of mine) await restart(tx, c, now, after.status, pausing)
+      }
+    }
+
+    // Response met: by the first public reply from staff or by leaving the initial status (per SLA)
+    const response = sla.find(c => c.target === 'response' && c.state !== 'stopped')
+    if (response) {
+      const replied = metByReply(change)
+      const leftNew = before.status === beforeWf.initial && after.status !== beforeWf.initial
+      if (replied || leftNew) {
+        const [agreement] = await tx
+          .select({ metBy: slas.responseMetBy })
+          .from(slas)
+          .where(eq(slas.id, response.slaId!))
+        const metBy = agreement?.metBy ?? 'first_public_reply'
+        if ((metBy === 'first_public_reply' && replied) || (metBy === 'leaves_new' && leftNew))
+          await stop(tx, response, now, after.status)
+      }
+    }
+    // A team's OLA response: someone of the team took it, or answered the requester
+    for (const c of clocks) {
+      if (c.agreement !== 'ola' || c.target !== 'response' || c.state === 'stopped' || c.teamId !== after.teamId)
+        continue
+      if ((after.assigneeId && after.assigneeId !== before.assigneeId) || metByReply(change))
+        await stop(tx, c, now, after.status)
+    }
+
+    if (wasOpen && !open) {
+      // Resolved or closed: every clock stops
+      for (const c of clocks) await stop(tx, c, now, after.status)
+    } else if (!wasOpen && open) {
+      // Reopened: the resolution clocks start a new run
+      for (const c of clocks) {
+        if (c.target !== 'resolution') continue
+        if (c.agreement === 'ola' && c.teamId !== after.teamId) continue
+        await restart(tx, c, now, after.status, pausing)
+      }
+    } else if (open) {
+      for (const c of clocks) {
+        if (c.agreement === 'ola' && c.teamId !== after.teamId) continue
+        if (pausing) await pause(tx, c, now, after.status)
+        else await resume(tx, c, now, after.status)
+      }
+    }
+    await write(tx, clocks)
+  }
+
+  const subscriber: TicketSubscriber = {
+    name: 'sla-clocks',
+    types: ['created', 'updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
+    onChange
+  }
+
+  /** The clocks of tickets, SLA first, response before resolution. */
+  async function clocksOf(q: Queryable, ticketIds: readonly string[]): Promise<ClockRow[]> {
+    if (ticketIds.length === 0) return []
+    return q
+      .select()
+      .from(slaClocks)
+      .where(inArray(slaClocks.ticketId, [...ticketIds]))
+      .orderBy(
+        asc(slaClocks.ticketId),
+        sql`${slaClocks.agreement} = 'ola'`,
+        asc(slaClocks.createdAt),
+        sql`${slaClocks.target} = 'resolution'`
+      )
+  }
+
+  /** Customers see the SLA's clocks; OLAs are the desk's own business. */
+  const visibleClock = (actor: Actor) => (c: ClockRow) => c.agreement === 'sla' || canSeeInternal(actor)
+
+  return {
+    clock,
+    subscriber,
+    clockNow,
+    elapsedOf,
+    clocksOf,
+
+    /** GET /tickets/{id}/sla and ticketSla: every clock of a ticket you may see, as of now. */
+    async ticketSla(ctx: Ctx, idOrNumber: string) {
+      authorize(ctx.actor, 'ticket.read')
+      const ticket = UUID.test(idOrNumber)
+        ? await deps.tickets.visible(ctx, null, idOrNumber.toLowerCase())
+        : await deps.tickets.getByNumber(ctx, idOrNumber)
+      const now = clock.now()
+      const rows = (await clocksOf(ctx.db, [ticket.id])).filter(visibleClock(ctx.actor))
+      return { ticketId: ticket.id, asOf: now, clocks: await Promise.all(rows.map(c => clockNow(ctx.db, c, now))) }
+    }
+  }
+}
+
+export type ClockService = ReturnType<typeof createClockService>
