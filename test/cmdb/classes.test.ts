@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { makeOrganisation, makeTeam, makeUser, suffix } from '../helpers/factories.js'
+import { factoryCostCentre, makeOrganisation, makeTeam, makeUser, suffix } from '../helpers/factories.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 type Json = Record<string, any>
@@ -195,7 +195,8 @@ describe('CI classes, typed attributes and CI history over REST', () => {
   it('stores status, teams, organisation, location, cost centre and identifiers; answers the full history', async () => {
     const team = await makeTeam(t)
     const org = await makeOrganisation(t)
-    const costCentreId = '0190a000-0000-7000-8000-00000000cc01'
+    // a CI names a cost centre that exists (an unknown one is a 422, test/finance)
+    const costCentreId = await factoryCostCentre(t)
     const made = await create({
       name: 'srv-hist',
       class: 'server',
