@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditLog, calendars, workItems } from '../../src/db/schema/index.js'
+import { auditLog, calendars, notificationOutbox, workItems } from '../../src/db/schema/index.js'
 import { createJobRunner } from '../../src/jobs/runner.js'
 import { uuidv7 } from '../../src/lib/ids.js'
 import { slaTimerJob } from '../../src/modules/sla-clocks/timer.job.js'
@@ -248,6 +248,21 @@ describe('SLA clocks', () => {
       .from(auditLog)
       .where(and(eq(auditLog.entityId, inc.id), eq(auditLog.action, 'sla.breached')))
     expect(history).toHaveLength(1)
+    // ... and its one breach notice is in the outbox, in the same transaction
+    const notices = () =>
+      t.db
+        .select()
+        .from(notificationOutbox)
+        .where(and(eq(notificationOutbox.ticketId, inc.id), eq(notificationOutbox.event, 'sla.breach')))
+    const [notice, ...more] = await notices()
+    expect(more).toHaveLength(0)
+    expect(notice!.payload).toEqual({
+      agreement: 'sla',
+      clock: 'response',
+      clockId: response!.id,
+      run: 1,
+      dueAt: '2026-11-30T09:00:00.000Z'
+    })
     // The same item handed over again changes nothing
     await slaTimerJob.run(
       {
@@ -271,6 +286,7 @@ describe('SLA clocks', () => {
         .from(auditLog)
         .where(and(eq(auditLog.entityId, inc.id), eq(auditLog.action, 'sla.breached')))
     ).toHaveLength(1)
+    expect(await notices()).toHaveLength(1)
     // Pausing the ticket disarms the resolution clock's timer
     at('2026-11-30T10:00:00.000Z')
     await move(inc.id, 'pending')

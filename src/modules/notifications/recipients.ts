@@ -303,6 +303,18 @@ function deferredTo(row: OutboxRow): Set<string> | null {
 const isReceipt = (row: OutboxRow, rule: Rule) => row.event === 'ticket.created' && rule.audience === 'requester'
 
 /**
+ * A breach is told once, by the breach timer's row, to the audiences of the breach rules. A breach row
+ * an escalation wrote (it carries the threshold's percent) is that threshold's notify action: it goes to
+ * the people the action named and nobody else, so an assignee is not told twice of one breach.
+ */
+const escalationOnly = (row: OutboxRow, rule: Rule) =>
+  row.event === 'sla.breach' && typeof row.payload.percent === 'number' && rule.audience !== 'users'
+
+/** OLA clocks are the desk's own targets: only staff hear of their breaches. */
+const staffOnly = (row: OutboxRow) =>
+  STAFF_ONLY.has(row.event) || (row.event === 'sla.breach' && row.payload.agreement === 'ola')
+
+/**
  * Who hears this row on which channel: each enabled rule of its event (kinds and priority permitting)
  * names an audience; people are kept once per channel, only when they accept the channel, never the
  * actor of the change unless they asked for their own changes (a requester's receipt aside), and only staff for staff-only events.
@@ -316,11 +328,12 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
   for (const rule of ctx.rulesFor(row.event) as Rule[]) {
     if (rule.kinds && t && !rule.kinds.includes(t.kind)) continue
     if (rule.maxPriority !== null && (!t || t.priority > rule.maxPriority)) continue
+    if (escalationOnly(row, rule)) continue
     const channel = rule.channel as Channel
     for (const id of audienceIds(ctx, row, t, rule.audience)) {
       const person = ctx.person(id)
       if (!person) continue
-      if (STAFF_ONLY.has(row.event) && !person.staff) continue
+      if (staffOnly(row) && !person.staff) continue
       if (person.id === row.actorId && !person.ownChanges && !isReceipt(row, rule)) continue
       if (!channelsFor(person, row.event).includes(channel)) continue
       const key = `${channel}|${person.id}`

@@ -4,11 +4,14 @@ import { slaClocks } from '../../db/schema/index.js'
 import type { QueueJob } from '../../jobs/job.js'
 import { complete } from '../../jobs/queue.js'
 import { recordAudit } from '../audit/audit.service.js'
+import { appendOutbox } from '../notifications/outbox.js'
 import { armTimer, SLA_TIMER_QUEUE, type TimerPayload } from './clock-timer.js'
 
 /**
  * A clock's timer fell due: in one transaction, the clock (locked) is marked breached once, at its due
- * time, with an audit row on the ticket (its history), and the item is completed. A clock that was
+ * time, with an audit row on the ticket (its history) and the one `sla.breach` notice of that breach in
+ * the outbox (the ticket audiences of the breach rules hear it; an escalation at 100 % tells only the
+ * people it names), and the item is completed. A clock that was
  * paused, stopped, re-targeted or already breached since changes nothing; a lost lease rolls it back.
  */
 export const slaTimerJob: QueueJob<TimerPayload> = {
@@ -35,6 +38,20 @@ export const slaTimerJob: QueueJob<TimerPayload> = {
             internal: clock.agreement === 'ola'
           }
         )
+        await appendOutbox(tx, [
+          {
+            event: 'sla.breach',
+            ticketId: clock.ticketId,
+            payload: {
+              agreement: clock.agreement,
+              clock: clock.target,
+              clockId: clock.id,
+              run: clock.run,
+              dueAt: clock.dueAt!.toISOString(),
+              ...(clock.teamId ? { teamId: clock.teamId } : {})
+            }
+          }
+        ])
       }
       const held = await complete(tx, item)
       // Claimed before its due time by the service's clock (a moved clock, skew): armed again, not dropped
