@@ -25,6 +25,7 @@ export default async function serviceCostRoutes(base: FastifyInstance) {
     {
       schema: {
         tags: ['finance'],
+        operationId: 'serviceCosts',
         summary:
           'Cost per service for a month: its own CI costs plus an even share of every CI beneath it (finance, admin)',
         description:
