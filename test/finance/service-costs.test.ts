@@ -43,12 +43,17 @@ function parseCsv(text: string): string[][] {
  *   and 300 <FX> a quarter = 100 <FX> a month at 1.1 (1.5 only from April) = 110.00.
  *   S3 = 30 + 20 + 300 + 110 = 460.00 over 3 CIs.
  * - cycle: S4 → A (7.00) → B (5.00) → A and B → S4; S4 has 1.00 of its own → 13.00 over 2 CIs.
+ * - mid-month: S5's own 62.00/month ends 10 March → 62 × 10 / 31 = 20.00; S5 → D, D costs 310 <FX2> a
+ *   month at 1 until 16 March and 2 from 17 March → 310 × (16 × 1 + 15 × 2) / 31 = 460.00; D's 5 <FX3>
+ *   has no rate: left out and named in missingRates.
  */
 describe('cost per service over the CMDB', () => {
   let t: TestApp
   let finance: { id: string; token: string }
   let technician: { id: string; token: string }
   const fx = `Q${String.fromCharCode(65 + Math.floor(Math.random() * 26))}${String.fromCharCode(65 + Math.floor(Math.random() * 26))}`
+  const fx2 = `R${fx.slice(1)}`
+  const fx3 = `S${fx.slice(1)}`
   const ids: Record<string, string> = {}
   const name = (key: string) => `sc-${key}-${tag}`
   const tag = suffix()
@@ -74,9 +79,13 @@ describe('cost per service over the CMDB', () => {
     t = await buildTestApp()
     finance = await makeUser(t, ['finance'])
     technician = await makeUser(t, ['technician'])
-    for (const k of ['S1', 'S2', 'S4']) await ci(k, 'business_service')
+    for (const k of ['S1', 'S2', 'S4', 'S5']) await ci(k, 'business_service')
     await ci('S3', 'service')
-    for (const k of ['SRV', 'APP', 'VM', 'HOST', 'A', 'B']) await ci(k, 'generic')
+    for (const k of ['SRV', 'APP', 'VM', 'HOST', 'A', 'B', 'D']) await ci(k, 'generic')
+    await relate('S5', 'D')
+    await monthly('S5', '62', { endDate: '2026-03-10' })
+    await monthly('D', '310', { currency: fx2 })
+    await monthly('D', '5', { currency: fx3 })
     await relate('S1', 'SRV')
     await relate('S2', 'SRV')
     await relate('S3', 'APP')
@@ -108,13 +117,15 @@ describe('cost per service over the CMDB', () => {
     })
     expect(capital.statusCode, capital.body).toBe(201)
     await monthly('HOST', '300', { currency: fx, period: 'quarter' })
-    for (const [validFrom, rate] of [
-      ['2026-01-01', '1.1'],
-      ['2026-04-01', '1.5']
+    for (const [currency, validFrom, rate] of [
+      [fx, '2026-01-01', '1.1'],
+      [fx, '2026-04-01', '1.5'],
+      [fx2, '2026-03-01', '1'],
+      [fx2, '2026-03-17', '2']
     ]) {
       const res = await t.api('POST', '/api/v1/exchange-rates', {
         token: finance.token,
-        body: { currency: fx, validFrom, rate }
+        body: { currency, validFrom, rate }
       })
       expect(res.statusCode, res.body).toBe(201)
     }
@@ -128,7 +139,8 @@ describe('cost per service over the CMDB', () => {
     [name('S1')]: { ownCost: '10.00', sharedCost: '50.00', totalCost: '60.00', ciCount: 1 },
     [name('S2')]: { ownCost: '0.00', sharedCost: '50.00', totalCost: '50.00', ciCount: 1 },
     [name('S3')]: { ownCost: '0.00', sharedCost: '460.00', totalCost: '460.00', ciCount: 3 },
-    [name('S4')]: { ownCost: '1.00', sharedCost: '12.00', totalCost: '13.00', ciCount: 2 }
+    [name('S4')]: { ownCost: '1.00', sharedCost: '12.00', totalCost: '13.00', ciCount: 2 },
+    [name('S5')]: { ownCost: '20.00', sharedCost: '460.00', totalCost: '480.00', ciCount: 1 }
   })
 
   it('splits a shared CI evenly, flows a chain up, converts currencies and ends cycles (REST)', async () => {
@@ -137,6 +149,8 @@ describe('cost per service over the CMDB', () => {
     const body = res.json()
     expect(body).toMatchObject({ period: '2026-03', currency: 'EUR' })
     expect(body.missingRates).not.toContain(fx)
+    expect(body.missingRates).not.toContain(fx2)
+    expect(body.missingRates).toContain(fx3)
     const got = mine(body.items)
     expect(Object.keys(got).sort()).toEqual(Object.keys(expected()).sort())
     for (const [n, want] of Object.entries(expected())) expect(got[n], n).toMatchObject(want)
