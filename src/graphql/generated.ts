@@ -3668,6 +3668,8 @@ export type Query = {
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
   service?: Maybe<Service>;
+  /** Cost per service for a month (YYYY-MM): finance, admin. The same report as GET /api/v1/finance/service-costs. */
+  serviceCosts: ServiceCostReport;
   /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
   services: ServiceConnection;
   /** Which SLA and OLA a described ticket would get, and when each falls due (creates nothing). */
@@ -4275,6 +4277,11 @@ export type QueryServiceArgs = {
 };
 
 
+export type QueryServiceCostsArgs = {
+  period: Scalars['String']['input'];
+};
+
+
 export type QueryServicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   customerVisible?: InputMaybe<Scalars['Boolean']['input']>;
@@ -4643,6 +4650,33 @@ export type ServiceConnection = {
   __typename?: 'ServiceConnection';
   edges: Array<ServiceEdge>;
   pageInfo: PageInfo;
+};
+
+/** A service's cost in a month, in the reporting currency. Money is an exact decimal string. */
+export type ServiceCost = {
+  __typename?: 'ServiceCost';
+  /** CIs beneath it (itself excluded) */
+  ciCount: Scalars['Int']['output'];
+  class: Scalars['String']['output'];
+  costCentreId?: Maybe<Scalars['ID']['output']>;
+  name: Scalars['String']['output'];
+  /** The service CI's own costs (its share, when other services stand on it) */
+  ownCost: Scalars['String']['output'];
+  /** The service CI (class service or below it) */
+  serviceId: Scalars['ID']['output'];
+  /** Its even share of every CI beneath it */
+  sharedCost: Scalars['String']['output'];
+  totalCost: Scalars['String']['output'];
+};
+
+export type ServiceCostReport = {
+  __typename?: 'ServiceCostReport';
+  currency: Scalars['String']['output'];
+  items: Array<ServiceCost>;
+  /** Currencies with a cost in the period but no rate in force: those costs are left out */
+  missingRates: Array<Scalars['String']['output']>;
+  /** YYYY-MM */
+  period: Scalars['String']['output'];
 };
 
 export type ServiceEdge = {
@@ -5914,6 +5948,8 @@ export type ResolversTypes = {
   Scope: ResolverTypeWrapper<string>;
   Service: ResolverTypeWrapper<Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversTypes['Team']>, supportTeam?: Maybe<ResolversTypes['Team']> }>>;
   ServiceConnection: ResolverTypeWrapper<Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceEdge']> }>>;
+  ServiceCost: ResolverTypeWrapper<Partial<ServiceCost>>;
+  ServiceCostReport: ResolverTypeWrapper<Partial<ServiceCostReport>>;
   ServiceEdge: ResolverTypeWrapper<Partial<Omit<ServiceEdge, 'node'> & { node: ResolversTypes['Service'] }>>;
   ServiceRequest: ResolverTypeWrapper<TicketRow>;
   ServiceRequestConnection: ResolverTypeWrapper<Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceRequestEdge']> }>>;
@@ -6240,6 +6276,8 @@ export type ResolversParentTypes = {
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
   Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
   ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
+  ServiceCost: Partial<ServiceCost>;
+  ServiceCostReport: Partial<ServiceCostReport>;
   ServiceEdge: Partial<Omit<ServiceEdge, 'node'> & { node: ResolversParentTypes['Service'] }>;
   ServiceRequest: TicketRow;
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
@@ -7866,6 +7904,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   request?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryRequestArgs, 'id'>>;
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
+  serviceCosts?: Resolver<ResolversTypes['ServiceCostReport'], ParentType, ContextType, RequireFields<QueryServiceCostsArgs, 'period'>>;
   services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
   simulateSla?: Resolver<ResolversTypes['SlaSimulation'], ParentType, ContextType, RequireFields<QuerySimulateSlaArgs, 'input'>>;
   sla?: Resolver<Maybe<ResolversTypes['Sla']>, ParentType, ContextType, RequireFields<QuerySlaArgs, 'id'>>;
@@ -8024,6 +8063,24 @@ export type ServiceResolvers<ContextType = GqlCtx, ParentType extends ResolversP
 export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceConnection'] = ResolversParentTypes['ServiceConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ServiceEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ServiceCostResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCost'] = ResolversParentTypes['ServiceCost']> = {
+  ciCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  class?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sharedCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  totalCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ServiceCost']>, ParentType, ContextType>;
+  missingRates?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ServiceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceEdge'] = ResolversParentTypes['ServiceEdge']> = {
@@ -8523,6 +8580,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   Scope?: ScopeResolvers;
   Service?: ServiceResolvers<ContextType>;
   ServiceConnection?: ServiceConnectionResolvers<ContextType>;
+  ServiceCost?: ServiceCostResolvers<ContextType>;
+  ServiceCostReport?: ServiceCostReportResolvers<ContextType>;
   ServiceEdge?: ServiceEdgeResolvers<ContextType>;
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;

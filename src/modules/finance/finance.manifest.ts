@@ -6,12 +6,17 @@ import { createCostCentreService } from './cost-centres.service.js'
 import { costResolvers } from './costs.resolvers.js'
 import costRoutes from './costs.routes.js'
 import { createCostService } from './costs.service.js'
+import { serviceCostResolvers } from './service-costs.resolvers.js'
+import serviceCostRoutes from './service-costs.routes.js'
+import { createServiceCostService } from './service-costs.service.js'
 
 declare module '../../lib/ports.js' {
   interface Services {
     costCentres: ReturnType<typeof createCostCentreService>
     /** CI costs, exchange rates, the finance settings and who may read costs. */
     finance: ReturnType<typeof createCostService>
+    /** The cost model: cost per service over the CMDB. */
+    serviceCosts: ReturnType<typeof createServiceCostService>
   }
 }
 
@@ -20,8 +25,9 @@ export const financeManifest: ModuleManifest = {
   name: 'finance',
   provides: [
     provide(['costCentres'], [], deps => ({ costCentres: createCostCentreService(deps) })),
-    provide(['finance'], [], deps => ({ finance: createCostService(deps) }))
+    provide(['finance'], [], deps => ({ finance: createCostService(deps) })),
+    provide(['serviceCosts'], [], deps => ({ serviceCosts: createServiceCostService(deps) }))
   ],
-  routes: [costCentreRoutes, costRoutes],
-  graphql: { resolvers: [costCentreResolvers, costResolvers] }
+  routes: [costCentreRoutes, costRoutes, serviceCostRoutes],
+  graphql: { resolvers: [costCentreResolvers, costResolvers, serviceCostResolvers] }
 }
