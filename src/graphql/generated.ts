@@ -3668,7 +3668,7 @@ export type Query = {
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
   service?: Maybe<Service>;
-  /** Cost per service for a month (YYYY-MM): finance, admin. The same report as GET /api/v1/finance/service-costs. */
+  /** Cost per service for a month (YYYY-MM): finance, admin. The same report as GET /api/v1/reports/service-costs. */
   serviceCosts: ServiceCostReport;
   /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
   services: ServiceConnection;

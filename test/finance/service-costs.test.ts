@@ -144,7 +144,7 @@ describe('cost per service over the CMDB', () => {
   })
 
   it('splits a shared CI evenly, flows a chain up, converts currencies and ends cycles (REST)', async () => {
-    const res = await t.api('GET', '/api/v1/finance/service-costs?period=2026-03', { token: finance.token })
+    const res = await t.api('GET', '/api/v1/reports/service-costs?period=2026-03', { token: finance.token })
     expect(res.statusCode, res.body).toBe(200)
     const body = res.json()
     expect(body).toMatchObject({ period: '2026-03', currency: 'EUR' })
@@ -158,7 +158,7 @@ describe('cost per service over the CMDB', () => {
   })
 
   it('takes the rate in force in the month reported (April: the SRV cost from April and 1.5)', async () => {
-    const res = await t.api('GET', '/api/v1/finance/service-costs?period=2026-04', { token: finance.token })
+    const res = await t.api('GET', '/api/v1/reports/service-costs?period=2026-04', { token: finance.token })
     const got = mine(res.json().items)
     // SRV 1100 / 2 = 550; HOST 300 + 100 × 1.5 = 450 → S3 = 30 + 20 + 450 = 500
     expect(got[name('S1')]).toMatchObject({ sharedCost: '550.00', totalCost: '560.00' })
@@ -166,7 +166,7 @@ describe('cost per service over the CMDB', () => {
   })
 
   it('answers CSV on Accept: text/csv, parsed back to the same figures', async () => {
-    const res = await t.api('GET', '/api/v1/finance/service-costs?period=2026-03', {
+    const res = await t.api('GET', '/api/v1/reports/service-costs?period=2026-03', {
       token: finance.token,
       headers: { accept: 'text/csv' }
     })
@@ -205,14 +205,14 @@ describe('cost per service over the CMDB', () => {
 
   it('refuses a bad period naming it, and readers without finance', async () => {
     for (const period of ['2026-13', '2026-3', 'march']) {
-      const res = await t.api('GET', `/api/v1/finance/service-costs?period=${period}`, { token: finance.token })
+      const res = await t.api('GET', `/api/v1/reports/service-costs?period=${period}`, { token: finance.token })
       const problem = expectProblem(res, 400)
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
       expect(fieldsOf(problem).join(' ')).toContain('period')
     }
     const gql = await t.gql('{ serviceCosts(period: "2026-00") { period } }', {}, finance.token)
     expect(JSON.stringify(gql.body.errors)).toContain('period')
-    const denied = await t.api('GET', '/api/v1/finance/service-costs?period=2026-03', { token: technician.token })
+    const denied = await t.api('GET', '/api/v1/reports/service-costs?period=2026-03', { token: technician.token })
     expectProblem(denied, 403)
   })
 })

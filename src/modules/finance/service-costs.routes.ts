@@ -21,7 +21,7 @@ const COLUMNS = [
 export default async function serviceCostRoutes(base: FastifyInstance) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
   app.get(
-    '/finance/service-costs',
+    '/reports/service-costs',
     {
       schema: {
         tags: ['finance'],
