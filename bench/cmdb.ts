@@ -3,6 +3,7 @@
  * the discovery import of 10,000 CIs (created, unchanged, 10 % changed) beside a bare ceiling measured in
  * the same run (one INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE of the same rows through pg),
  * and impact analysis to depth 5 on a 100,000-CI graph (p50/p99). Not yet wired into bench/run.ts.
+ * CMDB_BENCH=impact runs the impact part only; CMDB_BENCH_SAMPLES (200) is the impact reads per direction.
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
@@ -20,6 +21,8 @@ import { createImportService } from '../src/modules/cmdb/import.service.js'
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const N = 10_000
 const GRAPH = 100_000
+const onlyImpact = process.env.CMDB_BENCH === 'impact'
+const SAMPLES = Number(process.env.CMDB_BENCH_SAMPLES ?? 200)
 
 const name = `sd_bench_cmdb_${randomBytes(4).toString('hex')}`
 const admin = new pg.Client({ connectionString: serverUrl })
@@ -58,25 +61,27 @@ try {
     out[label] = `${(performance.now() - t0).toFixed(0)} ms`
     return r
   }
-  await time('import 10,000 (created)', () => imports.importCis(ctx, { source: 'bench', items }))
-  await time('import 10,000 (unchanged)', () => imports.importCis(ctx, { source: 'bench', items }))
-  const changed = items.map((it, i) => (i % 10 === 0 ? item(i, 8192) : it))
-  await time('import 10,000 (10 % changed)', () => imports.importCis(ctx, { source: 'bench', items: changed }))
-
-  // The bare ceiling: the same 10,000 rows in one upsert through pg
   const c = new pg.Client({ connectionString: url.toString() })
   await c.connect()
-  await c.query('create table bench_ceiling (key text primary key, name text, serial text, attrs jsonb)')
-  const cols = [
-    items.map(i => i.key),
-    items.map(i => i.name),
-    items.map(i => i.identifiers.serial),
-    items.map(i => JSON.stringify(i.attributes))
-  ]
-  const upsert = `insert into bench_ceiling select * from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
-    on conflict (key) do update set name = excluded.name, serial = excluded.serial, attrs = excluded.attrs`
-  await time('bare upsert ceiling (first)', () => c.query(upsert, cols))
-  await time('bare upsert ceiling (again)', () => c.query(upsert, cols))
+  if (!onlyImpact) {
+    await time('import 10,000 (created)', () => imports.importCis(ctx, { source: 'bench', items }))
+    await time('import 10,000 (unchanged)', () => imports.importCis(ctx, { source: 'bench', items }))
+    const changed = items.map((it, i) => (i % 10 === 0 ? item(i, 8192) : it))
+    await time('import 10,000 (10 % changed)', () => imports.importCis(ctx, { source: 'bench', items: changed }))
+
+    // The bare ceiling: the same 10,000 rows in one upsert through pg
+    await c.query('create table bench_ceiling (key text primary key, name text, serial text, attrs jsonb)')
+    const cols = [
+      items.map(i => i.key),
+      items.map(i => i.name),
+      items.map(i => i.identifiers.serial),
+      items.map(i => JSON.stringify(i.attributes))
+    ]
+    const upsert = `insert into bench_ceiling select * from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+      on conflict (key) do update set name = excluded.name, serial = excluded.serial, attrs = excluded.attrs`
+    await time('bare upsert ceiling (first)', () => c.query(upsert, cols))
+    await time('bare upsert ceiling (again)', () => c.query(upsert, cols))
+  }
 
   // A 100,000-CI graph: a tree (each CI runs on one of ten times fewer) plus one cross dependency each
   await c.query(`insert into configuration_items (id, name, class)
@@ -96,7 +101,7 @@ try {
   const id = (g: number) => `${hex(g, 8)}-0000-7000-8000-000000000000`
   for (const direction of ['upstream', 'both'] as const) {
     const samples: number[] = []
-    for (let k = 0; k < 200; k++) {
+    for (let k = 0; k < SAMPLES; k++) {
       const root = id(1 + ((k * 104729) % 1000))
       const t0 = performance.now()
       await graph.impact(ctx, root, { direction, depth: 5 })

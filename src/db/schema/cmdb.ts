@@ -143,8 +143,9 @@ export const ciRelationships = pgTable(
     createdAt: ts('created_at').notNull().defaultNow()
   },
   t => [
+    // Both cover the impact walk's hops (index-only scans): downstream by source, upstream by target
     uniqueIndex('ci_relationships_uq').on(t.sourceId, t.targetId, t.type),
-    index('ci_relationships_target_idx').on(t.targetId)
+    index('ci_relationships_target_source_type_idx').on(t.targetId, t.sourceId, t.type)
   ]
 )
 
