@@ -3675,6 +3675,9 @@ export type Query = {
   /** Which SLA and OLA a described ticket would get, and when each falls due (creates nothing). */
   simulateSla: SlaSimulation;
   sla?: Maybe<Sla>;
+  slaBreaches: SlaBreachConnection;
+  /** groupBy: service, team, organisation or priority; agreement: sla (default) or ola; from inclusive, to exclusive. */
+  slaCompliance: SlaComplianceReport;
   /** SLAs by order (staff). */
   slas: SlaConnection;
   /** The user themselves or a user admin */
@@ -4304,6 +4307,28 @@ export type QuerySlaArgs = {
 };
 
 
+export type QuerySlaBreachesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  agreement?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['DateTime']['input'];
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  priority?: InputMaybe<Scalars['Int']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+  target?: InputMaybe<Scalars['String']['input']>;
+  teamId?: InputMaybe<Scalars['ID']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type QuerySlaComplianceArgs = {
+  agreement?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['DateTime']['input'];
+  groupBy: Scalars['String']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type QuerySlasArgs = {
   active?: InputMaybe<Scalars['Boolean']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
@@ -4820,6 +4845,64 @@ export type Sla = {
   version: Scalars['Int']['output'];
   /** On writes and single reads (null in lists) */
   warnings?: Maybe<Array<SlaWarning>>;
+};
+
+/** A clock breached in the period. */
+export type SlaBreach = {
+  __typename?: 'SlaBreach';
+  agreement: Scalars['String']['output'];
+  breachedAt: Scalars['DateTime']['output'];
+  dueAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  kind: Scalars['String']['output'];
+  organisationId?: Maybe<Scalars['ID']['output']>;
+  /** Wall-clock minutes from the breach to the stop (or now) */
+  overdueMinutes: Scalars['Int']['output'];
+  priority: Scalars['Int']['output'];
+  serviceId?: Maybe<Scalars['ID']['output']>;
+  stoppedAt?: Maybe<Scalars['DateTime']['output']>;
+  target: Scalars['String']['output'];
+  teamId?: Maybe<Scalars['ID']['output']>;
+  ticketId: Scalars['ID']['output'];
+  ticketNumber: Scalars['String']['output'];
+  title: Scalars['String']['output'];
+};
+
+export type SlaBreachConnection = {
+  __typename?: 'SlaBreachConnection';
+  edges: Array<SlaBreachEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SlaBreachEdge = {
+  __typename?: 'SlaBreachEdge';
+  cursor: Scalars['String']['output'];
+  node: SlaBreach;
+};
+
+export type SlaComplianceReport = {
+  __typename?: 'SlaComplianceReport';
+  agreement: Scalars['String']['output'];
+  from: Scalars['DateTime']['output'];
+  groupBy: Scalars['String']['output'];
+  rows: Array<SlaComplianceRow>;
+  to: Scalars['DateTime']['output'];
+};
+
+/** One group of a compliance report: clocks met and breached in the period, and those still open. */
+export type SlaComplianceRow = {
+  __typename?: 'SlaComplianceRow';
+  breached: Scalars['Int']['output'];
+  /** Open, unbreached clocks started before to (not in total) */
+  inProgress: Scalars['Int']['output'];
+  /** An id, or the priority; null: tickets without one */
+  key?: Maybe<Scalars['String']['output']>;
+  met: Scalars['Int']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  /** met / total in percent (2 decimals); null when total is 0 */
+  percentMet?: Maybe<Scalars['Float']['output']>;
+  /** met + breached */
+  total: Scalars['Int']['output'];
 };
 
 /** What a ticket must have for the SLA to apply; null matches any. */
@@ -5958,6 +6041,11 @@ export type ResolversTypes = {
   SetChangeApprovalPolicyInput: ResolverTypeWrapper<Partial<SetChangeApprovalPolicyInput>>;
   SimulateSlaInput: ResolverTypeWrapper<Partial<SimulateSlaInput>>;
   Sla: ResolverTypeWrapper<Partial<Omit<Sla, 'conditions'> & { conditions: ResolversTypes['SlaConditions'] }>>;
+  SlaBreach: ResolverTypeWrapper<Partial<SlaBreach>>;
+  SlaBreachConnection: ResolverTypeWrapper<Partial<SlaBreachConnection>>;
+  SlaBreachEdge: ResolverTypeWrapper<Partial<SlaBreachEdge>>;
+  SlaComplianceReport: ResolverTypeWrapper<Partial<SlaComplianceReport>>;
+  SlaComplianceRow: ResolverTypeWrapper<Partial<SlaComplianceRow>>;
   SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
   SlaConditionsInput: ResolverTypeWrapper<Partial<SlaConditionsInput>>;
   SlaConnection: ResolverTypeWrapper<Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversTypes['SlaEdge']> }>>;
@@ -6285,6 +6373,11 @@ export type ResolversParentTypes = {
   SetChangeApprovalPolicyInput: Partial<SetChangeApprovalPolicyInput>;
   SimulateSlaInput: Partial<SimulateSlaInput>;
   Sla: Partial<Omit<Sla, 'conditions'> & { conditions: ResolversParentTypes['SlaConditions'] }>;
+  SlaBreach: Partial<SlaBreach>;
+  SlaBreachConnection: Partial<SlaBreachConnection>;
+  SlaBreachEdge: Partial<SlaBreachEdge>;
+  SlaComplianceReport: Partial<SlaComplianceReport>;
+  SlaComplianceRow: Partial<SlaComplianceRow>;
   SlaConditions: Partial<SlaConditions>;
   SlaConditionsInput: Partial<SlaConditionsInput>;
   SlaConnection: Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversParentTypes['SlaEdge']> }>;
@@ -7908,6 +8001,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
   simulateSla?: Resolver<ResolversTypes['SlaSimulation'], ParentType, ContextType, RequireFields<QuerySimulateSlaArgs, 'input'>>;
   sla?: Resolver<Maybe<ResolversTypes['Sla']>, ParentType, ContextType, RequireFields<QuerySlaArgs, 'id'>>;
+  slaBreaches?: Resolver<ResolversTypes['SlaBreachConnection'], ParentType, ContextType, RequireFields<QuerySlaBreachesArgs, 'from' | 'to'>>;
+  slaCompliance?: Resolver<ResolversTypes['SlaComplianceReport'], ParentType, ContextType, RequireFields<QuerySlaComplianceArgs, 'from' | 'groupBy' | 'to'>>;
   slas?: Resolver<ResolversTypes['SlaConnection'], ParentType, ContextType, Partial<QuerySlasArgs>>;
   smsBlocks?: Resolver<Array<ResolversTypes['SmsBlock']>, ParentType, ContextType, RequireFields<QuerySmsBlocksArgs, 'userId'>>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType, RequireFields<QueryTeamArgs, 'id'>>;
@@ -8161,6 +8256,52 @@ export type SlaResolvers<ContextType = GqlCtx, ParentType extends ResolversParen
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   warnings?: Resolver<Maybe<Array<ResolversTypes['SlaWarning']>>, ParentType, ContextType>;
+};
+
+export type SlaBreachResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreach'] = ResolversParentTypes['SlaBreach']> = {
+  agreement?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  breachedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  dueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organisationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  overdueMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  stoppedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ticketNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SlaBreachConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachConnection'] = ResolversParentTypes['SlaBreachConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['SlaBreachEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachEdge'] = ResolversParentTypes['SlaBreachEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['SlaBreach'], ParentType, ContextType>;
+};
+
+export type SlaComplianceReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceReport'] = ResolversParentTypes['SlaComplianceReport']> = {
+  agreement?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  groupBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['SlaComplianceRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type SlaComplianceRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceRow'] = ResolversParentTypes['SlaComplianceRow']> = {
+  breached?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inProgress?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  percentMet?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type SlaConditionsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaConditions'] = ResolversParentTypes['SlaConditions']> = {
@@ -8587,6 +8728,11 @@ export type Resolvers<ContextType = GqlCtx> = {
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;
   ServiceRequestEdge?: ServiceRequestEdgeResolvers<ContextType>;
   Sla?: SlaResolvers<ContextType>;
+  SlaBreach?: SlaBreachResolvers<ContextType>;
+  SlaBreachConnection?: SlaBreachConnectionResolvers<ContextType>;
+  SlaBreachEdge?: SlaBreachEdgeResolvers<ContextType>;
+  SlaComplianceReport?: SlaComplianceReportResolvers<ContextType>;
+  SlaComplianceRow?: SlaComplianceRowResolvers<ContextType>;
   SlaConditions?: SlaConditionsResolvers<ContextType>;
   SlaConnection?: SlaConnectionResolvers<ContextType>;
   SlaEdge?: SlaEdgeResolvers<ContextType>;

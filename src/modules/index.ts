@@ -18,6 +18,7 @@ import { requestsManifest } from './requests/requests.manifest.js'
 import { servicesManifest } from './services/services.manifest.js'
 import { slaClocksManifest } from './sla-clocks/sla-clocks.manifest.js'
 import { slaEscalationsManifest } from './sla-escalations/sla-escalations.manifest.js'
+import { slaReportsManifest } from './sla-reports/sla-reports.manifest.js'
 import { templatesManifest } from './templates/templates.manifest.js'
 import { ticketsManifest } from './tickets/tickets.manifest.js'
 import { workflowsManifest } from './workflows/workflows.manifest.js'
@@ -49,5 +50,6 @@ export const modules: readonly ModuleManifest[] = [
   eventsManifest,
   notificationsManifest,
   financeManifest,
-  slaEscalationsManifest
+  slaEscalationsManifest,
+  slaReportsManifest
 ]

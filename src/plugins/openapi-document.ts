@@ -34,6 +34,7 @@ export const TAGS: Record<string, string> = {
   catalog: 'The service catalog: offerings customers can request',
   calendars: 'Business calendars: working hours, holidays and exceptions, deadlines in business time',
   events: 'Monitoring events and alerts, webhook receivers, event routing and problem detection rules',
+  reports: 'Reports computed on read: SLA/OLA compliance and breaches (JSON or CSV)',
   finance:
     'IT financial management: cost centres and budgets, CI costs and exchange rates, cost model, chargeback and reports',
   notifications: 'The notification outbox: deliveries, dead letters, replay and backlog (admin)',

@@ -65,6 +65,8 @@ export const slaClocks = pgTable(
     ),
     // Lists filter and sort SLA clocks by due time: the ticket's clock of one target, by due
     index('sla_clocks_due_idx').on(t.agreement, t.target, t.dueAt),
+    // SLA reports filter clocks by the time they were decided (breached, else stopped): sla-reports README
+    index('sla_clocks_decided_idx').on(t.agreement, sql`coalesce(${t.breachedAt}, ${t.stoppedAt})`),
     index('sla_clocks_sla_idx').on(t.slaId),
     index('sla_clocks_ola_idx').on(t.olaId)
   ]

@@ -1,0 +1,1 @@
+CREATE INDEX "sla_clocks_decided_idx" ON "sla_clocks" USING btree ("agreement",coalesce("breached_at", "stopped_at"));

@@ -1,0 +1,88 @@
+import { authorize, ticketScope } from '../../auth/policy.js'
+import type { Ctx } from '../../lib/context.js'
+import type { CsvColumn } from '../../lib/csv.js'
+import type { Page } from '../../lib/cursor.js'
+import { badRequest, forbidden } from '../../lib/errors.js'
+import { formatNumber, type TicketKind } from '../kinds/kinds.js'
+import { type BreachRecord, breaches, breachKeyset, compliance, type Period } from './sla-reports.repository.js'
+import type { BreachesInput, BreachView, ComplianceInput, ComplianceRowView } from './sla-reports.schemas.js'
+
+/** The period and the organisation the actor's reports are narrowed to (README: access). */
+function periodOf(ctx: Ctx, input: { from: string; to: string; agreement?: 'sla' | 'ola' }): Period {
+  authorize(ctx.actor, 'ticket.read')
+  const scope = ticketScope(ctx.actor)
+  // Reports aggregate an organisation's tickets: someone who sees only their own has no report
+  if (scope?.requesterId) throw forbidden('SLA reports cover an organisation; you have none')
+  const from = new Date(input.from)
+  const to = new Date(input.to)
+  if (Number.isNaN(from.getTime()))
+    throw badRequest('from: not a date-time', [{ field: 'from', message: 'not a date-time' }])
+  if (Number.isNaN(to.getTime())) throw badRequest('to: not a date-time', [{ field: 'to', message: 'not a date-time' }])
+  if (from >= to) throw badRequest('to: must be after from', [{ field: 'to', message: 'must be after from' }])
+  return { from, to, agreement: input.agreement ?? 'sla', organisationId: scope?.organisationId ?? null }
+}
+
+const percent = (met: number, total: number) => (total === 0 ? null : Math.round((met * 10_000) / total) / 100)
+
+export const COMPLIANCE_COLUMNS: readonly CsvColumn<ComplianceRowView>[] = [
+  { header: 'key', value: r => r.key },
+  { header: 'name', value: r => r.name },
+  { header: 'met', value: r => r.met },
+  { header: 'breached', value: r => r.breached },
+  { header: 'total', value: r => r.total },
+  { header: 'percentMet', value: r => r.percentMet },
+  { header: 'inProgress', value: r => r.inProgress }
+]
+
+function breachView(r: BreachRecord): BreachView {
+  const date = (v: Date | string | null) => (v === null ? null : new Date(v))
+  return {
+    id: r.id,
+    ticketId: r.ticket_id,
+    ticketNumber: formatNumber(r.kind as TicketKind, Number(r.number)),
+    kind: r.kind,
+    title: r.title,
+    agreement: r.agreement,
+    target: r.target,
+    priority: Number(r.priority),
+    serviceId: r.service_id,
+    teamId: r.team_id,
+    organisationId: r.organisation_id,
+    dueAt: date(r.due_at),
+    breachedAt: new Date(r.breached_at),
+    stoppedAt: date(r.stopped_at),
+    overdueMinutes: Number(r.overdue_minutes)
+  }
+}
+
+/** SLA/OLA compliance reports, computed on read from the clocks' current rows. */
+export function createSlaReportService() {
+  return {
+    async compliance(ctx: Ctx, input: ComplianceInput) {
+      const p = periodOf(ctx, input)
+      const records = await compliance(ctx.db, p, input.groupBy)
+      const rows: ComplianceRowView[] = records.map(r => {
+        const total = r.met + r.breached
+        return {
+          key: r.key,
+          name: r.name,
+          met: r.met,
+          breached: r.breached,
+          total,
+          percentMet: percent(r.met, total),
+          inProgress: r.in_progress
+        }
+      })
+      return { from: p.from, to: p.to, agreement: p.agreement, groupBy: input.groupBy, rows }
+    },
+
+    async breaches(ctx: Ctx, input: BreachesInput): Promise<Page<BreachView>> {
+      const p = periodOf(ctx, input)
+      const limit = input.limit ?? 50
+      const rows = await breaches(ctx.db, p, input, { limit, after: breachKeyset.after(input.cursor) })
+      return breachKeyset.page(rows.map(breachView), limit)
+    },
+
+    breachCursorOf: (b: BreachView) => breachKeyset.cursorOf(b)
+  }
+}
