@@ -1038,6 +1038,21 @@ export type CiTicketEdge = {
   node: CiTicket;
 };
 
+export type ClassCostReport = {
+  __typename?: 'ClassCostReport';
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<ClassCostRow>;
+  to: Scalars['String']['output'];
+};
+
+export type ClassCostRow = {
+  __typename?: 'ClassCostRow';
+  ciClass: Scalars['String']['output'];
+  ciCount: Scalars['Int']['output'];
+  cost: Scalars['String']['output'];
+};
+
 export type ConfigurationItem = {
   __typename?: 'ConfigurationItem';
   assetTag?: Maybe<Scalars['String']['output']>;
@@ -1128,6 +1143,8 @@ export type ConfigurationItemEdge = {
 /** A cost centre in the hierarchy; an organisation unit may be one. */
 export type CostCentre = {
   __typename?: 'CostCentre';
+  /** The cost centres directly beneath, by code (at most 100). */
+  children: Array<CostCentre>;
   /** Unique regardless of case. */
   code: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
@@ -1135,6 +1152,8 @@ export type CostCentre = {
   name: Scalars['String']['output'];
   /** The organisation unit this cost centre is. */
   organisationId?: Maybe<Scalars['ID']['output']>;
+  /** The cost centre above (null: a root). */
+  parent?: Maybe<CostCentre>;
   parentId?: Maybe<Scalars['ID']['output']>;
   updatedAt: Scalars['DateTime']['output'];
   version: Scalars['Int']['output'];
@@ -1144,6 +1163,26 @@ export type CostCentreConnection = {
   __typename?: 'CostCentreConnection';
   edges: Array<CostCentreEdge>;
   pageInfo: PageInfo;
+};
+
+export type CostCentreCostReport = {
+  __typename?: 'CostCentreCostReport';
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<CostCentreCostRow>;
+  to: Scalars['String']['output'];
+};
+
+export type CostCentreCostRow = {
+  __typename?: 'CostCentreCostRow';
+  code: Scalars['String']['output'];
+  /** Its own plus every descendant's */
+  cost: Scalars['String']['output'];
+  costCentreId: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** The CIs naming this cost centre */
+  ownCost: Scalars['String']['output'];
+  parentId?: Maybe<Scalars['ID']['output']>;
 };
 
 export type CostCentreEdge = {
@@ -3614,6 +3653,12 @@ export type Query = {
   costCentre?: Maybe<CostCentre>;
   /** Cost centres by code. parentId: a cost centre id, or "root" for the roots. */
   costCentres: CostCentreConnection;
+  /** Direct CI costs per CI class. Months YYYY-MM. */
+  costPerClass: ClassCostReport;
+  /** Direct CI costs per cost centre, rolled up the tree. Months YYYY-MM. */
+  costPerCostCentre: CostCentreCostReport;
+  /** Cost per service CI (class service or a subclass). split: even (default) or usage (with usageAttribute). Months YYYY-MM. */
+  costPerService: ServiceCostReport;
   customFieldDefinition?: Maybe<CustomFieldDefinition>;
   /** Custom-field definitions ordered by kind, position and key. */
   customFieldDefinitions: CustomFieldDefinitionConnection;
@@ -3963,6 +4008,27 @@ export type QueryCostCentresArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryCostPerClassArgs = {
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
+};
+
+
+export type QueryCostPerCostCentreArgs = {
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
+};
+
+
+export type QueryCostPerServiceArgs = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['String']['input'];
+  split?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['String']['input'];
+  usageAttribute?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -4643,6 +4709,30 @@ export type ServiceConnection = {
   __typename?: 'ServiceConnection';
   edges: Array<ServiceEdge>;
   pageInfo: PageInfo;
+};
+
+export type ServiceCostReport = {
+  __typename?: 'ServiceCostReport';
+  currency: Scalars['String']['output'];
+  /** First month, YYYY-MM */
+  from: Scalars['String']['output'];
+  items: Array<ServiceCostRow>;
+  /** Last month, YYYY-MM */
+  to: Scalars['String']['output'];
+};
+
+/** A service CI's cost over the months: its own CI costs plus its share of every CI beneath it. */
+export type ServiceCostRow = {
+  __typename?: 'ServiceCostRow';
+  ciClass: Scalars['String']['output'];
+  /** CIs beneath it that it bears a share of */
+  ciCount: Scalars['Int']['output'];
+  cost: Scalars['String']['output'];
+  costCentreId?: Maybe<Scalars['ID']['output']>;
+  name: Scalars['String']['output'];
+  ownCost: Scalars['String']['output'];
+  serviceId: Scalars['ID']['output'];
+  sharedCost: Scalars['String']['output'];
 };
 
 export type ServiceEdge = {
@@ -5763,11 +5853,15 @@ export type ResolversTypes = {
   CiTicket: ResolverTypeWrapper<Partial<CiTicket>>;
   CiTicketConnection: ResolverTypeWrapper<Partial<CiTicketConnection>>;
   CiTicketEdge: ResolverTypeWrapper<Partial<CiTicketEdge>>;
+  ClassCostReport: ResolverTypeWrapper<Partial<ClassCostReport>>;
+  ClassCostRow: ResolverTypeWrapper<Partial<ClassCostRow>>;
   ConfigurationItem: ResolverTypeWrapper<ConfigurationItemRow>;
   ConfigurationItemConnection: ResolverTypeWrapper<Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversTypes['ConfigurationItemEdge']> }>>;
   ConfigurationItemEdge: ResolverTypeWrapper<Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversTypes['ConfigurationItem'] }>>;
   CostCentre: ResolverTypeWrapper<Partial<CostCentre>>;
   CostCentreConnection: ResolverTypeWrapper<Partial<CostCentreConnection>>;
+  CostCentreCostReport: ResolverTypeWrapper<Partial<CostCentreCostReport>>;
+  CostCentreCostRow: ResolverTypeWrapper<Partial<CostCentreCostRow>>;
   CostCentreEdge: ResolverTypeWrapper<Partial<CostCentreEdge>>;
   CreateApiTokenInput: ResolverTypeWrapper<Partial<CreateApiTokenInput>>;
   CreateBudgetInput: ResolverTypeWrapper<Partial<CreateBudgetInput>>;
@@ -5914,6 +6008,8 @@ export type ResolversTypes = {
   Scope: ResolverTypeWrapper<string>;
   Service: ResolverTypeWrapper<Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversTypes['Team']>, supportTeam?: Maybe<ResolversTypes['Team']> }>>;
   ServiceConnection: ResolverTypeWrapper<Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceEdge']> }>>;
+  ServiceCostReport: ResolverTypeWrapper<Partial<ServiceCostReport>>;
+  ServiceCostRow: ResolverTypeWrapper<Partial<ServiceCostRow>>;
   ServiceEdge: ResolverTypeWrapper<Partial<Omit<ServiceEdge, 'node'> & { node: ResolversTypes['Service'] }>>;
   ServiceRequest: ResolverTypeWrapper<TicketRow>;
   ServiceRequestConnection: ResolverTypeWrapper<Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceRequestEdge']> }>>;
@@ -6095,11 +6191,15 @@ export type ResolversParentTypes = {
   CiTicket: Partial<CiTicket>;
   CiTicketConnection: Partial<CiTicketConnection>;
   CiTicketEdge: Partial<CiTicketEdge>;
+  ClassCostReport: Partial<ClassCostReport>;
+  ClassCostRow: Partial<ClassCostRow>;
   ConfigurationItem: ConfigurationItemRow;
   ConfigurationItemConnection: Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConfigurationItemEdge']> }>;
   ConfigurationItemEdge: Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversParentTypes['ConfigurationItem'] }>;
   CostCentre: Partial<CostCentre>;
   CostCentreConnection: Partial<CostCentreConnection>;
+  CostCentreCostReport: Partial<CostCentreCostReport>;
+  CostCentreCostRow: Partial<CostCentreCostRow>;
   CostCentreEdge: Partial<CostCentreEdge>;
   CreateApiTokenInput: Partial<CreateApiTokenInput>;
   CreateBudgetInput: Partial<CreateBudgetInput>;
@@ -6240,6 +6340,8 @@ export type ResolversParentTypes = {
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
   Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
   ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
+  ServiceCostReport: Partial<ServiceCostReport>;
+  ServiceCostRow: Partial<ServiceCostRow>;
   ServiceEdge: Partial<Omit<ServiceEdge, 'node'> & { node: ResolversParentTypes['Service'] }>;
   ServiceRequest: TicketRow;
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
@@ -6980,6 +7082,19 @@ export type CiTicketEdgeResolvers<ContextType = GqlCtx, ParentType extends Resol
   node?: Resolver<ResolversTypes['CiTicket'], ParentType, ContextType>;
 };
 
+export type ClassCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ClassCostReport'] = ResolversParentTypes['ClassCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ClassCostRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ClassCostRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ClassCostRow'] = ResolversParentTypes['ClassCostRow']> = {
+  ciClass?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ciCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ConfigurationItemResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItem'] = ResolversParentTypes['ConfigurationItem']> = {
   assetTag?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   attributes?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -7022,11 +7137,13 @@ export type ConfigurationItemEdgeResolvers<ContextType = GqlCtx, ParentType exte
 };
 
 export type CostCentreResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentre'] = ResolversParentTypes['CostCentre']> = {
+  children?: Resolver<Array<ResolversTypes['CostCentre']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   organisationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  parent?: Resolver<Maybe<ResolversTypes['CostCentre']>, ParentType, ContextType>;
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -7035,6 +7152,22 @@ export type CostCentreResolvers<ContextType = GqlCtx, ParentType extends Resolve
 export type CostCentreConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreConnection'] = ResolversParentTypes['CostCentreConnection']> = {
   edges?: Resolver<Array<ResolversTypes['CostCentreEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CostCentreCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreCostReport'] = ResolversParentTypes['CostCentreCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['CostCentreCostRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CostCentreCostRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreCostRow'] = ResolversParentTypes['CostCentreCostRow']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type CostCentreEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreEdge'] = ResolversParentTypes['CostCentreEdge']> = {
@@ -7825,6 +7958,9 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   cis?: Resolver<ResolversTypes['ConfigurationItemConnection'], ParentType, ContextType, Partial<QueryCisArgs>>;
   costCentre?: Resolver<Maybe<ResolversTypes['CostCentre']>, ParentType, ContextType, RequireFields<QueryCostCentreArgs, 'id'>>;
   costCentres?: Resolver<ResolversTypes['CostCentreConnection'], ParentType, ContextType, Partial<QueryCostCentresArgs>>;
+  costPerClass?: Resolver<ResolversTypes['ClassCostReport'], ParentType, ContextType, RequireFields<QueryCostPerClassArgs, 'from' | 'to'>>;
+  costPerCostCentre?: Resolver<ResolversTypes['CostCentreCostReport'], ParentType, ContextType, RequireFields<QueryCostPerCostCentreArgs, 'from' | 'to'>>;
+  costPerService?: Resolver<ResolversTypes['ServiceCostReport'], ParentType, ContextType, RequireFields<QueryCostPerServiceArgs, 'from' | 'to'>>;
   customFieldDefinition?: Resolver<Maybe<ResolversTypes['CustomFieldDefinition']>, ParentType, ContextType, RequireFields<QueryCustomFieldDefinitionArgs, 'id'>>;
   customFieldDefinitions?: Resolver<ResolversTypes['CustomFieldDefinitionConnection'], ParentType, ContextType, Partial<QueryCustomFieldDefinitionsArgs>>;
   discoverySource?: Resolver<Maybe<ResolversTypes['DiscoverySource']>, ParentType, ContextType, RequireFields<QueryDiscoverySourceArgs, 'id'>>;
@@ -8024,6 +8160,24 @@ export type ServiceResolvers<ContextType = GqlCtx, ParentType extends ResolversP
 export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceConnection'] = ResolversParentTypes['ServiceConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ServiceEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ServiceCostRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ServiceCostRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostRow'] = ResolversParentTypes['ServiceCostRow']> = {
+  ciClass?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ciCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sharedCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ServiceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceEdge'] = ResolversParentTypes['ServiceEdge']> = {
@@ -8433,11 +8587,15 @@ export type Resolvers<ContextType = GqlCtx> = {
   CiTicket?: CiTicketResolvers<ContextType>;
   CiTicketConnection?: CiTicketConnectionResolvers<ContextType>;
   CiTicketEdge?: CiTicketEdgeResolvers<ContextType>;
+  ClassCostReport?: ClassCostReportResolvers<ContextType>;
+  ClassCostRow?: ClassCostRowResolvers<ContextType>;
   ConfigurationItem?: ConfigurationItemResolvers<ContextType>;
   ConfigurationItemConnection?: ConfigurationItemConnectionResolvers<ContextType>;
   ConfigurationItemEdge?: ConfigurationItemEdgeResolvers<ContextType>;
   CostCentre?: CostCentreResolvers<ContextType>;
   CostCentreConnection?: CostCentreConnectionResolvers<ContextType>;
+  CostCentreCostReport?: CostCentreCostReportResolvers<ContextType>;
+  CostCentreCostRow?: CostCentreCostRowResolvers<ContextType>;
   CostCentreEdge?: CostCentreEdgeResolvers<ContextType>;
   CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
   CustomFieldDefinition?: CustomFieldDefinitionResolvers<ContextType>;
@@ -8523,6 +8681,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   Scope?: ScopeResolvers;
   Service?: ServiceResolvers<ContextType>;
   ServiceConnection?: ServiceConnectionResolvers<ContextType>;
+  ServiceCostReport?: ServiceCostReportResolvers<ContextType>;
+  ServiceCostRow?: ServiceCostRowResolvers<ContextType>;
   ServiceEdge?: ServiceEdgeResolvers<ContextType>;
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;

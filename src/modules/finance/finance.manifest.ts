@@ -6,12 +6,17 @@ import { createCostCentreService } from './cost-centres.service.js'
 import { costResolvers } from './costs.resolvers.js'
 import costRoutes from './costs.routes.js'
 import { createCostService } from './costs.service.js'
+import { reportResolvers } from './reports.resolvers.js'
+import reportRoutes from './reports.routes.js'
+import { createReportService } from './reports.service.js'
 
 declare module '../../lib/ports.js' {
   interface Services {
     costCentres: ReturnType<typeof createCostCentreService>
     /** CI costs, exchange rates, the finance settings and who may read costs. */
     finance: ReturnType<typeof createCostService>
+    /** The finance reports, computed on read. */
+    financeReports: ReturnType<typeof createReportService>
   }
 }
 
@@ -20,8 +25,9 @@ export const financeManifest: ModuleManifest = {
   name: 'finance',
   provides: [
     provide(['costCentres'], [], deps => ({ costCentres: createCostCentreService(deps) })),
-    provide(['finance'], [], deps => ({ finance: createCostService(deps) }))
+    provide(['finance'], [], deps => ({ finance: createCostService(deps) })),
+    provide(['financeReports'], [], deps => ({ financeReports: createReportService(deps) }))
   ],
-  routes: [costCentreRoutes, costRoutes],
-  graphql: { resolvers: [costCentreResolvers, costResolvers] }
+  routes: [costCentreRoutes, costRoutes, reportRoutes],
+  graphql: { resolvers: [costCentreResolvers, costResolvers, reportResolvers] }
 }
