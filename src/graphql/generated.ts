@@ -219,6 +219,27 @@ export type Budget = {
   version: Scalars['Int']['output'];
 };
 
+export type BudgetActualReport = {
+  __typename?: 'BudgetActualReport';
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<BudgetActualRow>;
+  to: Scalars['String']['output'];
+};
+
+export type BudgetActualRow = {
+  __typename?: 'BudgetActualRow';
+  actual: Scalars['String']['output'];
+  budget: Scalars['String']['output'];
+  budgetId: Scalars['ID']['output'];
+  code: Scalars['String']['output'];
+  costCentreId: Scalars['ID']['output'];
+  period: Scalars['String']['output'];
+  periodStart: Scalars['String']['output'];
+  /** budget - actual (negative: over budget) */
+  variance: Scalars['String']['output'];
+};
+
 export type BudgetConnection = {
   __typename?: 'BudgetConnection';
   edges: Array<BudgetEdge>;
@@ -3612,6 +3633,8 @@ export type Query = {
   baselineDiff: CiBaselineDiff;
   baselines: CiBaselineConnection;
   budget?: Maybe<Budget>;
+  /** Budgets starting in the range against the rolled-up actual of their period. Months YYYY-MM. */
+  budgetAgainstActual: BudgetActualReport;
   budgets: BudgetConnection;
   calendar?: Maybe<Calendar>;
   /** Business minutes between from and to (negative when to is before from). */
@@ -3797,6 +3820,12 @@ export type QueryBaselinesArgs = {
 
 export type QueryBudgetArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryBudgetAgainstActualArgs = {
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
 };
 
 
@@ -5773,6 +5802,8 @@ export type ResolversTypes = {
   AuthEventKind: ResolverTypeWrapper<string>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Budget: ResolverTypeWrapper<Partial<Budget>>;
+  BudgetActualReport: ResolverTypeWrapper<Partial<BudgetActualReport>>;
+  BudgetActualRow: ResolverTypeWrapper<Partial<BudgetActualRow>>;
   BudgetConnection: ResolverTypeWrapper<Partial<BudgetConnection>>;
   BudgetEdge: ResolverTypeWrapper<Partial<BudgetEdge>>;
   BulkTicketSetInput: ResolverTypeWrapper<Partial<BulkTicketSetInput>>;
@@ -6118,6 +6149,8 @@ export type ResolversParentTypes = {
   AuthEventEdge: Partial<AuthEventEdge>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   Budget: Partial<Budget>;
+  BudgetActualReport: Partial<BudgetActualReport>;
+  BudgetActualRow: Partial<BudgetActualRow>;
   BudgetConnection: Partial<BudgetConnection>;
   BudgetEdge: Partial<BudgetEdge>;
   BulkTicketSetInput: Partial<BulkTicketSetInput>;
@@ -6543,6 +6576,24 @@ export type BudgetResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   periodStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type BudgetActualReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetActualReport'] = ResolversParentTypes['BudgetActualReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['BudgetActualRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type BudgetActualRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetActualRow'] = ResolversParentTypes['BudgetActualRow']> = {
+  actual?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  budget?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  budgetId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variance?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type BudgetConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetConnection'] = ResolversParentTypes['BudgetConnection']> = {
@@ -7929,6 +7980,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   baselineDiff?: Resolver<ResolversTypes['CiBaselineDiff'], ParentType, ContextType, RequireFields<QueryBaselineDiffArgs, 'id'>>;
   baselines?: Resolver<ResolversTypes['CiBaselineConnection'], ParentType, ContextType, Partial<QueryBaselinesArgs>>;
   budget?: Resolver<Maybe<ResolversTypes['Budget']>, ParentType, ContextType, RequireFields<QueryBudgetArgs, 'id'>>;
+  budgetAgainstActual?: Resolver<ResolversTypes['BudgetActualReport'], ParentType, ContextType, RequireFields<QueryBudgetAgainstActualArgs, 'from' | 'to'>>;
   budgets?: Resolver<ResolversTypes['BudgetConnection'], ParentType, ContextType, Partial<QueryBudgetsArgs>>;
   calendar?: Resolver<Maybe<ResolversTypes['Calendar']>, ParentType, ContextType, RequireFields<QueryCalendarArgs, 'id'>>;
   calendarBusinessMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType, RequireFields<QueryCalendarBusinessMinutesArgs, 'from' | 'id' | 'to'>>;
@@ -8523,6 +8575,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   AuthEventEdge?: AuthEventEdgeResolvers<ContextType>;
   AuthEventKind?: AuthEventKindResolvers;
   Budget?: BudgetResolvers<ContextType>;
+  BudgetActualReport?: BudgetActualReportResolvers<ContextType>;
+  BudgetActualRow?: BudgetActualRowResolvers<ContextType>;
   BudgetConnection?: BudgetConnectionResolvers<ContextType>;
   BudgetEdge?: BudgetEdgeResolvers<ContextType>;
   BulkUpdateResult?: BulkUpdateResultResolvers<ContextType>;

@@ -210,6 +210,47 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
     })
   })
 
+  it('sets budgets against the rolled-up actual of their period (JSON and CSV)', async () => {
+    // it, January: appA 300 + storage 300 = 600 against 1000 → 400; infra, Q1 in USD: 1000 * 0.9 (the
+    // rate on 1 January) = 900 against storage 3 * 300 = 900 → 0
+    await ok('POST', '/api/v1/budgets', {
+      costCentreId: centres.it,
+      period: 'month',
+      periodStart: '2026-01-01',
+      amount: '1000'
+    })
+    await ok('POST', '/api/v1/budgets', {
+      costCentreId: centres.infra,
+      period: 'quarter',
+      periodStart: '2026-01-01',
+      amount: '1000',
+      currency: 'USD'
+    })
+    const url = '/api/v1/reports/finance/budget-against-actual?from=2026-01&to=2026-01'
+    const res = await t.api('GET', url, { token: finance.token })
+    expect(res.statusCode, res.body).toBe(200)
+    const rows = mine(res.json().items, 'costCentreId', [centres.it!, centres.infra!])
+    expect(rows[centres.it!]).toMatchObject({
+      period: 'month',
+      budget: '1000.00',
+      actual: '600.00',
+      variance: '400.00'
+    })
+    expect(rows[centres.infra!]).toMatchObject({
+      period: 'quarter',
+      budget: '900.00',
+      actual: '900.00',
+      variance: '0.00'
+    })
+    const csv = await t.api('GET', url, { token: finance.token, headers: { accept: 'text/csv' } })
+    expect(parseCsv(csv.body).find(r => r.cost_centre_id === centres.it)).toMatchObject({
+      period_start: '2026-01-01',
+      budget: '1000.00',
+      actual: '600.00',
+      variance: '400.00'
+    })
+  })
+
   it('refuses bad input (400 naming the field) and technicians (403)', async () => {
     const base = '/api/v1/reports/finance/cost-per-service'
     const p1 = expectProblem(await t.api('GET', `${base}?from=2026-03&to=2026-01`, { token: finance.token }), 400)

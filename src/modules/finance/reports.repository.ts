@@ -14,10 +14,11 @@ export interface MonthRange {
  * a third, a year a twelfth) times the share of the month's days they run. A foreign amount converts
  * at the rate in force on the month's first day (none in force: counted as 0 and listed by the caller).
  */
-function ciCostCte(range: MonthRange, base: string): SQL {
+function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
+  const to = toSql ?? sql`${range.to}::date`
   return sql`
     months(m) as (
-      select generate_series(${range.from}::date, ${range.to}::date, interval '1 month')::date
+      select generate_series(${range.from}::date, ${to}, interval '1 month')::date
     ),
     raw_cost(ci_id, month, currency, amount) as (
       select c.ci_id, mo.m, c.currency,
@@ -198,5 +199,62 @@ export async function costCentreCosts(q: Queryable, range: MonthRange, base: str
     parentId: (r.parent_id as string | null) ?? null,
     ownCost: r.own as string,
     cost: r.cost as string
+  }))
+}
+
+export interface BudgetActualRow {
+  budgetId: string
+  costCentreId: string
+  code: string
+  period: string
+  periodStart: string
+  budget: string
+  actual: string
+  variance: string
+}
+
+/**
+ * Every budget whose period starts in the range against the actual cost of its period: the direct CI
+ * costs of its cost centre and every descendant over the period's months, both in the reporting
+ * currency (the budget at the rate in force on its first day). variance = budget - actual.
+ */
+export async function budgetActuals(q: Queryable, range: MonthRange, base: string): Promise<BudgetActualRow[]> {
+  // A year budget starting in the last month runs eleven months past it
+  const wideTo = sql`(${range.to}::date + interval '11 months')::date`
+  const result = await q.execute(sql`
+    with recursive ${ciCostCte(range, base, wideTo)},
+    down(origin, id, path) as (
+      select id, id, array[id] from cost_centres
+      union all
+      select d.origin, c.id, d.path || c.id from down d join cost_centres c on c.parent_id = d.id
+      where not c.id = any(d.path)
+    ),
+    b as (
+      select b.*, (b.period_start + make_interval(months => case b.period when 'quarter' then 3 when 'year' then 12 else 1 end))::date as period_end,
+        b.amount * case when b.currency = ${base} then 1 else coalesce((
+          select x.rate from exchange_rates x where x.currency = b.currency and x.valid_from <= b.period_start
+          order by x.valid_from desc limit 1), 0) end as converted
+      from budgets b where b.period_start between ${range.from}::date and ${range.to}::date
+    )
+    select b.id, b.cost_centre_id, c.code, b.period, b.period_start::text as period_start,
+      round(b.converted, 4)::text as budget,
+      round(a.actual, 4)::text as actual, round(b.converted - a.actual, 4)::text as variance
+    from b join cost_centres c on c.id = b.cost_centre_id
+    cross join lateral (
+      select coalesce(sum(cc.amount), 0) from down d join configuration_items ci on ci.cost_centre_id = d.id
+      join ci_cost cc on cc.ci_id = ci.id
+      where d.origin = b.cost_centre_id and cc.month >= b.period_start and cc.month < b.period_end
+    ) a(actual)
+    order by lower(c.code), b.period_start, b.period
+  `)
+  return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
+    budgetId: r.id as string,
+    costCentreId: r.cost_centre_id as string,
+    code: r.code as string,
+    period: r.period as string,
+    periodStart: r.period_start as string,
+    budget: r.budget as string,
+    actual: r.actual as string,
+    variance: r.variance as string
   }))
 }

@@ -25,7 +25,9 @@ export function reportResolvers(): Resolvers {
       costPerClass: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.financeReports.costPerClass(ctx, range(args)),
       costPerCostCentre: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
-        services.financeReports.costPerCostCentre(ctx, range(args))
+        services.financeReports.costPerCostCentre(ctx, range(args)),
+      budgetAgainstActual: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.financeReports.budgetAgainstActual(ctx, range(args))
     }
   } as Resolvers
 }

@@ -4,6 +4,7 @@ import type { TSchema } from 'typebox'
 import { type CsvColumn, replyTable } from '../../lib/csv.js'
 import { errorResponses } from '../../lib/schemas.js'
 import {
+  BudgetActualReport,
   ClassCostReport,
   CostCentreCostReport,
   ReportRangeQuery,
@@ -48,6 +49,17 @@ const centreColumns: CsvColumn<Row<'costPerCostCentre'>>[] = [
   { header: 'parent_id', value: r => r.parentId },
   { header: 'own_cost', value: r => r.ownCost },
   { header: 'cost', value: r => r.cost }
+]
+
+const budgetColumns: CsvColumn<Row<'budgetAgainstActual'>>[] = [
+  { header: 'budget_id', value: r => r.budgetId },
+  { header: 'cost_centre_id', value: r => r.costCentreId },
+  { header: 'code', value: r => r.code },
+  { header: 'period', value: r => r.period },
+  { header: 'period_start', value: r => r.periodStart },
+  { header: 'budget', value: r => r.budget },
+  { header: 'actual', value: r => r.actual },
+  { header: 'variance', value: r => r.variance }
 ]
 
 const NOTE =
@@ -119,6 +131,28 @@ export default async function reportRoutes(base: FastifyInstance) {
         request,
         reply,
         { columns: centreColumns, rows: report.items, filename: 'cost-per-cost-centre' },
+        report
+      )
+    }
+  )
+
+  app.get(
+    '/reports/finance/budget-against-actual',
+    {
+      schema: {
+        tags,
+        summary: 'Budgets starting in the range against the actual of their period (finance, admin)',
+        description: `${NOTE} actual: the direct CI costs of the cost centre and its descendants over the budget's months; variance = budget - actual.`,
+        querystring: ReportRangeQuery,
+        response: { ...table(BudgetActualReport), ...errorResponses(400, 403) }
+      }
+    },
+    async (request, reply) => {
+      const report = await app.services.financeReports.budgetAgainstActual(request.ctx(), request.query)
+      return replyTable(
+        request,
+        reply,
+        { columns: budgetColumns, rows: report.items, filename: 'budget-against-actual' },
         report
       )
     }

@@ -63,3 +63,15 @@ export const CostCentreCostRow = Type.Object({
   cost: MoneyOut
 })
 export const CostCentreCostReport = Type.Object({ ...Range, items: Type.Array(CostCentreCostRow) })
+
+export const BudgetActualRow = Type.Object({
+  budgetId: Type.String({ format: 'uuid' }),
+  costCentreId: Type.String({ format: 'uuid' }),
+  code: Type.String(),
+  period: Type.String(),
+  periodStart: Type.String(),
+  budget: MoneyOut,
+  actual: MoneyOut,
+  variance: Type.String({ description: 'budget - actual (negative: over budget)' })
+})
+export const BudgetActualReport = Type.Object({ ...Range, items: Type.Array(BudgetActualRow) })

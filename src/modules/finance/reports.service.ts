@@ -2,7 +2,7 @@ import { authorize } from '../../auth/policy.js'
 import type { Ctx, Deps } from '../../lib/context.js'
 import { badRequest, type FieldError } from '../../lib/errors.js'
 import { money } from './money.js'
-import { classCosts, costCentreCosts, type MonthRange, serviceCosts } from './reports.repository.js'
+import { budgetActuals, classCosts, costCentreCosts, type MonthRange, serviceCosts } from './reports.repository.js'
 import type { ReportRangeInput, ServiceCostInput } from './reports.schemas.js'
 
 const MAX_MONTHS = 120
@@ -62,6 +62,16 @@ export function createReportService({ db, config }: Deps) {
       authorize(ctx.actor, 'finance.read')
       const rows = await classCosts(db, monthRange(input), base)
       return { ...head(input), items: rows.map(r => ({ ...r, cost: money(r.cost) })) }
+    },
+
+    /** Budgets starting in the range against the rolled-up actual of their period. */
+    async budgetAgainstActual(ctx: Ctx, input: ReportRangeInput) {
+      authorize(ctx.actor, 'finance.read')
+      const rows = await budgetActuals(db, monthRange(input), base)
+      return {
+        ...head(input),
+        items: rows.map(r => ({ ...r, budget: money(r.budget), actual: money(r.actual), variance: money(r.variance) }))
+      }
     },
 
     /** Direct CI costs per cost centre, each rolled up the cost-centre tree. */
