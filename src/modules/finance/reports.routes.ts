@@ -74,6 +74,7 @@ export default async function reportRoutes(base: FastifyInstance) {
     '/reports/finance/cost-per-service',
     {
       schema: {
+        operationId: 'costPerService',
         tags,
         summary: 'Cost per service: its own CI costs plus its share of every CI beneath it (finance, admin)',
         description: `${NOTE} A service is a CI of class service or a subclass; its cost walks the CMDB relationships downstream (source to target), a CI standing under several splitting its cost over them evenly or by a numeric usage attribute of theirs (split=usage&usageAttribute=...). Cycles end: a path never revisits a CI.`,
@@ -96,6 +97,7 @@ export default async function reportRoutes(base: FastifyInstance) {
     '/reports/finance/cost-per-class',
     {
       schema: {
+        operationId: 'costPerClass',
         tags,
         summary: 'Direct CI costs per CI class (finance, admin)',
         description: NOTE,
@@ -118,6 +120,7 @@ export default async function reportRoutes(base: FastifyInstance) {
     '/reports/finance/cost-per-cost-centre',
     {
       schema: {
+        operationId: 'costPerCostCentre',
         tags,
         summary: 'Direct CI costs per cost centre, rolled up the cost-centre tree (finance, admin)',
         description: `${NOTE} ownCost: the CIs naming the centre; cost: its own plus every descendant's.`,
@@ -140,6 +143,7 @@ export default async function reportRoutes(base: FastifyInstance) {
     '/reports/finance/budget-against-actual',
     {
       schema: {
+        operationId: 'budgetAgainstActual',
         tags,
         summary: 'Budgets starting in the range against the actual of their period (finance, admin)',
         description: `${NOTE} actual: the direct CI costs of the cost centre and its descendants over the budget's months; variance = budget - actual.`,
