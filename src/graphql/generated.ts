@@ -219,6 +219,27 @@ export type Budget = {
   version: Scalars['Int']['output'];
 };
 
+export type BudgetActualReport = {
+  __typename?: 'BudgetActualReport';
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<BudgetActualRow>;
+  to: Scalars['String']['output'];
+};
+
+export type BudgetActualRow = {
+  __typename?: 'BudgetActualRow';
+  actual: Scalars['String']['output'];
+  budget: Scalars['String']['output'];
+  budgetId: Scalars['ID']['output'];
+  code: Scalars['String']['output'];
+  costCentreId: Scalars['ID']['output'];
+  period: Scalars['String']['output'];
+  periodStart: Scalars['String']['output'];
+  /** budget - actual (negative: over budget) */
+  variance: Scalars['String']['output'];
+};
+
 export type BudgetConnection = {
   __typename?: 'BudgetConnection';
   edges: Array<BudgetEdge>;
@@ -1038,6 +1059,21 @@ export type CiTicketEdge = {
   node: CiTicket;
 };
 
+export type ClassCostReport = {
+  __typename?: 'ClassCostReport';
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<ClassCostRow>;
+  to: Scalars['String']['output'];
+};
+
+export type ClassCostRow = {
+  __typename?: 'ClassCostRow';
+  ciClass: Scalars['String']['output'];
+  ciCount: Scalars['Int']['output'];
+  cost: Scalars['String']['output'];
+};
+
 export type ConfigurationItem = {
   __typename?: 'ConfigurationItem';
   assetTag?: Maybe<Scalars['String']['output']>;
@@ -1128,6 +1164,8 @@ export type ConfigurationItemEdge = {
 /** A cost centre in the hierarchy; an organisation unit may be one. */
 export type CostCentre = {
   __typename?: 'CostCentre';
+  /** The cost centres directly beneath, by code (at most 100). */
+  children: Array<CostCentre>;
   /** Unique regardless of case. */
   code: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
@@ -1135,6 +1173,8 @@ export type CostCentre = {
   name: Scalars['String']['output'];
   /** The organisation unit this cost centre is. */
   organisationId?: Maybe<Scalars['ID']['output']>;
+  /** The cost centre above (null: a root). */
+  parent?: Maybe<CostCentre>;
   parentId?: Maybe<Scalars['ID']['output']>;
   updatedAt: Scalars['DateTime']['output'];
   version: Scalars['Int']['output'];
@@ -1144,6 +1184,26 @@ export type CostCentreConnection = {
   __typename?: 'CostCentreConnection';
   edges: Array<CostCentreEdge>;
   pageInfo: PageInfo;
+};
+
+export type CostCentreCostReport = {
+  __typename?: 'CostCentreCostReport';
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<CostCentreCostRow>;
+  to: Scalars['String']['output'];
+};
+
+export type CostCentreCostRow = {
+  __typename?: 'CostCentreCostRow';
+  code: Scalars['String']['output'];
+  /** Its own plus every descendant's */
+  cost: Scalars['String']['output'];
+  costCentreId: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** The CIs naming this cost centre */
+  ownCost: Scalars['String']['output'];
+  parentId?: Maybe<Scalars['ID']['output']>;
 };
 
 export type CostCentreEdge = {
@@ -3573,6 +3633,8 @@ export type Query = {
   baselineDiff: CiBaselineDiff;
   baselines: CiBaselineConnection;
   budget?: Maybe<Budget>;
+  /** Budgets starting in the range against the rolled-up actual of their period. Months YYYY-MM. */
+  budgetAgainstActual: BudgetActualReport;
   budgets: BudgetConnection;
   calendar?: Maybe<Calendar>;
   /** Business minutes between from and to (negative when to is before from). */
@@ -3614,6 +3676,12 @@ export type Query = {
   costCentre?: Maybe<CostCentre>;
   /** Cost centres by code. parentId: a cost centre id, or "root" for the roots. */
   costCentres: CostCentreConnection;
+  /** Direct CI costs per CI class. Months YYYY-MM. */
+  costPerClass: ClassCostReport;
+  /** Direct CI costs per cost centre, rolled up the tree. Months YYYY-MM. */
+  costPerCostCentre: CostCentreCostReport;
+  /** Cost per service CI (class service or a subclass). split: even (default) or usage (with usageAttribute). Months YYYY-MM. */
+  costPerService: ServiceCostReport;
   customFieldDefinition?: Maybe<CustomFieldDefinition>;
   /** Custom-field definitions ordered by kind, position and key. */
   customFieldDefinitions: CustomFieldDefinitionConnection;
@@ -3668,8 +3736,6 @@ export type Query = {
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
   service?: Maybe<Service>;
-  /** Cost per service for a month (YYYY-MM): finance, admin. The same report as GET /api/v1/reports/service-costs. */
-  serviceCosts: ServiceCostReport;
   /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
   services: ServiceConnection;
   /** Which SLA and OLA a described ticket would get, and when each falls due (creates nothing). */
@@ -3757,6 +3823,12 @@ export type QueryBaselinesArgs = {
 
 export type QueryBudgetArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryBudgetAgainstActualArgs = {
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
 };
 
 
@@ -3968,6 +4040,27 @@ export type QueryCostCentresArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryCostPerClassArgs = {
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
+};
+
+
+export type QueryCostPerCostCentreArgs = {
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
+};
+
+
+export type QueryCostPerServiceArgs = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['String']['input'];
+  split?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['String']['input'];
+  usageAttribute?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -4277,11 +4370,6 @@ export type QueryRequestsArgs = {
 
 export type QueryServiceArgs = {
   id: Scalars['ID']['input'];
-};
-
-
-export type QueryServiceCostsArgs = {
-  period: Scalars['String']['input'];
 };
 
 
@@ -4677,31 +4765,28 @@ export type ServiceConnection = {
   pageInfo: PageInfo;
 };
 
-/** A service's cost in a month, in the reporting currency. Money is an exact decimal string. */
-export type ServiceCost = {
-  __typename?: 'ServiceCost';
-  /** CIs beneath it (itself excluded) */
-  ciCount: Scalars['Int']['output'];
-  class: Scalars['String']['output'];
-  costCentreId?: Maybe<Scalars['ID']['output']>;
-  name: Scalars['String']['output'];
-  /** The service CI's own costs (its share, when other services stand on it) */
-  ownCost: Scalars['String']['output'];
-  /** The service CI (class service or below it) */
-  serviceId: Scalars['ID']['output'];
-  /** Its even share of every CI beneath it */
-  sharedCost: Scalars['String']['output'];
-  totalCost: Scalars['String']['output'];
-};
-
 export type ServiceCostReport = {
   __typename?: 'ServiceCostReport';
   currency: Scalars['String']['output'];
-  items: Array<ServiceCost>;
-  /** Currencies with a cost in the period but no rate in force: those costs are left out */
-  missingRates: Array<Scalars['String']['output']>;
-  /** YYYY-MM */
-  period: Scalars['String']['output'];
+  /** First month, YYYY-MM */
+  from: Scalars['String']['output'];
+  items: Array<ServiceCostRow>;
+  /** Last month, YYYY-MM */
+  to: Scalars['String']['output'];
+};
+
+/** A service CI's cost over the months: its own CI costs plus its share of every CI beneath it. */
+export type ServiceCostRow = {
+  __typename?: 'ServiceCostRow';
+  ciClass: Scalars['String']['output'];
+  /** CIs beneath it that it bears a share of */
+  ciCount: Scalars['Int']['output'];
+  cost: Scalars['String']['output'];
+  costCentreId?: Maybe<Scalars['ID']['output']>;
+  name: Scalars['String']['output'];
+  ownCost: Scalars['String']['output'];
+  serviceId: Scalars['ID']['output'];
+  sharedCost: Scalars['String']['output'];
 };
 
 export type ServiceEdge = {
@@ -5800,6 +5885,8 @@ export type ResolversTypes = {
   AuthEventKind: ResolverTypeWrapper<string>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Budget: ResolverTypeWrapper<Partial<Budget>>;
+  BudgetActualReport: ResolverTypeWrapper<Partial<BudgetActualReport>>;
+  BudgetActualRow: ResolverTypeWrapper<Partial<BudgetActualRow>>;
   BudgetConnection: ResolverTypeWrapper<Partial<BudgetConnection>>;
   BudgetEdge: ResolverTypeWrapper<Partial<BudgetEdge>>;
   BulkTicketSetInput: ResolverTypeWrapper<Partial<BulkTicketSetInput>>;
@@ -5880,11 +5967,15 @@ export type ResolversTypes = {
   CiTicket: ResolverTypeWrapper<Partial<CiTicket>>;
   CiTicketConnection: ResolverTypeWrapper<Partial<CiTicketConnection>>;
   CiTicketEdge: ResolverTypeWrapper<Partial<CiTicketEdge>>;
+  ClassCostReport: ResolverTypeWrapper<Partial<ClassCostReport>>;
+  ClassCostRow: ResolverTypeWrapper<Partial<ClassCostRow>>;
   ConfigurationItem: ResolverTypeWrapper<ConfigurationItemRow>;
   ConfigurationItemConnection: ResolverTypeWrapper<Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversTypes['ConfigurationItemEdge']> }>>;
   ConfigurationItemEdge: ResolverTypeWrapper<Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversTypes['ConfigurationItem'] }>>;
   CostCentre: ResolverTypeWrapper<Partial<CostCentre>>;
   CostCentreConnection: ResolverTypeWrapper<Partial<CostCentreConnection>>;
+  CostCentreCostReport: ResolverTypeWrapper<Partial<CostCentreCostReport>>;
+  CostCentreCostRow: ResolverTypeWrapper<Partial<CostCentreCostRow>>;
   CostCentreEdge: ResolverTypeWrapper<Partial<CostCentreEdge>>;
   CreateApiTokenInput: ResolverTypeWrapper<Partial<CreateApiTokenInput>>;
   CreateBudgetInput: ResolverTypeWrapper<Partial<CreateBudgetInput>>;
@@ -6031,8 +6122,8 @@ export type ResolversTypes = {
   Scope: ResolverTypeWrapper<string>;
   Service: ResolverTypeWrapper<Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversTypes['Team']>, supportTeam?: Maybe<ResolversTypes['Team']> }>>;
   ServiceConnection: ResolverTypeWrapper<Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceEdge']> }>>;
-  ServiceCost: ResolverTypeWrapper<Partial<ServiceCost>>;
   ServiceCostReport: ResolverTypeWrapper<Partial<ServiceCostReport>>;
+  ServiceCostRow: ResolverTypeWrapper<Partial<ServiceCostRow>>;
   ServiceEdge: ResolverTypeWrapper<Partial<Omit<ServiceEdge, 'node'> & { node: ResolversTypes['Service'] }>>;
   ServiceRequest: ResolverTypeWrapper<TicketRow>;
   ServiceRequestConnection: ResolverTypeWrapper<Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceRequestEdge']> }>>;
@@ -6146,6 +6237,8 @@ export type ResolversParentTypes = {
   AuthEventEdge: Partial<AuthEventEdge>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   Budget: Partial<Budget>;
+  BudgetActualReport: Partial<BudgetActualReport>;
+  BudgetActualRow: Partial<BudgetActualRow>;
   BudgetConnection: Partial<BudgetConnection>;
   BudgetEdge: Partial<BudgetEdge>;
   BulkTicketSetInput: Partial<BulkTicketSetInput>;
@@ -6219,11 +6312,15 @@ export type ResolversParentTypes = {
   CiTicket: Partial<CiTicket>;
   CiTicketConnection: Partial<CiTicketConnection>;
   CiTicketEdge: Partial<CiTicketEdge>;
+  ClassCostReport: Partial<ClassCostReport>;
+  ClassCostRow: Partial<ClassCostRow>;
   ConfigurationItem: ConfigurationItemRow;
   ConfigurationItemConnection: Partial<Omit<ConfigurationItemConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConfigurationItemEdge']> }>;
   ConfigurationItemEdge: Partial<Omit<ConfigurationItemEdge, 'node'> & { node: ResolversParentTypes['ConfigurationItem'] }>;
   CostCentre: Partial<CostCentre>;
   CostCentreConnection: Partial<CostCentreConnection>;
+  CostCentreCostReport: Partial<CostCentreCostReport>;
+  CostCentreCostRow: Partial<CostCentreCostRow>;
   CostCentreEdge: Partial<CostCentreEdge>;
   CreateApiTokenInput: Partial<CreateApiTokenInput>;
   CreateBudgetInput: Partial<CreateBudgetInput>;
@@ -6364,8 +6461,8 @@ export type ResolversParentTypes = {
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
   Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
   ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
-  ServiceCost: Partial<ServiceCost>;
   ServiceCostReport: Partial<ServiceCostReport>;
+  ServiceCostRow: Partial<ServiceCostRow>;
   ServiceEdge: Partial<Omit<ServiceEdge, 'node'> & { node: ResolversParentTypes['Service'] }>;
   ServiceRequest: TicketRow;
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
@@ -6572,6 +6669,24 @@ export type BudgetResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   periodStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type BudgetActualReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetActualReport'] = ResolversParentTypes['BudgetActualReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['BudgetActualRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type BudgetActualRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetActualRow'] = ResolversParentTypes['BudgetActualRow']> = {
+  actual?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  budget?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  budgetId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variance?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type BudgetConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetConnection'] = ResolversParentTypes['BudgetConnection']> = {
@@ -7111,6 +7226,19 @@ export type CiTicketEdgeResolvers<ContextType = GqlCtx, ParentType extends Resol
   node?: Resolver<ResolversTypes['CiTicket'], ParentType, ContextType>;
 };
 
+export type ClassCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ClassCostReport'] = ResolversParentTypes['ClassCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ClassCostRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ClassCostRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ClassCostRow'] = ResolversParentTypes['ClassCostRow']> = {
+  ciClass?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ciCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ConfigurationItemResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ConfigurationItem'] = ResolversParentTypes['ConfigurationItem']> = {
   assetTag?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   attributes?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -7153,11 +7281,13 @@ export type ConfigurationItemEdgeResolvers<ContextType = GqlCtx, ParentType exte
 };
 
 export type CostCentreResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentre'] = ResolversParentTypes['CostCentre']> = {
+  children?: Resolver<Array<ResolversTypes['CostCentre']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   organisationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  parent?: Resolver<Maybe<ResolversTypes['CostCentre']>, ParentType, ContextType>;
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -7166,6 +7296,22 @@ export type CostCentreResolvers<ContextType = GqlCtx, ParentType extends Resolve
 export type CostCentreConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreConnection'] = ResolversParentTypes['CostCentreConnection']> = {
   edges?: Resolver<Array<ResolversTypes['CostCentreEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type CostCentreCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreCostReport'] = ResolversParentTypes['CostCentreCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['CostCentreCostRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CostCentreCostRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreCostRow'] = ResolversParentTypes['CostCentreCostRow']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type CostCentreEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreEdge'] = ResolversParentTypes['CostCentreEdge']> = {
@@ -7927,6 +8073,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   baselineDiff?: Resolver<ResolversTypes['CiBaselineDiff'], ParentType, ContextType, RequireFields<QueryBaselineDiffArgs, 'id'>>;
   baselines?: Resolver<ResolversTypes['CiBaselineConnection'], ParentType, ContextType, Partial<QueryBaselinesArgs>>;
   budget?: Resolver<Maybe<ResolversTypes['Budget']>, ParentType, ContextType, RequireFields<QueryBudgetArgs, 'id'>>;
+  budgetAgainstActual?: Resolver<ResolversTypes['BudgetActualReport'], ParentType, ContextType, RequireFields<QueryBudgetAgainstActualArgs, 'from' | 'to'>>;
   budgets?: Resolver<ResolversTypes['BudgetConnection'], ParentType, ContextType, Partial<QueryBudgetsArgs>>;
   calendar?: Resolver<Maybe<ResolversTypes['Calendar']>, ParentType, ContextType, RequireFields<QueryCalendarArgs, 'id'>>;
   calendarBusinessMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType, RequireFields<QueryCalendarBusinessMinutesArgs, 'from' | 'id' | 'to'>>;
@@ -7956,6 +8103,9 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   cis?: Resolver<ResolversTypes['ConfigurationItemConnection'], ParentType, ContextType, Partial<QueryCisArgs>>;
   costCentre?: Resolver<Maybe<ResolversTypes['CostCentre']>, ParentType, ContextType, RequireFields<QueryCostCentreArgs, 'id'>>;
   costCentres?: Resolver<ResolversTypes['CostCentreConnection'], ParentType, ContextType, Partial<QueryCostCentresArgs>>;
+  costPerClass?: Resolver<ResolversTypes['ClassCostReport'], ParentType, ContextType, RequireFields<QueryCostPerClassArgs, 'from' | 'to'>>;
+  costPerCostCentre?: Resolver<ResolversTypes['CostCentreCostReport'], ParentType, ContextType, RequireFields<QueryCostPerCostCentreArgs, 'from' | 'to'>>;
+  costPerService?: Resolver<ResolversTypes['ServiceCostReport'], ParentType, ContextType, RequireFields<QueryCostPerServiceArgs, 'from' | 'to'>>;
   customFieldDefinition?: Resolver<Maybe<ResolversTypes['CustomFieldDefinition']>, ParentType, ContextType, RequireFields<QueryCustomFieldDefinitionArgs, 'id'>>;
   customFieldDefinitions?: Resolver<ResolversTypes['CustomFieldDefinitionConnection'], ParentType, ContextType, Partial<QueryCustomFieldDefinitionsArgs>>;
   discoverySource?: Resolver<Maybe<ResolversTypes['DiscoverySource']>, ParentType, ContextType, RequireFields<QueryDiscoverySourceArgs, 'id'>>;
@@ -7997,7 +8147,6 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   request?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryRequestArgs, 'id'>>;
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
-  serviceCosts?: Resolver<ResolversTypes['ServiceCostReport'], ParentType, ContextType, RequireFields<QueryServiceCostsArgs, 'period'>>;
   services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
   simulateSla?: Resolver<ResolversTypes['SlaSimulation'], ParentType, ContextType, RequireFields<QuerySimulateSlaArgs, 'input'>>;
   sla?: Resolver<Maybe<ResolversTypes['Sla']>, ParentType, ContextType, RequireFields<QuerySlaArgs, 'id'>>;
@@ -8160,22 +8309,22 @@ export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends 
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
-export type ServiceCostResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCost'] = ResolversParentTypes['ServiceCost']> = {
+export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ServiceCostRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ServiceCostRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostRow'] = ResolversParentTypes['ServiceCostRow']> = {
+  ciClass?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   ciCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  class?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   ownCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   sharedCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  totalCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
-  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  items?: Resolver<Array<ResolversTypes['ServiceCost']>, ParentType, ContextType>;
-  missingRates?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  period?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ServiceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceEdge'] = ResolversParentTypes['ServiceEdge']> = {
@@ -8567,6 +8716,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   AuthEventEdge?: AuthEventEdgeResolvers<ContextType>;
   AuthEventKind?: AuthEventKindResolvers;
   Budget?: BudgetResolvers<ContextType>;
+  BudgetActualReport?: BudgetActualReportResolvers<ContextType>;
+  BudgetActualRow?: BudgetActualRowResolvers<ContextType>;
   BudgetConnection?: BudgetConnectionResolvers<ContextType>;
   BudgetEdge?: BudgetEdgeResolvers<ContextType>;
   BulkUpdateResult?: BulkUpdateResultResolvers<ContextType>;
@@ -8631,11 +8782,15 @@ export type Resolvers<ContextType = GqlCtx> = {
   CiTicket?: CiTicketResolvers<ContextType>;
   CiTicketConnection?: CiTicketConnectionResolvers<ContextType>;
   CiTicketEdge?: CiTicketEdgeResolvers<ContextType>;
+  ClassCostReport?: ClassCostReportResolvers<ContextType>;
+  ClassCostRow?: ClassCostRowResolvers<ContextType>;
   ConfigurationItem?: ConfigurationItemResolvers<ContextType>;
   ConfigurationItemConnection?: ConfigurationItemConnectionResolvers<ContextType>;
   ConfigurationItemEdge?: ConfigurationItemEdgeResolvers<ContextType>;
   CostCentre?: CostCentreResolvers<ContextType>;
   CostCentreConnection?: CostCentreConnectionResolvers<ContextType>;
+  CostCentreCostReport?: CostCentreCostReportResolvers<ContextType>;
+  CostCentreCostRow?: CostCentreCostRowResolvers<ContextType>;
   CostCentreEdge?: CostCentreEdgeResolvers<ContextType>;
   CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
   CustomFieldDefinition?: CustomFieldDefinitionResolvers<ContextType>;
@@ -8721,8 +8876,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   Scope?: ScopeResolvers;
   Service?: ServiceResolvers<ContextType>;
   ServiceConnection?: ServiceConnectionResolvers<ContextType>;
-  ServiceCost?: ServiceCostResolvers<ContextType>;
   ServiceCostReport?: ServiceCostReportResolvers<ContextType>;
+  ServiceCostRow?: ServiceCostRowResolvers<ContextType>;
   ServiceEdge?: ServiceEdgeResolvers<ContextType>;
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;

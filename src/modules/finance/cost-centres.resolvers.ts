@@ -1,4 +1,5 @@
 import type { Resolvers } from '../../graphql/types.js'
+import type { GqlCtx } from '../../lib/graphql.js'
 import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
 import {
   BudgetListQuery,
@@ -35,6 +36,14 @@ export function costCentreResolvers(): Resolvers {
       create: CreateBudgetBody,
       patch: UpdateBudgetBody,
       cursorOf: budgetKeyset.cursorOf
-    })
+    }),
+    {
+      CostCentre: {
+        parent: (centre: { parentId: string | null }, _: unknown, { ctx, services }: GqlCtx) =>
+          centre.parentId ? services.costCentres.get(ctx, centre.parentId) : null,
+        children: async (centre: { id: string }, _: unknown, { ctx, services }: GqlCtx) =>
+          (await services.costCentres.list(ctx, { parentId: centre.id, limit: 100 })).items
+      }
+    } as Resolvers
   )
 }

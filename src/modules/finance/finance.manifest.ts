@@ -6,17 +6,17 @@ import { createCostCentreService } from './cost-centres.service.js'
 import { costResolvers } from './costs.resolvers.js'
 import costRoutes from './costs.routes.js'
 import { createCostService } from './costs.service.js'
-import { serviceCostResolvers } from './service-costs.resolvers.js'
-import serviceCostRoutes from './service-costs.routes.js'
-import { createServiceCostService } from './service-costs.service.js'
+import { reportResolvers } from './reports.resolvers.js'
+import reportRoutes from './reports.routes.js'
+import { createReportService } from './reports.service.js'
 
 declare module '../../lib/ports.js' {
   interface Services {
     costCentres: ReturnType<typeof createCostCentreService>
     /** CI costs, exchange rates, the finance settings and who may read costs. */
     finance: ReturnType<typeof createCostService>
-    /** The cost model: cost per service over the CMDB. */
-    serviceCosts: ReturnType<typeof createServiceCostService>
+    /** The finance reports, computed on read. */
+    financeReports: ReturnType<typeof createReportService>
   }
 }
 
@@ -26,8 +26,8 @@ export const financeManifest: ModuleManifest = {
   provides: [
     provide(['costCentres'], [], deps => ({ costCentres: createCostCentreService(deps) })),
     provide(['finance'], [], deps => ({ finance: createCostService(deps) })),
-    provide(['serviceCosts'], [], deps => ({ serviceCosts: createServiceCostService(deps) }))
+    provide(['financeReports'], [], deps => ({ financeReports: createReportService(deps) }))
   ],
-  routes: [costCentreRoutes, costRoutes, serviceCostRoutes],
-  graphql: { resolvers: [costCentreResolvers, costResolvers, serviceCostResolvers] }
+  routes: [costCentreRoutes, costRoutes, reportRoutes],
+  graphql: { resolvers: [costCentreResolvers, costResolvers, reportResolvers] }
 }

@@ -1,0 +1,33 @@
+import type { Resolvers } from '../../graphql/types.js'
+import { type Args, defined, type GqlCtx } from '../../lib/graphql.js'
+import { check } from '../../lib/validate.js'
+import { type ReportRangeInput, ReportRangeQuery, type ServiceCostInput, ServiceCostQuery } from './reports.schemas.js'
+
+/** GraphQL door to the finance reports: the REST query schemas, the same service functions. */
+export function reportResolvers(): Resolvers {
+  const range = (args: Args) => check<ReportRangeInput>(ReportRangeQuery, defined({ from: args.from, to: args.to }))
+  return {
+    Query: {
+      costPerService: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.financeReports.costPerService(
+          ctx,
+          check<ServiceCostInput>(
+            ServiceCostQuery,
+            defined({
+              from: args.from,
+              to: args.to,
+              split: args.split,
+              usageAttribute: args.usageAttribute,
+              depth: args.depth
+            })
+          )
+        ),
+      costPerClass: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.financeReports.costPerClass(ctx, range(args)),
+      costPerCostCentre: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.financeReports.costPerCostCentre(ctx, range(args)),
+      budgetAgainstActual: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
+        services.financeReports.budgetAgainstActual(ctx, range(args))
+    }
+  } as Resolvers
+}
