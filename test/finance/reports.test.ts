@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeUser, suffix } from '../helpers/factories.js'
+import { loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 type Json = Record<string, any>
@@ -284,5 +285,29 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
     const bad = await t.gql('{ costPerClass(from: "2026-05", to: "2026-01") { currency } }', {}, finance.token)
     expect(bad.body.errors![0].extensions).toMatchObject({ code: 'VALIDATION_FAILED' })
     expect(bad.body.errors![0].extensions.errors.map((e: Json) => e.field)).toEqual(['to'])
+  })
+
+  it('answers every field of every report over GraphQL', async () => {
+    const schema = loadSchema()
+    const reports = [
+      ['costPerService', 'ServiceCostReport'],
+      ['costPerClass', 'ClassCostReport'],
+      ['costPerCostCentre', 'CostCentreCostReport'],
+      ['budgetAgainstActual', 'BudgetActualReport']
+    ] as const
+    const { body } = await t.gql(
+      `query($from: String!, $to: String!) { ${reports
+        .map(([field, type]) => `${field}(from: $from, to: $to) ${selectAll(schema, type)}`)
+        .join(' ')} }`,
+      { from: '2026-01', to: '2026-03' },
+      finance.token
+    )
+    expect(body.errors).toBeUndefined()
+    // Roots have no parent; a service CI may name no cost centre
+    const allowNull = ['CostCentreCostRow.parentId', 'ServiceCostRow.costCentreId']
+    for (const [field, type] of reports) {
+      expect(body.data![field].items.length, field).toBeGreaterThan(0)
+      expect(shapeProblems(schema, type, body.data![field], { strict: true, allowNull })).toEqual([])
+    }
   })
 })

@@ -824,7 +824,20 @@ describe('every field answers through the real app', () => {
     CiFieldError: 'test/cmdb/cmdb-graphql.test.ts (every field)',
     CiImportItemResult: 'test/cmdb/cmdb-graphql.test.ts (every field)',
     CiImportSummary: 'test/cmdb/cmdb-graphql.test.ts (every field)',
-    CiImportReport: 'test/cmdb/cmdb-graphql.test.ts (every field)'
+    CiImportReport: 'test/cmdb/cmdb-graphql.test.ts (every field)',
+    ServiceCostRow: 'test/finance/reports.test.ts (every field)',
+    ServiceCostReport: 'test/finance/reports.test.ts (every field)',
+    ClassCostRow: 'test/finance/reports.test.ts (every field)',
+    ClassCostReport: 'test/finance/reports.test.ts (every field)',
+    CostCentreCostRow: 'test/finance/reports.test.ts (every field)',
+    CostCentreCostReport: 'test/finance/reports.test.ts (every field)',
+    BudgetActualRow: 'test/finance/reports.test.ts (every field)',
+    BudgetActualReport: 'test/finance/reports.test.ts (every field)',
+    SlaComplianceRow: 'test/reports/sla-reports.test.ts (every field)',
+    SlaComplianceReport: 'test/reports/sla-reports.test.ts (every field)',
+    SlaBreach: 'test/reports/sla-reports.test.ts (every field)',
+    SlaBreachEdge: 'test/reports/sla-reports.test.ts (every field)',
+    SlaBreachConnection: 'test/reports/sla-reports.test.ts (every field)'
   }
 
   it('every object type of the schema was checked with a value (add a query above for a new one)', () => {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeOrganisation, makeService, makeUser } from '../helpers/factories.js'
+import { loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 const PERIOD = 'from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z'
@@ -187,5 +188,28 @@ describe('SLA reports', () => {
       edges: [{ node: { serviceId: a.id, overdueMinutes: 7200 } }],
       pageInfo: { hasNextPage: true }
     })
+  })
+
+  it('answers every field over GraphQL', async () => {
+    const schema = loadSchema()
+    const res = await t.gql(`query {
+      slaCompliance(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", groupBy: "service") ${selectAll(schema, 'SlaComplianceReport')}
+      slaBreaches(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", serviceId: "${a.id}") ${selectAll(schema, 'SlaBreachConnection')}
+    }`)
+    expect(res.body.errors).toBeUndefined()
+    // The fixture's tickets have no team or organisation on service A, and a breach still open has no stop
+    const allowNull = ['PageInfo.endCursor', 'SlaBreach.teamId', 'SlaBreach.organisationId', 'SlaBreach.dueAt']
+    const rows = res.body.data!.slaCompliance.rows.filter((r: { key: string | null }) => r.key === a.id)
+    expect(
+      shapeProblems(
+        schema,
+        'SlaComplianceReport',
+        { ...res.body.data!.slaCompliance, rows },
+        { strict: true, allowNull }
+      )
+    ).toEqual([])
+    expect(
+      shapeProblems(schema, 'SlaBreachConnection', res.body.data!.slaBreaches, { strict: true, allowNull })
+    ).toEqual([])
   })
 })
