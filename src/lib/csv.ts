@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { TSchema } from 'typebox'
 
 /** A report column: the header written and how a row gives its cell. */
 export interface CsvColumn<Row> {
@@ -56,3 +57,14 @@ export function replyTable<Row, Json>(
   reply.header('content-disposition', `attachment; filename="${table.filename.replace(/[^A-Za-z0-9._-]/g, '_')}.csv"`)
   return toCsv(table.columns, table.rows)
 }
+
+/** The 200 response of a report route: the report as JSON, or its rows as CSV (`Accept: text/csv`). */
+export const reportResponse = (schema: TSchema) => ({
+  200: {
+    description: 'The report (JSON), or its rows as CSV',
+    content: {
+      'application/json': { schema },
+      'text/csv': { schema: { type: 'string', description: 'RFC 4180, a header line then one line a row' } }
+    }
+  }
+})

@@ -107,10 +107,36 @@ describe('SLA reports', () => {
       .split('\r\n')
       .map(l => l.split(','))
     expect(lines).toEqual([
-      ['key', 'name', 'met', 'breached', 'total', 'percentMet', 'inProgress'],
+      ['key', 'name', 'met', 'breached', 'total', 'percent_met', 'in_progress'],
       ['2', '', '1', '2', '3', '33.33', '0'],
       ['3', '', '1', '0', '1', '100', '1']
     ])
+  })
+
+  it('answers a breaches page as CSV too', async () => {
+    const res = await t.api('GET', `/api/v1/reports/sla/breaches?${PERIOD}&serviceId=${b.id}&format=csv`)
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/csv/)
+    const [header, ...rows] = res.body.trimEnd().split('\r\n')
+    expect(header!.split(',')).toEqual([
+      'ticket_number',
+      'kind',
+      'title',
+      'agreement',
+      'target',
+      'priority',
+      'service_id',
+      'team_id',
+      'organisation_id',
+      'due_at',
+      'breached_at',
+      'stopped_at',
+      'overdue_minutes'
+    ])
+    expect(rows).toHaveLength(1)
+    const cells = rows[0]!.split(',')
+    expect(cells.slice(3, 7)).toEqual(['sla', 'resolution', '2', b.id])
+    expect(cells.slice(-3, -1)).toEqual(['2026-01-31T23:59:00.000Z', ''])
   })
 
   it('narrows a customer to their organisation; refuses customers without one and finance-only users', async () => {

@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import type { TSchema } from 'typebox'
-import { type CsvColumn, replyTable } from '../../lib/csv.js'
+import { type CsvColumn, replyTable, reportResponse } from '../../lib/csv.js'
 import { errorResponses } from '../../lib/schemas.js'
 import {
   BudgetActualReport,
@@ -15,17 +14,6 @@ import type { ReportService } from './reports.service.js'
 
 type Report<S extends keyof ReportService> = Awaited<ReturnType<ReportService[S]>>
 type Row<S extends keyof ReportService> = Report<S>['items'][number]
-
-/** JSON by default, the same rows as CSV with Accept: text/csv (or ?format=csv). */
-const table = (schema: TSchema) => ({
-  200: {
-    description: 'The report (JSON), or its rows as CSV',
-    content: {
-      'application/json': { schema },
-      'text/csv': { schema: { type: 'string', description: 'RFC 4180, a header line then one line a row' } }
-    }
-  }
-})
 
 const serviceColumns: CsvColumn<Row<'costPerService'>>[] = [
   { header: 'service_id', value: r => r.serviceId },
@@ -79,7 +67,7 @@ export default async function reportRoutes(base: FastifyInstance) {
         summary: 'Cost per service: its own CI costs plus its share of every CI beneath it (finance, admin)',
         description: `${NOTE} A service is a CI of class service or a subclass; its cost walks the CMDB relationships downstream (source to target), a CI standing under several splitting its cost over them evenly or by a numeric usage attribute of theirs (split=usage&usageAttribute=...). Cycles end: a path never revisits a CI.`,
         querystring: ServiceCostQuery,
-        response: { ...table(ServiceCostReport), ...errorResponses(400, 403) }
+        response: { ...reportResponse(ServiceCostReport), ...errorResponses(400, 403) }
       }
     },
     async (request, reply) => {
@@ -102,7 +90,7 @@ export default async function reportRoutes(base: FastifyInstance) {
         summary: 'Direct CI costs per CI class (finance, admin)',
         description: NOTE,
         querystring: ReportRangeQuery,
-        response: { ...table(ClassCostReport), ...errorResponses(400, 403) }
+        response: { ...reportResponse(ClassCostReport), ...errorResponses(400, 403) }
       }
     },
     async (request, reply) => {
@@ -125,7 +113,7 @@ export default async function reportRoutes(base: FastifyInstance) {
         summary: 'Direct CI costs per cost centre, rolled up the cost-centre tree (finance, admin)',
         description: `${NOTE} ownCost: the CIs naming the centre; cost: its own plus every descendant's.`,
         querystring: ReportRangeQuery,
-        response: { ...table(CostCentreCostReport), ...errorResponses(400, 403) }
+        response: { ...reportResponse(CostCentreCostReport), ...errorResponses(400, 403) }
       }
     },
     async (request, reply) => {
@@ -148,7 +136,7 @@ export default async function reportRoutes(base: FastifyInstance) {
         summary: 'Budgets starting in the range against the actual of their period (finance, admin)',
         description: `${NOTE} actual: the direct CI costs of the cost centre and its descendants over the budget's months; variance = budget - actual.`,
         querystring: ReportRangeQuery,
-        response: { ...table(BudgetActualReport), ...errorResponses(400, 403) }
+        response: { ...reportResponse(BudgetActualReport), ...errorResponses(400, 403) }
       }
     },
     async (request, reply) => {

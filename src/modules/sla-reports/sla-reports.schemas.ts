@@ -10,11 +10,13 @@ const period = {
   agreement: Type.Optional(StringEnum(AGREEMENTS, { default: 'sla', description: 'sla (default) or ola clocks' }))
 }
 
+const CsvFormat = Type.Optional(StringEnum(['csv'] as const, { description: 'csv: the same as Accept: text/csv' }))
+
 export const ComplianceQuery = Type.Object(
   {
     ...period,
     groupBy: StringEnum(GROUP_BY, { description: 'service, team, organisation or priority' }),
-    format: Type.Optional(StringEnum(['csv'] as const, { description: 'csv: the same as Accept: text/csv' }))
+    format: CsvFormat
   },
   { additionalProperties: false }
 )
@@ -48,7 +50,8 @@ export const BreachesQuery = Type.Object(
     priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
     target: Type.Optional(StringEnum(['response', 'resolution'] as const)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(CursorParam)
+    cursor: Type.Optional(CursorParam),
+    format: CsvFormat
   },
   { additionalProperties: false }
 )

@@ -1,6 +1,5 @@
 import { authorize, ticketScope } from '../../auth/policy.js'
 import type { Ctx } from '../../lib/context.js'
-import type { CsvColumn } from '../../lib/csv.js'
 import type { Page } from '../../lib/cursor.js'
 import { badRequest, forbidden } from '../../lib/errors.js'
 import { formatNumber, type TicketKind } from '../kinds/kinds.js'
@@ -23,16 +22,6 @@ function periodOf(ctx: Ctx, input: { from: string; to: string; agreement?: 'sla'
 }
 
 const percent = (met: number, total: number) => (total === 0 ? null : Math.round((met * 10_000) / total) / 100)
-
-export const COMPLIANCE_COLUMNS: readonly CsvColumn<ComplianceRowView>[] = [
-  { header: 'key', value: r => r.key },
-  { header: 'name', value: r => r.name },
-  { header: 'met', value: r => r.met },
-  { header: 'breached', value: r => r.breached },
-  { header: 'total', value: r => r.total },
-  { header: 'percentMet', value: r => r.percentMet },
-  { header: 'inProgress', value: r => r.inProgress }
-]
 
 function breachView(r: BreachRecord): BreachView {
   const date = (v: Date | string | null) => (v === null ? null : new Date(v))
