@@ -134,3 +134,10 @@ export async function startSmtpSink(
   }
 }
 export type SmtpSink = Awaited<ReturnType<typeof startSmtpSink>>
+
+/** Dispatches the outbox until a pass claims nothing (at most 20 passes). */
+export async function drainOutbox(t: {
+  app: { services: { notifications: { dispatchOnce(): Promise<{ claimed: number }> } } }
+}) {
+  for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeChange } from '../helpers/changes.js'
 import { makeIncident, makeOrganisation, makeTeam, makeUser, suffix } from '../helpers/factories.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 describe('audiences: organisation contacts and the CI owner team of a change', () => {
   let t: TestApp
@@ -22,9 +22,7 @@ describe('audiences: organisation contacts and the CI owner team of a change', (
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const withMail = async (roles: Parameters<typeof makeUser>[1], extra: { organisationId?: string } = {}) => {
     const email = `aud-${suffix()}@example.test`
     return { ...(await makeUser(t, roles, { email, ...extra })), email }

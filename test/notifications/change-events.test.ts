@@ -5,7 +5,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { at, changeInAuthorize, decide, makeCi } from '../helpers/changes.js'
 import { makeTeam, makeUser, suffix } from '../helpers/factories.js'
 import { approvedBy, bundle, makeRelease } from '../helpers/releases.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 describe('change.scheduled, change.conflict and release.ready reach the outbox in the transition', () => {
   let t: TestApp
@@ -33,9 +33,7 @@ describe('change.scheduled, change.conflict and release.ready reach the outbox i
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const rowsOf = (ticketId: string, event: string) =>
     t.db
       .select()

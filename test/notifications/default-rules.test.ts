@@ -3,7 +3,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { at, changeInAuthorize, decide } from '../helpers/changes.js'
 import { makeTeam, makeUser, suffix } from '../helpers/factories.js'
 import { approvedBy } from '../helpers/releases.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 /** The rules that ship for change events: nobody creates a rule here. */
 describe('default rules for change events', () => {
@@ -18,9 +18,7 @@ describe('default rules for change events', () => {
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const withMail = async (roles: Parameters<typeof makeUser>[1]) => {
     const email = `def-${suffix()}@example.test`
     return { ...(await makeUser(t, roles, { email })), email }

@@ -5,7 +5,7 @@ import { notificationDeliveries, notificationOutbox } from '../../src/db/schema/
 import { quietUntil } from '../../src/modules/notifications/quiet-hours.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeTeam, makeUser, suffix } from '../helpers/factories.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 const PARIS = 'Europe/Paris'
 const at = (iso: string) => new Date(iso)
@@ -57,9 +57,7 @@ describe('notification preferences over REST and GraphQL, honoured by the dispat
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const path = (id: string) => `/api/v1/users/${id}/notification-preferences`
 
   it('reads the defaults, needs the version read, checks every field, and only for oneself or a user admin', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeOrganisation, makeUser, suffix } from '../helpers/factories.js'
 import { loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 const schema = loadSchema()
 
@@ -18,9 +18,7 @@ describe('notification rules as data', () => {
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
 
   it('ships the default rules, readable by admins only', async () => {
     const res = await t.api('GET', '/api/v1/notification-rules?limit=100')

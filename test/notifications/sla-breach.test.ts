@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendOutbox } from '../../src/modules/notifications/outbox.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeOrganisation, makeTeam, makeUser, suffix } from '../helpers/factories.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 /**
  * One breach, one notice: the breach timer's row reaches the audiences of the breach rules; a breach
@@ -26,9 +26,7 @@ describe('sla.breach notices', () => {
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const withMail = async (roles: Parameters<typeof makeUser>[1], extra: Record<string, unknown> = {}) => {
     const email = `brc-${suffix()}@example.test`
     return { ...(await makeUser(t, roles, { email, ...extra })), email }

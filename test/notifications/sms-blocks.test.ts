@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditLog } from '../../src/db/schema/index.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeTeam, makeUser } from '../helpers/factories.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 describe('SMS blocks per user and number: recorded on a 550, visible and clearable, cleared by an edit', () => {
   let t: TestApp
@@ -24,9 +24,7 @@ describe('SMS blocks per user and number: recorded on a 550, visible and clearab
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const REFUSED = '4915123456789@sms.example.test'
 
   it('blocks the refused number, lists it, clears it over REST and GraphQL, and a phone edit away and back clears it', async () => {

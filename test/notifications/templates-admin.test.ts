@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeIncident, makeUser, suffix } from '../helpers/factories.js'
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
+import { drainOutbox, type SmtpSink, startSmtpSink } from '../helpers/smtp.js'
 
 describe('notification templates admins override, with a preview and the shipped English fallback', () => {
   let t: TestApp
@@ -15,9 +15,7 @@ describe('notification templates admins override, with a preview and the shipped
     await t?.close()
     await sink?.close()
   })
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) if ((await t.app.services.notifications.dispatchOnce()).claimed === 0) return
-  }
+  const drain = () => drainOutbox(t)
   const person = async (locale?: string) => {
     const email = `tpl-${suffix()}@example.test`
     const u = await makeUser(t, ['technician'], { email })
