@@ -13,6 +13,7 @@ import errorsPlugin, { clientErrorProblem, problemFromError, sendProblem } from 
 import graphqlPlugin from './plugins/graphql.js'
 import healthRoutes from './plugins/health.js'
 import httpPlugin from './plugins/http.js'
+import metricsPlugin from './plugins/metrics.js'
 import rateLimitsPlugin from './plugins/rate-limits.js'
 import servicesPlugin from './plugins/services.js'
 import validationPlugin from './plugins/validation.js'
@@ -97,6 +98,7 @@ export async function buildApp({ config, database, logger, startUnready }: Build
     }
   })
   await app.register(servicesPlugin, { config, database })
+  await app.register(metricsPlugin)
   await app.register(docsPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitsPlugin)

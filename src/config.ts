@@ -83,6 +83,16 @@ const ConfigSchema = Type.Object({
   SCHEDULER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 100 }),
   SCHEDULER_LEASE_MS: Type.Integer({ default: 30000, minimum: 100 }),
   PUBLIC_DOCS: Type.Boolean({ default: true }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'bearer token Prometheus sends to GET /metrics on the API port' })
+  ),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'serve /metrics without a token on a listener of its own on this port (HOST)'
+    })
+  ),
 
   // Lockout after repeated failed logins, per user and per client address
   LOCKOUT_USER_FAILURES: Type.Integer({ default: 10, minimum: 1 }),

@@ -17,6 +17,8 @@ export interface Database {
   ping(): Promise<void>
   /** Queries waiting for a pool connection now (PGlite queues inside its one connection: 0). */
   waiting(): number
+  /** node-postgres pool occupancy for /metrics (PGlite has no pool: null). */
+  poolStats(): { total: number; idle: number; waiting: number } | null
 }
 
 export interface DatabaseOptions {
@@ -50,7 +52,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       ping: async () => {
         await pool.query('SELECT 1')
       },
-      waiting: () => pool.waitingCount
+      waiting: () => pool.waitingCount,
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount })
     }
   }
   let client: PGlite
@@ -70,7 +73,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     ping: async () => {
       await client.query('SELECT 1')
     },
-    waiting: () => 0
+    waiting: () => 0,
+    poolStats: () => null
   }
 }
 
