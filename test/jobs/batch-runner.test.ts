@@ -122,7 +122,12 @@ describe('batch queue jobs and the next due time', () => {
       // Enqueued after the runner went to sleep for the poll: a nudge makes it look again
       runner.nudge()
       await waitFor('the row due in 300 ms to run', () => seen.length === 2, { timeoutMs: 10_000 })
-      expect((await itemsOf(queue)).length).toBe(0)
+      // The runner settles the batch after runBatch returns: both rows end completed (gone), none rescheduled
+      let left = -1
+      await waitFor('the ran rows to be completed', async () => (left = (await itemsOf(queue)).length) === 0, {
+        timeoutMs: 5_000
+      })
+      expect(left).toBe(0)
       await enqueue(t.db, { queue, delayMs: 400 })
       runner.nudge(Date.now() + 400)
       await waitFor('the third row to run', () => seen.length === 3, { timeoutMs: 10_000 })
