@@ -165,7 +165,10 @@ export const servicePrices = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },
-  t => [uniqueIndex('service_prices_service_uq').on(t.serviceId), check('service_prices_amount_ck', sql`${t.amount} >= 0`)]
+  t => [
+    uniqueIndex('service_prices_service_uq').on(t.serviceId),
+    check('service_prices_amount_ck', sql`${t.amount} >= 0`)
+  ]
 )
 
 /** An organisation consuming a service CI (chargeback): subscribed, with its usage in units (> 0). */

@@ -1,9 +1,40 @@
-import { authorize } from '../../auth/policy.js'
+import { authorize, can, organisationPin } from '../../auth/policy.js'
 import type { Ctx, Deps } from '../../lib/context.js'
-import { badRequest, type FieldError } from '../../lib/errors.js'
+import { badRequest, type FieldError, forbidden } from '../../lib/errors.js'
+import type { CostService } from './costs.service.js'
 import { money } from './money.js'
-import { budgetActuals, classCosts, costCentreCosts, type MonthRange, serviceCosts } from './reports.repository.js'
-import type { ReportRangeInput, ServiceCostInput } from './reports.schemas.js'
+import {
+  type AllocationOptions,
+  budgetActuals,
+  chargeback,
+  classCosts,
+  costCentreCosts,
+  forecast,
+  type MonthRange,
+  serviceCosts,
+  serviceMargins
+} from './reports.repository.js'
+import type { ChargebackInput, ForecastInput, ReportRangeInput, ServiceCostInput } from './reports.schemas.js'
+
+/** Exact sums of decimal strings (4 decimals at most), as scaled integers. */
+function addMoney(values: string[]): string {
+  let total = 0n
+  for (const v of values) {
+    const negative = v.startsWith('-')
+    const [whole = '0', frac = ''] = (negative ? v.slice(1) : v).split('.')
+    const n = BigInt(whole) * 10_000n + BigInt(frac.padEnd(4, '0').slice(0, 4))
+    total += negative ? -n : n
+  }
+  const negative = total < 0n
+  const abs = negative ? -total : total
+  const text = `${abs / 10_000n}.${(abs % 10_000n).toString().padStart(4, '0')}`
+  return money(negative && abs !== 0n ? `-${text}` : text)
+}
+
+const addMonths = (month: string, n: number) => {
+  const total = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + n
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`
+}
 
 const MAX_MONTHS = 120
 
@@ -25,27 +56,31 @@ export function monthRange(input: { from: string; to: string }): MonthRange {
  * The finance reports, computed on read from CI costs, the CMDB relationships and the exchange rates,
  * every amount in the reporting currency. Finance and admins only.
  */
-export function createReportService({ db, config }: Deps) {
+export function createReportService({ db, config, finance }: Deps & { finance: CostService }) {
   const base = config.REPORTING_CURRENCY
   const head = (input: { from: string; to: string }) => ({ from: input.from, to: input.to, currency: base })
+
+  function allocation(input: ServiceCostInput): AllocationOptions {
+    const split = input.split ?? 'even'
+    if (split === 'usage' && !input.usageAttribute) {
+      throw badRequest('split=usage needs the attribute', [
+        { field: 'usageAttribute', message: 'name the numeric attribute to split by' }
+      ])
+    }
+    return {
+      split,
+      ...(input.usageAttribute ? { usageAttribute: input.usageAttribute } : {}),
+      serviceClass: 'service',
+      depth: input.depth ?? 10
+    }
+  }
 
   return {
     /** Each service CI's own costs plus its share of everything beneath it. */
     async costPerService(ctx: Ctx, input: ServiceCostInput) {
       authorize(ctx.actor, 'finance.read')
       const range = monthRange(input)
-      const split = input.split ?? 'even'
-      if (split === 'usage' && !input.usageAttribute) {
-        throw badRequest('split=usage needs the attribute', [
-          { field: 'usageAttribute', message: 'name the numeric attribute to split by' }
-        ])
-      }
-      const rows = await serviceCosts(db, range, base, {
-        split,
-        ...(input.usageAttribute ? { usageAttribute: input.usageAttribute } : {}),
-        serviceClass: 'service',
-        depth: input.depth ?? 10
-      })
+      const rows = await serviceCosts(db, range, base, allocation(input))
       return {
         ...head(input),
         items: rows.map(r => ({
@@ -79,6 +114,98 @@ export function createReportService({ db, config }: Deps) {
       authorize(ctx.actor, 'finance.read')
       const rows = await costCentreCosts(db, monthRange(input), base)
       return { ...head(input), items: rows.map(r => ({ ...r, ownCost: money(r.ownCost), cost: money(r.cost) })) }
+    },
+
+    /** Each service CI's cost against its price's revenue over the range, and the margin. */
+    async serviceMargin(ctx: Ctx, input: ServiceCostInput) {
+      authorize(ctx.actor, 'finance.read')
+      const range = monthRange(input)
+      const rows = await serviceMargins(db, range, base, allocation(input))
+      return {
+        ...head(input),
+        items: rows.map(r => ({
+          ...r,
+          cost: money(r.cost),
+          revenue: money(r.revenue),
+          margin: money(r.margin),
+          quantity: r.quantity === null ? null : money(r.quantity)
+        }))
+      }
+    },
+
+    /**
+     * What each consuming organisation is charged: finance and admins see every organisation; a
+     * customer (or a token pinned to an organisation) sees only its own, and only while the finance
+     * settings enable customer chargeback.
+     */
+    async chargeback(ctx: Ctx, input: ChargebackInput) {
+      const pin = organisationPin(ctx.actor)
+      if (!can(ctx.actor, 'finance.read')) {
+        const enabled = pin !== null && (await finance.currentSettings()).customerChargeback
+        if (!enabled) {
+          throw forbidden(
+            pin
+              ? 'chargeback is not open to customers (an admin may enable it)'
+              : 'your roles do not allow finance.read',
+            { action: 'finance.read' }
+          )
+        }
+      }
+      const range = monthRange(input)
+      const by = input.by ?? 'subscription'
+      const found = await chargeback(db, range, base, {
+        ...allocation(input),
+        by,
+        ...(pin ? { organisationId: pin } : {})
+      })
+      const items = found.lines.map(l => ({ ...l, charge: money(l.charge) }))
+      const totals = new Map<
+        string,
+        {
+          organisationId: string
+          organisation: string
+          costCentreId: string | null
+          services: number
+          charges: string[]
+        }
+      >()
+      for (const l of items) {
+        const t = totals.get(l.organisationId) ?? {
+          organisationId: l.organisationId,
+          organisation: l.organisation,
+          costCentreId: l.costCentreId,
+          services: 0,
+          charges: []
+        }
+        t.services += 1
+        t.charges.push(l.charge)
+        totals.set(l.organisationId, t)
+      }
+      return {
+        ...head(input),
+        by,
+        items,
+        organisations: [...totals.values()].map(({ charges, ...t }) => ({ ...t, charge: addMoney(charges) })),
+        // What nobody consumes is the provider's own: not a customer's business
+        unallocated: pin ? '0.00' : money(found.unallocated)
+      }
+    },
+
+    /** The months ahead as the CI costs stand: depreciation schedules and recurring costs. */
+    async forecast(ctx: Ctx, input: ForecastInput) {
+      authorize(ctx.actor, 'finance.read')
+      const now = new Date()
+      const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`
+      const from = input.from ?? addMonths(thisMonth, 1)
+      const to = addMonths(from, (input.months ?? 12) - 1)
+      const rows = await forecast(db, monthRange({ from, to }), base)
+      const items = rows.map(r => ({
+        month: r.month,
+        depreciation: money(r.depreciation),
+        recurring: money(r.recurring),
+        cost: money(r.cost)
+      }))
+      return { ...head({ from, to }), items, total: addMoney(items.map(i => i.cost)) }
     }
   }
 }

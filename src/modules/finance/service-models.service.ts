@@ -55,7 +55,12 @@ function positive(errors: FieldError[], field: string, value: string | undefined
   if (value !== undefined && isZero(value)) errors.push({ field, message: `${field} is above 0` })
 }
 
-export const weightKeyset = textKeyset<StoredWeight>('service-cost-weights', serviceCostWeights.id, serviceCostWeights.id, r => r.id)
+export const weightKeyset = textKeyset<StoredWeight>(
+  'service-cost-weights',
+  serviceCostWeights.id,
+  serviceCostWeights.id,
+  r => r.id
+)
 export const priceKeyset = textKeyset<StoredPrice>('service-prices', servicePrices.id, servicePrices.id, r => r.id)
 export const consumerKeyset = textKeyset<StoredConsumer>(
   'service-consumers',
@@ -182,7 +187,11 @@ export function createServiceModelService({ db, config }: Deps) {
         prices.update(ctx, id, expectedVersion, async (_tx, before) => {
           const basis = input.basis ?? before.basis
           const quantityAttribute =
-            input.quantityAttribute !== undefined ? input.quantityAttribute : basis === 'flat' ? null : before.quantityAttribute
+            input.quantityAttribute !== undefined
+              ? input.quantityAttribute
+              : basis === 'flat'
+                ? null
+                : before.quantityAttribute
           const errors = priceShape(basis, quantityAttribute)
           if (errors.length) throw validationFailed(errors)
           const set: Record<string, unknown> = { basis, quantityAttribute }
