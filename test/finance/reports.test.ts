@@ -28,13 +28,17 @@ function parseCsv(text: string): Record<string, string>[] {
  *   month's first day): 90 + 90 + 80 = 260.00
  * - storage: hosting 300/month → 900.00; nodeY: power 60/month → 180.00; nodeX costs nothing
  *
- * even: storage's CIs above are appA and appB (1/2 each); nodeX's are storage and nodeY (1/2 each);
- * nodeY's is nodeX (1). Each service reaches nodeY via storage → nodeX → nodeY: 1/2 * 1/2 * 1 = 1/4,
- * 180/4 = 45 (the walk stops at nodeX again: the half nodeY routes back into the cycle is nobody's).
- *   svcA shared = 600 + 450 + 45 = 1095.00, cost 1156.00; svcB shared = 260 + 450 + 45 = 755.00
- * usage (users: appA 3, appB 1; CIs without it split evenly): storage 3/4 to appA, 1/4 to appB;
- *   svcA shared = 600 + 675 + 180 * 3/4 * 1/2 = 1342.50, cost 1403.50
- *   svcB shared = 260 + 225 + 180 * 1/4 * 1/2 = 507.50
+ * Each service reaches every CI beneath it once (the cycle nodeX ⇄ nodeY counts each of them once):
+ * svcA reaches appA, storage, nodeX, nodeY; svcB appB, storage, nodeX, nodeY. A CI splits over the
+ * services reaching it.
+ * even: storage 900 / 2 = 450 each, nodeY 180 / 2 = 90 each; appA and appB have one service each.
+ *   svcA shared = 600 + 450 + 90 = 1140.00, cost 1201.00; svcB shared = 260 + 450 + 90 = 800.00
+ * usage (the service CIs' users: svcA 3, svcB 1): storage 3/4 = 675 to svcA, 225 to svcB; nodeY 135, 45
+ *   svcA shared = 600 + 675 + 135 = 1410.00, cost 1471.00; svcB shared = 260 + 225 + 45 = 530.00
+ * weights (svcA 7, svcB 3 on storage; nothing else weighted): storage 630 / 270, the rest even
+ *   svcA shared = 600 + 630 + 90 = 1320.00, cost 1381.00; svcB shared = 260 + 270 + 90 = 620.00
+ *   then a weight 1 of svcA on nodeY alone: svcB bears none of nodeY (it has no weight there)
+ *   svcA shared = 600 + 630 + 180 = 1410.00, cost 1471.00; svcB = 260 + 270 = 530.00
  */
 describe('finance reports: cost per service, per class, per cost centre', () => {
   let t: TestApp
@@ -43,6 +47,7 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
   const ids: Record<string, string> = {}
   const centres: Record<string, string> = {}
   let appClass = ''
+  let svcClass = ''
 
   const ok = async (method: string, url: string, body: Json) => {
     const res = await t.api(method as 'POST', url, { body })
@@ -69,11 +74,19 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       parentId: application.id,
       attributes: [{ name: 'users', type: 'number' }]
     })
+    const business = classes.find(c => c.name === 'business_service')!
+    svcClass = `costsvc_${s}`
+    await ok('POST', '/api/v1/ci-classes', {
+      name: svcClass,
+      label: 'Costed service',
+      parentId: business.id,
+      attributes: [{ name: 'users', type: 'number' }]
+    })
     const ci = async (key: string, body: Json) => {
       ids[key] = (await ok('POST', '/api/v1/cis', { name: `${key}-${s}`, ...body })).id
     }
-    await ci('svcA', { class: 'business_service', costCentreId: centres.grp })
-    await ci('svcB', { class: 'business_service' })
+    await ci('svcA', { class: svcClass, attributes: { users: 3 }, costCentreId: centres.grp })
+    await ci('svcB', { class: svcClass, attributes: { users: 1 } })
     await ci('appA', { class: appClass, attributes: { users: 3 }, costCentreId: centres.it })
     await ci('appB', { class: appClass, attributes: { users: 1 } })
     await ci('storage', { class: 'generic', costCentreId: centres.infra })
@@ -121,7 +134,7 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
   const mine = (items: Json[], key: string, wanted: string[]) =>
     Object.fromEntries(items.filter(r => wanted.includes(r[key])).map(r => [r[key], r]))
 
-  it('splits shared storage evenly, follows a cycle once, depreciates and converts', async () => {
+  it('splits shared storage evenly, counts a cycle once, depreciates and converts', async () => {
     const res = await t.api('GET', '/api/v1/reports/finance/cost-per-service?from=2026-01&to=2026-03', {
       token: finance.token
     })
@@ -131,12 +144,12 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
     const rows = mine(report.items, 'serviceId', [ids.svcA!, ids.svcB!])
     expect(rows[ids.svcA!]).toMatchObject({
       ownCost: '61.00',
-      sharedCost: '1095.00',
-      cost: '1156.00',
+      sharedCost: '1140.00',
+      cost: '1201.00',
       ciCount: 4,
       costCentreId: centres.grp
     })
-    expect(rows[ids.svcB!]).toMatchObject({ ownCost: '0.00', sharedCost: '755.00', cost: '755.00', ciCount: 4 })
+    expect(rows[ids.svcB!]).toMatchObject({ ownCost: '0.00', sharedCost: '800.00', cost: '800.00', ciCount: 4 })
   })
 
   it('splits by a usage attribute', async () => {
@@ -147,8 +160,8 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
     )
     expect(res.statusCode, res.body).toBe(200)
     const rows = mine(res.json().items, 'serviceId', [ids.svcA!, ids.svcB!])
-    expect(rows[ids.svcA!]).toMatchObject({ sharedCost: '1342.50', cost: '1403.50' })
-    expect(rows[ids.svcB!]).toMatchObject({ sharedCost: '507.50', cost: '507.50' })
+    expect(rows[ids.svcA!]).toMatchObject({ sharedCost: '1410.00', cost: '1471.00' })
+    expect(rows[ids.svcB!]).toMatchObject({ sharedCost: '530.00', cost: '530.00' })
   })
 
   it('answers the same rows as CSV, parsed back', async () => {
@@ -163,11 +176,11 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       {
         service_id: ids.svcA,
         name: expect.stringMatching(/^svcA-/),
-        class: 'business_service',
+        class: svcClass,
         cost_centre_id: centres.grp,
         own_cost: '61.00',
-        shared_cost: '1095.00',
-        cost: '1156.00',
+        shared_cost: '1140.00',
+        cost: '1201.00',
         ci_count: '4'
       }
     ])
@@ -279,7 +292,7 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
     expect(status).toBe(200)
     expect(body.errors).toBeUndefined()
     const svc = mine(body.data!.costPerService.items, 'serviceId', [ids.svcA!])
-    expect(svc[ids.svcA!]).toEqual({ serviceId: ids.svcA, cost: '1403.50' })
+    expect(svc[ids.svcA!]).toEqual({ serviceId: ids.svcA, cost: '1471.00' })
     expect(mine(body.data!.costPerCostCentre.items, 'costCentreId', [centres.it!])[centres.it!].cost).toBe('1500.00')
     expect(body.data!.costCentre).toEqual({ parent: { id: centres.grp }, children: [{ id: centres.infra }] })
     const bad = await t.gql('{ costPerClass(from: "2026-05", to: "2026-01") { currency } }', {}, finance.token)
