@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm'
 import { authorize, can, organisationPin } from '../../auth/policy.js'
-import type { Ctx, Deps } from '../../lib/context.js'
+import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { badRequest, type FieldError, forbidden } from '../../lib/errors.js'
 import type { CostService } from './costs.service.js'
 import { money } from './money.js'
@@ -60,6 +61,17 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
   const base = config.REPORTING_CURRENCY
   const head = (input: { from: string; to: string }) => ({ from: input.from, to: input.to, currency: base })
 
+  /**
+   * Runs a report's query in a read transaction without JIT: the planner's estimates for these
+   * recursive CTEs over generate_series are far above jit_above_cost, and compiling them costs
+   * PostgreSQL seconds for a query that runs in milliseconds (measured: 6.7 s with JIT, 36 ms without).
+   */
+  const report = <T>(query: (q: Queryable) => Promise<T>) =>
+    db.transaction(async tx => {
+      await tx.execute(sql`set local jit = off`)
+      return query(tx)
+    })
+
   function allocation(input: ServiceCostInput): AllocationOptions {
     const split = input.split ?? 'even'
     if (split === 'usage' && !input.usageAttribute) {
@@ -80,7 +92,8 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
     async costPerService(ctx: Ctx, input: ServiceCostInput) {
       authorize(ctx.actor, 'finance.read')
       const range = monthRange(input)
-      const rows = await serviceCosts(db, range, base, allocation(input))
+      const opts = allocation(input)
+      const rows = await report(q => serviceCosts(q, range, base, opts))
       return {
         ...head(input),
         items: rows.map(r => ({
@@ -95,14 +108,14 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
     /** Direct CI costs per CI class. */
     async costPerClass(ctx: Ctx, input: ReportRangeInput) {
       authorize(ctx.actor, 'finance.read')
-      const rows = await classCosts(db, monthRange(input), base)
+      const rows = await report(q => classCosts(q, monthRange(input), base))
       return { ...head(input), items: rows.map(r => ({ ...r, cost: money(r.cost) })) }
     },
 
     /** Budgets starting in the range against the rolled-up actual of their period. */
     async budgetAgainstActual(ctx: Ctx, input: ReportRangeInput) {
       authorize(ctx.actor, 'finance.read')
-      const rows = await budgetActuals(db, monthRange(input), base)
+      const rows = await report(q => budgetActuals(q, monthRange(input), base))
       return {
         ...head(input),
         items: rows.map(r => ({ ...r, budget: money(r.budget), actual: money(r.actual), variance: money(r.variance) }))
@@ -112,7 +125,7 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
     /** Direct CI costs per cost centre, each rolled up the cost-centre tree. */
     async costPerCostCentre(ctx: Ctx, input: ReportRangeInput) {
       authorize(ctx.actor, 'finance.read')
-      const rows = await costCentreCosts(db, monthRange(input), base)
+      const rows = await report(q => costCentreCosts(q, monthRange(input), base))
       return { ...head(input), items: rows.map(r => ({ ...r, ownCost: money(r.ownCost), cost: money(r.cost) })) }
     },
 
@@ -120,7 +133,8 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
     async serviceMargin(ctx: Ctx, input: ServiceCostInput) {
       authorize(ctx.actor, 'finance.read')
       const range = monthRange(input)
-      const rows = await serviceMargins(db, range, base, allocation(input))
+      const opts = allocation(input)
+      const rows = await report(q => serviceMargins(q, range, base, opts))
       return {
         ...head(input),
         items: rows.map(r => ({
@@ -153,11 +167,8 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
       }
       const range = monthRange(input)
       const by = input.by ?? 'subscription'
-      const found = await chargeback(db, range, base, {
-        ...allocation(input),
-        by,
-        ...(pin ? { organisationId: pin } : {})
-      })
+      const opts = { ...allocation(input), by, ...(pin ? { organisationId: pin } : {}) }
+      const found = await report(q => chargeback(q, range, base, opts))
       const items = found.lines.map(l => ({ ...l, charge: money(l.charge) }))
       const totals = new Map<
         string,
@@ -198,7 +209,7 @@ export function createReportService({ db, config, finance }: Deps & { finance: C
       const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`
       const from = input.from ?? addMonths(thisMonth, 1)
       const to = addMonths(from, (input.months ?? 12) - 1)
-      const rows = await forecast(db, monthRange({ from, to }), base)
+      const rows = await report(q => forecast(q, monthRange({ from, to }), base))
       const items = rows.map(r => ({
         month: r.month,
         depreciation: money(r.depreciation),
