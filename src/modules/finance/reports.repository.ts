@@ -100,12 +100,16 @@ function serviceTotalsCte(opts: AllocationOptions): SQL {
       from reach_w
     ),
     ci_total(ci_id, amount) as (select ci_id, sum(amount) from ci_cost group by ci_id),
+    shared_total(root, amount) as (
+      select sh.root, sum(t.amount * sh.share) from share sh join ci_total t on t.ci_id = sh.id group by sh.root
+    ),
+    reach_count(root, n) as (select root, count(*) from reach group by root),
     service_total(root, own, shared, cis) as (
-      select s.id,
-        coalesce((select t.amount from ci_total t where t.ci_id = s.id), 0),
-        coalesce((select sum(t.amount * sh.share) from share sh join ci_total t on t.ci_id = sh.id where sh.root = s.id), 0),
-        (select count(*) from reach r where r.root = s.id)
+      select s.id, coalesce(o.amount, 0), coalesce(st.amount, 0), coalesce(rc.n, 0)
       from service_ci s
+      left join ci_total o on o.ci_id = s.id
+      left join shared_total st on st.root = s.id
+      left join reach_count rc on rc.root = s.id
     )`
 }
 
