@@ -14,7 +14,7 @@ export interface MonthRange {
  * a third, a year a twelfth) times the share of the month's days they run. A foreign amount converts
  * at the rate in force on the month's first day (none in force: counted as 0 and listed by the caller).
  */
-function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
+function ciCostCte(range: MonthRange, base: string, toSql?: SQL, only?: SQL): SQL {
   const to = toSql ?? sql`${range.to}::date`
   return sql`
     months(m) as (
@@ -33,6 +33,7 @@ function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
           / ((mo.m + interval '1 month')::date - mo.m)
         end
       from ci_costs c cross join months mo
+      ${only ? sql`where c.ci_id in (${only})` : sql``}
     ),
     ci_cost(ci_id, month, amount) as (
       select r.ci_id, r.month, sum(r.amount * case when r.currency = ${base} then 1 else coalesce((
@@ -42,6 +43,9 @@ function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
       from raw_cost r where r.amount <> 0 group by r.ci_id, r.month
     )`
 }
+
+/** The service reports cost only what a service walk reaches (a later CTE: WITH RECURSIVE allows it). */
+const REACHED = sql`select id from walk`
 
 export interface AllocationOptions {
   /**
@@ -132,7 +136,7 @@ export async function serviceCosts(
   opts: AllocationOptions
 ): Promise<ServiceCostRow[]> {
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base)},
+    with recursive ${ciCostCte(range, base, undefined, REACHED)},
     ${serviceTotalsCte(opts)}
     select s.id as service_id, s.name, s.class, s.cost_centre_id,
       round(t.own, 4)::text as own, round(t.shared, 4)::text as shared, round(t.own + t.shared, 4)::text as cost,
@@ -182,7 +186,7 @@ export async function serviceMargins(
   opts: AllocationOptions
 ): Promise<ServiceMarginRow[]> {
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base)},
+    with recursive ${ciCostCte(range, base, undefined, REACHED)},
     ${serviceTotalsCte(opts)},
     priced(service_id, basis, quantity, revenue) as (
       select p.service_id, p.basis, qty.q,
@@ -239,7 +243,7 @@ export async function chargeback(
 ): Promise<{ lines: ChargebackLine[]; unallocated: string }> {
   const units = opts.by === 'usage' ? sql`c.units` : sql`1::numeric`
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base)},
+    with recursive ${ciCostCte(range, base, undefined, REACHED)},
     ${serviceTotalsCte(opts)},
     consumer(service_id, organisation_id, share) as (
       select c.service_id, c.organisation_id, ${units} / sum(${units}) over (partition by c.service_id)
