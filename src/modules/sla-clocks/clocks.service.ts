@@ -1,7 +1,7 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
-import { slaClocks, slas } from '../../db/schema/index.js'
+import { slaClocks } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx, TxCtx } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
 import type { CalendarService } from '../calendars/calendars.service.js'
@@ -12,7 +12,7 @@ import type { TicketService } from '../tickets/tickets.service.js'
 import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
 import type { WorkflowService } from '../workflows/workflows.service.js'
 import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
-import { armTimer } from './clock-timer.js'
+import { armTimers } from './clock-timer.js'
 
 type ClockDeps = Deps & {
   calendars: CalendarService
@@ -234,37 +234,46 @@ export function createClockService(deps: ClockDeps) {
       teamId: row.teamId
     })
 
+  /** Writes the clocks changed in memory: the new ones in one INSERT, then their timers in one statement. */
   async function write(tx: Tx, list: Draft[]) {
     const now = clock.now()
-    for (const c of list) {
-      if (c.fresh) {
-        const { dirty: _d, fresh: _f, ...row } = c
-        await tx.insert(slaClocks).values({ ...row, createdAt: now, updatedAt: now })
-      } else if (c.dirty) {
-        await tx
-          .update(slaClocks)
-          .set({
-            slaId: c.slaId,
-            olaId: c.olaId,
-            calendarId: c.calendarId,
-            priority: c.priority,
-            targetMinutes: c.targetMinutes,
-            run: c.run,
-            state: c.state,
-            startedAt: c.startedAt,
-            runningSince: c.runningSince,
-            elapsedMinutes: c.elapsedMinutes,
-            dueAt: c.dueAt,
-            breachedAt: c.breachedAt,
-            stoppedAt: c.stoppedAt,
-            pausedBy: c.pausedBy,
-            segments: c.segments,
-            updatedAt: now
-          })
-          .where(eq(slaClocks.id, c.id))
-      } else continue
-      await armTimer(tx, c)
+    const fresh = list.filter(c => c.fresh)
+    if (fresh.length) {
+      await tx.insert(slaClocks).values(
+        fresh.map(c => {
+          const { dirty: _d, fresh: _f, ...row } = c
+          return { ...row, createdAt: now, updatedAt: now }
+        })
+      )
     }
+    for (const c of list) {
+      if (c.fresh || !c.dirty) continue
+      await tx
+        .update(slaClocks)
+        .set({
+          slaId: c.slaId,
+          olaId: c.olaId,
+          calendarId: c.calendarId,
+          priority: c.priority,
+          targetMinutes: c.targetMinutes,
+          run: c.run,
+          state: c.state,
+          startedAt: c.startedAt,
+          runningSince: c.runningSince,
+          elapsedMinutes: c.elapsedMinutes,
+          dueAt: c.dueAt,
+          breachedAt: c.breachedAt,
+          stoppedAt: c.stoppedAt,
+          pausedBy: c.pausedBy,
+          segments: c.segments,
+          updatedAt: now
+        })
+        .where(eq(slaClocks.id, c.id))
+    }
+    await armTimers(
+      tx,
+      list.filter(c => c.fresh || c.dirty)
+    )
   }
 
   const metByReply = (change: TicketChange) => !!change.note && !change.note.internal && isStaff(change.actor)
@@ -278,12 +287,15 @@ export function createClockService(deps: ClockDeps) {
     const status = wf.status(after.status)
     const pausing = !!status?.pausesSla
     const open = (status?.phase ?? 'open') === 'open'
-    const clocks: Draft[] = await tx
-      .select()
-      .from(slaClocks)
-      .where(eq(slaClocks.ticketId, after.id))
-      .orderBy(asc(slaClocks.createdAt), asc(slaClocks.id))
-      .for('update')
+    // A ticket just created has no clocks yet
+    const clocks: Draft[] = before
+      ? await tx
+          .select()
+          .from(slaClocks)
+          .where(eq(slaClocks.ticketId, after.id))
+          .orderBy(asc(slaClocks.createdAt), asc(slaClocks.id))
+          .for('update')
+      : []
     const startAll = async (list: Draft[]) => {
       for (const c of list) await restart(tx, c, now, after.status, pausing || !open)
       clocks.push(...list)
@@ -346,11 +358,7 @@ export function createClockService(deps: ClockDeps) {
       const replied = metByReply(change)
       const leftNew = before.status === beforeWf.initial && after.status !== beforeWf.initial
       if (replied || leftNew) {
-        const [agreement] = await tx
-          .select({ metBy: slas.responseMetBy })
-          .from(slas)
-          .where(eq(slas.id, response.slaId!))
-        const metBy = agreement?.metBy ?? 'first_public_reply'
+        const metBy = await deps.slas.responseMetBy(tx, response.slaId!)
         if ((metBy === 'first_public_reply' && replied) || (metBy === 'leaves_new' && leftNew))
           await stop(tx, response, now, after.status)
       }
@@ -386,6 +394,8 @@ export function createClockService(deps: ClockDeps) {
   const subscriber: TicketSubscriber = {
     name: 'sla-clocks',
     types: ['created', 'updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
+    // No SLA for the kind: a create starts no clock (and stays one statement, without a transaction)
+    wantsCreate: kind => deps.slas.anyFor(kind),
     onChange
   }
 
