@@ -24,7 +24,11 @@ function grouping(groupBy: GroupBy | undefined): { key: SQL; name: SQL; join: SQ
     case undefined:
       return { key: sql`null::text`, name: sql`null::text`, join: sql`` }
     case 'team':
-      return { key: sql`${tickets.teamId}`, name: sql`g.name`, join: sql`left join teams g on g.id = ${tickets.teamId}` }
+      return {
+        key: sql`${tickets.teamId}`,
+        name: sql`g.name`,
+        join: sql`left join teams g on g.id = ${tickets.teamId}`
+      }
     case 'organisation':
       return {
         key: sql`${tickets.organisationId}`,

@@ -171,7 +171,7 @@ export function createTicketListing(
     input: Omit<TicketListInput, 'sort' | 'limit' | 'cursor' | 'includeTotal'>
   ): Promise<SQL[]> {
     const db = _db
-      const where: SQL[] = [
+    const where: SQL[] = [
       ...(kind ? [eq(tickets.kind, kind)] : []),
       ...scopeConditions(ticketScope(ctx.actor)),
       ...filterConditions(kind, input, canSeeInternal(ctx.actor))
