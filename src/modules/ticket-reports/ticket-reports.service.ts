@@ -174,14 +174,16 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
       const timeZone = timeZoneOf(input.timeZone)
       const unitDays = { day: 1, week: 7, month: 28 }[interval]
       if ((p.to.getTime() - p.from.getTime()) / DAY_MS / unitDays > MAX_BUCKETS)
-        throw fieldError('to', `at most ${MAX_BUCKETS} ${interval}s a report`)
+        throw badRequest(`to: at most ${MAX_BUCKETS} ${interval}s a report`, [
+          { field: 'to', message: `at most ${MAX_BUCKETS} ${interval}s a report` }
+        ])
       const { conds, link } = await selection(ctx, scope, input.filter)
       const db = reportDb(ctx)
       const [series, timed, rated, escalated] = await Promise.all([
         trendSeries(db, { ...p, interval, timeZone }, conds),
         timings(db, p, conds),
         rates(db, p, conds),
-        escalations(db, p, conds)
+        dbg(escalations(db, p, conds), 'esc')
       ])
       const buckets: TrendBucketView[] = series.map(b => {
         const start = date(b.start_at)

@@ -37,10 +37,10 @@ export async function trendSeries(
 ): Promise<TrendRecord[]> {
   const u = UNIT[p.interval]
   const tz = p.timeZone
-  const local = (at: SQL) => sql`date_trunc(${u.trunc}, ${at} at time zone ${tz})`
+  const local = (at: SQL) => sql`date_trunc(${u.trunc}, (${at}) at time zone ${tz}::text)`
   const result = await q.execute(sql`
     with b as (
-      select s as local_start, s at time zone ${tz} as start_at, (s + ${u.step}) at time zone ${tz} as end_at
+      select s as local_start, s at time zone ${tz}::text as start_at, (s + ${u.step}) at time zone ${tz}::text as end_at
       from generate_series(${local(sql`${p.from}::timestamptz`)}, ${local(sql`${p.to}::timestamptz - interval '1 millisecond'`)}, ${u.step}) s
     ),
     span as (select min(start_at) as first_at, max(end_at) as last_at from b),
