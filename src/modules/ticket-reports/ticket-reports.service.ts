@@ -183,7 +183,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
         trendSeries(db, { ...p, interval, timeZone }, conds),
         timings(db, p, conds),
         rates(db, p, conds),
-        dbg(escalations(db, p, conds), 'esc')
+        escalations(db, p, conds)
       ])
       const buckets: TrendBucketView[] = series.map(b => {
         const start = date(b.start_at)
