@@ -365,7 +365,14 @@ describe('ticket reports', () => {
     ])
     const csv = await t.api('GET', `/api/v1/reports/trends?${FEB}&interval=month&table=timings&format=csv&${filter}`)
     const [header, first] = parseCsv(csv.body)
-    expect(header?.slice(0, 6)).toEqual(['team_id', 'team_name', 'priority', 'count', 'responded', 'response_mean_minutes'])
+    expect(header?.slice(0, 6)).toEqual([
+      'team_id',
+      'team_name',
+      'priority',
+      'count',
+      'responded',
+      'response_mean_minutes'
+    ])
     expect(first?.slice(0, 6)).toEqual([teamA.id, 'Alpha team', '2', '2', '2', '45'])
   })
 
@@ -436,11 +443,9 @@ describe('ticket reports', () => {
       ['request', null, 1, 1, 0, 0]
     ])
     // Filtering on another organisation cannot widen it
-    const widened = await t.api(
-      'GET',
-      `${summaryUrl}&filter=${encodeURIComponent(`organisationId==${other.id}`)}`,
-      { token: customer.token }
-    )
+    const widened = await t.api('GET', `${summaryUrl}&filter=${encodeURIComponent(`organisationId==${other.id}`)}`, {
+      token: customer.token
+    })
     expect(widened.statusCode).toBe(200)
     expect(widened.json().rows).toEqual([])
     // The customer's drill-down lists their tickets
@@ -450,10 +455,7 @@ describe('ticket reports', () => {
     // Nothing else
     expectProblem(await t.api('GET', '/api/v1/reports/ageing', { token: customer.token }), 403)
     expectProblem(await t.api('GET', `/api/v1/reports/trends?${FEB}`, { token: customer.token }), 403)
-    expectProblem(
-      await t.api('GET', `/api/v1/reports/sla/breaches?${FEB}`, { token: customer.token }),
-      403
-    )
+    expectProblem(await t.api('GET', `/api/v1/reports/sla/breaches?${FEB}`, { token: customer.token }), 403)
     const gql = await t.gql('{ reportAgeing { asOf } }', {}, customer.token)
     expect(gql.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN')
     // Customers without an organisation, and finance-only users, read none
@@ -476,7 +478,9 @@ describe('ticket reports', () => {
     expect(off.statusCode, off.body).toBe(200)
     expectProblem(await t.api('GET', summaryUrl, { token: customer.token }), 403)
     // The GraphQL door shares the setting
-    const set = await t.gql('mutation { setReportSettings(input: { customerAccess: true }, version: 2) { customerAccess version } }')
+    const set = await t.gql(
+      'mutation { setReportSettings(input: { customerAccess: true }, version: 2) { customerAccess version } }'
+    )
     expect(set.body.data?.setReportSettings).toEqual({ customerAccess: true, version: 3 })
     const viaGql = await t.gql(
       '{ reportSummary(from: "2026-02-01T00:00:00Z", to: "2026-03-01T00:00:00Z") { rows { kind total } } }',
