@@ -4837,6 +4837,8 @@ export type ReportTrendBucket = {
 
 export type ReportTrends = {
   __typename?: 'ReportTrends';
+  /** When the report was computed (the backlog of the last bucket may still be moving) */
+  asOf: Scalars['DateTime']['output'];
   buckets: Array<ReportTrendBucket>;
   escalations: Array<ReportEscalationRow>;
   from: Scalars['DateTime']['output'];
@@ -8537,6 +8539,7 @@ export type ReportTrendBucketResolvers<ContextType = GqlCtx, ParentType extends 
 };
 
 export type ReportTrendsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTrends'] = ResolversParentTypes['ReportTrends']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   buckets?: Resolver<Array<ResolversTypes['ReportTrendBucket']>, ParentType, ContextType>;
   escalations?: Resolver<Array<ResolversTypes['ReportEscalationRow']>, ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

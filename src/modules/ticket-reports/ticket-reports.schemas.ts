@@ -163,6 +163,7 @@ export const EscalationRow = Type.Object({
 export const TrendsReport = Type.Object({
   from: DateTime,
   to: DateTime,
+  asOf: DateTime,
   interval: StringEnum(INTERVALS),
   timeZone: Type.String(),
   buckets: Type.Array(TrendBucket),

@@ -218,6 +218,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
       }))
       return {
         ...p,
+        asOf: now(),
         interval,
         timeZone,
         buckets,
