@@ -302,6 +302,7 @@ describe('ticket reports', () => {
     const res = await t.api('GET', `/api/v1/reports/trends?${FEB}&interval=month&${filter}`)
     expect(res.statusCode, res.body).toBe(200)
     const body = res.json()
+    expect(body.asOf).toBe(NOW)
     expect(body.buckets.map((b: Record<string, unknown>) => [b.label, b.created, b.resolved, b.backlog])).toEqual([
       // Backlog at 03-01: T1, T4, T6
       ['2026-02-01', 4, 2, 3]
