@@ -183,6 +183,20 @@ describe('ticket reports', () => {
     expect(fieldsOf(bad)).toContain('filter')
   })
 
+  it('summary: every groupBy splits the same tickets, and each row lists exactly its total', async () => {
+    for (const groupBy of ['team', 'organisation', 'service', 'priority', 'category', 'assignee']) {
+      const res = await t.api('GET', `/api/v1/reports/summary?${FEB}&groupBy=${groupBy}&${filter}`)
+      expect(res.statusCode, res.body).toBe(200)
+      const rows = res.json().rows as { total: number; tickets: string }[]
+      expect(
+        rows.reduce((n, r) => n + r.total, 0),
+        groupBy
+      ).toBe(4)
+      const listed = (await Promise.all(rows.map(r => drill(r.tickets)))).flat().sort()
+      expect(listed, groupBy).toEqual(idsOf('T1', 'T2', 'T3', 'T6'))
+    }
+  })
+
   it('summary: CSV parsed back holds the JSON figures', async () => {
     const url = `/api/v1/reports/summary?${FEB}&groupBy=team&${filter}`
     const json = (await t.api('GET', url)).json()

@@ -97,7 +97,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
       const rows: SummaryRowView[] = records.map(r => {
         const key = input.groupBy === 'priority' && r.key !== null ? Number(r.key) : r.key
         const group = input.groupBy ? rsql.equals(GROUP_FIELD[input.groupBy], key) : null
-        const row = (extra: string | null) => link(rsql.equals('kind', r.kind).replace(/"/g, ''), created, group, extra)
+        const row = (extra: string | null) => link(`kind==${r.kind}`, created, group, extra)
         return {
           kind: r.kind,
           key: r.key,
