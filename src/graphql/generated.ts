@@ -2218,6 +2218,8 @@ export type Mutation = {
   setOrganisationNotificationContacts: OrganisationNotificationContacts;
   /** Replace the changes the release bundles ([] unbundles all); a change sits in one open release at a time */
   setReleaseChanges: Release;
+  /** version: the one you read (0 while the defaults apply). */
+  setReportSettings: ReportSettings;
   /** Replace a kind's workflow (admin). version: the one you read (optional optimistic lock) */
   setWorkflow: Workflow;
   /** Sync users from the LDAP directory now (admin): create, update, disable. DIRECTORY_UNAVAILABLE when LDAP is not configured or down. */
@@ -2787,6 +2789,12 @@ export type MutationSetOrganisationNotificationContactsArgs = {
 export type MutationSetReleaseChangesArgs = {
   changeIds: Array<Scalars['ID']['input']>;
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetReportSettingsArgs = {
+  input: ReportSettingsInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3733,6 +3741,13 @@ export type Query = {
   problems: ProblemConnection;
   release?: Maybe<Release>;
   releases: ReleaseConnection;
+  /** Edges: days, comma-separated, ascending. */
+  reportAgeing: ReportAgeing;
+  reportSettings: ReportSettings;
+  /** groupBy: team, organisation, service, priority, category or assignee; filter: the ticket list's RSQL. */
+  reportSummary: ReportSummary;
+  /** interval: day (default), week or month; timeZone: IANA (default UTC). */
+  reportTrends: ReportTrends;
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
   service?: Maybe<Service>;
@@ -4337,6 +4352,33 @@ export type QueryReleasesArgs = {
 };
 
 
+export type QueryReportAgeingArgs = {
+  edges?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  pastDueEdges?: InputMaybe<Scalars['String']['input']>;
+  resolutionEdges?: InputMaybe<Scalars['String']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type QueryReportSummaryArgs = {
+  filter?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['DateTime']['input'];
+  groupBy?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryReportTrendsArgs = {
+  filter?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['DateTime']['input'];
+  interval?: InputMaybe<Scalars['String']['input']>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type QueryRequestArgs = {
   id: Scalars['ID']['input'];
 };
@@ -4686,6 +4728,125 @@ export type ReleaseReadiness = {
   byStatus: Scalars['JSON']['output'];
   ready: Scalars['Boolean']['output'];
   total: Scalars['Int']['output'];
+};
+
+export type ReportAgeing = {
+  __typename?: 'ReportAgeing';
+  asOf: Scalars['DateTime']['output'];
+  rows: Array<ReportAgeingRow>;
+};
+
+/** A bucket in days: section age (open/issued/closed by days since creation), resolution (days to resolve) or pastDue. */
+export type ReportAgeingRow = {
+  __typename?: 'ReportAgeingRow';
+  closed?: Maybe<Scalars['Int']['output']>;
+  count: Scalars['Int']['output'];
+  fromDays: Scalars['Int']['output'];
+  issued?: Maybe<Scalars['Int']['output']>;
+  section: Scalars['String']['output'];
+  tickets: Scalars['String']['output'];
+  /** Exclusive; null: no upper edge */
+  toDays?: Maybe<Scalars['Int']['output']>;
+};
+
+export type ReportEscalationRow = {
+  __typename?: 'ReportEscalationRow';
+  escalations: Scalars['Int']['output'];
+  layer: Scalars['Int']['output'];
+};
+
+export type ReportRates = {
+  __typename?: 'ReportRates';
+  firstContact: Scalars['Int']['output'];
+  firstContactRate?: Maybe<Scalars['Float']['output']>;
+  reopenRate?: Maybe<Scalars['Float']['output']>;
+  reopened: Scalars['Int']['output'];
+  resolved: Scalars['Int']['output'];
+  tickets: Scalars['String']['output'];
+};
+
+export type ReportSettings = {
+  __typename?: 'ReportSettings';
+  /** reports.customerAccess: customers read their organisation's summary and SLA compliance */
+  customerAccess: Scalars['Boolean']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ReportSettingsInput = {
+  customerAccess: Scalars['Boolean']['input'];
+};
+
+export type ReportSummary = {
+  __typename?: 'ReportSummary';
+  asOf: Scalars['DateTime']['output'];
+  from: Scalars['DateTime']['output'];
+  groupBy?: Maybe<Scalars['String']['output']>;
+  rows: Array<ReportSummaryRow>;
+  to: Scalars['DateTime']['output'];
+};
+
+/** One kind and group of a summary: tickets created in the period, open, closed and past due now. */
+export type ReportSummaryRow = {
+  __typename?: 'ReportSummaryRow';
+  closed: Scalars['Int']['output'];
+  closedTickets: Scalars['String']['output'];
+  /** An id, or the priority; null: tickets without one */
+  key?: Maybe<Scalars['String']['output']>;
+  kind: Scalars['String']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  open: Scalars['Int']['output'];
+  openTickets: Scalars['String']['output'];
+  pastDue: Scalars['Int']['output'];
+  pastDueTickets: Scalars['String']['output'];
+  /** The /api/v1/tickets?filter=… list behind total (and each figure below) */
+  tickets: Scalars['String']['output'];
+  total: Scalars['Int']['output'];
+};
+
+/** Times to first response and to resolve, in minutes (SLA business minutes where a clock exists, else wall time). */
+export type ReportTimingRow = {
+  __typename?: 'ReportTimingRow';
+  count: Scalars['Int']['output'];
+  priority: Scalars['Int']['output'];
+  resolveBusinessTime: Scalars['Int']['output'];
+  resolveMeanMinutes?: Maybe<Scalars['Float']['output']>;
+  resolveMedianMinutes?: Maybe<Scalars['Float']['output']>;
+  resolved: Scalars['Int']['output'];
+  responded: Scalars['Int']['output'];
+  responseBusinessTime: Scalars['Int']['output'];
+  responseMeanMinutes?: Maybe<Scalars['Float']['output']>;
+  responseMedianMinutes?: Maybe<Scalars['Float']['output']>;
+  teamId?: Maybe<Scalars['ID']['output']>;
+  teamName?: Maybe<Scalars['String']['output']>;
+  tickets: Scalars['String']['output'];
+};
+
+/** A local day, week or month: tickets created and resolved in it, the backlog at its end. */
+export type ReportTrendBucket = {
+  __typename?: 'ReportTrendBucket';
+  backlog: Scalars['Int']['output'];
+  backlogTickets: Scalars['String']['output'];
+  created: Scalars['Int']['output'];
+  end: Scalars['DateTime']['output'];
+  label: Scalars['String']['output'];
+  resolved: Scalars['Int']['output'];
+  resolvedTickets: Scalars['String']['output'];
+  start: Scalars['DateTime']['output'];
+  tickets: Scalars['String']['output'];
+};
+
+export type ReportTrends = {
+  __typename?: 'ReportTrends';
+  /** When the report was computed (the backlog of the last bucket may still be moving) */
+  asOf: Scalars['DateTime']['output'];
+  buckets: Array<ReportTrendBucket>;
+  escalations: Array<ReportEscalationRow>;
+  from: Scalars['DateTime']['output'];
+  interval: Scalars['String']['output'];
+  rates: ReportRates;
+  timeZone: Scalars['String']['output'];
+  timings: Array<ReportTimingRow>;
+  to: Scalars['DateTime']['output'];
 };
 
 /** A fulfilment task of a service request; customers read the tasks of requests they see. */
@@ -6116,6 +6277,17 @@ export type ResolversTypes = {
   ReleaseDeployment: ResolverTypeWrapper<Partial<Omit<ReleaseDeployment, 'ci'> & { ci?: Maybe<ResolversTypes['ConfigurationItem']> }>>;
   ReleaseEdge: ResolverTypeWrapper<Partial<Omit<ReleaseEdge, 'node'> & { node: ResolversTypes['Release'] }>>;
   ReleaseReadiness: ResolverTypeWrapper<Partial<ReleaseReadiness>>;
+  ReportAgeing: ResolverTypeWrapper<Partial<ReportAgeing>>;
+  ReportAgeingRow: ResolverTypeWrapper<Partial<ReportAgeingRow>>;
+  ReportEscalationRow: ResolverTypeWrapper<Partial<ReportEscalationRow>>;
+  ReportRates: ResolverTypeWrapper<Partial<ReportRates>>;
+  ReportSettings: ResolverTypeWrapper<Partial<ReportSettings>>;
+  ReportSettingsInput: ResolverTypeWrapper<Partial<ReportSettingsInput>>;
+  ReportSummary: ResolverTypeWrapper<Partial<ReportSummary>>;
+  ReportSummaryRow: ResolverTypeWrapper<Partial<ReportSummaryRow>>;
+  ReportTimingRow: ResolverTypeWrapper<Partial<ReportTimingRow>>;
+  ReportTrendBucket: ResolverTypeWrapper<Partial<ReportTrendBucket>>;
+  ReportTrends: ResolverTypeWrapper<Partial<ReportTrends>>;
   RequestTask: ResolverTypeWrapper<Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversTypes['Team']> }>>;
   RequestTaskStatus: ResolverTypeWrapper<Partial<RequestTaskStatus>>;
   Role: ResolverTypeWrapper<Partial<Role>>;
@@ -6458,6 +6630,17 @@ export type ResolversParentTypes = {
   ReleaseDeployment: Partial<Omit<ReleaseDeployment, 'ci'> & { ci?: Maybe<ResolversParentTypes['ConfigurationItem']> }>;
   ReleaseEdge: Partial<Omit<ReleaseEdge, 'node'> & { node: ResolversParentTypes['Release'] }>;
   ReleaseReadiness: Partial<ReleaseReadiness>;
+  ReportAgeing: Partial<ReportAgeing>;
+  ReportAgeingRow: Partial<ReportAgeingRow>;
+  ReportEscalationRow: Partial<ReportEscalationRow>;
+  ReportRates: Partial<ReportRates>;
+  ReportSettings: Partial<ReportSettings>;
+  ReportSettingsInput: Partial<ReportSettingsInput>;
+  ReportSummary: Partial<ReportSummary>;
+  ReportSummaryRow: Partial<ReportSummaryRow>;
+  ReportTimingRow: Partial<ReportTimingRow>;
+  ReportTrendBucket: Partial<ReportTrendBucket>;
+  ReportTrends: Partial<ReportTrends>;
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
   Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
   ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
@@ -7707,6 +7890,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   setNotificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferencesArgs, 'input' | 'userId'>>;
   setOrganisationNotificationContacts?: Resolver<ResolversTypes['OrganisationNotificationContacts'], ParentType, ContextType, RequireFields<MutationSetOrganisationNotificationContactsArgs, 'input' | 'organisationId'>>;
   setReleaseChanges?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationSetReleaseChangesArgs, 'changeIds' | 'id'>>;
+  setReportSettings?: Resolver<ResolversTypes['ReportSettings'], ParentType, ContextType, RequireFields<MutationSetReportSettingsArgs, 'input'>>;
   setWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationSetWorkflowArgs, 'input' | 'kind'>>;
   syncDirectory?: Resolver<ResolversTypes['DirectorySyncReport'], ParentType, ContextType>;
   transitionChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationTransitionChangeArgs, 'id' | 'input'>>;
@@ -8144,6 +8328,10 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   problems?: Resolver<ResolversTypes['ProblemConnection'], ParentType, ContextType, Partial<QueryProblemsArgs>>;
   release?: Resolver<Maybe<ResolversTypes['Release']>, ParentType, ContextType, RequireFields<QueryReleaseArgs, 'id'>>;
   releases?: Resolver<ResolversTypes['ReleaseConnection'], ParentType, ContextType, Partial<QueryReleasesArgs>>;
+  reportAgeing?: Resolver<ResolversTypes['ReportAgeing'], ParentType, ContextType, Partial<QueryReportAgeingArgs>>;
+  reportSettings?: Resolver<ResolversTypes['ReportSettings'], ParentType, ContextType>;
+  reportSummary?: Resolver<ResolversTypes['ReportSummary'], ParentType, ContextType, RequireFields<QueryReportSummaryArgs, 'from' | 'to'>>;
+  reportTrends?: Resolver<ResolversTypes['ReportTrends'], ParentType, ContextType, RequireFields<QueryReportTrendsArgs, 'from' | 'to'>>;
   request?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryRequestArgs, 'id'>>;
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
@@ -8264,6 +8452,102 @@ export type ReleaseReadinessResolvers<ContextType = GqlCtx, ParentType extends R
   byStatus?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportAgeingResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportAgeing'] = ResolversParentTypes['ReportAgeing']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ReportAgeingRow']>, ParentType, ContextType>;
+};
+
+export type ReportAgeingRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportAgeingRow'] = ResolversParentTypes['ReportAgeingRow']> = {
+  closed?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fromDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  issued?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  section?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  toDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type ReportEscalationRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportEscalationRow'] = ResolversParentTypes['ReportEscalationRow']> = {
+  escalations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  layer?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportRatesResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportRates'] = ResolversParentTypes['ReportRates']> = {
+  firstContact?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstContactRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reopenRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reopened?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReportSettingsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportSettings'] = ResolversParentTypes['ReportSettings']> = {
+  customerAccess?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportSummary'] = ResolversParentTypes['ReportSummary']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  groupBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ReportSummaryRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ReportSummaryRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportSummaryRow'] = ResolversParentTypes['ReportSummaryRow']> = {
+  closed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  closedTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  open?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  openTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pastDue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pastDueTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportTimingRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTimingRow'] = ResolversParentTypes['ReportTimingRow']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolveBusinessTime?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolveMeanMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  resolveMedianMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseBusinessTime?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseMeanMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  responseMedianMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  teamName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReportTrendBucketResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTrendBucket'] = ResolversParentTypes['ReportTrendBucket']> = {
+  backlog?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  backlogTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolvedTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReportTrendsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTrends'] = ResolversParentTypes['ReportTrends']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  buckets?: Resolver<Array<ResolversTypes['ReportTrendBucket']>, ParentType, ContextType>;
+  escalations?: Resolver<Array<ResolversTypes['ReportEscalationRow']>, ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  interval?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rates?: Resolver<ResolversTypes['ReportRates'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timings?: Resolver<Array<ResolversTypes['ReportTimingRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type RequestTaskResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['RequestTask'] = ResolversParentTypes['RequestTask']> = {
@@ -8872,6 +9156,16 @@ export type Resolvers<ContextType = GqlCtx> = {
   ReleaseDeployment?: ReleaseDeploymentResolvers<ContextType>;
   ReleaseEdge?: ReleaseEdgeResolvers<ContextType>;
   ReleaseReadiness?: ReleaseReadinessResolvers<ContextType>;
+  ReportAgeing?: ReportAgeingResolvers<ContextType>;
+  ReportAgeingRow?: ReportAgeingRowResolvers<ContextType>;
+  ReportEscalationRow?: ReportEscalationRowResolvers<ContextType>;
+  ReportRates?: ReportRatesResolvers<ContextType>;
+  ReportSettings?: ReportSettingsResolvers<ContextType>;
+  ReportSummary?: ReportSummaryResolvers<ContextType>;
+  ReportSummaryRow?: ReportSummaryRowResolvers<ContextType>;
+  ReportTimingRow?: ReportTimingRowResolvers<ContextType>;
+  ReportTrendBucket?: ReportTrendBucketResolvers<ContextType>;
+  ReportTrends?: ReportTrendsResolvers<ContextType>;
   RequestTask?: RequestTaskResolvers<ContextType>;
   Scope?: ScopeResolvers;
   Service?: ServiceResolvers<ContextType>;

@@ -139,8 +139,17 @@ describe('SLA reports', () => {
     expect(cells.slice(-3, -1)).toEqual(['2026-01-31T23:59:00.000Z', ''])
   })
 
-  it('narrows a customer to their organisation; refuses customers without one and finance-only users', async () => {
+  it('narrows a customer to their organisation once reports are shared; refuses customers without one and finance-only users', async () => {
     const customer = await makeUser(t, ['customer'], { organisationId: orgId })
+    // reports.customerAccess is off by default: customers read no report
+    expectProblem(
+      await t.api('GET', `/api/v1/reports/sla/compliance?${PERIOD}&groupBy=service`, { token: customer.token }),
+      403
+    )
+    const shared = await t.api('PUT', '/api/v1/report-settings', { body: { customerAccess: true, version: 0 } })
+    expect(shared.statusCode, shared.body).toBe(200)
+    // Breaches are staff-only whatever the setting
+    expectProblem(await t.api('GET', `/api/v1/reports/sla/breaches?${PERIOD}`, { token: customer.token }), 403)
     const res = await t.api('GET', `/api/v1/reports/sla/compliance?${PERIOD}&groupBy=service`, {
       token: customer.token
     })

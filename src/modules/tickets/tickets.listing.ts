@@ -1,7 +1,7 @@
 import { eq, type SQL, sql } from 'drizzle-orm'
 import { authorize, canSeeInternal, ticketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
-import { tickets } from '../../db/schema/index.js'
+import { slaClocks, tickets } from '../../db/schema/index.js'
 import type { Ctx, Queryable } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { badRequest, fieldError } from '../../lib/errors.js'
@@ -27,6 +27,26 @@ import {
 } from './tickets.repository.js'
 import type { TicketListInput } from './tickets.schemas.js'
 
+/**
+ * Fields for report drill-downs (ticket-reports README), and the expressions the reports count with:
+ * one definition, so a report's link lists what it counted.
+ */
+export const REPORT_FIELDS = {
+  // When the running SLA resolution clock breached or is due (null when it is stopped, paused before
+  // its due time, or the ticket has none) ...
+  resolutionDueAt: {
+    sql: sql`(select coalesce(${slaClocks.breachedAt}, ${slaClocks.dueAt}) from ${slaClocks} where ${slaClocks.ticketId} = ${tickets.id} and ${slaClocks.agreement} = 'sla' and ${slaClocks.target} = 'resolution' and ${slaClocks.state} <> 'stopped')`,
+    type: 'datetime',
+    nullable: true
+  },
+  // ... and wall-clock days from creation to resolution (or closing); null while open
+  resolutionDays: {
+    sql: sql`(extract(epoch from (coalesce(${tickets.resolvedAt}, ${tickets.closedAt}) - ${tickets.createdAt})) / 86400)`,
+    type: 'integer',
+    nullable: true
+  }
+} satisfies Record<string, FilterField>
+
 /** Built-in fields of the filter language, for every kind. */
 const BUILT_IN: Record<string, FilterField> = {
   status: { sql: tickets.status, type: 'text' },
@@ -46,7 +66,8 @@ const BUILT_IN: Record<string, FilterField> = {
   createdAt: { sql: tickets.createdAt, type: 'datetime' },
   updatedAt: { sql: tickets.updatedAt, type: 'datetime' },
   resolvedAt: { sql: tickets.resolvedAt, type: 'datetime', nullable: true },
-  closedAt: { sql: tickets.closedAt, type: 'datetime', nullable: true }
+  closedAt: { sql: tickets.closedAt, type: 'datetime', nullable: true },
+  ...REPORT_FIELDS
 }
 const ACROSS_KINDS: Record<string, FilterField> = {
   ...BUILT_IN,
@@ -140,8 +161,40 @@ export function createTicketListing(
     return out
   }
 
+  /**
+   * The WHERE conditions of a list: the actor's ticket scope, the plain filters and the RSQL filter.
+   * Reports count over the same conditions, so a report's drill-down link lists exactly what it counted.
+   */
+  async function conditions(
+    ctx: Ctx,
+    kind: TicketKind | null,
+    input: Omit<TicketListInput, 'sort' | 'limit' | 'cursor' | 'includeTotal'>
+  ): Promise<SQL[]> {
+    const db = _db
+    const where: SQL[] = [
+      ...(kind ? [eq(tickets.kind, kind)] : []),
+      ...scopeConditions(ticketScope(ctx.actor)),
+      ...filterConditions(kind, input, canSeeInternal(ctx.actor))
+    ]
+    if (input.filter) {
+      // Statuses are the workflows' (admins edit them): a status no workflow has is a 400, as for `status`
+      const flows = await Promise.all((kind ? [kind] : TICKET_KINDS).map(k => workflows(k)))
+      const known = [...new Set(flows.flatMap(wf => wf.definition.statuses.map(st => st.key)))]
+      const fields: Record<string, FilterField> = {
+        ...(kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS),
+        ...extraFields,
+        status: { ...BUILT_IN.status!, known },
+        number: { ...BUILT_IN.number!, parse: humanNumber(kind) }
+      }
+      const specs = kind ? await customFields()?.specs(db, kind) : undefined
+      where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
+    }
+    return where
+  }
+
   return {
     summaries,
+    conditions,
 
     /**
      * A page of summaries; `cursors` holds each item's own resume cursor (GraphQL edges), which REST
@@ -175,24 +228,7 @@ export function createTicketListing(
       if (cursor && numeric && badNumber) {
         throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
       }
-      const where: SQL[] = [
-        ...(kind ? [eq(tickets.kind, kind)] : []),
-        ...scopeConditions(ticketScope(ctx.actor)),
-        ...filterConditions(kind, input, canSeeInternal(ctx.actor))
-      ]
-      if (input.filter) {
-        // Statuses are the workflows' (admins edit them): a status no workflow has is a 400, as for `status`
-        const flows = await Promise.all((kind ? [kind] : TICKET_KINDS).map(k => workflows(k)))
-        const known = [...new Set(flows.flatMap(wf => wf.definition.statuses.map(st => st.key)))]
-        const fields: Record<string, FilterField> = {
-          ...(kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS),
-          ...extraFields,
-          status: { ...BUILT_IN.status!, known },
-          number: { ...BUILT_IN.number!, parse: humanNumber(kind) }
-        }
-        const specs = kind ? await customFields()?.specs(db, kind) : undefined
-        where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
-      }
+      const where = await conditions(ctx, kind, input)
       const [rows, total] = await Promise.all([
         queries.list(where, sort, cursor, limit, !input.filter && !input.q),
         input.includeTotal ? queries.count(where) : Promise.resolve(undefined)

@@ -295,6 +295,9 @@ export function createTicketService(deps: TicketCoreDeps) {
     /** List-row shapes (summary fields and each kind's summary detail) of rows read elsewhere. */
     summaries: listing.summaries,
 
+    /** A list's WHERE conditions (scope, plain filters, RSQL) for reports counting over the same set. */
+    listConditions: listing.conditions,
+
     async update(ctx: Ctx, kind: TicketKind, id: string, input: UpdateTicketInput, expectedVersion?: number) {
       return withTx(ctx, async (tx, ctx) => {
         const before = await visible(ctx, kind, id)
