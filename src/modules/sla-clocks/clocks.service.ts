@@ -12,9 +12,27 @@ import type { TicketService } from '../tickets/tickets.service.js'
 import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
 import type { WorkflowService } from '../workflows/workflows.service.js'
 import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
-import { armTimer } from './clock-timer.js'
+import { armTimers } from './clock-timer.js'
+
+/**
+ * The port the escalation module provides (`services.slaEscalations`): arms each SLA clock's next
+ * threshold of its run, or disarms it, in the writing transaction. Hints spare queries: the SLA's
+ * thresholds, that the clocks never fired, the ids just inserted (nothing to disarm).
+ */
+export interface ThresholdArming {
+  arm(
+    q: Queryable,
+    clocks: readonly ClockRow[],
+    hints?: {
+      thresholds?: ReadonlyMap<string, readonly { percent: number; clock: string }[]>
+      neverFired?: boolean
+      fresh?: ReadonlySet<string>
+    }
+  ): Promise<unknown>
+}
 
 type ClockDeps = Deps & {
+  slaEscalations: ThresholdArming
   calendars: CalendarService
   slas: SlaService
   workflows: WorkflowService
@@ -123,7 +141,8 @@ export function createClockService(deps: ClockDeps) {
       stoppedAt: null,
       state: pausing ? 'paused' : 'running',
       pausedBy: pausing ? status : null,
-      runningSince: pausing ? null : now
+      runningSince: pausing ? null : now,
+      escalations: []
     })
     c.dueAt = pausing ? null : await dueFrom(q, c, now)
     segment(c, pausing ? 'paused' : 'running', now, status)
@@ -153,6 +172,8 @@ export function createClockService(deps: ClockDeps) {
     const running = c.state === 'running'
     await bank(q, c, now)
     Object.assign(c, to, { run: c.run + 1 })
+    // What the escalation code needs of a re-targeted run: the run it follows, the minutes it starts with
+    c.escalations = [{ run: c.run, retargetedFrom: c.run - 1, elapsedAtStart: c.elapsedMinutes }]
     c.breachedAt = c.elapsedMinutes >= c.targetMinutes ? (c.breachedAt ?? now) : null
     if (running) {
       c.runningSince = now
@@ -234,37 +255,56 @@ export function createClockService(deps: ClockDeps) {
       teamId: row.teamId
     })
 
-  async function write(tx: Tx, list: Draft[]) {
+  /**
+   * Writes the changed clocks: the new ones in one INSERT, each changed one by its id; then their
+   * breach timers and their next escalation thresholds, each set in one statement.
+   */
+  async function write(tx: Tx, list: Draft[], hints: { thresholds?: Agreements['sla'][]; neverFired?: boolean } = {}) {
     const now = clock.now()
-    for (const c of list) {
-      if (c.fresh) {
-        const { dirty: _d, fresh: _f, ...row } = c
-        await tx.insert(slaClocks).values({ ...row, createdAt: now, updatedAt: now })
-      } else if (c.dirty) {
-        await tx
-          .update(slaClocks)
-          .set({
-            slaId: c.slaId,
-            olaId: c.olaId,
-            calendarId: c.calendarId,
-            priority: c.priority,
-            targetMinutes: c.targetMinutes,
-            run: c.run,
-            state: c.state,
-            startedAt: c.startedAt,
-            runningSince: c.runningSince,
-            elapsedMinutes: c.elapsedMinutes,
-            dueAt: c.dueAt,
-            breachedAt: c.breachedAt,
-            stoppedAt: c.stoppedAt,
-            pausedBy: c.pausedBy,
-            segments: c.segments,
-            updatedAt: now
-          })
-          .where(eq(slaClocks.id, c.id))
-      } else continue
-      await armTimer(tx, c)
+    const fresh = list.filter(c => c.fresh)
+    const written: Draft[] = [...fresh]
+    if (fresh.length) {
+      await tx.insert(slaClocks).values(
+        fresh.map(c => {
+          const { dirty: _d, fresh: _f, ...row } = c
+          return { ...row, createdAt: now, updatedAt: now }
+        })
+      )
     }
+    for (const c of list) {
+      if (c.fresh || !c.dirty) continue
+      written.push(c)
+      await tx
+        .update(slaClocks)
+        .set({
+          slaId: c.slaId,
+          olaId: c.olaId,
+          calendarId: c.calendarId,
+          priority: c.priority,
+          targetMinutes: c.targetMinutes,
+          run: c.run,
+          state: c.state,
+          startedAt: c.startedAt,
+          runningSince: c.runningSince,
+          elapsedMinutes: c.elapsedMinutes,
+          dueAt: c.dueAt,
+          breachedAt: c.breachedAt,
+          stoppedAt: c.stoppedAt,
+          pausedBy: c.pausedBy,
+          segments: c.segments,
+          escalations: c.escalations,
+          updatedAt: now
+        })
+        .where(eq(slaClocks.id, c.id))
+    }
+    if (written.length === 0) return
+    const freshIds = new Set(fresh.map(c => c.id))
+    await armTimers(tx, written, freshIds)
+    await deps.slaEscalations.arm(tx, written, {
+      fresh: freshIds,
+      neverFired: hints.neverFired,
+      thresholds: hints.thresholds ? new Map(hints.thresholds.map(s => [s.id, s.escalations] as const)) : undefined
+    })
   }
 
   const metByReply = (change: TicketChange) => !!change.note && !change.note.internal && isStaff(change.actor)
@@ -292,7 +332,7 @@ export function createClockService(deps: ClockDeps) {
     if (!before) {
       const found = await agreementsOf(tx, after)
       if (found && open) await startAll(clocksFor(after.id, found, after.teamId, now))
-      await write(tx, clocks)
+      await write(tx, clocks, { thresholds: found ? [found.sla] : [], neverFired: true })
       return
     }
     const beforeWf = before.kind === after.kind ? wf : await workflows.get(before.kind as TicketKind, tx)

@@ -14,7 +14,7 @@ declare module '../../lib/ports.js' {
 export const slaClocksManifest: ModuleManifest = {
   name: 'sla-clocks',
   provides: [
-    provide(['slaClocks'], ['calendars', 'slas', 'workflows', 'tickets'], deps => ({
+    provide(['slaClocks'], ['calendars', 'slas', 'workflows', 'tickets', 'slaEscalations'], deps => ({
       slaClocks: createClockService(deps)
     }))
   ],
