@@ -1,4 +1,5 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm'
+import type { Static } from 'typebox'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
 import { slaClocks, slas } from '../../db/schema/index.js'
@@ -13,6 +14,7 @@ import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.j
 import type { WorkflowService } from '../workflows/workflows.service.js'
 import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
 import { armTimers } from './clock-timer.js'
+import type { FiredAction } from './sla-clocks.schemas.js'
 
 /**
  * The port the escalation module provides (`services.slaEscalations`): arms each SLA clock's next
@@ -29,6 +31,11 @@ export interface ThresholdArming {
       fresh?: ReadonlySet<string>
     }
   ): Promise<unknown>
+  /** The thresholds fired on these clocks, oldest first, per clock id. */
+  firingsOf(
+    q: Queryable,
+    clockIds: readonly string[]
+  ): Promise<Map<string, { threshold: number; run: number; firedAt: Date; actions: Static<typeof FiredAction>[] }[]>>
 }
 
 type ClockDeps = Deps & {
@@ -462,7 +469,16 @@ export function createClockService(deps: ClockDeps) {
         : await deps.tickets.getByNumber(ctx, idOrNumber)
       const now = clock.now()
       const rows = (await clocksOf(ctx.db, [ticket.id])).filter(visibleClock(ctx.actor))
-      return { ticketId: ticket.id, asOf: now, clocks: await Promise.all(rows.map(c => clockNow(ctx.db, c, now))) }
+      const fired = await deps.slaEscalations.firingsOf(
+        ctx.db,
+        rows.map(c => c.id)
+      )
+      const clocks = await Promise.all(rows.map(c => clockNow(ctx.db, c, now)))
+      return {
+        ticketId: ticket.id,
+        asOf: now,
+        clocks: clocks.map(c => ({ ...c, escalations: fired.get(c.id) ?? [] }))
+      }
     }
   }
 }

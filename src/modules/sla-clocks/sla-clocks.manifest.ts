@@ -1,6 +1,7 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
 import { createClockService } from './clocks.service.js'
+import { slaClockResolvers } from './sla-clocks.resolvers.js'
 import slaClockRoutes from './sla-clocks.routes.js'
 import { slaTimerJob } from './timer.job.js'
 
@@ -19,6 +20,7 @@ export const slaClocksManifest: ModuleManifest = {
     }))
   ],
   routes: [slaClockRoutes],
+  graphql: { resolvers: [slaClockResolvers] },
   jobs: [slaTimerJob],
   tickets: ({ slaClocks }) => ({ subscribers: [slaClocks.subscriber] })
 }

@@ -40,7 +40,12 @@ export const escalationJob: BatchQueueJob<ThresholdTimer> = {
       const live = items.filter(i => held.has(i.id))
       if (live.length === 0) return { claimed: items.length, held: 0, fired: 0 }
       const clockIds = [...new Set(live.map(i => i.payload.clockId))].sort()
-      const locked = await tx.select().from(slaClocks).where(inArray(slaClocks.id, clockIds)).orderBy(slaClocks.id).for('update')
+      const locked = await tx
+        .select()
+        .from(slaClocks)
+        .where(inArray(slaClocks.id, clockIds))
+        .orderBy(slaClocks.id)
+        .for('update')
       const clocks = new Map(locked.map(c => [c.id, c] as const))
       const slaIds = [...new Set(locked.flatMap(c => (c.slaId ? [c.slaId] : [])))]
       const configured = new Map(
@@ -63,7 +68,9 @@ export const escalationJob: BatchQueueJob<ThresholdTimer> = {
         // A threshold removed from its SLA since it was armed does nothing
         if (!e) return stale++, []
         if (!reaches(elapsedAt(c, calendars.get(c.calendarId), now), p.percent, c.targetMinutes)) return early++, []
-        return [{ ...p, clock: c.target as DueThreshold['clock'], ticketId: c.ticketId, slaId: c.slaId, actions: e.actions }]
+        return [
+          { ...p, clock: c.target as DueThreshold['clock'], ticketId: c.ticketId, slaId: c.slaId, actions: e.actions }
+        ]
       })
       const fired = await ctx.services.slaEscalations.apply({ actor: ESCALATION_ACTOR, log: ctx.log, db: tx }, due, now)
       await completeMany(tx, live)

@@ -1,5 +1,5 @@
 import { and, inArray } from 'drizzle-orm'
-import { slaClocks, slaEscalationFirings, slas } from '../../db/schema/index.js'
+import { type slaClocks, slaEscalationFirings, slas } from '../../db/schema/index.js'
 import { armMany, disarmMany } from '../../jobs/queue.js'
 import { type BusinessCalendar, businessMinutes, deadline } from '../../lib/business-time.js'
 import type { Queryable } from '../../lib/context.js'
@@ -99,7 +99,10 @@ export async function planThresholds(
   const thresholds = new Map(hints.thresholds ?? [])
   const missing = [...new Set(running.map(c => c.slaId!))].filter(id => !thresholds.has(id))
   if (missing.length) {
-    const rows = await q.select({ id: slas.id, escalations: slas.escalations }).from(slas).where(inArray(slas.id, missing))
+    const rows = await q
+      .select({ id: slas.id, escalations: slas.escalations })
+      .from(slas)
+      .where(inArray(slas.id, missing))
     for (const r of rows) thresholds.set(r.id, r.escalations as EscalationInput[])
   }
   const percentsOf = (c: ArmableClock) =>
@@ -114,9 +117,20 @@ export async function planThresholds(
   const fired = new Set<string>()
   if (!hints.neverFired) {
     const rows = await q
-      .select({ clockId: slaEscalationFirings.clockId, run: slaEscalationFirings.run, percent: slaEscalationFirings.percent })
+      .select({
+        clockId: slaEscalationFirings.clockId,
+        run: slaEscalationFirings.run,
+        percent: slaEscalationFirings.percent
+      })
       .from(slaEscalationFirings)
-      .where(and(inArray(slaEscalationFirings.clockId, candidates.map(c => c.id))))
+      .where(
+        and(
+          inArray(
+            slaEscalationFirings.clockId,
+            candidates.map(c => c.id)
+          )
+        )
+      )
     for (const r of rows) fired.add(`${r.clockId}|${r.run}|${r.percent}`)
   }
 
@@ -129,9 +143,7 @@ export async function planThresholds(
     const next = percentsOf(c).find(p => {
       if (fired.has(`${c.id}|${c.run}|${p}`)) return false
       const carried =
-        start &&
-        fired.has(`${c.id}|${start.retargetedFrom}|${p}`) &&
-        reaches(start.elapsedAtStart, p, c.targetMinutes)
+        start && fired.has(`${c.id}|${start.retargetedFrom}|${p}`) && reaches(start.elapsedAtStart, p, c.targetMinutes)
       return !carried
     })
     const cal = calendars.get(c.calendarId)
@@ -140,7 +152,14 @@ export async function planThresholds(
     if (!dueAt) continue
     out.set(c.id, {
       dueAt,
-      timer: { clockId: c.id, run: c.run, clock: c.target as ThresholdTimer['clock'], ticketId: c.ticketId, slaId: c.slaId, percent: next }
+      timer: {
+        clockId: c.id,
+        run: c.run,
+        clock: c.target as ThresholdTimer['clock'],
+        ticketId: c.ticketId,
+        slaId: c.slaId,
+        percent: next
+      }
     })
   }
   return out
