@@ -837,7 +837,13 @@ describe('every field answers through the real app', () => {
     SlaComplianceReport: 'test/reports/sla-reports.test.ts (every field)',
     SlaBreach: 'test/reports/sla-reports.test.ts (every field)',
     SlaBreachEdge: 'test/reports/sla-reports.test.ts (every field)',
-    SlaBreachConnection: 'test/reports/sla-reports.test.ts (every field)'
+    SlaBreachConnection: 'test/reports/sla-reports.test.ts (every field)',
+    ...Object.fromEntries(
+      ['TicketSla', 'SlaClock', 'SlaClockSegment', 'SlaClockEscalation', 'SlaFiredAction'].map(n => [
+        n,
+        'test/service-level/escalation-arming.test.ts (ticketSla, every field)'
+      ])
+    )
   }
 
   it('every object type of the schema was checked with a value (add a query above for a new one)', () => {

@@ -59,19 +59,24 @@ export const escalationJob: BatchQueueJob<ThresholdTimer> = {
       const now = ctx.services.slaClocks.clock.now()
       let stale = 0
       let early = 0
-      const due: DueThreshold[] = live.flatMap(i => {
+      const due: DueThreshold[] = []
+      for (const i of live) {
         const p = i.payload
         const c = clocks.get(p.clockId)
-        // Gone, restarted or re-targeted, paused or stopped since it was armed: this row does nothing
-        if (!c || c.run !== p.run || c.state !== 'running' || c.agreement !== 'sla') return stale++, []
-        const e = configured.get(c.slaId ?? '')?.find(x => x.clock === c.target && x.percent === p.percent)
-        // A threshold removed from its SLA since it was armed does nothing
-        if (!e) return stale++, []
-        if (!reaches(elapsedAt(c, calendars.get(c.calendarId), now), p.percent, c.targetMinutes)) return early++, []
-        return [
-          { ...p, clock: c.target as DueThreshold['clock'], ticketId: c.ticketId, slaId: c.slaId, actions: e.actions }
-        ]
-      })
+        const e = c && configured.get(c.slaId ?? '')?.find(x => x.clock === c.target && x.percent === p.percent)
+        // Gone, restarted or re-targeted, paused or stopped since it was armed, or a threshold removed
+        // from its SLA since: this row does nothing (the clock's next threshold is armed below)
+        if (!c || !e || c.run !== p.run || c.state !== 'running' || c.agreement !== 'sla') stale++
+        else if (!reaches(elapsedAt(c, calendars.get(c.calendarId), now), p.percent, c.targetMinutes)) early++
+        else
+          due.push({
+            ...p,
+            clock: c.target as DueThreshold['clock'],
+            ticketId: c.ticketId,
+            slaId: c.slaId,
+            actions: e.actions
+          })
+      }
       const fired = await ctx.services.slaEscalations.apply({ actor: ESCALATION_ACTOR, log: ctx.log, db: tx }, due, now)
       await completeMany(tx, live)
       // Each clock's next threshold, from the clock as it stands now (an action may have re-targeted it)
