@@ -60,7 +60,7 @@ describe('escalation thresholds armed by the clocks', () => {
     return res.json().clocks as Json[]
   }
   const resolutionOf = async (id: string) => (await clocksOf(id)).find(c => c.target === 'resolution')!
-  const armed = async (clockId: string) =>
+  const armed = async (clockId: string): Promise<Json[]> =>
     (
       await t.db
         .select()
