@@ -320,6 +320,17 @@ export function createClockService(deps: ClockDeps) {
   async function onChange(ctx: TxCtx, change: TicketChange) {
     const tx = ctx.db
     const { before, after } = change
+    // Nothing a clock depends on changed (a layer move, a field edit): no query at all. A clock moves
+    // with the status, the team, the re-target fields, a note (a reply) or a new assignee (OLA response)
+    if (
+      before &&
+      !change.note &&
+      before.status === after.status &&
+      before.teamId === after.teamId &&
+      (!after.assigneeId || after.assigneeId === before.assigneeId) &&
+      RETARGET_FIELDS.every(f => before[f] === after[f])
+    )
+      return
     const now = clock.now()
     const wf = await workflows.get(change.kind, tx)
     const status = wf.status(after.status)
