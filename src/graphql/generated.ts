@@ -3770,6 +3770,8 @@ export type Query = {
   templates: TicketTemplateConnection;
   /** A ticket of any kind by its human number (INC-000123, REQ-…, PRB-…, CHG-…, REL-…) */
   ticket?: Maybe<Ticket>;
+  /** A ticket's SLA clocks (and OLA clocks, for staff), by id or number (INC-000123). */
+  ticketSla: TicketSla;
   /** Watchers of a ticket of any kind */
   ticketWatchers: TicketWatcherConnection;
   /** Tickets of every kind (full-text search across kinds, filters) */
@@ -4503,6 +4505,11 @@ export type QueryTicketArgs = {
 };
 
 
+export type QueryTicketSlaArgs = {
+  ref: Scalars['String']['input'];
+};
+
+
 export type QueryTicketWatchersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -5093,6 +5100,10 @@ export type Sla = {
   warnings?: Maybe<Array<SlaWarning>>;
 };
 
+export type SlaAgreement =
+  | 'ola'
+  | 'sla';
+
 /** A clock breached in the period. */
 export type SlaBreach = {
   __typename?: 'SlaBreach';
@@ -5125,6 +5136,61 @@ export type SlaBreachEdge = {
   cursor: Scalars['String']['output'];
   node: SlaBreach;
 };
+
+export type SlaClock = {
+  __typename?: 'SlaClock';
+  agreement: SlaAgreement;
+  breachedAt?: Maybe<Scalars['DateTime']['output']>;
+  calendarId: Scalars['ID']['output'];
+  dueAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Business minutes used in this run, as of asOf. */
+  elapsedMinutes: Scalars['Float']['output'];
+  /** The thresholds fired on it, oldest first. */
+  escalations: Array<SlaClockEscalation>;
+  id: Scalars['ID']['output'];
+  olaId?: Maybe<Scalars['ID']['output']>;
+  pausedBy?: Maybe<Scalars['String']['output']>;
+  percentUsed: Scalars['Float']['output'];
+  priority: Scalars['Int']['output'];
+  /** 1 at the start, one more at every restart (reopen, re-target, team back). */
+  run: Scalars['Int']['output'];
+  segments: Array<SlaClockSegment>;
+  slaId?: Maybe<Scalars['ID']['output']>;
+  startedAt: Scalars['DateTime']['output'];
+  state: SlaClockState;
+  stoppedAt?: Maybe<Scalars['DateTime']['output']>;
+  target: SlaTargetKind;
+  /** Business minutes. */
+  targetMinutes: Scalars['Int']['output'];
+  teamId?: Maybe<Scalars['ID']['output']>;
+};
+
+/** A threshold fired on a clock run (once per run). */
+export type SlaClockEscalation = {
+  __typename?: 'SlaClockEscalation';
+  actions: Array<SlaFiredAction>;
+  firedAt: Scalars['DateTime']['output'];
+  run: Scalars['Int']['output'];
+  /** The percent of the target. */
+  threshold: Scalars['Int']['output'];
+};
+
+/** One stretch of a clock: counting, paused (by status), or stopped. */
+export type SlaClockSegment = {
+  __typename?: 'SlaClockSegment';
+  from: Scalars['DateTime']['output'];
+  run: Scalars['Int']['output'];
+  state: SlaSegmentState;
+  /** The ticket status during it: the one that paused a paused segment. */
+  status?: Maybe<Scalars['String']['output']>;
+  to?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type SlaClockState =
+  | 'breached'
+  | 'met'
+  | 'paused'
+  | 'running';
 
 export type SlaComplianceReport = {
   __typename?: 'SlaComplianceReport';
@@ -5225,6 +5291,24 @@ export type SlaEscalationInput = {
   percent: Scalars['Int']['input'];
 };
 
+/** An escalation action as it was carried out: the configured action and what became of it. */
+export type SlaFiredAction = {
+  __typename?: 'SlaFiredAction';
+  audience?: Maybe<SlaNotifyAudience>;
+  /** next_layer, reassign, raise_priority: the value before. */
+  from?: Maybe<Scalars['JSON']['output']>;
+  /** Why nothing was done. */
+  skipped?: Maybe<Scalars['String']['output']>;
+  steps?: Maybe<Scalars['Int']['output']>;
+  teamId?: Maybe<Scalars['ID']['output']>;
+  /** The value after. */
+  to?: Maybe<Scalars['JSON']['output']>;
+  /** notify: who was told (resolved when it fired). */
+  told?: Maybe<Array<Scalars['ID']['output']>>;
+  type: SlaEscalationActionType;
+  userIds?: Maybe<Array<Scalars['ID']['output']>>;
+};
+
 export type SlaNotifyAudience =
   | 'assignee'
   /** The members of the team's next layer */
@@ -5239,6 +5323,11 @@ export type SlaResponseMetBy =
   | 'first_public_reply'
   /** The first move out of new */
   | 'leaves_new';
+
+export type SlaSegmentState =
+  | 'paused'
+  | 'running'
+  | 'stopped';
 
 export type SlaSimulation = {
   __typename?: 'SlaSimulation';
@@ -5443,6 +5532,14 @@ export type TicketLink = {
   ticketId: Scalars['ID']['output'];
   /** The link as read from this ticket: caused_by, causes, related_to, duplicate_of, duplicated_by, child_of, parent_of */
   type: Scalars['String']['output'];
+};
+
+export type TicketSla = {
+  __typename?: 'TicketSla';
+  asOf: Scalars['DateTime']['output'];
+  /** SLA clocks first; OLA clocks per team (staff only). */
+  clocks: Array<SlaClock>;
+  ticketId: Scalars['ID']['output'];
 };
 
 /** Prefill for ticket creation of one kind; standard marks a pre-approved standard change. */
@@ -6304,9 +6401,14 @@ export type ResolversTypes = {
   SetChangeApprovalPolicyInput: ResolverTypeWrapper<Partial<SetChangeApprovalPolicyInput>>;
   SimulateSlaInput: ResolverTypeWrapper<Partial<SimulateSlaInput>>;
   Sla: ResolverTypeWrapper<Partial<Omit<Sla, 'conditions'> & { conditions: ResolversTypes['SlaConditions'] }>>;
+  SlaAgreement: ResolverTypeWrapper<Partial<SlaAgreement>>;
   SlaBreach: ResolverTypeWrapper<Partial<SlaBreach>>;
   SlaBreachConnection: ResolverTypeWrapper<Partial<SlaBreachConnection>>;
   SlaBreachEdge: ResolverTypeWrapper<Partial<SlaBreachEdge>>;
+  SlaClock: ResolverTypeWrapper<Partial<SlaClock>>;
+  SlaClockEscalation: ResolverTypeWrapper<Partial<SlaClockEscalation>>;
+  SlaClockSegment: ResolverTypeWrapper<Partial<SlaClockSegment>>;
+  SlaClockState: ResolverTypeWrapper<Partial<SlaClockState>>;
   SlaComplianceReport: ResolverTypeWrapper<Partial<SlaComplianceReport>>;
   SlaComplianceRow: ResolverTypeWrapper<Partial<SlaComplianceRow>>;
   SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
@@ -6318,8 +6420,10 @@ export type ResolversTypes = {
   SlaEscalationActionInput: ResolverTypeWrapper<Partial<SlaEscalationActionInput>>;
   SlaEscalationActionType: ResolverTypeWrapper<Partial<SlaEscalationActionType>>;
   SlaEscalationInput: ResolverTypeWrapper<Partial<SlaEscalationInput>>;
+  SlaFiredAction: ResolverTypeWrapper<Partial<SlaFiredAction>>;
   SlaNotifyAudience: ResolverTypeWrapper<Partial<SlaNotifyAudience>>;
   SlaResponseMetBy: ResolverTypeWrapper<Partial<SlaResponseMetBy>>;
+  SlaSegmentState: ResolverTypeWrapper<Partial<SlaSegmentState>>;
   SlaSimulation: ResolverTypeWrapper<Partial<SlaSimulation>>;
   SlaSimulationDue: ResolverTypeWrapper<Partial<SlaSimulationDue>>;
   SlaSimulationSla: ResolverTypeWrapper<Partial<SlaSimulationSla>>;
@@ -6340,6 +6444,7 @@ export type ResolversTypes = {
   TicketEdge: ResolverTypeWrapper<Partial<Omit<TicketEdge, 'node'> & { node: ResolversTypes['Ticket'] }>>;
   TicketKind: ResolverTypeWrapper<string>;
   TicketLink: ResolverTypeWrapper<Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversTypes['Ticket']> }>>;
+  TicketSla: ResolverTypeWrapper<Partial<TicketSla>>;
   TicketTemplate: ResolverTypeWrapper<TicketTemplateRow>;
   TicketTemplateConnection: ResolverTypeWrapper<Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TicketTemplateEdge']> }>>;
   TicketTemplateEdge: ResolverTypeWrapper<Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversTypes['TicketTemplate'] }>>;
@@ -6656,6 +6761,9 @@ export type ResolversParentTypes = {
   SlaBreach: Partial<SlaBreach>;
   SlaBreachConnection: Partial<SlaBreachConnection>;
   SlaBreachEdge: Partial<SlaBreachEdge>;
+  SlaClock: Partial<SlaClock>;
+  SlaClockEscalation: Partial<SlaClockEscalation>;
+  SlaClockSegment: Partial<SlaClockSegment>;
   SlaComplianceReport: Partial<SlaComplianceReport>;
   SlaComplianceRow: Partial<SlaComplianceRow>;
   SlaConditions: Partial<SlaConditions>;
@@ -6666,6 +6774,7 @@ export type ResolversParentTypes = {
   SlaEscalationAction: Partial<SlaEscalationAction>;
   SlaEscalationActionInput: Partial<SlaEscalationActionInput>;
   SlaEscalationInput: Partial<SlaEscalationInput>;
+  SlaFiredAction: Partial<SlaFiredAction>;
   SlaSimulation: Partial<SlaSimulation>;
   SlaSimulationDue: Partial<SlaSimulationDue>;
   SlaSimulationSla: Partial<SlaSimulationSla>;
@@ -6683,6 +6792,7 @@ export type ResolversParentTypes = {
   TicketConnection: Partial<Omit<TicketConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketEdge']> }>;
   TicketEdge: Partial<Omit<TicketEdge, 'node'> & { node: ResolversParentTypes['Ticket'] }>;
   TicketLink: Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversParentTypes['Ticket']> }>;
+  TicketSla: Partial<TicketSla>;
   TicketTemplate: TicketTemplateRow;
   TicketTemplateConnection: Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketTemplateEdge']> }>;
   TicketTemplateEdge: Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversParentTypes['TicketTemplate'] }>;
@@ -8347,6 +8457,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
   templates?: Resolver<ResolversTypes['TicketTemplateConnection'], ParentType, ContextType, Partial<QueryTemplatesArgs>>;
   ticket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType, RequireFields<QueryTicketArgs, 'number'>>;
+  ticketSla?: Resolver<ResolversTypes['TicketSla'], ParentType, ContextType, RequireFields<QueryTicketSlaArgs, 'ref'>>;
   ticketWatchers?: Resolver<ResolversTypes['TicketWatcherConnection'], ParentType, ContextType, RequireFields<QueryTicketWatchersArgs, 'id'>>;
   tickets?: Resolver<ResolversTypes['TicketConnection'], ParentType, ContextType, Partial<QueryTicketsArgs>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
@@ -8719,6 +8830,44 @@ export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends Reso
   node?: Resolver<ResolversTypes['SlaBreach'], ParentType, ContextType>;
 };
 
+export type SlaClockResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClock'] = ResolversParentTypes['SlaClock']> = {
+  agreement?: Resolver<ResolversTypes['SlaAgreement'], ParentType, ContextType>;
+  breachedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  calendarId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  dueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  elapsedMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  escalations?: Resolver<Array<ResolversTypes['SlaClockEscalation']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  olaId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  pausedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  percentUsed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  segments?: Resolver<Array<ResolversTypes['SlaClockSegment']>, ParentType, ContextType>;
+  slaId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaClockState'], ParentType, ContextType>;
+  stoppedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['SlaTargetKind'], ParentType, ContextType>;
+  targetMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type SlaClockEscalationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockEscalation'] = ResolversParentTypes['SlaClockEscalation']> = {
+  actions?: Resolver<Array<ResolversTypes['SlaFiredAction']>, ParentType, ContextType>;
+  firedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaClockSegmentResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockSegment'] = ResolversParentTypes['SlaClockSegment']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaSegmentState'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
 export type SlaComplianceReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceReport'] = ResolversParentTypes['SlaComplianceReport']> = {
   agreement?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -8764,6 +8913,18 @@ export type SlaEscalationActionResolvers<ContextType = GqlCtx, ParentType extend
   audience?: Resolver<Maybe<ResolversTypes['SlaNotifyAudience']>, ParentType, ContextType>;
   steps?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['SlaEscalationActionType'], ParentType, ContextType>;
+  userIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+};
+
+export type SlaFiredActionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaFiredAction'] = ResolversParentTypes['SlaFiredAction']> = {
+  audience?: Resolver<Maybe<ResolversTypes['SlaNotifyAudience']>, ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  skipped?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  steps?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  told?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['SlaEscalationActionType'], ParentType, ContextType>;
   userIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
 };
@@ -8867,6 +9028,12 @@ export type TicketLinkResolvers<ContextType = GqlCtx, ParentType extends Resolve
   ticket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType>;
   ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TicketSlaResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketSla'] = ResolversParentTypes['TicketSla']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  clocks?: Resolver<Array<ResolversTypes['SlaClock']>, ParentType, ContextType>;
+  ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type TicketTemplateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketTemplate'] = ResolversParentTypes['TicketTemplate']> = {
@@ -9180,6 +9347,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaBreach?: SlaBreachResolvers<ContextType>;
   SlaBreachConnection?: SlaBreachConnectionResolvers<ContextType>;
   SlaBreachEdge?: SlaBreachEdgeResolvers<ContextType>;
+  SlaClock?: SlaClockResolvers<ContextType>;
+  SlaClockEscalation?: SlaClockEscalationResolvers<ContextType>;
+  SlaClockSegment?: SlaClockSegmentResolvers<ContextType>;
   SlaComplianceReport?: SlaComplianceReportResolvers<ContextType>;
   SlaComplianceRow?: SlaComplianceRowResolvers<ContextType>;
   SlaConditions?: SlaConditionsResolvers<ContextType>;
@@ -9187,6 +9357,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaEdge?: SlaEdgeResolvers<ContextType>;
   SlaEscalation?: SlaEscalationResolvers<ContextType>;
   SlaEscalationAction?: SlaEscalationActionResolvers<ContextType>;
+  SlaFiredAction?: SlaFiredActionResolvers<ContextType>;
   SlaSimulation?: SlaSimulationResolvers<ContextType>;
   SlaSimulationDue?: SlaSimulationDueResolvers<ContextType>;
   SlaSimulationSla?: SlaSimulationSlaResolvers<ContextType>;
@@ -9202,6 +9373,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   TicketEdge?: TicketEdgeResolvers<ContextType>;
   TicketKind?: TicketKindResolvers;
   TicketLink?: TicketLinkResolvers<ContextType>;
+  TicketSla?: TicketSlaResolvers<ContextType>;
   TicketTemplate?: TicketTemplateResolvers<ContextType>;
   TicketTemplateConnection?: TicketTemplateConnectionResolvers<ContextType>;
   TicketTemplateEdge?: TicketTemplateEdgeResolvers<ContextType>;

@@ -851,6 +851,12 @@ describe('every field answers through the real app', () => {
         'ReportEscalationRow',
         'ReportSettings'
       ].map(n => [n, 'test/reports/ticket-reports.test.ts (every field over GraphQL)'])
+    ),
+    ...Object.fromEntries(
+      ['TicketSla', 'SlaClock', 'SlaClockSegment', 'SlaClockEscalation', 'SlaFiredAction'].map(n => [
+        n,
+        'test/service-level/escalation-arming.test.ts (ticketSla, every field)'
+      ])
     )
   }
 

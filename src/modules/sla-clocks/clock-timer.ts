@@ -1,8 +1,7 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import { workItems } from '../../db/schema/index.js'
-import { DEFAULT_MAX_ATTEMPTS, enqueue } from '../../jobs/queue.js'
+import { armMany, disarmMany, enqueue } from '../../jobs/queue.js'
 import type { Queryable } from '../../lib/context.js'
-import { uuidv7 } from '../../lib/ids.js'
 import type { ClockRow } from './clock-state.js'
 
 /** The queue of clock timers: one live item per running clock, keyed by the clock's id. */
@@ -50,50 +49,22 @@ export async function disarmTimer(q: Queryable, clockId: string): Promise<void> 
     .where(and(eq(workItems.queue, SLA_TIMER_QUEUE), eq(workItems.key, clockId), isNull(workItems.deadAt)))
 }
 
-type Armable = Pick<ClockRow, 'id' | 'run' | 'state' | 'dueAt' | 'breachedAt'>
-
 /**
- * `armTimer` for many clocks in two statements at most: one upsert of the live items of the clocks
- * that have something to fire, one delete of the others' (a create's clocks: one round trip).
+ * `armTimer` for many clocks in two statements: the ones with something to fire armed at once, the
+ * rest disarmed (`fresh`: ids of clocks just inserted, with nothing armed to remove).
  */
-export async function armTimers(q: Queryable, clocks: readonly Armable[]): Promise<void> {
-  const armed = clocks.flatMap(c => {
+export async function armTimers(
+  q: Queryable,
+  clocks: readonly Pick<ClockRow, 'id' | 'run' | 'state' | 'dueAt' | 'breachedAt'>[],
+  fresh: ReadonlySet<string> = new Set()
+): Promise<void> {
+  const arm: { key: string; payload: TimerPayload; dueAt: Date }[] = []
+  const disarm: string[] = []
+  for (const c of clocks) {
     const at = nextFireAt(c)
-    return at ? [{ c, at }] : []
-  })
-  const disarmed = clocks.filter(c => !nextFireAt(c)).map(c => c.id)
-  if (armed.length) {
-    await q
-      .insert(workItems)
-      .values(
-        armed.map(({ c, at }) => ({
-          id: uuidv7(),
-          queue: SLA_TIMER_QUEUE,
-          key: c.id,
-          payload: { clockId: c.id, run: c.run, dueAt: at.toISOString() } satisfies TimerPayload,
-          dueAt: at,
-          maxAttempts: DEFAULT_MAX_ATTEMPTS
-        }))
-      )
-      .onConflictDoUpdate({
-        target: [workItems.queue, workItems.key],
-        targetWhere: sql`dead_at IS NULL`,
-        set: {
-          payload: sql`excluded.payload`,
-          dueAt: sql`excluded.due_at`,
-          maxAttempts: sql`excluded.max_attempts`,
-          attempts: 0,
-          lastError: null,
-          leaseOwner: null,
-          leaseToken: null,
-          leaseExpiresAt: null,
-          updatedAt: sql`now()`
-        }
-      })
+    if (at) arm.push({ key: c.id, dueAt: at, payload: { clockId: c.id, run: c.run, dueAt: at.toISOString() } })
+    else if (!fresh.has(c.id)) disarm.push(c.id)
   }
-  if (disarmed.length) {
-    await q
-      .delete(workItems)
-      .where(and(eq(workItems.queue, SLA_TIMER_QUEUE), inArray(workItems.key, disarmed), isNull(workItems.deadAt)))
-  }
+  await armMany(q, SLA_TIMER_QUEUE, arm)
+  await disarmMany(q, SLA_TIMER_QUEUE, disarm)
 }

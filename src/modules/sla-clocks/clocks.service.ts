@@ -1,4 +1,5 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm'
+import type { Static } from 'typebox'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
 import { slaClocks } from '../../db/schema/index.js'
@@ -13,8 +14,32 @@ import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.j
 import type { WorkflowService } from '../workflows/workflows.service.js'
 import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
 import { armTimers } from './clock-timer.js'
+import type { FiredAction } from './sla-clocks.schemas.js'
+
+/**
+ * The port the escalation module provides (`services.slaEscalations`): arms each SLA clock's next
+ * threshold of its run, or disarms it, in the writing transaction. Hints spare queries: the SLA's
+ * thresholds, that the clocks never fired, the ids just inserted (nothing to disarm).
+ */
+export interface ThresholdArming {
+  arm(
+    q: Queryable,
+    clocks: readonly ClockRow[],
+    hints?: {
+      thresholds?: ReadonlyMap<string, readonly { percent: number; clock: string }[]>
+      neverFired?: boolean
+      fresh?: ReadonlySet<string>
+    }
+  ): Promise<unknown>
+  /** The thresholds fired on these clocks, oldest first, per clock id. */
+  firingsOf(
+    q: Queryable,
+    clockIds: readonly string[]
+  ): Promise<Map<string, { threshold: number; run: number; firedAt: Date; actions: Static<typeof FiredAction>[] }[]>>
+}
 
 type ClockDeps = Deps & {
+  slaEscalations: ThresholdArming
   calendars: CalendarService
   slas: SlaService
   workflows: WorkflowService
@@ -123,7 +148,8 @@ export function createClockService(deps: ClockDeps) {
       stoppedAt: null,
       state: pausing ? 'paused' : 'running',
       pausedBy: pausing ? status : null,
-      runningSince: pausing ? null : now
+      runningSince: pausing ? null : now,
+      escalations: []
     })
     c.dueAt = pausing ? null : await dueFrom(q, c, now)
     segment(c, pausing ? 'paused' : 'running', now, status)
@@ -153,6 +179,8 @@ export function createClockService(deps: ClockDeps) {
     const running = c.state === 'running'
     await bank(q, c, now)
     Object.assign(c, to, { run: c.run + 1 })
+    // What the escalation code needs of a re-targeted run: the run it follows, the minutes it starts with
+    c.escalations = [{ run: c.run, retargetedFrom: c.run - 1, elapsedAtStart: c.elapsedMinutes }]
     c.breachedAt = c.elapsedMinutes >= c.targetMinutes ? (c.breachedAt ?? now) : null
     if (running) {
       c.runningSince = now
@@ -234,10 +262,14 @@ export function createClockService(deps: ClockDeps) {
       teamId: row.teamId
     })
 
-  /** Writes the clocks changed in memory: the new ones in one INSERT, then their timers in one statement. */
-  async function write(tx: Tx, list: Draft[]) {
+  /**
+   * Writes the changed clocks: the new ones in one INSERT, each changed one by its id; then their
+   * breach timers and their next escalation thresholds, each set in one statement.
+   */
+  async function write(tx: Tx, list: Draft[], hints: { thresholds?: Agreements['sla'][]; neverFired?: boolean } = {}) {
     const now = clock.now()
     const fresh = list.filter(c => c.fresh)
+    const written: Draft[] = [...fresh]
     if (fresh.length) {
       await tx.insert(slaClocks).values(
         fresh.map(c => {
@@ -248,6 +280,7 @@ export function createClockService(deps: ClockDeps) {
     }
     for (const c of list) {
       if (c.fresh || !c.dirty) continue
+      written.push(c)
       await tx
         .update(slaClocks)
         .set({
@@ -266,14 +299,19 @@ export function createClockService(deps: ClockDeps) {
           stoppedAt: c.stoppedAt,
           pausedBy: c.pausedBy,
           segments: c.segments,
+          escalations: c.escalations,
           updatedAt: now
         })
         .where(eq(slaClocks.id, c.id))
     }
-    await armTimers(
-      tx,
-      list.filter(c => c.fresh || c.dirty)
-    )
+    if (written.length === 0) return
+    const freshIds = new Set(fresh.map(c => c.id))
+    await armTimers(tx, written, freshIds)
+    await deps.slaEscalations.arm(tx, written, {
+      fresh: freshIds,
+      neverFired: hints.neverFired,
+      thresholds: hints.thresholds ? new Map(hints.thresholds.map(s => [s.id, s.escalations] as const)) : undefined
+    })
   }
 
   const metByReply = (change: TicketChange) => !!change.note && !change.note.internal && isStaff(change.actor)
@@ -282,6 +320,17 @@ export function createClockService(deps: ClockDeps) {
   async function onChange(ctx: TxCtx, change: TicketChange) {
     const tx = ctx.db
     const { before, after } = change
+    // Nothing a clock depends on changed (a layer move, a field edit): no query at all. A clock moves
+    // with the status, the team, the re-target fields, a note (a reply) or a new assignee (OLA response)
+    if (
+      before &&
+      !change.note &&
+      before.status === after.status &&
+      before.teamId === after.teamId &&
+      (!after.assigneeId || after.assigneeId === before.assigneeId) &&
+      RETARGET_FIELDS.every(f => before[f] === after[f])
+    )
+      return
     const now = clock.now()
     const wf = await workflows.get(change.kind, tx)
     const status = wf.status(after.status)
@@ -304,7 +353,7 @@ export function createClockService(deps: ClockDeps) {
     if (!before) {
       const found = await agreementsOf(tx, after)
       if (found && open) await startAll(clocksFor(after.id, found, after.teamId, now))
-      await write(tx, clocks)
+      await write(tx, clocks, { thresholds: found ? [found.sla] : [], neverFired: true })
       return
     }
     const beforeWf = before.kind === after.kind ? wf : await workflows.get(before.kind as TicketKind, tx)
@@ -432,7 +481,16 @@ export function createClockService(deps: ClockDeps) {
         : await deps.tickets.getByNumber(ctx, idOrNumber)
       const now = clock.now()
       const rows = (await clocksOf(ctx.db, [ticket.id])).filter(visibleClock(ctx.actor))
-      return { ticketId: ticket.id, asOf: now, clocks: await Promise.all(rows.map(c => clockNow(ctx.db, c, now))) }
+      const fired = await deps.slaEscalations.firingsOf(
+        ctx.db,
+        rows.map(c => c.id)
+      )
+      const clocks = await Promise.all(rows.map(c => clockNow(ctx.db, c, now)))
+      return {
+        ticketId: ticket.id,
+        asOf: now,
+        clocks: clocks.map(c => ({ ...c, escalations: fired.get(c.id) ?? [] }))
+      }
     }
   }
 }
