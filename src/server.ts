@@ -30,7 +30,13 @@ if (config.DATABASE_READ_URL && readDatabase === database) {
 const embeddedScheduler = config.RUN_SCHEDULER ?? database.driver === 'pglite'
 const runner = embeddedScheduler
   ? createJobRunner(
-      { db: database.db, readDb: readDatabase.db, config, log: app.log.child({ component: 'scheduler' }), services: app.services },
+      {
+        db: database.db,
+        readDb: readDatabase.db,
+        config,
+        log: app.log.child({ component: 'scheduler' }),
+        services: app.services
+      },
       jobs,
       config.SCHEDULER_POLL_MS
     )

@@ -80,7 +80,12 @@ export function createReportService(deps: Deps) {
         const rows = await budgetActuals(db, range, base)
         return {
           ...head(input),
-          items: rows.map(r => ({ ...r, budget: money(r.budget), actual: money(r.actual), variance: money(r.variance) }))
+          items: rows.map(r => ({
+            ...r,
+            budget: money(r.budget),
+            actual: money(r.actual),
+            variance: money(r.variance)
+          }))
         }
       })
     },
