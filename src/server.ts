@@ -38,7 +38,8 @@ const runner = embeddedScheduler
         services: app.services
       },
       jobs,
-      config.SCHEDULER_POLL_MS
+      config.SCHEDULER_POLL_MS,
+      { observe: app.metrics.observeJob }
     )
   : null
 
