@@ -221,9 +221,13 @@ export type Budget = {
 
 export type BudgetActualReport = {
   __typename?: 'BudgetActualReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<BudgetActualRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -1061,9 +1065,13 @@ export type CiTicketEdge = {
 
 export type ClassCostReport = {
   __typename?: 'ClassCostReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<ClassCostRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -1188,9 +1196,13 @@ export type CostCentreConnection = {
 
 export type CostCentreCostReport = {
   __typename?: 'CostCentreCostReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<CostCentreCostRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -4935,10 +4947,14 @@ export type ServiceConnection = {
 
 export type ServiceCostReport = {
   __typename?: 'ServiceCostReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   /** First month, YYYY-MM */
   from: Scalars['String']['output'];
   items: Array<ServiceCostRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   /** Last month, YYYY-MM */
   to: Scalars['String']['output'];
 };
@@ -5127,8 +5143,12 @@ export type SlaBreach = {
 
 export type SlaBreachConnection = {
   __typename?: 'SlaBreachConnection';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   edges: Array<SlaBreachEdge>;
   pageInfo: PageInfo;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
 };
 
 export type SlaBreachEdge = {
@@ -5195,8 +5215,12 @@ export type SlaClockState =
 export type SlaComplianceReport = {
   __typename?: 'SlaComplianceReport';
   agreement: Scalars['String']['output'];
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   from: Scalars['DateTime']['output'];
   groupBy: Scalars['String']['output'];
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   rows: Array<SlaComplianceRow>;
   to: Scalars['DateTime']['output'];
 };
@@ -6965,9 +6989,11 @@ export type BudgetResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
 };
 
 export type BudgetActualReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetActualReport'] = ResolversParentTypes['BudgetActualReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['BudgetActualRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -7520,9 +7546,11 @@ export type CiTicketEdgeResolvers<ContextType = GqlCtx, ParentType extends Resol
 };
 
 export type ClassCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ClassCostReport'] = ResolversParentTypes['ClassCostReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ClassCostRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -7592,9 +7620,11 @@ export type CostCentreConnectionResolvers<ContextType = GqlCtx, ParentType exten
 };
 
 export type CostCentreCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreCostReport'] = ResolversParentTypes['CostCentreCostReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['CostCentreCostRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -8705,9 +8735,11 @@ export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends 
 };
 
 export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ServiceCostRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -8821,8 +8853,10 @@ export type SlaBreachResolvers<ContextType = GqlCtx, ParentType extends Resolver
 };
 
 export type SlaBreachConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachConnection'] = ResolversParentTypes['SlaBreachConnection']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   edges?: Resolver<Array<ResolversTypes['SlaBreachEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachEdge'] = ResolversParentTypes['SlaBreachEdge']> = {
@@ -8870,8 +8904,10 @@ export type SlaClockSegmentResolvers<ContextType = GqlCtx, ParentType extends Re
 
 export type SlaComplianceReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceReport'] = ResolversParentTypes['SlaComplianceReport']> = {
   agreement?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   groupBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   rows?: Resolver<Array<ResolversTypes['SlaComplianceRow']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };

@@ -15,7 +15,7 @@ export const slaReportsManifest: ModuleManifest = {
   name: 'sla-reports',
   provides: [
     provide(['slaReports'], ['ticketReports'], deps => ({
-      slaReports: createSlaReportService(deps.ticketReports.access)
+      slaReports: createSlaReportService(deps, deps.ticketReports.access)
     }))
   ],
   routes: [slaReportRoutes],

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { CursorParam, DateTime, DateTimeInput, Nullable, StringEnum, Uuid } from '../../lib/schemas.js'
+import { CursorParam, DateTime, DateTimeInput, FreshnessFields, Nullable, StringEnum, Uuid } from '../../lib/schemas.js'
 
 export const GROUP_BY = ['service', 'team', 'organisation', 'priority'] as const
 export const AGREEMENTS = ['sla', 'ola'] as const
@@ -38,7 +38,8 @@ export const ComplianceReport = Type.Object({
   to: DateTime,
   agreement: StringEnum(AGREEMENTS),
   groupBy: StringEnum(GROUP_BY),
-  rows: Type.Array(ComplianceRow)
+  rows: Type.Array(ComplianceRow),
+  ...FreshnessFields
 })
 
 export const BreachesQuery = Type.Object(
@@ -75,3 +76,10 @@ export const Breach = Type.Object({
   overdueMinutes: Type.Integer({ description: 'Wall-clock minutes from the breach to the stop (or now)' })
 })
 export type BreachView = Static<typeof Breach>
+
+/** A page of breaches, with how fresh it is. */
+export const BreachPage = Type.Object({
+  items: Type.Array(Breach),
+  nextCursor: Nullable(Type.String()),
+  ...FreshnessFields
+})

@@ -1,6 +1,7 @@
-import type { Ctx } from '../../lib/context.js'
+import type { Ctx, Deps } from '../../lib/context.js'
 import type { Page } from '../../lib/cursor.js'
 import { badRequest } from '../../lib/errors.js'
+import { type Freshness, readReport } from '../../lib/freshness.js'
 import { formatNumber, type TicketKind } from '../kinds/kinds.js'
 import type { ReportAccess, ReportScope } from '../ticket-reports/report-access.js'
 import { type BreachRecord, breaches, breachKeyset, compliance, type Period } from './sla-reports.repository.js'
@@ -40,33 +41,40 @@ function breachView(r: BreachRecord): BreachView {
   }
 }
 
-/** SLA/OLA compliance reports, computed on read from the clocks' current rows. */
-export function createSlaReportService(access: Pick<ReportAccess, 'scope'>) {
+/**
+ * SLA/OLA compliance reports, computed on read from the clocks' current rows, through the read replica
+ * when there is one; each answer says how fresh it is (asOf, replicaLagSeconds).
+ */
+export function createSlaReportService(deps: Pick<Deps, 'db' | 'readDb'>, access: Pick<ReportAccess, 'scope'>) {
   return {
     async compliance(ctx: Ctx, input: ComplianceInput) {
       // Customers may read compliance (their organisation's) when an admin shares reports with them
       const p = periodOf(await access.scope(ctx, true), input)
-      const records = await compliance(ctx.db, p, input.groupBy)
-      const rows: ComplianceRowView[] = records.map(r => {
-        const total = r.met + r.breached
-        return {
-          key: r.key,
-          name: r.name,
-          met: r.met,
-          breached: r.breached,
-          total,
-          percentMet: percent(r.met, total),
-          inProgress: r.in_progress
-        }
+      return readReport(deps, ctx, async q => {
+        const records = await compliance(q, p, input.groupBy)
+        const rows: ComplianceRowView[] = records.map(r => {
+          const total = r.met + r.breached
+          return {
+            key: r.key,
+            name: r.name,
+            met: r.met,
+            breached: r.breached,
+            total,
+            percentMet: percent(r.met, total),
+            inProgress: r.in_progress
+          }
+        })
+        return { from: p.from, to: p.to, agreement: p.agreement, groupBy: input.groupBy, rows }
       })
-      return { from: p.from, to: p.to, agreement: p.agreement, groupBy: input.groupBy, rows }
     },
 
-    async breaches(ctx: Ctx, input: BreachesInput): Promise<Page<BreachView>> {
+    async breaches(ctx: Ctx, input: BreachesInput): Promise<Page<BreachView> & Freshness> {
       const p = periodOf(await access.scope(ctx, false), input)
       const limit = input.limit ?? 50
-      const rows = await breaches(ctx.db, p, input, { limit, after: breachKeyset.after(input.cursor) })
-      return breachKeyset.page(rows.map(breachView), limit)
+      return readReport(deps, ctx, async q => {
+        const rows = await breaches(q, p, input, { limit, after: breachKeyset.after(input.cursor) })
+        return breachKeyset.page(rows.map(breachView), limit)
+      })
     },
 
     breachCursorOf: (b: BreachView) => breachKeyset.cursorOf(b)

@@ -2,6 +2,7 @@ import { eq, type SQL } from 'drizzle-orm'
 import { tickets } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { badRequest, fieldError } from '../../lib/errors.js'
+import { readHandle } from '../../lib/freshness.js'
 import type { Services } from '../../lib/ports.js'
 import * as rsql from './drill-down.js'
 import { createReportAccess, type ReportScope } from './report-access.js'
@@ -25,10 +26,10 @@ import type {
 import { escalations, rates, timings, trendSeries } from './trends.repository.js'
 
 /**
- * The one database handle every report query takes (a read replica, when there is one, goes here).
- * Reports read committed data only, so they never need the caller's transaction.
+ * The one database handle every report query takes: the read replica when DATABASE_READ_URL is set
+ * (else the primary), or the caller's transaction when it is in one (lib/freshness.ts readHandle).
  */
-export const reportDb = (ctx: Ctx): Queryable => ctx.db
+export const reportDb = (deps: Pick<Deps, 'db' | 'readDb'>, ctx: Ctx): Queryable => readHandle(deps, ctx)
 
 const MAX_BUCKETS = 1000
 const DAY_MS = 86_400_000
@@ -92,7 +93,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
       const p = period(input)
       const asOf = now()
       const { conds, link } = await selection(ctx, scope, input.filter)
-      const records = await summary(reportDb(ctx), { ...p, now: asOf }, input.groupBy, conds)
+      const records = await summary(reportDb(deps, ctx), { ...p, now: asOf }, input.groupBy, conds)
       const created = rsql.between('createdAt', p.from, p.to)
       const rows: SummaryRowView[] = records.map(r => {
         const key = input.groupBy === 'priority' && r.key !== null ? Number(r.key) : r.key
@@ -125,7 +126,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
       const done = input.from && input.to ? period({ from: input.from, to: input.to }) : null
       const asOf = now()
       const { conds, link } = await selection(ctx, scope, input.filter)
-      const db = reportDb(ctx)
+      const db = reportDb(deps, ctx)
       const [ages, resolutions, pastDues] = await Promise.all([
         ageing(db, asOf, age, conds),
         resolutionTimes(db, done, resolution, conds),
@@ -178,7 +179,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
           { field: 'to', message: `at most ${MAX_BUCKETS} ${interval}s a report` }
         ])
       const { conds, link } = await selection(ctx, scope, input.filter)
-      const db = reportDb(ctx)
+      const db = reportDb(deps, ctx)
       const [series, timed, rated, escalated] = await Promise.all([
         trendSeries(db, { ...p, interval, timeZone }, conds),
         timings(db, p, conds),
