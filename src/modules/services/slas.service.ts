@@ -157,7 +157,8 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
     if (ttl === 0) return loadActive(q)
     if (active && active.until > Date.now()) return active
     const startedAt = generation
-    const loaded = await loadActive(db)
+    // The caller's handle: inside a transaction on PGlite (one connection) another would wait forever
+    const loaded = await loadActive(q)
     // A load that began before an invalidation must not put what it read back
     if (startedAt === generation) active = { ...loaded, until: Date.now() + ttl }
     return loaded
@@ -314,8 +315,8 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
   }
 
   /** Whether any active SLA could apply to a ticket of this kind (else a create starts no clock). */
-  async function anyFor(kind: string): Promise<boolean> {
-    const { slas: candidates } = await activeAgreements(db)
+  async function anyFor(q: Queryable, kind: string): Promise<boolean> {
+    const { slas: candidates } = await activeAgreements(q)
     return candidates.some(s => s.kind === null || s.kind === kind)
   }
 

@@ -444,7 +444,7 @@ export function createClockService(deps: ClockDeps) {
     name: 'sla-clocks',
     types: ['created', 'updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
     // No SLA for the kind: a create starts no clock (and stays one statement, without a transaction)
-    wantsCreate: kind => deps.slas.anyFor(kind),
+    wantsCreate: (q, kind) => deps.slas.anyFor(q, kind),
     onChange
   }
 

@@ -242,7 +242,7 @@ export function createTicketService(deps: TicketCoreDeps) {
         const simple =
           !hooks.get(kind)?.prepareCreate &&
           !wf.status(wf.initial)?.approval &&
-          !(await writer.listensToCreate(kind)) &&
+          !(await writer.listensToCreate(c.db, kind)) &&
           !(Array.isArray(raw.ciIds) && raw.ciIds.length)
         if (simple) return run(c)
         return withTx(c, (_tx, t) => run(t))
@@ -603,7 +603,7 @@ export function createTicketService(deps: TicketCoreDeps) {
     }
     const { row, names } = inserted
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !ciIds.length && !(await writer.listensToCreate(kind))) return createdView(kind, row, names, ciIds)
+    if (!more && !ciIds.length && !(await writer.listensToCreate(q, kind))) return createdView(kind, row, names, ciIds)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)

@@ -1,7 +1,7 @@
 import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { ticketNotes, tickets } from '../../db/schema/index.js'
-import { type Ctx, inTransaction, type TxCtx } from '../../lib/context.js'
+import { type Ctx, inTransaction, type Queryable, type TxCtx } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { sqlArray } from '../../lib/sql-array.js'
@@ -60,7 +60,7 @@ export interface TicketSubscriber {
    * Whether it has anything to do when a ticket of this kind is created (absent: yes, when it listens
    * to `created`). A create nobody needs to be told of stays one statement, without a transaction.
    */
-  wantsCreate?(kind: TicketKind): Promise<boolean>
+  wantsCreate?(q: Queryable, kind: TicketKind): Promise<boolean>
   /**
    * A part of the create statement itself (insertTicket): the body of a CTE that may read `t`, the
    * inserted ticket (`INSERT INTO notification_outbox … SELECT … FROM t`). It commits with the ticket
@@ -202,8 +202,8 @@ export function createTicketWriter() {
     listens: (kind: TicketKind, type: TicketChangeType) => matching(kind, type).length > 0,
 
     /** Whether a subscriber must be told of a create of this kind (the create then needs a transaction). */
-    async listensToCreate(kind: TicketKind) {
-      for (const s of matching(kind, 'created')) if (!s.wantsCreate || (await s.wantsCreate(kind))) return true
+    async listensToCreate(q: Queryable, kind: TicketKind) {
+      for (const s of matching(kind, 'created')) if (!s.wantsCreate || (await s.wantsCreate(q, kind))) return true
       return false
     },
 
