@@ -518,6 +518,8 @@ export type Change = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -2008,6 +2010,8 @@ export type Incident = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -3511,6 +3515,8 @@ export type Problem = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -4609,6 +4615,8 @@ export type Release = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -4844,6 +4852,8 @@ export type ServiceRequest = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   /** Fulfilment tasks, all statuses */
@@ -4964,6 +4974,23 @@ export type SlaBreachEdge = {
   cursor: Scalars['String']['output'];
   node: SlaBreach;
 };
+
+/** One SLA clock of a ticket, compact */
+export type SlaClockSummary = {
+  __typename?: 'SlaClockSummary';
+  breached: Scalars['Boolean']['output'];
+  /** When it breaches if it keeps running (null while paused); the last known due time once stopped */
+  dueAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Percent of the target used, as of now */
+  percentUsed: Scalars['Float']['output'];
+  state: SlaClockSummaryState;
+};
+
+export type SlaClockSummaryState =
+  | 'breached'
+  | 'met'
+  | 'paused'
+  | 'running';
 
 export type SlaComplianceReport = {
   __typename?: 'SlaComplianceReport';
@@ -5230,6 +5257,8 @@ export type Ticket = {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -5282,6 +5311,13 @@ export type TicketLink = {
   ticketId: Scalars['ID']['output'];
   /** The link as read from this ticket: caused_by, causes, related_to, duplicate_of, duplicated_by, child_of, parent_of */
   type: Scalars['String']['output'];
+};
+
+/** The SLA clocks of a ticket (null: no such clock) */
+export type TicketSlaSummary = {
+  __typename?: 'TicketSlaSummary';
+  resolution?: Maybe<SlaClockSummary>;
+  response?: Maybe<SlaClockSummary>;
 };
 
 /** Prefill for ticket creation of one kind; standard marks a pre-approved standard change. */
@@ -6135,6 +6171,8 @@ export type ResolversTypes = {
   SlaBreach: ResolverTypeWrapper<Partial<SlaBreach>>;
   SlaBreachConnection: ResolverTypeWrapper<Partial<SlaBreachConnection>>;
   SlaBreachEdge: ResolverTypeWrapper<Partial<SlaBreachEdge>>;
+  SlaClockSummary: ResolverTypeWrapper<Partial<SlaClockSummary>>;
+  SlaClockSummaryState: ResolverTypeWrapper<Partial<SlaClockSummaryState>>;
   SlaComplianceReport: ResolverTypeWrapper<Partial<SlaComplianceReport>>;
   SlaComplianceRow: ResolverTypeWrapper<Partial<SlaComplianceRow>>;
   SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
@@ -6168,6 +6206,7 @@ export type ResolversTypes = {
   TicketEdge: ResolverTypeWrapper<Partial<Omit<TicketEdge, 'node'> & { node: ResolversTypes['Ticket'] }>>;
   TicketKind: ResolverTypeWrapper<string>;
   TicketLink: ResolverTypeWrapper<Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversTypes['Ticket']> }>>;
+  TicketSlaSummary: ResolverTypeWrapper<Partial<TicketSlaSummary>>;
   TicketTemplate: ResolverTypeWrapper<TicketTemplateRow>;
   TicketTemplateConnection: ResolverTypeWrapper<Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TicketTemplateEdge']> }>>;
   TicketTemplateEdge: ResolverTypeWrapper<Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversTypes['TicketTemplate'] }>>;
@@ -6473,6 +6512,7 @@ export type ResolversParentTypes = {
   SlaBreach: Partial<SlaBreach>;
   SlaBreachConnection: Partial<SlaBreachConnection>;
   SlaBreachEdge: Partial<SlaBreachEdge>;
+  SlaClockSummary: Partial<SlaClockSummary>;
   SlaComplianceReport: Partial<SlaComplianceReport>;
   SlaComplianceRow: Partial<SlaComplianceRow>;
   SlaConditions: Partial<SlaConditions>;
@@ -6500,6 +6540,7 @@ export type ResolversParentTypes = {
   TicketConnection: Partial<Omit<TicketConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketEdge']> }>;
   TicketEdge: Partial<Omit<TicketEdge, 'node'> & { node: ResolversParentTypes['Ticket'] }>;
   TicketLink: Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversParentTypes['Ticket']> }>;
+  TicketSlaSummary: Partial<TicketSlaSummary>;
   TicketTemplate: TicketTemplateRow;
   TicketTemplateConnection: Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketTemplateEdge']> }>;
   TicketTemplateEdge: Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversParentTypes['TicketTemplate'] }>;
@@ -6863,6 +6904,7 @@ export type ChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   risk?: Resolver<ResolversTypes['ChangeRisk'], ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -7555,6 +7597,7 @@ export type IncidentResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8008,6 +8051,7 @@ export type ProblemResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   rootCause?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8216,6 +8260,7 @@ export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8368,6 +8413,7 @@ export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends Res
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['RequestTask']>, ParentType, ContextType>;
@@ -8433,6 +8479,13 @@ export type SlaBreachConnectionResolvers<ContextType = GqlCtx, ParentType extend
 export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachEdge'] = ResolversParentTypes['SlaBreachEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['SlaBreach'], ParentType, ContextType>;
+};
+
+export type SlaClockSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockSummary'] = ResolversParentTypes['SlaClockSummary']> = {
+  breached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  dueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  percentUsed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaClockSummaryState'], ParentType, ContextType>;
 };
 
 export type SlaComplianceReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceReport'] = ResolversParentTypes['SlaComplianceReport']> = {
@@ -8583,6 +8636,11 @@ export type TicketLinkResolvers<ContextType = GqlCtx, ParentType extends Resolve
   ticket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType>;
   ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TicketSlaSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketSlaSummary'] = ResolversParentTypes['TicketSlaSummary']> = {
+  resolution?: Resolver<Maybe<ResolversTypes['SlaClockSummary']>, ParentType, ContextType>;
+  response?: Resolver<Maybe<ResolversTypes['SlaClockSummary']>, ParentType, ContextType>;
 };
 
 export type TicketTemplateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketTemplate'] = ResolversParentTypes['TicketTemplate']> = {
@@ -8886,6 +8944,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaBreach?: SlaBreachResolvers<ContextType>;
   SlaBreachConnection?: SlaBreachConnectionResolvers<ContextType>;
   SlaBreachEdge?: SlaBreachEdgeResolvers<ContextType>;
+  SlaClockSummary?: SlaClockSummaryResolvers<ContextType>;
   SlaComplianceReport?: SlaComplianceReportResolvers<ContextType>;
   SlaComplianceRow?: SlaComplianceRowResolvers<ContextType>;
   SlaConditions?: SlaConditionsResolvers<ContextType>;
@@ -8908,6 +8967,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   TicketEdge?: TicketEdgeResolvers<ContextType>;
   TicketKind?: TicketKindResolvers;
   TicketLink?: TicketLinkResolvers<ContextType>;
+  TicketSlaSummary?: TicketSlaSummaryResolvers<ContextType>;
   TicketTemplate?: TicketTemplateResolvers<ContextType>;
   TicketTemplateConnection?: TicketTemplateConnectionResolvers<ContextType>;
   TicketTemplateEdge?: TicketTemplateEdgeResolvers<ContextType>;

@@ -164,6 +164,17 @@ export function createTicketService(deps: TicketCoreDeps) {
   }
   const viewOf = async (q: Queryable, row: Row) => (await views(q, [row]))[0]!
 
+  /** Reads carry the compact `sla` object (one query for all of them); write answers leave it out. */
+  async function withSla<T extends { id: string }>(q: Queryable, list: T[]): Promise<T[]> {
+    if (!ports.slaReads || list.length === 0) return list
+    const found = await ports.slaReads.summariesOf(
+      q,
+      list.map(v => v.id)
+    )
+    for (const v of list) (v as T & { sla?: unknown }).sla = found.get(v.id)
+    return list
+  }
+
   const singleReads = new Map<TicketKind, ReturnType<typeof prepareSingleRead>>()
   function prepareSingleRead(kind: TicketKind, extra: Record<string, SQL>) {
     const selection = { ...fullColumns, ...nameSubqueries, ...extra }
@@ -209,7 +220,11 @@ export function createTicketService(deps: TicketCoreDeps) {
     hooks,
     () => ports.customFields,
     kind => deps.workflows.get(kind),
-    ports.ciLinks ? { ciId: ports.ciLinks.filterField } : {}
+    {
+      ...(ports.ciLinks ? { ciId: ports.ciLinks.filterField } : {}),
+      ...(ports.slaReads?.filterFields ?? {})
+    },
+    ports.slaReads
   )
 
   return {
@@ -252,7 +267,13 @@ export function createTicketService(deps: TicketCoreDeps) {
     async get(ctx: Ctx, kind: TicketKind | null, id: string): Promise<TicketView> {
       const singleRead = kind ? hooks.get(kind)?.singleRead : undefined
       if (!kind || !singleRead || ctx.db !== db)
-        return (await withVisibleProblems(ctx.db, ctx.actor, [await viewOf(ctx.db, await visible(ctx, kind, id))]))[0]!
+        return (
+          await withVisibleProblems(
+            ctx.db,
+            ctx.actor,
+            await withSla(ctx.db, [await viewOf(ctx.db, await visible(ctx, kind, id))])
+          )
+        )[0]!
       // The row and the kind's detail in one prepared statement: the hot single read stays one round trip
       authorize(ctx.actor, 'ticket.read')
       const found = await singleReadOf(kind, singleRead).execute(db, { id })
@@ -261,7 +282,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       const view = toTicket(row) as TicketView & Record<string, unknown>
       for (const key of Object.keys(singleRead)) view[key] = row[key] ?? null
       if (ports.ciLinks) view.ciIds = row.ciIds ?? []
-      return (await withVisibleProblems(db, ctx.actor, [view]))[0]!
+      return (await withVisibleProblems(db, ctx.actor, await withSla(db, [view])))[0]!
     },
 
     /** Several tickets in one query (GraphQL loaders); invisible ones are left out. */
@@ -276,9 +297,12 @@ export function createTicketService(deps: TicketCoreDeps) {
       return withVisibleProblems(
         ctx.db,
         ctx.actor,
-        await views(
+        await withSla(
           ctx.db,
-          rows.filter(r => visibleTo(scope, r))
+          await views(
+            ctx.db,
+            rows.filter(r => visibleTo(scope, r))
+          )
         )
       )
     },
@@ -287,7 +311,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       authorize(ctx.actor, 'ticket.read')
       const row = await queries.getByNumber(ref)
       if (!row || !visibleTo(ticketScope(ctx.actor), row)) throw notFound('ticket')
-      return (await withVisibleProblems(db, ctx.actor, [await viewOf(db, row)]))[0]!
+      return (await withVisibleProblems(db, ctx.actor, await withSla(db, [await viewOf(db, row)])))[0]!
     },
 
     list: (ctx: Ctx, kind: TicketKind | null, input: TicketListInput) => listing.list(ctx, kind, input),
