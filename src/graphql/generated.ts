@@ -4967,6 +4967,8 @@ export type SlaBreachConnection = {
   __typename?: 'SlaBreachConnection';
   edges: Array<SlaBreachEdge>;
   pageInfo: PageInfo;
+  /** GET /api/v1/tickets?filter=…: the tickets of these breaches (SLA only; null for OLA) */
+  tickets?: Maybe<Scalars['String']['output']>;
 };
 
 export type SlaBreachEdge = {
@@ -5013,8 +5015,18 @@ export type SlaComplianceRow = {
   name?: Maybe<Scalars['String']['output']>;
   /** met / total in percent (2 decimals); null when total is 0 */
   percentMet?: Maybe<Scalars['Float']['output']>;
+  /** The ticket lists behind the figures (sla.* RSQL); null for OLA rows */
+  tickets?: Maybe<SlaComplianceTickets>;
   /** met + breached */
   total: Scalars['Int']['output'];
+};
+
+/** GET /api/v1/tickets?filter=… links: the tickets behind each figure of a compliance row */
+export type SlaComplianceTickets = {
+  __typename?: 'SlaComplianceTickets';
+  breached: Scalars['String']['output'];
+  inProgress: Scalars['String']['output'];
+  met: Scalars['String']['output'];
 };
 
 /** What a ticket must have for the SLA to apply; null matches any. */
@@ -6175,6 +6187,7 @@ export type ResolversTypes = {
   SlaClockSummaryState: ResolverTypeWrapper<Partial<SlaClockSummaryState>>;
   SlaComplianceReport: ResolverTypeWrapper<Partial<SlaComplianceReport>>;
   SlaComplianceRow: ResolverTypeWrapper<Partial<SlaComplianceRow>>;
+  SlaComplianceTickets: ResolverTypeWrapper<Partial<SlaComplianceTickets>>;
   SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
   SlaConditionsInput: ResolverTypeWrapper<Partial<SlaConditionsInput>>;
   SlaConnection: ResolverTypeWrapper<Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversTypes['SlaEdge']> }>>;
@@ -6515,6 +6528,7 @@ export type ResolversParentTypes = {
   SlaClockSummary: Partial<SlaClockSummary>;
   SlaComplianceReport: Partial<SlaComplianceReport>;
   SlaComplianceRow: Partial<SlaComplianceRow>;
+  SlaComplianceTickets: Partial<SlaComplianceTickets>;
   SlaConditions: Partial<SlaConditions>;
   SlaConditionsInput: Partial<SlaConditionsInput>;
   SlaConnection: Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversParentTypes['SlaEdge']> }>;
@@ -8474,6 +8488,7 @@ export type SlaBreachResolvers<ContextType = GqlCtx, ParentType extends Resolver
 export type SlaBreachConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachConnection'] = ResolversParentTypes['SlaBreachConnection']> = {
   edges?: Resolver<Array<ResolversTypes['SlaBreachEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  tickets?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachEdge'] = ResolversParentTypes['SlaBreachEdge']> = {
@@ -8503,7 +8518,14 @@ export type SlaComplianceRowResolvers<ContextType = GqlCtx, ParentType extends R
   met?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   percentMet?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  tickets?: Resolver<Maybe<ResolversTypes['SlaComplianceTickets']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaComplianceTicketsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceTickets'] = ResolversParentTypes['SlaComplianceTickets']> = {
+  breached?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  inProgress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type SlaConditionsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaConditions'] = ResolversParentTypes['SlaConditions']> = {
@@ -8947,6 +8969,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaClockSummary?: SlaClockSummaryResolvers<ContextType>;
   SlaComplianceReport?: SlaComplianceReportResolvers<ContextType>;
   SlaComplianceRow?: SlaComplianceRowResolvers<ContextType>;
+  SlaComplianceTickets?: SlaComplianceTicketsResolvers<ContextType>;
   SlaConditions?: SlaConditionsResolvers<ContextType>;
   SlaConnection?: SlaConnectionResolvers<ContextType>;
   SlaEdge?: SlaEdgeResolvers<ContextType>;

@@ -154,13 +154,13 @@ describe('the sla object on ticket reads, sla.* filters and sorts', () => {
     const sel = `sla { response { ${clock} } resolution { ${clock} } }`
     const one = await t.gql(`{ incident(id: "${ids.A}") { id ${sel} } }`)
     expect(one.body.errors).toBeUndefined()
-    expect(one.body.data.incident.sla).toEqual(A_SLA)
+    expect(one.body.data!.incident.sla).toEqual(A_SLA)
     const list = await t.gql(
       `query($f: String) { tickets(filter: $f, sort: "sla.resolutionDueAt", first: 10) { edges { node { id ${sel} } } } }`,
       { f: ours() }
     )
     expect(list.body.errors).toBeUndefined()
-    expect(list.body.data.tickets.edges.map((e: Json) => [nameOf(e.node.id), e.node.sla])).toEqual([
+    expect(list.body.data!.tickets.edges.map((e: Json) => [nameOf(e.node.id), e.node.sla])).toEqual([
       ['A', A_SLA],
       ['E', E_SLA],
       ['B', B_SLA],
@@ -174,7 +174,7 @@ describe('the sla object on ticket reads, sla.* filters and sorts', () => {
       { id: ids.B, v: version }
     )
     expect(written.body.errors).toBeUndefined()
-    expect(written.body.data.updateIncident).toEqual({ title: 'Printer on fire', sla: B_SLA })
+    expect(written.body.data!.updateIncident).toEqual({ title: 'Printer on fire', sla: B_SLA })
   })
 
   it('filters on due times (every operator, nulls as RSQL says), breach and state', async () => {
@@ -231,7 +231,7 @@ describe('the sla object on ticket reads, sla.* filters and sorts', () => {
         { f: ours(), a: after }
       )
       expect(res.body.errors).toBeUndefined()
-      return res.body.data.tickets
+      return res.body.data!.tickets
     }
     const first = await page(null)
     const second = await page(first.pageInfo.endCursor)

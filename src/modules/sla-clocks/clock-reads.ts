@@ -1,4 +1,5 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import { calendars, slaClocks, tickets } from '../../db/schema/index.js'
 import { businessMinutes } from '../../lib/business-time.js'
 import type { Queryable } from '../../lib/context.js'
@@ -28,11 +29,18 @@ const clockOf =
 /** The API state of a clock row in SQL, as `stateOf` tells it. */
 const stateSql = sql`(case when ${slaClocks.breachedAt} is not null then 'breached' when ${slaClocks.state} = 'stopped' then 'met' else ${slaClocks.state} end)`
 
-const dueField = (target: Target): KindFilterField => ({
-  sql: slaClocks.dueAt,
+const timeField = (target: Target, column: AnyPgColumn): KindFilterField => ({
+  sql: column,
   type: 'datetime',
   nullable: true,
   within: clockOf(target)
+})
+/** `sla.<target>DueAt`, `…BreachedAt`, `…StoppedAt`, `…StartedAt`: the SLA report links use them all. */
+const timeFields = (target: Target): Record<string, KindFilterField> => ({
+  [`sla.${target}DueAt`]: timeField(target, slaClocks.dueAt),
+  [`sla.${target}BreachedAt`]: timeField(target, slaClocks.breachedAt),
+  [`sla.${target}StoppedAt`]: timeField(target, slaClocks.stoppedAt),
+  [`sla.${target}StartedAt`]: timeField(target, slaClocks.startedAt)
 })
 const stateField = (target: Target): KindFilterField => ({
   sql: stateSql,
@@ -94,8 +102,8 @@ export function createSlaReadPort(): SlaReadPort & { clock: { now: () => Date } 
     },
 
     filterFields: {
-      'sla.responseDueAt': dueField('response'),
-      'sla.resolutionDueAt': dueField('resolution'),
+      ...timeFields('response'),
+      ...timeFields('resolution'),
       'sla.responseState': stateField('response'),
       'sla.resolutionState': stateField('resolution'),
       'sla.breached': {
