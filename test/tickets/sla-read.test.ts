@@ -167,7 +167,7 @@ describe('the sla object on ticket reads, sla.* filters and sorts', () => {
       ['C', C_SLA],
       ['D', NO_SLA]
     ])
-    // A write answer carries no sla of its own: the loader reads it (a title change moves no clock)
+    // A write answer carries the sla too (a title change moves no clock)
     const version = (await t.api('GET', `/api/v1/incidents/${ids.B}`)).json().version as number
     const written = await t.gql(
       `mutation($id: ID!, $v: Int!) { updateIncident(id: $id, version: $v, input: { title: "Printer on fire" }) { title ${sel} } }`,

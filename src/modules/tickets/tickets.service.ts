@@ -149,7 +149,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       )
       for (const v of out) v.ciIds = cis.get(v.id) ?? []
     }
-    return out
+    return withSla(q, out)
   }
 
   /** The CIs a create or update body names, checked (422 naming ciIds); undefined when it names none. */
@@ -164,7 +164,7 @@ export function createTicketService(deps: TicketCoreDeps) {
   }
   const viewOf = async (q: Queryable, row: Row) => (await views(q, [row]))[0]!
 
-  /** Reads carry the compact `sla` object (one query for all of them); write answers leave it out. */
+  /** Every ticket answer carries the compact `sla` object (one query for all of them). */
   async function withSla<T extends { id: string }>(q: Queryable, list: T[]): Promise<T[]> {
     if (!ports.slaReads || list.length === 0) return list
     const found = await ports.slaReads.summariesOf(
@@ -267,13 +267,7 @@ export function createTicketService(deps: TicketCoreDeps) {
     async get(ctx: Ctx, kind: TicketKind | null, id: string): Promise<TicketView> {
       const singleRead = kind ? hooks.get(kind)?.singleRead : undefined
       if (!kind || !singleRead || ctx.db !== db)
-        return (
-          await withVisibleProblems(
-            ctx.db,
-            ctx.actor,
-            await withSla(ctx.db, [await viewOf(ctx.db, await visible(ctx, kind, id))])
-          )
-        )[0]!
+        return (await withVisibleProblems(ctx.db, ctx.actor, [await viewOf(ctx.db, await visible(ctx, kind, id))]))[0]!
       // The row and the kind's detail in one prepared statement: the hot single read stays one round trip
       authorize(ctx.actor, 'ticket.read')
       const found = await singleReadOf(kind, singleRead).execute(db, { id })
@@ -297,12 +291,9 @@ export function createTicketService(deps: TicketCoreDeps) {
       return withVisibleProblems(
         ctx.db,
         ctx.actor,
-        await withSla(
+        await views(
           ctx.db,
-          await views(
-            ctx.db,
-            rows.filter(r => visibleTo(scope, r))
-          )
+          rows.filter(r => visibleTo(scope, r))
         )
       )
     },
@@ -311,7 +302,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       authorize(ctx.actor, 'ticket.read')
       const row = await queries.getByNumber(ref)
       if (!row || !visibleTo(ticketScope(ctx.actor), row)) throw notFound('ticket')
-      return (await withVisibleProblems(db, ctx.actor, await withSla(db, [await viewOf(db, row)])))[0]!
+      return (await withVisibleProblems(db, ctx.actor, [await viewOf(db, row)]))[0]!
     },
 
     list: (ctx: Ctx, kind: TicketKind | null, input: TicketListInput) => listing.list(ctx, kind, input),
@@ -630,7 +621,8 @@ export function createTicketService(deps: TicketCoreDeps) {
       await prepared?.write(tx, row)
       if (ciIds.length && ports.ciLinks) await ports.ciLinks.replace(tx, row.id, ciIds)
       await writer.created(ctx, row, changes)
-      if (!more) return createdView(kind, row, names, ciIds)
+      // The clocks the subscribers just started, read in the same transaction
+      if (!more) return (await withSla(tx, [createdView(kind, row, names, ciIds)]))[0]!
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
   }
@@ -643,6 +635,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     const view = toTicket({ ...row, ...names }) as TicketView & Record<string, unknown>
     for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
     if (ports.ciLinks) view.ciIds = ciIds
+    // Without a created-subscriber no clock started (the SLA clocks are one: then the tx path answers)
+    if (ports.slaReads) view.sla = { response: null, resolution: null }
     return view
   }
 }
