@@ -113,7 +113,13 @@ describe('the sla object on ticket reads, sla.* filters and sorts', () => {
     const reply = await t.api('POST', `/api/v1/incidents/${ids.A}/notes`, { body: { body: 'On it' } })
     expect(reply.statusCode, reply.body).toBe(201)
     at('2026-12-07T13:00:00.000Z')
-    ids.B = (await makeIncident(t, { serviceId })).id
+    const created = await makeIncident(t, { serviceId })
+    ids.B = created.id
+    // The create answer has the clocks it just started: nothing used yet
+    expect(created.sla).toEqual({
+      response: { state: 'running', dueAt: '2026-12-07T14:00:00.000Z', breached: false, percentUsed: 0 },
+      resolution: { state: 'running', dueAt: '2026-12-08T12:00:00.000Z', breached: false, percentUsed: 0 }
+    })
     ids.D = (await makeIncident(t, { serviceId: bareServiceId })).id
     at('2026-12-07T13:30:00.000Z')
   })
