@@ -522,6 +522,8 @@ export type Change = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -2020,6 +2022,8 @@ export type Incident = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -3531,6 +3535,8 @@ export type Problem = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -4670,6 +4676,8 @@ export type Release = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -5028,6 +5036,8 @@ export type ServiceRequest = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   /** Fulfilment tasks, all statuses */
@@ -5149,6 +5159,8 @@ export type SlaBreachConnection = {
   pageInfo: PageInfo;
   /** How far the read replica is behind the primary, in seconds; null: read from the primary */
   replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
+  /** GET /api/v1/tickets?filter=…: the tickets of these breaches (SLA only; null for OLA) */
+  tickets?: Maybe<Scalars['String']['output']>;
 };
 
 export type SlaBreachEdge = {
@@ -5212,6 +5224,23 @@ export type SlaClockState =
   | 'paused'
   | 'running';
 
+/** One SLA clock of a ticket, compact */
+export type SlaClockSummary = {
+  __typename?: 'SlaClockSummary';
+  breached: Scalars['Boolean']['output'];
+  /** When it breaches if it keeps running (null while paused); the last known due time once stopped */
+  dueAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Percent of the target used, as of now */
+  percentUsed: Scalars['Float']['output'];
+  state: SlaClockSummaryState;
+};
+
+export type SlaClockSummaryState =
+  | 'breached'
+  | 'met'
+  | 'paused'
+  | 'running';
+
 export type SlaComplianceReport = {
   __typename?: 'SlaComplianceReport';
   agreement: Scalars['String']['output'];
@@ -5237,8 +5266,18 @@ export type SlaComplianceRow = {
   name?: Maybe<Scalars['String']['output']>;
   /** met / total in percent (2 decimals); null when total is 0 */
   percentMet?: Maybe<Scalars['Float']['output']>;
+  /** The ticket lists behind the figures (sla.* RSQL); null for OLA rows */
+  tickets?: Maybe<SlaComplianceTickets>;
   /** met + breached */
   total: Scalars['Int']['output'];
+};
+
+/** GET /api/v1/tickets?filter=… links: the tickets behind each figure of a compliance row */
+export type SlaComplianceTickets = {
+  __typename?: 'SlaComplianceTickets';
+  breached: Scalars['String']['output'];
+  inProgress: Scalars['String']['output'];
+  met: Scalars['String']['output'];
 };
 
 /** What a ticket must have for the SLA to apply; null matches any. */
@@ -5504,6 +5543,8 @@ export type Ticket = {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -5564,6 +5605,13 @@ export type TicketSla = {
   /** SLA clocks first; OLA clocks per team (staff only). */
   clocks: Array<SlaClock>;
   ticketId: Scalars['ID']['output'];
+};
+
+/** The SLA clocks of a ticket (null: no such clock) */
+export type TicketSlaSummary = {
+  __typename?: 'TicketSlaSummary';
+  resolution?: Maybe<SlaClockSummary>;
+  response?: Maybe<SlaClockSummary>;
 };
 
 /** Prefill for ticket creation of one kind; standard marks a pre-approved standard change. */
@@ -6433,8 +6481,11 @@ export type ResolversTypes = {
   SlaClockEscalation: ResolverTypeWrapper<Partial<SlaClockEscalation>>;
   SlaClockSegment: ResolverTypeWrapper<Partial<SlaClockSegment>>;
   SlaClockState: ResolverTypeWrapper<Partial<SlaClockState>>;
+  SlaClockSummary: ResolverTypeWrapper<Partial<SlaClockSummary>>;
+  SlaClockSummaryState: ResolverTypeWrapper<Partial<SlaClockSummaryState>>;
   SlaComplianceReport: ResolverTypeWrapper<Partial<SlaComplianceReport>>;
   SlaComplianceRow: ResolverTypeWrapper<Partial<SlaComplianceRow>>;
+  SlaComplianceTickets: ResolverTypeWrapper<Partial<SlaComplianceTickets>>;
   SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
   SlaConditionsInput: ResolverTypeWrapper<Partial<SlaConditionsInput>>;
   SlaConnection: ResolverTypeWrapper<Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversTypes['SlaEdge']> }>>;
@@ -6469,6 +6520,7 @@ export type ResolversTypes = {
   TicketKind: ResolverTypeWrapper<string>;
   TicketLink: ResolverTypeWrapper<Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversTypes['Ticket']> }>>;
   TicketSla: ResolverTypeWrapper<Partial<TicketSla>>;
+  TicketSlaSummary: ResolverTypeWrapper<Partial<TicketSlaSummary>>;
   TicketTemplate: ResolverTypeWrapper<TicketTemplateRow>;
   TicketTemplateConnection: ResolverTypeWrapper<Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TicketTemplateEdge']> }>>;
   TicketTemplateEdge: ResolverTypeWrapper<Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversTypes['TicketTemplate'] }>>;
@@ -6788,8 +6840,10 @@ export type ResolversParentTypes = {
   SlaClock: Partial<SlaClock>;
   SlaClockEscalation: Partial<SlaClockEscalation>;
   SlaClockSegment: Partial<SlaClockSegment>;
+  SlaClockSummary: Partial<SlaClockSummary>;
   SlaComplianceReport: Partial<SlaComplianceReport>;
   SlaComplianceRow: Partial<SlaComplianceRow>;
+  SlaComplianceTickets: Partial<SlaComplianceTickets>;
   SlaConditions: Partial<SlaConditions>;
   SlaConditionsInput: Partial<SlaConditionsInput>;
   SlaConnection: Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversParentTypes['SlaEdge']> }>;
@@ -6817,6 +6871,7 @@ export type ResolversParentTypes = {
   TicketEdge: Partial<Omit<TicketEdge, 'node'> & { node: ResolversParentTypes['Ticket'] }>;
   TicketLink: Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversParentTypes['Ticket']> }>;
   TicketSla: Partial<TicketSla>;
+  TicketSlaSummary: Partial<TicketSlaSummary>;
   TicketTemplate: TicketTemplateRow;
   TicketTemplateConnection: Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketTemplateEdge']> }>;
   TicketTemplateEdge: Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversParentTypes['TicketTemplate'] }>;
@@ -7182,6 +7237,7 @@ export type ChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   risk?: Resolver<ResolversTypes['ChangeRisk'], ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -7878,6 +7934,7 @@ export type IncidentResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8332,6 +8389,7 @@ export type ProblemResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   rootCause?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8545,6 +8603,7 @@ export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8795,6 +8854,7 @@ export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends Res
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['RequestTask']>, ParentType, ContextType>;
@@ -8857,6 +8917,7 @@ export type SlaBreachConnectionResolvers<ContextType = GqlCtx, ParentType extend
   edges?: Resolver<Array<ResolversTypes['SlaBreachEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  tickets?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachEdge'] = ResolversParentTypes['SlaBreachEdge']> = {
@@ -8902,6 +8963,13 @@ export type SlaClockSegmentResolvers<ContextType = GqlCtx, ParentType extends Re
   to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
+export type SlaClockSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockSummary'] = ResolversParentTypes['SlaClockSummary']> = {
+  breached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  dueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  percentUsed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaClockSummaryState'], ParentType, ContextType>;
+};
+
 export type SlaComplianceReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceReport'] = ResolversParentTypes['SlaComplianceReport']> = {
   agreement?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -8919,7 +8987,14 @@ export type SlaComplianceRowResolvers<ContextType = GqlCtx, ParentType extends R
   met?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   percentMet?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  tickets?: Resolver<Maybe<ResolversTypes['SlaComplianceTickets']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaComplianceTicketsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceTickets'] = ResolversParentTypes['SlaComplianceTickets']> = {
+  breached?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  inProgress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type SlaConditionsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaConditions'] = ResolversParentTypes['SlaConditions']> = {
@@ -9070,6 +9145,11 @@ export type TicketSlaResolvers<ContextType = GqlCtx, ParentType extends Resolver
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   clocks?: Resolver<Array<ResolversTypes['SlaClock']>, ParentType, ContextType>;
   ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type TicketSlaSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketSlaSummary'] = ResolversParentTypes['TicketSlaSummary']> = {
+  resolution?: Resolver<Maybe<ResolversTypes['SlaClockSummary']>, ParentType, ContextType>;
+  response?: Resolver<Maybe<ResolversTypes['SlaClockSummary']>, ParentType, ContextType>;
 };
 
 export type TicketTemplateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketTemplate'] = ResolversParentTypes['TicketTemplate']> = {
@@ -9386,8 +9466,10 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaClock?: SlaClockResolvers<ContextType>;
   SlaClockEscalation?: SlaClockEscalationResolvers<ContextType>;
   SlaClockSegment?: SlaClockSegmentResolvers<ContextType>;
+  SlaClockSummary?: SlaClockSummaryResolvers<ContextType>;
   SlaComplianceReport?: SlaComplianceReportResolvers<ContextType>;
   SlaComplianceRow?: SlaComplianceRowResolvers<ContextType>;
+  SlaComplianceTickets?: SlaComplianceTicketsResolvers<ContextType>;
   SlaConditions?: SlaConditionsResolvers<ContextType>;
   SlaConnection?: SlaConnectionResolvers<ContextType>;
   SlaEdge?: SlaEdgeResolvers<ContextType>;
@@ -9410,6 +9492,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   TicketKind?: TicketKindResolvers;
   TicketLink?: TicketLinkResolvers<ContextType>;
   TicketSla?: TicketSlaResolvers<ContextType>;
+  TicketSlaSummary?: TicketSlaSummaryResolvers<ContextType>;
   TicketTemplate?: TicketTemplateResolvers<ContextType>;
   TicketTemplateConnection?: TicketTemplateConnectionResolvers<ContextType>;
   TicketTemplateEdge?: TicketTemplateEdgeResolvers<ContextType>;

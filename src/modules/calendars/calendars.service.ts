@@ -50,6 +50,9 @@ export const definitionOf = (row: CalendarView): BusinessCalendar => ({
   exceptions: row.exceptions
 })
 
+/** The definition of a calendar row read around the service (the SLA reads join it to the clocks). */
+export const definitionOfRow = (row: StoredCalendar): BusinessCalendar => definitionOf(toView(row))
+
 const FIELDS = ['name', 'timeZone', 'hours', 'holidays', 'exceptions'] as const
 const YEAR_MS = 365.25 * 86_400_000
 

@@ -16,6 +16,7 @@ export function slaReportResolvers(): Resolvers {
         const page = await services.slaReports.breaches(ctx, input)
         return {
           ...toConnection(page, services.slaReports.breachCursorOf),
+          tickets: page.tickets,
           asOf: page.asOf,
           replicaLagSeconds: page.replicaLagSeconds
         }

@@ -4,7 +4,14 @@ import { badRequest } from '../../lib/errors.js'
 import { type Freshness, readReport } from '../../lib/freshness.js'
 import { formatNumber, type TicketKind } from '../kinds/kinds.js'
 import type { ReportAccess, ReportScope } from '../ticket-reports/report-access.js'
-import { type BreachRecord, breaches, breachKeyset, compliance, type Period } from './sla-reports.repository.js'
+import {
+  type BreachRecord,
+  breaches,
+  breachKeyset,
+  compliance,
+  type GroupBy,
+  type Period
+} from './sla-reports.repository.js'
 import type { BreachesInput, BreachView, ComplianceInput, ComplianceRowView } from './sla-reports.schemas.js'
 
 /** The period and the organisation the actor's reports are narrowed to (README: access). */
@@ -16,6 +23,66 @@ function periodOf(scope: ReportScope, input: { from: string; to: string; agreeme
   if (Number.isNaN(to.getTime())) throw badRequest('to: not a date-time', [{ field: 'to', message: 'not a date-time' }])
   if (from >= to) throw badRequest('to: must be after from', [{ field: 'to', message: 'must be after from' }])
   return { from, to, agreement: input.agreement ?? 'sla', organisationId: scope.organisationId }
+}
+
+type Figure = 'met' | 'breached' | 'inProgress'
+const TARGETS = ['response', 'resolution'] as const
+
+/**
+ * The ticket-list RSQL for one figure (README: period rule), per target on the ticket's one SLA clock of
+ * it, so the conditions of a target hold on the same clock: met (stopped in time, in the period),
+ * breached (in the period), in progress (running or paused, started before to).
+ */
+function figureFilter(p: Period, figure: Figure, target?: 'response' | 'resolution'): string {
+  const from = p.from.toISOString()
+  const to = p.to.toISOString()
+  const one = (t: string) => {
+    switch (figure) {
+      case 'met':
+        return `sla.${t}State==met;sla.${t}StoppedAt=ge=${from};sla.${t}StoppedAt=lt=${to}`
+      case 'breached':
+        return `sla.${t}BreachedAt=ge=${from};sla.${t}BreachedAt=lt=${to}`
+      case 'inProgress':
+        return `sla.${t}State=in=(running,paused);sla.${t}StartedAt=lt=${to}`
+    }
+  }
+  return target ? `(${one(target)})` : `(${TARGETS.map(t => `(${one(t)})`).join(',')})`
+}
+
+const GROUP_FIELD: Record<GroupBy, string> = {
+  service: 'serviceId',
+  team: 'teamId',
+  organisation: 'organisationId',
+  priority: 'priority'
+}
+
+/** The ticket list of a filter: GET /api/v1/tickets?filter=… */
+const ticketList = (filter: string) => `/api/v1/tickets?filter=${encodeURIComponent(filter)}`
+
+/**
+ * The ticket lists behind a compliance row's figures: tickets with at least one such clock (a ticket
+ * whose two clocks both count is one ticket, two clocks). SLA clocks only: the ticket list has no OLA
+ * fields, so OLA rows answer null. Priority is the ticket's (the clock's, but for a re-target in flight).
+ */
+function rowLinks(p: Period, groupBy: GroupBy, key: string | null) {
+  if (p.agreement !== 'sla') return null
+  const field = GROUP_FIELD[groupBy]
+  const group = key === null ? `${field}=isnull=true` : `${field}==${key}`
+  const link = (figure: Figure) => ticketList(`${group};${figureFilter(p, figure)}`)
+  return { met: link('met'), breached: link('breached'), inProgress: link('inProgress') }
+}
+
+/** The tickets of a breaches list (its filters, any page): null for OLA clocks. */
+function breachesLink(p: Period, input: BreachesInput): string | null {
+  if (p.agreement !== 'sla') return null
+  const parts = [
+    input.serviceId ? `serviceId==${input.serviceId}` : null,
+    input.teamId ? `teamId==${input.teamId}` : null,
+    input.organisationId ? `organisationId==${input.organisationId}` : null,
+    input.priority !== undefined ? `priority==${input.priority}` : null,
+    figureFilter(p, 'breached', input.target as 'response' | 'resolution' | undefined)
+  ]
+  return ticketList(parts.filter(Boolean).join(';'))
 }
 
 const percent = (met: number, total: number) => (total === 0 ? null : Math.round((met * 10_000) / total) / 100)
@@ -61,19 +128,21 @@ export function createSlaReportService(deps: Pick<Deps, 'db' | 'readDb'>, access
             breached: r.breached,
             total,
             percentMet: percent(r.met, total),
-            inProgress: r.in_progress
+            inProgress: r.in_progress,
+            tickets: rowLinks(p, input.groupBy, r.key)
           }
         })
         return { from: p.from, to: p.to, agreement: p.agreement, groupBy: input.groupBy, rows }
       })
     },
 
-    async breaches(ctx: Ctx, input: BreachesInput): Promise<Page<BreachView> & Freshness> {
+    /** A page of breaches and `tickets`, the ticket list behind the whole list (every page). */
+    async breaches(ctx: Ctx, input: BreachesInput): Promise<Page<BreachView> & Freshness & { tickets: string | null }> {
       const p = periodOf(await access.scope(ctx, false), input)
       const limit = input.limit ?? 50
       return readReport(deps, ctx, async q => {
         const rows = await breaches(q, p, input, { limit, after: breachKeyset.after(input.cursor) })
-        return breachKeyset.page(rows.map(breachView), limit)
+        return { ...breachKeyset.page(rows.map(breachView), limit), tickets: breachesLink(p, input) }
       })
     },
 

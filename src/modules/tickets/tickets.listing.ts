@@ -14,7 +14,7 @@ import {
 } from '../../lib/rsql.js'
 import type { Workflow } from '../workflows/workflows.service.js'
 import { KIND_INFO, parseNumber, TICKET_KINDS, type TicketKind } from './kinds.js'
-import type { CustomFieldPort, KindHooks } from './tickets.ports.js'
+import type { CustomFieldPort, KindHooks, SlaReadPort } from './tickets.ports.js'
 import {
   filterConditions,
   type SortSpec,
@@ -85,6 +85,8 @@ function humanNumber(kind: TicketKind | null): FilterField['parse'] {
 }
 
 const iso = (d: Date) => d.toISOString()
+/** PostgreSQL's text of a timestamptz (any DateStyle ISO offset), or infinity: what an sla.* sort cursor holds. */
+const TIMESTAMP_TEXT = /^(infinity|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2}|Z)?)$/
 const BUILT_IN_SORTS: Record<string, Omit<SortSpec, 'name' | 'descending'>> = {
   createdAt: { expression: tickets.createdAt, cast: 'timestamptz', valueOf: r => iso(r.createdAt) },
   updatedAt: { expression: tickets.updatedAt, cast: 'timestamptz', valueOf: r => iso(r.updatedAt) },
@@ -115,8 +117,10 @@ export function createTicketListing(
   hooks: ReadonlyMap<TicketKind, KindHooks>,
   customFields: () => CustomFieldPort | undefined,
   workflows: (kind: TicketKind) => Promise<Workflow>,
-  /** Fields other modules add for every kind (the CIs a ticket names). */
-  extraFields: Record<string, FilterField> = {}
+  /** Fields other modules add for every kind (the CIs a ticket names, the SLA clocks' due times). */
+  extraFields: Record<string, FilterField> = {},
+  /** The SLA clocks: the `sla` object of list items and the sla.* sort keys. */
+  slaReads?: SlaReadPort
 ) {
   async function sortOf(db: Db, kind: TicketKind | null, name: string, q: string | undefined): Promise<SortSpec> {
     if (name === 'relevance') return relevance(name, q)
@@ -124,6 +128,7 @@ export function createTicketListing(
     const key = descending ? name.slice(1) : name
     const builtIn = BUILT_IN_SORTS[key]
     if (builtIn) return { ...builtIn, name, descending }
+    if (key.startsWith('sla.')) return slaSort(name, key, descending)
     const field = key.slice('customFields.'.length)
     if (!kind)
       throw badRequest('sort: custom fields sort a list of one kind', [
@@ -146,6 +151,25 @@ export function createTicketListing(
     }
   }
 
+  /**
+   * By a due time of the SLA: a computed never-null key ('infinity' for tickets without the clock or
+   * with it paused), selected as its text so the cursor holds the exact instant (or 'infinity').
+   */
+  function slaSort(name: string, key: string, descending: boolean): SortSpec {
+    const expression = slaReads?.sortKeys[key as keyof SlaReadPort['sortKeys']]
+    if (!expression)
+      throw badRequest(`sort: unknown sort "${key}"`, [{ field: 'sort', message: `unknown sort "${key}"` }])
+    return {
+      name,
+      descending,
+      expression,
+      selected: sql`(${expression})::text`,
+      cast: 'timestamptz',
+      computed: true,
+      valueOf: r => (r as SummaryRow & { sortValue: string }).sortValue
+    }
+  }
+
   async function summaries(db: Queryable, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
     const out = (await withNames(db, rows)).map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
@@ -157,6 +181,13 @@ export function createTicketListing(
         false
       )
       for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
+    }
+    if (slaReads && rows.length) {
+      const sla = await slaReads.summariesOf(
+        db,
+        rows.map(r => r.id)
+      )
+      for (const v of out) v.sla = sla.get(v.id)
     }
     return out
   }
@@ -226,6 +257,9 @@ export function createTicketListing(
       const numeric = sort.cast === 'int' || sort.cast === 'numeric' || sort.cast === 'float8'
       const badNumber = typeof cursor?.value !== 'number' && !(sort.cast === 'numeric' && cursor?.value === '-Infinity')
       if (cursor && numeric && badNumber) {
+        throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
+      }
+      if (cursor && sort.selected && !(typeof cursor.value === 'string' && TIMESTAMP_TEXT.test(cursor.value))) {
         throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
       }
       const where = await conditions(ctx, kind, input)
