@@ -585,7 +585,11 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       'ServiceMarginRow.quantity',
       'ServiceMarginRow.marginPercent',
       'ChargebackLine.costCentreId',
-      'ChargebackTotal.costCentreId'
+      'ChargebackTotal.costCentreId',
+      // Read from the primary (no DATABASE_READ_URL): no replica lag to tell
+      ...['ServiceCostReport', 'ClassCostReport', 'CostCentreCostReport', 'BudgetActualReport'].map(
+        type => `${type}.replicaLagSeconds`
+      )
     ]
     for (const [field, type] of [...reports, ['costForecast', 'ForecastReport'] as const]) {
       expect(body.data![field].items.length, field).toBeGreaterThan(0)
