@@ -715,12 +715,16 @@ export type ChargebackLine = {
 
 export type ChargebackReport = {
   __typename?: 'ChargebackReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   /** subscription or usage */
   by: Scalars['String']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<ChargebackLine>;
   organisations: Array<ChargebackTotal>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
   /** The cost of service CIs nobody consumes (0 for a customer) */
   unallocated: Scalars['String']['output'];
@@ -2007,9 +2011,13 @@ export type FinanceSettingsInput = {
 
 export type ForecastReport = {
   __typename?: 'ForecastReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<ForecastRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
   total: Scalars['String']['output'];
 };
@@ -5255,9 +5263,13 @@ export type ServiceEdge = {
 
 export type ServiceMarginReport = {
   __typename?: 'ServiceMarginReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<ServiceMarginRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -7727,11 +7739,13 @@ export type ChargebackLineResolvers<ContextType = GqlCtx, ParentType extends Res
 };
 
 export type ChargebackReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackReport'] = ResolversParentTypes['ChargebackReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ChargebackLine']>, ParentType, ContextType>;
   organisations?: Resolver<Array<ResolversTypes['ChargebackTotal']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unallocated?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -8289,9 +8303,11 @@ export type FinanceSettingsResolvers<ContextType = GqlCtx, ParentType extends Re
 };
 
 export type ForecastReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ForecastReport'] = ResolversParentTypes['ForecastReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ForecastRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -9299,9 +9315,11 @@ export type ServiceEdgeResolvers<ContextType = GqlCtx, ParentType extends Resolv
 };
 
 export type ServiceMarginReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceMarginReport'] = ResolversParentTypes['ServiceMarginReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ServiceMarginRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 

@@ -497,7 +497,11 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
     const url = '/api/v1/reports/finance/forecast?from=2026-02&months=3'
     const res = await t.api('GET', url, { token: finance.token })
     expect(res.statusCode, res.body).toBe(200)
-    expect(res.json()).toEqual({
+    const { asOf, replicaLagSeconds, ...body } = res.json()
+    // Read from the primary: now, and no replica lag
+    expect(Math.abs(Date.parse(asOf) - Date.now())).toBeLessThan(60_000)
+    expect(replicaLagSeconds).toBeNull()
+    expect(body).toEqual({
       from: '2026-02',
       to: '2026-04',
       currency: 'EUR',
@@ -587,9 +591,15 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       'ChargebackLine.costCentreId',
       'ChargebackTotal.costCentreId',
       // Read from the primary (no DATABASE_READ_URL): no replica lag to tell
-      ...['ServiceCostReport', 'ClassCostReport', 'CostCentreCostReport', 'BudgetActualReport'].map(
-        type => `${type}.replicaLagSeconds`
-      )
+      ...[
+        'ServiceCostReport',
+        'ClassCostReport',
+        'CostCentreCostReport',
+        'BudgetActualReport',
+        'ServiceMarginReport',
+        'ChargebackReport',
+        'ForecastReport'
+      ].map(type => `${type}.replicaLagSeconds`)
     ]
     for (const [field, type] of [...reports, ['costForecast', 'ForecastReport'] as const]) {
       expect(body.data![field].items.length, field).toBeGreaterThan(0)

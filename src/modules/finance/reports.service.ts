@@ -161,9 +161,10 @@ export function createReportService(deps: Deps & { finance: CostService }) {
       authorize(ctx.actor, 'finance.read')
       const range = monthRange(input)
       const opts = allocation(input)
-      const rows = await report(ctx, q => serviceMargins(q, range, base, opts))
+      const { rows, ...freshness } = await fresh(ctx, async q => ({ rows: await serviceMargins(q, range, base, opts) }))
       return {
         ...head(input),
+        ...freshness,
         items: rows.map(r => ({
           ...r,
           cost: money(r.cost),
@@ -195,7 +196,7 @@ export function createReportService(deps: Deps & { finance: CostService }) {
       const range = monthRange(input)
       const by = input.by ?? 'subscription'
       const opts = { ...allocation(input), by, ...(pin ? { organisationId: pin } : {}) }
-      const found = await report(ctx, q => chargeback(q, range, base, opts))
+      const { found, ...freshness } = await fresh(ctx, async q => ({ found: await chargeback(q, range, base, opts) }))
       const items = found.lines.map(l => ({ ...l, charge: money(l.charge) }))
       const totals = new Map<
         string,
@@ -221,6 +222,7 @@ export function createReportService(deps: Deps & { finance: CostService }) {
       }
       return {
         ...head(input),
+        ...freshness,
         by,
         items,
         organisations: [...totals.values()].map(({ charges, ...t }) => ({ ...t, charge: addMoney(charges) })),
@@ -236,14 +238,16 @@ export function createReportService(deps: Deps & { finance: CostService }) {
       const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`
       const from = input.from ?? addMonths(thisMonth, 1)
       const to = addMonths(from, (input.months ?? 12) - 1)
-      const rows = await report(ctx, q => forecast(q, monthRange({ from, to }), base))
+      const { rows, ...freshness } = await fresh(ctx, async q => ({
+        rows: await forecast(q, monthRange({ from, to }), base)
+      }))
       const items = rows.map(r => ({
         month: r.month,
         depreciation: money(r.depreciation),
         recurring: money(r.recurring),
         cost: money(r.cost)
       }))
-      return { ...head({ from, to }), items, total: addMoney(items.map(i => i.cost)) }
+      return { ...head({ from, to }), ...freshness, items, total: addMoney(items.map(i => i.cost)) }
     }
   }
 }
