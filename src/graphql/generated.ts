@@ -699,6 +699,47 @@ export type ChangeType =
   | 'normal'
   | 'standard';
 
+/** What an organisation is charged for one service CI it consumes. */
+export type ChargebackLine = {
+  __typename?: 'ChargebackLine';
+  charge: Scalars['String']['output'];
+  /** The organisation's cost centre (its own, else the cost centre that is the organisation unit) */
+  costCentreId?: Maybe<Scalars['ID']['output']>;
+  organisation: Scalars['String']['output'];
+  organisationId: Scalars['ID']['output'];
+  service: Scalars['String']['output'];
+  serviceId: Scalars['ID']['output'];
+  /** Its share of the service's cost, 6 decimals */
+  share: Scalars['String']['output'];
+};
+
+export type ChargebackReport = {
+  __typename?: 'ChargebackReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
+  /** subscription or usage */
+  by: Scalars['String']['output'];
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<ChargebackLine>;
+  organisations: Array<ChargebackTotal>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
+  to: Scalars['String']['output'];
+  /** The cost of service CIs nobody consumes (0 for a customer) */
+  unallocated: Scalars['String']['output'];
+};
+
+export type ChargebackTotal = {
+  __typename?: 'ChargebackTotal';
+  charge: Scalars['String']['output'];
+  costCentreId?: Maybe<Scalars['ID']['output']>;
+  organisation: Scalars['String']['output'];
+  organisationId: Scalars['ID']['output'];
+  /** Service CIs it is charged for */
+  services: Scalars['Int']['output'];
+};
+
 export type CiAttributeDefinition = {
   __typename?: 'CiAttributeDefinition';
   default?: Maybe<Scalars['JSON']['output']>;
@@ -1547,6 +1588,18 @@ export type CreateRequestInput = {
   urgency?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type CreateServiceConsumerInput = {
+  organisationId: Scalars['ID']['input'];
+  serviceId: Scalars['ID']['input'];
+  units?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CreateServiceCostWeightInput = {
+  ciId: Scalars['ID']['input'];
+  serviceId: Scalars['ID']['input'];
+  weight: Scalars['String']['input'];
+};
+
 export type CreateServiceInput = {
   costCentreId?: InputMaybe<Scalars['ID']['input']>;
   /** false when left out: staff only */
@@ -1559,6 +1612,15 @@ export type CreateServiceInput = {
   /** live when left out */
   status?: InputMaybe<ServiceStatus>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateServicePriceInput = {
+  amount: Scalars['String']['input'];
+  /** flat, per_user or per_unit */
+  basis: Scalars['String']['input'];
+  currency?: InputMaybe<Scalars['String']['input']>;
+  quantityAttribute?: InputMaybe<Scalars['String']['input']>;
+  serviceId: Scalars['ID']['input'];
 };
 
 export type CreateSlaInput = {
@@ -1947,6 +2009,29 @@ export type FinanceSettingsInput = {
   technicianCostAccess: Scalars['Boolean']['input'];
 };
 
+export type ForecastReport = {
+  __typename?: 'ForecastReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<ForecastRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
+  to: Scalars['String']['output'];
+  total: Scalars['String']['output'];
+};
+
+export type ForecastRow = {
+  __typename?: 'ForecastRow';
+  cost: Scalars['String']['output'];
+  /** Capital costs depreciating in the month */
+  depreciation: Scalars['String']['output'];
+  /** YYYY-MM */
+  month: Scalars['String']['output'];
+  recurring: Scalars['String']['output'];
+};
+
 export type HistoryConnection = {
   __typename?: 'HistoryConnection';
   edges: Array<HistoryEdge>;
@@ -2166,6 +2251,10 @@ export type Mutation = {
   /** Idempotency-Key header or argument: a retry answers the first result */
   createRequest: ServiceRequest;
   createService: Service;
+  createServiceConsumer: ServiceConsumer;
+  /** weight above 0 (VALIDATION_FAILED naming weight otherwise). */
+  createServiceCostWeight: ServiceCostWeight;
+  createServicePrice: ServicePrice;
   /** Admins; answers warnings when OLAs under it do not fit. */
   createSla: Sla;
   createTeam: Team;
@@ -2192,6 +2281,9 @@ export type Mutation = {
   deleteOla: Scalars['Boolean']['output'];
   /** The problems it opened stay */
   deleteProblemRule: Scalars['Boolean']['output'];
+  deleteServiceConsumer: Scalars['Boolean']['output'];
+  deleteServiceCostWeight: Scalars['Boolean']['output'];
+  deleteServicePrice: Scalars['Boolean']['output'];
   /** Refused (CONFLICT) while a ticket's clock or an OLA's list names it. */
   deleteSla: Scalars['Boolean']['output'];
   deleteWebhookSubscription: Scalars['Boolean']['output'];
@@ -2291,6 +2383,9 @@ export type Mutation = {
   updateRequestTask: RequestTask;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the service changed since). */
   updateService: Service;
+  updateServiceConsumer: ServiceConsumer;
+  updateServiceCostWeight: ServiceCostWeight;
+  updateServicePrice: ServicePrice;
   /** version: the one you read (required: PRECONDITION_REQUIRED without it, PRECONDITION_FAILED when the SLA changed since). */
   updateSla: Sla;
   updateTeam: Team;
@@ -2559,6 +2654,21 @@ export type MutationCreateServiceArgs = {
 };
 
 
+export type MutationCreateServiceConsumerArgs = {
+  input: CreateServiceConsumerInput;
+};
+
+
+export type MutationCreateServiceCostWeightArgs = {
+  input: CreateServiceCostWeightInput;
+};
+
+
+export type MutationCreateServicePriceArgs = {
+  input: CreateServicePriceInput;
+};
+
+
 export type MutationCreateSlaArgs = {
   input: CreateSlaInput;
 };
@@ -2670,6 +2780,24 @@ export type MutationDeleteOlaArgs = {
 
 
 export type MutationDeleteProblemRuleArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteServiceConsumerArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteServiceCostWeightArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteServicePriceArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -3064,6 +3192,27 @@ export type MutationUpdateRequestTaskArgs = {
 export type MutationUpdateServiceArgs = {
   id: Scalars['ID']['input'];
   input: UpdateServiceInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateServiceConsumerArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateServiceConsumerInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateServiceCostWeightArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateServiceCostWeightInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationUpdateServicePriceArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateServicePriceInput;
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -3687,6 +3836,8 @@ export type Query = {
   /** Freezes overlapping [from, to), by start time */
   changeFreezes: ChangeFreezeConnection;
   changes: ChangeConnection;
+  /** What each consuming organisation is charged: each service CI's cost (split as costPerService) over its consumers, by subscription (evenly, default) or usage (units). Customers: their own organisation, when enabled. */
+  chargeback: ChargebackReport;
   ci?: Maybe<ConfigurationItem>;
   ciClass?: Maybe<CiClass>;
   ciClasses: CiClassConnection;
@@ -3702,11 +3853,13 @@ export type Query = {
   costCentre?: Maybe<CostCentre>;
   /** Cost centres by code. parentId: a cost centre id, or "root" for the roots. */
   costCentres: CostCentreConnection;
+  /** The CI costs of the months ahead (default: the 12 after this one). */
+  costForecast: ForecastReport;
   /** Direct CI costs per CI class. Months YYYY-MM. */
   costPerClass: ClassCostReport;
   /** Direct CI costs per cost centre, rolled up the tree. Months YYYY-MM. */
   costPerCostCentre: CostCentreCostReport;
-  /** Cost per service CI (class service or a subclass). split: even (default) or usage (with usageAttribute). Months YYYY-MM. */
+  /** Cost per service CI (class service or a subclass). split: even (default), usage (with usageAttribute) or weights. Months YYYY-MM. */
   costPerService: ServiceCostReport;
   customFieldDefinition?: Maybe<CustomFieldDefinition>;
   /** Custom-field definitions ordered by kind, position and key. */
@@ -3769,6 +3922,14 @@ export type Query = {
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
   service?: Maybe<Service>;
+  serviceConsumer?: Maybe<ServiceConsumer>;
+  serviceConsumers: ServiceConsumerConnection;
+  serviceCostWeight?: Maybe<ServiceCostWeight>;
+  serviceCostWeights: ServiceCostWeightConnection;
+  /** Each service CI's cost, its price's revenue and the margin. split as costPerService. Months YYYY-MM. */
+  serviceMargin: ServiceMarginReport;
+  servicePrice?: Maybe<ServicePrice>;
+  servicePrices: ServicePriceConnection;
   /** Services by name; customers see the customer-visible ones their organisation subscribes to. */
   services: ServiceConnection;
   /** Which SLA and OLA a described ticket would get, and when each falls due (creates nothing). */
@@ -3993,6 +4154,16 @@ export type QueryChangesArgs = {
 };
 
 
+export type QueryChargebackArgs = {
+  by?: InputMaybe<Scalars['String']['input']>;
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['String']['input'];
+  split?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['String']['input'];
+  usageAttribute?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryCiArgs = {
   id: Scalars['ID']['input'];
 };
@@ -4075,6 +4246,12 @@ export type QueryCostCentresArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   organisationId?: InputMaybe<Scalars['ID']['input']>;
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryCostForecastArgs = {
+  from?: InputMaybe<Scalars['String']['input']>;
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -4432,6 +4609,53 @@ export type QueryRequestsArgs = {
 
 export type QueryServiceArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryServiceConsumerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryServiceConsumersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organisationId?: InputMaybe<Scalars['ID']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryServiceCostWeightArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryServiceCostWeightsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  ciId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryServiceMarginArgs = {
+  depth?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['String']['input'];
+  split?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['String']['input'];
+  usageAttribute?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryServicePriceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryServicePricesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -4953,6 +5177,31 @@ export type ServiceConnection = {
   pageInfo: PageInfo;
 };
 
+/** An organisation consuming a service CI (chargeback). */
+export type ServiceConsumer = {
+  __typename?: 'ServiceConsumer';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  organisationId: Scalars['ID']['output'];
+  serviceId: Scalars['ID']['output'];
+  /** Its usage, exact decimal string above 0 (chargeback by: usage). */
+  units: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ServiceConsumerConnection = {
+  __typename?: 'ServiceConsumerConnection';
+  edges: Array<ServiceConsumerEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ServiceConsumerEdge = {
+  __typename?: 'ServiceConsumerEdge';
+  cursor: Scalars['String']['output'];
+  node: ServiceConsumer;
+};
+
 export type ServiceCostReport = {
   __typename?: 'ServiceCostReport';
   /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
@@ -4981,10 +5230,93 @@ export type ServiceCostRow = {
   sharedCost: Scalars['String']['output'];
 };
 
+/** The weight a service CI bears of a CI beneath it (cost-per-service split: weights). */
+export type ServiceCostWeight = {
+  __typename?: 'ServiceCostWeight';
+  ciId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  serviceId: Scalars['ID']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+  /** Exact decimal string above 0. */
+  weight: Scalars['String']['output'];
+};
+
+export type ServiceCostWeightConnection = {
+  __typename?: 'ServiceCostWeightConnection';
+  edges: Array<ServiceCostWeightEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ServiceCostWeightEdge = {
+  __typename?: 'ServiceCostWeightEdge';
+  cursor: Scalars['String']['output'];
+  node: ServiceCostWeight;
+};
+
 export type ServiceEdge = {
   __typename?: 'ServiceEdge';
   cursor: Scalars['String']['output'];
   node: Service;
+};
+
+export type ServiceMarginReport = {
+  __typename?: 'ServiceMarginReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  items: Array<ServiceMarginRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
+  to: Scalars['String']['output'];
+};
+
+/** A service CI's cost against its price's revenue over the months. */
+export type ServiceMarginRow = {
+  __typename?: 'ServiceMarginRow';
+  /** flat, per_user, per_unit (null: no price) */
+  basis?: Maybe<Scalars['String']['output']>;
+  cost: Scalars['String']['output'];
+  /** revenue - cost (negative: a loss) */
+  margin: Scalars['String']['output'];
+  /** margin / revenue * 100, 2 decimals (null: no revenue) */
+  marginPercent?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  /** The users or units priced (1: flat; null: no price) */
+  quantity?: Maybe<Scalars['String']['output']>;
+  revenue: Scalars['String']['output'];
+  serviceId: Scalars['ID']['output'];
+};
+
+/** What a service CI is sold at per month. */
+export type ServicePrice = {
+  __typename?: 'ServicePrice';
+  /** Per month (per user or unit with those bases); exact decimal string. */
+  amount: Scalars['String']['output'];
+  /** flat, per_user or per_unit */
+  basis: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** per_user, per_unit: the service CI's numeric attribute holding the quantity */
+  quantityAttribute?: Maybe<Scalars['String']['output']>;
+  serviceId: Scalars['ID']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ServicePriceConnection = {
+  __typename?: 'ServicePriceConnection';
+  edges: Array<ServicePriceEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ServicePriceEdge = {
+  __typename?: 'ServicePriceEdge';
+  cursor: Scalars['String']['output'];
+  node: ServicePrice;
 };
 
 export type ServiceRequest = Ticket & {
@@ -5924,6 +6256,14 @@ export type UpdateRequestTaskInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type UpdateServiceConsumerInput = {
+  units: Scalars['String']['input'];
+};
+
+export type UpdateServiceCostWeightInput = {
+  weight: Scalars['String']['input'];
+};
+
 /** null clears ownerTeamId, supportTeamId, hoursCalendarId or costCentreId; organisationIds, when given, replaces the list. */
 export type UpdateServiceInput = {
   costCentreId?: InputMaybe<Scalars['ID']['input']>;
@@ -5935,6 +6275,13 @@ export type UpdateServiceInput = {
   ownerTeamId?: InputMaybe<Scalars['ID']['input']>;
   status?: InputMaybe<ServiceStatus>;
   supportTeamId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type UpdateServicePriceInput = {
+  amount?: InputMaybe<Scalars['String']['input']>;
+  basis?: InputMaybe<Scalars['String']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  quantityAttribute?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** conditions, targets and escalations, when given, replace them whole. */
@@ -6256,6 +6603,9 @@ export type ResolversTypes = {
   ChangeFreezeEdge: ResolverTypeWrapper<Partial<ChangeFreezeEdge>>;
   ChangeRisk: ResolverTypeWrapper<Partial<ChangeRisk>>;
   ChangeType: ResolverTypeWrapper<Partial<ChangeType>>;
+  ChargebackLine: ResolverTypeWrapper<Partial<ChargebackLine>>;
+  ChargebackReport: ResolverTypeWrapper<Partial<ChargebackReport>>;
+  ChargebackTotal: ResolverTypeWrapper<Partial<ChargebackTotal>>;
   CiAttributeDefinition: ResolverTypeWrapper<Partial<CiAttributeDefinition>>;
   CiAttributeDefinitionInput: ResolverTypeWrapper<Partial<CiAttributeDefinitionInput>>;
   CiBaseline: ResolverTypeWrapper<Partial<CiBaseline>>;
@@ -6330,7 +6680,10 @@ export type ResolversTypes = {
   CreateProblemInput: ResolverTypeWrapper<Partial<CreateProblemInput>>;
   CreateReleaseInput: ResolverTypeWrapper<Partial<CreateReleaseInput>>;
   CreateRequestInput: ResolverTypeWrapper<Partial<CreateRequestInput>>;
+  CreateServiceConsumerInput: ResolverTypeWrapper<Partial<CreateServiceConsumerInput>>;
+  CreateServiceCostWeightInput: ResolverTypeWrapper<Partial<CreateServiceCostWeightInput>>;
   CreateServiceInput: ResolverTypeWrapper<Partial<CreateServiceInput>>;
+  CreateServicePriceInput: ResolverTypeWrapper<Partial<CreateServicePriceInput>>;
   CreateSlaInput: ResolverTypeWrapper<Partial<CreateSlaInput>>;
   CreateTeamInput: ResolverTypeWrapper<Partial<CreateTeamInput>>;
   CreateTemplateInput: ResolverTypeWrapper<Partial<CreateTemplateInput>>;
@@ -6372,6 +6725,8 @@ export type ResolversTypes = {
   FinanceSettings: ResolverTypeWrapper<Partial<FinanceSettings>>;
   FinanceSettingsInput: ResolverTypeWrapper<Partial<FinanceSettingsInput>>;
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
+  ForecastReport: ResolverTypeWrapper<Partial<ForecastReport>>;
+  ForecastRow: ResolverTypeWrapper<Partial<ForecastRow>>;
   HistoryConnection: ResolverTypeWrapper<Partial<HistoryConnection>>;
   HistoryEdge: ResolverTypeWrapper<Partial<HistoryEdge>>;
   HistoryEntry: ResolverTypeWrapper<Partial<HistoryEntry>>;
@@ -6463,9 +6818,20 @@ export type ResolversTypes = {
   Scope: ResolverTypeWrapper<string>;
   Service: ResolverTypeWrapper<Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversTypes['Team']>, supportTeam?: Maybe<ResolversTypes['Team']> }>>;
   ServiceConnection: ResolverTypeWrapper<Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceEdge']> }>>;
+  ServiceConsumer: ResolverTypeWrapper<Partial<ServiceConsumer>>;
+  ServiceConsumerConnection: ResolverTypeWrapper<Partial<ServiceConsumerConnection>>;
+  ServiceConsumerEdge: ResolverTypeWrapper<Partial<ServiceConsumerEdge>>;
   ServiceCostReport: ResolverTypeWrapper<Partial<ServiceCostReport>>;
   ServiceCostRow: ResolverTypeWrapper<Partial<ServiceCostRow>>;
+  ServiceCostWeight: ResolverTypeWrapper<Partial<ServiceCostWeight>>;
+  ServiceCostWeightConnection: ResolverTypeWrapper<Partial<ServiceCostWeightConnection>>;
+  ServiceCostWeightEdge: ResolverTypeWrapper<Partial<ServiceCostWeightEdge>>;
   ServiceEdge: ResolverTypeWrapper<Partial<Omit<ServiceEdge, 'node'> & { node: ResolversTypes['Service'] }>>;
+  ServiceMarginReport: ResolverTypeWrapper<Partial<ServiceMarginReport>>;
+  ServiceMarginRow: ResolverTypeWrapper<Partial<ServiceMarginRow>>;
+  ServicePrice: ResolverTypeWrapper<Partial<ServicePrice>>;
+  ServicePriceConnection: ResolverTypeWrapper<Partial<ServicePriceConnection>>;
+  ServicePriceEdge: ResolverTypeWrapper<Partial<ServicePriceEdge>>;
   ServiceRequest: ResolverTypeWrapper<TicketRow>;
   ServiceRequestConnection: ResolverTypeWrapper<Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversTypes['ServiceRequestEdge']> }>>;
   ServiceRequestEdge: ResolverTypeWrapper<Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversTypes['ServiceRequest'] }>>;
@@ -6549,7 +6915,10 @@ export type ResolversTypes = {
   UpdateReleaseInput: ResolverTypeWrapper<Partial<UpdateReleaseInput>>;
   UpdateRequestInput: ResolverTypeWrapper<Partial<UpdateRequestInput>>;
   UpdateRequestTaskInput: ResolverTypeWrapper<Partial<UpdateRequestTaskInput>>;
+  UpdateServiceConsumerInput: ResolverTypeWrapper<Partial<UpdateServiceConsumerInput>>;
+  UpdateServiceCostWeightInput: ResolverTypeWrapper<Partial<UpdateServiceCostWeightInput>>;
   UpdateServiceInput: ResolverTypeWrapper<Partial<UpdateServiceInput>>;
+  UpdateServicePriceInput: ResolverTypeWrapper<Partial<UpdateServicePriceInput>>;
   UpdateSlaInput: ResolverTypeWrapper<Partial<UpdateSlaInput>>;
   UpdateTeamInput: ResolverTypeWrapper<Partial<UpdateTeamInput>>;
   UpdateTemplateInput: ResolverTypeWrapper<Partial<UpdateTemplateInput>>;
@@ -6626,6 +6995,9 @@ export type ResolversParentTypes = {
   ChangeFreeze: Partial<ChangeFreeze>;
   ChangeFreezeConnection: Partial<ChangeFreezeConnection>;
   ChangeFreezeEdge: Partial<ChangeFreezeEdge>;
+  ChargebackLine: Partial<ChargebackLine>;
+  ChargebackReport: Partial<ChargebackReport>;
+  ChargebackTotal: Partial<ChargebackTotal>;
   CiAttributeDefinition: Partial<CiAttributeDefinition>;
   CiAttributeDefinitionInput: Partial<CiAttributeDefinitionInput>;
   CiBaseline: Partial<CiBaseline>;
@@ -6698,7 +7070,10 @@ export type ResolversParentTypes = {
   CreateProblemInput: Partial<CreateProblemInput>;
   CreateReleaseInput: Partial<CreateReleaseInput>;
   CreateRequestInput: Partial<CreateRequestInput>;
+  CreateServiceConsumerInput: Partial<CreateServiceConsumerInput>;
+  CreateServiceCostWeightInput: Partial<CreateServiceCostWeightInput>;
   CreateServiceInput: Partial<CreateServiceInput>;
+  CreateServicePriceInput: Partial<CreateServicePriceInput>;
   CreateSlaInput: Partial<CreateSlaInput>;
   CreateTeamInput: Partial<CreateTeamInput>;
   CreateTemplateInput: Partial<CreateTemplateInput>;
@@ -6738,6 +7113,8 @@ export type ResolversParentTypes = {
   FinanceSettings: Partial<FinanceSettings>;
   FinanceSettingsInput: Partial<FinanceSettingsInput>;
   Float: Partial<Scalars['Float']['output']>;
+  ForecastReport: Partial<ForecastReport>;
+  ForecastRow: Partial<ForecastRow>;
   HistoryConnection: Partial<HistoryConnection>;
   HistoryEdge: Partial<HistoryEdge>;
   HistoryEntry: Partial<HistoryEntry>;
@@ -6825,9 +7202,20 @@ export type ResolversParentTypes = {
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
   Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
   ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
+  ServiceConsumer: Partial<ServiceConsumer>;
+  ServiceConsumerConnection: Partial<ServiceConsumerConnection>;
+  ServiceConsumerEdge: Partial<ServiceConsumerEdge>;
   ServiceCostReport: Partial<ServiceCostReport>;
   ServiceCostRow: Partial<ServiceCostRow>;
+  ServiceCostWeight: Partial<ServiceCostWeight>;
+  ServiceCostWeightConnection: Partial<ServiceCostWeightConnection>;
+  ServiceCostWeightEdge: Partial<ServiceCostWeightEdge>;
   ServiceEdge: Partial<Omit<ServiceEdge, 'node'> & { node: ResolversParentTypes['Service'] }>;
+  ServiceMarginReport: Partial<ServiceMarginReport>;
+  ServiceMarginRow: Partial<ServiceMarginRow>;
+  ServicePrice: Partial<ServicePrice>;
+  ServicePriceConnection: Partial<ServicePriceConnection>;
+  ServicePriceEdge: Partial<ServicePriceEdge>;
   ServiceRequest: TicketRow;
   ServiceRequestConnection: Partial<Omit<ServiceRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceRequestEdge']> }>;
   ServiceRequestEdge: Partial<Omit<ServiceRequestEdge, 'node'> & { node: ResolversParentTypes['ServiceRequest'] }>;
@@ -6900,7 +7288,10 @@ export type ResolversParentTypes = {
   UpdateReleaseInput: Partial<UpdateReleaseInput>;
   UpdateRequestInput: Partial<UpdateRequestInput>;
   UpdateRequestTaskInput: Partial<UpdateRequestTaskInput>;
+  UpdateServiceConsumerInput: Partial<UpdateServiceConsumerInput>;
+  UpdateServiceCostWeightInput: Partial<UpdateServiceCostWeightInput>;
   UpdateServiceInput: Partial<UpdateServiceInput>;
+  UpdateServicePriceInput: Partial<UpdateServicePriceInput>;
   UpdateSlaInput: Partial<UpdateSlaInput>;
   UpdateTeamInput: Partial<UpdateTeamInput>;
   UpdateTemplateInput: Partial<UpdateTemplateInput>;
@@ -7335,6 +7726,36 @@ export type ChangeFreezeConnectionResolvers<ContextType = GqlCtx, ParentType ext
 export type ChangeFreezeEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChangeFreezeEdge'] = ResolversParentTypes['ChangeFreezeEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType>;
+};
+
+export type ChargebackLineResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackLine'] = ResolversParentTypes['ChargebackLine']> = {
+  charge?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  organisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  service?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  share?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ChargebackReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackReport'] = ResolversParentTypes['ChargebackReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ChargebackLine']>, ParentType, ContextType>;
+  organisations?: Resolver<Array<ResolversTypes['ChargebackTotal']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unallocated?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ChargebackTotalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackTotal'] = ResolversParentTypes['ChargebackTotal']> = {
+  charge?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  organisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  services?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type CiAttributeDefinitionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiAttributeDefinition'] = ResolversParentTypes['CiAttributeDefinition']> = {
@@ -7881,6 +8302,23 @@ export type FinanceSettingsResolvers<ContextType = GqlCtx, ParentType extends Re
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ForecastReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ForecastReport'] = ResolversParentTypes['ForecastReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ForecastRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ForecastRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ForecastRow'] = ResolversParentTypes['ForecastRow']> = {
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depreciation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recurring?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type HistoryConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['HistoryConnection'] = ResolversParentTypes['HistoryConnection']> = {
   edges?: Resolver<Array<ResolversTypes['HistoryEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
@@ -8044,6 +8482,9 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   createRelease?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationCreateReleaseArgs, 'input'>>;
   createRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationCreateRequestArgs, 'input'>>;
   createService?: Resolver<ResolversTypes['Service'], ParentType, ContextType, RequireFields<MutationCreateServiceArgs, 'input'>>;
+  createServiceConsumer?: Resolver<ResolversTypes['ServiceConsumer'], ParentType, ContextType, RequireFields<MutationCreateServiceConsumerArgs, 'input'>>;
+  createServiceCostWeight?: Resolver<ResolversTypes['ServiceCostWeight'], ParentType, ContextType, RequireFields<MutationCreateServiceCostWeightArgs, 'input'>>;
+  createServicePrice?: Resolver<ResolversTypes['ServicePrice'], ParentType, ContextType, RequireFields<MutationCreateServicePriceArgs, 'input'>>;
   createSla?: Resolver<ResolversTypes['Sla'], ParentType, ContextType, RequireFields<MutationCreateSlaArgs, 'input'>>;
   createTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationCreateTeamArgs, 'input'>>;
   createTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationCreateTemplateArgs, 'input'>>;
@@ -8064,6 +8505,9 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   deleteNotificationTemplate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationTemplateArgs, 'id'>>;
   deleteOla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteOlaArgs, 'id'>>;
   deleteProblemRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProblemRuleArgs, 'id'>>;
+  deleteServiceConsumer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteServiceConsumerArgs, 'id'>>;
+  deleteServiceCostWeight?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteServiceCostWeightArgs, 'id'>>;
+  deleteServicePrice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteServicePriceArgs, 'id'>>;
   deleteSla?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSlaArgs, 'id'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   importCis?: Resolver<ResolversTypes['CiImportReport'], ParentType, ContextType, RequireFields<MutationImportCisArgs, 'input'>>;
@@ -8126,6 +8570,9 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateRequest?: Resolver<ResolversTypes['ServiceRequest'], ParentType, ContextType, RequireFields<MutationUpdateRequestArgs, 'id' | 'input' | 'version'>>;
   updateRequestTask?: Resolver<ResolversTypes['RequestTask'], ParentType, ContextType, RequireFields<MutationUpdateRequestTaskArgs, 'id' | 'input' | 'taskId'>>;
   updateService?: Resolver<ResolversTypes['Service'], ParentType, ContextType, RequireFields<MutationUpdateServiceArgs, 'id' | 'input'>>;
+  updateServiceConsumer?: Resolver<ResolversTypes['ServiceConsumer'], ParentType, ContextType, RequireFields<MutationUpdateServiceConsumerArgs, 'id' | 'input'>>;
+  updateServiceCostWeight?: Resolver<ResolversTypes['ServiceCostWeight'], ParentType, ContextType, RequireFields<MutationUpdateServiceCostWeightArgs, 'id' | 'input'>>;
+  updateServicePrice?: Resolver<ResolversTypes['ServicePrice'], ParentType, ContextType, RequireFields<MutationUpdateServicePriceArgs, 'id' | 'input'>>;
   updateSla?: Resolver<ResolversTypes['Sla'], ParentType, ContextType, RequireFields<MutationUpdateSlaArgs, 'id' | 'input'>>;
   updateTeam?: Resolver<ResolversTypes['Team'], ParentType, ContextType, RequireFields<MutationUpdateTeamArgs, 'id' | 'input'>>;
   updateTemplate?: Resolver<ResolversTypes['TicketTemplate'], ParentType, ContextType, RequireFields<MutationUpdateTemplateArgs, 'id' | 'input'>>;
@@ -8473,6 +8920,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   changeFreeze?: Resolver<Maybe<ResolversTypes['ChangeFreeze']>, ParentType, ContextType, RequireFields<QueryChangeFreezeArgs, 'id'>>;
   changeFreezes?: Resolver<ResolversTypes['ChangeFreezeConnection'], ParentType, ContextType, Partial<QueryChangeFreezesArgs>>;
   changes?: Resolver<ResolversTypes['ChangeConnection'], ParentType, ContextType, Partial<QueryChangesArgs>>;
+  chargeback?: Resolver<ResolversTypes['ChargebackReport'], ParentType, ContextType, RequireFields<QueryChargebackArgs, 'from' | 'to'>>;
   ci?: Resolver<Maybe<ResolversTypes['ConfigurationItem']>, ParentType, ContextType, RequireFields<QueryCiArgs, 'id'>>;
   ciClass?: Resolver<Maybe<ResolversTypes['CiClass']>, ParentType, ContextType, RequireFields<QueryCiClassArgs, 'id'>>;
   ciClasses?: Resolver<ResolversTypes['CiClassConnection'], ParentType, ContextType, Partial<QueryCiClassesArgs>>;
@@ -8485,6 +8933,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   cis?: Resolver<ResolversTypes['ConfigurationItemConnection'], ParentType, ContextType, Partial<QueryCisArgs>>;
   costCentre?: Resolver<Maybe<ResolversTypes['CostCentre']>, ParentType, ContextType, RequireFields<QueryCostCentreArgs, 'id'>>;
   costCentres?: Resolver<ResolversTypes['CostCentreConnection'], ParentType, ContextType, Partial<QueryCostCentresArgs>>;
+  costForecast?: Resolver<ResolversTypes['ForecastReport'], ParentType, ContextType, Partial<QueryCostForecastArgs>>;
   costPerClass?: Resolver<ResolversTypes['ClassCostReport'], ParentType, ContextType, RequireFields<QueryCostPerClassArgs, 'from' | 'to'>>;
   costPerCostCentre?: Resolver<ResolversTypes['CostCentreCostReport'], ParentType, ContextType, RequireFields<QueryCostPerCostCentreArgs, 'from' | 'to'>>;
   costPerService?: Resolver<ResolversTypes['ServiceCostReport'], ParentType, ContextType, RequireFields<QueryCostPerServiceArgs, 'from' | 'to'>>;
@@ -8533,6 +8982,13 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   request?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryRequestArgs, 'id'>>;
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
+  serviceConsumer?: Resolver<Maybe<ResolversTypes['ServiceConsumer']>, ParentType, ContextType, RequireFields<QueryServiceConsumerArgs, 'id'>>;
+  serviceConsumers?: Resolver<ResolversTypes['ServiceConsumerConnection'], ParentType, ContextType, Partial<QueryServiceConsumersArgs>>;
+  serviceCostWeight?: Resolver<Maybe<ResolversTypes['ServiceCostWeight']>, ParentType, ContextType, RequireFields<QueryServiceCostWeightArgs, 'id'>>;
+  serviceCostWeights?: Resolver<ResolversTypes['ServiceCostWeightConnection'], ParentType, ContextType, Partial<QueryServiceCostWeightsArgs>>;
+  serviceMargin?: Resolver<ResolversTypes['ServiceMarginReport'], ParentType, ContextType, RequireFields<QueryServiceMarginArgs, 'from' | 'to'>>;
+  servicePrice?: Resolver<Maybe<ResolversTypes['ServicePrice']>, ParentType, ContextType, RequireFields<QueryServicePriceArgs, 'id'>>;
+  servicePrices?: Resolver<ResolversTypes['ServicePriceConnection'], ParentType, ContextType, Partial<QueryServicePricesArgs>>;
   services?: Resolver<ResolversTypes['ServiceConnection'], ParentType, ContextType, Partial<QueryServicesArgs>>;
   simulateSla?: Resolver<ResolversTypes['SlaSimulation'], ParentType, ContextType, RequireFields<QuerySimulateSlaArgs, 'input'>>;
   sla?: Resolver<Maybe<ResolversTypes['Sla']>, ParentType, ContextType, RequireFields<QuerySlaArgs, 'id'>>;
@@ -8793,6 +9249,26 @@ export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends 
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
+export type ServiceConsumerResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceConsumer'] = ResolversParentTypes['ServiceConsumer']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  units?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ServiceConsumerConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceConsumerConnection'] = ResolversParentTypes['ServiceConsumerConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ServiceConsumerEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ServiceConsumerEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceConsumerEdge'] = ResolversParentTypes['ServiceConsumerEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ServiceConsumer'], ParentType, ContextType>;
+};
+
 export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -8813,9 +9289,71 @@ export type ServiceCostRowResolvers<ContextType = GqlCtx, ParentType extends Res
   sharedCost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ServiceCostWeightResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostWeight'] = ResolversParentTypes['ServiceCostWeight']> = {
+  ciId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ServiceCostWeightConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostWeightConnection'] = ResolversParentTypes['ServiceCostWeightConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ServiceCostWeightEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ServiceCostWeightEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostWeightEdge'] = ResolversParentTypes['ServiceCostWeightEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ServiceCostWeight'], ParentType, ContextType>;
+};
+
 export type ServiceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceEdge'] = ResolversParentTypes['ServiceEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Service'], ParentType, ContextType>;
+};
+
+export type ServiceMarginReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceMarginReport'] = ResolversParentTypes['ServiceMarginReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ServiceMarginRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ServiceMarginRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceMarginRow'] = ResolversParentTypes['ServiceMarginRow']> = {
+  basis?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  margin?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  marginPercent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  quantity?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  revenue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ServicePriceResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServicePrice'] = ResolversParentTypes['ServicePrice']> = {
+  amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  basis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  quantityAttribute?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ServicePriceConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServicePriceConnection'] = ResolversParentTypes['ServicePriceConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ServicePriceEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ServicePriceEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServicePriceEdge'] = ResolversParentTypes['ServicePriceEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ServicePrice'], ParentType, ContextType>;
 };
 
 export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceRequest'] = ResolversParentTypes['ServiceRequest']> = {
@@ -9314,6 +9852,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   ChangeFreeze?: ChangeFreezeResolvers<ContextType>;
   ChangeFreezeConnection?: ChangeFreezeConnectionResolvers<ContextType>;
   ChangeFreezeEdge?: ChangeFreezeEdgeResolvers<ContextType>;
+  ChargebackLine?: ChargebackLineResolvers<ContextType>;
+  ChargebackReport?: ChargebackReportResolvers<ContextType>;
+  ChargebackTotal?: ChargebackTotalResolvers<ContextType>;
   CiAttributeDefinition?: CiAttributeDefinitionResolvers<ContextType>;
   CiBaseline?: CiBaselineResolvers<ContextType>;
   CiBaselineChange?: CiBaselineChangeResolvers<ContextType>;
@@ -9384,6 +9925,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   ExchangeRateEdge?: ExchangeRateEdgeResolvers<ContextType>;
   FieldChange?: FieldChangeResolvers<ContextType>;
   FinanceSettings?: FinanceSettingsResolvers<ContextType>;
+  ForecastReport?: ForecastReportResolvers<ContextType>;
+  ForecastRow?: ForecastRowResolvers<ContextType>;
   HistoryConnection?: HistoryConnectionResolvers<ContextType>;
   HistoryEdge?: HistoryEdgeResolvers<ContextType>;
   HistoryEntry?: HistoryEntryResolvers<ContextType>;
@@ -9453,9 +9996,20 @@ export type Resolvers<ContextType = GqlCtx> = {
   Scope?: ScopeResolvers;
   Service?: ServiceResolvers<ContextType>;
   ServiceConnection?: ServiceConnectionResolvers<ContextType>;
+  ServiceConsumer?: ServiceConsumerResolvers<ContextType>;
+  ServiceConsumerConnection?: ServiceConsumerConnectionResolvers<ContextType>;
+  ServiceConsumerEdge?: ServiceConsumerEdgeResolvers<ContextType>;
   ServiceCostReport?: ServiceCostReportResolvers<ContextType>;
   ServiceCostRow?: ServiceCostRowResolvers<ContextType>;
+  ServiceCostWeight?: ServiceCostWeightResolvers<ContextType>;
+  ServiceCostWeightConnection?: ServiceCostWeightConnectionResolvers<ContextType>;
+  ServiceCostWeightEdge?: ServiceCostWeightEdgeResolvers<ContextType>;
   ServiceEdge?: ServiceEdgeResolvers<ContextType>;
+  ServiceMarginReport?: ServiceMarginReportResolvers<ContextType>;
+  ServiceMarginRow?: ServiceMarginRowResolvers<ContextType>;
+  ServicePrice?: ServicePriceResolvers<ContextType>;
+  ServicePriceConnection?: ServicePriceConnectionResolvers<ContextType>;
+  ServicePriceEdge?: ServicePriceEdgeResolvers<ContextType>;
   ServiceRequest?: ServiceRequestResolvers<ContextType>;
   ServiceRequestConnection?: ServiceRequestConnectionResolvers<ContextType>;
   ServiceRequestEdge?: ServiceRequestEdgeResolvers<ContextType>;

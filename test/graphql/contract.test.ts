@@ -848,6 +848,30 @@ describe('every field answers through the real app', () => {
     CostCentreCostReport: 'test/finance/reports.test.ts (every field)',
     BudgetActualRow: 'test/finance/reports.test.ts (every field)',
     BudgetActualReport: 'test/finance/reports.test.ts (every field)',
+    ...Object.fromEntries(
+      [
+        'ServiceMarginRow',
+        'ServiceMarginReport',
+        'ChargebackLine',
+        'ChargebackTotal',
+        'ChargebackReport',
+        'ForecastRow',
+        'ForecastReport'
+      ].map(n => [n, 'test/finance/reports.test.ts (every field)'])
+    ),
+    ...Object.fromEntries(
+      [
+        'ServiceCostWeight',
+        'ServiceCostWeightEdge',
+        'ServiceCostWeightConnection',
+        'ServicePrice',
+        'ServicePriceEdge',
+        'ServicePriceConnection',
+        'ServiceConsumer',
+        'ServiceConsumerEdge',
+        'ServiceConsumerConnection'
+      ].map(n => [n, 'test/finance/service-models.test.ts (every field over GraphQL)'])
+    ),
     SlaComplianceRow: 'test/reports/sla-reports.test.ts (every field)',
     SlaComplianceReport: 'test/reports/sla-reports.test.ts (every field)',
     SlaBreach: 'test/reports/sla-reports.test.ts (every field)',

@@ -118,3 +118,78 @@ export const financeSettings = pgTable('finance_settings', {
   version: integer('version').notNull().default(1),
   updatedAt: ts('updated_at').notNull().defaultNow()
 })
+
+/**
+ * An explicit weight a service CI bears of a CI beneath it (split=weights): a CI with weights splits
+ * its cost over the services reaching it that have one, weight over their sum. Weights are > 0.
+ */
+export const serviceCostWeights = pgTable(
+  'service_cost_weights',
+  {
+    id: uuid('id').primaryKey(),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    ciId: uuid('ci_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    weight: numeric('weight', { precision: 20, scale: 4 }).notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [
+    uniqueIndex('service_cost_weights_uq').on(t.serviceId, t.ciId),
+    index('service_cost_weights_ci_idx').on(t.ciId),
+    check('service_cost_weights_weight_ck', sql`${t.weight} > 0`)
+  ]
+)
+
+/**
+ * What a service CI is sold at per month: flat (amount), per_user or per_unit (amount times the
+ * service CI's numeric attribute quantity_attribute). One price per service.
+ */
+export const servicePrices = pgTable(
+  'service_prices',
+  {
+    id: uuid('id').primaryKey(),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    /** flat, per_user, per_unit. */
+    basis: text('basis').notNull(),
+    amount: numeric('amount', { precision: 20, scale: 4 }).notNull(),
+    currency: text('currency').notNull(),
+    quantityAttribute: text('quantity_attribute'),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [
+    uniqueIndex('service_prices_service_uq').on(t.serviceId),
+    check('service_prices_amount_ck', sql`${t.amount} >= 0`)
+  ]
+)
+
+/** An organisation consuming a service CI (chargeback): subscribed, with its usage in units (> 0). */
+export const serviceConsumers = pgTable(
+  'service_consumers',
+  {
+    id: uuid('id').primaryKey(),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => configurationItems.id, { onDelete: 'cascade' }),
+    organisationId: uuid('organisation_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    units: numeric('units', { precision: 20, scale: 4 }).notNull().default('1'),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [
+    uniqueIndex('service_consumers_uq').on(t.serviceId, t.organisationId),
+    index('service_consumers_organisation_idx').on(t.organisationId),
+    check('service_consumers_units_ck', sql`${t.units} > 0`)
+  ]
+)

@@ -9,6 +9,9 @@ import { createCostService } from './costs.service.js'
 import { reportResolvers } from './reports.resolvers.js'
 import reportRoutes from './reports.routes.js'
 import { createReportService } from './reports.service.js'
+import { serviceModelResolvers } from './service-models.resolvers.js'
+import serviceModelRoutes from './service-models.routes.js'
+import { createServiceModelService } from './service-models.service.js'
 
 declare module '../../lib/ports.js' {
   interface Services {
@@ -17,6 +20,8 @@ declare module '../../lib/ports.js' {
     finance: ReturnType<typeof createCostService>
     /** The finance reports, computed on read. */
     financeReports: ReturnType<typeof createReportService>
+    /** Service cost weights, service prices and service consumers. */
+    serviceModels: ReturnType<typeof createServiceModelService>
   }
 }
 
@@ -26,8 +31,9 @@ export const financeManifest: ModuleManifest = {
   provides: [
     provide(['costCentres'], [], deps => ({ costCentres: createCostCentreService(deps) })),
     provide(['finance'], [], deps => ({ finance: createCostService(deps) })),
-    provide(['financeReports'], [], deps => ({ financeReports: createReportService(deps) }))
+    provide(['financeReports'], ['finance'], deps => ({ financeReports: createReportService(deps) })),
+    provide(['serviceModels'], [], deps => ({ serviceModels: createServiceModelService(deps) }))
   ],
-  routes: [costCentreRoutes, costRoutes, reportRoutes],
-  graphql: { resolvers: [costCentreResolvers, costResolvers, reportResolvers] }
+  routes: [costCentreRoutes, costRoutes, reportRoutes, serviceModelRoutes],
+  graphql: { resolvers: [costCentreResolvers, costResolvers, reportResolvers, serviceModelResolvers] }
 }

@@ -14,14 +14,14 @@ export interface MonthRange {
  * a third, a year a twelfth) times the share of the month's days they run. A foreign amount converts
  * at the rate in force on the month's first day (none in force: counted as 0 and listed by the caller).
  */
-function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
+function ciCostCte(range: MonthRange, base: string, toSql?: SQL, only?: SQL): SQL {
   const to = toSql ?? sql`${range.to}::date`
   return sql`
     months(m) as (
       select generate_series(${range.from}::date, ${to}, interval '1 month')::date
     ),
-    raw_cost(ci_id, month, currency, amount) as (
-      select c.ci_id, mo.m, c.currency,
+    raw_cost(ci_id, month, currency, kind, amount) as (
+      select c.ci_id, mo.m, c.currency, c.kind,
         case when c.kind = 'capital' then
           case when mo.m >= date_trunc('month', c.start_date)::date
                 and mo.m < (date_trunc('month', c.start_date) + make_interval(months => c.depreciation_months))::date
@@ -33,6 +33,7 @@ function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
           / ((mo.m + interval '1 month')::date - mo.m)
         end
       from ci_costs c cross join months mo
+      ${only ? sql`where c.ci_id in (${only})` : sql``}
     ),
     ci_cost(ci_id, month, amount) as (
       select r.ci_id, r.month, sum(r.amount * case when r.currency = ${base} then 1 else coalesce((
@@ -43,13 +44,77 @@ function ciCostCte(range: MonthRange, base: string, toSql?: SQL): SQL {
     )`
 }
 
+/** The service reports cost only what a service walk reaches (a later CTE: WITH RECURSIVE allows it). */
+const REACHED = sql`select id from walk`
+
 export interface AllocationOptions {
-  /** even: each CI's cost splits evenly over the CIs that stand on it; usage: by their numeric attribute. */
-  split: 'even' | 'usage'
+  /**
+   * How a CI reached by several services splits over them. even: 1 each; usage: by each service CI's
+   * numeric attribute `usageAttribute`; weights: by the explicit (service, CI) weights
+   * (service_cost_weights). Whenever no service reaching a CI has a weight above 0, it splits evenly.
+   */
+  split: 'even' | 'usage' | 'weights'
   usageAttribute?: string
   /** The classes whose CIs are services (with their subclasses). */
   serviceClass: string
   depth: number
+}
+
+/**
+ * The CTEs (after \`ci_cost\`) that give \`service_total(root, own, shared, cis)\`: each service CI walks
+ * downstream (source → target: what it runs on, depends on) up to \`depth\` hops. The walk keeps no
+ * paths: it is a set of (service, CI, hops) rows (UNION drops repeats, so cycles end at the depth and
+ * converging paths never multiply), reduced to one (service, CI) row each: every CI beneath a service
+ * counts once for it, however many paths lead there. A CI's cost then splits over the services that
+ * reach it (share(service, CI) = weight / the weights of every service reaching it; evenly when those
+ * are all 0). A service's own CI costs are its own.
+ */
+function serviceTotalsCte(opts: AllocationOptions): SQL {
+  const weight =
+    opts.split === 'usage'
+      ? sql`coalesce(case when jsonb_typeof(s.attributes -> ${opts.usageAttribute ?? ''}) = 'number'
+              then (s.attributes ->> ${opts.usageAttribute ?? ''})::numeric end, 0)`
+      : opts.split === 'weights'
+        ? sql`coalesce((select sw.weight from service_cost_weights sw where sw.service_id = r.root and sw.ci_id = r.id), 0)`
+        : sql`1::numeric`
+  return sql`
+    service_classes(name) as (
+      select name from ci_classes where name = ${opts.serviceClass}
+      union
+      select c.name from ci_classes c join ci_classes p on p.id = c.parent_id join service_classes s on s.name = p.name
+    ),
+    service_ci(id) as (
+      select ci.id from configuration_items ci where ci.class in (select name from service_classes)
+    ),
+    walk(root, id, depth) as (
+      select id, id, 0 from service_ci
+      union
+      select w.root, r.target_id, w.depth + 1
+      from walk w join ci_relationships r on r.source_id = w.id
+      where w.depth < ${opts.depth}
+    ),
+    reach(root, id) as (select distinct root, id from walk where id <> root),
+    reach_w(root, id, w) as (
+      select r.root, r.id, ${weight} from reach r join configuration_items s on s.id = r.root
+    ),
+    share(root, id, share) as (
+      select root, id,
+        case when sum(w) over (partition by id) = 0 then 1::numeric / count(*) over (partition by id)
+             else w / sum(w) over (partition by id) end
+      from reach_w
+    ),
+    ci_total(ci_id, amount) as (select ci_id, sum(amount) from ci_cost group by ci_id),
+    shared_total(root, amount) as (
+      select sh.root, sum(t.amount * sh.share) from share sh join ci_total t on t.ci_id = sh.id group by sh.root
+    ),
+    reach_count(root, n) as (select root, count(*) from reach group by root),
+    service_total(root, own, shared, cis) as (
+      select s.id, coalesce(o.amount, 0), coalesce(st.amount, 0), coalesce(rc.n, 0)
+      from service_ci s
+      left join ci_total o on o.ci_id = s.id
+      left join shared_total st on st.root = s.id
+      left join reach_count rc on rc.root = s.id
+    )`
 }
 
 export interface ServiceCostRow {
@@ -63,63 +128,20 @@ export interface ServiceCostRow {
   ciCount: number
 }
 
-/**
- * The cost of every service CI over the range, in one recursive query: each service walks downstream
- * (source → target: what it runs on, depends on) carrying the share it bears of each CI it reaches.
- * The share of a hop X → T is X's weight over the weights of every CI standing on T (evenly, 1 each;
- * or by X's usage attribute, 0 when missing; evenly when none of them has it), multiplied along the
- * path. A path never revisits a CI,
- * so a cycle ends (the share a cycle routes back into itself is nobody's); a CI reached by two paths
- * of one service is counted on each (its shares add up).
- */
+/** The cost of every service CI over the range, in one recursive query (serviceTotalsCte). */
 export async function serviceCosts(
   q: Queryable,
   range: MonthRange,
   base: string,
   opts: AllocationOptions
 ): Promise<ServiceCostRow[]> {
-  const weight =
-    opts.split === 'usage'
-      ? sql`coalesce(case when jsonb_typeof(src.attributes -> ${opts.usageAttribute ?? ''}) = 'number'
-              then (src.attributes ->> ${opts.usageAttribute ?? ''})::numeric end, 0)`
-      : sql`1::numeric`
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base)},
-    service_classes(name) as (
-      select name from ci_classes where name = ${opts.serviceClass}
-      union
-      select c.name from ci_classes c join ci_classes p on p.id = c.parent_id join service_classes s on s.name = p.name
-    ),
-    edge(source_id, target_id, w) as (
-      select r.source_id, r.target_id, ${weight} from ci_relationships r
-      join configuration_items src on src.id = r.source_id
-    ),
-    edge_share(source_id, target_id, share) as (
-      select source_id, target_id,
-        case when sum(w) over (partition by target_id) = 0 then 1::numeric / count(*) over (partition by target_id)
-             else w / sum(w) over (partition by target_id) end
-      from edge
-    ),
-    walk(root, id, share, path, depth) as (
-      select ci.id, ci.id, 1::numeric, array[ci.id], 0
-      from configuration_items ci where ci.class in (select name from service_classes)
-      union all
-      select w.root, e.target_id, w.share * e.share, w.path || e.target_id, w.depth + 1
-      from walk w join edge_share e on e.source_id = w.id
-      where w.depth < ${opts.depth} and not e.target_id = any(w.path) and e.share > 0
-    ),
-    totals(root, own, shared, cis) as (
-      select w.root,
-        coalesce(sum(cc.amount) filter (where w.depth = 0), 0),
-        coalesce(sum(cc.amount * w.share) filter (where w.depth > 0), 0),
-        count(distinct w.id) filter (where w.depth > 0)
-      from walk w left join (select ci_id, sum(amount) amount from ci_cost group by ci_id) cc on cc.ci_id = w.id
-      group by w.root
-    )
+    with recursive ${ciCostCte(range, base, undefined, REACHED)},
+    ${serviceTotalsCte(opts)}
     select s.id as service_id, s.name, s.class, s.cost_centre_id,
       round(t.own, 4)::text as own, round(t.shared, 4)::text as shared, round(t.own + t.shared, 4)::text as cost,
       t.cis
-    from totals t join configuration_items s on s.id = t.root
+    from service_total t join configuration_items s on s.id = t.root
     order by lower(s.name), s.id
   `)
   const rows = (result as { rows: Record<string, unknown>[] }).rows
@@ -133,6 +155,131 @@ export async function serviceCosts(
     cost: r.cost as string,
     ciCount: Number(r.cis)
   }))
+}
+
+export interface ServiceMarginRow {
+  serviceId: string
+  name: string
+  basis: string | null
+  quantity: string | null
+  cost: string
+  revenue: string
+  margin: string
+  marginPercent: string | null
+}
+
+/** The rate converting \`currency\` into the reporting currency on \`day\` (0 when none is in force). */
+const rateOn = (currency: SQL, day: SQL, base: string) => sql`(case when ${currency} = ${base} then 1 else coalesce((
+  select x.rate from exchange_rates x where x.currency = ${currency} and x.valid_from <= ${day}
+  order by x.valid_from desc limit 1), 0) end)`
+
+/**
+ * Each service CI's cost (serviceTotalsCte) against its revenue over the range: a price is per month,
+ * flat (the amount) or per user / per unit (the amount times the service CI's numeric attribute
+ * quantity_attribute, 0 when missing), converted at the rate on each month's first day. margin =
+ * revenue - cost; marginPercent = margin / revenue * 100 (null without revenue).
+ */
+export async function serviceMargins(
+  q: Queryable,
+  range: MonthRange,
+  base: string,
+  opts: AllocationOptions
+): Promise<ServiceMarginRow[]> {
+  const result = await q.execute(sql`
+    with recursive ${ciCostCte(range, base, undefined, REACHED)},
+    ${serviceTotalsCte(opts)},
+    priced(service_id, basis, quantity, revenue) as (
+      select p.service_id, p.basis, qty.q,
+        (select sum(p.amount * qty.q * ${rateOn(sql`p.currency`, sql`mo.m`, base)}) from months mo)
+      from service_prices p join configuration_items s on s.id = p.service_id
+      cross join lateral (select case when p.basis = 'flat' then 1::numeric
+        when jsonb_typeof(s.attributes -> p.quantity_attribute) = 'number' then (s.attributes ->> p.quantity_attribute)::numeric
+        else 0::numeric end) qty(q)
+    ),
+    m as (
+      select t.root, t.own + t.shared as cost, coalesce(p.revenue, 0) as revenue, p.basis, p.quantity
+      from service_total t left join priced p on p.service_id = t.root
+    )
+    select s.id, s.name, m.basis, m.quantity::text as quantity,
+      round(m.cost, 4)::text as cost, round(m.revenue, 4)::text as revenue,
+      round(m.revenue - m.cost, 4)::text as margin,
+      case when m.revenue = 0 then null else round((m.revenue - m.cost) * 100 / m.revenue, 2)::text end as pct
+    from m join configuration_items s on s.id = m.root
+    order by lower(s.name), s.id
+  `)
+  return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
+    serviceId: r.id as string,
+    name: r.name as string,
+    basis: (r.basis as string | null) ?? null,
+    quantity: (r.quantity as string | null) ?? null,
+    cost: r.cost as string,
+    revenue: r.revenue as string,
+    margin: r.margin as string,
+    marginPercent: (r.pct as string | null) ?? null
+  }))
+}
+
+export interface ChargebackLine {
+  organisationId: string
+  organisation: string
+  costCentreId: string | null
+  serviceId: string
+  service: string
+  share: string
+  charge: string
+}
+
+/**
+ * Chargeback recovers cost: each service CI's full cost over the range (serviceTotalsCte) is charged
+ * to the organisations consuming it (service_consumers), evenly (by=subscription) or by their units
+ * (by=usage). An organisation's cost centre is its own cost_centre_id, else the cost centre that is
+ * the organisation unit. Also answers what nobody consumes (unallocated).
+ */
+export async function chargeback(
+  q: Queryable,
+  range: MonthRange,
+  base: string,
+  opts: AllocationOptions & { by: 'subscription' | 'usage'; organisationId?: string }
+): Promise<{ lines: ChargebackLine[]; unallocated: string }> {
+  const units = opts.by === 'usage' ? sql`c.units` : sql`1::numeric`
+  const result = await q.execute(sql`
+    with recursive ${ciCostCte(range, base, undefined, REACHED)},
+    ${serviceTotalsCte(opts)},
+    consumer(service_id, organisation_id, share) as (
+      select c.service_id, c.organisation_id, ${units} / sum(${units}) over (partition by c.service_id)
+      from service_consumers c
+    ),
+    line as (
+      select c.organisation_id, c.service_id, c.share, (t.own + t.shared) * c.share as charge
+      from consumer c join service_total t on t.root = c.service_id
+    )
+    select 'line' as kind, o.id as organisation_id, o.name as organisation,
+      coalesce(o.cost_centre_id, (select cc.id from cost_centres cc where cc.organisation_id = o.id)) as cost_centre_id,
+      s.id as service_id, s.name as service, round(l.share, 6)::text as share, round(l.charge, 4)::text as charge
+    from line l join organisations o on o.id = l.organisation_id join configuration_items s on s.id = l.service_id
+    where ${opts.organisationId ? sql`o.id = ${opts.organisationId}` : sql`true`}
+    union all
+    select 'unallocated', null, null, null, null, null, null,
+      round(coalesce(sum(t.own + t.shared), 0), 4)::text
+    from service_total t where not exists (select 1 from service_consumers c where c.service_id = t.root)
+    order by 1, 3, 2, 6, 5
+  `)
+  const rows = (result as { rows: Record<string, unknown>[] }).rows
+  const rest = rows.find(r => r.kind === 'unallocated')
+  return {
+    unallocated: (rest?.charge as string | undefined) ?? '0',
+    lines: rows
+      .filter(r => r.kind === 'line')
+      .map(r => ({
+        organisationId: r.organisation_id as string,
+        organisation: r.organisation as string,
+        costCentreId: (r.cost_centre_id as string | null) ?? null,
+        serviceId: r.service_id as string,
+        service: r.service as string,
+        share: r.share as string,
+        charge: r.charge as string
+      }))
+  }
 }
 
 export interface ClassCostRow {
@@ -256,5 +403,38 @@ export async function budgetActuals(q: Queryable, range: MonthRange, base: strin
     budget: r.budget as string,
     actual: r.actual as string,
     variance: r.variance as string
+  }))
+}
+
+export interface ForecastRow {
+  month: string
+  depreciation: string
+  recurring: string
+  cost: string
+}
+
+/**
+ * The months ahead, each CI cost as the reports count it (depreciation schedules and recurring costs
+ * with their end dates), converted at the rate in force on each month's first day (for months ahead:
+ * the latest rate entered), per month, split into depreciation (capital) and recurring.
+ */
+export async function forecast(q: Queryable, range: MonthRange, base: string): Promise<ForecastRow[]> {
+  const result = await q.execute(sql`
+    with ${ciCostCte(range, base)},
+    converted(month, kind, amount) as (
+      select r.month, r.kind, r.amount * ${rateOn(sql`r.currency`, sql`r.month`, base)} from raw_cost r where r.amount <> 0
+    )
+    select to_char(mo.m, 'YYYY-MM') as month,
+      round(coalesce(sum(c.amount) filter (where c.kind = 'capital'), 0), 4)::text as depreciation,
+      round(coalesce(sum(c.amount) filter (where c.kind <> 'capital'), 0), 4)::text as recurring,
+      round(coalesce(sum(c.amount), 0), 4)::text as cost
+    from months mo left join converted c on c.month = mo.m
+    group by mo.m order by mo.m
+  `)
+  return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
+    month: r.month as string,
+    depreciation: r.depreciation as string,
+    recurring: r.recurring as string,
+    cost: r.cost as string
   }))
 }

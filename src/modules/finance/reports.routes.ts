@@ -4,11 +4,16 @@ import { type CsvColumn, replyTable, reportResponse } from '../../lib/csv.js'
 import { errorResponses } from '../../lib/schemas.js'
 import {
   BudgetActualReport,
+  ChargebackQuery,
+  ChargebackReport,
   ClassCostReport,
   CostCentreCostReport,
+  ForecastQuery,
+  ForecastReport,
   ReportRangeQuery,
   ServiceCostQuery,
-  ServiceCostReport
+  ServiceCostReport,
+  ServiceMarginReport
 } from './reports.schemas.js'
 import type { ReportService } from './reports.service.js'
 
@@ -50,6 +55,37 @@ const budgetColumns: CsvColumn<Row<'budgetAgainstActual'>>[] = [
   { header: 'variance', value: r => r.variance }
 ]
 
+const marginColumns: CsvColumn<Row<'serviceMargin'>>[] = [
+  { header: 'service_id', value: r => r.serviceId },
+  { header: 'name', value: r => r.name },
+  { header: 'basis', value: r => r.basis },
+  { header: 'quantity', value: r => r.quantity },
+  { header: 'cost', value: r => r.cost },
+  { header: 'revenue', value: r => r.revenue },
+  { header: 'margin', value: r => r.margin },
+  { header: 'margin_percent', value: r => r.marginPercent }
+]
+
+const chargebackColumns: CsvColumn<Row<'chargeback'>>[] = [
+  { header: 'organisation_id', value: r => r.organisationId },
+  { header: 'organisation', value: r => r.organisation },
+  { header: 'cost_centre_id', value: r => r.costCentreId },
+  { header: 'service_id', value: r => r.serviceId },
+  { header: 'service', value: r => r.service },
+  { header: 'share', value: r => r.share },
+  { header: 'charge', value: r => r.charge }
+]
+
+const forecastColumns: CsvColumn<Row<'forecast'>>[] = [
+  { header: 'month', value: r => r.month },
+  { header: 'depreciation', value: r => r.depreciation },
+  { header: 'recurring', value: r => r.recurring },
+  { header: 'cost', value: r => r.cost }
+]
+
+const SPLIT_NOTE =
+  "A service is a CI of class service or a subclass; it walks the CMDB relationships downstream (source to target) up to depth hops, and every CI it reaches counts once for it however many paths lead there (cycles end). A CI reached by several services splits its cost over them: evenly (split=even), by each service CI's numeric attribute (split=usage&usageAttribute=...), or by the explicit service cost weights (split=weights); when none of the reaching services has a weight above 0 it splits evenly."
+
 const NOTE =
   "Computed on read over whole months, every amount in the reporting currency (a foreign cost at the rate in force on each month's first day). Capital costs depreciate straight-line monthly from the purchase month; recurring costs count the share of each month's days they run. JSON, or CSV with Accept: text/csv."
 
@@ -65,7 +101,7 @@ export default async function reportRoutes(base: FastifyInstance) {
         operationId: 'costPerService',
         tags,
         summary: 'Cost per service: its own CI costs plus its share of every CI beneath it (finance, admin)',
-        description: `${NOTE} A service is a CI of class service or a subclass; its cost walks the CMDB relationships downstream (source to target), a CI standing under several splitting its cost over them evenly or by a numeric usage attribute of theirs (split=usage&usageAttribute=...). Cycles end: a path never revisits a CI.`,
+        description: `${NOTE} ${SPLIT_NOTE}`,
         querystring: ServiceCostQuery,
         response: { ...reportResponse(ServiceCostReport), ...errorResponses(400, 403) }
       }
@@ -147,6 +183,71 @@ export default async function reportRoutes(base: FastifyInstance) {
         { columns: budgetColumns, rows: report.items, filename: 'budget-against-actual' },
         report
       )
+    }
+  )
+
+  app.get(
+    '/reports/finance/service-margin',
+    {
+      schema: {
+        operationId: 'serviceMargin',
+        tags,
+        summary: "Per service CI: its cost, its price's revenue and the margin (finance, admin)",
+        description: `${NOTE} cost as cost-per-service (the same split parameters). revenue: the service price per month (flat; per_user or per_unit times the service CI's quantity attribute) over the range's months, converted at each month's rate. margin = revenue - cost; marginPercent = margin / revenue * 100 (null without revenue).`,
+        querystring: ServiceCostQuery,
+        response: { ...reportResponse(ServiceMarginReport), ...errorResponses(400, 403) }
+      }
+    },
+    async (request, reply) => {
+      const report = await app.services.financeReports.serviceMargin(request.ctx(), request.query)
+      return replyTable(
+        request,
+        reply,
+        { columns: marginColumns, rows: report.items, filename: 'service-margin' },
+        report
+      )
+    }
+  )
+
+  app.get(
+    '/reports/finance/chargeback',
+    {
+      schema: {
+        operationId: 'chargeback',
+        tags,
+        summary:
+          'What each consuming organisation is charged for the service CIs it consumes (finance, admin; customers when enabled)',
+        description: `${NOTE} Chargeback recovers cost: each service CI's full cost (cost-per-service, the same split parameters) is charged to the organisations consuming it (/service-consumers), evenly (by=subscription, default) or in proportion to their units (by=usage). items: one line per organisation and service; organisations: each organisation's total with its cost centre (its own, else the cost centre that is the organisation unit); unallocated: the cost of service CIs nobody consumes. Customers see only their organisation's lines, and only while the finance settings enable customerChargeback. CSV: the lines.`,
+        querystring: ChargebackQuery,
+        response: { ...reportResponse(ChargebackReport), ...errorResponses(400, 403) }
+      }
+    },
+    async (request, reply) => {
+      const report = await app.services.financeReports.chargeback(request.ctx(), request.query)
+      return replyTable(
+        request,
+        reply,
+        { columns: chargebackColumns, rows: report.items, filename: 'chargeback' },
+        report
+      )
+    }
+  )
+
+  app.get(
+    '/reports/finance/forecast',
+    {
+      schema: {
+        operationId: 'costForecast',
+        tags,
+        summary: 'The CI costs of the months ahead: depreciation schedules and recurring costs (finance, admin)',
+        description: `${NOTE} From the month after this one (or from=YYYY-MM) for months months (default 12): each month's depreciation (capital costs) and recurring costs as they stand, at the latest rate in force on each month's first day.`,
+        querystring: ForecastQuery,
+        response: { ...reportResponse(ForecastReport), ...errorResponses(400, 403) }
+      }
+    },
+    async (request, reply) => {
+      const report = await app.services.financeReports.forecast(request.ctx(), request.query)
+      return replyTable(request, reply, { columns: forecastColumns, rows: report.items, filename: 'forecast' }, report)
     }
   )
 }

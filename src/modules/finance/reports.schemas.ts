@@ -19,9 +19,9 @@ export const ServiceCostQuery = Type.Object(
     from: Month,
     to: Month,
     split: Type.Optional(
-      Type.Union([Type.Literal('even'), Type.Literal('usage')], {
+      Type.Union([Type.Literal('even'), Type.Literal('usage'), Type.Literal('weights')], {
         description:
-          'How a CI shared by several CIs standing on it splits: even (default) or by their numeric usage attribute'
+          "How a CI reached by several services splits over them: even (default), by each service CI's numeric usage attribute (usage), or by the explicit service cost weights (weights)"
       })
     ),
     usageAttribute: Type.Optional(
@@ -33,6 +33,29 @@ export const ServiceCostQuery = Type.Object(
   { additionalProperties: false }
 )
 export type ServiceCostInput = Static<typeof ServiceCostQuery>
+
+export const ChargebackQuery = Type.Object(
+  {
+    ...ServiceCostQuery.properties,
+    by: Type.Optional(
+      Type.Union([Type.Literal('subscription'), Type.Literal('usage')], {
+        description: "How a service's cost splits over its consumers: evenly (subscription, default) or by their units"
+      })
+    )
+  },
+  { additionalProperties: false }
+)
+export type ChargebackInput = Static<typeof ChargebackQuery>
+
+export const ForecastQuery = Type.Object(
+  {
+    months: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 12, description: 'Months ahead' })),
+    from: Type.Optional({ ...Month, description: 'First month (default: the month after this one)' }),
+    format: Type.Optional(Type.Literal('csv'))
+  },
+  { additionalProperties: false }
+)
+export type ForecastInput = Static<typeof ForecastQuery>
 
 const Range = {
   from: Type.String({ description: 'First month, YYYY-MM' }),
@@ -77,3 +100,47 @@ export const BudgetActualRow = Type.Object({
   variance: Type.String({ description: 'budget - actual (negative: over budget)' })
 })
 export const BudgetActualReport = Type.Object({ ...Range, items: Type.Array(BudgetActualRow) })
+
+export const ServiceMarginRow = Type.Object({
+  serviceId: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  basis: Type.Union([Type.String({ description: 'flat, per_user, per_unit' }), Type.Null()]),
+  quantity: Type.Union([Type.String({ description: 'Users or units priced (1: flat)' }), Type.Null()]),
+  cost: MoneyOut,
+  revenue: MoneyOut,
+  margin: Type.String({ description: 'revenue - cost (negative: a loss)' }),
+  marginPercent: Type.Union([Type.String({ description: 'margin / revenue * 100, 2 decimals' }), Type.Null()])
+})
+export const ServiceMarginReport = Type.Object({ ...Range, items: Type.Array(ServiceMarginRow) })
+
+export const ChargebackLine = Type.Object({
+  organisationId: Type.String({ format: 'uuid' }),
+  organisation: Type.String(),
+  costCentreId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+  serviceId: Type.String({ format: 'uuid' }),
+  service: Type.String(),
+  share: Type.String({ description: "The organisation's share of the service, 6 decimals" }),
+  charge: MoneyOut
+})
+export const ChargebackTotal = Type.Object({
+  organisationId: Type.String({ format: 'uuid' }),
+  organisation: Type.String(),
+  costCentreId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+  services: Type.Integer(),
+  charge: MoneyOut
+})
+export const ChargebackReport = Type.Object({
+  ...Range,
+  by: Type.String({ description: 'subscription or usage' }),
+  items: Type.Array(ChargebackLine, { description: 'One line per organisation and service it consumes' }),
+  organisations: Type.Array(ChargebackTotal, { description: 'Per organisation: the sum of its lines' }),
+  unallocated: MoneyOut
+})
+
+export const ForecastRow = Type.Object({
+  month: Type.String({ description: 'YYYY-MM' }),
+  depreciation: MoneyOut,
+  recurring: MoneyOut,
+  cost: MoneyOut
+})
+export const ForecastReport = Type.Object({ ...Range, items: Type.Array(ForecastRow), total: MoneyOut })
