@@ -228,10 +228,10 @@ export async function checkAttributesMany(
     await q.execute(sql`select pg_advisory_xact_lock(hashtext(${`ci-attribute:${key}`}))`)
     const values = [...new Set(g.at.map(i => JSON.stringify(shaped[i]!.out[g.name])))]
     const taken = (
-      (await q.execute(sql`select ${configurationItems.id}::text as id, (${configurationItems.attributes} -> ${g.name})::text as v
+      (await q.execute(sql`select ${configurationItems.id}::text as id, (${configurationItems.attributes} -> ${g.name}::text)::text as v
         from ${configurationItems}
         where ${configurationItems.ciClass} = any(${sqlArray(g.tree, 'text')})
-          and ${configurationItems.attributes} -> ${g.name} in (select jsonb_array_elements(${JSON.stringify(values)}::jsonb))
+          and ${configurationItems.attributes} -> ${g.name}::text in (select jsonb_array_elements(${JSON.stringify(values.map(v => JSON.parse(v)))}::jsonb))
         order by ${configurationItems.id}`)) as unknown as { rows: { id: string; v: string }[] }
     ).rows
     const holders = new Map<string, string[]>()
