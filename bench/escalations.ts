@@ -1,7 +1,7 @@
 /**
- * Scheduler throughput: 100,000 open incidents on a fresh PostgreSQL database, each with a threshold
- * timer on the escalation queue, 10,000 of them due at once (the others in an hour). The scheduler's
- * runner applies them (notify a user through the outbox, move to the next layer: a ticket write with
+ * Scheduler throughput: 100,000 open incidents on a fresh PostgreSQL database, each with a running
+ * resolution clock and its threshold timer on the escalation queue, 10,000 of them due at once (the
+ * others in an hour). The scheduler's runner applies them (notify a user through the outbox, move to the next layer: a ticket write with
  * its audit, history and outbox rows) in batches, one transaction each. Escalations applied per second
  * from the first claim until none is due. `npm run bench` runs it after the HTTP scenarios
  * (BENCH_ONLY=escalations for it alone); `tsx bench/escalations.ts` runs it alone too.
@@ -74,6 +74,16 @@ export async function measureEscalations(serverUrl: string, open = 100_000, due 
               'assigned', 2, 3, 4, $1, $1, $2, 1, 1, now(), now()
        FROM generate_series(1, $3::int) g`,
       [ids.user, ids.team, open]
+    )
+    // A running resolution clock per ticket (its id the ticket's): five of its eight hours used, so
+    // the 50 % is reached (the job checks it under lock) and nothing after it is
+    await c.query(
+      `INSERT INTO sla_clocks (id, ticket_id, agreement, target, sla_id, calendar_id, priority, target_minutes, run,
+                               state, started_at, running_since, elapsed_minutes, due_at)
+       SELECT t.id, t.id, 'sla', 'resolution', $1, $2, 4, 480, 1, 'running', now() - interval '5 hours',
+              now() - interval '5 hours', 0, now() + interval '3 hours'
+       FROM tickets t`,
+      [ids.sla, ids.calendar]
     )
     // One threshold timer per open ticket: `due` of them now, the rest in an hour
     await c.query(

@@ -21,6 +21,8 @@ import validationPlugin from './plugins/validation.js'
 export interface BuildOptions {
   config: Config
   database: Database
+  /** The read replica's handle (openReadDatabase); absent: reports read `database`. */
+  readDatabase?: Database
   logger?: FastifyServerOptions['logger']
   /** Answer 503 until `app.lifecycle.started` is set (the server entry, while it waits for the database). */
   startUnready?: boolean
@@ -39,7 +41,7 @@ class OneLinePerRequest extends LogController {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
 /** Builds the whole API on a database it is handed. Tests and the server entry use this same function. */
-export async function buildApp({ config, database, logger, startUnready }: BuildOptions) {
+export async function buildApp({ config, database, readDatabase, logger, startUnready }: BuildOptions) {
   const app = Fastify({
     logger: logger ?? {
       level: config.LOG_LEVEL,
@@ -97,7 +99,7 @@ export async function buildApp({ config, database, logger, startUnready }: Build
       throw unavailable('server overloaded, retry later')
     }
   })
-  await app.register(servicesPlugin, { config, database })
+  await app.register(servicesPlugin, { config, database, readDatabase })
   await app.register(metricsPlugin)
   await app.register(docsPlugin)
   await app.register(authPlugin)

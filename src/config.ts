@@ -14,6 +14,13 @@ const ConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_READ_URL: Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      description:
+        'a PostgreSQL read replica the reports read from (read-only sessions); with DATABASE_URL only, else the primary answers'
+    })
+  ),
   DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   DB_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
   MIGRATE_ON_START: Type.Boolean({ default: true }),

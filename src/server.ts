@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { loadConfigOrExit } from './config.js'
-import { openDatabase, waitForDatabase } from './db/client.js'
+import { describeUrl, openDatabase, openReadDatabase, waitForDatabase } from './db/client.js'
 import { runMigrations } from './db/migrate.js'
 import { jobs } from './jobs/index.js'
 import { createJobRunner } from './jobs/runner.js'
@@ -14,16 +14,32 @@ const database = await openDatabase({
   poolSize: config.DB_POOL_SIZE,
   connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS
 })
+// Reports read from the replica when there is one (with PGlite or no read URL: the primary)
+const readDatabase = await openReadDatabase(database, {
+  url: config.DATABASE_READ_URL,
+  poolSize: config.DB_POOL_SIZE,
+  connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS
+})
 // Listen first and answer /health at once; the rest answers 503 until the database is there and migrated
-const app = await buildApp({ config, database, startUnready: true })
+const app = await buildApp({ config, database, readDatabase, startUnready: true })
+if (config.DATABASE_READ_URL && readDatabase === database) {
+  app.log.warn('DATABASE_READ_URL is ignored without DATABASE_URL: the embedded database answers the reports')
+}
 
 // PGlite is single-process, so the embedded mode runs the scheduler here; production runs it apart
 const embeddedScheduler = config.RUN_SCHEDULER ?? database.driver === 'pglite'
 const runner = embeddedScheduler
   ? createJobRunner(
-      { db: database.db, config, log: app.log.child({ component: 'scheduler' }), services: app.services },
+      {
+        db: database.db,
+        readDb: readDatabase.db,
+        config,
+        log: app.log.child({ component: 'scheduler' }),
+        services: app.services
+      },
       jobs,
-      config.SCHEDULER_POLL_MS
+      config.SCHEDULER_POLL_MS,
+      { observe: app.metrics.observeJob }
     )
   : null
 
@@ -34,6 +50,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   stopping.abort()
   await runner?.stop()
   await app.close()
+  if (readDatabase !== database) await readDatabase.close()
   await database.close()
 })
 
@@ -42,6 +59,17 @@ await app.listen({ port: config.PORT, host: config.HOST })
 /** Waits for the database (retrying with backoff), migrates, bootstraps, then reports ready. */
 async function start() {
   await waitForDatabase(database, config.DATABASE_URL, app.log, { signal: stopping.signal })
+  if (readDatabase !== database) {
+    // A replica down at start is reported, not waited for: reports answer 503 until it is back
+    await readDatabase.ping().then(
+      () => app.log.info({ replica: describeUrl(config.DATABASE_READ_URL ?? '') }, 'reports read from the replica'),
+      (err: unknown) =>
+        app.log.warn(
+          { err, replica: describeUrl(config.DATABASE_READ_URL ?? '') },
+          'read replica unreachable (DATABASE_READ_URL): reports fail until it answers'
+        )
+    )
+  }
   if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
 
   const bootstrap = await app.services.sessions.ensureBootstrapAdmin()

@@ -32,6 +32,7 @@ export type Action =
   | 'event.read'
   | 'finance.read'
   | 'finance.manage'
+  | 'report.read'
 
 const STAFF_TICKETS: Action[] = [
   'ticket.read',
@@ -50,7 +51,8 @@ const STAFF_TICKETS: Action[] = [
   'directory.read',
   'token.manageOwn',
   'event.ingest',
-  'event.read'
+  'event.read',
+  'report.read'
 ]
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
@@ -100,7 +102,8 @@ const ACTION_SCOPE: Record<Action, Scope> = {
   'event.ingest': 'events:write',
   'event.read': 'tickets:read',
   'finance.read': 'finance:read',
-  'finance.manage': 'admin'
+  'finance.manage': 'admin',
+  'report.read': 'tickets:read'
 }
 
 const STAFF_ROLES: Role[] = ['technician', 'supervisor', 'manager', 'admin']

@@ -27,6 +27,8 @@ export interface DatabaseOptions {
   poolSize?: number
   /** PostgreSQL: longest wait for a pool connection before the query fails (mapped to 503). */
   connectTimeoutMs?: number
+  /** PostgreSQL: every session read-only (`default_transaction_read_only`): the read replica's pool. */
+  readOnly?: boolean
   /** PGlite only: keep everything in memory (tests). */
   memory?: boolean
   /** PGlite in memory only: start from this dumped data directory instead of a new cluster (tests). */
@@ -40,7 +42,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
-      idleTimeoutMillis: 30000
+      idleTimeoutMillis: 30000,
+      // A read URL that names the primary by mistake still cannot write
+      ...(opts.readOnly ? { options: '-c default_transaction_read_only=on' } : {})
     })
     // An idle client that errors (server restart) must not crash the process
     pool.on('error', () => {})
@@ -76,6 +80,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     waiting: () => 0,
     poolStats: () => null
   }
+}
+
+/**
+ * The handle reports read through: a read-only pool on DATABASE_READ_URL (a streaming replica) when it
+ * is set beside a PostgreSQL primary, the primary itself otherwise (PGlite, or no read URL). The same
+ * Database API either way, so report code never asks which one it has.
+ */
+export async function openReadDatabase(
+  primary: Database,
+  opts: { url?: string | undefined; poolSize?: number; connectTimeoutMs?: number }
+): Promise<Database> {
+  if (!opts.url || primary.driver !== 'pg') return primary
+  return openDatabase({ ...opts, url: opts.url, readOnly: true })
 }
 
 /** `postgres://user:secret@db:5432/sd` as `db:5432/sd`: where, never the credentials. */

@@ -221,9 +221,13 @@ export type Budget = {
 
 export type BudgetActualReport = {
   __typename?: 'BudgetActualReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<BudgetActualRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -518,6 +522,8 @@ export type Change = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -1061,9 +1067,13 @@ export type CiTicketEdge = {
 
 export type ClassCostReport = {
   __typename?: 'ClassCostReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<ClassCostRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -1188,9 +1198,13 @@ export type CostCentreConnection = {
 
 export type CostCentreCostReport = {
   __typename?: 'CostCentreCostReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   from: Scalars['String']['output'];
   items: Array<CostCentreCostRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   to: Scalars['String']['output'];
 };
 
@@ -2008,6 +2022,8 @@ export type Incident = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -2218,6 +2234,8 @@ export type Mutation = {
   setOrganisationNotificationContacts: OrganisationNotificationContacts;
   /** Replace the changes the release bundles ([] unbundles all); a change sits in one open release at a time */
   setReleaseChanges: Release;
+  /** version: the one you read (0 while the defaults apply). */
+  setReportSettings: ReportSettings;
   /** Replace a kind's workflow (admin). version: the one you read (optional optimistic lock) */
   setWorkflow: Workflow;
   /** Sync users from the LDAP directory now (admin): create, update, disable. DIRECTORY_UNAVAILABLE when LDAP is not configured or down. */
@@ -2787,6 +2805,12 @@ export type MutationSetOrganisationNotificationContactsArgs = {
 export type MutationSetReleaseChangesArgs = {
   changeIds: Array<Scalars['ID']['input']>;
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetReportSettingsArgs = {
+  input: ReportSettingsInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3511,6 +3535,8 @@ export type Problem = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -3733,6 +3759,13 @@ export type Query = {
   problems: ProblemConnection;
   release?: Maybe<Release>;
   releases: ReleaseConnection;
+  /** Edges: days, comma-separated, ascending. */
+  reportAgeing: ReportAgeing;
+  reportSettings: ReportSettings;
+  /** groupBy: team, organisation, service, priority, category or assignee; filter: the ticket list's RSQL. */
+  reportSummary: ReportSummary;
+  /** interval: day (default), week or month; timeZone: IANA (default UTC). */
+  reportTrends: ReportTrends;
   request?: Maybe<ServiceRequest>;
   requests: ServiceRequestConnection;
   service?: Maybe<Service>;
@@ -3755,6 +3788,8 @@ export type Query = {
   templates: TicketTemplateConnection;
   /** A ticket of any kind by its human number (INC-000123, REQ-…, PRB-…, CHG-…, REL-…) */
   ticket?: Maybe<Ticket>;
+  /** A ticket's SLA clocks (and OLA clocks, for staff), by id or number (INC-000123). */
+  ticketSla: TicketSla;
   /** Watchers of a ticket of any kind */
   ticketWatchers: TicketWatcherConnection;
   /** Tickets of every kind (full-text search across kinds, filters) */
@@ -4337,6 +4372,33 @@ export type QueryReleasesArgs = {
 };
 
 
+export type QueryReportAgeingArgs = {
+  edges?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  pastDueEdges?: InputMaybe<Scalars['String']['input']>;
+  resolutionEdges?: InputMaybe<Scalars['String']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type QueryReportSummaryArgs = {
+  filter?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['DateTime']['input'];
+  groupBy?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryReportTrendsArgs = {
+  filter?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['DateTime']['input'];
+  interval?: InputMaybe<Scalars['String']['input']>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type QueryRequestArgs = {
   id: Scalars['ID']['input'];
 };
@@ -4458,6 +4520,11 @@ export type QueryTemplatesArgs = {
 
 export type QueryTicketArgs = {
   number: Scalars['String']['input'];
+};
+
+
+export type QueryTicketSlaArgs = {
+  ref: Scalars['String']['input'];
 };
 
 
@@ -4609,6 +4676,8 @@ export type Release = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -4686,6 +4755,125 @@ export type ReleaseReadiness = {
   byStatus: Scalars['JSON']['output'];
   ready: Scalars['Boolean']['output'];
   total: Scalars['Int']['output'];
+};
+
+export type ReportAgeing = {
+  __typename?: 'ReportAgeing';
+  asOf: Scalars['DateTime']['output'];
+  rows: Array<ReportAgeingRow>;
+};
+
+/** A bucket in days: section age (open/issued/closed by days since creation), resolution (days to resolve) or pastDue. */
+export type ReportAgeingRow = {
+  __typename?: 'ReportAgeingRow';
+  closed?: Maybe<Scalars['Int']['output']>;
+  count: Scalars['Int']['output'];
+  fromDays: Scalars['Int']['output'];
+  issued?: Maybe<Scalars['Int']['output']>;
+  section: Scalars['String']['output'];
+  tickets: Scalars['String']['output'];
+  /** Exclusive; null: no upper edge */
+  toDays?: Maybe<Scalars['Int']['output']>;
+};
+
+export type ReportEscalationRow = {
+  __typename?: 'ReportEscalationRow';
+  escalations: Scalars['Int']['output'];
+  layer: Scalars['Int']['output'];
+};
+
+export type ReportRates = {
+  __typename?: 'ReportRates';
+  firstContact: Scalars['Int']['output'];
+  firstContactRate?: Maybe<Scalars['Float']['output']>;
+  reopenRate?: Maybe<Scalars['Float']['output']>;
+  reopened: Scalars['Int']['output'];
+  resolved: Scalars['Int']['output'];
+  tickets: Scalars['String']['output'];
+};
+
+export type ReportSettings = {
+  __typename?: 'ReportSettings';
+  /** reports.customerAccess: customers read their organisation's summary and SLA compliance */
+  customerAccess: Scalars['Boolean']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ReportSettingsInput = {
+  customerAccess: Scalars['Boolean']['input'];
+};
+
+export type ReportSummary = {
+  __typename?: 'ReportSummary';
+  asOf: Scalars['DateTime']['output'];
+  from: Scalars['DateTime']['output'];
+  groupBy?: Maybe<Scalars['String']['output']>;
+  rows: Array<ReportSummaryRow>;
+  to: Scalars['DateTime']['output'];
+};
+
+/** One kind and group of a summary: tickets created in the period, open, closed and past due now. */
+export type ReportSummaryRow = {
+  __typename?: 'ReportSummaryRow';
+  closed: Scalars['Int']['output'];
+  closedTickets: Scalars['String']['output'];
+  /** An id, or the priority; null: tickets without one */
+  key?: Maybe<Scalars['String']['output']>;
+  kind: Scalars['String']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  open: Scalars['Int']['output'];
+  openTickets: Scalars['String']['output'];
+  pastDue: Scalars['Int']['output'];
+  pastDueTickets: Scalars['String']['output'];
+  /** The /api/v1/tickets?filter=… list behind total (and each figure below) */
+  tickets: Scalars['String']['output'];
+  total: Scalars['Int']['output'];
+};
+
+/** Times to first response and to resolve, in minutes (SLA business minutes where a clock exists, else wall time). */
+export type ReportTimingRow = {
+  __typename?: 'ReportTimingRow';
+  count: Scalars['Int']['output'];
+  priority: Scalars['Int']['output'];
+  resolveBusinessTime: Scalars['Int']['output'];
+  resolveMeanMinutes?: Maybe<Scalars['Float']['output']>;
+  resolveMedianMinutes?: Maybe<Scalars['Float']['output']>;
+  resolved: Scalars['Int']['output'];
+  responded: Scalars['Int']['output'];
+  responseBusinessTime: Scalars['Int']['output'];
+  responseMeanMinutes?: Maybe<Scalars['Float']['output']>;
+  responseMedianMinutes?: Maybe<Scalars['Float']['output']>;
+  teamId?: Maybe<Scalars['ID']['output']>;
+  teamName?: Maybe<Scalars['String']['output']>;
+  tickets: Scalars['String']['output'];
+};
+
+/** A local day, week or month: tickets created and resolved in it, the backlog at its end. */
+export type ReportTrendBucket = {
+  __typename?: 'ReportTrendBucket';
+  backlog: Scalars['Int']['output'];
+  backlogTickets: Scalars['String']['output'];
+  created: Scalars['Int']['output'];
+  end: Scalars['DateTime']['output'];
+  label: Scalars['String']['output'];
+  resolved: Scalars['Int']['output'];
+  resolvedTickets: Scalars['String']['output'];
+  start: Scalars['DateTime']['output'];
+  tickets: Scalars['String']['output'];
+};
+
+export type ReportTrends = {
+  __typename?: 'ReportTrends';
+  /** When the report was computed (the backlog of the last bucket may still be moving) */
+  asOf: Scalars['DateTime']['output'];
+  buckets: Array<ReportTrendBucket>;
+  escalations: Array<ReportEscalationRow>;
+  from: Scalars['DateTime']['output'];
+  interval: Scalars['String']['output'];
+  rates: ReportRates;
+  timeZone: Scalars['String']['output'];
+  timings: Array<ReportTimingRow>;
+  to: Scalars['DateTime']['output'];
 };
 
 /** A fulfilment task of a service request; customers read the tasks of requests they see. */
@@ -4767,10 +4955,14 @@ export type ServiceConnection = {
 
 export type ServiceCostReport = {
   __typename?: 'ServiceCostReport';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   currency: Scalars['String']['output'];
   /** First month, YYYY-MM */
   from: Scalars['String']['output'];
   items: Array<ServiceCostRow>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   /** Last month, YYYY-MM */
   to: Scalars['String']['output'];
 };
@@ -4844,6 +5036,8 @@ export type ServiceRequest = Ticket & {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact (GET /tickets/{id}/sla has every clock in full) */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   /** Fulfilment tasks, all statuses */
@@ -4932,6 +5126,10 @@ export type Sla = {
   warnings?: Maybe<Array<SlaWarning>>;
 };
 
+export type SlaAgreement =
+  | 'ola'
+  | 'sla';
+
 /** A clock breached in the period. */
 export type SlaBreach = {
   __typename?: 'SlaBreach';
@@ -4955,8 +5153,14 @@ export type SlaBreach = {
 
 export type SlaBreachConnection = {
   __typename?: 'SlaBreachConnection';
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   edges: Array<SlaBreachEdge>;
   pageInfo: PageInfo;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
+  /** GET /api/v1/tickets?filter=…: the tickets of these breaches (SLA only; null for OLA) */
+  tickets?: Maybe<Scalars['String']['output']>;
 };
 
 export type SlaBreachEdge = {
@@ -4965,11 +5169,87 @@ export type SlaBreachEdge = {
   node: SlaBreach;
 };
 
+export type SlaClock = {
+  __typename?: 'SlaClock';
+  agreement: SlaAgreement;
+  breachedAt?: Maybe<Scalars['DateTime']['output']>;
+  calendarId: Scalars['ID']['output'];
+  dueAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Business minutes used in this run, as of asOf. */
+  elapsedMinutes: Scalars['Float']['output'];
+  /** The thresholds fired on it, oldest first. */
+  escalations: Array<SlaClockEscalation>;
+  id: Scalars['ID']['output'];
+  olaId?: Maybe<Scalars['ID']['output']>;
+  pausedBy?: Maybe<Scalars['String']['output']>;
+  percentUsed: Scalars['Float']['output'];
+  priority: Scalars['Int']['output'];
+  /** 1 at the start, one more at every restart (reopen, re-target, team back). */
+  run: Scalars['Int']['output'];
+  segments: Array<SlaClockSegment>;
+  slaId?: Maybe<Scalars['ID']['output']>;
+  startedAt: Scalars['DateTime']['output'];
+  state: SlaClockState;
+  stoppedAt?: Maybe<Scalars['DateTime']['output']>;
+  target: SlaTargetKind;
+  /** Business minutes. */
+  targetMinutes: Scalars['Int']['output'];
+  teamId?: Maybe<Scalars['ID']['output']>;
+};
+
+/** A threshold fired on a clock run (once per run). */
+export type SlaClockEscalation = {
+  __typename?: 'SlaClockEscalation';
+  actions: Array<SlaFiredAction>;
+  firedAt: Scalars['DateTime']['output'];
+  run: Scalars['Int']['output'];
+  /** The percent of the target. */
+  threshold: Scalars['Int']['output'];
+};
+
+/** One stretch of a clock: counting, paused (by status), or stopped. */
+export type SlaClockSegment = {
+  __typename?: 'SlaClockSegment';
+  from: Scalars['DateTime']['output'];
+  run: Scalars['Int']['output'];
+  state: SlaSegmentState;
+  /** The ticket status during it: the one that paused a paused segment. */
+  status?: Maybe<Scalars['String']['output']>;
+  to?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type SlaClockState =
+  | 'breached'
+  | 'met'
+  | 'paused'
+  | 'running';
+
+/** One SLA clock of a ticket, compact */
+export type SlaClockSummary = {
+  __typename?: 'SlaClockSummary';
+  breached: Scalars['Boolean']['output'];
+  /** When it breaches if it keeps running (null while paused); the last known due time once stopped */
+  dueAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Percent of the target used, as of now */
+  percentUsed: Scalars['Float']['output'];
+  state: SlaClockSummaryState;
+};
+
+export type SlaClockSummaryState =
+  | 'breached'
+  | 'met'
+  | 'paused'
+  | 'running';
+
 export type SlaComplianceReport = {
   __typename?: 'SlaComplianceReport';
   agreement: Scalars['String']['output'];
+  /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
+  asOf: Scalars['DateTime']['output'];
   from: Scalars['DateTime']['output'];
   groupBy: Scalars['String']['output'];
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   rows: Array<SlaComplianceRow>;
   to: Scalars['DateTime']['output'];
 };
@@ -4986,8 +5266,18 @@ export type SlaComplianceRow = {
   name?: Maybe<Scalars['String']['output']>;
   /** met / total in percent (2 decimals); null when total is 0 */
   percentMet?: Maybe<Scalars['Float']['output']>;
+  /** The ticket lists behind the figures (sla.* RSQL); null for OLA rows */
+  tickets?: Maybe<SlaComplianceTickets>;
   /** met + breached */
   total: Scalars['Int']['output'];
+};
+
+/** GET /api/v1/tickets?filter=… links: the tickets behind each figure of a compliance row */
+export type SlaComplianceTickets = {
+  __typename?: 'SlaComplianceTickets';
+  breached: Scalars['String']['output'];
+  inProgress: Scalars['String']['output'];
+  met: Scalars['String']['output'];
 };
 
 /** What a ticket must have for the SLA to apply; null matches any. */
@@ -5064,6 +5354,24 @@ export type SlaEscalationInput = {
   percent: Scalars['Int']['input'];
 };
 
+/** An escalation action as it was carried out: the configured action and what became of it. */
+export type SlaFiredAction = {
+  __typename?: 'SlaFiredAction';
+  audience?: Maybe<SlaNotifyAudience>;
+  /** next_layer, reassign, raise_priority: the value before. */
+  from?: Maybe<Scalars['JSON']['output']>;
+  /** Why nothing was done. */
+  skipped?: Maybe<Scalars['String']['output']>;
+  steps?: Maybe<Scalars['Int']['output']>;
+  teamId?: Maybe<Scalars['ID']['output']>;
+  /** The value after. */
+  to?: Maybe<Scalars['JSON']['output']>;
+  /** notify: who was told (resolved when it fired). */
+  told?: Maybe<Array<Scalars['ID']['output']>>;
+  type: SlaEscalationActionType;
+  userIds?: Maybe<Array<Scalars['ID']['output']>>;
+};
+
 export type SlaNotifyAudience =
   | 'assignee'
   /** The members of the team's next layer */
@@ -5078,6 +5386,11 @@ export type SlaResponseMetBy =
   | 'first_public_reply'
   /** The first move out of new */
   | 'leaves_new';
+
+export type SlaSegmentState =
+  | 'paused'
+  | 'running'
+  | 'stopped';
 
 export type SlaSimulation = {
   __typename?: 'SlaSimulation';
@@ -5230,6 +5543,8 @@ export type Ticket = {
   service?: Maybe<Service>;
   /** The service of the catalog it is about */
   serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The SLA's response and resolution clocks, compact */
+  sla?: Maybe<TicketSlaSummary>;
   /** A status of this kind's workflow (see workflow(kind)) */
   status: Scalars['String']['output'];
   team?: Maybe<Team>;
@@ -5282,6 +5597,21 @@ export type TicketLink = {
   ticketId: Scalars['ID']['output'];
   /** The link as read from this ticket: caused_by, causes, related_to, duplicate_of, duplicated_by, child_of, parent_of */
   type: Scalars['String']['output'];
+};
+
+export type TicketSla = {
+  __typename?: 'TicketSla';
+  asOf: Scalars['DateTime']['output'];
+  /** SLA clocks first; OLA clocks per team (staff only). */
+  clocks: Array<SlaClock>;
+  ticketId: Scalars['ID']['output'];
+};
+
+/** The SLA clocks of a ticket (null: no such clock) */
+export type TicketSlaSummary = {
+  __typename?: 'TicketSlaSummary';
+  resolution?: Maybe<SlaClockSummary>;
+  response?: Maybe<SlaClockSummary>;
 };
 
 /** Prefill for ticket creation of one kind; standard marks a pre-approved standard change. */
@@ -6116,6 +6446,17 @@ export type ResolversTypes = {
   ReleaseDeployment: ResolverTypeWrapper<Partial<Omit<ReleaseDeployment, 'ci'> & { ci?: Maybe<ResolversTypes['ConfigurationItem']> }>>;
   ReleaseEdge: ResolverTypeWrapper<Partial<Omit<ReleaseEdge, 'node'> & { node: ResolversTypes['Release'] }>>;
   ReleaseReadiness: ResolverTypeWrapper<Partial<ReleaseReadiness>>;
+  ReportAgeing: ResolverTypeWrapper<Partial<ReportAgeing>>;
+  ReportAgeingRow: ResolverTypeWrapper<Partial<ReportAgeingRow>>;
+  ReportEscalationRow: ResolverTypeWrapper<Partial<ReportEscalationRow>>;
+  ReportRates: ResolverTypeWrapper<Partial<ReportRates>>;
+  ReportSettings: ResolverTypeWrapper<Partial<ReportSettings>>;
+  ReportSettingsInput: ResolverTypeWrapper<Partial<ReportSettingsInput>>;
+  ReportSummary: ResolverTypeWrapper<Partial<ReportSummary>>;
+  ReportSummaryRow: ResolverTypeWrapper<Partial<ReportSummaryRow>>;
+  ReportTimingRow: ResolverTypeWrapper<Partial<ReportTimingRow>>;
+  ReportTrendBucket: ResolverTypeWrapper<Partial<ReportTrendBucket>>;
+  ReportTrends: ResolverTypeWrapper<Partial<ReportTrends>>;
   RequestTask: ResolverTypeWrapper<Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversTypes['Team']> }>>;
   RequestTaskStatus: ResolverTypeWrapper<Partial<RequestTaskStatus>>;
   Role: ResolverTypeWrapper<Partial<Role>>;
@@ -6132,11 +6473,19 @@ export type ResolversTypes = {
   SetChangeApprovalPolicyInput: ResolverTypeWrapper<Partial<SetChangeApprovalPolicyInput>>;
   SimulateSlaInput: ResolverTypeWrapper<Partial<SimulateSlaInput>>;
   Sla: ResolverTypeWrapper<Partial<Omit<Sla, 'conditions'> & { conditions: ResolversTypes['SlaConditions'] }>>;
+  SlaAgreement: ResolverTypeWrapper<Partial<SlaAgreement>>;
   SlaBreach: ResolverTypeWrapper<Partial<SlaBreach>>;
   SlaBreachConnection: ResolverTypeWrapper<Partial<SlaBreachConnection>>;
   SlaBreachEdge: ResolverTypeWrapper<Partial<SlaBreachEdge>>;
+  SlaClock: ResolverTypeWrapper<Partial<SlaClock>>;
+  SlaClockEscalation: ResolverTypeWrapper<Partial<SlaClockEscalation>>;
+  SlaClockSegment: ResolverTypeWrapper<Partial<SlaClockSegment>>;
+  SlaClockState: ResolverTypeWrapper<Partial<SlaClockState>>;
+  SlaClockSummary: ResolverTypeWrapper<Partial<SlaClockSummary>>;
+  SlaClockSummaryState: ResolverTypeWrapper<Partial<SlaClockSummaryState>>;
   SlaComplianceReport: ResolverTypeWrapper<Partial<SlaComplianceReport>>;
   SlaComplianceRow: ResolverTypeWrapper<Partial<SlaComplianceRow>>;
+  SlaComplianceTickets: ResolverTypeWrapper<Partial<SlaComplianceTickets>>;
   SlaConditions: ResolverTypeWrapper<Partial<Omit<SlaConditions, 'kind'> & { kind?: Maybe<ResolversTypes['TicketKind']> }>>;
   SlaConditionsInput: ResolverTypeWrapper<Partial<SlaConditionsInput>>;
   SlaConnection: ResolverTypeWrapper<Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversTypes['SlaEdge']> }>>;
@@ -6146,8 +6495,10 @@ export type ResolversTypes = {
   SlaEscalationActionInput: ResolverTypeWrapper<Partial<SlaEscalationActionInput>>;
   SlaEscalationActionType: ResolverTypeWrapper<Partial<SlaEscalationActionType>>;
   SlaEscalationInput: ResolverTypeWrapper<Partial<SlaEscalationInput>>;
+  SlaFiredAction: ResolverTypeWrapper<Partial<SlaFiredAction>>;
   SlaNotifyAudience: ResolverTypeWrapper<Partial<SlaNotifyAudience>>;
   SlaResponseMetBy: ResolverTypeWrapper<Partial<SlaResponseMetBy>>;
+  SlaSegmentState: ResolverTypeWrapper<Partial<SlaSegmentState>>;
   SlaSimulation: ResolverTypeWrapper<Partial<SlaSimulation>>;
   SlaSimulationDue: ResolverTypeWrapper<Partial<SlaSimulationDue>>;
   SlaSimulationSla: ResolverTypeWrapper<Partial<SlaSimulationSla>>;
@@ -6168,6 +6519,8 @@ export type ResolversTypes = {
   TicketEdge: ResolverTypeWrapper<Partial<Omit<TicketEdge, 'node'> & { node: ResolversTypes['Ticket'] }>>;
   TicketKind: ResolverTypeWrapper<string>;
   TicketLink: ResolverTypeWrapper<Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversTypes['Ticket']> }>>;
+  TicketSla: ResolverTypeWrapper<Partial<TicketSla>>;
+  TicketSlaSummary: ResolverTypeWrapper<Partial<TicketSlaSummary>>;
   TicketTemplate: ResolverTypeWrapper<TicketTemplateRow>;
   TicketTemplateConnection: ResolverTypeWrapper<Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TicketTemplateEdge']> }>>;
   TicketTemplateEdge: ResolverTypeWrapper<Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversTypes['TicketTemplate'] }>>;
@@ -6458,6 +6811,17 @@ export type ResolversParentTypes = {
   ReleaseDeployment: Partial<Omit<ReleaseDeployment, 'ci'> & { ci?: Maybe<ResolversParentTypes['ConfigurationItem']> }>;
   ReleaseEdge: Partial<Omit<ReleaseEdge, 'node'> & { node: ResolversParentTypes['Release'] }>;
   ReleaseReadiness: Partial<ReleaseReadiness>;
+  ReportAgeing: Partial<ReportAgeing>;
+  ReportAgeingRow: Partial<ReportAgeingRow>;
+  ReportEscalationRow: Partial<ReportEscalationRow>;
+  ReportRates: Partial<ReportRates>;
+  ReportSettings: Partial<ReportSettings>;
+  ReportSettingsInput: Partial<ReportSettingsInput>;
+  ReportSummary: Partial<ReportSummary>;
+  ReportSummaryRow: Partial<ReportSummaryRow>;
+  ReportTimingRow: Partial<ReportTimingRow>;
+  ReportTrendBucket: Partial<ReportTrendBucket>;
+  ReportTrends: Partial<ReportTrends>;
   RequestTask: Partial<Omit<RequestTask, 'team'> & { team?: Maybe<ResolversParentTypes['Team']> }>;
   Service: Partial<Omit<Service, 'ownerTeam' | 'supportTeam'> & { ownerTeam?: Maybe<ResolversParentTypes['Team']>, supportTeam?: Maybe<ResolversParentTypes['Team']> }>;
   ServiceConnection: Partial<Omit<ServiceConnection, 'edges'> & { edges: Array<ResolversParentTypes['ServiceEdge']> }>;
@@ -6473,8 +6837,13 @@ export type ResolversParentTypes = {
   SlaBreach: Partial<SlaBreach>;
   SlaBreachConnection: Partial<SlaBreachConnection>;
   SlaBreachEdge: Partial<SlaBreachEdge>;
+  SlaClock: Partial<SlaClock>;
+  SlaClockEscalation: Partial<SlaClockEscalation>;
+  SlaClockSegment: Partial<SlaClockSegment>;
+  SlaClockSummary: Partial<SlaClockSummary>;
   SlaComplianceReport: Partial<SlaComplianceReport>;
   SlaComplianceRow: Partial<SlaComplianceRow>;
+  SlaComplianceTickets: Partial<SlaComplianceTickets>;
   SlaConditions: Partial<SlaConditions>;
   SlaConditionsInput: Partial<SlaConditionsInput>;
   SlaConnection: Partial<Omit<SlaConnection, 'edges'> & { edges: Array<ResolversParentTypes['SlaEdge']> }>;
@@ -6483,6 +6852,7 @@ export type ResolversParentTypes = {
   SlaEscalationAction: Partial<SlaEscalationAction>;
   SlaEscalationActionInput: Partial<SlaEscalationActionInput>;
   SlaEscalationInput: Partial<SlaEscalationInput>;
+  SlaFiredAction: Partial<SlaFiredAction>;
   SlaSimulation: Partial<SlaSimulation>;
   SlaSimulationDue: Partial<SlaSimulationDue>;
   SlaSimulationSla: Partial<SlaSimulationSla>;
@@ -6500,6 +6870,8 @@ export type ResolversParentTypes = {
   TicketConnection: Partial<Omit<TicketConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketEdge']> }>;
   TicketEdge: Partial<Omit<TicketEdge, 'node'> & { node: ResolversParentTypes['Ticket'] }>;
   TicketLink: Partial<Omit<TicketLink, 'ticket'> & { ticket?: Maybe<ResolversParentTypes['Ticket']> }>;
+  TicketSla: Partial<TicketSla>;
+  TicketSlaSummary: Partial<TicketSlaSummary>;
   TicketTemplate: TicketTemplateRow;
   TicketTemplateConnection: Partial<Omit<TicketTemplateConnection, 'edges'> & { edges: Array<ResolversParentTypes['TicketTemplateEdge']> }>;
   TicketTemplateEdge: Partial<Omit<TicketTemplateEdge, 'node'> & { node: ResolversParentTypes['TicketTemplate'] }>;
@@ -6672,9 +7044,11 @@ export type BudgetResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
 };
 
 export type BudgetActualReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['BudgetActualReport'] = ResolversParentTypes['BudgetActualReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['BudgetActualRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -6863,6 +7237,7 @@ export type ChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversPa
   risk?: Resolver<ResolversTypes['ChangeRisk'], ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -7227,9 +7602,11 @@ export type CiTicketEdgeResolvers<ContextType = GqlCtx, ParentType extends Resol
 };
 
 export type ClassCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ClassCostReport'] = ResolversParentTypes['ClassCostReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ClassCostRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -7299,9 +7676,11 @@ export type CostCentreConnectionResolvers<ContextType = GqlCtx, ParentType exten
 };
 
 export type CostCentreCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CostCentreCostReport'] = ResolversParentTypes['CostCentreCostReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['CostCentreCostRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -7555,6 +7934,7 @@ export type IncidentResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -7707,6 +8087,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   setNotificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferencesArgs, 'input' | 'userId'>>;
   setOrganisationNotificationContacts?: Resolver<ResolversTypes['OrganisationNotificationContacts'], ParentType, ContextType, RequireFields<MutationSetOrganisationNotificationContactsArgs, 'input' | 'organisationId'>>;
   setReleaseChanges?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationSetReleaseChangesArgs, 'changeIds' | 'id'>>;
+  setReportSettings?: Resolver<ResolversTypes['ReportSettings'], ParentType, ContextType, RequireFields<MutationSetReportSettingsArgs, 'input'>>;
   setWorkflow?: Resolver<ResolversTypes['Workflow'], ParentType, ContextType, RequireFields<MutationSetWorkflowArgs, 'input' | 'kind'>>;
   syncDirectory?: Resolver<ResolversTypes['DirectorySyncReport'], ParentType, ContextType>;
   transitionChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationTransitionChangeArgs, 'id' | 'input'>>;
@@ -8008,6 +8389,7 @@ export type ProblemResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   rootCause?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8144,6 +8526,10 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   problems?: Resolver<ResolversTypes['ProblemConnection'], ParentType, ContextType, Partial<QueryProblemsArgs>>;
   release?: Resolver<Maybe<ResolversTypes['Release']>, ParentType, ContextType, RequireFields<QueryReleaseArgs, 'id'>>;
   releases?: Resolver<ResolversTypes['ReleaseConnection'], ParentType, ContextType, Partial<QueryReleasesArgs>>;
+  reportAgeing?: Resolver<ResolversTypes['ReportAgeing'], ParentType, ContextType, Partial<QueryReportAgeingArgs>>;
+  reportSettings?: Resolver<ResolversTypes['ReportSettings'], ParentType, ContextType>;
+  reportSummary?: Resolver<ResolversTypes['ReportSummary'], ParentType, ContextType, RequireFields<QueryReportSummaryArgs, 'from' | 'to'>>;
+  reportTrends?: Resolver<ResolversTypes['ReportTrends'], ParentType, ContextType, RequireFields<QueryReportTrendsArgs, 'from' | 'to'>>;
   request?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryRequestArgs, 'id'>>;
   requests?: Resolver<ResolversTypes['ServiceRequestConnection'], ParentType, ContextType, Partial<QueryRequestsArgs>>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType, RequireFields<QueryServiceArgs, 'id'>>;
@@ -8159,6 +8545,7 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   template?: Resolver<Maybe<ResolversTypes['TicketTemplate']>, ParentType, ContextType, RequireFields<QueryTemplateArgs, 'id'>>;
   templates?: Resolver<ResolversTypes['TicketTemplateConnection'], ParentType, ContextType, Partial<QueryTemplatesArgs>>;
   ticket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType, RequireFields<QueryTicketArgs, 'number'>>;
+  ticketSla?: Resolver<ResolversTypes['TicketSla'], ParentType, ContextType, RequireFields<QueryTicketSlaArgs, 'ref'>>;
   ticketWatchers?: Resolver<ResolversTypes['TicketWatcherConnection'], ParentType, ContextType, RequireFields<QueryTicketWatchersArgs, 'id'>>;
   tickets?: Resolver<ResolversTypes['TicketConnection'], ParentType, ContextType, Partial<QueryTicketsArgs>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
@@ -8216,6 +8603,7 @@ export type ReleaseResolvers<ContextType = GqlCtx, ParentType extends ResolversP
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   team?: Resolver<Maybe<ResolversTypes['Team']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8266,6 +8654,102 @@ export type ReleaseReadinessResolvers<ContextType = GqlCtx, ParentType extends R
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ReportAgeingResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportAgeing'] = ResolversParentTypes['ReportAgeing']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ReportAgeingRow']>, ParentType, ContextType>;
+};
+
+export type ReportAgeingRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportAgeingRow'] = ResolversParentTypes['ReportAgeingRow']> = {
+  closed?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fromDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  issued?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  section?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  toDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type ReportEscalationRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportEscalationRow'] = ResolversParentTypes['ReportEscalationRow']> = {
+  escalations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  layer?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportRatesResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportRates'] = ResolversParentTypes['ReportRates']> = {
+  firstContact?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstContactRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reopenRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reopened?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReportSettingsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportSettings'] = ResolversParentTypes['ReportSettings']> = {
+  customerAccess?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportSummary'] = ResolversParentTypes['ReportSummary']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  groupBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ReportSummaryRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ReportSummaryRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportSummaryRow'] = ResolversParentTypes['ReportSummaryRow']> = {
+  closed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  closedTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  open?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  openTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pastDue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pastDueTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReportTimingRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTimingRow'] = ResolversParentTypes['ReportTimingRow']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolveBusinessTime?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolveMeanMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  resolveMedianMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseBusinessTime?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseMeanMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  responseMedianMinutes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  teamName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReportTrendBucketResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTrendBucket'] = ResolversParentTypes['ReportTrendBucket']> = {
+  backlog?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  backlogTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolvedTickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tickets?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ReportTrendsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportTrends'] = ResolversParentTypes['ReportTrends']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  buckets?: Resolver<Array<ResolversTypes['ReportTrendBucket']>, ParentType, ContextType>;
+  escalations?: Resolver<Array<ResolversTypes['ReportEscalationRow']>, ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  interval?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rates?: Resolver<ResolversTypes['ReportRates'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timings?: Resolver<Array<ResolversTypes['ReportTimingRow']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type RequestTaskResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['RequestTask'] = ResolversParentTypes['RequestTask']> = {
   assignee?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   assigneeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -8310,9 +8794,11 @@ export type ServiceConnectionResolvers<ContextType = GqlCtx, ParentType extends 
 };
 
 export type ServiceCostReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ServiceCostReport'] = ResolversParentTypes['ServiceCostReport']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ServiceCostRow']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -8368,6 +8854,7 @@ export type ServiceRequestResolvers<ContextType = GqlCtx, ParentType extends Res
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   service?: Resolver<Maybe<ResolversTypes['Service']>, ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  sla?: Resolver<Maybe<ResolversTypes['TicketSlaSummary']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['RequestTask']>, ParentType, ContextType>;
@@ -8426,8 +8913,11 @@ export type SlaBreachResolvers<ContextType = GqlCtx, ParentType extends Resolver
 };
 
 export type SlaBreachConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachConnection'] = ResolversParentTypes['SlaBreachConnection']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   edges?: Resolver<Array<ResolversTypes['SlaBreachEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  tickets?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaBreachEdge'] = ResolversParentTypes['SlaBreachEdge']> = {
@@ -8435,10 +8925,57 @@ export type SlaBreachEdgeResolvers<ContextType = GqlCtx, ParentType extends Reso
   node?: Resolver<ResolversTypes['SlaBreach'], ParentType, ContextType>;
 };
 
+export type SlaClockResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClock'] = ResolversParentTypes['SlaClock']> = {
+  agreement?: Resolver<ResolversTypes['SlaAgreement'], ParentType, ContextType>;
+  breachedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  calendarId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  dueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  elapsedMinutes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  escalations?: Resolver<Array<ResolversTypes['SlaClockEscalation']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  olaId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  pausedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  percentUsed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  segments?: Resolver<Array<ResolversTypes['SlaClockSegment']>, ParentType, ContextType>;
+  slaId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaClockState'], ParentType, ContextType>;
+  stoppedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['SlaTargetKind'], ParentType, ContextType>;
+  targetMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type SlaClockEscalationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockEscalation'] = ResolversParentTypes['SlaClockEscalation']> = {
+  actions?: Resolver<Array<ResolversTypes['SlaFiredAction']>, ParentType, ContextType>;
+  firedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaClockSegmentResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockSegment'] = ResolversParentTypes['SlaClockSegment']> = {
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaSegmentState'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type SlaClockSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaClockSummary'] = ResolversParentTypes['SlaClockSummary']> = {
+  breached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  dueAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  percentUsed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SlaClockSummaryState'], ParentType, ContextType>;
+};
+
 export type SlaComplianceReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceReport'] = ResolversParentTypes['SlaComplianceReport']> = {
   agreement?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   groupBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   rows?: Resolver<Array<ResolversTypes['SlaComplianceRow']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -8450,7 +8987,14 @@ export type SlaComplianceRowResolvers<ContextType = GqlCtx, ParentType extends R
   met?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   percentMet?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  tickets?: Resolver<Maybe<ResolversTypes['SlaComplianceTickets']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SlaComplianceTicketsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaComplianceTickets'] = ResolversParentTypes['SlaComplianceTickets']> = {
+  breached?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  inProgress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  met?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type SlaConditionsResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaConditions'] = ResolversParentTypes['SlaConditions']> = {
@@ -8480,6 +9024,18 @@ export type SlaEscalationActionResolvers<ContextType = GqlCtx, ParentType extend
   audience?: Resolver<Maybe<ResolversTypes['SlaNotifyAudience']>, ParentType, ContextType>;
   steps?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['SlaEscalationActionType'], ParentType, ContextType>;
+  userIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+};
+
+export type SlaFiredActionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['SlaFiredAction'] = ResolversParentTypes['SlaFiredAction']> = {
+  audience?: Resolver<Maybe<ResolversTypes['SlaNotifyAudience']>, ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  skipped?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  steps?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  teamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  told?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['SlaEscalationActionType'], ParentType, ContextType>;
   userIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
 };
@@ -8583,6 +9139,17 @@ export type TicketLinkResolvers<ContextType = GqlCtx, ParentType extends Resolve
   ticket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType>;
   ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TicketSlaResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketSla'] = ResolversParentTypes['TicketSla']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  clocks?: Resolver<Array<ResolversTypes['SlaClock']>, ParentType, ContextType>;
+  ticketId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type TicketSlaSummaryResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketSlaSummary'] = ResolversParentTypes['TicketSlaSummary']> = {
+  resolution?: Resolver<Maybe<ResolversTypes['SlaClockSummary']>, ParentType, ContextType>;
+  response?: Resolver<Maybe<ResolversTypes['SlaClockSummary']>, ParentType, ContextType>;
 };
 
 export type TicketTemplateResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['TicketTemplate'] = ResolversParentTypes['TicketTemplate']> = {
@@ -8872,6 +9439,16 @@ export type Resolvers<ContextType = GqlCtx> = {
   ReleaseDeployment?: ReleaseDeploymentResolvers<ContextType>;
   ReleaseEdge?: ReleaseEdgeResolvers<ContextType>;
   ReleaseReadiness?: ReleaseReadinessResolvers<ContextType>;
+  ReportAgeing?: ReportAgeingResolvers<ContextType>;
+  ReportAgeingRow?: ReportAgeingRowResolvers<ContextType>;
+  ReportEscalationRow?: ReportEscalationRowResolvers<ContextType>;
+  ReportRates?: ReportRatesResolvers<ContextType>;
+  ReportSettings?: ReportSettingsResolvers<ContextType>;
+  ReportSummary?: ReportSummaryResolvers<ContextType>;
+  ReportSummaryRow?: ReportSummaryRowResolvers<ContextType>;
+  ReportTimingRow?: ReportTimingRowResolvers<ContextType>;
+  ReportTrendBucket?: ReportTrendBucketResolvers<ContextType>;
+  ReportTrends?: ReportTrendsResolvers<ContextType>;
   RequestTask?: RequestTaskResolvers<ContextType>;
   Scope?: ScopeResolvers;
   Service?: ServiceResolvers<ContextType>;
@@ -8886,13 +9463,19 @@ export type Resolvers<ContextType = GqlCtx> = {
   SlaBreach?: SlaBreachResolvers<ContextType>;
   SlaBreachConnection?: SlaBreachConnectionResolvers<ContextType>;
   SlaBreachEdge?: SlaBreachEdgeResolvers<ContextType>;
+  SlaClock?: SlaClockResolvers<ContextType>;
+  SlaClockEscalation?: SlaClockEscalationResolvers<ContextType>;
+  SlaClockSegment?: SlaClockSegmentResolvers<ContextType>;
+  SlaClockSummary?: SlaClockSummaryResolvers<ContextType>;
   SlaComplianceReport?: SlaComplianceReportResolvers<ContextType>;
   SlaComplianceRow?: SlaComplianceRowResolvers<ContextType>;
+  SlaComplianceTickets?: SlaComplianceTicketsResolvers<ContextType>;
   SlaConditions?: SlaConditionsResolvers<ContextType>;
   SlaConnection?: SlaConnectionResolvers<ContextType>;
   SlaEdge?: SlaEdgeResolvers<ContextType>;
   SlaEscalation?: SlaEscalationResolvers<ContextType>;
   SlaEscalationAction?: SlaEscalationActionResolvers<ContextType>;
+  SlaFiredAction?: SlaFiredActionResolvers<ContextType>;
   SlaSimulation?: SlaSimulationResolvers<ContextType>;
   SlaSimulationDue?: SlaSimulationDueResolvers<ContextType>;
   SlaSimulationSla?: SlaSimulationSlaResolvers<ContextType>;
@@ -8908,6 +9491,8 @@ export type Resolvers<ContextType = GqlCtx> = {
   TicketEdge?: TicketEdgeResolvers<ContextType>;
   TicketKind?: TicketKindResolvers;
   TicketLink?: TicketLinkResolvers<ContextType>;
+  TicketSla?: TicketSlaResolvers<ContextType>;
+  TicketSlaSummary?: TicketSlaSummaryResolvers<ContextType>;
   TicketTemplate?: TicketTemplateResolvers<ContextType>;
   TicketTemplateConnection?: TicketTemplateConnectionResolvers<ContextType>;
   TicketTemplateEdge?: TicketTemplateEdgeResolvers<ContextType>;

@@ -347,3 +347,43 @@ export async function nextDueInMs(q: Queryable, queues: readonly string[]): Prom
   const [row] = rowsOf<{ ms: number | string }>(result)
   return row ? Number(row.ms) : null
 }
+
+/**
+ * `enqueue` with `replace: true` for many keys of one queue, in one statement: each key's live row
+ * takes this payload and due time (attempts reset, a lease on it released), or a row is added. Keys
+ * must be distinct.
+ */
+export async function armMany<P>(
+  q: Queryable,
+  queue: string,
+  items: readonly { key: string; payload: P; dueAt: Date }[],
+  maxAttempts = DEFAULT_MAX_ATTEMPTS
+): Promise<void> {
+  if (items.length === 0) return
+  await q
+    .insert(workItems)
+    .values(items.map(i => ({ id: uuidv7(), queue, key: i.key, payload: i.payload, dueAt: i.dueAt, maxAttempts })))
+    .onConflictDoUpdate({
+      target: [workItems.queue, workItems.key],
+      targetWhere: sql`dead_at IS NULL`,
+      set: {
+        payload: sql`excluded.payload`,
+        dueAt: sql`excluded.due_at`,
+        maxAttempts: sql`excluded.max_attempts`,
+        attempts: 0,
+        lastError: null,
+        leaseOwner: null,
+        leaseToken: null,
+        leaseExpiresAt: null,
+        updatedAt: sql`now()`
+      }
+    })
+}
+
+/** Removes the live rows of these keys of one queue, in one statement (a holder then fails to complete). */
+export async function disarmMany(q: Queryable, queue: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return
+  await q
+    .delete(workItems)
+    .where(and(eq(workItems.queue, queue), inArray(workItems.key, [...keys]), isNull(workItems.deadAt)))
+}

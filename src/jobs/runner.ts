@@ -33,7 +33,13 @@ export interface RunnerOptions {
   leaseMs?: number
   /** Lease owner shown to operators. Default host:pid:random. */
   owner?: string
+  /** Told of every run once it ends (metrics): the job, how it ended, and how long it ran. */
+  observe?: RunObserver
 }
+
+/** ok: done; failed: threw or timed out (retried or dead-lettered); abandoned: its lease was lost. */
+export type RunOutcome = 'ok' | 'failed' | 'abandoned'
+export type RunObserver = (job: string, outcome: RunOutcome, seconds: number) => void
 
 /** A run that outlived its job's timeout. */
 export class JobTimeoutError extends Error {
@@ -62,6 +68,14 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
   const leaseMs = opts.leaseMs ?? deps.config.SCHEDULER_LEASE_MS
   const owner = opts.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const log = deps.log
+  const observe = (job: string, outcome: RunOutcome, startedAt: number) => {
+    if (!opts.observe) return
+    try {
+      opts.observe(job, outcome, (performance.now() - startedAt) / 1000)
+    } catch (err) {
+      log.warn({ err, job }, 'a run observer failed')
+    }
+  }
 
   const byQueue = new Map<string, PeriodicJob | QueueJob>()
   const batchJobs = new Map<string, BatchQueueJob>()
@@ -170,16 +184,20 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     }
     const live = items.filter(i => i.attempts <= i.maxAttempts)
     if (live.length === 0) return
+    const startedAt = performance.now()
     try {
       const result = await within(timeoutMs, controller, signal => job.runBatch({ ...deps, signal }, live))
+      observe(job.name, 'ok', startedAt)
       // Rows the job did not settle in its own transaction are done now
       await completeMany(deps.db, live)
       log.debug({ job: job.name, items: live.length, ...result }, 'batch done')
     } catch (err) {
       if (err instanceof LeaseLostError) {
+        observe(job.name, 'abandoned', startedAt)
         log.warn({ job: job.name, items: live.length }, 'batch abandoned: leases lost')
         return
       }
+      observe(job.name, 'failed', startedAt)
       log.warn({ err, job: job.name, items: live.length }, 'batch failed')
       for (const item of live) {
         await fail(deps.db, item, err, job.backoff).catch(e => log.error({ err: e, job: job.name }, 'could not fail'))
@@ -191,6 +209,7 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
     const job = byQueue.get(item.queue)
     if (!job) return
     const timeoutMs = job.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    let startedAt: number | null = null
     try {
       if (isQueueJob(job) && item.attempts > item.maxAttempts) {
         // Claimed more often than allowed without an outcome: its runs keep dying with their runner
@@ -199,12 +218,17 @@ export function createJobRunner(deps: JobDeps, jobs: readonly Job[], pollMs: num
         return
       }
       if (!isQueueJob(job)) await stampStarted(deps.db, job, owner)
+      startedAt = performance.now()
       const result = await within(timeoutMs, controller, signal => {
         const ctx = { ...deps, signal }
         return isQueueJob(job) ? job.run(ctx, item) : job.run(ctx)
       })
+      observe(job.name, 'ok', startedAt)
+      startedAt = null
       await succeeded(job, item, result)
     } catch (err) {
+      // A run that ended (not one that never began, nor the bookkeeping after a good one)
+      if (startedAt !== null) observe(job.name, err instanceof LeaseLostError ? 'abandoned' : 'failed', startedAt)
       await failed(job, item, err).catch(e => log.error({ err: e, job: job.name }, 'could not record a failed run'))
     }
   }

@@ -28,6 +28,11 @@ export type TxCtx = Ctx & { db: Tx }
 /** What service factories are built from; the scheduler builds the same ones without Fastify. */
 export interface Deps {
   db: Db
+  /**
+   * Where reports read: the read replica (DATABASE_READ_URL), or the primary when there is none.
+   * Read-only and possibly behind the primary: for reads that say how fresh they are, never before a write.
+   */
+  readDb?: Db
   config: Config
   log: FastifyBaseLogger
 }

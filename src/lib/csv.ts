@@ -42,9 +42,14 @@ export function wantsCsv(request: FastifyRequest): boolean {
   return q('text/csv') >= q('application/json')
 }
 
+/** The response headers saying how fresh a report is, in JSON and CSV alike. */
+export const AS_OF_HEADER = 'x-report-as-of'
+export const LAG_HEADER = 'x-replica-lag-seconds'
+
 /**
  * Every report's second format: when the client wants CSV, sends the rows as text/csv (with a download
- * name) and returns the text; otherwise returns the JSON body untouched.
+ * name) and returns the text; otherwise returns the JSON body untouched. A report that says how fresh
+ * it is (`asOf`, `replicaLagSeconds`: lib/freshness.ts) says it in headers too, which CSV has no room for.
  */
 export function replyTable<Row, Json>(
   request: FastifyRequest,
@@ -52,6 +57,9 @@ export function replyTable<Row, Json>(
   table: { columns: readonly CsvColumn<Row>[]; rows: Iterable<Row>; filename: string },
   json: Json
 ): Json | string {
+  const fresh = json as { asOf?: unknown; replicaLagSeconds?: unknown }
+  if (fresh.asOf instanceof Date) reply.header(AS_OF_HEADER, fresh.asOf.toISOString())
+  if (typeof fresh.replicaLagSeconds === 'number') reply.header(LAG_HEADER, String(fresh.replicaLagSeconds))
   if (!wantsCsv(request)) return json
   reply.header('content-type', 'text/csv; charset=utf-8')
   reply.header('content-disposition', `attachment; filename="${table.filename.replace(/[^A-Za-z0-9._-]/g, '_')}.csv"`)

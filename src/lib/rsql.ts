@@ -45,6 +45,13 @@ export interface FilterField {
    * `=in=` "holds any of them", `!=`/`=out=` their negations, `=isnull=true` "is empty".
    */
   many?: boolean
+  /**
+   * `sql` is a column of a side table holding at most one row per record (a ticket's SLA resolution
+   * clock); `within(condition)` answers the records that have a side row where `condition` holds (an
+   * `exists`, so the planner may drive it from the side table's index). A record without the row has
+   * the value null: `!=`, `=out=` and `=isnull=true` compile as `not within(...)` of their positive.
+   */
+  within?: (condition: SQL) => SQL
 }
 
 export interface CustomFilter {
@@ -203,7 +210,21 @@ function likePattern(value: string): string {
   return value.replace(/[\\%_]/g, c => `\\${c}`).replace(/\*/g, '%')
 }
 
+/** A comparison on a side-table column (FilterField.within): positive tests inside, negations around. */
+function withinComparison(name: string, field: FilterField, op: Op, values: string[], fail: Fail): SQL {
+  const within = field.within!
+  const inner: FilterField = { ...field, within: undefined, nullable: false }
+  if (op === 'isnull') {
+    const present = within(sql`${field.sql} is not null`)
+    return isnullFlag(name, values[0] ?? '', fail) ? sql`not ${present}` : present
+  }
+  if (op === 'ne' || op === 'out')
+    return sql`not ${within(builtin(name, inner, op === 'ne' ? 'eq' : 'in', values, fail))}`
+  return within(builtin(name, inner, op, values, fail))
+}
+
 function builtin(name: string, field: FilterField, op: Op, values: string[], fail: Fail): SQL {
+  if (field.within) return withinComparison(name, field, op, values, fail)
   const col = field.sql
   const first = values[0] ?? ''
   if (op === 'isnull' && field.many) {

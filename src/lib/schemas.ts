@@ -41,6 +41,17 @@ export const PageOf = <T extends TSchema>(item: T) =>
     nextCursor: Nullable(Type.String())
   })
 
+/** How fresh a report is (lib/freshness.ts): every report answers these beside its figures. */
+export const FreshnessFields = {
+  asOf: {
+    ...DateTime,
+    description: 'The moment the figures reflect: now on the primary, the last replayed commit on a lagging replica'
+  },
+  replicaLagSeconds: Nullable(
+    Type.Number({ description: 'How far the read replica is behind the primary; null: read from the primary' })
+  )
+}
+
 /** RFC 9457 problem details, as every error answers. */
 export const Problem = Type.Object(
   {

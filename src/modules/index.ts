@@ -20,6 +20,7 @@ import { slaClocksManifest } from './sla-clocks/sla-clocks.manifest.js'
 import { slaEscalationsManifest } from './sla-escalations/sla-escalations.manifest.js'
 import { slaReportsManifest } from './sla-reports/sla-reports.manifest.js'
 import { templatesManifest } from './templates/templates.manifest.js'
+import { ticketReportsManifest } from './ticket-reports/ticket-reports.manifest.js'
 import { ticketsManifest } from './tickets/tickets.manifest.js'
 import { workflowsManifest } from './workflows/workflows.manifest.js'
 
@@ -51,5 +52,6 @@ export const modules: readonly ModuleManifest[] = [
   notificationsManifest,
   financeManifest,
   slaEscalationsManifest,
-  slaReportsManifest
+  slaReportsManifest,
+  ticketReportsManifest
 ]

@@ -23,7 +23,15 @@ export interface HttpOptions {
 }
 
 /** Headers a browser front end reads from our answers. */
-export const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-Request-Id']
+export const EXPOSED_HEADERS = [
+  'ETag',
+  'Location',
+  'Retry-After',
+  'Idempotent-Replayed',
+  'X-Request-Id',
+  'X-Report-As-Of',
+  'X-Replica-Lag-Seconds'
+]
 export const ALLOWED_HEADERS = [
   'Authorization',
   'Content-Type',

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { unauthenticated } from '../lib/errors.js'
 import { createMetrics, type Metrics } from '../lib/metrics.js'
+import type { TicketKind } from '../modules/kinds/kinds.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,8 +27,13 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  */
 export default fp(
   async function metricsPlugin(app: FastifyInstance) {
-    const metrics = createMetrics(app.database)
+    const { workflows, events } = app.services
+    const metrics = createMetrics(app.database, {
+      readDatabase: app.readDatabase,
+      phaseOf: async (kind, status) => (await workflows.get(kind as TicketKind)).status(status)?.phase
+    })
     app.decorate('metrics', metrics)
+    events.onIngested(counts => metrics.observeEvents(counts))
 
     app.addHook('onResponse', (request, reply, done) => {
       metrics.observeRequest(

@@ -272,6 +272,20 @@ describe('every field answers through the real app', () => {
       'Query'
     )
     await expectShape((await t.gql(`{ services ${all('ServiceConnection')} }`)).body, 'Query')
+    // An SLA on the service, so the incident's compact sla object has both clocks (met once closed)
+    const slaHours = uuidv7()
+    await t.db
+      .insert(calendars)
+      .values({ id: slaHours, name: 'Zz contract SLA hours', timeZone: PARIS.timeZone, hours: PARIS.hours })
+    const slaRes = await t.api('POST', '/api/v1/slas', {
+      body: {
+        name: 'Contract SLA',
+        calendarId: slaHours,
+        conditions: { serviceId },
+        targets: [1, 2, 3, 4, 5].map(priority => ({ priority, responseMinutes: 60, resolutionMinutes: 480 }))
+      }
+    })
+    expect(slaRes.statusCode, slaRes.body).toBe(201)
     const created = await t.gql(
       `mutation($input: CreateIncidentInput!) { createIncident(input: $input) ${all('Incident')} }`,
       {
@@ -730,6 +744,7 @@ describe('every field answers through the real app', () => {
         'FinanceSettings'
       ].map(n => [n, 'test/finance/costs.test.ts (every field over GraphQL)'])
     ),
+    SlaComplianceTickets: 'test/reports/sla-reports.test.ts (every field over GraphQL)',
     ProblemRule: 'test/events/problem-detection.test.ts (problem rules over GraphQL)',
     ProblemRuleEdge: 'test/events/problem-detection.test.ts (problemRules)',
     ProblemRuleConnection: 'test/events/problem-detection.test.ts (problemRules)',
@@ -837,7 +852,27 @@ describe('every field answers through the real app', () => {
     SlaComplianceReport: 'test/reports/sla-reports.test.ts (every field)',
     SlaBreach: 'test/reports/sla-reports.test.ts (every field)',
     SlaBreachEdge: 'test/reports/sla-reports.test.ts (every field)',
-    SlaBreachConnection: 'test/reports/sla-reports.test.ts (every field)'
+    SlaBreachConnection: 'test/reports/sla-reports.test.ts (every field)',
+    ...Object.fromEntries(
+      [
+        'ReportSummary',
+        'ReportSummaryRow',
+        'ReportAgeing',
+        'ReportAgeingRow',
+        'ReportTrends',
+        'ReportTrendBucket',
+        'ReportTimingRow',
+        'ReportRates',
+        'ReportEscalationRow',
+        'ReportSettings'
+      ].map(n => [n, 'test/reports/ticket-reports.test.ts (every field over GraphQL)'])
+    ),
+    ...Object.fromEntries(
+      ['TicketSla', 'SlaClock', 'SlaClockSegment', 'SlaClockEscalation', 'SlaFiredAction'].map(n => [
+        n,
+        'test/service-level/escalation-arming.test.ts (ticketSla, every field)'
+      ])
+    )
   }
 
   it('every object type of the schema was checked with a value (add a query above for a new one)', () => {

@@ -123,11 +123,15 @@ describe('batch queue jobs and the next due time', () => {
       runner.nudge()
       await waitFor('the row due in 300 ms to run', () => seen.length === 2, { timeoutMs: 10_000 })
       // The runner settles the batch after runBatch returns: both rows end completed (gone), none rescheduled
-      let left = -1
-      await waitFor('the ran rows to be completed', async () => (left = (await itemsOf(queue)).length) === 0, {
-        timeoutMs: 5_000
-      })
-      expect(left).toBe(0)
+      const left = await waitFor(
+        'the ran rows to be completed',
+        async () => {
+          const rows = await itemsOf(queue)
+          return rows.length === 0 && rows
+        },
+        { timeoutMs: 5_000 }
+      )
+      expect(left).toEqual([])
       await enqueue(t.db, { queue, delayMs: 400 })
       runner.nudge(Date.now() + 400)
       await waitFor('the third row to run', () => seen.length === 3, { timeoutMs: 10_000 })

@@ -83,4 +83,29 @@ describe('sla.breach notices', () => {
     expect(sink.to(customer.email).length - before.customer).toBe(1)
     expect(breachMails(customer.email)).toHaveLength(1)
   })
+  it('a 100 % escalation naming the assignee does not tell them a second time of the breach the timer told', async () => {
+    const tech = await withMail(['technician'])
+    const team = await makeTeam(t, [{ userId: tech.id, level: 1 }])
+    const inc = await makeIncident(t, { title: 'Printer queue stuck', teamId: team.id, assigneeId: tech.id })
+    await drain()
+    const before = sink.to(tech.email).length
+    const clockId = '00000000-0000-7000-8000-000000000002'
+    await t.db.transaction(tx =>
+      appendOutbox(tx, [
+        {
+          event: 'sla.breach',
+          ticketId: inc.id,
+          payload: { agreement: 'sla', run: 1, clock: 'resolution', clockId, dueAt: '2026-12-01T09:00:00.000Z' }
+        },
+        {
+          event: 'sla.breach',
+          ticketId: inc.id,
+          payload: { clock: 'resolution', percent: 100, slaId: null, clockId, audience: 'assignee', userIds: [tech.id] }
+        }
+      ])
+    )
+    await drain()
+    // One mail: the timer's (the assignee breach rule); the escalation's copy skips them
+    expect(sink.to(tech.email).length - before).toBe(1)
+  })
 })

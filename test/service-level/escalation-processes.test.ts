@@ -76,6 +76,16 @@ describe.skipIf(driver !== 'pg')('escalations across scheduler processes', () =>
       SELECT gen_random_uuid(), kind, nextval('incident_number_seq'), title || ' ' || g, description, status, impact,
              urgency, priority, requester_id, organisation_id, team_id, layer, assignee_id, created_by, 1, now(), now()
       FROM tickets, generate_series(1, ${TICKETS - 1}) g WHERE id = ${template.id}`)
+    // Their resolution clocks as the job checks them: running for 5 of their 8 hours (the 50 % reached,
+    // not the 75 %), the clock's id the ticket's (the template's own clock is replaced)
+    await t.db.execute(sql`DELETE FROM sla_clocks`)
+    await t.db.execute(sql`DELETE FROM work_items WHERE queue IN ('sla.timer', ${QUEUE})`)
+    await t.db.execute(sql`
+      INSERT INTO sla_clocks (id, ticket_id, agreement, target, sla_id, calendar_id, priority, target_minutes, run,
+                              state, started_at, running_since, elapsed_minutes, due_at)
+      SELECT id, id, 'sla', 'resolution', ${slaId}::uuid, ${cal.json().id}::uuid, 5, 480, 1, 'running',
+             now() - interval '5 hours', now() - interval '5 hours', 0, now() + interval '3 hours'
+      FROM tickets WHERE kind = 'incident'`)
   }, 120_000)
 
   afterAll(async () => {
@@ -87,14 +97,22 @@ describe.skipIf(driver !== 'pg')('escalations across scheduler processes', () =>
     await testDb?.drop()
   })
 
-  /** Every incident's clock reaches `percent` now: one threshold timer each, due together. */
-  async function armAll(percent: number) {
+  /**
+   * Every incident's clock has used `hours` of its 8 (so the threshold is reached, as the job checks),
+   * and its `percent` threshold falls due now: one timer each, due together.
+   */
+  async function armAll(percent: number, hours: number) {
+    await t.db.execute(sql`
+      UPDATE sla_clocks SET started_at = now() - make_interval(hours => ${hours}::int),
+             running_since = now() - make_interval(hours => ${hours}::int)`)
     await t.db.execute(sql`
       INSERT INTO work_items (id, queue, key, payload, due_at)
       SELECT gen_random_uuid(), ${QUEUE}, c.clock_id::text,
              jsonb_build_object('clockId', c.clock_id, 'run', 1, 'clock', 'resolution', 'ticketId', c.id,
                                 'slaId', ${slaId}::uuid, 'percent', ${percent}::int), now()
-      FROM (SELECT id, id AS clock_id FROM tickets WHERE kind = 'incident') c`)
+      FROM (SELECT id, id AS clock_id FROM tickets WHERE kind = 'incident') c
+      ON CONFLICT (queue, key) WHERE dead_at IS NULL
+      DO UPDATE SET payload = excluded.payload, due_at = excluded.due_at, attempts = 0`)
   }
 
   it('two schedulers apply 5,000 thresholds falling due together exactly once, one of them killed with SIGKILL mid-run', async () => {
@@ -102,7 +120,7 @@ describe.skipIf(driver !== 'pg')('escalations across scheduler processes', () =>
     const b = startScheduler()
     await a.until('scheduler started')
     await b.until('scheduler started')
-    await armAll(50)
+    await armAll(50, 5)
 
     // Kill A while it holds a batch, once both have applied some
     const held = await waitFor(
@@ -123,7 +141,9 @@ describe.skipIf(driver !== 'pg')('escalations across scheduler processes', () =>
 
     await waitFor(
       'B to finish everything, A’s batch after its lease',
-      async () => (await count(sql`SELECT count(*)::int AS n FROM work_items WHERE queue = ${QUEUE}`)) === 0,
+      // Each clock's next threshold (75 %) is armed for an hour on: what is due now is done
+      async () =>
+        (await count(sql`SELECT count(*)::int AS n FROM work_items WHERE queue = ${QUEUE} AND due_at <= now()`)) === 0,
       { timeoutMs: 90_000, everyMs: 200 }
     )
     expect(b.child.exitCode).toBeNull()
@@ -158,7 +178,7 @@ describe.skipIf(driver !== 'pg')('escalations across scheduler processes', () =>
 
   it('SIGTERM finishes the batch in hand and exits; what it had claimed is applied, the rest left to others', async () => {
     const b = schedulers[1]!
-    await armAll(75)
+    await armAll(75, 7)
     const held = await waitFor(
       'B to hold a batch',
       async () => {

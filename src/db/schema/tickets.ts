@@ -89,7 +89,10 @@ export const tickets = pgTable(
     index('tickets_search_idx').using('gin', t.search),
     index('tickets_custom_fields_idx').using('gin', sql`${t.customFields} jsonb_path_ops`),
     index('tickets_category_idx').on(t.categoryId),
-    index('tickets_service_idx').on(t.serviceId)
+    index('tickets_service_idx').on(t.serviceId),
+    // Reports across kinds: tickets created in a period, and resolved (or closed) in one
+    index('tickets_created_idx').on(t.createdAt),
+    index('tickets_done_idx').on(sql`coalesce(${t.resolvedAt}, ${t.closedAt})`)
   ]
 )
 

@@ -1,4 +1,4 @@
-import { eq, ilike } from 'drizzle-orm'
+import { eq, ilike, inArray } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, isStaff } from '../../auth/policy.js'
 import { calendars } from '../../db/schema/index.js'
@@ -49,6 +49,9 @@ export const definitionOf = (row: CalendarView): BusinessCalendar => ({
   holidays: row.holidays,
   exceptions: row.exceptions
 })
+
+/** The definition of a calendar row read around the service (the SLA reads join it to the clocks). */
+export const definitionOfRow = (row: StoredCalendar): BusinessCalendar => definitionOf(toView(row))
 
 const FIELDS = ['name', 'timeZone', 'hours', 'holidays', 'exceptions'] as const
 const YEAR_MS = 365.25 * 86_400_000
@@ -102,6 +105,16 @@ export async function loadCalendar(q: Queryable, id: string): Promise<CalendarVi
   const [row] = await q.select().from(calendars).where(eq(calendars.id, id))
   if (!row) throw notFound('calendar')
   return toView(row)
+}
+
+/** Several calendars by id in one query, as the definitions business-time computes on (unknown ids left out). */
+export async function loadDefinitions(q: Queryable, ids: readonly string[]): Promise<Map<string, BusinessCalendar>> {
+  if (ids.length === 0) return new Map()
+  const rows = await q
+    .select()
+    .from(calendars)
+    .where(inArray(calendars.id, [...new Set(ids)]))
+  return new Map(rows.map(r => [r.id, definitionOf(toView(r))] as const))
 }
 
 /**

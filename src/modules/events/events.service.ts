@@ -26,6 +26,20 @@ export const alertView = ({ dedupKey, stateChanges: _c, lastChangeAt: _l, ...r }
   fingerprint: dedupKey
 })
 
+/** How many events of one source had one outcome (an engine action, or `rejected`) in an ingest. */
+export interface IngestCount {
+  source: string
+  outcome: string
+  n: number
+}
+export type IngestListener = (counts: IngestCount[]) => void
+
+/** The source a refused item named, when it named one (it may be anything: the body did not validate). */
+const claimedSource = (raw: unknown, fallback: string): string => {
+  const source = (raw as { source?: unknown } | null)?.source
+  return typeof source === 'string' && source.trim() !== '' ? source.trim().slice(0, 200) : fallback
+}
+
 export interface BatchResult {
   accepted: number
   rejected: number
@@ -39,6 +53,43 @@ export interface BatchResult {
 export function createEventService(deps: EngineDeps) {
   const { db } = deps
   const engine = createEventEngine(deps)
+  const listeners: IngestListener[] = []
+
+  /** Tells the listeners (metrics) what an ingest did, counted by source and outcome; replays are not news. */
+  function tell(items: { source: string; outcome: string }[]) {
+    if (listeners.length === 0 || items.length === 0) return
+    const counts = new Map<string, IngestCount>()
+    for (const { source, outcome } of items) {
+      const key = `${source}\u0000${outcome}`
+      const c = counts.get(key)
+      if (c) c.n += 1
+      else counts.set(key, { source, outcome, n: 1 })
+    }
+    for (const listener of listeners) {
+      try {
+        listener([...counts.values()])
+      } catch (err) {
+        deps.log.warn({ err }, 'an event ingest listener failed')
+      }
+    }
+  }
+
+  /** The per-item answers of an ingested batch with each item's source (what its event, or its body, named). */
+  function tellBatch(mapped: Mapped, result: { body: BatchResult; replayed: boolean }, raw: (i: number) => string) {
+    if (result.replayed) return
+    const sources = new Map(mapped.events.map(m => [m.index, m.event.source]))
+    tell(
+      result.body.items
+        .filter(item => !item.replayed)
+        .map(item => ({ source: sources.get(item.index) ?? raw(item.index), outcome: item.action }))
+    )
+  }
+
+  /** Counts a body refused as a whole (no valid event) as rejected items, then rethrows. */
+  function refused(items: { source: string }[], err: unknown): never {
+    tell(items.map(i => ({ source: i.source, outcome: 'rejected' })))
+    throw err
+  }
 
   /** Ingests what a mapper accepted and merges the per-item answers in input order. */
   async function ingestMapped(ctx: Ctx, mapped: Mapped, config: Config): Promise<BatchResult> {
@@ -81,6 +132,11 @@ export function createEventService(deps: EngineDeps) {
     engine,
     maintenance: createEventMaintenance(deps, engine),
 
+    /** Calls `listener` after each ingest with its counts by source and outcome (metrics). */
+    onIngested(listener: IngestListener) {
+      listeners.push(listener)
+    },
+
     /** POST /events: one event (answers its outcome) or an array of up to 1,000 (answers per item). */
     async post(ctx: Ctx, body: unknown, idempotencyKey?: string) {
       authorize(ctx.actor, 'event.ingest')
@@ -93,14 +149,20 @@ export function createEventService(deps: EngineDeps) {
           ])
         }
         const mapped = mapGenericBatch(body)
+        const rawSource = (i: number) => claimedSource(body[i], 'unknown')
         if (mapped.events.length === 0) {
-          throw validationFailed(
-            mapped.rejected.flatMap(r => r.errors),
-            'no event in the batch is valid'
+          refused(
+            body.map((_, i) => ({ source: rawSource(i) })),
+            validationFailed(
+              mapped.rejected.flatMap(r => r.errors),
+              'no event in the batch is valid'
+            )
           )
         }
         const config = await engine.config()
-        return idempotent(ctx, idempotencyKey, 'events.batch', body, c => ingestMapped(c, mapped, config))
+        const result = await idempotent(ctx, idempotencyKey, 'events.batch', body, c => ingestMapped(c, mapped, config))
+        tellBatch(mapped, result, rawSource)
+        return result
       }
       if (typeof body !== 'object' || body === null) {
         throw badRequest('send one event object or an array of events', [
@@ -108,12 +170,19 @@ export function createEventService(deps: EngineDeps) {
         ])
       }
       const { event, errors } = normaliseGeneric(body, '')
-      if (!event) throw badRequest(errors.map(e => `${e.field}: ${e.message}`).join('; '), errors)
+      if (!event) {
+        refused(
+          [{ source: claimedSource(body, 'unknown') }],
+          badRequest(errors.map(e => `${e.field}: ${e.message}`).join('; '), errors)
+        )
+      }
       const config = await engine.config()
-      return idempotent(ctx, idempotencyKey, 'events.one', body, async c => {
+      const result = await idempotent(ctx, idempotencyKey, 'events.one', body, async c => {
         const [outcome] = await engine.ingest(c, [event], config)
         return outcome!
       })
+      if (!result.replayed && !result.body.replayed) tell([{ source: event.source, outcome: result.body.action }])
+      return result
     },
 
     /** POST /events/{tool}[/{source}]: a native webhook body, unchanged. */
@@ -124,6 +193,7 @@ export function createEventService(deps: EngineDeps) {
       const result = await idempotent(ctx, idempotencyKey, `events.${receiver.tool}`, body, c =>
         ingestMapped(c, mapped, config)
       )
+      tellBatch(mapped, result, () => source ?? receiver.tool)
       const extra = receiver.reply?.(result.body.items, mapped) ?? {}
       return { ...result, body: { ...result.body, ...extra } }
     },

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox'
+import { FreshnessFields } from '../../lib/schemas.js'
 import { MoneyOut } from './money.js'
 
 const Month = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'A month, YYYY-MM' })
@@ -36,7 +37,8 @@ export type ServiceCostInput = Static<typeof ServiceCostQuery>
 const Range = {
   from: Type.String({ description: 'First month, YYYY-MM' }),
   to: Type.String({ description: 'Last month, YYYY-MM' }),
-  currency: Type.String({ description: 'The reporting currency every amount is in' })
+  currency: Type.String({ description: 'The reporting currency every amount is in' }),
+  ...FreshnessFields
 }
 
 export const ServiceCostRow = Type.Object({

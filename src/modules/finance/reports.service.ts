@@ -1,6 +1,7 @@
 import { authorize } from '../../auth/policy.js'
 import type { Ctx, Deps } from '../../lib/context.js'
 import { badRequest, type FieldError } from '../../lib/errors.js'
+import { readReport } from '../../lib/freshness.js'
 import { money } from './money.js'
 import { budgetActuals, classCosts, costCentreCosts, type MonthRange, serviceCosts } from './reports.repository.js'
 import type { ReportRangeInput, ServiceCostInput } from './reports.schemas.js'
@@ -23,9 +24,11 @@ export function monthRange(input: { from: string; to: string }): MonthRange {
 
 /**
  * The finance reports, computed on read from CI costs, the CMDB relationships and the exchange rates,
- * every amount in the reporting currency. Finance and admins only.
+ * every amount in the reporting currency. Finance and admins only. They read through the read replica
+ * when there is one, and each answer says how fresh it is (asOf, replicaLagSeconds).
  */
-export function createReportService({ db, config }: Deps) {
+export function createReportService(deps: Deps) {
+  const { config } = deps
   const base = config.REPORTING_CURRENCY
   const head = (input: { from: string; to: string }) => ({ from: input.from, to: input.to, currency: base })
 
@@ -40,45 +43,61 @@ export function createReportService({ db, config }: Deps) {
           { field: 'usageAttribute', message: 'name the numeric attribute to split by' }
         ])
       }
-      const rows = await serviceCosts(db, range, base, {
-        split,
-        ...(input.usageAttribute ? { usageAttribute: input.usageAttribute } : {}),
-        serviceClass: 'service',
-        depth: input.depth ?? 10
+      return readReport(deps, ctx, async db => {
+        const rows = await serviceCosts(db, range, base, {
+          split,
+          ...(input.usageAttribute ? { usageAttribute: input.usageAttribute } : {}),
+          serviceClass: 'service',
+          depth: input.depth ?? 10
+        })
+        return {
+          ...head(input),
+          items: rows.map(r => ({
+            ...r,
+            ownCost: money(r.ownCost),
+            sharedCost: money(r.sharedCost),
+            cost: money(r.cost)
+          }))
+        }
       })
-      return {
-        ...head(input),
-        items: rows.map(r => ({
-          ...r,
-          ownCost: money(r.ownCost),
-          sharedCost: money(r.sharedCost),
-          cost: money(r.cost)
-        }))
-      }
     },
 
     /** Direct CI costs per CI class. */
     async costPerClass(ctx: Ctx, input: ReportRangeInput) {
       authorize(ctx.actor, 'finance.read')
-      const rows = await classCosts(db, monthRange(input), base)
-      return { ...head(input), items: rows.map(r => ({ ...r, cost: money(r.cost) })) }
+      const range = monthRange(input)
+      return readReport(deps, ctx, async db => {
+        const rows = await classCosts(db, range, base)
+        return { ...head(input), items: rows.map(r => ({ ...r, cost: money(r.cost) })) }
+      })
     },
 
     /** Budgets starting in the range against the rolled-up actual of their period. */
     async budgetAgainstActual(ctx: Ctx, input: ReportRangeInput) {
       authorize(ctx.actor, 'finance.read')
-      const rows = await budgetActuals(db, monthRange(input), base)
-      return {
-        ...head(input),
-        items: rows.map(r => ({ ...r, budget: money(r.budget), actual: money(r.actual), variance: money(r.variance) }))
-      }
+      const range = monthRange(input)
+      return readReport(deps, ctx, async db => {
+        const rows = await budgetActuals(db, range, base)
+        return {
+          ...head(input),
+          items: rows.map(r => ({
+            ...r,
+            budget: money(r.budget),
+            actual: money(r.actual),
+            variance: money(r.variance)
+          }))
+        }
+      })
     },
 
     /** Direct CI costs per cost centre, each rolled up the cost-centre tree. */
     async costPerCostCentre(ctx: Ctx, input: ReportRangeInput) {
       authorize(ctx.actor, 'finance.read')
-      const rows = await costCentreCosts(db, monthRange(input), base)
-      return { ...head(input), items: rows.map(r => ({ ...r, ownCost: money(r.ownCost), cost: money(r.cost) })) }
+      const range = monthRange(input)
+      return readReport(deps, ctx, async db => {
+        const rows = await costCentreCosts(db, range, base)
+        return { ...head(input), items: rows.map(r => ({ ...r, ownCost: money(r.ownCost), cost: money(r.cost) })) }
+      })
     }
   }
 }

@@ -310,6 +310,22 @@ const isReceipt = (row: OutboxRow, rule: Rule) => row.event === 'ticket.created'
 const escalationOnly = (row: OutboxRow, rule: Rule) =>
   row.event === 'sla.breach' && typeof row.payload.percent === 'number' && rule.audience !== 'users'
 
+/**
+ * Whom the breach rules tell of a ticket's breach, per channel (`channel|userId`): the breach timer's
+ * row tells them, so an escalation's breach row (a 100 % threshold naming, say, the assignee) skips
+ * them on that channel. One breach, one notice per person and channel.
+ */
+function toldByBreachRules(ctx: BatchContext, row: OutboxRow, t: TicketInfo | undefined): Set<string> {
+  const told = new Set<string>()
+  for (const rule of ctx.rulesFor('sla.breach') as Rule[]) {
+    if (rule.audience === 'users') continue
+    if (rule.kinds && t && !rule.kinds.includes(t.kind)) continue
+    if (rule.maxPriority !== null && (!t || t.priority > rule.maxPriority)) continue
+    for (const id of audienceIds(ctx, row, t, rule.audience)) told.add(`${rule.channel}|${id}`)
+  }
+  return told
+}
+
 /** OLA clocks are the desk's own targets: only staff hear of their breaches. */
 const staffOnly = (row: OutboxRow) =>
   STAFF_ONLY.has(row.event) || (row.event === 'sla.breach' && row.payload.agreement === 'ola')
@@ -325,6 +341,8 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
   const seen = new Set<string>()
   // A row held back by quiet hours goes only to those it was held for
   const only = deferredTo(row)
+  const byTimer =
+    row.event === 'sla.breach' && typeof row.payload.percent === 'number' ? toldByBreachRules(ctx, row, t) : null
   for (const rule of ctx.rulesFor(row.event) as Rule[]) {
     if (rule.kinds && t && !rule.kinds.includes(t.kind)) continue
     if (rule.maxPriority !== null && (!t || t.priority > rule.maxPriority)) continue
@@ -338,7 +356,7 @@ export function resolveRecipients(ctx: BatchContext, row: OutboxRow): Recipient[
       if (!channelsFor(person, row.event).includes(channel)) continue
       const key = `${channel}|${person.id}`
       if (only && !only.has(key)) continue
-      if (seen.has(key)) continue
+      if (seen.has(key) || byTimer?.has(key)) continue
       seen.add(key)
       out.push({ person, channel })
     }

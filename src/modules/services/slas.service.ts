@@ -131,7 +131,39 @@ async function inUse(noun: string, remove: () => Promise<void>) {
 }
 
 /** SLAs and OLAs: admins write, staff read; simulate says what a described ticket would get. */
-export function createSlaService({ db, calendars: calendarService }: Deps & { calendars: CalendarService }) {
+export function createSlaService({ db, config, calendars: calendarService }: Deps & { calendars: CalendarService }) {
+  /**
+   * The active SLAs and OLAs, which every ticket create and re-target matches against: cached per
+   * process for AUTH_CACHE_TTL_MS (0: read every time, in the caller's transaction). A write here drops
+   * the cache at once; another process sees it when its cache runs out.
+   */
+  const ttl = config.AUTH_CACHE_TTL_MS
+  let active: { slas: SlaRow[]; olas: OlaRow[]; until: number } | null = null
+  let generation = 0
+  const changed = () => {
+    active = null
+    generation++
+  }
+  async function loadActive(q: Queryable) {
+    const slaRows = (await q
+      .select()
+      .from(slas)
+      .where(eq(slas.active, true))
+      .orderBy(slas.order, slas.name)) as SlaRow[]
+    const olaRows = (await q.select().from(olas).where(eq(olas.active, true)).orderBy(olas.name)) as OlaRow[]
+    return { slas: slaRows, olas: olaRows }
+  }
+  async function activeAgreements(q: Queryable) {
+    if (ttl === 0) return loadActive(q)
+    if (active && active.until > Date.now()) return active
+    const startedAt = generation
+    // The caller's handle: inside a transaction on PGlite (one connection) another would wait forever
+    const loaded = await loadActive(q)
+    // A load that began before an invalidation must not put what it read back
+    if (startedAt === generation) active = { ...loaded, until: Date.now() + ttl }
+    return loaded
+  }
+
   const slaResource = adminResource<SlaRow, ReturnType<typeof slaView>>(db, {
     table: slas,
     id: slas.id,
@@ -142,7 +174,8 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     unique: { slas_name_uq: { field: 'name', message: 'an SLA with this name exists' } },
     view: slaView,
     authorizeRead: ctx => authorize(ctx.actor, 'ticket.readInternal'),
-    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    changed
   })
   const olaResource = adminResource<OlaRow, OlaRow>(db, {
     table: olas,
@@ -154,7 +187,8 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     unique: { olas_name_uq: { field: 'name', message: 'an OLA with this name exists' } },
     view: olaView,
     authorizeRead: ctx => authorize(ctx.actor, 'ticket.readInternal'),
-    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    changed
   })
 
   /**
@@ -254,11 +288,7 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
    * targets for its priority), or null: the rule simulate answers and the ticket clocks start by.
    */
   async function agreementsFor(q: Queryable, input: AgreementQuery): Promise<Agreements | null> {
-    const candidates = (await q
-      .select()
-      .from(slas)
-      .where(eq(slas.active, true))
-      .orderBy(slas.order, slas.name)) as SlaRow[]
+    const { slas: candidates, olas: underpinning } = await activeAgreements(q)
     const is = (cond: string | number | null, value: string | number | null | undefined) =>
       cond === null || (value !== undefined && value !== null && String(cond) === String(value).toLowerCase())
     const matching = candidates.filter(
@@ -275,25 +305,33 @@ export function createSlaService({ db, calendars: calendarService }: Deps & { ca
     const target = sla.targets.find(t => t.priority === input.priority)!
     let ola: Agreements['ola'] = null
     if (input.teamId) {
-      const found = (await q
-        .select()
-        .from(olas)
-        .where(
-          and(
-            eq(olas.active, true),
-            eq(olas.teamId, input.teamId.toLowerCase()),
-            sql`${sla.id}::uuid = any(${olas.slaIds})`
-          )
-        )
-        .orderBy(olas.name)) as OlaRow[]
-      const o = found.find(x => x.targets.some(t => t.priority === input.priority))
+      const team = input.teamId.toLowerCase()
+      const o = underpinning.find(
+        x => x.teamId === team && x.slaIds.includes(sla.id) && x.targets.some(t => t.priority === input.priority)
+      )
       if (o) ola = { ola: o, target: o.targets.find(t => t.priority === input.priority)! }
     }
     return { sla, target, ola }
   }
 
+  /** Whether any active SLA could apply to a ticket of this kind (else a create starts no clock). */
+  async function anyFor(q: Queryable, kind: string): Promise<boolean> {
+    const { slas: candidates } = await activeAgreements(q)
+    return candidates.some(s => s.kind === null || s.kind === kind)
+  }
+
+  /** How an SLA's response clock is met (first_public_reply or leaves_new). */
+  async function responseMetBy(q: Queryable, slaId: string) {
+    const found = (await activeAgreements(q)).slas.find(s => s.id === slaId)
+    if (found) return found.responseMetBy
+    const [row] = await q.select({ metBy: slas.responseMetBy }).from(slas).where(eq(slas.id, slaId))
+    return row?.metBy ?? 'first_public_reply'
+  }
+
   return {
     agreementsFor,
+    anyFor,
+    responseMetBy,
     slas: {
       get: async (ctx: Ctx, id: string) => slaWithWarnings(await slaResource.get(ctx, id)),
       list: (ctx: Ctx, input: SlaListInput) =>

@@ -24,3 +24,7 @@ export function stateOf(c: Pick<ClockRow, 'state' | 'breachedAt'>): ClockState {
 }
 
 export const segmentsOf = (c: Pick<ClockRow, 'segments'>): Segment[] => (c.segments as Segment[] | null) ?? []
+
+/** Percent of a target used, to two decimals. */
+export const percentOf = (elapsedMinutes: number, targetMinutes: number): number =>
+  Math.round((10_000 * elapsedMinutes) / targetMinutes) / 100

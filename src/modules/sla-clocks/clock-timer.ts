@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import { workItems } from '../../db/schema/index.js'
-import { enqueue } from '../../jobs/queue.js'
+import { armMany, disarmMany, enqueue } from '../../jobs/queue.js'
 import type { Queryable } from '../../lib/context.js'
 import type { ClockRow } from './clock-state.js'
 
@@ -47,4 +47,24 @@ export async function disarmTimer(q: Queryable, clockId: string): Promise<void> 
   await q
     .delete(workItems)
     .where(and(eq(workItems.queue, SLA_TIMER_QUEUE), eq(workItems.key, clockId), isNull(workItems.deadAt)))
+}
+
+/**
+ * `armTimer` for many clocks in two statements: the ones with something to fire armed at once, the
+ * rest disarmed (`fresh`: ids of clocks just inserted, with nothing armed to remove).
+ */
+export async function armTimers(
+  q: Queryable,
+  clocks: readonly Pick<ClockRow, 'id' | 'run' | 'state' | 'dueAt' | 'breachedAt'>[],
+  fresh: ReadonlySet<string> = new Set()
+): Promise<void> {
+  const arm: { key: string; payload: TimerPayload; dueAt: Date }[] = []
+  const disarm: string[] = []
+  for (const c of clocks) {
+    const at = nextFireAt(c)
+    if (at) arm.push({ key: c.id, dueAt: at, payload: { clockId: c.id, run: c.run, dueAt: at.toISOString() } })
+    else if (!fresh.has(c.id)) disarm.push(c.id)
+  }
+  await armMany(q, SLA_TIMER_QUEUE, arm)
+  await disarmMany(q, SLA_TIMER_QUEUE, disarm)
 }

@@ -1,7 +1,8 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm'
+import type { Static } from 'typebox'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
-import { slaClocks, slas } from '../../db/schema/index.js'
+import { slaClocks } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable, Tx, TxCtx } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
 import type { CalendarService } from '../calendars/calendars.service.js'
@@ -12,9 +13,33 @@ import type { TicketService } from '../tickets/tickets.service.js'
 import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
 import type { WorkflowService } from '../workflows/workflows.service.js'
 import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
-import { armTimer } from './clock-timer.js'
+import { armTimers } from './clock-timer.js'
+import type { FiredAction } from './sla-clocks.schemas.js'
+
+/**
+ * The port the escalation module provides (`services.slaEscalations`): arms each SLA clock's next
+ * threshold of its run, or disarms it, in the writing transaction. Hints spare queries: the SLA's
+ * thresholds, that the clocks never fired, the ids just inserted (nothing to disarm).
+ */
+export interface ThresholdArming {
+  arm(
+    q: Queryable,
+    clocks: readonly ClockRow[],
+    hints?: {
+      thresholds?: ReadonlyMap<string, readonly { percent: number; clock: string }[]>
+      neverFired?: boolean
+      fresh?: ReadonlySet<string>
+    }
+  ): Promise<unknown>
+  /** The thresholds fired on these clocks, oldest first, per clock id. */
+  firingsOf(
+    q: Queryable,
+    clockIds: readonly string[]
+  ): Promise<Map<string, { threshold: number; run: number; firedAt: Date; actions: Static<typeof FiredAction>[] }[]>>
+}
 
 type ClockDeps = Deps & {
+  slaEscalations: ThresholdArming
   calendars: CalendarService
   slas: SlaService
   workflows: WorkflowService
@@ -123,7 +148,8 @@ export function createClockService(deps: ClockDeps) {
       stoppedAt: null,
       state: pausing ? 'paused' : 'running',
       pausedBy: pausing ? status : null,
-      runningSince: pausing ? null : now
+      runningSince: pausing ? null : now,
+      escalations: []
     })
     c.dueAt = pausing ? null : await dueFrom(q, c, now)
     segment(c, pausing ? 'paused' : 'running', now, status)
@@ -153,6 +179,8 @@ export function createClockService(deps: ClockDeps) {
     const running = c.state === 'running'
     await bank(q, c, now)
     Object.assign(c, to, { run: c.run + 1 })
+    // What the escalation code needs of a re-targeted run: the run it follows, the minutes it starts with
+    c.escalations = [{ run: c.run, retargetedFrom: c.run - 1, elapsedAtStart: c.elapsedMinutes }]
     c.breachedAt = c.elapsedMinutes >= c.targetMinutes ? (c.breachedAt ?? now) : null
     if (running) {
       c.runningSince = now
@@ -234,37 +262,56 @@ export function createClockService(deps: ClockDeps) {
       teamId: row.teamId
     })
 
-  async function write(tx: Tx, list: Draft[]) {
+  /**
+   * Writes the changed clocks: the new ones in one INSERT, each changed one by its id; then their
+   * breach timers and their next escalation thresholds, each set in one statement.
+   */
+  async function write(tx: Tx, list: Draft[], hints: { thresholds?: Agreements['sla'][]; neverFired?: boolean } = {}) {
     const now = clock.now()
-    for (const c of list) {
-      if (c.fresh) {
-        const { dirty: _d, fresh: _f, ...row } = c
-        await tx.insert(slaClocks).values({ ...row, createdAt: now, updatedAt: now })
-      } else if (c.dirty) {
-        await tx
-          .update(slaClocks)
-          .set({
-            slaId: c.slaId,
-            olaId: c.olaId,
-            calendarId: c.calendarId,
-            priority: c.priority,
-            targetMinutes: c.targetMinutes,
-            run: c.run,
-            state: c.state,
-            startedAt: c.startedAt,
-            runningSince: c.runningSince,
-            elapsedMinutes: c.elapsedMinutes,
-            dueAt: c.dueAt,
-            breachedAt: c.breachedAt,
-            stoppedAt: c.stoppedAt,
-            pausedBy: c.pausedBy,
-            segments: c.segments,
-            updatedAt: now
-          })
-          .where(eq(slaClocks.id, c.id))
-      } else continue
-      await armTimer(tx, c)
+    const fresh = list.filter(c => c.fresh)
+    const written: Draft[] = [...fresh]
+    if (fresh.length) {
+      await tx.insert(slaClocks).values(
+        fresh.map(c => {
+          const { dirty: _d, fresh: _f, ...row } = c
+          return { ...row, createdAt: now, updatedAt: now }
+        })
+      )
     }
+    for (const c of list) {
+      if (c.fresh || !c.dirty) continue
+      written.push(c)
+      await tx
+        .update(slaClocks)
+        .set({
+          slaId: c.slaId,
+          olaId: c.olaId,
+          calendarId: c.calendarId,
+          priority: c.priority,
+          targetMinutes: c.targetMinutes,
+          run: c.run,
+          state: c.state,
+          startedAt: c.startedAt,
+          runningSince: c.runningSince,
+          elapsedMinutes: c.elapsedMinutes,
+          dueAt: c.dueAt,
+          breachedAt: c.breachedAt,
+          stoppedAt: c.stoppedAt,
+          pausedBy: c.pausedBy,
+          segments: c.segments,
+          escalations: c.escalations,
+          updatedAt: now
+        })
+        .where(eq(slaClocks.id, c.id))
+    }
+    if (written.length === 0) return
+    const freshIds = new Set(fresh.map(c => c.id))
+    await armTimers(tx, written, freshIds)
+    await deps.slaEscalations.arm(tx, written, {
+      fresh: freshIds,
+      neverFired: hints.neverFired,
+      thresholds: hints.thresholds ? new Map(hints.thresholds.map(s => [s.id, s.escalations] as const)) : undefined
+    })
   }
 
   const metByReply = (change: TicketChange) => !!change.note && !change.note.internal && isStaff(change.actor)
@@ -273,17 +320,31 @@ export function createClockService(deps: ClockDeps) {
   async function onChange(ctx: TxCtx, change: TicketChange) {
     const tx = ctx.db
     const { before, after } = change
+    // Nothing a clock depends on changed (a layer move, a field edit): no query at all. A clock moves
+    // with the status, the team, the re-target fields, a note (a reply) or a new assignee (OLA response)
+    if (
+      before &&
+      !change.note &&
+      before.status === after.status &&
+      before.teamId === after.teamId &&
+      (!after.assigneeId || after.assigneeId === before.assigneeId) &&
+      RETARGET_FIELDS.every(f => before[f] === after[f])
+    )
+      return
     const now = clock.now()
     const wf = await workflows.get(change.kind, tx)
     const status = wf.status(after.status)
     const pausing = !!status?.pausesSla
     const open = (status?.phase ?? 'open') === 'open'
-    const clocks: Draft[] = await tx
-      .select()
-      .from(slaClocks)
-      .where(eq(slaClocks.ticketId, after.id))
-      .orderBy(asc(slaClocks.createdAt), asc(slaClocks.id))
-      .for('update')
+    // A ticket just created has no clocks yet
+    const clocks: Draft[] = before
+      ? await tx
+          .select()
+          .from(slaClocks)
+          .where(eq(slaClocks.ticketId, after.id))
+          .orderBy(asc(slaClocks.createdAt), asc(slaClocks.id))
+          .for('update')
+      : []
     const startAll = async (list: Draft[]) => {
       for (const c of list) await restart(tx, c, now, after.status, pausing || !open)
       clocks.push(...list)
@@ -292,7 +353,7 @@ export function createClockService(deps: ClockDeps) {
     if (!before) {
       const found = await agreementsOf(tx, after)
       if (found && open) await startAll(clocksFor(after.id, found, after.teamId, now))
-      await write(tx, clocks)
+      await write(tx, clocks, { thresholds: found ? [found.sla] : [], neverFired: true })
       return
     }
     const beforeWf = before.kind === after.kind ? wf : await workflows.get(before.kind as TicketKind, tx)
@@ -346,11 +407,7 @@ export function createClockService(deps: ClockDeps) {
       const replied = metByReply(change)
       const leftNew = before.status === beforeWf.initial && after.status !== beforeWf.initial
       if (replied || leftNew) {
-        const [agreement] = await tx
-          .select({ metBy: slas.responseMetBy })
-          .from(slas)
-          .where(eq(slas.id, response.slaId!))
-        const metBy = agreement?.metBy ?? 'first_public_reply'
+        const metBy = await deps.slas.responseMetBy(tx, response.slaId!)
         if ((metBy === 'first_public_reply' && replied) || (metBy === 'leaves_new' && leftNew))
           await stop(tx, response, now, after.status)
       }
@@ -386,6 +443,8 @@ export function createClockService(deps: ClockDeps) {
   const subscriber: TicketSubscriber = {
     name: 'sla-clocks',
     types: ['created', 'updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
+    // No SLA for the kind: a create starts no clock (and stays one statement, without a transaction)
+    wantsCreate: (q, kind) => deps.slas.anyFor(q, kind),
     onChange
   }
 
@@ -422,7 +481,16 @@ export function createClockService(deps: ClockDeps) {
         : await deps.tickets.getByNumber(ctx, idOrNumber)
       const now = clock.now()
       const rows = (await clocksOf(ctx.db, [ticket.id])).filter(visibleClock(ctx.actor))
-      return { ticketId: ticket.id, asOf: now, clocks: await Promise.all(rows.map(c => clockNow(ctx.db, c, now))) }
+      const fired = await deps.slaEscalations.firingsOf(
+        ctx.db,
+        rows.map(c => c.id)
+      )
+      const clocks = await Promise.all(rows.map(c => clockNow(ctx.db, c, now)))
+      return {
+        ticketId: ticket.id,
+        asOf: now,
+        clocks: clocks.map(c => ({ ...c, escalations: fired.get(c.id) ?? [] }))
+      }
     }
   }
 }

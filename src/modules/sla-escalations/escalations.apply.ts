@@ -156,7 +156,8 @@ const NO_WORKFLOW = {} as Parameters<typeof assignmentPlan>[0]
 export async function applyThresholds(
   ctx: TxCtx,
   writer: Pick<TicketWriter, 'many'>,
-  due: readonly DueThreshold[]
+  due: readonly DueThreshold[],
+  now: Date = new Date()
 ): Promise<Fired[]> {
   if (due.length === 0) return []
   const tx = ctx.db
@@ -210,7 +211,6 @@ export async function applyThresholds(
     fired.push({ ...f, actions: carryOut(row, f, known, outbox) })
   }
 
-  const now = new Date()
   const writes: BulkWrite[] = []
   const audit: AuditEntry[] = []
   const records: TicketChange[] = []

@@ -2,6 +2,7 @@ import { systemActor } from '../../auth/actor.js'
 import type { Deps, Queryable, TxCtx } from '../../lib/context.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import { applyThresholds, type DueThreshold, firingsOf } from './escalations.apply.js'
+import { type ArmableClock, type ArmHints, armThresholds } from './escalations.arming.js'
 
 /** Who the scheduler's escalations are by, in audit rows and change records. */
 export const ESCALATION_ACTOR = systemActor('sla-escalations')
@@ -14,7 +15,14 @@ export function createEscalationService(deps: Deps & { tickets: TicketService })
   const { db, log, tickets } = deps
   return {
     /** In the caller's transaction (its actor is the one audited). */
-    apply: (ctx: TxCtx, due: readonly DueThreshold[]) => applyThresholds(ctx, tickets.writer, due),
+    apply: (ctx: TxCtx, due: readonly DueThreshold[], now?: Date) => applyThresholds(ctx, tickets.writer, due, now),
+    /**
+     * Arms each SLA clock's next threshold of its current run (or disarms it), in q's transaction:
+     * the clock service calls it for every clock it writes (start, pause, resume, re-target, reopen,
+     * stop), the escalation job after firing. Hints spare the queries the caller can answer.
+     */
+    arm: (q: Queryable, clocks: readonly ArmableClock[], hints?: ArmHints & { fresh?: ReadonlySet<string> }) =>
+      armThresholds(q, clocks, hints),
     /** In a transaction of its own, as the system (tests, tools). */
     applyNow: (due: readonly DueThreshold[]) =>
       db.transaction(tx => applyThresholds({ actor: ESCALATION_ACTOR, log, db: tx }, tickets.writer, due)),

@@ -13,7 +13,11 @@ declare module '../../lib/ports.js' {
 /** SLA and OLA compliance reports over the clocks, computed on read. */
 export const slaReportsManifest: ModuleManifest = {
   name: 'sla-reports',
-  provides: [provide(['slaReports'], [], () => ({ slaReports: createSlaReportService() }))],
+  provides: [
+    provide(['slaReports'], ['ticketReports'], deps => ({
+      slaReports: createSlaReportService(deps, deps.ticketReports.access)
+    }))
+  ],
   routes: [slaReportRoutes],
   graphql: { resolvers: [slaReportResolvers] }
 }

@@ -14,7 +14,12 @@ export function slaReportResolvers(): Resolvers {
         const { first, after, ...rest } = args
         const input = check<BreachesInput>(BreachesQuery, defined({ ...rest, ...pageArgs({ first, after }) }))
         const page = await services.slaReports.breaches(ctx, input)
-        return toConnection(page, services.slaReports.breachCursorOf)
+        return {
+          ...toConnection(page, services.slaReports.breachCursorOf),
+          tickets: page.tickets,
+          asOf: page.asOf,
+          replicaLagSeconds: page.replicaLagSeconds
+        }
       })
     }
   }

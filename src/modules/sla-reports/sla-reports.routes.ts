@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { type CsvColumn, replyTable, reportResponse } from '../../lib/csv.js'
-import { errorResponses, PageOf } from '../../lib/schemas.js'
+import { errorResponses } from '../../lib/schemas.js'
 import {
-  Breach,
   BreachesQuery,
+  BreachPage,
   type BreachView,
   ComplianceQuery,
   ComplianceReport,
@@ -76,7 +76,7 @@ export default async function slaReportRoutes(base: FastifyInstance) {
         summary: 'Clocks breached in a period, oldest breach first (the drill-down of a compliance row)',
         description: `${PERIOD_NOTE} Accept: text/csv (or format=csv) answers the page's items as CSV.`,
         querystring: BreachesQuery,
-        response: { ...reportResponse(PageOf(Breach)), ...errorResponses(403) }
+        response: { ...reportResponse(BreachPage), ...errorResponses(403) }
       }
     },
     async (request, reply) => {

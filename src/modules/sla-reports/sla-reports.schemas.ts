@@ -1,5 +1,14 @@
 import { type Static, Type } from 'typebox'
-import { CursorParam, DateTime, DateTimeInput, Nullable, StringEnum, Uuid } from '../../lib/schemas.js'
+import {
+  CursorParam,
+  DateTime,
+  DateTimeInput,
+  FreshnessFields,
+  Nullable,
+  PageOf,
+  StringEnum,
+  Uuid
+} from '../../lib/schemas.js'
 
 export const GROUP_BY = ['service', 'team', 'organisation', 'priority'] as const
 export const AGREEMENTS = ['sla', 'ola'] as const
@@ -29,7 +38,17 @@ export const ComplianceRow = Type.Object({
   breached: Type.Integer(),
   total: Type.Integer({ description: 'met + breached' }),
   percentMet: Nullable(Type.Number({ description: 'met / total in percent (2 decimals); null when total is 0' })),
-  inProgress: Type.Integer({ description: 'Open, unbreached clocks started before to (not in total)' })
+  inProgress: Type.Integer({ description: 'Open, unbreached clocks started before to (not in total)' }),
+  tickets: Nullable(
+    Type.Object(
+      {
+        met: Type.String({ description: 'GET /api/v1/tickets?filter=…: tickets with a clock met in the period' }),
+        breached: Type.String({ description: 'Tickets with a clock breached in the period' }),
+        inProgress: Type.String({ description: 'Tickets with a clock still running or paused' })
+      },
+      { description: 'The ticket lists behind the figures (sla.* RSQL); null for OLA rows' }
+    )
+  )
 })
 export type ComplianceRowView = Static<typeof ComplianceRow>
 
@@ -38,7 +57,8 @@ export const ComplianceReport = Type.Object({
   to: DateTime,
   agreement: StringEnum(AGREEMENTS),
   groupBy: StringEnum(GROUP_BY),
-  rows: Type.Array(ComplianceRow)
+  rows: Type.Array(ComplianceRow),
+  ...FreshnessFields
 })
 
 export const BreachesQuery = Type.Object(
@@ -75,3 +95,12 @@ export const Breach = Type.Object({
   overdueMinutes: Type.Integer({ description: 'Wall-clock minutes from the breach to the stop (or now)' })
 })
 export type BreachView = Static<typeof Breach>
+
+/** A page of breaches, the ticket list behind the whole list, and how fresh it is. */
+export const BreachPage = Type.Object({
+  ...PageOf(Breach).properties,
+  tickets: Nullable(
+    Type.String({ description: 'GET /api/v1/tickets?filter=…: the tickets of these breaches (SLA only; null for OLA)' })
+  ),
+  ...FreshnessFields
+})

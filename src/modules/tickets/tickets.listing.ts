@@ -1,7 +1,7 @@
 import { eq, type SQL, sql } from 'drizzle-orm'
 import { authorize, canSeeInternal, ticketScope } from '../../auth/policy.js'
 import type { Db } from '../../db/client.js'
-import { tickets } from '../../db/schema/index.js'
+import { slaClocks, tickets } from '../../db/schema/index.js'
 import type { Ctx, Queryable } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { badRequest, fieldError } from '../../lib/errors.js'
@@ -14,7 +14,7 @@ import {
 } from '../../lib/rsql.js'
 import type { Workflow } from '../workflows/workflows.service.js'
 import { KIND_INFO, parseNumber, TICKET_KINDS, type TicketKind } from './kinds.js'
-import type { CustomFieldPort, KindHooks } from './tickets.ports.js'
+import type { CustomFieldPort, KindHooks, SlaReadPort } from './tickets.ports.js'
 import {
   filterConditions,
   type SortSpec,
@@ -26,6 +26,26 @@ import {
   withNames
 } from './tickets.repository.js'
 import type { TicketListInput } from './tickets.schemas.js'
+
+/**
+ * Fields for report drill-downs (ticket-reports README), and the expressions the reports count with:
+ * one definition, so a report's link lists what it counted.
+ */
+export const REPORT_FIELDS = {
+  // When the running SLA resolution clock breached or is due (null when it is stopped, paused before
+  // its due time, or the ticket has none) ...
+  resolutionDueAt: {
+    sql: sql`(select coalesce(${slaClocks.breachedAt}, ${slaClocks.dueAt}) from ${slaClocks} where ${slaClocks.ticketId} = ${tickets.id} and ${slaClocks.agreement} = 'sla' and ${slaClocks.target} = 'resolution' and ${slaClocks.state} <> 'stopped')`,
+    type: 'datetime',
+    nullable: true
+  },
+  // ... and wall-clock days from creation to resolution (or closing); null while open
+  resolutionDays: {
+    sql: sql`(extract(epoch from (coalesce(${tickets.resolvedAt}, ${tickets.closedAt}) - ${tickets.createdAt})) / 86400)`,
+    type: 'integer',
+    nullable: true
+  }
+} satisfies Record<string, FilterField>
 
 /** Built-in fields of the filter language, for every kind. */
 const BUILT_IN: Record<string, FilterField> = {
@@ -46,7 +66,8 @@ const BUILT_IN: Record<string, FilterField> = {
   createdAt: { sql: tickets.createdAt, type: 'datetime' },
   updatedAt: { sql: tickets.updatedAt, type: 'datetime' },
   resolvedAt: { sql: tickets.resolvedAt, type: 'datetime', nullable: true },
-  closedAt: { sql: tickets.closedAt, type: 'datetime', nullable: true }
+  closedAt: { sql: tickets.closedAt, type: 'datetime', nullable: true },
+  ...REPORT_FIELDS
 }
 const ACROSS_KINDS: Record<string, FilterField> = {
   ...BUILT_IN,
@@ -64,6 +85,8 @@ function humanNumber(kind: TicketKind | null): FilterField['parse'] {
 }
 
 const iso = (d: Date) => d.toISOString()
+/** PostgreSQL's text of a timestamptz (any DateStyle ISO offset), or infinity: what an sla.* sort cursor holds. */
+const TIMESTAMP_TEXT = /^(infinity|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2}|Z)?)$/
 const BUILT_IN_SORTS: Record<string, Omit<SortSpec, 'name' | 'descending'>> = {
   createdAt: { expression: tickets.createdAt, cast: 'timestamptz', valueOf: r => iso(r.createdAt) },
   updatedAt: { expression: tickets.updatedAt, cast: 'timestamptz', valueOf: r => iso(r.updatedAt) },
@@ -94,8 +117,10 @@ export function createTicketListing(
   hooks: ReadonlyMap<TicketKind, KindHooks>,
   customFields: () => CustomFieldPort | undefined,
   workflows: (kind: TicketKind) => Promise<Workflow>,
-  /** Fields other modules add for every kind (the CIs a ticket names). */
-  extraFields: Record<string, FilterField> = {}
+  /** Fields other modules add for every kind (the CIs a ticket names, the SLA clocks' due times). */
+  extraFields: Record<string, FilterField> = {},
+  /** The SLA clocks: the `sla` object of list items and the sla.* sort keys. */
+  slaReads?: SlaReadPort
 ) {
   async function sortOf(db: Db, kind: TicketKind | null, name: string, q: string | undefined): Promise<SortSpec> {
     if (name === 'relevance') return relevance(name, q)
@@ -103,6 +128,7 @@ export function createTicketListing(
     const key = descending ? name.slice(1) : name
     const builtIn = BUILT_IN_SORTS[key]
     if (builtIn) return { ...builtIn, name, descending }
+    if (key.startsWith('sla.')) return slaSort(name, key, descending)
     const field = key.slice('customFields.'.length)
     if (!kind)
       throw badRequest('sort: custom fields sort a list of one kind', [
@@ -125,6 +151,25 @@ export function createTicketListing(
     }
   }
 
+  /**
+   * By a due time of the SLA: a computed never-null key ('infinity' for tickets without the clock or
+   * with it paused), selected as its text so the cursor holds the exact instant (or 'infinity').
+   */
+  function slaSort(name: string, key: string, descending: boolean): SortSpec {
+    const expression = slaReads?.sortKeys[key as keyof SlaReadPort['sortKeys']]
+    if (!expression)
+      throw badRequest(`sort: unknown sort "${key}"`, [{ field: 'sort', message: `unknown sort "${key}"` }])
+    return {
+      name,
+      descending,
+      expression,
+      selected: sql`(${expression})::text`,
+      cast: 'timestamptz',
+      computed: true,
+      valueOf: r => (r as SummaryRow & { sortValue: string }).sortValue
+    }
+  }
+
   async function summaries(db: Queryable, rows: SummaryRow[]): Promise<TicketSummaryView[]> {
     const out = (await withNames(db, rows)).map(toSummary) as (TicketSummaryView & Record<string, unknown>)[]
     for (const kind of new Set(rows.map(r => r.kind as TicketKind))) {
@@ -137,11 +182,50 @@ export function createTicketListing(
       )
       for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
     }
+    if (slaReads && rows.length) {
+      const sla = await slaReads.summariesOf(
+        db,
+        rows.map(r => r.id)
+      )
+      for (const v of out) v.sla = sla.get(v.id)
+    }
     return out
+  }
+
+  /**
+   * The WHERE conditions of a list: the actor's ticket scope, the plain filters and the RSQL filter.
+   * Reports count over the same conditions, so a report's drill-down link lists exactly what it counted.
+   */
+  async function conditions(
+    ctx: Ctx,
+    kind: TicketKind | null,
+    input: Omit<TicketListInput, 'sort' | 'limit' | 'cursor' | 'includeTotal'>
+  ): Promise<SQL[]> {
+    const db = _db
+    const where: SQL[] = [
+      ...(kind ? [eq(tickets.kind, kind)] : []),
+      ...scopeConditions(ticketScope(ctx.actor)),
+      ...filterConditions(kind, input, canSeeInternal(ctx.actor))
+    ]
+    if (input.filter) {
+      // Statuses are the workflows' (admins edit them): a status no workflow has is a 400, as for `status`
+      const flows = await Promise.all((kind ? [kind] : TICKET_KINDS).map(k => workflows(k)))
+      const known = [...new Set(flows.flatMap(wf => wf.definition.statuses.map(st => st.key)))]
+      const fields: Record<string, FilterField> = {
+        ...(kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS),
+        ...extraFields,
+        status: { ...BUILT_IN.status!, known },
+        number: { ...BUILT_IN.number!, parse: humanNumber(kind) }
+      }
+      const specs = kind ? await customFields()?.specs(db, kind) : undefined
+      where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
+    }
+    return where
   }
 
   return {
     summaries,
+    conditions,
 
     /**
      * A page of summaries; `cursors` holds each item's own resume cursor (GraphQL edges), which REST
@@ -175,24 +259,10 @@ export function createTicketListing(
       if (cursor && numeric && badNumber) {
         throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
       }
-      const where: SQL[] = [
-        ...(kind ? [eq(tickets.kind, kind)] : []),
-        ...scopeConditions(ticketScope(ctx.actor)),
-        ...filterConditions(kind, input, canSeeInternal(ctx.actor))
-      ]
-      if (input.filter) {
-        // Statuses are the workflows' (admins edit them): a status no workflow has is a 400, as for `status`
-        const flows = await Promise.all((kind ? [kind] : TICKET_KINDS).map(k => workflows(k)))
-        const known = [...new Set(flows.flatMap(wf => wf.definition.statuses.map(st => st.key)))]
-        const fields: Record<string, FilterField> = {
-          ...(kind ? { ...BUILT_IN, ...(hooks.get(kind)?.filterFields ?? {}) } : ACROSS_KINDS),
-          ...extraFields,
-          status: { ...BUILT_IN.status!, known },
-          number: { ...BUILT_IN.number!, parse: humanNumber(kind) }
-        }
-        const specs = kind ? await customFields()?.specs(db, kind) : undefined
-        where.push(compileFilter(input.filter, fields, specs ? { column: tickets.customFields, specs } : null))
+      if (cursor && sort.selected && !(typeof cursor.value === 'string' && TIMESTAMP_TEXT.test(cursor.value))) {
+        throw badRequest('invalid cursor', [{ field: 'cursor', message: 'not a cursor from this API' }])
       }
+      const where = await conditions(ctx, kind, input)
       const [rows, total] = await Promise.all([
         queries.list(where, sort, cursor, limit, !input.filter && !input.q),
         input.includeTotal ? queries.count(where) : Promise.resolve(undefined)

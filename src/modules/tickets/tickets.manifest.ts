@@ -39,7 +39,8 @@ export const ticketsManifest: ModuleManifest = {
         'servicePort',
         'templatePort',
         'approvalPort',
-        'ciLinkPort'
+        'ciLinkPort',
+        'slaReadPort'
       ],
       deps => ({
         tickets: createTicketService({
@@ -50,7 +51,8 @@ export const ticketsManifest: ModuleManifest = {
             services: deps.servicePort,
             templates: deps.templatePort,
             approvals: deps.approvalPort,
-            ciLinks: deps.ciLinkPort
+            ciLinks: deps.ciLinkPort,
+            slaReads: deps.slaReadPort
           }
         })
       })

@@ -76,6 +76,38 @@ export interface CiLinkPort {
   filterField: KindFilterField
 }
 
+/** One SLA clock of a ticket, compact: what ticket reads embed (GET /tickets/{id}/sla has the rest). */
+export interface SlaClockSummary {
+  state: 'running' | 'paused' | 'met' | 'breached'
+  /** When it breaches if it keeps running (null while paused); the last known due time once stopped. */
+  dueAt: Date | null
+  breached: boolean
+  /** Percent of the target used, as of now. */
+  percentUsed: number
+}
+
+/** The `sla` object on ticket reads: the SLA's response and resolution clocks (OLA clocks are not in it). */
+export interface TicketSlaSummary {
+  response: SlaClockSummary | null
+  resolution: SlaClockSummary | null
+}
+
+/** The SLA sort keys of ticket lists. */
+export type SlaSortKey = 'sla.responseDueAt' | 'sla.resolutionDueAt'
+
+/**
+ * What the SLA clocks let the ticket core read (the clocks module provides it; the core cannot import
+ * it, the clocks being a ticket-writer subscriber built on the core).
+ */
+export interface SlaReadPort {
+  /** The `sla` object of many tickets in one query; every ticket asked is present. */
+  summariesOf(q: Queryable, ticketIds: readonly string[]): Promise<Map<string, TicketSlaSummary>>
+  /** Filter fields (`sla.responseDueAt`, `sla.resolutionDueAt`, `sla.breached`, …), indexed lookups into the clocks. */
+  filterFields: Record<string, KindFilterField>
+  /** A never-null timestamptz per sort key (a ticket without the clock, or paused: 'infinity', last ascending). */
+  sortKeys: Record<SlaSortKey, SQL>
+}
+
 /** The ports the ticket core is built with (src/services.ts wires them from the manifests); one left out means "none defined". */
 export interface TicketPorts {
   customFields?: CustomFieldPort
@@ -84,6 +116,7 @@ export interface TicketPorts {
   templates?: TemplatePort
   approvals?: ApprovalPort
   ciLinks?: CiLinkPort
+  slaReads?: SlaReadPort
 }
 
 /** A field a kind adds to the filter language (usually a correlated lookup into its side table). */
@@ -94,6 +127,8 @@ export interface KindFilterField {
   nullable?: boolean
   /** An array expression: membership comparisons (see lib/rsql.ts FilterField.many). */
   many?: boolean
+  /** `sql` is a column of a side table with at most one row per ticket (see lib/rsql.ts FilterField.within). */
+  within?: (condition: SQL) => SQL
 }
 
 /** What a kind adds to the core: its side table, its requirements, what follows its transitions. */

@@ -346,6 +346,8 @@ export interface SortSpec {
   cast: 'timestamptz' | 'int' | 'text' | 'numeric' | 'float8'
   /** The expression is no column of the row: it is selected as `sortValue` for valueOf to read. */
   computed?: boolean
+  /** What is selected as `sortValue` when not the expression itself (its text, so a cursor holds it exactly). */
+  selected?: SQL
   /** The sort value of a row, as it goes into a cursor. */
   valueOf: (row: SummaryRow) => string | number
 }
@@ -414,7 +416,7 @@ export function createTicketQueries(db: Db) {
         ? sql`${sort.expression} desc, ${tickets.id} desc`
         : sql`${sort.expression} asc, ${tickets.id} asc`
       if (sort.computed) {
-        const columns = { ...listColumns, sortValue: sql`${sort.expression}`.as('sort_value') }
+        const columns = { ...listColumns, sortValue: sql`${sort.selected ?? sort.expression}`.as('sort_value') }
         return db
           .select(columns)
           .from(tickets)

@@ -187,6 +187,14 @@ async function cisOf(queries: Query[], gctx: GqlCtx) {
   return lists.map(ids => ids.map(id => map.get(id)).filter(ci => ci != null))
 }
 
+/** The compact SLA object: reads carry it; rows without it (write answers, links) are read in one batch. */
+async function slaOf(queries: Query[], { ctx, services }: GqlCtx): Promise<unknown[]> {
+  const missing = [...new Set(queries.filter(q => !('sla' in q.obj)).map(q => String(q.obj.id)))]
+  const reads = services.tickets.ports.slaReads
+  const loaded = missing.length && reads ? await reads.summariesOf(ctx.db, missing) : new Map<string, unknown>()
+  return queries.map(q => ('sla' in q.obj ? q.obj.sla : loaded.get(String(q.obj.id))) ?? null)
+}
+
 /** Batched fields every ticket type has: one query per field per response, never one per ticket. */
 export function ticketLoaders(typeName: string): Loaders {
   return {
@@ -202,6 +210,7 @@ export function ticketLoaders(typeName: string): Loaders {
       team: teamsBy('teamId'),
       ciIds: ciIdsOf,
       cis: cisOf,
+      sla: slaOf,
       notes: connectionLoader(
         ({ ctx, services }, ids, limit) => services.tickets.firstNotes(ctx, ids, limit),
         ({ ctx, services }, id, page) => services.tickets.notes(ctx, null, id, page),

@@ -18,6 +18,23 @@ export const RefSummary = Type.Object(
   { description: 'The id beside it, named: { id, displayName }' }
 )
 
+const SlaClockSummary = Type.Object(
+  {
+    state: StringEnum(['running', 'paused', 'met', 'breached'] as const),
+    dueAt: Nullable(DateTime),
+    breached: Type.Boolean(),
+    percentUsed: Type.Number({ description: 'Percent of the target used, as of now' })
+  },
+  { description: 'One SLA clock, compact (GET /tickets/{id}/sla has every clock in full)' }
+)
+/** The `sla` object of ticket reads. */
+export const TicketSlaSummary = Type.Object(
+  { response: Nullable(SlaClockSummary), resolution: Nullable(SlaClockSummary) },
+  {
+    description: "The SLA's response and resolution clocks (null: no such clock). On reads; write answers leave it out"
+  }
+)
+
 export const summaryFields = {
   id: Uuid,
   kind: StringEnum(TICKET_KINDS),
@@ -43,7 +60,8 @@ export const summaryFields = {
   createdAt: DateTime,
   updatedAt: DateTime,
   resolvedAt: Nullable(DateTime),
-  closedAt: Nullable(DateTime)
+  closedAt: Nullable(DateTime),
+  sla: Type.Optional(TicketSlaSummary)
 }
 
 export const fullFields = {
@@ -187,7 +205,8 @@ export const HistoryEntry = Type.Object(
   {}
 )
 
-const SORT_PATTERN = '^(-?(createdAt|updatedAt|priority|number|customFields\\.[a-z][a-zA-Z0-9_]{0,62})|relevance)$'
+const SORT_PATTERN =
+  '^(-?(createdAt|updatedAt|priority|number|sla\\.responseDueAt|sla\\.resolutionDueAt|customFields\\.[a-z][a-zA-Z0-9_]{0,62})|relevance)$'
 const csv = (pattern: string, description: string) => Type.String({ pattern, maxLength: 500, description })
 
 export const listFields = {
@@ -224,7 +243,8 @@ export const listFields = {
       pattern: SORT_PATTERN,
       default: '-createdAt',
       description:
-        'createdAt, updatedAt, priority, number or customFields.<key>; a leading - sorts descending. ' +
+        'createdAt, updatedAt, priority, number, sla.responseDueAt, sla.resolutionDueAt (tickets without ' +
+        'that SLA clock or with it paused last) or customFields.<key>; a leading - sorts descending. ' +
         'relevance (with q): best title/description match first'
     })
   ),

@@ -149,7 +149,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       )
       for (const v of out) v.ciIds = cis.get(v.id) ?? []
     }
-    return out
+    return withSla(q, out)
   }
 
   /** The CIs a create or update body names, checked (422 naming ciIds); undefined when it names none. */
@@ -163,6 +163,17 @@ export function createTicketService(deps: TicketCoreDeps) {
     return ports.ciLinks.check(q, v as string[], 'ciIds')
   }
   const viewOf = async (q: Queryable, row: Row) => (await views(q, [row]))[0]!
+
+  /** Every ticket answer carries the compact `sla` object (one query for all of them). */
+  async function withSla<T extends { id: string }>(q: Queryable, list: T[]): Promise<T[]> {
+    if (!ports.slaReads || list.length === 0) return list
+    const found = await ports.slaReads.summariesOf(
+      q,
+      list.map(v => v.id)
+    )
+    for (const v of list) (v as T & { sla?: unknown }).sla = found.get(v.id)
+    return list
+  }
 
   const singleReads = new Map<TicketKind, ReturnType<typeof prepareSingleRead>>()
   function prepareSingleRead(kind: TicketKind, extra: Record<string, SQL>) {
@@ -209,7 +220,11 @@ export function createTicketService(deps: TicketCoreDeps) {
     hooks,
     () => ports.customFields,
     kind => deps.workflows.get(kind),
-    ports.ciLinks ? { ciId: ports.ciLinks.filterField } : {}
+    {
+      ...(ports.ciLinks ? { ciId: ports.ciLinks.filterField } : {}),
+      ...(ports.slaReads?.filterFields ?? {})
+    },
+    ports.slaReads
   )
 
   return {
@@ -242,7 +257,7 @@ export function createTicketService(deps: TicketCoreDeps) {
         const simple =
           !hooks.get(kind)?.prepareCreate &&
           !wf.status(wf.initial)?.approval &&
-          !writer.listens(kind, 'created') &&
+          !(await writer.listensToCreate(c.db, kind)) &&
           !(Array.isArray(raw.ciIds) && raw.ciIds.length)
         if (simple) return run(c)
         return withTx(c, (_tx, t) => run(t))
@@ -261,7 +276,7 @@ export function createTicketService(deps: TicketCoreDeps) {
       const view = toTicket(row) as TicketView & Record<string, unknown>
       for (const key of Object.keys(singleRead)) view[key] = row[key] ?? null
       if (ports.ciLinks) view.ciIds = row.ciIds ?? []
-      return (await withVisibleProblems(db, ctx.actor, [view]))[0]!
+      return (await withVisibleProblems(db, ctx.actor, await withSla(db, [view])))[0]!
     },
 
     /** Several tickets in one query (GraphQL loaders); invisible ones are left out. */
@@ -294,6 +309,9 @@ export function createTicketService(deps: TicketCoreDeps) {
 
     /** List-row shapes (summary fields and each kind's summary detail) of rows read elsewhere. */
     summaries: listing.summaries,
+
+    /** A list's WHERE conditions (scope, plain filters, RSQL) for reports counting over the same set. */
+    listConditions: listing.conditions,
 
     async update(ctx: Ctx, kind: TicketKind, id: string, input: UpdateTicketInput, expectedVersion?: number) {
       return withTx(ctx, async (tx, ctx) => {
@@ -600,13 +618,14 @@ export function createTicketService(deps: TicketCoreDeps) {
     }
     const { row, names } = inserted
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !ciIds.length && !writer.listens(kind, 'created')) return createdView(kind, row, names, ciIds)
+    if (!more && !ciIds.length && !(await writer.listensToCreate(q, kind))) return createdView(kind, row, names, ciIds)
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
       if (ciIds.length && ports.ciLinks) await ports.ciLinks.replace(tx, row.id, ciIds)
       await writer.created(ctx, row, changes)
-      if (!more) return createdView(kind, row, names, ciIds)
+      // The clocks the subscribers just started, read in the same transaction
+      if (!more) return (await withSla(tx, [createdView(kind, row, names, ciIds)]))[0]!
       return viewOf(tx, await enterApproval(ctx, wf, row))
     })
   }
@@ -619,6 +638,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     const view = toTicket({ ...row, ...names }) as TicketView & Record<string, unknown>
     for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
     if (ports.ciLinks) view.ciIds = ciIds
+    // Without a created-subscriber no clock started (the SLA clocks are one: then the tx path answers)
+    if (ports.slaReads) view.sla = { response: null, resolution: null }
     return view
   }
 }

@@ -1,7 +1,7 @@
 import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { ticketNotes, tickets } from '../../db/schema/index.js'
-import { type Ctx, inTransaction, type TxCtx } from '../../lib/context.js'
+import { type Ctx, inTransaction, type Queryable, type TxCtx } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { sqlArray } from '../../lib/sql-array.js'
@@ -56,6 +56,11 @@ export interface TicketSubscriber {
   /** Only these types of change (all when absent). */
   types?: readonly TicketChangeType[]
   onChange(ctx: TxCtx, change: TicketChange): Promise<void>
+  /**
+   * Whether it has anything to do when a ticket of this kind is created (absent: yes, when it listens
+   * to `created`). A create nobody needs to be told of stays one statement, without a transaction.
+   */
+  wantsCreate?(q: Queryable, kind: TicketKind): Promise<boolean>
   /**
    * A part of the create statement itself (insertTicket): the body of a CTE that may read `t`, the
    * inserted ticket (`INSERT INTO notification_outbox … SELECT … FROM t`). It commits with the ticket
@@ -113,9 +118,11 @@ export function createTicketWriter() {
   const anyListens = (type: TicketChangeType) => subscribers.some(s => !s.types || s.types.includes(type))
 
   async function emit(ctx: Ctx, change: TicketChange) {
-    const subs = matching(change.kind, change.type)
-    if (subs.length === 0) return
     const { db } = ctx
+    let subs = matching(change.kind, change.type)
+    // A create made without a transaction: the subscribers that may pass on creates said they would
+    if (change.type === 'created' && !inTransaction(db)) subs = subs.filter(s => !s.wantsCreate)
+    if (subs.length === 0) return
     // A write that has subscribers runs in a transaction (create opens one when someone listens)
     if (!inTransaction(db)) throw new Error(`ticket change ${change.type} emitted outside a transaction`)
     const txCtx: TxCtx = { ...ctx, db }
@@ -191,8 +198,14 @@ export function createTicketWriter() {
       }
     },
 
-    /** Whether anyone listens to this type of change of this kind (a create then needs a transaction). */
+    /** Whether anyone listens to this type of change of this kind. */
     listens: (kind: TicketKind, type: TicketChangeType) => matching(kind, type).length > 0,
+
+    /** Whether a subscriber must be told of a create of this kind (the create then needs a transaction). */
+    async listensToCreate(q: Queryable, kind: TicketKind) {
+      for (const s of matching(kind, 'created')) if (!s.wantsCreate || (await s.wantsCreate(q, kind))) return true
+      return false
+    },
 
     emit,
 

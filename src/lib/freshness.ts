@@ -1,0 +1,51 @@
+import { sql } from 'drizzle-orm'
+import type { Ctx, Deps, Queryable } from './context.js'
+import { inTransaction } from './context.js'
+
+/** How fresh a report's data is: the moment it reflects, and how far a replica is behind (null: the primary). */
+export interface Freshness {
+  asOf: Date
+  replicaLagSeconds: number | null
+}
+
+/**
+ * Asks the database the report read from. On a streaming replica the data is as of the last replayed
+ * transaction, unless everything received is replayed (then it is current: an idle primary sends
+ * nothing, and `now() - pg_last_xact_replay_timestamp()` would grow without any lag). On the primary
+ * (and PGlite) it is now and there is no lag.
+ */
+export async function freshnessOf(q: Queryable): Promise<Freshness> {
+  const result = await q.execute(sql`select now() as now,
+    case
+      when not pg_is_in_recovery() then null
+      when pg_last_wal_receive_lsn() is not distinct from pg_last_wal_replay_lsn() then 0::float8
+      else greatest(0, extract(epoch from (now() - pg_last_xact_replay_timestamp())))::float8
+    end as lag`)
+  const row = (result as unknown as { rows: { now: Date | string; lag: number | string | null }[] }).rows[0]
+  const now = new Date(row?.now ?? Date.now())
+  const lag = row?.lag === null || row?.lag === undefined ? null : Number(row.lag)
+  return {
+    asOf: lag === null ? now : new Date(now.getTime() - Math.round(lag * 1000)),
+    replicaLagSeconds: lag === null ? null : Math.round(lag * 1000) / 1000
+  }
+}
+
+/**
+ * The handle a report reads through: the caller's transaction when it is in one (it must see its own
+ * writes), the read replica otherwise (or the primary when none is configured).
+ */
+export const readHandle = (deps: Pick<Deps, 'db' | 'readDb'>, ctx: Pick<Ctx, 'db'>): Queryable =>
+  inTransaction(ctx.db) ? ctx.db : (deps.readDb ?? deps.db)
+
+/** Runs a report's queries on the read handle and says how fresh the answer is. */
+export async function readReport<T extends object>(
+  deps: Pick<Deps, 'db' | 'readDb'>,
+  ctx: Pick<Ctx, 'db'>,
+  run: (q: Queryable) => Promise<T>
+): Promise<T & Freshness> {
+  const q = readHandle(deps, ctx)
+  // Freshness first: the data read after it is at least that fresh
+  const freshness = await freshnessOf(q)
+  const report = await run(q)
+  return { ...report, ...freshness }
+}
