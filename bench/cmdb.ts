@@ -1,12 +1,16 @@
 /**
- * CMDB bench on PostgreSQL (`npx tsx bench/cmdb.ts`, TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test):
- * the discovery import of 10,000 CIs (created, unchanged, 10 % changed) beside a bare ceiling measured in
- * the same run (one INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE of the same rows through pg),
- * and impact analysis to depth 5 on a 100,000-CI graph (p50/p99). Not yet wired into bench/run.ts.
- * CMDB_BENCH=impact runs the impact part only; CMDB_BENCH_SAMPLES (200) is the impact reads per direction.
+ * CMDB bench on PostgreSQL: the discovery import of N CIs (created, unchanged, 10 % changed) beside a
+ * bare ceiling measured in the same run (one INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE of
+ * the same rows through pg), and impact analysis to depth 5 on a graph of G CIs (p50/p99), each on a
+ * fresh database of its own. `npm run bench` runs it after the HTTP scenarios with modest sizes;
+ * `npx tsx bench/cmdb.ts [--items 10000] [--graph 100000] [--samples 200] [--skip-impact] [--skip-import]`
+ * runs it alone (TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test).
+ * Aims (issue 12): 10,000 created under 1.5 s, unchanged under 1 s, impact depth 5 p99 under 50 ms.
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import pg from 'pg'
 import pino from 'pino'
 import { systemActor } from '../src/auth/actor.js'
@@ -18,102 +22,186 @@ import { uuidv7 } from '../src/lib/ids.js'
 import { createCiGraphService } from '../src/modules/cmdb/impact.service.js'
 import { createImportService } from '../src/modules/cmdb/import.service.js'
 
-const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const N = 10_000
-const GRAPH = 100_000
-const onlyImpact = process.env.CMDB_BENCH === 'impact'
-const SAMPLES = Number(process.env.CMDB_BENCH_SAMPLES ?? 200)
+/** The aims, scaled to the item count for the import ones (they are stated for 10,000). */
+export const CMDB_AIMS = { createdMsPer10k: 1500, unchangedMsPer10k: 1000, impactP99Ms: 50 }
 
-const name = `sd_bench_cmdb_${randomBytes(4).toString('hex')}`
-const admin = new pg.Client({ connectionString: serverUrl })
-await admin.connect()
-await admin.query(`CREATE DATABASE ${name}`)
-const url = new URL(serverUrl)
-url.pathname = `/${name}`
-const database = await openDatabase({ url: url.toString(), poolSize: 10 })
-const out: Record<string, string> = {}
-try {
-  await runMigrations(database, url.toString())
-  const log = pino({ level: 'silent' })
-  const deps = { db: database.db, config: loadConfig({}), log }
-  const ctx = { actor: systemActor('bench'), log, db: database.db }
-  const imports = createImportService(deps)
-  const graph = createCiGraphService(deps)
-  await database.db.insert(discoverySources).values({ id: uuidv7(), name: 'bench' })
-
-  const hex = (i: number, w: number) => i.toString(16).padStart(w, '0')
-  const item = (i: number, mem = 4096) => ({
-    key: `host-${i}`,
-    class: 'server',
-    name: `srv-${i}`,
-    identifiers: {
-      serial: `SER${hex(i, 8)}`,
-      systemUuid: `4c4c4544-${hex(i, 4).slice(-4)}-${hex(i >> 16, 4)}-8000-${hex(i, 12)}`,
-      macAddresses: [`52:54:${hex(i, 8).match(/../g)!.join(':')}`],
-      fqdn: `srv-${i}.bench.example`
-    },
-    attributes: { os_name: 'Ubuntu', os_version: '24.04', memory_mb: mem, cpu_cores: 8 }
-  })
-  const items = Array.from({ length: N }, (_, i) => item(i))
-  const time = async (label: string, fn: () => Promise<unknown>) => {
-    const t0 = performance.now()
-    const r = await fn()
-    out[label] = `${(performance.now() - t0).toFixed(0)} ms`
-    return r
-  }
-  const c = new pg.Client({ connectionString: url.toString() })
-  await c.connect()
-  if (!onlyImpact) {
-    await time('import 10,000 (created)', () => imports.importCis(ctx, { source: 'bench', items }))
-    await time('import 10,000 (unchanged)', () => imports.importCis(ctx, { source: 'bench', items }))
-    const changed = items.map((it, i) => (i % 10 === 0 ? item(i, 8192) : it))
-    await time('import 10,000 (10 % changed)', () => imports.importCis(ctx, { source: 'bench', items: changed }))
-
-    // The bare ceiling: the same 10,000 rows in one upsert through pg
-    await c.query('create table bench_ceiling (key text primary key, name text, serial text, attrs jsonb)')
-    const cols = [
-      items.map(i => i.key),
-      items.map(i => i.name),
-      items.map(i => i.identifiers.serial),
-      items.map(i => JSON.stringify(i.attributes))
-    ]
-    const upsert = `insert into bench_ceiling select * from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
-      on conflict (key) do update set name = excluded.name, serial = excluded.serial, attrs = excluded.attrs`
-    await time('bare upsert ceiling (first)', () => c.query(upsert, cols))
-    await time('bare upsert ceiling (again)', () => c.query(upsert, cols))
-  }
-
-  // A 100,000-CI graph: a tree (each CI runs on one of ten times fewer) plus one cross dependency each
-  await c.query(`insert into configuration_items (id, name, class)
-    select (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'g-' || g, 'generic'
-    from generate_series(1, ${GRAPH}) g`)
-  await c.query(`insert into ci_relationships (id, source_id, target_id, type)
-    select gen_random_uuid(), (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid,
-      (lpad(to_hex(g / 10), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'runs_on'
-    from generate_series(10, ${GRAPH}) g`)
-  await c.query(`insert into ci_relationships (id, source_id, target_id, type)
-    select gen_random_uuid(), (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid,
-      (lpad(to_hex(1 + (g * 7919) % ${GRAPH}), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'depends_on'
-    from generate_series(1, ${GRAPH}) g where 1 + (g * 7919) % ${GRAPH} <> g
-    on conflict do nothing`)
-  await c.query('analyze')
-  await c.end()
-  const id = (g: number) => `${hex(g, 8)}-0000-7000-8000-000000000000`
-  for (const direction of ['upstream', 'both'] as const) {
-    const samples: number[] = []
-    for (let k = 0; k < SAMPLES; k++) {
-      const root = id(1 + ((k * 104729) % 1000))
-      const t0 = performance.now()
-      await graph.impact(ctx, root, { direction, depth: 5 })
-      samples.push(performance.now() - t0)
-    }
-    samples.sort((a, b) => a - b)
-    const p = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(1)
-    out[`impact depth 5 ${direction} (p50 / p99)`] = `${p(0.5)} / ${p(0.99)} ms`
-  }
-} finally {
-  await database.close()
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin.end()
+export interface CmdbOptions {
+  items?: number
+  graph?: number
+  samples?: number
+  impact?: boolean
+  import?: boolean
 }
-for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(40)} ${v}\n`)
+
+export interface CmdbResult {
+  items: number
+  graph: number
+  samples: number
+  /** Milliseconds per step */
+  import?: { created: number; unchanged: number; changed: number; ceilingFirst: number; ceilingAgain: number }
+  impact?: Record<'upstream' | 'both', { p50: number; p99: number }>
+}
+
+export async function measureCmdb(serverUrl: string, opts: CmdbOptions = {}): Promise<CmdbResult> {
+  const N = opts.items ?? 10_000
+  const GRAPH = opts.graph ?? 100_000
+  const SAMPLES = opts.samples ?? 200
+  const result: CmdbResult = { items: N, graph: GRAPH, samples: SAMPLES }
+  const name = `sd_bench_cmdb_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const database = await openDatabase({ url: url.toString(), poolSize: 10 })
+  const c = new pg.Client({ connectionString: url.toString() })
+  try {
+    await runMigrations(database, url.toString())
+    await c.connect()
+    const log = pino({ level: 'silent' })
+    const deps = { db: database.db, config: loadConfig({}), log }
+    const ctx = { actor: systemActor('bench'), log, db: database.db }
+    const imports = createImportService(deps)
+    const graph = createCiGraphService(deps)
+    await database.db.insert(discoverySources).values({ id: uuidv7(), name: 'bench' })
+
+    const hex = (i: number, w: number) => i.toString(16).padStart(w, '0')
+    const item = (i: number, mem = 4096) => ({
+      key: `host-${i}`,
+      class: 'server',
+      name: `srv-${i}`,
+      identifiers: {
+        serial: `SER${hex(i, 8)}`,
+        systemUuid: `4c4c4544-${hex(i, 4).slice(-4)}-${hex(i >> 16, 4)}-8000-${hex(i, 12)}`,
+        macAddresses: [`52:54:${hex(i, 8).match(/../g)!.join(':')}`],
+        fqdn: `srv-${i}.bench.example`
+      },
+      attributes: { os_name: 'Ubuntu', os_version: '24.04', memory_mb: mem, cpu_cores: 8 }
+    })
+    const time = async (fn: () => Promise<unknown>) => {
+      const t0 = performance.now()
+      await fn()
+      return performance.now() - t0
+    }
+    if (opts.import !== false) {
+      const items = Array.from({ length: N }, (_, i) => item(i))
+      const created = await time(() => imports.importCis(ctx, { source: 'bench', items }))
+      const unchanged = await time(() => imports.importCis(ctx, { source: 'bench', items }))
+      const changedItems = items.map((it, i) => (i % 10 === 0 ? item(i, 8192) : it))
+      const changed = await time(() => imports.importCis(ctx, { source: 'bench', items: changedItems }))
+
+      // The bare ceiling: the same rows in one upsert through pg
+      await c.query('create table bench_ceiling (key text primary key, name text, serial text, attrs jsonb)')
+      const cols = [
+        items.map(i => i.key),
+        items.map(i => i.name),
+        items.map(i => i.identifiers.serial),
+        items.map(i => JSON.stringify(i.attributes))
+      ]
+      const upsert = `insert into bench_ceiling select * from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+        on conflict (key) do update set name = excluded.name, serial = excluded.serial, attrs = excluded.attrs`
+      const ceilingFirst = await time(() => c.query(upsert, cols))
+      const ceilingAgain = await time(() => c.query(upsert, cols))
+      result.import = { created, unchanged, changed, ceilingFirst, ceilingAgain }
+    }
+
+    if (opts.impact !== false) {
+      // A tree (each CI runs on one of ten times fewer) plus one cross dependency each
+      await c.query(`insert into configuration_items (id, name, class)
+        select (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'g-' || g, 'generic'
+        from generate_series(1, ${GRAPH}) g`)
+      await c.query(`insert into ci_relationships (id, source_id, target_id, type)
+        select gen_random_uuid(), (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid,
+          (lpad(to_hex(g / 10), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'runs_on'
+        from generate_series(10, ${GRAPH}) g`)
+      await c.query(`insert into ci_relationships (id, source_id, target_id, type)
+        select gen_random_uuid(), (lpad(to_hex(g), 8, '0') || '-0000-7000-8000-000000000000')::uuid,
+          (lpad(to_hex(1 + (g * 7919) % ${GRAPH}), 8, '0') || '-0000-7000-8000-000000000000')::uuid, 'depends_on'
+        from generate_series(1, ${GRAPH}) g where 1 + (g * 7919) % ${GRAPH} <> g
+        on conflict do nothing`)
+      await c.query('analyze')
+      const id = (g: number) => `${hex(g, 8)}-0000-7000-8000-000000000000`
+      const impact = {} as NonNullable<CmdbResult['impact']>
+      for (const direction of ['upstream', 'both'] as const) {
+        const samples: number[] = []
+        for (let k = 0; k < SAMPLES; k++) {
+          const root = id(1 + ((k * 104729) % Math.min(1000, GRAPH)))
+          samples.push(await time(() => graph.impact(ctx, root, { direction, depth: 5 })))
+        }
+        samples.sort((a, b) => a - b)
+        const p = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!
+        impact[direction] = { p50: p(0.5), p99: p(0.99) }
+      }
+      result.impact = impact
+    }
+    return result
+  } finally {
+    await c.end().catch(() => {})
+    await database.close()
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  }
+}
+
+/** The figures with their aims; false when one misses its aim. */
+export function printCmdb(r: CmdbResult): boolean {
+  let ok = true
+  const verdict = (ms: number, aim: number) => {
+    if (ms >= aim) ok = false
+    return ms < aim ? 'ok' : 'BELOW AIM'
+  }
+  const ms = (v: number) => `${v.toFixed(0)} ms`.padStart(9)
+  console.log(
+    `\nCMDB on PostgreSQL (${r.items.toLocaleString('en')} items, graph of ${r.graph.toLocaleString('en')} CIs)`
+  )
+  if (r.import) {
+    const scale = r.items / 10_000
+    const i = r.import
+    const aimC = CMDB_AIMS.createdMsPer10k * scale
+    const aimU = CMDB_AIMS.unchangedMsPer10k * scale
+    console.log(`  import (created)        ${ms(i.created)}  ${verdict(i.created, aimC)} (aim < ${aimC.toFixed(0)} ms)`)
+    console.log(
+      `  import (unchanged)      ${ms(i.unchanged)}  ${verdict(i.unchanged, aimU)} (aim < ${aimU.toFixed(0)} ms), ${(i.ceilingAgain / i.unchanged).toFixed(2)} of the bare ceiling`
+    )
+    console.log(`  import (10 % changed)   ${ms(i.changed)}`)
+    console.log(`  bare upsert ceiling     ${ms(i.ceilingFirst)} first, ${ms(i.ceilingAgain).trim()} again`)
+  }
+  if (r.impact) {
+    for (const [dir, v] of Object.entries(r.impact)) {
+      console.log(
+        `  impact depth 5 ${dir.padEnd(8)} p50 ${v.p50.toFixed(1)} ms  p99 ${v.p99.toFixed(1)} ms  ${verdict(v.p99, CMDB_AIMS.impactP99Ms)} (aim p99 < ${CMDB_AIMS.impactP99Ms} ms, ${r.samples} reads)`
+      )
+    }
+  }
+  return ok
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      items: { type: 'string' },
+      graph: { type: 'string' },
+      samples: { type: 'string' },
+      'skip-impact': { type: 'boolean' },
+      'skip-import': { type: 'boolean' }
+    }
+  })
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
+  const opts: CmdbOptions = {
+    impact: !values['skip-impact'] && process.env.CMDB_BENCH !== 'import',
+    import: !values['skip-import'] && process.env.CMDB_BENCH !== 'impact'
+  }
+  const items = num(values.items)
+  const graph = num(values.graph)
+  const samples = num(values.samples ?? process.env.CMDB_BENCH_SAMPLES)
+  if (items !== undefined) opts.items = items
+  if (graph !== undefined) opts.graph = graph
+  if (samples !== undefined) opts.samples = samples
+  measureCmdb(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', opts).then(
+    r => process.exit(printCmdb(r) ? 0 : 1),
+    err => {
+      console.error(err)
+      process.exit(1)
+    }
+  )
+}

@@ -25,6 +25,8 @@ export const settings = {
   admin: { username: 'admin', password: 'bench-admin-password-1' },
   /** Title prefix of every row the write scenarios add; removed before and after a run. */
   writeMarker: 'bench-write',
+  /** The CMDB scenario in `npm run bench`: import this many CIs; impact on a graph of so many, sampled. */
+  cmdb: { items: 10_000, graph: 20_000, samples: 100 },
   /** CPU for the servers and CPU for the load generator, when taskset exists. */
   serverCpu: '0',
   loadCpu: '1'

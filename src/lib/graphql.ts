@@ -90,3 +90,6 @@ export function connectionLoader<T>(
 
 /** mercurius fails the one field whose loader answer is an Error. */
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)))
+
+/** A loader's answer for a field that failed: the error, naming first/after as the client did. */
+export const pagingError = (err: unknown) => asError(renamePaging(err))

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { makeCi, relate } from '../helpers/changes.js'
+import { makeIncident } from '../helpers/factories.js'
 
 type Json = Record<string, any>
 
@@ -63,5 +64,103 @@ describe('GraphQL ConfigurationItem.impact is batched', () => {
     const res = await t.gql('{ cis(q: "ldr-", first: 2) { edges { node { impact(types: ["nope"]) { depth } } } } }')
     expect(res.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
     expect(JSON.stringify(res.body.errors?.[0]?.extensions)).toContain('types')
+  })
+})
+
+/**
+ * A page of CIs asking each CI's relationships, history, tickets and impact costs a fixed number of SQL
+ * statements, whatever the number of CIs: the same for 20 CIs as for 2 (one query per CI per field would
+ * add at least 3 × 18), and fewer than the CIs listed.
+ */
+describe('GraphQL ConfigurationItem connections are batched', () => {
+  let t: TestApp
+  const ids: string[] = []
+  const incidentOf = new Map<string, string[]>()
+
+  beforeAll(async () => {
+    t = await buildTestApp()
+    for (let i = 0; i < 20; i++) ids.push((await makeCi(t, `npq-${String(i).padStart(2, '0')}`)).id)
+    // A chain: npq-00 runs on npq-01 … npq-18 runs on npq-19 (two relationships each, one at the ends)
+    for (let i = 0; i < 19; i++) await relate(t, ids[i]!, ids[i + 1]!, 'runs_on')
+    // An incident naming npq-(2k) and npq-(2k+1), for k = 0 … 4: one ticket shared by two CIs
+    for (let k = 0; k < 5; k++) {
+      const inc = await makeIncident(t, { ciIds: [ids[2 * k]!, ids[2 * k + 1]!] })
+      for (const c of [ids[2 * k]!, ids[2 * k + 1]!]) incidentOf.set(c, [inc.id])
+    }
+  })
+  afterAll(async () => t?.close())
+
+  const query = (first: number) => `{ cis(q: "npq-", first: ${first}) { edges { node { id name
+      relationships { edges { node { id direction relatedCi { id } } } pageInfo { hasNextPage } }
+      one: relationships(first: 1) { edges { node { id } } pageInfo { hasNextPage endCursor } }
+      history { edges { node { id action } } }
+      tickets { edges { node { id kind } } }
+      allIncidents: tickets(state: "all", kind: ["incident"]) { edges { node { id } } }
+      impact(depth: 2) { nodes { ci { id } distance } }
+  } } } }`
+
+  async function statementsOf(q: string) {
+    const session = (t.db as unknown as { session: { prepareQuery: (...a: unknown[]) => unknown } }).session
+    const spy = vi.spyOn(session, 'prepareQuery')
+    try {
+      const res = await t.gql(q)
+      return { res, count: spy.mock.calls.length }
+    } finally {
+      spy.mockRestore()
+    }
+  }
+
+  it('answers 20 CIs in as many statements as 2, each CI as REST answers it', async () => {
+    const few = await statementsOf(query(2))
+    const many = await statementsOf(query(20))
+    expect(few.res.body.errors).toBeUndefined()
+    expect(many.res.body.errors).toBeUndefined()
+    const nodes = many.res.body.data!.cis.edges.map((e: { node: Json }) => e.node) as Json[]
+    expect(nodes).toHaveLength(20)
+    expect(few.res.body.data!.cis.edges).toHaveLength(2)
+    expect(many.count).toBe(few.count)
+    expect(many.count).toBeLessThan(20)
+
+    for (const n of nodes) {
+      const i = ids.indexOf(n.id)
+      expect(i).toBeGreaterThanOrEqual(0)
+      const rels = (await t.api('GET', `/api/v1/cis/${n.id}/relationships`)).json()
+      const neighbours = [ids[i - 1], ids[i + 1]].filter(Boolean)
+      expect(n.relationships.edges.map((e: Json) => e.node.relatedCi.id).sort()).toEqual(neighbours.sort())
+      expect(n.relationships.edges.map((e: Json) => e.node.id)).toEqual(rels.items.map((r: Json) => r.id))
+      expect(n.relationships.pageInfo.hasNextPage).toBe(false)
+      // first: 1 is the first relationship, with a next page where there are two
+      expect(n.one.edges.map((e: Json) => e.node.id)).toEqual([rels.items[0].id])
+      expect(n.one.pageInfo.hasNextPage).toBe(neighbours.length === 2)
+      const history = (await t.api('GET', `/api/v1/cis/${n.id}/history`)).json()
+      // created, then one relationship.added per neighbour
+      expect(n.history.edges.map((e: Json) => e.node.action)).toEqual([
+        'created',
+        ...neighbours.map(() => 'relationship.added')
+      ])
+      expect(n.history.edges.map((e: Json) => e.node.id)).toEqual(history.items.map((h: Json) => h.id))
+      const tickets = incidentOf.get(n.id) ?? []
+      expect(n.tickets.edges.map((e: Json) => e.node.id)).toEqual(tickets)
+      expect(n.allIncidents.edges.map((e: Json) => e.node.id)).toEqual(tickets)
+      expect(n.impact.nodes.length).toBeGreaterThan(0)
+    }
+    // The page after the first relationship is read on its own, and is the second one
+    const head = nodes.find(n => n.id === ids[5])!
+    const rest = (await t.api('GET', `/api/v1/cis/${ids[5]}/relationships`)).json()
+    const next = await t.gql(
+      `{ ci(id: "${ids[5]}") { relationships(first: 1, after: "${head.one.pageInfo.endCursor}") { edges { node { id } } pageInfo { hasNextPage } } } }`
+    )
+    expect(next.body.data!.ci.relationships).toEqual({
+      edges: [{ node: { id: rest.items[1].id } }],
+      pageInfo: { hasNextPage: false }
+    })
+  })
+
+  it('fails only the field whose argument is wrong', async () => {
+    const res = await t.gql(
+      '{ cis(q: "npq-", first: 2) { edges { node { id tickets(kind: ["nope"]) { edges { node { id } } } } } } }'
+    )
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
+    expect(JSON.stringify(res.body.errors?.[0]?.extensions)).toContain('kind')
   })
 })

@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, or, type SQL, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import { ciRelationships, ciRelationshipTypes, configurationItems } from '../../db/schema/index.js'
 import { type CiKeys, identify } from '../../lib/ci-identity.js'
 import type { Queryable } from '../../lib/context.js'
 import { fieldError } from '../../lib/errors.js'
 import { isUuid } from '../../lib/ids.js'
+import { sqlArray } from '../../lib/sql-array.js'
 
 export type CiRow = typeof configurationItems.$inferSelect
 
@@ -133,6 +134,53 @@ export async function relationshipsOf(
     .orderBy(asc(ciRelationships.id))
     .limit(limit)
   return rows.map(({ rel, other, labels }) => relationshipView(rel, ciId, other, labels))
+}
+
+/**
+ * The first `limit` relationships (+1, for the next cursor) of each of many CIs, as `relationshipsOf`
+ * answers one: three queries whatever the number of CIs (the ranked ids, the relationships with their
+ * labels, the CIs at the other ends). By CI id; a CI with none has an empty list.
+ */
+export async function firstRelationshipsOf(
+  q: Queryable,
+  ciIds: readonly string[],
+  limit: number
+): Promise<Map<string, CiRelationshipView[]>> {
+  const out = new Map(ciIds.map(id => [id, [] as CiRelationshipView[]]))
+  const wanted = [...out.keys()].filter(isUuid)
+  if (wanted.length === 0) return out
+  const r = ciRelationships
+  const ids = sqlArray(wanted, 'uuid')
+  const ranked = (
+    (await q.execute(sql`select owner::text as owner, id::text as id from (
+        select owner, id, row_number() over (partition by owner order by id) as rn from (
+          select ${r.sourceId} as owner, ${r.id} as id from ${r} where ${r.sourceId} = any(${ids})
+          union all
+          select ${r.targetId} as owner, ${r.id} as id from ${r} where ${r.targetId} = any(${ids})
+        ) e
+      ) ranked where rn <= ${limit + 1} order by owner, rn`)) as unknown as { rows: { owner: string; id: string }[] }
+  ).rows
+  if (ranked.length === 0) return out
+  const rels = await q
+    .select({ rel: r, labels: { label: ciRelationshipTypes.label, reverse: ciRelationshipTypes.reverseLabel } })
+    .from(r)
+    .innerJoin(ciRelationshipTypes, eq(ciRelationshipTypes.name, r.type))
+    .where(sql`${r.id} = any(${sqlArray([...new Set(ranked.map(x => x.id))], 'uuid')})`)
+  const relById = new Map(rels.map(x => [x.rel.id, x]))
+  const ends = new Set(rels.flatMap(x => [x.rel.sourceId, x.rel.targetId]))
+  const cis = await q
+    .select()
+    .from(configurationItems)
+    .where(sql`${configurationItems.id} = any(${sqlArray([...ends], 'uuid')})`)
+  const ciById = new Map(cis.map(c => [c.id, c]))
+  for (const { owner, id } of ranked) {
+    const found = relById.get(id)
+    if (!found) continue
+    const otherId = found.rel.sourceId === owner ? found.rel.targetId : found.rel.sourceId
+    const other = ciById.get(otherId)
+    if (other) out.get(owner)?.push(relationshipView(found.rel, owner, other, found.labels))
+  }
+  return out
 }
 
 export function relationshipView(

@@ -1,11 +1,11 @@
-import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
 import { authorize, can } from '../../auth/policy.js'
-import { ciRelationships, ciRelationshipTypes, configurationItems } from '../../db/schema/index.js'
+import { auditLog, ciRelationships, ciRelationshipTypes, configurationItems } from '../../db/schema/index.js'
 import { normaliseHost, normaliseMac, normaliseSerial, normaliseUuid } from '../../lib/ci-identity.js'
 import { type Ctx, type Deps, type Queryable, withTx } from '../../lib/context.js'
 import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { conflict, fieldError, notFound } from '../../lib/errors.js'
-import { uuidv7 } from '../../lib/ids.js'
+import { isUuid, uuidv7 } from '../../lib/ids.js'
 import { checkVersion } from '../../lib/version.js'
 import { readAudit, recordAudit } from '../audit/audit.service.js'
 import { pageFromRows, parseIdCursor } from '../identity/paging.js'
@@ -15,6 +15,7 @@ import { ciFilter } from './ci-filter.js'
 import {
   type CiRelationshipView,
   type CiView,
+  firstRelationshipsOf,
   loadCi,
   relationshipsOf,
   relationshipView,
@@ -178,20 +179,26 @@ export function createCiService(_deps: Deps) {
         limit,
         ...(after !== undefined && Number.isInteger(after) ? { afterId: after } : {})
       })
-      return pageOf(
-        rows,
-        limit,
-        last => ({ sort: HISTORY_SORT, value: last.id, id }),
-        r => ({
-          id: r.id,
-          at: r.at,
-          actorId: r.actorId,
-          actor: r.actorLabel.replace(SOURCE_MARK, ''),
-          source: SOURCE_MARK.exec(r.actorLabel)?.[1] ?? null,
-          action: r.action,
-          changes: r.changes as { field: string; old: unknown; new: unknown }[]
-        })
+      return pageOf(rows, limit, last => ({ sort: HISTORY_SORT, value: last.id, id }), historyEntry)
+    },
+
+    /** The first history page of each of many CIs (a GraphQL list), in one query; in the order asked. */
+    async firstHistory(ctx: Ctx, ids: readonly string[], limit: number) {
+      authorize(ctx.actor, 'ci.read')
+      const wanted = [...new Set(ids)].filter(isUuid)
+      const rows = wanted.length ? await firstAuditRows(ctx.db, wanted, limit) : []
+      const byCi = new Map<string, typeof rows>()
+      for (const r of rows) byCi.set(r.entityId, [...(byCi.get(r.entityId) ?? []), r])
+      return ids.map(id =>
+        pageOf(byCi.get(id) ?? [], limit, last => ({ sort: HISTORY_SORT, value: last.id, id }), historyEntry)
       )
+    },
+
+    /** The first relationship page of each of many CIs (a GraphQL list): three queries; in the order asked. */
+    async firstRelationships(ctx: Ctx, ids: readonly string[], limit: number): Promise<Page<CiRelationshipView>[]> {
+      authorize(ctx.actor, 'ci.read')
+      const found = await firstRelationshipsOf(ctx.db, ids, limit)
+      return ids.map(id => pageOf(found.get(id) ?? [], limit, last => ({ sort: REL_SORT, value: null, id: last.id })))
     },
 
     async relationships(ctx: Ctx, id: string, input: RelationshipListInput): Promise<Page<CiRelationshipView>> {
@@ -276,6 +283,39 @@ export function createCiService(_deps: Deps) {
       return ids.map(id => byId.get(id) ?? null)
     }
   }
+}
+
+type AuditRow = Awaited<ReturnType<typeof readAudit>>[number]
+
+/** A history entry as both doors answer it: the discovery source split out of the actor's label. */
+function historyEntry(r: AuditRow) {
+  return {
+    id: r.id,
+    at: r.at,
+    actorId: r.actorId,
+    actor: r.actorLabel.replace(SOURCE_MARK, ''),
+    source: SOURCE_MARK.exec(r.actorLabel)?.[1] ?? null,
+    action: r.action,
+    changes: r.changes as { field: string; old: unknown; new: unknown }[]
+  }
+}
+
+/** The first `limit + 1` visible audit rows of each CI, oldest first, in one query (a window function). */
+async function firstAuditRows(q: Queryable, ids: string[], limit: number): Promise<AuditRow[]> {
+  const ranked = q
+    .select({
+      ...getTableColumns(auditLog),
+      rn: sql<number>`row_number() over (partition by ${auditLog.entityId} order by ${auditLog.id})`.as('rn')
+    })
+    .from(auditLog)
+    .where(and(eq(auditLog.entityType, 'ci'), eq(auditLog.internal, false), inArray(auditLog.entityId, ids)))
+    .as('ranked')
+  const rows = await q
+    .select()
+    .from(ranked)
+    .where(sql`rn <= ${limit + 1}`)
+    .orderBy(sql`rn`)
+  return rows.map(({ rn: _rn, ...row }) => row as AuditRow)
 }
 
 const rel1 = (direction: string, value: unknown) => ({ field: `relationships.${direction}`, old: null, new: value })

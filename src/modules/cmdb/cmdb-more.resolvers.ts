@@ -3,7 +3,16 @@ import type { Loaders, Resolvers } from '../../graphql/types.js'
 import { toConnection } from '../../lib/connection.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { notFound } from '../../lib/errors.js'
-import { type Args, defined, type GqlCtx, Id, pageArgs, paged } from '../../lib/graphql.js'
+import {
+  type Args,
+  connectionLoader,
+  defined,
+  type GqlCtx,
+  Id,
+  pageArgs,
+  paged,
+  pagingError
+} from '../../lib/graphql.js'
 import { check } from '../../lib/validate.js'
 import { adminResolvers, mergeResolvers } from '../admin/admin-resolvers.js'
 import {
@@ -22,13 +31,8 @@ import {
   UpdateDiscoverySourceBody,
   UpdateRelationshipTypeBody
 } from './catalogue.schemas.js'
-import {
-  type CiTicketsInput,
-  CiTicketsQuery,
-  type ImpactInput,
-  ImpactQuery,
-  RelationshipListQuery
-} from './cmdb.schemas.js'
+import type { CiRelationshipView } from './cis.repository.js'
+import { type CiTicketsInput, CiTicketsQuery, type ImpactInput, ImpactQuery } from './cmdb.schemas.js'
 import { ImportBody, type ImportInput } from './import.schemas.js'
 
 const id = (v: unknown, field = 'id') => check<string>(Id, v, field)
@@ -112,27 +116,6 @@ export function cmdbMoreResolvers(): Resolvers {
           ),
         importCis: async (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
           services.ciImport.importCis(ctx, check<ImportInput>(ImportBody, dropNulls(args.input), 'input'))
-      },
-      ConfigurationItem: {
-        relationships: paged(async (ci: Ci, args: Args, { ctx, services }: GqlCtx) => {
-          const query = check<{ limit?: number; cursor?: string }>(RelationshipListQuery, defined(pageArgs(args)))
-          return toConnection(await services.cis.relationships(ctx, ci.id, query), r =>
-            encodeCursor({ sort: 'ci-relationships', value: null, id: r.id })
-          )
-        }),
-        history: paged(async (ci: Ci, args: Args, { ctx, services }: GqlCtx) => {
-          const query = check<{ limit?: number; cursor?: string }>(RelationshipListQuery, defined(pageArgs(args)))
-          return toConnection(await services.cis.history(ctx, ci.id, query), h =>
-            encodeCursor({ sort: 'ci-history', value: h.id, id: ci.id })
-          )
-        }),
-        tickets: paged(async (ci: Ci, args: Args, { ctx, services }: GqlCtx) => {
-          const kind = args.kind ? check<string[]>(List, args.kind, 'kind').join(',') : undefined
-          const query = check<CiTicketsInput>(CiTicketsQuery, defined({ state: args.state, kind, ...pageArgs(args) }))
-          return toConnection(await services.ciGraph.tickets(ctx, ci.id, query), t =>
-            encodeCursor({ sort: 'ci-tickets', value: new Date(t.createdAt).toISOString(), id: t.id })
-          )
-        })
       }
     }
   )
@@ -145,6 +128,17 @@ export function cmdbMoreResolvers(): Resolvers {
 export function cmdbMoreLoaders(): Loaders {
   return {
     ConfigurationItem: {
+      relationships: connectionLoader(
+        ({ ctx, services }, ids, limit) => services.cis.firstRelationships(ctx, ids, limit),
+        ({ ctx, services }, id, page) => services.cis.relationships(ctx, id, page),
+        (r: CiRelationshipView) => encodeCursor({ sort: 'ci-relationships', value: null, id: r.id })
+      ),
+      history: connectionLoader(
+        ({ ctx, services }, ids, limit) => services.cis.firstHistory(ctx, ids, limit),
+        ({ ctx, services }, id, page) => services.cis.history(ctx, id, page),
+        (h: CiHistoryView, ciId) => encodeCursor({ sort: 'ci-history', value: h.id, id: ciId })
+      ),
+      tickets: ticketsLoader,
       impact: async (queries: { obj: Ci; params: Args }[], { ctx, services }: GqlCtx) => {
         const groups = new Map<string, { input: ImpactInput; ids: string[] }>()
         const keys = queries.map(q => {
@@ -162,6 +156,55 @@ export function cmdbMoreLoaders(): Loaders {
     }
   }
 }
+
+type CiHistoryView = Awaited<ReturnType<GqlCtx['services']['cis']['history']>>['items'][number]
+type TicketConnection = ReturnType<typeof toConnection<CiTicketView>>
+type CiTicketView = Awaited<ReturnType<GqlCtx['services']['ciGraph']['tickets']>>['items'][number]
+const ticketCursor = (t: CiTicketView) =>
+  encodeCursor({ sort: 'ci-tickets', value: new Date(t.createdAt).toISOString(), id: t.id })
+
+/**
+ * ConfigurationItem.tickets over a list: first pages asking the same state, kinds and size share one
+ * `firstTickets` (one query); a page after a cursor is read on its own. A bad argument fails its field.
+ */
+async function ticketsLoader(queries: { obj: Ci; params: Args }[], { ctx, services }: GqlCtx) {
+  const out: (TicketConnection | Error | Promise<TicketConnection | Error>)[] = new Array(queries.length)
+  const groups = new Map<string, { input: CiTicketsInput; at: number[] }>()
+  queries.forEach((q, i) => {
+    try {
+      const args = q.params
+      const kind = args.kind ? check<string[]>(List, args.kind, 'kind').join(',') : undefined
+      const input = check<CiTicketsInput>(CiTicketsQuery, defined({ state: args.state, kind, ...pageArgs(args) }))
+      if (input.cursor) {
+        out[i] = services.ciGraph.tickets(ctx, q.obj.id, input).then(p => toConnection(p, ticketCursor))
+        return
+      }
+      const key = JSON.stringify([input.state ?? 'open', input.kind ?? null, input.limit ?? 50])
+      const g = groups.get(key) ?? { input, at: [] }
+      g.at.push(i)
+      groups.set(key, g)
+    } catch (err) {
+      out[i] = asError(err)
+    }
+  })
+  for (const g of groups.values()) {
+    try {
+      const pages = await services.ciGraph.firstTickets(
+        ctx,
+        g.at.map(i => queries[i]!.obj.id),
+        g.input
+      )
+      g.at.forEach((i, k) => {
+        out[i] = toConnection(pages[k]!, ticketCursor)
+      })
+    } catch (err) {
+      for (const i of g.at) out[i] = asError(err)
+    }
+  }
+  return Promise.all(out.map(o => Promise.resolve(o).catch(asError)))
+}
+
+const asError = (err: unknown) => pagingError(err)
 
 /** GraphQL sends null for omitted optionals at any depth; the import schema wants them absent. */
 function dropNulls(v: unknown): unknown {

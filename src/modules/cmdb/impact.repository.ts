@@ -206,3 +206,44 @@ export async function ticketsOfCi(
     .orderBy(sql`${t.createdAt} desc`, sql`${t.id} desc`)
     .limit(opts.limit + 1)
 }
+
+/**
+ * The first `limit + 1` tickets naming each of many CIs, newest first as `ticketsOfCi` answers one, in
+ * one query (a window function over ticket_cis); each row says which CI it is for.
+ */
+export async function firstTicketsOfCis(
+  q: Queryable,
+  ciIds: readonly string[],
+  opts: { open: boolean; kinds?: readonly string[]; limit: number }
+) {
+  const t = tickets
+  const where: SQL[] = [sql`${ticketCis.ciId} = any(${sqlArray([...ciIds], 'uuid')})`]
+  if (opts.open) where.push(sql`${t.resolvedAt} is null and ${t.closedAt} is null`)
+  if (opts.kinds?.length) where.push(inArray(t.kind, [...opts.kinds]))
+  const ranked = q
+    .select({
+      ciId: ticketCis.ciId,
+      id: t.id,
+      kind: t.kind,
+      number: t.number,
+      title: t.title,
+      status: t.status,
+      priority: t.priority,
+      createdAt: t.createdAt,
+      resolvedAt: t.resolvedAt,
+      closedAt: t.closedAt,
+      rn: sql<number>`row_number() over (partition by ${ticketCis.ciId} order by ${t.createdAt} desc, ${t.id} desc)`.as(
+        'rn'
+      )
+    })
+    .from(ticketCis)
+    .innerJoin(t, sql`${t.id} = ${ticketCis.ticketId}`)
+    .where(sql.join(where, sql` and `))
+    .as('ranked')
+  const rows = await q
+    .select()
+    .from(ranked)
+    .where(sql`rn <= ${opts.limit + 1}`)
+    .orderBy(sql`rn`)
+  return rows.map(({ rn: _rn, ...row }) => row)
+}

@@ -4,8 +4,9 @@ import { ciRelationshipTypes, ciSourceRecords, configurationItems, discoverySour
 import { type Ctx, type Deps, type Tx, withTx } from '../../lib/context.js'
 import { AppError, type FieldError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { sqlArray } from '../../lib/sql-array.js'
 import { type AuditEntry, recordAudit } from '../audit/audit.service.js'
-import { checkAttributes, loadCatalogue } from './attributes.js'
+import { type AttributeCheck, type ClassCatalogue, checkAttributesMany, loadCatalogue } from './attributes.js'
 import { ciChanges } from './ci-fields.js'
 import { toCiView } from './cis.repository.js'
 import { viaSource } from './cis.service.js'
@@ -27,7 +28,6 @@ import type { ImportInput, ImportItemInput, ImportItemReport, ImportReportView }
 
 const ci = configurationItems
 const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`
-const texts = (v: string[]) => sql`(select jsonb_array_elements_text(${json(v)}))`
 
 /** Every CI any item could be: by the source's keys, serials, UUIDs, MACs, FQDNs and names, in one query. */
 async function candidates(tx: Tx, source: SourceRow, items: NormalisedItem[]) {
@@ -41,8 +41,11 @@ async function candidates(tx: Tx, source: SourceRow, items: NormalisedItem[]) {
     ? await tx
         .select({ key: ciSourceRecords.externalKey, ciId: ciSourceRecords.ciId })
         .from(ciSourceRecords)
-        .where(sql`${ciSourceRecords.sourceId} = ${source.id} and ${ciSourceRecords.externalKey} in ${texts(keys)}`)
+        .where(
+          sql`${ciSourceRecords.sourceId} = ${source.id} and ${ciSourceRecords.externalKey} = any(${sqlArray(keys, 'text')})`
+        )
     : []
+  const texts = (v: string[]) => sql`(select jsonb_array_elements_text(${json(v)}))`
   const rows = await tx
     .select()
     .from(ci)
@@ -90,12 +93,27 @@ export function createImportService(_deps: Deps) {
         const candidatesOf = indexCandidates(rows)
 
         const reports = items.map(emptyReport)
-        const planned: Planned[] = []
         const claimed = new Map<string, number>()
-        for (const item of items) {
-          const report = reports[item.index]!
-          const p = await planItem(tx, item, report, { source, sources, catalogue, byKey, candidatesOf, claimed })
-          if (p) planned.push(p)
+        const env = { source, sources, catalogue, byKey, candidatesOf, claimed }
+        const drafts = items.flatMap(item => {
+          const d = planItem(item, reports[item.index]!, env)
+          return d ? [d] : []
+        })
+        // Attributes of every item at once: each class's definitions once, a few statements in all
+        const checked = await checkAttributesMany(
+          tx,
+          catalogue,
+          drafts.flatMap(d => (d.check ? [d.check] : []))
+        )
+        const planned: Planned[] = []
+        let k = 0
+        for (const d of drafts) {
+          const result = d.check ? checked[k++]! : null
+          if (result && !result.ok) {
+            failItem(d.report, result.error)
+            continue
+          }
+          planned.push(d.finish(result ? result.value : null))
         }
         const rels = await planRelationships(tx, input.items as ImportItemInput[], planned, reports, source, types)
 
@@ -119,106 +137,134 @@ export function createImportService(_deps: Deps) {
   }
 }
 
-async function planItem(
-  tx: Tx,
+/** An item identified and planned but for its attributes, which are checked with every other item's. */
+interface Draft {
+  report: ImportItemReport
+  check: AttributeCheck | null
+  /** The planned write, given the checked attributes (null when the item touches none). */
+  finish(attributes: Record<string, unknown> | null): Planned
+}
+
+function failItem(report: ImportItemReport, err: unknown) {
+  const errors = errorsOf(err)
+  if (!errors) throw err
+  report.result = 'error'
+  report.errors = errors
+  report.reason = errors.map(e => `${e.field}: ${e.message}`).join('; ')
+}
+
+function planItem(
   item: NormalisedItem,
   report: ImportItemReport,
   env: {
     source: SourceRow
     sources: ReadonlyMap<string, SourceRow>
-    catalogue: Awaited<ReturnType<typeof loadCatalogue>>
+    catalogue: ClassCatalogue
     byKey: ReadonlyMap<string, CiRow>
     candidatesOf: ReturnType<typeof indexCandidates>
     claimed: Map<string, number>
   }
-): Promise<Planned | null> {
+): Draft | null {
   const { source, catalogue } = env
-  try {
-    if (!catalogue.byName.has(item.fields.class)) throw fieldError('class', `no such class: ${item.fields.class}`)
-    const found = identifyItem(item, env.byKey, env.candidatesOf, catalogue)
-    if (found && 'conflict' in found) {
+  if (!catalogue.byName.has(item.fields.class)) {
+    failItem(report, fieldError('class', `no such class: ${item.fields.class}`))
+    return null
+  }
+  const found = identifyItem(item, env.byKey, env.candidatesOf, catalogue)
+  if (found && 'conflict' in found) {
+    report.result = 'conflict'
+    report.reason = found.conflict
+    return null
+  }
+  if (found) {
+    const { row, by } = found
+    report.ciId = row.id
+    report.identifiedBy = by
+    const first = env.claimed.get(row.id)
+    if (first !== undefined) {
       report.result = 'conflict'
-      report.reason = found.conflict
+      report.reason = `item ${first} already describes configuration item ${row.id}`
       return null
     }
-    if (found) {
-      const { row, by } = found
-      report.ciId = row.id
-      report.identifiedBy = by
-      const first = env.claimed.get(row.id)
-      if (first !== undefined) {
-        report.result = 'conflict'
-        report.reason = `item ${first} already describes configuration item ${row.id}`
-        return null
+    env.claimed.set(row.id, item.index)
+    if (!catalogue.descendants(item.fields.class).includes(row.ciClass)) {
+      report.result = 'conflict'
+      report.reason = `configuration item ${row.id} (found by ${by}) is a ${row.ciClass}, not a ${item.fields.class}`
+      return null
+    }
+    const plan = planUpdate(row, item, source, env.sources)
+    report.protected = plan.protected
+    const check: AttributeCheck | null = plan.touchedAttributes.length
+      ? {
+          className: row.ciClass,
+          merged: plan.attributes,
+          fill: false,
+          selfId: row.id,
+          touched: plan.touchedAttributes
+        }
+      : null
+    return {
+      report,
+      check,
+      finish(checked) {
+        // Nothing to write: the row as it is, no history (the common case of a re-import)
+        if (!checked && Object.keys(plan.set).length === 0 && !row.missingSince) {
+          report.result = 'unchanged'
+          return { item, report, row, isNew: false, changes: [] }
+        }
+        const before = toCiView(row)
+        const after: CiRow = {
+          ...row,
+          ...Object.fromEntries(Object.entries(plan.set).map(([f, v]) => [f === 'class' ? 'ciClass' : f, v])),
+          attributes: checked ?? plan.attributes,
+          fieldSources: plan.fieldSources,
+          missingSince: null
+        }
+        const changes = ciChanges(before, { ...toCiView(after), class: before.class })
+        if (row.missingSince) changes.push({ field: 'missingSince', old: row.missingSince.toISOString(), new: null })
+        report.result = changes.length ? 'updated' : 'unchanged'
+        return { item, report, row: after, isNew: false, changes }
       }
-      env.claimed.set(row.id, item.index)
-      if (!catalogue.descendants(item.fields.class).includes(row.ciClass)) {
-        report.result = 'conflict'
-        report.reason = `configuration item ${row.id} (found by ${by}) is a ${row.ciClass}, not a ${item.fields.class}`
-        return null
-      }
-      const plan = planUpdate(row, item, source, env.sources)
-      report.protected = plan.protected
-      const attributes = plan.touchedAttributes.length
-        ? await checkAttributes(tx, catalogue, row.ciClass, plan.attributes, {
-            fill: false,
-            selfId: row.id,
-            touched: plan.touchedAttributes
-          })
-        : plan.attributes
-      const before = toCiView(row)
-      const after: CiRow = {
-        ...row,
-        ...Object.fromEntries(Object.entries(plan.set).map(([f, v]) => [f === 'class' ? 'ciClass' : f, v])),
+    }
+  }
+  const id = uuidv7()
+  return {
+    report,
+    check: { className: item.fields.class, merged: item.attributes, fill: true, selfId: id },
+    finish(checked) {
+      const attributes = checked ?? {}
+      const now = new Date()
+      const f = item.fields
+      const row: CiRow = {
+        id,
+        name: f.name,
+        ciClass: f.class,
+        hostname: (f.hostname as string | null) ?? null,
+        fqdn: (f.fqdn as string | null) ?? null,
+        serial: (f.serial as string | null) ?? null,
+        macAddress: (f.macAddress as string | null) ?? null,
+        macAddresses: (f.macAddresses as string[] | undefined) ?? [],
+        systemUuid: (f.systemUuid as string | null) ?? null,
+        assetTag: (f.assetTag as string | null) ?? null,
+        status: (f.status as string | undefined) ?? 'live',
+        supportTeamId: null,
+        ownerTeamId: null,
+        organisationId: null,
+        location: null,
+        costCentreId: null,
         attributes,
-        fieldSources: plan.fieldSources,
-        missingSince: null
+        fieldSources: Object.fromEntries(
+          [...Object.keys(f), ...Object.keys(attributes).map(a => `attributes.${a}`)].map(k => [k, source.id])
+        ),
+        missingSince: null,
+        createdAt: now,
+        updatedAt: now,
+        version: 1
       }
-      const changes = ciChanges(before, { ...toCiView(after), class: before.class })
-      if (row.missingSince) changes.push({ field: 'missingSince', old: row.missingSince.toISOString(), new: null })
-      report.result = changes.length ? 'updated' : 'unchanged'
-      return { item, report, row: after, isNew: false, changes }
+      report.result = 'created'
+      report.ciId = id
+      return { item, report, row, isNew: true, changes: createdChanges(toCiView(row)) }
     }
-    const attributes = await checkAttributes(tx, catalogue, item.fields.class, item.attributes, { fill: true })
-    const id = uuidv7()
-    const now = new Date()
-    const f = item.fields
-    const row: CiRow = {
-      id,
-      name: f.name,
-      ciClass: f.class,
-      hostname: (f.hostname as string | null) ?? null,
-      fqdn: (f.fqdn as string | null) ?? null,
-      serial: (f.serial as string | null) ?? null,
-      macAddress: (f.macAddress as string | null) ?? null,
-      macAddresses: (f.macAddresses as string[] | undefined) ?? [],
-      systemUuid: (f.systemUuid as string | null) ?? null,
-      assetTag: (f.assetTag as string | null) ?? null,
-      status: (f.status as string | undefined) ?? 'live',
-      supportTeamId: null,
-      ownerTeamId: null,
-      organisationId: null,
-      location: null,
-      costCentreId: null,
-      attributes,
-      fieldSources: Object.fromEntries(
-        [...Object.keys(f), ...Object.keys(attributes).map(a => `attributes.${a}`)].map(k => [k, source.id])
-      ),
-      missingSince: null,
-      createdAt: now,
-      updatedAt: now,
-      version: 1
-    }
-    report.result = 'created'
-    report.ciId = id
-    return { item, report, row, isNew: true, changes: createdChanges(toCiView(row)) }
-  } catch (err) {
-    const errors = errorsOf(err)
-    if (!errors) throw err
-    report.result = 'error'
-    report.errors = errors
-    report.reason = errors.map(e => `${e.field}: ${e.message}`).join('; ')
-    return null
   }
 }
 
