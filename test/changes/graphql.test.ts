@@ -30,6 +30,9 @@ const CHANGE_TYPES_COVERED = [
 ]
 /** Null on a fully populated record, rightly. */
 const allowNull = [
+  // No SLA applies to changes here: no clocks
+  'TicketSlaSummary.response',
+  'TicketSlaSummary.resolution',
   'Change.releaseId',
   'Change.resolvedAt',
   'Change.closedAt',
