@@ -20,6 +20,9 @@ const all = (type: string) => selectAll(schema, type)
 const REQUEST_TYPES_COVERED = ['ServiceRequest', 'ServiceRequestEdge', 'ServiceRequestConnection', 'RequestTask']
 /** Null on a fully populated request, rightly: other modules' optional fields. */
 const allowNull = [
+  // No SLA applies to these requests: no clocks
+  'TicketSlaSummary.response',
+  'TicketSlaSummary.resolution',
   'FieldChange.old',
   'FieldChange.new',
   'PageInfo.endCursor',
