@@ -35,11 +35,14 @@ export interface CalendarView extends Omit<StoredCalendar, 'hours' | 'holidays' 
 const toView = (row: StoredCalendar): CalendarView => {
   const view = row as CalendarView
   if (WEEKDAYS.every(d => Array.isArray(view.hours?.[d]))) return view
-  const hours = (view.hours ?? {}) as Partial<Record<Weekday, TimeInterval[]>>
-  return {
-    ...view,
-    hours: Object.fromEntries(WEEKDAYS.map(d => [d, hours[d] ?? []])) as Record<Weekday, TimeInterval[]>
-  }
+  return { ...view, hours: everyWeekday(view.hours) }
+}
+
+/** Every weekday of stored hours present (a missing one has no working time). */
+function everyWeekday(stored: unknown): Record<Weekday, TimeInterval[]> {
+  const hours = (stored ?? {}) as Partial<Record<Weekday, TimeInterval[]>>
+  if (WEEKDAYS.every(d => Array.isArray(hours[d]))) return hours as Record<Weekday, TimeInterval[]>
+  return Object.fromEntries(WEEKDAYS.map(d => [d, hours[d] ?? []])) as Record<Weekday, TimeInterval[]>
 }
 
 /** The definition business-time computes on. */
@@ -51,7 +54,14 @@ export const definitionOf = (row: CalendarView): BusinessCalendar => ({
 })
 
 /** The definition of a calendar row read around the service (the SLA reads join it to the clocks). */
-export const definitionOfRow = (row: StoredCalendar): BusinessCalendar => definitionOf(toView(row))
+export const definitionOfRow = (
+  row: Pick<StoredCalendar, 'timeZone' | 'hours' | 'holidays' | 'exceptions'>
+): BusinessCalendar => ({
+  timeZone: row.timeZone,
+  hours: everyWeekday(row.hours),
+  holidays: (row.holidays ?? []) as Holiday[],
+  exceptions: (row.exceptions ?? []) as CalendarException[]
+})
 
 const FIELDS = ['name', 'timeZone', 'hours', 'holidays', 'exceptions'] as const
 const YEAR_MS = 365.25 * 86_400_000

@@ -1,6 +1,6 @@
-import { inArray, type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
-import { calendars, slaClocks, tickets } from '../../db/schema/index.js'
+import { slaClocks, tickets } from '../../db/schema/index.js'
 import { businessMinutes } from '../../lib/business-time.js'
 import type { Queryable } from '../../lib/context.js'
 import { definitionOfRow } from '../calendars/calendars.service.js'
@@ -16,18 +16,31 @@ import { CLOCK_STATES } from './sla-clocks.schemas.js'
 
 type Target = 'response' | 'resolution'
 
-/** A clock row as the summaries read it (snake_case, raw). */
-interface RawClock {
-  ticket_id: string
-  target: Target
-  state: 'running' | 'paused' | 'stopped'
-  due_at: Date | string | null
-  breached_at: Date | string | null
-  elapsed_minutes: number | string
-  running_since: Date | string | null
-  target_minutes: number | string
-  calendar_id: string
-}
+/**
+ * A ticket's SLA clocks as one JSON array, a correlated subquery over `tickets` (one lookup on
+ * `sla_clocks_ticket_uq`): [target, state, due_at, breached_at, elapsed_minutes, running_since,
+ * target_minutes, calendar] per clock, the calendar (time zone, hours, holidays, exceptions) joined for
+ * running clocks only, whose elapsed time counts to now. Ticket reads select it with their row, so the
+ * `sla` object costs no round trip. No bound parameter: it is spliced into prebuilt selects. The ticket
+ * is named in full (drizzle leaves the table off columns of a one-table select).
+ */
+const clocksJson = sql`(select coalesce(json_agg(json_build_array(c.target, c.state, c.due_at, c.breached_at,
+    c.elapsed_minutes, c.running_since, c.target_minutes,
+    case when c.state = 'running' then json_build_array(k.time_zone, k.hours, k.holidays, k.exceptions) end)), '[]'::json)
+  from sla_clocks c left join calendars k on k.id = c.calendar_id and c.state = 'running'
+  where c.ticket_id = "tickets"."id" and c.agreement = 'sla')`
+
+/** One clock as `clocksJson` selects it. */
+type RawClock = [
+  target: Target,
+  state: 'running' | 'paused' | 'stopped',
+  dueAt: string | null,
+  breachedAt: string | null,
+  elapsedMinutes: number | string,
+  runningSince: string | null,
+  targetMinutes: number | string,
+  calendar: [timeZone: string, hours: unknown, holidays: unknown, exceptions: unknown] | null
+]
 
 /**
  * A ticket's SLA clock of one target holding `condition` (the clock row is unique per ticket,
@@ -77,48 +90,42 @@ export function createSlaReadPort(): SlaReadPort & { clock: { now: () => Date } 
   const port = {
     clock: { now: () => new Date() },
 
+    clocksSql: clocksJson,
+
+    summaryOf(raw: unknown): TicketSlaSummary {
+      const out: TicketSlaSummary = { response: null, resolution: null }
+      const clocks = (typeof raw === 'string' ? JSON.parse(raw) : (raw ?? [])) as RawClock[]
+      if (clocks.length === 0) return out
+      const now = port.clock.now()
+      const at = (v: string | null) => (v === null ? null : new Date(v))
+      for (const [target, state, due, breached, elapsedMinutes, since, targetMinutes, calendar] of clocks) {
+        let elapsed = Number(elapsedMinutes)
+        const runningSince = at(since)
+        if (state === 'running' && runningSince && calendar) {
+          const [timeZone, hours, holidays, exceptions] = calendar
+          const definition = definitionOfRow({ timeZone, hours, holidays, exceptions })
+          elapsed += Math.max(0, businessMinutes(definition, runningSince, now))
+        }
+        const breachedAt = at(breached)
+        const apiState = stateOf({ state, breachedAt })
+        out[target] = {
+          state: apiState,
+          dueAt: at(due),
+          breached: apiState === 'breached',
+          percentUsed: percentOf(elapsed, Number(targetMinutes))
+        } satisfies SlaClockSummary
+      }
+      return out
+    },
+
     async summariesOf(q: Queryable, ticketIds: readonly string[]): Promise<Map<string, TicketSlaSummary>> {
       const out = new Map<string, TicketSlaSummary>(ticketIds.map(id => [id, { response: null, resolution: null }]))
       if (ticketIds.length === 0) return out
-      // Raw SQL: drizzle's builder cost more CPU than the query on the hot single read (one a GET)
-      const found = await q.execute(sql`select ticket_id, target, state, due_at, breached_at, elapsed_minutes,
-          running_since, target_minutes, calendar_id
-        from sla_clocks where ticket_id = any(${sql.param([...new Set(ticketIds)])}::uuid[]) and agreement = 'sla'`)
-      const raw = (found as unknown as { rows: RawClock[] }).rows
-      const at = (v: Date | string | null) => (v === null ? null : new Date(v))
-      // The running clocks' calendars only (elapsed as of now); most reads have none
-      const calendarIds = [...new Set(raw.filter(r => r.state === 'running').map(r => r.calendar_id))]
-      const byId = new Map(
-        calendarIds.length
-          ? (await q.select().from(calendars).where(inArray(calendars.id, calendarIds))).map(c => [c.id, c] as const)
-          : []
-      )
-      const rows = raw.map(r => ({
-        ticketId: r.ticket_id,
-        target: r.target,
-        state: r.state,
-        dueAt: at(r.due_at),
-        breachedAt: at(r.breached_at),
-        elapsedMinutes: Number(r.elapsed_minutes),
-        runningSince: at(r.running_since),
-        targetMinutes: Number(r.target_minutes),
-        calendar: r.state === 'running' ? (byId.get(r.calendar_id) ?? null) : null
-      }))
-      const now = port.clock.now()
-      for (const r of rows) {
-        let elapsed = r.elapsedMinutes
-        if (r.state === 'running' && r.runningSince && r.calendar) {
-          elapsed += Math.max(0, businessMinutes(definitionOfRow(r.calendar), r.runningSince, now))
-        }
-        const state = stateOf(r)
-        const summary: SlaClockSummary = {
-          state,
-          dueAt: r.dueAt,
-          breached: state === 'breached',
-          percentUsed: percentOf(elapsed, r.targetMinutes)
-        }
-        const entry = out.get(r.ticketId)
-        if (entry) entry[r.target] = summary
+      // Raw SQL: drizzle's builder cost more CPU than the query on hot reads
+      const found = await q.execute(sql`select ${tickets.id} as id, ${clocksJson} as clocks from ${tickets}
+        where ${tickets.id} = any(${sql.param([...new Set(ticketIds)])}::uuid[])`)
+      for (const r of (found as unknown as { rows: { id: string; clocks: unknown }[] }).rows) {
+        out.set(r.id, port.summaryOf(r.clocks))
       }
       return out
     },

@@ -183,11 +183,14 @@ export function createTicketListing(
       for (const v of out) if (v.kind === kind) Object.assign(v, found.get(v.id) ?? {})
     }
     if (slaReads && rows.length) {
-      const sla = await slaReads.summariesOf(
-        db,
-        rows.map(r => r.id)
-      )
-      for (const v of out) v.sla = sla.get(v.id)
+      // List pages select the clocks with their rows (tickets.repository.ts listExtra)
+      const clocks = rows as (SummaryRow & { slaClocks?: unknown })[]
+      const missing = clocks.filter(r => r.slaClocks === undefined).map(r => r.id)
+      const loaded = missing.length ? await slaReads.summariesOf(db, missing) : undefined
+      out.forEach((v, i) => {
+        const raw = clocks[i]!.slaClocks
+        v.sla = raw === undefined ? loaded?.get(v.id) : slaReads.summaryOf(raw)
+      })
     }
     return out
   }

@@ -100,6 +100,13 @@ export type SlaSortKey = 'sla.responseDueAt' | 'sla.resolutionDueAt'
  * it, the clocks being a ticket-writer subscriber built on the core).
  */
 export interface SlaReadPort {
+  /**
+   * A correlated subquery over `tickets` selecting a ticket's SLA clocks (no bound parameter): ticket
+   * reads select it with their row and `summaryOf` turns its value into the `sla` object.
+   */
+  clocksSql: SQL
+  /** The `sla` object from what `clocksSql` selected. */
+  summaryOf(clocks: unknown): TicketSlaSummary
   /** The `sla` object of many tickets in one query; every ticket asked is present. */
   summariesOf(q: Queryable, ticketIds: readonly string[]): Promise<Map<string, TicketSlaSummary>>
   /** Filter fields (`sla.responseDueAt`, `sla.resolutionDueAt`, `sla.breached`, …), indexed lookups into the clocks. */

@@ -352,8 +352,13 @@ export interface SortSpec {
   valueOf: (row: SummaryRow) => string | number
 }
 
-export function createTicketQueries(db: Db) {
+/**
+ * `listExtra`: columns other modules add to every list row, as subqueries without bound parameters
+ * (the SLA clocks), so a page stays one statement.
+ */
+export function createTicketQueries(db: Db, listExtra: Record<string, SQL> = {}) {
   let listHead: SQL | undefined
+  const pageColumns = { ...listColumns, ...listExtra }
   const byId = db
     .select({ ...fullColumns, ...nameSubqueries })
     .from(tickets)
@@ -416,7 +421,7 @@ export function createTicketQueries(db: Db) {
         ? sql`${sort.expression} desc, ${tickets.id} desc`
         : sql`${sort.expression} asc, ${tickets.id} asc`
       if (sort.computed) {
-        const columns = { ...listColumns, sortValue: sql`${sort.selected ?? sort.expression}`.as('sort_value') }
+        const columns = { ...pageColumns, sortValue: sql`${sort.selected ?? sort.expression}`.as('sort_value') }
         return db
           .select(columns)
           .from(tickets)
@@ -430,7 +435,7 @@ export function createTicketQueries(db: Db) {
       // The hot list: its select built once, its rows read without drizzle's per-cell mapping
       listHead ??= selectList(
         db
-          .select(listColumns)
+          .select(pageColumns)
           .from(tickets)
           .leftJoin(requesterUser, eq(requesterUser.id, tickets.requesterId))
           .leftJoin(assigneeUser, eq(assigneeUser.id, tickets.assigneeId))
@@ -439,7 +444,7 @@ export function createTicketQueries(db: Db) {
       const filter = conditions.length ? sql` where ${and(...conditions)}` : sql``
       return selectRows<SummaryRow & Required<RefNames>>(
         db,
-        listColumns,
+        pageColumns,
         sql`${listHead}${filter} order by ${order} limit ${limit + 1}`,
         { prepare }
       )

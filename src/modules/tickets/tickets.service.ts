@@ -87,11 +87,13 @@ const CREATE_AUDITED = [
  */
 export function createTicketService(deps: TicketCoreDeps) {
   const { db } = deps
-  const queries = createTicketQueries(db)
   const writer = createTicketWriter()
   const hooks = new Map<TicketKind, KindHooks>()
   // Given at construction and never replaced: the modules providing them are built first
   const ports: Readonly<TicketPorts> = { ...deps.ports }
+  // Reads select the SLA clocks with their rows: the `sla` object costs no round trip
+  const slaColumn: Record<string, SQL> = ports.slaReads ? { slaClocks: ports.slaReads.clocksSql } : {}
+  const queries = createTicketQueries(db, slaColumn)
 
   /** Reads a ticket of this kind (any kind when null) the actor may see, or 404. */
   async function visible(ctx: Ctx, kind: TicketKind | null, id: string): Promise<Row> {
@@ -187,7 +189,11 @@ export function createTicketService(deps: TicketCoreDeps) {
   function singleReadOf(kind: TicketKind, extra: Record<string, SQL>) {
     let prepared = singleReads.get(kind)
     if (!prepared) {
-      prepared = prepareSingleRead(kind, { ...extra, ...(ports.ciLinks ? { ciIds: ports.ciLinks.idsSql } : {}) })
+      prepared = prepareSingleRead(kind, {
+        ...extra,
+        ...(ports.ciLinks ? { ciIds: ports.ciLinks.idsSql } : {}),
+        ...slaColumn
+      })
       singleReads.set(kind, prepared)
     }
     return prepared
@@ -276,7 +282,8 @@ export function createTicketService(deps: TicketCoreDeps) {
       const view = toTicket(row) as TicketView & Record<string, unknown>
       for (const key of Object.keys(singleRead)) view[key] = row[key] ?? null
       if (ports.ciLinks) view.ciIds = row.ciIds ?? []
-      return (await withVisibleProblems(db, ctx.actor, await withSla(db, [view])))[0]!
+      if (ports.slaReads) view.sla = ports.slaReads.summaryOf(row.slaClocks)
+      return (await withVisibleProblems(db, ctx.actor, [view]))[0]!
     },
 
     /** Several tickets in one query (GraphQL loaders); invisible ones are left out. */
