@@ -132,7 +132,35 @@ export async function loadDefinitions(q: Queryable, ids: readonly string[]): Pro
  * write them, staff read them; the SLA code computes due times on them through `deadlineOn` and
  * `minutesOn` (one load per call, no authorisation: the clock is not the actor's read).
  */
-export function createCalendarService({ db }: Deps) {
+export function createCalendarService({ db, config }: Deps) {
+  /**
+   * The calendars the clocks count in, cached per process for AUTH_CACHE_TTL_MS like the SLAs they
+   * belong to (0: read every time, in the caller's transaction): a ticket create with an SLA computes
+   * its due times without a read. A write here drops the cache at once; another process sees it when
+   * its copy runs out.
+   */
+  const ttl = config.AUTH_CACHE_TTL_MS
+  let cached = new Map<string, { row: CalendarView; until: number }>()
+  let generation = 0
+  const changed = () => {
+    cached = new Map()
+    generation++
+  }
+  async function clockCalendar(q: Queryable, id: string): Promise<CalendarView> {
+    if (ttl === 0) return loadCalendar(q, id)
+    const hit = cached.get(id)
+    if (hit && hit.until > Date.now()) return hit.row
+    const startedAt = generation
+    // The caller's handle: inside a transaction on PGlite (one connection) another would wait forever
+    const row = await loadCalendar(q, id)
+    // A load that began before an invalidation must not put what it read back
+    if (startedAt === generation) {
+      if (cached.size >= 1000) cached = new Map()
+      cached.set(id, { row, until: Date.now() + ttl })
+    }
+    return row
+  }
+
   const resource = adminResource<CalendarView, CalendarView>(db, {
     table: calendars,
     id: calendars.id,
@@ -143,7 +171,8 @@ export function createCalendarService({ db }: Deps) {
     unique: { calendars_name_uq: { field: 'name', message: 'a calendar with this name exists' } },
     view: toView,
     authorizeRead: ctx => authorizeRead(ctx.actor),
-    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage')
+    authorizeWrite: ctx => authorize(ctx.actor, 'config.manage'),
+    changed
   })
 
   /** The deadline on a loaded calendar; null (no such working time within the horizon) is a 422. */
@@ -213,20 +242,33 @@ export function createCalendarService({ db }: Deps) {
 
     /** For the SLA clocks: the due time `minutes` business minutes after `from` (in q's transaction). */
     deadlineOn: async (q: Queryable, id: string, from: Date, minutes: number): Promise<Date> =>
-      deadlineOf(await loadCalendar(q, id), from, minutes),
+      deadlineOf(await clockCalendar(q, id), from, minutes),
 
     /**
      * For SLA simulate and clock starts: several due times from one instant on one calendar, loaded
      * once (response and resolution targets, the OLA's), in the order of `targets`.
      */
     deadlinesOn: async (q: Queryable, id: string, from: Date, targets: readonly number[]): Promise<Date[]> => {
-      const row = await loadCalendar(q, id)
+      const row = await clockCalendar(q, id)
       return targets.map(minutes => deadlineOf(row, from, minutes))
     },
 
     /** For the SLA clocks: business minutes elapsed between two instants. */
     minutesOn: async (q: Queryable, id: string, from: Date, to: Date): Promise<number> =>
-      minutesOf(await loadCalendar(q, id), from, to)
+      minutesOf(await clockCalendar(q, id), from, to),
+
+    /** For the SLA clocks: the definitions of these calendars (cached as above; unknown ids left out). */
+    async definitionsOn(q: Queryable, ids: readonly string[]): Promise<Map<string, BusinessCalendar>> {
+      const out = new Map<string, BusinessCalendar>()
+      for (const id of new Set(ids)) {
+        try {
+          out.set(id, definitionOf(await clockCalendar(q, id)))
+        } catch (err) {
+          if (!(err instanceof Error && 'statusCode' in err && err.statusCode === 404)) throw err
+        }
+      }
+      return out
+    }
   }
 }
 

@@ -288,30 +288,60 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
    * targets for its priority), or null: the rule simulate answers and the ticket clocks start by.
    */
   async function agreementsFor(q: Queryable, input: AgreementQuery): Promise<Agreements | null> {
-    const { slas: candidates, olas: underpinning } = await activeAgreements(q)
+    const [first] = ordered(await activeAgreements(q), input, true)
+    return first ?? null
+  }
+
+  /**
+   * What a described ticket may get whatever its organisation (a create learns it from the requester
+   * in its one statement): the agreements in the order `agreementsFor` tries them, each with the
+   * organisation its SLA names (null: any). The first whose organisation fits is what `agreementsFor`
+   * answers for that organisation; none fits: no SLA.
+   */
+  async function candidatesFor(
+    q: Queryable,
+    input: Omit<AgreementQuery, 'organisationId'>
+  ): Promise<(Agreements & { organisationId: string | null })[]> {
+    const out: (Agreements & { organisationId: string | null })[] = []
+    for (const found of ordered(await activeAgreements(q), input, false)) {
+      out.push({ ...found, organisationId: found.sla.organisationId })
+      // Nothing after an SLA for any organisation can be picked
+      if (found.sla.organisationId === null) break
+    }
+    return out
+  }
+
+  /** The matching agreements, most specific first (ties keep the order/name order); the organisation only `byOrganisation`. */
+  function ordered(
+    { slas: candidates, olas: underpinning }: { slas: SlaRow[]; olas: OlaRow[] },
+    input: AgreementQuery,
+    byOrganisation: boolean
+  ): Agreements[] {
     const is = (cond: string | number | null, value: string | number | null | undefined) =>
       cond === null || (value !== undefined && value !== null && String(cond) === String(value).toLowerCase())
     const matching = candidates.filter(
       s =>
         is(s.serviceId, input.serviceId) &&
-        is(s.organisationId, input.organisationId) &&
+        (!byOrganisation || is(s.organisationId, input.organisationId)) &&
         is(s.kind, input.kind) &&
         is(s.priority, input.priority) &&
         s.targets.some(t => t.priority === input.priority)
     )
     // Stable sort: equal specificity keeps the order/name order
-    const sla = [...matching].sort((a, b) => specificity(b) - specificity(a))[0]
-    if (!sla) return null
-    const target = sla.targets.find(t => t.priority === input.priority)!
-    let ola: Agreements['ola'] = null
-    if (input.teamId) {
-      const team = input.teamId.toLowerCase()
-      const o = underpinning.find(
-        x => x.teamId === team && x.slaIds.includes(sla.id) && x.targets.some(t => t.priority === input.priority)
-      )
-      if (o) ola = { ola: o, target: o.targets.find(t => t.priority === input.priority)! }
-    }
-    return { sla, target, ola }
+    return [...matching]
+      .sort((a, b) => specificity(b) - specificity(a))
+      .map(sla => {
+        const target = sla.targets.find(t => t.priority === input.priority)!
+        let ola: Agreements['ola'] = null
+        if (input.teamId) {
+          const team = input.teamId.toLowerCase()
+          const o = underpinning.find(
+            x => x.teamId === team && x.slaIds.includes(sla.id) && x.targets.some(t => t.priority === input.priority)
+          )
+          if (o) ola = { ola: o, target: o.targets.find(t => t.priority === input.priority)! }
+        }
+        return { sla, target, ola }
+      })
   }
 
   /** Whether any active SLA could apply to a ticket of this kind (else a create starts no clock). */
@@ -330,6 +360,7 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
 
   return {
     agreementsFor,
+    candidatesFor,
     anyFor,
     responseMetBy,
     slas: {

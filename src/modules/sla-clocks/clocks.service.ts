@@ -1,19 +1,21 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm'
+import { asc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Static } from 'typebox'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
 import { slaClocks } from '../../db/schema/index.js'
+import { DEFAULT_MAX_ATTEMPTS } from '../../jobs/queue.js'
+import type { BusinessCalendar } from '../../lib/business-time.js'
 import type { Ctx, Deps, Queryable, Tx, TxCtx } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
 import type { CalendarService } from '../calendars/calendars.service.js'
 import type { TicketKind } from '../kinds/kinds.js'
 import type { Agreements, SlaService } from '../services/slas.service.js'
-import type { Row } from '../tickets/tickets.repository.js'
+import type { NewTicket, Row } from '../tickets/tickets.repository.js'
 import type { TicketService } from '../tickets/tickets.service.js'
-import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
+import type { CreatePart, TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
 import type { WorkflowService } from '../workflows/workflows.service.js'
-import { type ClockRow, type Segment, segmentsOf, stateOf } from './clock-state.js'
-import { armTimers } from './clock-timer.js'
+import { type ClockRow, percentOf, type Segment, segmentsOf, stateOf } from './clock-state.js'
+import { armTimers, nextFireAt, SLA_TIMER_QUEUE } from './clock-timer.js'
 import type { FiredAction } from './sla-clocks.schemas.js'
 
 /**
@@ -31,6 +33,15 @@ export interface ThresholdArming {
       fresh?: ReadonlySet<string>
     }
   ): Promise<unknown>
+  /** The work items `arm` would write for clocks not yet written: a create statement writes them itself. */
+  freshItems(
+    q: Queryable,
+    clocks: readonly ClockRow[],
+    hints?: {
+      thresholds?: ReadonlyMap<string, readonly { percent: number; clock: string }[]>
+      calendars?: ReadonlyMap<string, BusinessCalendar>
+    }
+  ): Promise<WorkItemDraft[]>
   /** The thresholds fired on these clocks, oldest first, per clock id. */
   firingsOf(
     q: Queryable,
@@ -45,6 +56,24 @@ type ClockDeps = Deps & {
   workflows: WorkflowService
   tickets: TicketService
 }
+
+/** A work item to write (the queue's row, before it has one). */
+export interface WorkItemDraft {
+  queue: string
+  key: string
+  payload: unknown
+  dueAt: Date
+}
+
+/** The columns of a clock row by their SQL names, for a row given as JSON (jsonb_populate_recordset). */
+const CLOCK_COLUMNS = Object.entries(getTableColumns(slaClocks)).map(([key, column]) => [key, column.name] as const)
+const asJsonRow = (c: ClockRow): Record<string, unknown> =>
+  Object.fromEntries(
+    CLOCK_COLUMNS.map(([key, name]) => {
+      const value = (c as unknown as Record<string, unknown>)[key]
+      return [name, value instanceof Date ? value.toISOString() : (value ?? null)]
+    })
+  )
 
 /** A clock being changed in memory before its row is written. */
 type Draft = ClockRow & { dirty?: boolean; fresh?: boolean }
@@ -350,12 +379,8 @@ export function createClockService(deps: ClockDeps) {
       clocks.push(...list)
     }
 
-    if (!before) {
-      const found = await agreementsOf(tx, after)
-      if (found && open) await startAll(clocksFor(after.id, found, after.teamId, now))
-      await write(tx, clocks, { thresholds: found ? [found.sla] : [], neverFired: true })
-      return
-    }
+    // A create started its clocks in its own statement (createPart)
+    if (!before) return
     const beforeWf = before.kind === after.kind ? wf : await workflows.get(before.kind as TicketKind, tx)
     const wasOpen = (beforeWf.status(before.status)?.phase ?? 'open') === 'open'
     const sla = clocks.filter(c => c.agreement === 'sla')
@@ -440,11 +465,114 @@ export function createClockService(deps: ClockDeps) {
     await write(tx, clocks)
   }
 
+  /**
+   * The clocks a create starts, as part of its one statement: the SLA is not known before the
+   * statement reads the requester's organisation, so each agreement the ticket may get is computed
+   * here (its clocks run, with their due times, breach timers and first thresholds) and the statement
+   * keeps the first whose organisation fits, as `agreementsFor` would pick. The answer's `sla` object
+   * is worked out from the same pick once the row is back. Nothing when no SLA could apply.
+   */
+  async function createPart(_ctx: Ctx, ticket: NewTicket, q: Queryable): Promise<CreatePart | null> {
+    if (!(await deps.slas.anyFor(q, ticket.kind))) return null
+    const wf = await workflows.get(ticket.kind, q)
+    const status = wf.status(ticket.status)
+    if ((status?.phase ?? 'open') !== 'open') return null
+    const candidates = await deps.slas.candidatesFor(q, {
+      kind: ticket.kind,
+      priority: ticket.priority,
+      serviceId: ticket.serviceId,
+      teamId: ticket.teamId
+    })
+    if (candidates.length === 0) return null
+    const now = clock.now()
+    const pausing = !!status?.pausesSla
+    const definitions = await calendars.definitionsOn(
+      q,
+      candidates.flatMap(c => [c.sla.calendarId, ...(c.ola ? [c.ola.ola.calendarId] : [])])
+    )
+    const picks: { organisationId: string | null; clocks: Draft[] }[] = []
+    const rows: { rank: number; org: string | null; clocks: unknown[]; items: unknown[] }[] = []
+    for (const [rank, found] of candidates.entries()) {
+      const drafts = clocksFor(ticket.id, found, ticket.teamId, now)
+      for (const c of drafts) await restart(q, c, now, ticket.status, pausing)
+      const items: WorkItemDraft[] = []
+      for (const c of drafts) {
+        const at = nextFireAt(c)
+        if (at)
+          items.push({
+            queue: SLA_TIMER_QUEUE,
+            key: c.id,
+            dueAt: at,
+            payload: { clockId: c.id, run: c.run, dueAt: at.toISOString() }
+          })
+      }
+      items.push(
+        ...(await deps.slaEscalations.freshItems(q, drafts, {
+          thresholds: new Map([[found.sla.id, found.sla.escalations]]),
+          calendars: definitions
+        }))
+      )
+      picks.push({ organisationId: found.organisationId, clocks: drafts })
+      rows.push({
+        rank,
+        org: found.organisationId,
+        clocks: drafts.map(c => asJsonRow({ ...c, createdAt: now, updatedAt: now })),
+        items: items.map(i => ({
+          id: uuidv7(),
+          queue: i.queue,
+          key: i.key,
+          payload: i.payload,
+          due_at: i.dueAt.toISOString(),
+          max_attempts: DEFAULT_MAX_ATTEMPTS
+        }))
+      })
+    }
+    const pick: SQL = sql`SELECT x.clocks, x.items
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(rank int, org uuid, clocks jsonb, items jsonb)
+      JOIN t ON x.org IS NULL OR x.org = t.organisation_id
+      ORDER BY x.rank LIMIT 1`
+    return {
+      ctes: [
+        { name: 'sla_pick', sql: pick },
+        {
+          name: 'sla_clocks_in',
+          sql: sql`INSERT INTO sla_clocks SELECT r.* FROM sla_pick, jsonb_populate_recordset(NULL::sla_clocks, sla_pick.clocks) r`
+        },
+        {
+          name: 'sla_items_in',
+          sql: sql`INSERT INTO work_items (id, queue, key, payload, due_at, max_attempts)
+            SELECT i.id, i.queue, i.key, i.payload, i.due_at, i.max_attempts FROM sla_pick,
+              jsonb_to_recordset(sla_pick.items) AS i(id uuid, queue text, key text, payload jsonb, due_at timestamptz, max_attempts int)`
+        }
+      ],
+      answer: row => {
+        const picked = picks.find(p => p.organisationId === null || p.organisationId === row.organisationId)
+        return picked ? { sla: summaryOfDrafts(picked.clocks) } : {}
+      }
+    }
+  }
+
+  /** The compact `sla` object of clocks just started (as the reads answer it, elapsed 0 as of now). */
+  function summaryOfDrafts(drafts: readonly Draft[]) {
+    const out: Record<'response' | 'resolution', unknown> = { response: null, resolution: null }
+    for (const c of drafts) {
+      if (c.agreement !== 'sla') continue
+      const state = stateOf(c)
+      out[c.target] = {
+        state,
+        dueAt: c.dueAt,
+        breached: state === 'breached',
+        percentUsed: percentOf(c.elapsedMinutes, c.targetMinutes)
+      }
+    }
+    return out
+  }
+
   const subscriber: TicketSubscriber = {
     name: 'sla-clocks',
-    types: ['created', 'updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
-    // No SLA for the kind: a create starts no clock (and stays one statement, without a transaction)
-    wantsCreate: (q, kind) => deps.slas.anyFor(q, kind),
+    // A create's clocks are part of its statement (createPart): nothing to be told of afterwards
+    types: ['updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
+    createPart,
     onChange
   }
 

@@ -186,3 +186,15 @@ export async function armThresholds(
   await disarmMany(q, ESCALATION_QUEUE, disarm)
   return plan
 }
+
+/** What `armThresholds` writes for clocks just created (nothing armed to replace), as work items, unwritten. */
+export async function freshThresholdItems(
+  q: Queryable,
+  clocks: readonly ArmableClock[],
+  hints: ArmHints = {}
+): Promise<{ queue: string; key: string; payload: ThresholdTimer; dueAt: Date }[]> {
+  const plan = await planThresholds(q, clocks, { ...hints, neverFired: true })
+  return [...plan].flatMap(([key, armed]) =>
+    armed ? [{ queue: ESCALATION_QUEUE, key, payload: armed.timer, dueAt: armed.dueAt }] : []
+  )
+}

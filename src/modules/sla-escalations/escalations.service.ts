@@ -2,7 +2,7 @@ import { systemActor } from '../../auth/actor.js'
 import type { Deps, Queryable, TxCtx } from '../../lib/context.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import { applyThresholds, type DueThreshold, firingsOf } from './escalations.apply.js'
-import { type ArmableClock, type ArmHints, armThresholds } from './escalations.arming.js'
+import { type ArmableClock, type ArmHints, armThresholds, freshThresholdItems } from './escalations.arming.js'
 
 /** Who the scheduler's escalations are by, in audit rows and change records. */
 export const ESCALATION_ACTOR = systemActor('sla-escalations')
@@ -23,6 +23,9 @@ export function createEscalationService(deps: Deps & { tickets: TicketService })
      */
     arm: (q: Queryable, clocks: readonly ArmableClock[], hints?: ArmHints & { fresh?: ReadonlySet<string> }) =>
       armThresholds(q, clocks, hints),
+    /** The items `arm` would write for clocks not yet written (a create statement writes them itself). */
+    freshItems: (q: Queryable, clocks: readonly ArmableClock[], hints?: ArmHints) =>
+      freshThresholdItems(q, clocks, hints),
     /** In a transaction of its own, as the system (tests, tools). */
     applyNow: (due: readonly DueThreshold[]) =>
       db.transaction(tx => applyThresholds({ actor: ESCALATION_ACTOR, log, db: tx }, tickets.writer, due)),

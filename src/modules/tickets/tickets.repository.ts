@@ -197,7 +197,7 @@ export async function insertTicket(
   q: Queryable,
   v: NewTicket,
   audit: AuditStamp,
-  parts: readonly SQL[] = []
+  parts: readonly { name: string; sql: SQL }[] = []
 ): Promise<{ row: Row; names: Required<RefNames> } | null> {
   const { prefix, sequence } = KIND_INFO[v.kind]
   const rows = await executePrepared(
@@ -225,7 +225,7 @@ export async function insertTicket(
              ${audit.requestId}
       FROM t
     )${sql.join(
-      parts.map((part, i) => sql`, ${sql.identifier(`part_${i}`)} AS (${part})`),
+      parts.map(part => sql`, ${sql.identifier(part.name)} AS (${part.sql})`),
       sql``
     )}
     SELECT id, number, status, organisation_id, version, created_at, updated_at,

@@ -611,11 +611,12 @@ export function createTicketService(deps: TicketCoreDeps) {
       ...(prepared?.changes ?? []),
       ...(ciIds.length ? [{ field: 'ciIds', old: null, new: ciIds }] : [])
     ]
+    const parts = await writer.createParts(ctx, q, values)
     const inserted = await insertTicket(
       q,
       values,
       { actorId: ctx.actor.id, actorLabel: actorLabel(ctx), requestId: ctx.requestId ?? null, changes },
-      writer.createParts(ctx, values)
+      parts.ctes
     )
     if (!inserted) {
       throw fieldError(
@@ -625,7 +626,8 @@ export function createTicketService(deps: TicketCoreDeps) {
     }
     const { row, names } = inserted
     const more = prepared || wf.status(row.status)?.approval
-    if (!more && !ciIds.length && !(await writer.listensToCreate(q, kind))) return createdView(kind, row, names, ciIds)
+    if (!more && !ciIds.length && !(await writer.listensToCreate(q, kind)))
+      return Object.assign(createdView(kind, row, names, ciIds), parts.answer?.(row))
     // Not simple: `create` runs this in a transaction
     return withTx(ctx, async (tx, ctx) => {
       await prepared?.write(tx, row)
@@ -645,7 +647,7 @@ export function createTicketService(deps: TicketCoreDeps) {
     const view = toTicket({ ...row, ...names }) as TicketView & Record<string, unknown>
     for (const key of Object.keys(hooks.get(kind)?.singleRead ?? {})) view[key] = null
     if (ports.ciLinks) view.ciIds = ciIds
-    // Without a created-subscriber no clock started (the SLA clocks are one: then the tx path answers)
+    // No clock started, unless a create part started one (its answer then gives the sla object)
     if (ports.slaReads) view.sla = { response: null, resolution: null }
     return view
   }

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import { asc, eq, inArray, SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.js'
 import { ticketNotes, tickets } from '../../db/schema/index.js'
 import { type Ctx, inTransaction, type Queryable, type TxCtx } from '../../lib/context.js'
@@ -67,7 +67,7 @@ export interface TicketSubscriber {
    * in that one statement, so a create needs no transaction for it; null adds nothing. Independent of
    * `types`: list `created` there only to be told afterwards too.
    */
-  createPart?(ctx: Ctx, ticket: NewTicket): SQL | null
+  createPart?(ctx: Ctx, ticket: NewTicket, q: Queryable): SQL | CreatePart | null | Promise<SQL | CreatePart | null>
   /**
    * The changes of a set-wise write (bulk, a category rename) at once, in order, after the
    * subscribers without it have seen each: one statement for a thousand tickets instead of a
@@ -75,6 +75,18 @@ export interface TicketSubscriber {
    */
   onChanges?(ctx: TxCtx, changes: readonly TicketChange[]): Promise<void>
 }
+
+/**
+ * A subscriber's share of the create statement when one CTE is not enough: named CTEs in order (a
+ * later one may read an earlier one, all may read `t`), and what the create's answer gains once the
+ * row is back (its organisation is read in the statement, from the requester).
+ */
+export interface CreatePart {
+  ctes: readonly { name: string; sql: SQL }[]
+  answer?: (row: Row) => Record<string, unknown>
+}
+
+type CreateCte = CreatePart['ctes'][number]
 
 /** Values a ticket update may set: a field's value, or SQL computing it (a number from a sequence). */
 export type TicketSet = { [K in keyof Row]?: Row[K] | SQL }
@@ -209,15 +221,25 @@ export function createTicketWriter() {
 
     emit,
 
-    /** What subscribers add to the create statement of a ticket of this kind (see `createPart`). */
-    createParts(ctx: Ctx, ticket: NewTicket): SQL[] {
-      const parts: SQL[] = []
+    /**
+     * What subscribers add to the create statement of a ticket of this kind (see `createPart`): the
+     * CTEs, and what each adds to the answer once the row is back.
+     */
+    async createParts(ctx: Ctx, q: Queryable, ticket: NewTicket): Promise<CreatePart & { ctes: CreateCte[] }> {
+      const ctes: CreateCte[] = []
+      const answers: NonNullable<CreatePart['answer']>[] = []
       for (const s of subscribers) {
-        if (s.kinds && !s.kinds.includes(ticket.kind)) continue
-        const part = s.createPart?.(ctx, ticket)
-        if (part) parts.push(part)
+        if ((s.kinds && !s.kinds.includes(ticket.kind)) || !s.createPart) continue
+        const part = await s.createPart(ctx, ticket, q)
+        if (!part) continue
+        if (part instanceof SQL) {
+          ctes.push({ name: `part_${ctes.length}`, sql: part })
+          continue
+        }
+        ctes.push(...part.ctes)
+        if (part.answer) answers.push(part.answer)
       }
-      return parts
+      return { ctes, answer: row => Object.assign({}, ...answers.map(a => a(row))) }
     },
 
     /** A ticket row was inserted with its audit row (one statement, see insertTicket): tell. */
