@@ -9,12 +9,22 @@ const EVENT_BATCH_CONNECTIONS = 4
 const EVENT_FINGERPRINTS = 2000
 
 export type CeilingKey = 'json' | 'insert' | 'pk' | 'keyset'
-export type AppKey = 'create' | 'get' | 'list' | 'graphql' | 'search' | 'bulk' | 'eventsBatch' | 'eventsSingle'
+export type AppKey =
+  | 'create'
+  | 'createSla'
+  | 'get'
+  | 'list'
+  | 'graphql'
+  | 'search'
+  | 'bulk'
+  | 'eventsBatch'
+  | 'eventsSingle'
 
 /** The rows of the report: an app scenario beside the ceiling it is compared with. */
 export const ROWS: { scenario: string; app: AppKey | null; ceiling: CeilingKey | null; aim: number | null }[] = [
   { scenario: 'small JSON (bare Fastify)', app: null, ceiling: 'json', aim: null },
   { scenario: 'create incident (REST)', app: 'create', ceiling: 'insert', aim: 0.7 },
+  { scenario: 'create incident with SLA clocks (REST)', app: 'createSla', ceiling: 'insert', aim: 0.6 },
   { scenario: 'get incident (REST)', app: 'get', ceiling: 'pk', aim: 0.75 },
   { scenario: 'list 50 in_progress (REST)', app: 'list', ceiling: 'keyset', aim: 0.65 },
   { scenario: 'get incident (GraphQL)', app: 'graphql', ceiling: 'pk', aim: 0.65 },
@@ -48,6 +58,7 @@ export const ORDER: ({ ceiling: CeilingKey } | { app: AppKey })[] = [
   { app: 'search' },
   { ceiling: 'insert' },
   { app: 'create' },
+  { app: 'createSla' },
   { app: 'bulk' },
   { app: 'eventsBatch' },
   { app: 'eventsSingle' }
@@ -169,6 +180,17 @@ export function appLoads(url: string, token: string, data: BenchData): Record<Ap
     create: {
       url,
       requests: createBodies.map(body => ({ method: 'POST', path: '/api/v1/incidents', headers: post, body }))
+    },
+    // The same bodies naming the bench service: its SLA starts two clocks, their timers and a threshold
+    createSla: {
+      url,
+      requests: createBodies.map(body => ({
+        method: 'POST',
+        path: '/api/v1/incidents',
+        headers: post,
+        body: JSON.stringify({ ...JSON.parse(body), serviceId: data.slaServiceId })
+      })),
+      accept: body => body.includes('"state":"running"')
     },
     get: { url, requests: ids.map(id => ({ method: 'GET', path: `/api/v1/incidents/${id}`, headers: auth })) },
     list: {

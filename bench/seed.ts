@@ -48,6 +48,11 @@ export async function removeBenchWrites(client: pg.Client): Promise<number> {
     [like]
   )
   const gone = await client.query(`DELETE FROM tickets WHERE kind = 'incident' AND title LIKE $1`, [like])
+  // The timers and thresholds armed for the clocks of those incidents (the clocks went with them)
+  await client.query(
+    `DELETE FROM work_items WHERE queue IN ('sla.timer', 'sla.escalation')
+       AND NOT EXISTS (SELECT 1 FROM sla_clocks WHERE sla_clocks.id::text = work_items.key)`
+  )
   // The bulk scenario changes seeded tickets in place; its audit rows go, the changed values may stay
   const bulk = await client.query(`DELETE FROM audit_log WHERE entity_type = 'ticket' AND action = 'bulk.updated'`)
   if (gone.rowCount || bulk.rowCount) await client.query('VACUUM ANALYZE tickets, audit_log')
@@ -213,7 +218,38 @@ export interface BenchData {
   chunks: string[][]
   /** Search words from rare to common, with how many incidents hold each. */
   words: { word: string; matches: number }[]
+  /** The bench service: an SLA (with escalation thresholds) applies to incidents naming it. */
+  slaServiceId: string
 }
+
+/**
+ * The SLA the "create with SLA clocks" scenario's incidents get: a 24x7 calendar, a service, and an
+ * SLA on incidents of that service with response and resolution targets for every priority and two
+ * resolution thresholds. Only incidents naming the service match, so the other scenarios start no
+ * clock. Kept across runs (upserted by name).
+ */
+const SLA_SQL = `
+WITH cal AS (
+  INSERT INTO calendars (id, name, time_zone, hours)
+  VALUES (gen_random_uuid(), 'Bench 24x7', 'UTC',
+          '{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],
+            "fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}'::jsonb)
+  ON CONFLICT (lower(name)) DO UPDATE SET name = excluded.name
+  RETURNING id
+), svc AS (
+  INSERT INTO services (id, name) SELECT gen_random_uuid(), 'Bench service'
+  WHERE NOT EXISTS (SELECT 1 FROM services WHERE name = 'Bench service')
+  RETURNING id
+), service AS (
+  SELECT id FROM svc UNION ALL SELECT id FROM services WHERE name = 'Bench service'
+)
+INSERT INTO slas (id, name, calendar_id, service_id, kind, targets, escalations)
+SELECT gen_random_uuid(), 'Bench SLA', (SELECT id FROM cal), (SELECT id FROM service LIMIT 1), 'incident',
+       (SELECT jsonb_agg(jsonb_build_object('priority', p, 'responseMinutes', 60 * p, 'resolutionMinutes', 480 * p))
+          FROM generate_series(1, 5) p),
+       '[{"percent":50,"clock":"resolution","actions":[{"type":"notify","audience":"assignee"}]},
+         {"percent":75,"clock":"resolution","actions":[{"type":"notify","audience":"team_lead"}]}]'::jsonb
+ON CONFLICT (lower(name)) DO NOTHING`
 
 /** Words for the search scenario: vocabulary of every frequency, a topic word, an asset tag, a miss. */
 const SEARCH_WORDS = [
@@ -266,7 +302,15 @@ export async function prepareData(url: string): Promise<BenchData> {
       )
       words.push({ word, matches: found.rows[0]!.n })
     }
-    return { ids: sample.rows.map(r => r.id), teamId: team.rows[0]!.id, chunks, words }
+    await client.query(SLA_SQL)
+    const service = await client.query<{ id: string }>(`SELECT id FROM services WHERE name = 'Bench service'`)
+    return {
+      ids: sample.rows.map(r => r.id),
+      teamId: team.rows[0]!.id,
+      chunks,
+      words,
+      slaServiceId: service.rows[0]!.id
+    }
   } finally {
     await client.end()
   }

@@ -58,6 +58,8 @@ interface Compiled {
 }
 
 const cache = new WeakMap<BusinessCalendar, Compiled>()
+/** Parses by the calendar's JSON text, bounded (a desk has a handful of calendars). */
+const byText = new Map<string, Compiled>()
 
 // ---- civil dates as day numbers (days since 1970-01-01, proleptic Gregorian) ----
 
@@ -203,6 +205,14 @@ const toMinutes = (list: TimeInterval[] | undefined): Minutes[] =>
 const compile = (calendar: BusinessCalendar): Compiled => {
   const hit = cache.get(calendar)
   if (hit) return hit
+  // The same calendar read again (a new object per read): its text finds the parse (checking an IANA
+  // zone alone costs ~1 ms, luxon builds an Intl formatter for it)
+  const text = JSON.stringify(calendar)
+  const same = byText.get(text)
+  if (same) {
+    cache.set(calendar, same)
+    return same
+  }
   const errors = validateCalendar(calendar)
   if (errors.length > 0) throw new InvalidCalendar(errors)
   const week = WEEKDAYS.map(d => toMinutes(calendar.hours[d]))
@@ -226,6 +236,8 @@ const compile = (calendar: BusinessCalendar): Compiled => {
     lastSpecialDay: Math.max(-Infinity, ...dated, ...exceptions.keys())
   }
   cache.set(calendar, compiled)
+  if (byText.size >= 200) byText.clear()
+  byText.set(text, compiled)
   return compiled
 }
 

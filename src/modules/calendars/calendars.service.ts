@@ -45,13 +45,18 @@ function everyWeekday(stored: unknown): Record<Weekday, TimeInterval[]> {
   return Object.fromEntries(WEEKDAYS.map(d => [d, hours[d] ?? []])) as Record<Weekday, TimeInterval[]>
 }
 
+/** One definition object per calendar row read (a cached row keeps business-time's parse of it). */
+const definitions = new WeakMap<CalendarView, BusinessCalendar>()
+
 /** The definition business-time computes on. */
-export const definitionOf = (row: CalendarView): BusinessCalendar => ({
-  timeZone: row.timeZone,
-  hours: row.hours,
-  holidays: row.holidays,
-  exceptions: row.exceptions
-})
+export const definitionOf = (row: CalendarView): BusinessCalendar => {
+  let found = definitions.get(row)
+  if (!found) {
+    found = { timeZone: row.timeZone, hours: row.hours, holidays: row.holidays, exceptions: row.exceptions }
+    definitions.set(row, found)
+  }
+  return found
+}
 
 /** The definition of a calendar row read around the service (the SLA reads join it to the clocks). */
 export const definitionOfRow = (
