@@ -2,7 +2,7 @@ import { eq, type SQL } from 'drizzle-orm'
 import { tickets } from '../../db/schema/index.js'
 import type { Ctx, Deps } from '../../lib/context.js'
 import { badRequest, fieldError } from '../../lib/errors.js'
-import { readReport } from '../../lib/freshness.js'
+import { readReport, withoutJit } from '../../lib/freshness.js'
 import type { Services } from '../../lib/ports.js'
 import * as rsql from './drill-down.js'
 import { createReportAccess, type ReportScope } from './report-access.js'
@@ -90,7 +90,7 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
         deps,
         ctx,
         async (db, { asOf }) => {
-          const records = await summary(db, { ...p, now: asOf }, input.groupBy, conds)
+          const records = await withoutJit(db, q => summary(q, { ...p, now: asOf }, input.groupBy, conds))
           const created = rsql.between('createdAt', p.from, p.to)
           const rows: SummaryRowView[] = records.map(r => {
             const key = input.groupBy === 'priority' && r.key !== null ? Number(r.key) : r.key
@@ -130,9 +130,9 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
         ctx,
         async (db, { asOf }) => {
           const [ages, resolutions, pastDues] = await Promise.all([
-            ageing(db, asOf, age, conds),
-            resolutionTimes(db, done, resolution, conds),
-            pastDueAges(db, asOf, overdue, conds)
+            withoutJit(db, q => ageing(q, asOf, age, conds)),
+            withoutJit(db, q => resolutionTimes(q, done, resolution, conds)),
+            withoutJit(db, q => pastDueAges(q, asOf, overdue, conds))
           ])
           const at = (records: BucketRecord[], i: number) => records.find(r => Number(r.bucket) === i)
           const rows: AgeingRowView[] = [
@@ -189,10 +189,10 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
         ctx,
         async db => {
           const [series, timed, rated, escalated] = await Promise.all([
-            trendSeries(db, { ...p, interval, timeZone }, conds),
-            timings(db, p, conds),
-            rates(db, p, conds),
-            escalations(db, p, conds)
+            withoutJit(db, q => trendSeries(q, { ...p, interval, timeZone }, conds)),
+            withoutJit(db, q => timings(q, p, conds)),
+            withoutJit(db, q => rates(q, p, conds)),
+            withoutJit(db, q => escalations(q, p, conds))
           ])
           const buckets: TrendBucketView[] = series.map(b => {
             const start = date(b.start_at)
