@@ -13,6 +13,7 @@ import { measureEscalations, printEscalations } from './escalations.js'
 import { type Measured, measure } from './load.js'
 import { canPin, killAll, pinSelf, run, type Server, startServer } from './processes.js'
 import { report } from './report.js'
+import { measureReports, printReports } from './reports.js'
 import { type AppKey, appLoads, type CeilingKey, ceilingLoads, login, ORDER, probe } from './scenarios.js'
 import { cleanUp, prepareData } from './seed.js'
 import { settings } from './settings.js'
@@ -22,8 +23,8 @@ const started = Date.now()
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`
 
 // The whole run is bounded: setup (build, seed) plus every scenario with its warm-up and some slack
-// (60 s of it for the CMDB scenario)
-const budgetMs = (360 + ORDER.length * (settings.duration + settings.warmup + 5)) * 1000
+// (60 s of it for the CMDB scenario, 300 s for seeding the reports' million tickets once)
+const budgetMs = (660 + ORDER.length * (settings.duration + settings.warmup + 5)) * 1000
 setTimeout(() => {
   console.error(`bench: over its time budget of ${budgetMs / 1000} s, stopping`)
   killAll()
@@ -175,7 +176,12 @@ async function main(): Promise<number> {
       const cmdb = await measureCmdb(settings.databaseUrl.replace(/\/[^/]*$/, '/postgres'), settings.cmdb)
       cmdbOk = printCmdb(cmdb)
     }
-    return clean && cmdbOk ? 0 : 1
+    // The ticket and SLA reports over 1,000,000 tickets (issue 16), on a database of its own, seeded once
+    let reportsOk = true
+    if (settings.only.length === 0 || settings.only.includes('reports')) {
+      reportsOk = printReports(await measureReports(settings.databaseUrl, settings.reports))
+    }
+    return clean && cmdbOk && reportsOk ? 0 : 1
   } finally {
     for (const s of servers.reverse()) await s.stop()
     await cleanUp(settings.databaseUrl)

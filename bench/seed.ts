@@ -8,7 +8,7 @@ const TEAM = 'Bench Service Desk'
 export const SITE_FIELD = 'benchSite'
 
 /** Creates the bench database on its server when missing (connecting to the server's `postgres` database). */
-async function ensureDatabase(url: string): Promise<void> {
+export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url)
   const name = decodeURIComponent(target.pathname.slice(1))
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bench database name "${name}" must be a plain identifier`)
@@ -27,7 +27,7 @@ async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-async function migrate(url: string): Promise<void> {
+export async function migrate(url: string): Promise<void> {
   const database = await openDatabase({ url, poolSize: 1 })
   try {
     await runMigrations(database, url)

@@ -27,6 +27,8 @@ export const settings = {
   writeMarker: 'bench-write',
   /** The CMDB scenario in `npm run bench`: import this many CIs; impact on a graph of so many, sampled. */
   cmdb: { items: 10_000, graph: 20_000, samples: 100 },
+  /** The report scenario: every report this many times over a desk of so many tickets (bench/reports.ts). */
+  reports: { tickets: 1_000_000, runs: 30 },
   /** CPU for the servers and CPU for the load generator, when taskset exists. */
   serverCpu: '0',
   loadCpu: '1'

@@ -89,6 +89,13 @@ const ConfigSchema = Type.Object({
   SCHEDULER_POLL_MS: Type.Integer({ default: 10000, minimum: 100 }),
   SCHEDULER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 100 }),
   SCHEDULER_LEASE_MS: Type.Integer({ default: 30000, minimum: 100 }),
+  SCHEDULER_METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'the scheduler process serves /metrics on this port (HOST), behind METRICS_TOKEN when set'
+    })
+  ),
   PUBLIC_DOCS: Type.Boolean({ default: true }),
   METRICS_TOKEN: Type.Optional(
     Type.String({ minLength: 16, description: 'bearer token Prometheus sends to GET /metrics on the API port' })
@@ -297,6 +304,12 @@ function checkTogether(c: Config): void {
   if (c.SMS_GATEWAY_ADDRESS && !c.SMTP_URL) fail('SMTP_URL', 'is required with SMS_GATEWAY_ADDRESS')
   if (c.SSO_USER_HEADER && !c.SSO_TRUSTED_PROXIES) {
     fail('SSO_TRUSTED_PROXIES', 'is required with SSO_USER_HEADER: identity headers are believed only from the proxy')
+  }
+  if (c.SCHEDULER_METRICS_PORT !== undefined && c.SCHEDULER_METRICS_PORT === c.METRICS_PORT) {
+    fail(
+      'SCHEDULER_METRICS_PORT',
+      `must differ from METRICS_PORT (${c.METRICS_PORT}): the API's metrics listener takes that port on HOST`
+    )
   }
   if (c.SSO_TRUSTED_PROXIES !== undefined) {
     const why = checkProxies(c.SSO_TRUSTED_PROXIES, c.PRODUCTION)

@@ -6,6 +6,9 @@ import { runMigrations } from './db/migrate.js'
 import { jobs } from './jobs/index.js'
 import { createJobRunner } from './jobs/runner.js'
 import { listenForWork } from './jobs/wakeup.js'
+import { createMetrics } from './lib/metrics.js'
+import { listenForScrapes, type MetricsListener } from './lib/metrics-listener.js'
+import { phaseOfStatus } from './modules/workflows/workflows.service.js'
 import { createServices } from './services.js'
 
 const config = loadConfigOrExit()
@@ -24,15 +27,28 @@ const database = await openDatabase({
   connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS
 })
 const deps = { db: database.db, config, log }
-const runner = createJobRunner({ ...deps, services: createServices(deps) }, jobs, config.SCHEDULER_POLL_MS)
+const services = createServices(deps)
+// Job runs, failures and durations are counted here, where they run; the queue's and outbox's figures
+// are read from the database on scrape, as the API's /metrics does
+const metricsPort = config.SCHEDULER_METRICS_PORT
+const metrics =
+  metricsPort === undefined ? null : createMetrics(database, { phaseOf: phaseOfStatus(services.workflows) })
+const runner = createJobRunner(
+  { ...deps, services },
+  jobs,
+  config.SCHEDULER_POLL_MS,
+  metrics ? { observe: metrics.observeJob } : {}
+)
 
 let wakeups: { close(): Promise<void> } | null = null
+let scrapes: MetricsListener | null = null
 
 const stopping = new AbortController()
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'closing after an error')
   else log.info({ signal }, 'scheduler stopping')
   stopping.abort()
+  await scrapes?.close()
   await wakeups?.close()
   // Stops claiming and finishes the items and batches in hand (their leases renewed meanwhile)
   await runner.stop()
@@ -43,6 +59,19 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 try {
   await waitForDatabase(database, config.DATABASE_URL, log, { signal: stopping.signal })
   if (config.MIGRATE_ON_START) await runMigrations(database, config.DATABASE_URL)
+  if (metrics && metricsPort !== undefined) {
+    scrapes = await listenForScrapes(metrics, {
+      port: metricsPort,
+      host: config.HOST,
+      token: config.METRICS_TOKEN,
+      log
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`SCHEDULER_METRICS_PORT ${metricsPort} on ${config.HOST}: ${err.code ?? err.message}`, {
+        cause: err
+      })
+    })
+    log.info({ port: scrapes.port, token: config.METRICS_TOKEN !== undefined }, 'scheduler metrics listener started')
+  }
   runner.start()
   wakeups = listenForWork(config.DATABASE_URL, at => runner.nudge(at), log)
   log.info(

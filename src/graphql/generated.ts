@@ -4983,7 +4983,10 @@ export type ReleaseReadiness = {
 
 export type ReportAgeing = {
   __typename?: 'ReportAgeing';
+  /** The moment the figures reflect (ages and past due are counted as of it): now on the primary, less the lag on a replica */
   asOf: Scalars['DateTime']['output'];
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   rows: Array<ReportAgeingRow>;
 };
 
@@ -5029,9 +5032,12 @@ export type ReportSettingsInput = {
 
 export type ReportSummary = {
   __typename?: 'ReportSummary';
+  /** The moment the figures reflect (ages and past due are counted as of it): now on the primary, less the lag on a replica */
   asOf: Scalars['DateTime']['output'];
   from: Scalars['DateTime']['output'];
   groupBy?: Maybe<Scalars['String']['output']>;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   rows: Array<ReportSummaryRow>;
   to: Scalars['DateTime']['output'];
 };
@@ -5088,13 +5094,15 @@ export type ReportTrendBucket = {
 
 export type ReportTrends = {
   __typename?: 'ReportTrends';
-  /** When the report was computed (the backlog of the last bucket may still be moving) */
+  /** The moment the figures reflect: now on the primary, less the lag on a replica (the backlog of the last bucket may still be moving) */
   asOf: Scalars['DateTime']['output'];
   buckets: Array<ReportTrendBucket>;
   escalations: Array<ReportEscalationRow>;
   from: Scalars['DateTime']['output'];
   interval: Scalars['String']['output'];
   rates: ReportRates;
+  /** How far the read replica is behind the primary, in seconds; null: read from the primary */
+  replicaLagSeconds?: Maybe<Scalars['Float']['output']>;
   timeZone: Scalars['String']['output'];
   timings: Array<ReportTimingRow>;
   to: Scalars['DateTime']['output'];
@@ -9112,6 +9120,7 @@ export type ReleaseReadinessResolvers<ContextType = GqlCtx, ParentType extends R
 
 export type ReportAgeingResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ReportAgeing'] = ResolversParentTypes['ReportAgeing']> = {
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   rows?: Resolver<Array<ResolversTypes['ReportAgeingRow']>, ParentType, ContextType>;
 };
 
@@ -9148,6 +9157,7 @@ export type ReportSummaryResolvers<ContextType = GqlCtx, ParentType extends Reso
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   groupBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   rows?: Resolver<Array<ResolversTypes['ReportSummaryRow']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -9201,6 +9211,7 @@ export type ReportTrendsResolvers<ContextType = GqlCtx, ParentType extends Resol
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   interval?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rates?: Resolver<ResolversTypes['ReportRates'], ParentType, ContextType>;
+  replicaLagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timings?: Resolver<Array<ResolversTypes['ReportTimingRow']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

@@ -14,7 +14,7 @@ export interface Freshness {
  * nothing, and `now() - pg_last_xact_replay_timestamp()` would grow without any lag). On the primary
  * (and PGlite) it is now and there is no lag.
  */
-export async function freshnessOf(q: Queryable): Promise<Freshness> {
+export async function freshnessOf(q: Queryable, now?: Date): Promise<Freshness> {
   const result = await q.execute(sql`select now() as now,
     case
       when not pg_is_in_recovery() then null
@@ -22,10 +22,11 @@ export async function freshnessOf(q: Queryable): Promise<Freshness> {
       else greatest(0, extract(epoch from (now() - pg_last_xact_replay_timestamp())))::float8
     end as lag`)
   const row = (result as unknown as { rows: { now: Date | string; lag: number | string | null }[] }).rows[0]
-  const now = new Date(row?.now ?? Date.now())
+  // A report that reckons ages and due times by an application clock (`now`) is as of that clock
+  const at = now ?? new Date(row?.now ?? Date.now())
   const lag = row?.lag === null || row?.lag === undefined ? null : Number(row.lag)
   return {
-    asOf: lag === null ? now : new Date(now.getTime() - Math.round(lag * 1000)),
+    asOf: lag === null ? at : new Date(at.getTime() - Math.round(lag * 1000)),
     replicaLagSeconds: lag === null ? null : Math.round(lag * 1000) / 1000
   }
 }
@@ -37,15 +38,37 @@ export async function freshnessOf(q: Queryable): Promise<Freshness> {
 export const readHandle = (deps: Pick<Deps, 'db' | 'readDb'>, ctx: Pick<Ctx, 'db'>): Queryable =>
   inTransaction(ctx.db) ? ctx.db : (deps.readDb ?? deps.db)
 
-/** Runs a report's queries on the read handle and says how fresh the answer is. */
+/**
+ * Runs a report's queries on the read handle and says how fresh the answer is. `run` gets the
+ * freshness too: a report that counts ages or past-due tickets counts them as of `asOf`, the moment
+ * its data reflects. `now` is the application clock such a report reckons by (else the database's).
+ */
 export async function readReport<T extends object>(
   deps: Pick<Deps, 'db' | 'readDb'>,
   ctx: Pick<Ctx, 'db'>,
-  run: (q: Queryable) => Promise<T>
+  run: (q: Queryable, freshness: Freshness) => Promise<T>,
+  now?: () => Date
 ): Promise<T & Freshness> {
   const q = readHandle(deps, ctx)
   // Freshness first: the data read after it is at least that fresh
-  const freshness = await freshnessOf(q)
-  const report = await run(q)
+  const freshness = await freshnessOf(q, now?.())
+  const report = await run(q, freshness)
   return { ...report, ...freshness }
+}
+
+/**
+ * One report query with PostgreSQL's JIT off, in a transaction of its own (the caller's when in one):
+ * the planner's estimates for report aggregates pass jit_above_cost, and compiling them cost more
+ * than running them (measured on 20,000 tickets: 96-286 ms of JIT in 200-850 ms queries). Each query
+ * takes its own, so a report's queries still run side by side on the pool.
+ */
+export async function withoutJit<T>(q: Queryable, run: (q: Queryable) => Promise<T>): Promise<T> {
+  if (inTransaction(q)) {
+    await q.execute(sql`set local jit = off`)
+    return run(q)
+  }
+  return q.transaction(async tx => {
+    await tx.execute(sql`set local jit = off`)
+    return run(tx)
+  })
 }

@@ -1,23 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { unauthenticated } from '../lib/errors.js'
 import { createMetrics, type Metrics } from '../lib/metrics.js'
-import type { TicketKind } from '../modules/kinds/kinds.js'
+import { listenForScrapes, type MetricsListener, tokenMatches } from '../lib/metrics-listener.js'
+import { phaseOfStatus } from '../modules/workflows/workflows.service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics
   }
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest()
-
-/** Bearer token check in constant time (both sides hashed to one length first). */
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : ''
-  return timingSafeEqual(digest(given), digest(token))
 }
 
 /**
@@ -30,7 +21,7 @@ export default fp(
     const { workflows, events } = app.services
     const metrics = createMetrics(app.database, {
       readDatabase: app.readDatabase,
-      phaseOf: async (kind, status) => (await workflows.get(kind as TicketKind)).status(status)?.phase
+      phaseOf: phaseOfStatus(workflows)
     })
     app.decorate('metrics', metrics)
     events.onIngested(counts => metrics.observeEvents(counts))
@@ -59,33 +50,13 @@ export default fp(
 
     const port = app.config.METRICS_PORT
     if (port !== undefined) {
-      let server: Server | null = null
+      let listener: MetricsListener | null = null
       app.addHook('onListen', async () => {
-        if (server) return
-        server = createServer((req, res) => {
-          if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
-            return
-          }
-          metrics.registry.metrics().then(
-            body => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
-            (err: unknown) => {
-              app.log.error({ err }, 'metrics collection failed')
-              res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n')
-            }
-          )
-        })
-        const listening = server
-        await new Promise<void>((resolve, reject) => {
-          listening.once('error', reject)
-          listening.listen(port, app.config.HOST, () => resolve())
-        })
+        if (listener) return
+        listener = await listenForScrapes(metrics, { port, host: app.config.HOST, log: app.log })
         app.log.info({ port }, 'metrics listener started')
       })
-      app.addHook('onClose', async () => {
-        const open = server
-        if (open) await new Promise<void>(resolve => open.close(() => resolve()))
-      })
+      app.addHook('onClose', async () => listener?.close())
     }
   },
   { name: 'metrics', dependencies: ['services'] }

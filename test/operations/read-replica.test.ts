@@ -13,6 +13,7 @@ import { ConfigError, loadConfig } from '../../src/config.js'
 import { type Database, openReadDatabase } from '../../src/db/client.js'
 import { ADMIN, buildTestApp, type TestApp } from '../helpers/app.js'
 import { driver } from '../helpers/db.js'
+import { makeIncident, makeOrganisation } from '../helpers/factories.js'
 import { randomPort } from '../helpers/spawn.js'
 import { rowsOf, waitFor } from '../helpers/wait.js'
 
@@ -344,6 +345,64 @@ describe.skipIf(whyNot !== null)(
         return rowOf(res.json())?.cost === '150.00' ? res : undefined
       })
       expect(rowOf(caughtUp.json())).toEqual({ ciClass, cost: '150.00', ciCount: 2 })
+    })
+
+    it('ticket reports (summary, ageing, trends) through the replica count as of the data they read', async () => {
+      const orgId = (await makeOrganisation(t)).id
+      const filter = encodeURIComponent(`organisationId==${orgId}`)
+      const inOrg = async () => {
+        const id = (await makeIncident(t)).id
+        await t.db.execute(sql`update tickets set organisation_id = ${orgId} where id = ${id}`)
+      }
+      const from = new Date(Date.now() - 86_400_000).toISOString()
+      const to = new Date(Date.now() + 86_400_000).toISOString()
+      const urls = [
+        `/api/v1/reports/summary?from=${from}&to=${to}&filter=${filter}`,
+        `/api/v1/reports/ageing?filter=${filter}`,
+        `/api/v1/reports/trends?from=${from}&to=${to}&interval=day&filter=${filter}`
+      ]
+      const get = (app: App, url: string) => app.inject({ url, headers: { authorization: `Bearer ${t.adminToken}` } })
+      const totalOf = (res: { json: () => Json }) =>
+        (res.json().rows as Json[]).reduce((n, r) => n + (r.total as number), 0)
+      await inOrg()
+      await waitFor('the first ticket on the replica', async () => totalOf(await get(reader, urls[0]!)) === 1)
+      for (const url of urls) {
+        const res = await get(reader, url)
+        expect(res.statusCode, res.body).toBe(200)
+        const body = res.json()
+        expect(body.replicaLagSeconds).toBeGreaterThanOrEqual(0)
+        expect(res.headers['x-report-as-of']).toBe(body.asOf)
+        expect(res.headers['x-replica-lag-seconds']).toBe(String(body.replicaLagSeconds))
+      }
+      await onReplica('select pg_wal_replay_pause()')
+      try {
+        await inOrg()
+        await waitFor('the second ticket received by the replica', async () => {
+          const r = await onReplica('select pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() as behind')
+          return r.behind === true
+        })
+        const stale = await waitFor('a lag over 0', async () => {
+          const res = await get(reader, urls[0]!)
+          return res.json().replicaLagSeconds > 0 ? res : undefined
+        })
+        // The replica's data is behind: one ticket, as of a moment before now by the lag
+        expect(totalOf(stale)).toBe(1)
+        const body = stale.json()
+        expect(Date.parse(body.asOf)).toBeLessThan(Date.now() - body.replicaLagSeconds * 1000 + 1000)
+        expect(stale.headers['x-replica-lag-seconds']).toBe(String(body.replicaLagSeconds))
+        const ageing = await get(reader, urls[1]!)
+        expect(ageing.json().replicaLagSeconds).toBeGreaterThan(0)
+        expect((ageing.json().rows as Json[])[0]).toMatchObject({ section: 'age', fromDays: 0, count: 1 })
+        const trends = await get(reader, `${urls[2]!}&format=csv`)
+        expect(Number(trends.headers['x-replica-lag-seconds'])).toBeGreaterThan(0)
+        // The primary is current: two tickets, no lag
+        const current = await get(t.app, urls[0]!)
+        expect(totalOf(current)).toBe(2)
+        expect(current.json().replicaLagSeconds).toBeNull()
+        expect(current.headers['x-replica-lag-seconds']).toBeUndefined()
+      } finally {
+        await onReplica('select pg_wal_replay_resume()')
+      }
     })
 
     it("exports the replica's pool and lag in /metrics", async () => {

@@ -141,7 +141,11 @@ describe('ticket reports', () => {
     const res = await t.api('GET', `/api/v1/reports/summary?${FEB}&groupBy=team&${filter}`)
     expect(res.statusCode, res.body).toBe(200)
     const body = res.json()
+    // Read from the primary (no DATABASE_READ_URL): as of the reports' clock, no replica lag to tell
     expect(body.asOf).toBe(NOW)
+    expect(body.replicaLagSeconds).toBeNull()
+    expect(res.headers['x-report-as-of']).toBe(NOW)
+    expect(res.headers['x-replica-lag-seconds']).toBeUndefined()
     const figures = body.rows.map((r: Record<string, unknown>) => ({
       kind: r.kind,
       key: r.key,
@@ -203,6 +207,9 @@ describe('ticket reports', () => {
     const res = await t.api('GET', url, { headers: { accept: 'text/csv' } })
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toContain('text/csv')
+    // CSV has no room for freshness: the headers say it
+    expect(res.headers['x-report-as-of']).toBe(NOW)
+    expect(res.headers['x-replica-lag-seconds']).toBeUndefined()
     const [header, ...rows] = parseCsv(res.body)
     expect(header).toEqual(['kind', 'key', 'name', 'total', 'open', 'closed', 'past_due', 'tickets'])
     expect(rows).toEqual([
@@ -215,6 +222,9 @@ describe('ticket reports', () => {
   it('ageing: open by age, issued and closed per age, resolution times, past due by days', async () => {
     const res = await t.api('GET', `/api/v1/reports/ageing?${filter}`)
     expect(res.statusCode, res.body).toBe(200)
+    expect(res.json()).toMatchObject({ asOf: NOW, replicaLagSeconds: null })
+    expect(res.headers['x-report-as-of']).toBe(NOW)
+    expect(res.headers['x-replica-lag-seconds']).toBeUndefined()
     const rows = res.json().rows as Record<string, unknown>[]
     const figures = rows.map(r => [r.section, r.fromDays, r.toDays, r.count, r.issued, r.closed])
     expect(figures).toEqual([
@@ -260,6 +270,7 @@ describe('ticket reports', () => {
     ])
     expect(await drill(rows[1]!.tickets as string)).toEqual(idsOf('T1', 'T4'))
     const csv = await t.api('GET', `${url}&format=csv`)
+    expect(csv.headers['x-report-as-of']).toBe(NOW)
     const [header, first] = parseCsv(csv.body)
     expect(header).toEqual(['section', 'from_days', 'to_days', 'count', 'issued', 'closed', 'tickets'])
     expect(first).toEqual(['age', '0', '19', '1', '3', '2', rows[0]!.tickets])
@@ -317,6 +328,9 @@ describe('ticket reports', () => {
     expect(res.statusCode, res.body).toBe(200)
     const body = res.json()
     expect(body.asOf).toBe(NOW)
+    expect(body.replicaLagSeconds).toBeNull()
+    expect(res.headers['x-report-as-of']).toBe(NOW)
+    expect(res.headers['x-replica-lag-seconds']).toBeUndefined()
     expect(body.buckets.map((b: Record<string, unknown>) => [b.label, b.created, b.resolved, b.backlog])).toEqual([
       // Backlog at 03-01: T1, T4, T6
       ['2026-02-01', 4, 2, 3]
@@ -406,7 +420,11 @@ describe('ticket reports', () => {
     expect(data.reportSummary).toEqual(await rest(`/api/v1/reports/summary?${FEB}&groupBy=team&${filter}`))
     expect(data.reportAgeing).toEqual(await rest(`/api/v1/reports/ageing?${filter}`))
     expect(data.reportTrends).toEqual(await rest(`/api/v1/reports/trends?${FEB}&interval=month&${filter}`))
+    // Read from the primary: no replica lag to tell
     const allowNull = [
+      'ReportSummary.replicaLagSeconds',
+      'ReportAgeing.replicaLagSeconds',
+      'ReportTrends.replicaLagSeconds',
       'ReportSummaryRow.key',
       'ReportSummaryRow.name',
       'ReportAgeingRow.toDays',

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { DateTime, DateTimeInput, Nullable, StringEnum } from '../../lib/schemas.js'
+import { DateTime, DateTimeInput, FreshnessFields, Nullable, StringEnum } from '../../lib/schemas.js'
 import { GROUP_BY } from './ticket-reports.repository.js'
 import { INTERVALS } from './trends.repository.js'
 
@@ -54,7 +54,7 @@ export type SummaryRowView = Static<typeof SummaryRow>
 export const SummaryReport = Type.Object({
   from: DateTime,
   to: DateTime,
-  asOf: DateTime,
+  ...FreshnessFields,
   groupBy: Nullable(StringEnum(GROUP_BY)),
   rows: Type.Array(SummaryRow)
 })
@@ -88,7 +88,7 @@ export const AgeingRow = Type.Object({
 })
 export type AgeingRowView = Static<typeof AgeingRow>
 
-export const AgeingReport = Type.Object({ asOf: DateTime, rows: Type.Array(AgeingRow) })
+export const AgeingReport = Type.Object({ ...FreshnessFields, rows: Type.Array(AgeingRow) })
 
 export const TrendsQuery = Type.Object(
   {
@@ -163,7 +163,7 @@ export const EscalationRow = Type.Object({
 export const TrendsReport = Type.Object({
   from: DateTime,
   to: DateTime,
-  asOf: DateTime,
+  ...FreshnessFields,
   interval: StringEnum(INTERVALS),
   timeZone: Type.String(),
   buckets: Type.Array(TrendBucket),

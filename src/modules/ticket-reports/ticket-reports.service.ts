@@ -1,8 +1,8 @@
 import { eq, type SQL } from 'drizzle-orm'
 import { tickets } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable } from '../../lib/context.js'
+import type { Ctx, Deps } from '../../lib/context.js'
 import { badRequest, fieldError } from '../../lib/errors.js'
-import { readHandle } from '../../lib/freshness.js'
+import { readReport, withoutJit } from '../../lib/freshness.js'
 import type { Services } from '../../lib/ports.js'
 import * as rsql from './drill-down.js'
 import { createReportAccess, type ReportScope } from './report-access.js'
@@ -24,12 +24,6 @@ import type {
   TrendsInput
 } from './ticket-reports.schemas.js'
 import { escalations, rates, timings, trendSeries } from './trends.repository.js'
-
-/**
- * The one database handle every report query takes: the read replica when DATABASE_READ_URL is set
- * (else the primary), or the caller's transaction when it is in one (lib/freshness.ts readHandle).
- */
-export const reportDb = (deps: Pick<Deps, 'db' | 'readDb'>, ctx: Ctx): Queryable => readHandle(deps, ctx)
 
 const MAX_BUCKETS = 1000
 const DAY_MS = 86_400_000
@@ -91,29 +85,35 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
     async summary(ctx: Ctx, input: SummaryInput) {
       const scope = await access.scope(ctx, true)
       const p = period(input)
-      const asOf = now()
       const { conds, link } = await selection(ctx, scope, input.filter)
-      const records = await summary(reportDb(deps, ctx), { ...p, now: asOf }, input.groupBy, conds)
-      const created = rsql.between('createdAt', p.from, p.to)
-      const rows: SummaryRowView[] = records.map(r => {
-        const key = input.groupBy === 'priority' && r.key !== null ? Number(r.key) : r.key
-        const group = input.groupBy ? rsql.equals(GROUP_FIELD[input.groupBy], key) : null
-        const row = (extra: string | null) => link(`kind==${r.kind}`, created, group, extra)
-        return {
-          kind: r.kind,
-          key: r.key,
-          name: r.name,
-          total: r.total,
-          open: r.open,
-          closed: r.closed,
-          pastDue: r.past_due,
-          tickets: row(null),
-          openTickets: row(rsql.OPEN),
-          closedTickets: row(rsql.DONE),
-          pastDueTickets: row(rsql.pastDue(asOf))
-        }
-      })
-      return { ...p, asOf, groupBy: input.groupBy ?? null, rows }
+      return readReport(
+        deps,
+        ctx,
+        async (db, { asOf }) => {
+          const records = await withoutJit(db, q => summary(q, { ...p, now: asOf }, input.groupBy, conds))
+          const created = rsql.between('createdAt', p.from, p.to)
+          const rows: SummaryRowView[] = records.map(r => {
+            const key = input.groupBy === 'priority' && r.key !== null ? Number(r.key) : r.key
+            const group = input.groupBy ? rsql.equals(GROUP_FIELD[input.groupBy], key) : null
+            const row = (extra: string | null) => link(`kind==${r.kind}`, created, group, extra)
+            return {
+              kind: r.kind,
+              key: r.key,
+              name: r.name,
+              total: r.total,
+              open: r.open,
+              closed: r.closed,
+              pastDue: r.past_due,
+              tickets: row(null),
+              openTickets: row(rsql.OPEN),
+              closedTickets: row(rsql.DONE),
+              pastDueTickets: row(rsql.pastDue(asOf))
+            }
+          })
+          return { ...p, groupBy: input.groupBy ?? null, rows }
+        },
+        now
+      )
     },
 
     async ageing(ctx: Ctx, input: AgeingInput) {
@@ -124,48 +124,53 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
       if ((input.from === undefined) !== (input.to === undefined))
         throw fieldError(input.from === undefined ? 'from' : 'to', 'from and to go together')
       const done = input.from && input.to ? period({ from: input.from, to: input.to }) : null
-      const asOf = now()
       const { conds, link } = await selection(ctx, scope, input.filter)
-      const db = reportDb(deps, ctx)
-      const [ages, resolutions, pastDues] = await Promise.all([
-        ageing(db, asOf, age, conds),
-        resolutionTimes(db, done, resolution, conds),
-        pastDueAges(db, asOf, overdue, conds)
-      ])
-      const at = (records: BucketRecord[], i: number) => records.find(r => Number(r.bucket) === i)
-      const rows: AgeingRowView[] = [
-        ...ranges(age).map(({ lo, hi }, i) => ({
-          section: 'age' as const,
-          fromDays: lo,
-          toDays: hi,
-          count: at(ages, i)?.b ?? 0,
-          issued: at(ages, i)?.a ?? 0,
-          closed: at(ages, i)?.c ?? 0,
-          tickets: link(rsql.ageBetween('createdAt', asOf, lo, hi), rsql.OPEN)
-        })),
-        ...ranges(resolution).map(({ lo, hi }, i) => ({
-          section: 'resolution' as const,
-          fromDays: lo,
-          toDays: hi,
-          count: at(resolutions, i)?.a ?? 0,
-          issued: null,
-          closed: null,
-          tickets: link(
-            done ? rsql.doneBetween(done.from, done.to) : rsql.DONE,
-            `resolutionDays=ge=${lo}${hi === null ? '' : `;resolutionDays=lt=${hi}`}`
-          )
-        })),
-        ...ranges(overdue).map(({ lo, hi }, i) => ({
-          section: 'pastDue' as const,
-          fromDays: lo,
-          toDays: hi,
-          count: at(pastDues, i)?.a ?? 0,
-          issued: null,
-          closed: null,
-          tickets: link(rsql.pastDue(asOf), rsql.ageBetween('resolutionDueAt', asOf, lo, hi))
-        }))
-      ]
-      return { asOf, rows }
+      return readReport(
+        deps,
+        ctx,
+        async (db, { asOf }) => {
+          const [ages, resolutions, pastDues] = await Promise.all([
+            withoutJit(db, q => ageing(q, asOf, age, conds)),
+            withoutJit(db, q => resolutionTimes(q, done, resolution, conds)),
+            withoutJit(db, q => pastDueAges(q, asOf, overdue, conds))
+          ])
+          const at = (records: BucketRecord[], i: number) => records.find(r => Number(r.bucket) === i)
+          const rows: AgeingRowView[] = [
+            ...ranges(age).map(({ lo, hi }, i) => ({
+              section: 'age' as const,
+              fromDays: lo,
+              toDays: hi,
+              count: at(ages, i)?.b ?? 0,
+              issued: at(ages, i)?.a ?? 0,
+              closed: at(ages, i)?.c ?? 0,
+              tickets: link(rsql.ageBetween('createdAt', asOf, lo, hi), rsql.OPEN)
+            })),
+            ...ranges(resolution).map(({ lo, hi }, i) => ({
+              section: 'resolution' as const,
+              fromDays: lo,
+              toDays: hi,
+              count: at(resolutions, i)?.a ?? 0,
+              issued: null,
+              closed: null,
+              tickets: link(
+                done ? rsql.doneBetween(done.from, done.to) : rsql.DONE,
+                `resolutionDays=ge=${lo}${hi === null ? '' : `;resolutionDays=lt=${hi}`}`
+              )
+            })),
+            ...ranges(overdue).map(({ lo, hi }, i) => ({
+              section: 'pastDue' as const,
+              fromDays: lo,
+              toDays: hi,
+              count: at(pastDues, i)?.a ?? 0,
+              issued: null,
+              closed: null,
+              tickets: link(rsql.pastDue(asOf), rsql.ageBetween('resolutionDueAt', asOf, lo, hi))
+            }))
+          ]
+          return { rows }
+        },
+        now
+      )
     },
 
     async trends(ctx: Ctx, input: TrendsInput) {
@@ -179,61 +184,66 @@ export function createTicketReportService(deps: Deps & Pick<Services, 'tickets' 
           { field: 'to', message: `at most ${MAX_BUCKETS} ${interval}s a report` }
         ])
       const { conds, link } = await selection(ctx, scope, input.filter)
-      const db = reportDb(deps, ctx)
-      const [series, timed, rated, escalated] = await Promise.all([
-        trendSeries(db, { ...p, interval, timeZone }, conds),
-        timings(db, p, conds),
-        rates(db, p, conds),
-        escalations(db, p, conds)
-      ])
-      const buckets: TrendBucketView[] = series.map(b => {
-        const start = date(b.start_at)
-        const end = date(b.end_at)
-        return {
-          label: b.label,
-          start,
-          end,
-          created: b.created,
-          resolved: b.resolved,
-          backlog: b.backlog,
-          tickets: link(rsql.between('createdAt', start, end)),
-          resolvedTickets: link(rsql.doneBetween(start, end)),
-          backlogTickets: link(rsql.openAt(end))
-        }
-      })
-      const created = rsql.between('createdAt', p.from, p.to)
-      const timingRows: TimingRowView[] = timed.map(r => ({
-        teamId: r.team_id,
-        teamName: r.team_name,
-        priority: r.priority,
-        count: r.tickets,
-        responded: r.responded,
-        responseMeanMinutes: round2(r.response_mean),
-        responseMedianMinutes: round2(r.response_median),
-        responseBusinessTime: r.response_business,
-        resolved: r.resolved,
-        resolveMeanMinutes: round2(r.resolve_mean),
-        resolveMedianMinutes: round2(r.resolve_median),
-        resolveBusinessTime: r.resolve_business,
-        tickets: link(created, rsql.equals('teamId', r.team_id), rsql.equals('priority', r.priority))
-      }))
-      return {
-        ...p,
-        asOf: now(),
-        interval,
-        timeZone,
-        buckets,
-        timings: timingRows,
-        rates: {
-          resolved: rated.resolved,
-          firstContact: rated.first_contact,
-          firstContactRate: percent(rated.first_contact, rated.resolved),
-          reopened: rated.reopened,
-          reopenRate: percent(rated.reopened, rated.resolved),
-          tickets: link(rsql.doneBetween(p.from, p.to))
+      return readReport(
+        deps,
+        ctx,
+        async db => {
+          const [series, timed, rated, escalated] = await Promise.all([
+            withoutJit(db, q => trendSeries(q, { ...p, interval, timeZone }, conds)),
+            withoutJit(db, q => timings(q, p, conds)),
+            withoutJit(db, q => rates(q, p, conds)),
+            withoutJit(db, q => escalations(q, p, conds))
+          ])
+          const buckets: TrendBucketView[] = series.map(b => {
+            const start = date(b.start_at)
+            const end = date(b.end_at)
+            return {
+              label: b.label,
+              start,
+              end,
+              created: b.created,
+              resolved: b.resolved,
+              backlog: b.backlog,
+              tickets: link(rsql.between('createdAt', start, end)),
+              resolvedTickets: link(rsql.doneBetween(start, end)),
+              backlogTickets: link(rsql.openAt(end))
+            }
+          })
+          const created = rsql.between('createdAt', p.from, p.to)
+          const timingRows: TimingRowView[] = timed.map(r => ({
+            teamId: r.team_id,
+            teamName: r.team_name,
+            priority: r.priority,
+            count: r.tickets,
+            responded: r.responded,
+            responseMeanMinutes: round2(r.response_mean),
+            responseMedianMinutes: round2(r.response_median),
+            responseBusinessTime: r.response_business,
+            resolved: r.resolved,
+            resolveMeanMinutes: round2(r.resolve_mean),
+            resolveMedianMinutes: round2(r.resolve_median),
+            resolveBusinessTime: r.resolve_business,
+            tickets: link(created, rsql.equals('teamId', r.team_id), rsql.equals('priority', r.priority))
+          }))
+          return {
+            ...p,
+            interval,
+            timeZone,
+            buckets,
+            timings: timingRows,
+            rates: {
+              resolved: rated.resolved,
+              firstContact: rated.first_contact,
+              firstContactRate: percent(rated.first_contact, rated.resolved),
+              reopened: rated.reopened,
+              reopenRate: percent(rated.reopened, rated.resolved),
+              tickets: link(rsql.doneBetween(p.from, p.to))
+            },
+            escalations: escalated
+          }
         },
-        escalations: escalated
-      }
+        now
+      )
     }
   }
 }

@@ -93,8 +93,9 @@ export interface TimingRecord {
  * requester, and to the resolution (or closing).
  */
 export async function timings(q: Queryable, p: { from: Date; to: Date }, conds: SQL[]): Promise<TimingRecord[]> {
+  // Materialized: each ticket's first response (a probe of its notes) is found once, not once per aggregate
   const result = await q.execute(sql`
-    with x as (
+    with x as materialized (
       select ${tickets.teamId} as team_id, ${tickets.priority} as priority,
              case when rc.id is not null then (case when rc.state = 'stopped' then rc.elapsed_minutes end)
                   else extract(epoch from ((select min(n.created_at) from ticket_notes n

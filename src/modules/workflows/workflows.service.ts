@@ -7,7 +7,7 @@ import { decodeCursor, type Page, pageOf } from '../../lib/cursor.js'
 import { badRequest, conflict, type FieldError, preconditionFailed, validationFailed } from '../../lib/errors.js'
 import { nameUuid } from '../../lib/ids.js'
 import { recordAudit } from '../audit/audit.service.js'
-import { TICKET_KINDS, type TicketKind } from '../kinds/kinds.js'
+import { isTicketKind, TICKET_KINDS, type TicketKind } from '../kinds/kinds.js'
 import { DEFAULT_WORKFLOWS } from './defaults.js'
 import type { StatusDef, TransitionActor, TransitionDef, WorkflowDefinition } from './workflow.types.js'
 
@@ -259,3 +259,12 @@ const view = (wf: Workflow) => ({
 })
 
 export type WorkflowService = ReturnType<typeof createWorkflowService>
+
+/**
+ * The phase of a kind's status in its workflow, as the metrics count open tickets by (lib/metrics.ts
+ * PhaseOf): undefined for a kind or status the workflows do not know.
+ */
+export const phaseOfStatus =
+  (workflows: Pick<WorkflowService, 'get'>) =>
+  async (kind: string, status: string): Promise<StatusDef['phase'] | undefined> =>
+    isTicketKind(kind) ? (await workflows.get(kind)).status(status)?.phase : undefined
