@@ -7,6 +7,12 @@ export interface MonthRange {
   to: string
 }
 
+const monthCount = (range: MonthRange) =>
+  (Number(range.to.slice(0, 4)) - Number(range.from.slice(0, 4))) * 12 +
+  Number(range.to.slice(5, 7)) -
+  Number(range.from.slice(5, 7)) +
+  1
+
 /**
  * Each CI's own cost per month of the range, in the reporting currency, as `ci_cost(ci_id, month,
  * amount)`: capital costs depreciate straight-line, (amount - residual) / months, in each month from
@@ -14,11 +20,20 @@ export interface MonthRange {
  * a third, a year a twelfth) times the share of the month's days they run. A foreign amount converts
  * at the rate in force on the month's first day (none in force: counted as 0 and listed by the caller).
  */
-function ciCostCte(range: MonthRange, base: string, toSql?: SQL, only?: SQL): SQL {
-  const to = toSql ?? sql`${range.to}::date`
+function ciCostCte(range: MonthRange, base: string, extraMonths = 0, only?: SQL): SQL {
+  // An integer series of known length: the planner then counts the months right (a date series it
+  // guesses at 1000 rows, and plans every join on the costs for that)
+  const count = monthCount(range) + extraMonths
   return sql`
     months(m) as (
-      select generate_series(${range.from}::date, ${to}, interval '1 month')::date
+      select (${range.from}::date + make_interval(months => i))::date from generate_series(0, ${count - 1}::int) i
+    ),
+    rate(currency, m, rate) as (
+      select x.currency, mo.m, coalesce((
+        select y.rate from exchange_rates y where y.currency = x.currency and y.valid_from <= mo.m
+        order by y.valid_from desc limit 1
+      ), 0)
+      from (select distinct currency from exchange_rates where currency <> ${base}) x cross join months mo
     ),
     raw_cost(ci_id, month, currency, kind, amount) as (
       select c.ci_id, mo.m, c.currency, c.kind,
@@ -32,20 +47,23 @@ function ciCostCte(range: MonthRange, base: string, toSql?: SQL, only?: SQL): SQ
                         - greatest(c.start_date, mo.m) + 1))::numeric
           / ((mo.m + interval '1 month')::date - mo.m)
         end
-      from ci_costs c cross join months mo
-      ${only ? sql`where c.ci_id in (${only})` : sql``}
-    ),
+      from ${only ? sql`(${only}) o join ci_costs c on c.ci_id = o.id` : sql`ci_costs c`} cross join months mo
+    )${
+      // The service reports sum raw_cost per CI over the range (ci_total) and need no monthly rows;
+      // left out, raw_cost has one reader and PostgreSQL inlines it rather than materialising it
+      only
+        ? sql``
+        : sql`,
     ci_cost(ci_id, month, amount) as (
-      select r.ci_id, r.month, sum(r.amount * case when r.currency = ${base} then 1 else coalesce((
-        select x.rate from exchange_rates x
-        where x.currency = r.currency and x.valid_from <= r.month order by x.valid_from desc limit 1
-      ), 0) end)
-      from raw_cost r where r.amount <> 0 group by r.ci_id, r.month
+      select r.ci_id, r.month, sum(r.amount * case when r.currency = ${base} then 1 else coalesce(x.rate, 0) end)
+      from raw_cost r left join rate x on x.currency = r.currency and x.m = r.month
+      where r.amount <> 0 group by r.ci_id, r.month
     )`
+    }`
 }
 
 /** The service reports cost only what a service walk reaches (a later CTE: WITH RECURSIVE allows it). */
-const REACHED = sql`select id from walk`
+const REACHED = sql`select distinct id from walk`
 
 export interface AllocationOptions {
   /**
@@ -69,22 +87,30 @@ export interface AllocationOptions {
  * reach it (share(service, CI) = weight / the weights of every service reaching it; evenly when those
  * are all 0). A service's own CI costs are its own.
  */
-function serviceTotalsCte(opts: AllocationOptions): SQL {
+function serviceTotalsCte(opts: AllocationOptions, classes: string[], base: string): SQL {
   const weight =
     opts.split === 'usage'
       ? sql`coalesce(case when jsonb_typeof(s.attributes -> ${opts.usageAttribute ?? ''}) = 'number'
               then (s.attributes ->> ${opts.usageAttribute ?? ''})::numeric end, 0)`
       : opts.split === 'weights'
-        ? sql`coalesce((select sw.weight from service_cost_weights sw where sw.service_id = r.root and sw.ci_id = r.id), 0)`
+        ? sql`coalesce(sw.weight, 0)`
         : sql`1::numeric`
+  const weights =
+    opts.split === 'weights'
+      ? sql`left join service_cost_weights sw on sw.service_id = r.root and sw.ci_id = r.id`
+      : sql``
+  // The classes are literals, not a subquery: the planner then estimates the service CIs from the
+  // class statistics (500) rather than guessing a share of every CI, and plans the walk for that
+  const classList = classes.length
+    ? sql.join(
+        classes.map(c => sql`${c}`),
+        sql`, `
+      )
+    : sql`null`
   return sql`
-    service_classes(name) as (
-      select name from ci_classes where name = ${opts.serviceClass}
-      union
-      select c.name from ci_classes c join ci_classes p on p.id = c.parent_id join service_classes s on s.name = p.name
-    ),
-    service_ci(id) as (
-      select ci.id from configuration_items ci where ci.class in (select name from service_classes)
+    service_ci(id, name, class, cost_centre_id, attributes) as (
+      select ci.id, ci.name, ci.class, ci.cost_centre_id, ci.attributes
+      from configuration_items ci where ci.class in (${classList})
     ),
     walk(root, id, depth) as (
       select id, id, 0 from service_ci
@@ -95,7 +121,7 @@ function serviceTotalsCte(opts: AllocationOptions): SQL {
     ),
     reach(root, id) as (select distinct root, id from walk where id <> root),
     reach_w(root, id, w) as (
-      select r.root, r.id, ${weight} from reach r join configuration_items s on s.id = r.root
+      select r.root, r.id, ${weight} from reach r join service_ci s on s.id = r.root ${weights}
     ),
     share(root, id, share) as (
       select root, id,
@@ -103,18 +129,35 @@ function serviceTotalsCte(opts: AllocationOptions): SQL {
              else w / sum(w) over (partition by id) end
       from reach_w
     ),
-    ci_total(ci_id, amount) as (select ci_id, sum(amount) from ci_cost group by ci_id),
+    ci_total(ci_id, amount) as (
+      select r.ci_id, sum(r.amount * case when r.currency = ${base} then 1 else coalesce(x.rate, 0) end)
+      from raw_cost r left join rate x on x.currency = r.currency and x.m = r.month
+      where r.amount <> 0 group by r.ci_id
+    ),
     shared_total(root, amount) as (
       select sh.root, sum(t.amount * sh.share) from share sh join ci_total t on t.ci_id = sh.id group by sh.root
     ),
     reach_count(root, n) as (select root, count(*) from reach group by root),
-    service_total(root, own, shared, cis) as (
-      select s.id, coalesce(o.amount, 0), coalesce(st.amount, 0), coalesce(rc.n, 0)
+    service_total(root, name, class, cost_centre_id, attributes, own, shared, cis) as (
+      select s.id, s.name, s.class, s.cost_centre_id, s.attributes,
+        coalesce(o.amount, 0), coalesce(st.amount, 0), coalesce(rc.n, 0)
       from service_ci s
       left join ci_total o on o.ci_id = s.id
       left join shared_total st on st.root = s.id
       left join reach_count rc on rc.root = s.id
     )`
+}
+
+/** The class \`root\` and its subclasses: the classes whose CIs are services. One small query per report. */
+async function serviceClasses(q: Queryable, root: string): Promise<string[]> {
+  const result = await q.execute(sql`
+    with recursive sc(name, id, n) as (
+      select name, id, 0 from ci_classes where name = ${root}
+      union
+      select c.name, c.id, sc.n + 1 from ci_classes c join sc on c.parent_id = sc.id where sc.n < 20
+    )
+    select distinct name from sc order by name`)
+  return (result as { rows: { name: string }[] }).rows.map(r => r.name)
 }
 
 export interface ServiceCostRow {
@@ -136,12 +179,12 @@ export async function serviceCosts(
   opts: AllocationOptions
 ): Promise<ServiceCostRow[]> {
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, undefined, REACHED)},
-    ${serviceTotalsCte(opts)}
+    with recursive ${ciCostCte(range, base, 0, REACHED)},
+    ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)}
     select s.id as service_id, s.name, s.class, s.cost_centre_id,
       round(t.own, 4)::text as own, round(t.shared, 4)::text as shared, round(t.own + t.shared, 4)::text as cost,
       t.cis
-    from service_total t join configuration_items s on s.id = t.root
+    from service_total t join service_ci s on s.id = t.root
     order by lower(s.name), s.id
   `)
   const rows = (result as { rows: Record<string, unknown>[] }).rows
@@ -186,8 +229,8 @@ export async function serviceMargins(
   opts: AllocationOptions
 ): Promise<ServiceMarginRow[]> {
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, undefined, REACHED)},
-    ${serviceTotalsCte(opts)},
+    with recursive ${ciCostCte(range, base, 0, REACHED)},
+    ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)},
     priced(service_id, basis, quantity, revenue) as (
       select p.service_id, p.basis, qty.q,
         (select sum(p.amount * qty.q * ${rateOn(sql`p.currency`, sql`mo.m`, base)}) from months mo)
@@ -243,8 +286,8 @@ export async function chargeback(
 ): Promise<{ lines: ChargebackLine[]; unallocated: string }> {
   const units = opts.by === 'usage' ? sql`c.units` : sql`1::numeric`
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, undefined, REACHED)},
-    ${serviceTotalsCte(opts)},
+    with recursive ${ciCostCte(range, base, 0, REACHED)},
+    ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)},
     consumer(service_id, organisation_id, share) as (
       select c.service_id, c.organisation_id, ${units} / sum(${units}) over (partition by c.service_id)
       from service_consumers c
@@ -367,9 +410,8 @@ export interface BudgetActualRow {
  */
 export async function budgetActuals(q: Queryable, range: MonthRange, base: string): Promise<BudgetActualRow[]> {
   // A year budget starting in the last month runs eleven months past it
-  const wideTo = sql`(${range.to}::date + interval '11 months')::date`
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, wideTo)},
+    with recursive ${ciCostCte(range, base, 11)},
     down(origin, id, path) as (
       select id, id, array[id] from cost_centres
       union all
