@@ -1621,6 +1621,8 @@ export type CreateServicePriceInput = {
   currency?: InputMaybe<Scalars['String']['input']>;
   quantityAttribute?: InputMaybe<Scalars['String']['input']>;
   serviceId: Scalars['ID']['input'];
+  validFrom?: InputMaybe<Scalars['String']['input']>;
+  validTo?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CreateSlaInput = {
@@ -5290,7 +5292,7 @@ export type ServiceMarginRow = {
   serviceId: Scalars['ID']['output'];
 };
 
-/** What a service CI is sold at per month. */
+/** What a service CI is sold at per month, in force from validFrom to validTo (one price of a service on any day). */
 export type ServicePrice = {
   __typename?: 'ServicePrice';
   /** Per month (per user or unit with those bases); exact decimal string. */
@@ -5304,6 +5306,10 @@ export type ServicePrice = {
   quantityAttribute?: Maybe<Scalars['String']['output']>;
   serviceId: Scalars['ID']['output'];
   updatedAt: Scalars['DateTime']['output'];
+  /** The first day it is in force (YYYY-MM-DD); null: since always */
+  validFrom?: Maybe<Scalars['String']['output']>;
+  /** The last day it is in force (YYYY-MM-DD); null: open-ended */
+  validTo?: Maybe<Scalars['String']['output']>;
   version: Scalars['Int']['output'];
 };
 
@@ -6282,6 +6288,8 @@ export type UpdateServicePriceInput = {
   basis?: InputMaybe<Scalars['String']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   quantityAttribute?: InputMaybe<Scalars['String']['input']>;
+  validFrom?: InputMaybe<Scalars['String']['input']>;
+  validTo?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** conditions, targets and escalations, when given, replace them whole. */
@@ -9343,6 +9351,8 @@ export type ServicePriceResolvers<ContextType = GqlCtx, ParentType extends Resol
   quantityAttribute?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validFrom?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  validTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 

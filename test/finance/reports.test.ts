@@ -347,8 +347,9 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       quantityAttribute: 'users'
     })
     expect(perUser.statusCode, perUser.body).toBe(201)
+    // Both are in force always (no validity): one price of a service on any day
     expect(fieldsOf(expectProblem(await price({ serviceId: ids.svcA, basis: 'flat', amount: '1' }), 409))).toEqual([
-      'serviceId'
+      'validFrom'
     ])
     expect(fieldsOf(expectProblem(await price({ serviceId: ids.appA, basis: 'flat', amount: '1' }), 422))).toEqual([
       'serviceId'

@@ -217,10 +217,40 @@ const rateOn = (currency: SQL, day: SQL, base: string) => sql`(case when ${curre
   order by x.valid_from desc limit 1), 0) end)`
 
 /**
+ * (After ciCostCte and serviceTotalsCte.) \`price_month(service_id, price_id, basis, quantity_attribute,
+ * valid_from, amount)\`: each price of a service CI in each month of the range it is in force in, its
+ * amount in the reporting currency (at the rate on the month's first day) times the share of the
+ * month's days it is in force (validFrom to validTo, inclusive; null: unbounded). A price changing on
+ * the 15th of a 30-day month counts the old one 14/30 and the new one 16/30; days without a price
+ * earn nothing. Per unit of quantity: the callers multiply by theirs (1 for flat).
+ */
+function priceMonthCte(base: string): SQL {
+  return sql`
+    price_month(service_id, price_id, basis, quantity_attribute, valid_from, amount) as (
+      select p.service_id, p.id, p.basis, p.quantity_attribute, p.valid_from,
+        p.amount * case when p.currency = ${base} then 1 else coalesce(x.rate, 0) end
+        * (least(coalesce(p.valid_to, 'infinity'::date), (mo.m + interval '1 month' - interval '1 day')::date)
+           - greatest(coalesce(p.valid_from, '-infinity'::date), mo.m) + 1)::numeric
+        / ((mo.m + interval '1 month')::date - mo.m)
+      from service_prices p join service_ci s on s.id = p.service_id cross join months mo
+      left join rate x on x.currency = p.currency and x.m = mo.m
+      where coalesce(p.valid_from, '-infinity'::date) < (mo.m + interval '1 month')::date
+        and coalesce(p.valid_to, 'infinity'::date) >= mo.m
+    )`
+}
+
+/** The quantity a price multiplies for a service CI \`s\`: 1 flat, else its numeric attribute (0 when missing). */
+const serviceQuantity = (basis: SQL, attribute: SQL) => sql`(case when ${basis} = 'flat' then 1::numeric
+  when jsonb_typeof(s.attributes -> ${attribute}) = 'number' then (s.attributes ->> ${attribute})::numeric
+  else 0::numeric end)`
+
+/**
  * Each service CI's cost (serviceTotalsCte) against its revenue over the range: a price is per month,
  * flat (the amount) or per user / per unit (the amount times the service CI's numeric attribute
- * quantity_attribute, 0 when missing), converted at the rate on each month's first day. margin =
- * revenue - cost; marginPercent = margin / revenue * 100 (null without revenue).
+ * quantity_attribute, 0 when missing), each month at the prices in force in it (priceMonthCte),
+ * converted at the rate on each month's first day. basis and quantity are those of the latest price
+ * in force in the range. margin = revenue - cost; marginPercent = margin / revenue * 100 (null
+ * without revenue).
  */
 export async function serviceMargins(
   q: Queryable,
@@ -231,24 +261,27 @@ export async function serviceMargins(
   const result = await q.execute(sql`
     with recursive ${ciCostCte(range, base, 0, REACHED)},
     ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)},
-    priced(service_id, basis, quantity, revenue) as (
-      select p.service_id, p.basis, qty.q,
-        (select sum(p.amount * qty.q * ${rateOn(sql`p.currency`, sql`mo.m`, base)}) from months mo)
-      from service_prices p join configuration_items s on s.id = p.service_id
-      cross join lateral (select case when p.basis = 'flat' then 1::numeric
-        when jsonb_typeof(s.attributes -> p.quantity_attribute) = 'number' then (s.attributes ->> p.quantity_attribute)::numeric
-        else 0::numeric end) qty(q)
+    ${priceMonthCte(base)},
+    priced(service_id, revenue) as (
+      select pm.service_id, sum(pm.amount * ${serviceQuantity(sql`pm.basis`, sql`pm.quantity_attribute`)})
+      from price_month pm join service_ci s on s.id = pm.service_id group by pm.service_id
+    ),
+    latest(service_id, basis, quantity) as (
+      select distinct on (pm.service_id) pm.service_id, pm.basis,
+        ${serviceQuantity(sql`pm.basis`, sql`pm.quantity_attribute`)}
+      from price_month pm join service_ci s on s.id = pm.service_id
+      order by pm.service_id, coalesce(pm.valid_from, '-infinity'::date) desc
     ),
     m as (
-      select t.root, t.own + t.shared as cost, coalesce(p.revenue, 0) as revenue, p.basis, p.quantity
-      from service_total t left join priced p on p.service_id = t.root
+      select t.root, t.name, t.own + t.shared as cost, coalesce(p.revenue, 0) as revenue, l.basis, l.quantity
+      from service_total t left join priced p on p.service_id = t.root left join latest l on l.service_id = t.root
     )
-    select s.id, s.name, m.basis, m.quantity::text as quantity,
+    select m.root as id, m.name, m.basis, m.quantity::text as quantity,
       round(m.cost, 4)::text as cost, round(m.revenue, 4)::text as revenue,
       round(m.revenue - m.cost, 4)::text as margin,
       case when m.revenue = 0 then null else round((m.revenue - m.cost) * 100 / m.revenue, 2)::text end as pct
-    from m join configuration_items s on s.id = m.root
-    order by lower(s.name), s.id
+    from m
+    order by lower(m.name), m.root
   `)
   return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
     serviceId: r.id as string,
