@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { auditOf } from '../helpers/audit.js'
-import { makeUser, suffix } from '../helpers/factories.js'
-import { codes, fields } from '../helpers/graphql.js'
+import { makeOrganisation, makeUser, suffix } from '../helpers/factories.js'
+import { codes, fields, loadSchema, selectAll, shapeProblems } from '../helpers/graphql.js'
 import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 type Json = Record<string, any>
@@ -22,6 +22,14 @@ function parseCsv(text: string): Record<string, string>[] {
  *   margin -168.00, -168 / 132 = -127.27 %. basis and quantity: the latest price's (per_user, 4).
  * - svc2: hosting 100/month → cost 300.00. Flat 50 in January only, nothing in February, flat 62 from
  *   17 Mar (15 of 31 days: 30) → revenue 80.00, margin -220.00, -275.00 %.
+ *
+ * Chargeback at price: P consumes svc with 3 units, Q svc with 1 and svc2 with 5.
+ * - P/svc: Jan 10×3 = 30; Feb 10×3×14/28 = 15 and 12×3×14/28 = 18; Mar 12×3 = 36 → 99.00
+ * - Q/svc: 10 + 5 + 6 + 12 → 33.00; Q/svc2: flat, once per consumer whatever its units: 50 + 30 → 80.00
+ * Against cost by subscription: svc 300 halves (150 each), svc2 300 is Q's →
+ *   P 99 - 150 = -51.00; Q/svc 33 - 150 = -117.00; Q/svc2 80 - 300 = -220.00;
+ *   totals P 99.00 / 150.00 / -51.00, Q 113.00 / 450.00 / -337.00.
+ * By usage the cost of svc splits 3 : 1: P 225.00 (-126.00), Q 75.00 (-42.00); the charges stay.
  */
 describe('finance: dated service prices', () => {
   let t: TestApp
@@ -198,5 +206,121 @@ describe('finance: dated service prices', () => {
       revenue: '132.00',
       margin: '-168.00'
     })
+  })
+
+  it('charges consumers at the price beside their cost (basis=price; JSON, CSV, GraphQL, customers)', async () => {
+    const p = await makeOrganisation(t, `P ${suffix()}`)
+    const q = await makeOrganisation(t, `Q ${suffix()}`)
+    for (const [service, org, units] of [
+      ['svc', p.id, '3'],
+      ['svc', q.id, '1'],
+      ['svc2', q.id, '5']
+    ] as const) {
+      const res = await t.api('POST', '/api/v1/service-consumers', {
+        token: finance.token,
+        body: { serviceId: ids[service], organisationId: org, units }
+      })
+      expect(res.statusCode, res.body).toBe(201)
+    }
+    const url = '/api/v1/reports/finance/chargeback?from=2026-01&to=2026-03'
+    const line = (report: Json, org: string, service: string) =>
+      report.items.find((l: Json) => l.organisationId === org && l.serviceId === ids[service])
+    const total = (report: Json, org: string) => report.organisations.find((o: Json) => o.organisationId === org)
+
+    // basis=cost (the default) is as it was: the cost share is the charge, no comparison
+    const atCost = (await t.api('GET', url, { token: finance.token })).json()
+    expect(atCost).toMatchObject({ by: 'subscription', basis: 'cost', unallocated: '0.00' })
+    expect(line(atCost, p.id, 'svc')).toEqual({
+      organisationId: p.id,
+      organisation: p.name,
+      costCentreId: expect.any(String),
+      serviceId: ids.svc,
+      service: expect.stringMatching(/^svc-/),
+      share: '0.500000',
+      charge: '150.00'
+    })
+
+    const res = await t.api('GET', `${url}&basis=price`, { token: finance.token })
+    expect(res.statusCode, res.body).toBe(200)
+    const atPrice = res.json()
+    expect(atPrice).toMatchObject({ by: 'subscription', basis: 'price', unallocated: '0.00' })
+    expect(atPrice.items).toHaveLength(3)
+    expect(line(atPrice, p.id, 'svc')).toMatchObject({
+      share: '0.500000',
+      charge: '99.00',
+      cost: '150.00',
+      difference: '-51.00'
+    })
+    expect(line(atPrice, q.id, 'svc')).toMatchObject({ charge: '33.00', cost: '150.00', difference: '-117.00' })
+    expect(line(atPrice, q.id, 'svc2')).toMatchObject({
+      share: '1.000000',
+      charge: '80.00',
+      cost: '300.00',
+      difference: '-220.00'
+    })
+    expect(total(atPrice, p.id)).toMatchObject({ services: 1, charge: '99.00', cost: '150.00', difference: '-51.00' })
+    expect(total(atPrice, q.id)).toMatchObject({ services: 2, charge: '113.00', cost: '450.00', difference: '-337.00' })
+
+    const usage = (await t.api('GET', `${url}&basis=price&by=usage`, { token: finance.token })).json()
+    expect(line(usage, p.id, 'svc')).toMatchObject({
+      share: '0.750000',
+      charge: '99.00',
+      cost: '225.00',
+      difference: '-126.00'
+    })
+    expect(line(usage, q.id, 'svc')).toMatchObject({
+      share: '0.250000',
+      charge: '33.00',
+      cost: '75.00',
+      difference: '-42.00'
+    })
+
+    const csv = await t.api('GET', `${url}&basis=price`, { token: finance.token, headers: { accept: 'text/csv' } })
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/)
+    const rows = parseCsv(csv.body)
+    expect(rows).toHaveLength(3)
+    expect(rows.find(r => r.organisation_id === q.id && r.service_id === ids.svc2)).toEqual({
+      organisation_id: q.id,
+      organisation: q.name,
+      cost_centre_id: expect.any(String),
+      service_id: ids.svc2,
+      service: expect.stringMatching(/^svc2-/),
+      share: '1.000000',
+      charge: '80.00',
+      cost: '300.00',
+      difference: '-220.00'
+    })
+    expectProblem(await t.api('GET', `${url}&basis=list`, { token: finance.token }), 400)
+
+    const schema = loadSchema()
+    const gql = await t.gql(
+      `{ chargeback(from: "2026-01", to: "2026-03", basis: "price") ${selectAll(schema, 'ChargebackReport')} }`,
+      {},
+      finance.token
+    )
+    expect(gql.body.errors).toBeUndefined()
+    const report = gql.body.data!.chargeback
+    expect(
+      shapeProblems(schema, 'ChargebackReport', report, {
+        strict: true,
+        allowNull: ['ChargebackReport.replicaLagSeconds']
+      })
+    ).toEqual([])
+    expect(total(report, q.id)).toMatchObject({ charge: '113.00', cost: '450.00', difference: '-337.00' })
+
+    // A customer of Q, once customer chargeback is on: its charges at price, not the provider's cost
+    const enabled = await t.api('PUT', '/api/v1/finance-settings', {
+      body: { technicianCostAccess: false, customerChargeback: true, version: 0 }
+    })
+    expect(enabled.statusCode, enabled.body).toBe(200)
+    const customer = await makeUser(t, ['customer'], { organisationId: q.id })
+    const own = (await t.api('GET', `${url}&basis=price`, { token: customer.token })).json()
+    expect(own.items.map((l: Json) => [l.charge, 'cost' in l, 'difference' in l]).sort()).toEqual([
+      ['33.00', false, false],
+      ['80.00', false, false]
+    ])
+    expect(own.organisations).toEqual([
+      { organisationId: q.id, organisation: q.name, costCentreId: expect.any(String), services: 2, charge: '113.00' }
+    ])
   })
 })

@@ -591,6 +591,11 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       'ServiceMarginRow.marginPercent',
       'ChargebackLine.costCentreId',
       'ChargebackTotal.costCentreId',
+      // At basis=cost (the default here); prices.test.ts reads them filled at basis=price
+      'ChargebackLine.cost',
+      'ChargebackLine.difference',
+      'ChargebackTotal.cost',
+      'ChargebackTotal.difference',
       // Read from the primary (no DATABASE_READ_URL): no replica lag to tell
       ...[
         'ServiceCostReport',

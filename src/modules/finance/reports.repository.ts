@@ -303,40 +303,59 @@ export interface ChargebackLine {
   service: string
   share: string
   charge: string
+  /** The line's share of the service's cost (by the \`by\` rule): equal to charge at basis=cost. */
+  cost: string
 }
 
 /**
- * Chargeback recovers cost: each service CI's full cost over the range (serviceTotalsCte) is charged
- * to the organisations consuming it (service_consumers), evenly (by=subscription) or by their units
- * (by=usage). An organisation's cost centre is its own cost_centre_id, else the cost centre that is
- * the organisation unit. Also answers what nobody consumes (unallocated).
+ * Chargeback per consuming organisation (service_consumers). The cost of each line: each service
+ * CI's full cost over the range (serviceTotalsCte) split over its consumers, evenly
+ * (by=subscription) or by their units (by=usage). The charge: that cost (basis=cost, chargeback
+ * recovers cost) or the service's price (basis=price): each month at the prices in force in it
+ * (priceMonthCte, prorated by days), flat once per consumer, per user / per unit times the
+ * consumer's units. An organisation's cost centre is its own cost_centre_id, else the cost centre
+ * that is the organisation unit. Also answers the cost nobody consumes (unallocated).
  */
 export async function chargeback(
   q: Queryable,
   range: MonthRange,
   base: string,
-  opts: AllocationOptions & { by: 'subscription' | 'usage'; organisationId?: string }
+  opts: AllocationOptions & { by: 'subscription' | 'usage'; basis: 'cost' | 'price'; organisationId?: string }
 ): Promise<{ lines: ChargebackLine[]; unallocated: string }> {
   const units = opts.by === 'usage' ? sql`c.units` : sql`1::numeric`
+  const atPrice = opts.basis === 'price'
   const result = await q.execute(sql`
     with recursive ${ciCostCte(range, base, 0, REACHED)},
     ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)},
+    ${
+      atPrice
+        ? sql`${priceMonthCte(base)},
+    priced(service_id, organisation_id, charge) as (
+      select c.service_id, c.organisation_id, sum(pm.amount * case when pm.basis = 'flat' then 1 else c.units end)
+      from service_consumers c join price_month pm on pm.service_id = c.service_id
+      group by c.service_id, c.organisation_id
+    ),`
+        : sql``
+    }
     consumer(service_id, organisation_id, share) as (
       select c.service_id, c.organisation_id, ${units} / sum(${units}) over (partition by c.service_id)
       from service_consumers c
     ),
     line as (
-      select c.organisation_id, c.service_id, c.share, (t.own + t.shared) * c.share as charge
+      select c.organisation_id, c.service_id, c.share, (t.own + t.shared) * c.share as cost,
+        ${atPrice ? sql`coalesce(p.charge, 0)` : sql`(t.own + t.shared) * c.share`} as charge
       from consumer c join service_total t on t.root = c.service_id
+      ${atPrice ? sql`left join priced p on p.service_id = c.service_id and p.organisation_id = c.organisation_id` : sql``}
     )
     select 'line' as kind, o.id as organisation_id, o.name as organisation,
       coalesce(o.cost_centre_id, (select cc.id from cost_centres cc where cc.organisation_id = o.id)) as cost_centre_id,
-      s.id as service_id, s.name as service, round(l.share, 6)::text as share, round(l.charge, 4)::text as charge
+      s.id as service_id, s.name as service, round(l.share, 6)::text as share, round(l.charge, 4)::text as charge,
+      round(l.cost, 4)::text as cost
     from line l join organisations o on o.id = l.organisation_id join configuration_items s on s.id = l.service_id
     where ${opts.organisationId ? sql`o.id = ${opts.organisationId}` : sql`true`}
     union all
     select 'unallocated', null, null, null, null, null, null,
-      round(coalesce(sum(t.own + t.shared), 0), 4)::text
+      round(coalesce(sum(t.own + t.shared), 0), 4)::text, null
     from service_total t where not exists (select 1 from service_consumers c where c.service_id = t.root)
     order by 1, 3, 2, 6, 5
   `)
@@ -353,7 +372,8 @@ export async function chargeback(
         serviceId: r.service_id as string,
         service: r.service as string,
         share: r.share as string,
-        charge: r.charge as string
+        charge: r.charge as string,
+        cost: r.cost as string
       }))
   }
 }
