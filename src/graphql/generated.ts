@@ -702,9 +702,14 @@ export type ChangeType =
 /** What an organisation is charged for one service CI it consumes. */
 export type ChargebackLine = {
   __typename?: 'ChargebackLine';
+  /** Its share of the service's cost (basis cost), or the service's price for its consumption (basis price) */
   charge: Scalars['String']['output'];
+  /** basis price (finance, admin): its share of the service's cost; null otherwise */
+  cost?: Maybe<Scalars['String']['output']>;
   /** The organisation's cost centre (its own, else the cost centre that is the organisation unit) */
   costCentreId?: Maybe<Scalars['ID']['output']>;
+  /** basis price (finance, admin): charge - cost (negative: charged below cost); null otherwise */
+  difference?: Maybe<Scalars['String']['output']>;
   organisation: Scalars['String']['output'];
   organisationId: Scalars['ID']['output'];
   service: Scalars['String']['output'];
@@ -717,6 +722,8 @@ export type ChargebackReport = {
   __typename?: 'ChargebackReport';
   /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
   asOf: Scalars['DateTime']['output'];
+  /** cost or price */
+  basis: Scalars['String']['output'];
   /** subscription or usage */
   by: Scalars['String']['output'];
   currency: Scalars['String']['output'];
@@ -733,7 +740,11 @@ export type ChargebackReport = {
 export type ChargebackTotal = {
   __typename?: 'ChargebackTotal';
   charge: Scalars['String']['output'];
+  /** basis price (finance, admin): the sum of its lines' cost; null otherwise */
+  cost?: Maybe<Scalars['String']['output']>;
   costCentreId?: Maybe<Scalars['ID']['output']>;
+  /** basis price (finance, admin): charge - cost; null otherwise */
+  difference?: Maybe<Scalars['String']['output']>;
   organisation: Scalars['String']['output'];
   organisationId: Scalars['ID']['output'];
   /** Service CIs it is charged for */
@@ -4157,6 +4168,7 @@ export type QueryChangesArgs = {
 
 
 export type QueryChargebackArgs = {
+  basis?: InputMaybe<Scalars['String']['input']>;
   by?: InputMaybe<Scalars['String']['input']>;
   depth?: InputMaybe<Scalars['Int']['input']>;
   from: Scalars['String']['input'];
@@ -7738,7 +7750,9 @@ export type ChangeFreezeEdgeResolvers<ContextType = GqlCtx, ParentType extends R
 
 export type ChargebackLineResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackLine'] = ResolversParentTypes['ChargebackLine']> = {
   charge?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  difference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   organisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   service?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -7748,6 +7762,7 @@ export type ChargebackLineResolvers<ContextType = GqlCtx, ParentType extends Res
 
 export type ChargebackReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackReport'] = ResolversParentTypes['ChargebackReport']> = {
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  basis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -7760,7 +7775,9 @@ export type ChargebackReportResolvers<ContextType = GqlCtx, ParentType extends R
 
 export type ChargebackTotalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackTotal'] = ResolversParentTypes['ChargebackTotal']> = {
   charge?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  difference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   organisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   services?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
