@@ -6,7 +6,8 @@
  * servers → 74,500 infrastructure CIs, each CI depending on two of the layer below (so paths meet),
  * every CI with a recurring cost, every tenth with a capital one, a tenth of them in USD. Standalone
  * (not wired into bench/run.ts). FINANCE_BENCH_SAMPLES (30) is the reads per report; FINANCE_BENCH_MONTHS
- * (3) the months each report covers.
+ * (3) the months each report covers. FINANCE_BENCH_KEEP=1 keeps the seeded database (its name is printed)
+ * for EXPLAIN (ANALYZE, BUFFERS).
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
@@ -111,7 +112,8 @@ try {
   await sample(`chargeback by usage, ${MONTHS} months`, () => reports.chargeback(ctx, { ...input, by: 'usage' }))
 } finally {
   await database.close()
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  if (process.env.FINANCE_BENCH_KEEP === '1') out['kept database'] = name
+  else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   await admin.end()
 }
 for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(48)} ${v}\n`)

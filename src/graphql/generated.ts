@@ -702,9 +702,14 @@ export type ChangeType =
 /** What an organisation is charged for one service CI it consumes. */
 export type ChargebackLine = {
   __typename?: 'ChargebackLine';
+  /** Its share of the service's cost (basis cost), or the service's price for its consumption (basis price) */
   charge: Scalars['String']['output'];
+  /** basis price (finance, admin): its share of the service's cost; null otherwise */
+  cost?: Maybe<Scalars['String']['output']>;
   /** The organisation's cost centre (its own, else the cost centre that is the organisation unit) */
   costCentreId?: Maybe<Scalars['ID']['output']>;
+  /** basis price (finance, admin): charge - cost (negative: charged below cost); null otherwise */
+  difference?: Maybe<Scalars['String']['output']>;
   organisation: Scalars['String']['output'];
   organisationId: Scalars['ID']['output'];
   service: Scalars['String']['output'];
@@ -717,6 +722,8 @@ export type ChargebackReport = {
   __typename?: 'ChargebackReport';
   /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
   asOf: Scalars['DateTime']['output'];
+  /** cost or price */
+  basis: Scalars['String']['output'];
   /** subscription or usage */
   by: Scalars['String']['output'];
   currency: Scalars['String']['output'];
@@ -733,7 +740,11 @@ export type ChargebackReport = {
 export type ChargebackTotal = {
   __typename?: 'ChargebackTotal';
   charge: Scalars['String']['output'];
+  /** basis price (finance, admin): the sum of its lines' cost; null otherwise */
+  cost?: Maybe<Scalars['String']['output']>;
   costCentreId?: Maybe<Scalars['ID']['output']>;
+  /** basis price (finance, admin): charge - cost; null otherwise */
+  difference?: Maybe<Scalars['String']['output']>;
   organisation: Scalars['String']['output'];
   organisationId: Scalars['ID']['output'];
   /** Service CIs it is charged for */
@@ -1621,6 +1632,8 @@ export type CreateServicePriceInput = {
   currency?: InputMaybe<Scalars['String']['input']>;
   quantityAttribute?: InputMaybe<Scalars['String']['input']>;
   serviceId: Scalars['ID']['input'];
+  validFrom?: InputMaybe<Scalars['String']['input']>;
+  validTo?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CreateSlaInput = {
@@ -4155,6 +4168,7 @@ export type QueryChangesArgs = {
 
 
 export type QueryChargebackArgs = {
+  basis?: InputMaybe<Scalars['String']['input']>;
   by?: InputMaybe<Scalars['String']['input']>;
   depth?: InputMaybe<Scalars['Int']['input']>;
   from: Scalars['String']['input'];
@@ -5298,7 +5312,7 @@ export type ServiceMarginRow = {
   serviceId: Scalars['ID']['output'];
 };
 
-/** What a service CI is sold at per month. */
+/** What a service CI is sold at per month, in force from validFrom to validTo (one price of a service on any day). */
 export type ServicePrice = {
   __typename?: 'ServicePrice';
   /** Per month (per user or unit with those bases); exact decimal string. */
@@ -5312,6 +5326,10 @@ export type ServicePrice = {
   quantityAttribute?: Maybe<Scalars['String']['output']>;
   serviceId: Scalars['ID']['output'];
   updatedAt: Scalars['DateTime']['output'];
+  /** The first day it is in force (YYYY-MM-DD); null: since always */
+  validFrom?: Maybe<Scalars['String']['output']>;
+  /** The last day it is in force (YYYY-MM-DD); null: open-ended */
+  validTo?: Maybe<Scalars['String']['output']>;
   version: Scalars['Int']['output'];
 };
 
@@ -6290,6 +6308,8 @@ export type UpdateServicePriceInput = {
   basis?: InputMaybe<Scalars['String']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   quantityAttribute?: InputMaybe<Scalars['String']['input']>;
+  validFrom?: InputMaybe<Scalars['String']['input']>;
+  validTo?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** conditions, targets and escalations, when given, replace them whole. */
@@ -7738,7 +7758,9 @@ export type ChangeFreezeEdgeResolvers<ContextType = GqlCtx, ParentType extends R
 
 export type ChargebackLineResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackLine'] = ResolversParentTypes['ChargebackLine']> = {
   charge?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  difference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   organisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   service?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -7748,6 +7770,7 @@ export type ChargebackLineResolvers<ContextType = GqlCtx, ParentType extends Res
 
 export type ChargebackReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackReport'] = ResolversParentTypes['ChargebackReport']> = {
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  basis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -7760,7 +7783,9 @@ export type ChargebackReportResolvers<ContextType = GqlCtx, ParentType extends R
 
 export type ChargebackTotalResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChargebackTotal'] = ResolversParentTypes['ChargebackTotal']> = {
   charge?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cost?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  difference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   organisation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   organisationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   services?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -9354,6 +9379,8 @@ export type ServicePriceResolvers<ContextType = GqlCtx, ParentType extends Resol
   quantityAttribute?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validFrom?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  validTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 

@@ -347,8 +347,9 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       quantityAttribute: 'users'
     })
     expect(perUser.statusCode, perUser.body).toBe(201)
+    // Both are in force always (no validity): one price of a service on any day
     expect(fieldsOf(expectProblem(await price({ serviceId: ids.svcA, basis: 'flat', amount: '1' }), 409))).toEqual([
-      'serviceId'
+      'validFrom'
     ])
     expect(fieldsOf(expectProblem(await price({ serviceId: ids.appA, basis: 'flat', amount: '1' }), 422))).toEqual([
       'serviceId'
@@ -590,6 +591,11 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       'ServiceMarginRow.marginPercent',
       'ChargebackLine.costCentreId',
       'ChargebackTotal.costCentreId',
+      // At basis=cost (the default here); prices.test.ts reads them filled at basis=price
+      'ChargebackLine.cost',
+      'ChargebackLine.difference',
+      'ChargebackTotal.cost',
+      'ChargebackTotal.difference',
       // Read from the primary (no DATABASE_READ_URL): no replica lag to tell
       ...[
         'ServiceCostReport',

@@ -115,7 +115,14 @@ describe('service cost models: converging graphs and the model resources', () =>
       }`,
       {
         w: { serviceId: ids.svcD, ciId: ids.base, weight: '2.5' },
-        p: { serviceId: ids.svcD, basis: 'per_unit', amount: '12.5', quantityAttribute: 'seats' },
+        p: {
+          serviceId: ids.svcD,
+          basis: 'per_unit',
+          amount: '12.5',
+          quantityAttribute: 'seats',
+          validFrom: '2026-01-01',
+          validTo: '2026-12-31'
+        },
         c: { serviceId: ids.svcD, organisationId: org.id, units: '4' }
       },
       finance.token
@@ -123,7 +130,14 @@ describe('service cost models: converging graphs and the model resources', () =>
     expect(created.body.errors).toBeUndefined()
     const { createServiceCostWeight: w, createServicePrice: p, createServiceConsumer: c } = created.body.data!
     expect(w).toMatchObject({ serviceId: ids.svcD, ciId: ids.base, weight: '2.50', version: 1 })
-    expect(p).toMatchObject({ basis: 'per_unit', amount: '12.50', currency: 'EUR', quantityAttribute: 'seats' })
+    expect(p).toMatchObject({
+      basis: 'per_unit',
+      amount: '12.50',
+      currency: 'EUR',
+      quantityAttribute: 'seats',
+      validFrom: '2026-01-01',
+      validTo: '2026-12-31'
+    })
     expect(c).toMatchObject({ organisationId: org.id, units: '4.00' })
 
     const bad = await t.gql(

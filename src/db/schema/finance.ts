@@ -147,7 +147,9 @@ export const serviceCostWeights = pgTable(
 
 /**
  * What a service CI is sold at per month: flat (amount), per_user or per_unit (amount times the
- * service CI's numeric attribute quantity_attribute). One price per service.
+ * service CI's numeric attribute quantity_attribute), in force from valid_from to valid_to (both
+ * inclusive days; null: since always, open-ended). At most one price of a service is in force on any
+ * day: the service refuses overlaps (409), serialised on the service CI's row.
  */
 export const servicePrices = pgTable(
   'service_prices',
@@ -161,13 +163,16 @@ export const servicePrices = pgTable(
     amount: numeric('amount', { precision: 20, scale: 4 }).notNull(),
     currency: text('currency').notNull(),
     quantityAttribute: text('quantity_attribute'),
+    validFrom: date('valid_from', { mode: 'string' }),
+    validTo: date('valid_to', { mode: 'string' }),
     version: integer('version').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow()
   },
   t => [
-    uniqueIndex('service_prices_service_uq').on(t.serviceId),
-    check('service_prices_amount_ck', sql`${t.amount} >= 0`)
+    index('service_prices_service_idx').on(t.serviceId, t.validFrom),
+    check('service_prices_amount_ck', sql`${t.amount} >= 0`),
+    check('service_prices_validity_ck', sql`${t.validTo} >= ${t.validFrom}`)
   ]
 )
 

@@ -7,6 +7,12 @@ export interface MonthRange {
   to: string
 }
 
+const monthCount = (range: MonthRange) =>
+  (Number(range.to.slice(0, 4)) - Number(range.from.slice(0, 4))) * 12 +
+  Number(range.to.slice(5, 7)) -
+  Number(range.from.slice(5, 7)) +
+  1
+
 /**
  * Each CI's own cost per month of the range, in the reporting currency, as `ci_cost(ci_id, month,
  * amount)`: capital costs depreciate straight-line, (amount - residual) / months, in each month from
@@ -14,11 +20,20 @@ export interface MonthRange {
  * a third, a year a twelfth) times the share of the month's days they run. A foreign amount converts
  * at the rate in force on the month's first day (none in force: counted as 0 and listed by the caller).
  */
-function ciCostCte(range: MonthRange, base: string, toSql?: SQL, only?: SQL): SQL {
-  const to = toSql ?? sql`${range.to}::date`
+function ciCostCte(range: MonthRange, base: string, extraMonths = 0, only?: SQL): SQL {
+  // An integer series of known length: the planner then counts the months right (a date series it
+  // guesses at 1000 rows, and plans every join on the costs for that)
+  const count = monthCount(range) + extraMonths
   return sql`
     months(m) as (
-      select generate_series(${range.from}::date, ${to}, interval '1 month')::date
+      select (${range.from}::date + make_interval(months => i))::date from generate_series(0, ${count - 1}::int) i
+    ),
+    rate(currency, m, rate) as (
+      select x.currency, mo.m, coalesce((
+        select y.rate from exchange_rates y where y.currency = x.currency and y.valid_from <= mo.m
+        order by y.valid_from desc limit 1
+      ), 0)
+      from (select distinct currency from exchange_rates where currency <> ${base}) x cross join months mo
     ),
     raw_cost(ci_id, month, currency, kind, amount) as (
       select c.ci_id, mo.m, c.currency, c.kind,
@@ -32,20 +47,23 @@ function ciCostCte(range: MonthRange, base: string, toSql?: SQL, only?: SQL): SQ
                         - greatest(c.start_date, mo.m) + 1))::numeric
           / ((mo.m + interval '1 month')::date - mo.m)
         end
-      from ci_costs c cross join months mo
-      ${only ? sql`where c.ci_id in (${only})` : sql``}
-    ),
+      from ${only ? sql`(${only}) o join ci_costs c on c.ci_id = o.id` : sql`ci_costs c`} cross join months mo
+    )${
+      // The service reports sum raw_cost per CI over the range (ci_total) and need no monthly rows;
+      // left out, raw_cost has one reader and PostgreSQL inlines it rather than materialising it
+      only
+        ? sql``
+        : sql`,
     ci_cost(ci_id, month, amount) as (
-      select r.ci_id, r.month, sum(r.amount * case when r.currency = ${base} then 1 else coalesce((
-        select x.rate from exchange_rates x
-        where x.currency = r.currency and x.valid_from <= r.month order by x.valid_from desc limit 1
-      ), 0) end)
-      from raw_cost r where r.amount <> 0 group by r.ci_id, r.month
+      select r.ci_id, r.month, sum(r.amount * case when r.currency = ${base} then 1 else coalesce(x.rate, 0) end)
+      from raw_cost r left join rate x on x.currency = r.currency and x.m = r.month
+      where r.amount <> 0 group by r.ci_id, r.month
     )`
+    }`
 }
 
 /** The service reports cost only what a service walk reaches (a later CTE: WITH RECURSIVE allows it). */
-const REACHED = sql`select id from walk`
+const REACHED = sql`select distinct id from walk`
 
 export interface AllocationOptions {
   /**
@@ -69,22 +87,30 @@ export interface AllocationOptions {
  * reach it (share(service, CI) = weight / the weights of every service reaching it; evenly when those
  * are all 0). A service's own CI costs are its own.
  */
-function serviceTotalsCte(opts: AllocationOptions): SQL {
+function serviceTotalsCte(opts: AllocationOptions, classes: string[], base: string): SQL {
   const weight =
     opts.split === 'usage'
       ? sql`coalesce(case when jsonb_typeof(s.attributes -> ${opts.usageAttribute ?? ''}) = 'number'
               then (s.attributes ->> ${opts.usageAttribute ?? ''})::numeric end, 0)`
       : opts.split === 'weights'
-        ? sql`coalesce((select sw.weight from service_cost_weights sw where sw.service_id = r.root and sw.ci_id = r.id), 0)`
+        ? sql`coalesce(sw.weight, 0)`
         : sql`1::numeric`
+  const weights =
+    opts.split === 'weights'
+      ? sql`left join service_cost_weights sw on sw.service_id = r.root and sw.ci_id = r.id`
+      : sql``
+  // The classes are literals, not a subquery: the planner then estimates the service CIs from the
+  // class statistics (500) rather than guessing a share of every CI, and plans the walk for that
+  const classList = classes.length
+    ? sql.join(
+        classes.map(c => sql`${c}`),
+        sql`, `
+      )
+    : sql`null`
   return sql`
-    service_classes(name) as (
-      select name from ci_classes where name = ${opts.serviceClass}
-      union
-      select c.name from ci_classes c join ci_classes p on p.id = c.parent_id join service_classes s on s.name = p.name
-    ),
-    service_ci(id) as (
-      select ci.id from configuration_items ci where ci.class in (select name from service_classes)
+    service_ci(id, name, class, cost_centre_id, attributes) as (
+      select ci.id, ci.name, ci.class, ci.cost_centre_id, ci.attributes
+      from configuration_items ci where ci.class in (${classList})
     ),
     walk(root, id, depth) as (
       select id, id, 0 from service_ci
@@ -95,7 +121,7 @@ function serviceTotalsCte(opts: AllocationOptions): SQL {
     ),
     reach(root, id) as (select distinct root, id from walk where id <> root),
     reach_w(root, id, w) as (
-      select r.root, r.id, ${weight} from reach r join configuration_items s on s.id = r.root
+      select r.root, r.id, ${weight} from reach r join service_ci s on s.id = r.root ${weights}
     ),
     share(root, id, share) as (
       select root, id,
@@ -103,18 +129,35 @@ function serviceTotalsCte(opts: AllocationOptions): SQL {
              else w / sum(w) over (partition by id) end
       from reach_w
     ),
-    ci_total(ci_id, amount) as (select ci_id, sum(amount) from ci_cost group by ci_id),
+    ci_total(ci_id, amount) as (
+      select r.ci_id, sum(r.amount * case when r.currency = ${base} then 1 else coalesce(x.rate, 0) end)
+      from raw_cost r left join rate x on x.currency = r.currency and x.m = r.month
+      where r.amount <> 0 group by r.ci_id
+    ),
     shared_total(root, amount) as (
       select sh.root, sum(t.amount * sh.share) from share sh join ci_total t on t.ci_id = sh.id group by sh.root
     ),
     reach_count(root, n) as (select root, count(*) from reach group by root),
-    service_total(root, own, shared, cis) as (
-      select s.id, coalesce(o.amount, 0), coalesce(st.amount, 0), coalesce(rc.n, 0)
+    service_total(root, name, class, cost_centre_id, attributes, own, shared, cis) as (
+      select s.id, s.name, s.class, s.cost_centre_id, s.attributes,
+        coalesce(o.amount, 0), coalesce(st.amount, 0), coalesce(rc.n, 0)
       from service_ci s
       left join ci_total o on o.ci_id = s.id
       left join shared_total st on st.root = s.id
       left join reach_count rc on rc.root = s.id
     )`
+}
+
+/** The class \`root\` and its subclasses: the classes whose CIs are services. One small query per report. */
+async function serviceClasses(q: Queryable, root: string): Promise<string[]> {
+  const result = await q.execute(sql`
+    with recursive sc(name, id, n) as (
+      select name, id, 0 from ci_classes where name = ${root}
+      union
+      select c.name, c.id, sc.n + 1 from ci_classes c join sc on c.parent_id = sc.id where sc.n < 20
+    )
+    select distinct name from sc order by name`)
+  return (result as { rows: { name: string }[] }).rows.map(r => r.name)
 }
 
 export interface ServiceCostRow {
@@ -136,12 +179,12 @@ export async function serviceCosts(
   opts: AllocationOptions
 ): Promise<ServiceCostRow[]> {
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, undefined, REACHED)},
-    ${serviceTotalsCte(opts)}
+    with recursive ${ciCostCte(range, base, 0, REACHED)},
+    ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)}
     select s.id as service_id, s.name, s.class, s.cost_centre_id,
       round(t.own, 4)::text as own, round(t.shared, 4)::text as shared, round(t.own + t.shared, 4)::text as cost,
       t.cis
-    from service_total t join configuration_items s on s.id = t.root
+    from service_total t join service_ci s on s.id = t.root
     order by lower(s.name), s.id
   `)
   const rows = (result as { rows: Record<string, unknown>[] }).rows
@@ -174,10 +217,40 @@ const rateOn = (currency: SQL, day: SQL, base: string) => sql`(case when ${curre
   order by x.valid_from desc limit 1), 0) end)`
 
 /**
+ * (After ciCostCte and serviceTotalsCte.) \`price_month(service_id, price_id, basis, quantity_attribute,
+ * valid_from, amount)\`: each price of a service CI in each month of the range it is in force in, its
+ * amount in the reporting currency (at the rate on the month's first day) times the share of the
+ * month's days it is in force (validFrom to validTo, inclusive; null: unbounded). A price changing on
+ * the 15th of a 30-day month counts the old one 14/30 and the new one 16/30; days without a price
+ * earn nothing. Per unit of quantity: the callers multiply by theirs (1 for flat).
+ */
+function priceMonthCte(base: string): SQL {
+  return sql`
+    price_month(service_id, price_id, basis, quantity_attribute, valid_from, amount) as (
+      select p.service_id, p.id, p.basis, p.quantity_attribute, p.valid_from,
+        p.amount * case when p.currency = ${base} then 1 else coalesce(x.rate, 0) end
+        * (least(coalesce(p.valid_to, 'infinity'::date), (mo.m + interval '1 month' - interval '1 day')::date)
+           - greatest(coalesce(p.valid_from, '-infinity'::date), mo.m) + 1)::numeric
+        / ((mo.m + interval '1 month')::date - mo.m)
+      from service_prices p join service_ci s on s.id = p.service_id cross join months mo
+      left join rate x on x.currency = p.currency and x.m = mo.m
+      where coalesce(p.valid_from, '-infinity'::date) < (mo.m + interval '1 month')::date
+        and coalesce(p.valid_to, 'infinity'::date) >= mo.m
+    )`
+}
+
+/** The quantity a price multiplies for a service CI \`s\`: 1 flat, else its numeric attribute (0 when missing). */
+const serviceQuantity = (basis: SQL, attribute: SQL) => sql`(case when ${basis} = 'flat' then 1::numeric
+  when jsonb_typeof(s.attributes -> ${attribute}) = 'number' then (s.attributes ->> ${attribute})::numeric
+  else 0::numeric end)`
+
+/**
  * Each service CI's cost (serviceTotalsCte) against its revenue over the range: a price is per month,
  * flat (the amount) or per user / per unit (the amount times the service CI's numeric attribute
- * quantity_attribute, 0 when missing), converted at the rate on each month's first day. margin =
- * revenue - cost; marginPercent = margin / revenue * 100 (null without revenue).
+ * quantity_attribute, 0 when missing), each month at the prices in force in it (priceMonthCte),
+ * converted at the rate on each month's first day. basis and quantity are those of the latest price
+ * in force in the range. margin = revenue - cost; marginPercent = margin / revenue * 100 (null
+ * without revenue).
  */
 export async function serviceMargins(
   q: Queryable,
@@ -186,26 +259,29 @@ export async function serviceMargins(
   opts: AllocationOptions
 ): Promise<ServiceMarginRow[]> {
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, undefined, REACHED)},
-    ${serviceTotalsCte(opts)},
-    priced(service_id, basis, quantity, revenue) as (
-      select p.service_id, p.basis, qty.q,
-        (select sum(p.amount * qty.q * ${rateOn(sql`p.currency`, sql`mo.m`, base)}) from months mo)
-      from service_prices p join configuration_items s on s.id = p.service_id
-      cross join lateral (select case when p.basis = 'flat' then 1::numeric
-        when jsonb_typeof(s.attributes -> p.quantity_attribute) = 'number' then (s.attributes ->> p.quantity_attribute)::numeric
-        else 0::numeric end) qty(q)
+    with recursive ${ciCostCte(range, base, 0, REACHED)},
+    ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)},
+    ${priceMonthCte(base)},
+    priced(service_id, revenue) as (
+      select pm.service_id, sum(pm.amount * ${serviceQuantity(sql`pm.basis`, sql`pm.quantity_attribute`)})
+      from price_month pm join service_ci s on s.id = pm.service_id group by pm.service_id
+    ),
+    latest(service_id, basis, quantity) as (
+      select distinct on (pm.service_id) pm.service_id, pm.basis,
+        ${serviceQuantity(sql`pm.basis`, sql`pm.quantity_attribute`)}
+      from price_month pm join service_ci s on s.id = pm.service_id
+      order by pm.service_id, coalesce(pm.valid_from, '-infinity'::date) desc
     ),
     m as (
-      select t.root, t.own + t.shared as cost, coalesce(p.revenue, 0) as revenue, p.basis, p.quantity
-      from service_total t left join priced p on p.service_id = t.root
+      select t.root, t.name, t.own + t.shared as cost, coalesce(p.revenue, 0) as revenue, l.basis, l.quantity
+      from service_total t left join priced p on p.service_id = t.root left join latest l on l.service_id = t.root
     )
-    select s.id, s.name, m.basis, m.quantity::text as quantity,
+    select m.root as id, m.name, m.basis, m.quantity::text as quantity,
       round(m.cost, 4)::text as cost, round(m.revenue, 4)::text as revenue,
       round(m.revenue - m.cost, 4)::text as margin,
       case when m.revenue = 0 then null else round((m.revenue - m.cost) * 100 / m.revenue, 2)::text end as pct
-    from m join configuration_items s on s.id = m.root
-    order by lower(s.name), s.id
+    from m
+    order by lower(m.name), m.root
   `)
   return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
     serviceId: r.id as string,
@@ -227,40 +303,59 @@ export interface ChargebackLine {
   service: string
   share: string
   charge: string
+  /** The line's share of the service's cost (by the \`by\` rule): equal to charge at basis=cost. */
+  cost: string
 }
 
 /**
- * Chargeback recovers cost: each service CI's full cost over the range (serviceTotalsCte) is charged
- * to the organisations consuming it (service_consumers), evenly (by=subscription) or by their units
- * (by=usage). An organisation's cost centre is its own cost_centre_id, else the cost centre that is
- * the organisation unit. Also answers what nobody consumes (unallocated).
+ * Chargeback per consuming organisation (service_consumers). The cost of each line: each service
+ * CI's full cost over the range (serviceTotalsCte) split over its consumers, evenly
+ * (by=subscription) or by their units (by=usage). The charge: that cost (basis=cost, chargeback
+ * recovers cost) or the service's price (basis=price): each month at the prices in force in it
+ * (priceMonthCte, prorated by days), flat once per consumer, per user / per unit times the
+ * consumer's units. An organisation's cost centre is its own cost_centre_id, else the cost centre
+ * that is the organisation unit. Also answers the cost nobody consumes (unallocated).
  */
 export async function chargeback(
   q: Queryable,
   range: MonthRange,
   base: string,
-  opts: AllocationOptions & { by: 'subscription' | 'usage'; organisationId?: string }
+  opts: AllocationOptions & { by: 'subscription' | 'usage'; basis: 'cost' | 'price'; organisationId?: string }
 ): Promise<{ lines: ChargebackLine[]; unallocated: string }> {
   const units = opts.by === 'usage' ? sql`c.units` : sql`1::numeric`
+  const atPrice = opts.basis === 'price'
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, undefined, REACHED)},
-    ${serviceTotalsCte(opts)},
+    with recursive ${ciCostCte(range, base, 0, REACHED)},
+    ${serviceTotalsCte(opts, await serviceClasses(q, opts.serviceClass), base)},
+    ${
+      atPrice
+        ? sql`${priceMonthCte(base)},
+    priced(service_id, organisation_id, charge) as (
+      select c.service_id, c.organisation_id, sum(pm.amount * case when pm.basis = 'flat' then 1 else c.units end)
+      from service_consumers c join price_month pm on pm.service_id = c.service_id
+      group by c.service_id, c.organisation_id
+    ),`
+        : sql``
+    }
     consumer(service_id, organisation_id, share) as (
       select c.service_id, c.organisation_id, ${units} / sum(${units}) over (partition by c.service_id)
       from service_consumers c
     ),
     line as (
-      select c.organisation_id, c.service_id, c.share, (t.own + t.shared) * c.share as charge
+      select c.organisation_id, c.service_id, c.share, (t.own + t.shared) * c.share as cost,
+        ${atPrice ? sql`coalesce(p.charge, 0)` : sql`(t.own + t.shared) * c.share`} as charge
       from consumer c join service_total t on t.root = c.service_id
+      ${atPrice ? sql`left join priced p on p.service_id = c.service_id and p.organisation_id = c.organisation_id` : sql``}
     )
     select 'line' as kind, o.id as organisation_id, o.name as organisation,
       coalesce(o.cost_centre_id, (select cc.id from cost_centres cc where cc.organisation_id = o.id)) as cost_centre_id,
-      s.id as service_id, s.name as service, round(l.share, 6)::text as share, round(l.charge, 4)::text as charge
+      s.id as service_id, s.name as service, round(l.share, 6)::text as share, round(l.charge, 4)::text as charge,
+      round(l.cost, 4)::text as cost
     from line l join organisations o on o.id = l.organisation_id join configuration_items s on s.id = l.service_id
     where ${opts.organisationId ? sql`o.id = ${opts.organisationId}` : sql`true`}
     union all
     select 'unallocated', null, null, null, null, null, null,
-      round(coalesce(sum(t.own + t.shared), 0), 4)::text
+      round(coalesce(sum(t.own + t.shared), 0), 4)::text, null
     from service_total t where not exists (select 1 from service_consumers c where c.service_id = t.root)
     order by 1, 3, 2, 6, 5
   `)
@@ -277,7 +372,8 @@ export async function chargeback(
         serviceId: r.service_id as string,
         service: r.service as string,
         share: r.share as string,
-        charge: r.charge as string
+        charge: r.charge as string,
+        cost: r.cost as string
       }))
   }
 }
@@ -367,9 +463,8 @@ export interface BudgetActualRow {
  */
 export async function budgetActuals(q: Queryable, range: MonthRange, base: string): Promise<BudgetActualRow[]> {
   // A year budget starting in the last month runs eleven months past it
-  const wideTo = sql`(${range.to}::date + interval '11 months')::date`
   const result = await q.execute(sql`
-    with recursive ${ciCostCte(range, base, wideTo)},
+    with recursive ${ciCostCte(range, base, 11)},
     down(origin, id, path) as (
       select id, id, array[id] from cost_centres
       union all

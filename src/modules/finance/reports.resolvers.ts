@@ -37,7 +37,7 @@ export function reportResolvers(): Resolvers {
       chargeback: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.financeReports.chargeback(
           ctx,
-          check<ChargebackInput>(ChargebackQuery, defined({ ...allocation(args), by: args.by }))
+          check<ChargebackInput>(ChargebackQuery, defined({ ...allocation(args), by: args.by, basis: args.basis }))
         ),
       costForecast: (_: unknown, args: Args, { ctx, services }: GqlCtx) =>
         services.financeReports.forecast(

@@ -75,6 +75,12 @@ const chargebackColumns: CsvColumn<Row<'chargeback'>>[] = [
   { header: 'share', value: r => r.share },
   { header: 'charge', value: r => r.charge }
 ]
+/** basis=price (finance, admin): each charge beside its cost. */
+const chargebackPriceColumns: CsvColumn<Row<'chargeback'>>[] = [
+  ...chargebackColumns,
+  { header: 'cost', value: r => ('cost' in r ? r.cost : null) },
+  { header: 'difference', value: r => ('difference' in r ? r.difference : null) }
+]
 
 const forecastColumns: CsvColumn<Row<'forecast'>>[] = [
   { header: 'month', value: r => r.month },
@@ -217,7 +223,7 @@ export default async function reportRoutes(base: FastifyInstance) {
         tags,
         summary:
           'What each consuming organisation is charged for the service CIs it consumes (finance, admin; customers when enabled)',
-        description: `${NOTE} Chargeback recovers cost: each service CI's full cost (cost-per-service, the same split parameters) is charged to the organisations consuming it (/service-consumers), evenly (by=subscription, default) or in proportion to their units (by=usage). items: one line per organisation and service; organisations: each organisation's total with its cost centre (its own, else the cost centre that is the organisation unit); unallocated: the cost of service CIs nobody consumes. Customers see only their organisation's lines, and only while the finance settings enable customerChargeback. CSV: the lines.`,
+        description: `${NOTE} Chargeback recovers cost: each service CI's full cost (cost-per-service, the same split parameters) is charged to the organisations consuming it (/service-consumers), evenly (by=subscription, default) or in proportion to their units (by=usage). items: one line per organisation and service; organisations: each organisation's total with its cost centre (its own, else the cost centre that is the organisation unit); unallocated: the cost of service CIs nobody consumes. basis=price charges the service's price instead (/service-prices, each month at the prices in force in it, prorated by days): flat once per consumer, per user and per unit times the consumer's units; each line and organisation then also carries cost (its share of the cost, by the by rule) and difference (charge - cost), in CSV too. unallocated stays the cost of what nobody consumes. Customers see only their organisation's lines (at price without cost and difference), and only while the finance settings enable customerChargeback. CSV: the lines.`,
         querystring: ChargebackQuery,
         response: { ...reportResponse(ChargebackReport), ...errorResponses(400, 403) }
       }
@@ -227,7 +233,11 @@ export default async function reportRoutes(base: FastifyInstance) {
       return replyTable(
         request,
         reply,
-        { columns: chargebackColumns, rows: report.items, filename: 'chargeback' },
+        {
+          columns: report.items.some(l => 'cost' in l) ? chargebackPriceColumns : chargebackColumns,
+          rows: report.items,
+          filename: 'chargeback'
+        },
         report
       )
     }

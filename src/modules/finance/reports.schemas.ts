@@ -41,6 +41,12 @@ export const ChargebackQuery = Type.Object(
       Type.Union([Type.Literal('subscription'), Type.Literal('usage')], {
         description: "How a service's cost splits over its consumers: evenly (subscription, default) or by their units"
       })
+    ),
+    basis: Type.Optional(
+      Type.Union([Type.Literal('cost'), Type.Literal('price')], {
+        description:
+          "What a consumer is charged: its share of the service's cost (cost, default) or the service's price (price: flat per consumer, per user / per unit times its units, each month at the prices in force), with cost and difference beside it"
+      })
     )
   },
   { additionalProperties: false }
@@ -120,18 +126,23 @@ export const ChargebackLine = Type.Object({
   serviceId: Type.String({ format: 'uuid' }),
   service: Type.String(),
   share: Type.String({ description: "The organisation's share of the service, 6 decimals" }),
-  charge: MoneyOut
+  charge: MoneyOut,
+  cost: Type.Optional({ ...MoneyOut, description: 'basis=price: its share of the cost (by the by rule)' }),
+  difference: Type.Optional(Type.String({ description: 'basis=price: charge - cost (negative: charged below cost)' }))
 })
 export const ChargebackTotal = Type.Object({
   organisationId: Type.String({ format: 'uuid' }),
   organisation: Type.String(),
   costCentreId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   services: Type.Integer(),
-  charge: MoneyOut
+  charge: MoneyOut,
+  cost: Type.Optional({ ...MoneyOut, description: "basis=price: the sum of its lines' cost" }),
+  difference: Type.Optional(Type.String({ description: 'basis=price: charge - cost' }))
 })
 export const ChargebackReport = Type.Object({
   ...Range,
   by: Type.String({ description: 'subscription or usage' }),
+  basis: Type.String({ description: 'cost or price' }),
   items: Type.Array(ChargebackLine, { description: 'One line per organisation and service it consumes' }),
   organisations: Type.Array(ChargebackTotal, { description: 'Per organisation: the sum of its lines' }),
   unallocated: MoneyOut

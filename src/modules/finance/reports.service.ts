@@ -34,6 +34,8 @@ function addMoney(values: string[]): string {
   return money(negative && abs !== 0n ? `-${text}` : text)
 }
 
+const negate = (value: string) => (value.startsWith('-') ? value.slice(1) : `-${value}`)
+
 const addMonths = (month: string, n: number) => {
   const total = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + n
   return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`
@@ -195,9 +197,17 @@ export function createReportService(deps: Deps & { finance: CostService }) {
       }
       const range = monthRange(input)
       const by = input.by ?? 'subscription'
-      const opts = { ...allocation(input), by, ...(pin ? { organisationId: pin } : {}) }
+      const basis = input.basis ?? 'cost'
+      const opts = { ...allocation(input), by, basis, ...(pin ? { organisationId: pin } : {}) }
       const { found, ...freshness } = await fresh(ctx, async q => ({ found: await chargeback(q, range, base, opts) }))
-      const items = found.lines.map(l => ({ ...l, charge: money(l.charge) }))
+      // At price, finance sees each charge beside its cost; the provider's cost is not a customer's business
+      const compare = basis === 'price' && !pin
+      const items = found.lines.map(({ cost, ...l }) => {
+        const charge = money(l.charge)
+        return compare
+          ? { ...l, charge, cost: money(cost), difference: addMoney([charge, negate(money(cost))]) }
+          : { ...l, charge }
+      })
       const totals = new Map<
         string,
         {
@@ -206,6 +216,7 @@ export function createReportService(deps: Deps & { finance: CostService }) {
           costCentreId: string | null
           services: number
           charges: string[]
+          costs: string[]
         }
       >()
       for (const l of items) {
@@ -214,18 +225,26 @@ export function createReportService(deps: Deps & { finance: CostService }) {
           organisation: l.organisation,
           costCentreId: l.costCentreId,
           services: 0,
-          charges: []
+          charges: [],
+          costs: []
         }
         t.services += 1
         t.charges.push(l.charge)
+        if ('cost' in l) t.costs.push(l.cost)
         totals.set(l.organisationId, t)
       }
       return {
         ...head(input),
         ...freshness,
         by,
+        basis,
         items,
-        organisations: [...totals.values()].map(({ charges, ...t }) => ({ ...t, charge: addMoney(charges) })),
+        organisations: [...totals.values()].map(({ charges, costs, ...t }) => {
+          const charge = addMoney(charges)
+          if (!compare) return { ...t, charge }
+          const cost = addMoney(costs)
+          return { ...t, charge, cost, difference: addMoney([charge, negate(cost)]) }
+        }),
         // What nobody consumes is the provider's own: not a customer's business
         unallocated: pin ? '0.00' : money(found.unallocated)
       }

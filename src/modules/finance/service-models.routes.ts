@@ -48,14 +48,14 @@ export default async function serviceModelRoutes(app: FastifyInstance) {
     patch: UpdateServicePriceBody,
     summary: {
       list: 'Service prices (finance, admin)',
-      create: 'Price a service CI per month: flat, per user or per unit (one price a service)',
+      create: 'Price a service CI per month: flat, per user or per unit, from validFrom to validTo',
       get: 'Get a service price',
       update: 'Change a service price',
       remove: 'Delete a service price'
     },
     description: {
       create:
-        "amount is per month; per_user and per_unit multiply it by the service CI's numeric attribute quantityAttribute (0 when the CI lacks it). currency defaults to the reporting currency."
+        "amount is per month; per_user and per_unit multiply it by the service CI's numeric attribute quantityAttribute (0 when the CI lacks it). currency defaults to the reporting currency. validFrom and validTo (inclusive days; null or left out: since always, open-ended) bound when it is in force; a service has at most one price in force on any day (409 naming validFrom on an overlap, 422 when validTo is before validFrom). A month with a change of price counts each price for the share of the month's days it is in force."
     },
     service: app => app.services.serviceModels.prices
   })

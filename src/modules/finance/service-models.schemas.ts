@@ -55,18 +55,29 @@ export const ServicePrice = Type.Object({
   amount: MoneyOut,
   currency: Type.String(),
   quantityAttribute: Nullable(Type.String()),
+  validFrom: Nullable(Type.String({ format: 'date', description: 'The first day it is in force; null: since always' })),
+  validTo: Nullable(Type.String({ format: 'date', description: 'The last day it is in force; null: open-ended' })),
   version: Type.Integer(),
   createdAt: DateTime,
   updatedAt: DateTime
 })
 
+const ValidFrom = Nullable(
+  Type.String({ format: 'date', description: 'The first day the price is in force; null or left out: since always' })
+)
+const ValidTo = Nullable(
+  Type.String({ format: 'date', description: 'The last day the price is in force; null or left out: open-ended' })
+)
+
 export const CreateServicePriceBody = Type.Object(
   {
-    serviceId: { ...Uuid, description: 'A service CI; one price each' },
+    serviceId: { ...Uuid, description: 'A service CI; one price in force on any day' },
     basis: Basis,
     amount: { ...NonNegativeMoney, description: 'Per month (per user or unit with those bases)' },
     currency: Type.Optional({ ...Currency, description: 'ISO 4217; the reporting currency when left out' }),
-    quantityAttribute: Type.Optional(Nullable(Attribute))
+    quantityAttribute: Type.Optional(Nullable(Attribute)),
+    validFrom: Type.Optional(ValidFrom),
+    validTo: Type.Optional(ValidTo)
   },
   { additionalProperties: false }
 )
@@ -77,7 +88,9 @@ export const UpdateServicePriceBody = Type.Object(
     basis: Type.Optional(Basis),
     amount: Type.Optional(NonNegativeMoney),
     currency: Type.Optional(Currency),
-    quantityAttribute: Type.Optional(Nullable(Attribute))
+    quantityAttribute: Type.Optional(Nullable(Attribute)),
+    validFrom: Type.Optional(ValidFrom),
+    validTo: Type.Optional(ValidTo)
   },
   { additionalProperties: false, minProperties: 1 }
 )

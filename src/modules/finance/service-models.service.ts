@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { organisations, serviceConsumers, serviceCostWeights, servicePrices } from '../../db/schema/index.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
-import { type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
+import { conflictField, type FieldError, fieldError, validationFailed } from '../../lib/errors.js'
 import { textKeyset } from '../../lib/keyset.js'
 import { adminResource } from '../admin/admin-resource.js'
 import { money } from './money.js'
@@ -100,8 +100,7 @@ export function createServiceModelService({ db, config }: Deps) {
     version: servicePrices.version,
     entityType: 'service_price',
     noun: 'service price',
-    fields: ['serviceId', 'basis', 'amount', 'currency', 'quantityAttribute'],
-    unique: { service_prices_service_uq: { field: 'serviceId', message: 'this service has a price: change it' } },
+    fields: ['serviceId', 'basis', 'amount', 'currency', 'quantityAttribute', 'validFrom', 'validTo'],
     view: priceView,
     authorizeRead: read,
     authorizeWrite: write
@@ -128,6 +127,37 @@ export function createServiceModelService({ db, config }: Deps) {
       return [{ field: 'quantityAttribute', message: `a ${basis} price names the attribute holding the quantity` }]
     }
     return []
+  }
+
+  /**
+   * At most one price of a service is in force on any day: 409 naming validFrom when [from, to]
+   * (null: unbounded) meets another of its prices. The service CI's row is locked first, so two
+   * writers pricing one service take turns and the second sees the first's row.
+   */
+  async function checkValidity(
+    tx: Queryable,
+    serviceId: string,
+    from: string | null,
+    to: string | null,
+    self?: string
+  ) {
+    if (from && to && to < from)
+      throw validationFailed([{ field: 'validTo', message: 'the price ends before it starts' }])
+    await tx.execute(sql`select 1 from configuration_items where id = ${serviceId} for update`)
+    const clash = rowsOf<{ id: string; valid_from: string | null; valid_to: string | null }>(
+      await tx.execute(sql`
+        select id, valid_from::text, valid_to::text from service_prices
+        where service_id = ${serviceId} and id is distinct from ${self ?? null}::uuid
+          and coalesce(valid_from, '-infinity'::date) <= coalesce(${to}::date, 'infinity'::date)
+          and coalesce(valid_to, 'infinity'::date) >= coalesce(${from}::date, '-infinity'::date)
+        order by valid_from nulls first limit 1`)
+    )[0]
+    if (clash) {
+      throw conflictField(
+        'validFrom',
+        `overlaps the price ${clash.id} in force from ${clash.valid_from ?? 'always'} to ${clash.valid_to ?? 'open end'}`
+      )
+    }
   }
 
   return {
@@ -175,16 +205,21 @@ export function createServiceModelService({ db, config }: Deps) {
           if (errors.length) throw validationFailed(errors)
           const serviceId = input.serviceId.toLowerCase()
           await checkServiceCi(tx, serviceId)
+          const validFrom = input.validFrom ?? null
+          const validTo = input.validTo ?? null
+          await checkValidity(tx, serviceId, validFrom, validTo)
           return {
             serviceId,
             basis: input.basis,
             amount: input.amount,
             currency: input.currency ?? config.REPORTING_CURRENCY,
-            quantityAttribute
+            quantityAttribute,
+            validFrom,
+            validTo
           }
         }),
       update: (ctx: Ctx, id: string, input: UpdateServicePriceInput, expectedVersion?: number) =>
-        prices.update(ctx, id, expectedVersion, async (_tx, before) => {
+        prices.update(ctx, id, expectedVersion, async (tx, before) => {
           const basis = input.basis ?? before.basis
           const quantityAttribute =
             input.quantityAttribute !== undefined
@@ -197,6 +232,12 @@ export function createServiceModelService({ db, config }: Deps) {
           const set: Record<string, unknown> = { basis, quantityAttribute }
           if (input.amount !== undefined && money(input.amount) !== money(before.amount)) set.amount = input.amount
           if (input.currency !== undefined) set.currency = input.currency
+          if (input.validFrom !== undefined || input.validTo !== undefined) {
+            const validFrom = input.validFrom !== undefined ? input.validFrom : before.validFrom
+            const validTo = input.validTo !== undefined ? input.validTo : before.validTo
+            await checkValidity(tx, before.serviceId, validFrom, validTo, before.id)
+            Object.assign(set, { validFrom, validTo })
+          }
           return set
         }),
       remove: prices.remove
