@@ -387,5 +387,11 @@ export async function disarmMany(q: Queryable, queue: string, keys: readonly str
   if (keys.length === 0) return
   await q
     .delete(workItems)
-    .where(and(eq(workItems.queue, queue), inArray(workItems.key, [...keys]), isNull(workItems.deadAt)))
+    .where(
+      and(
+        eq(workItems.queue, queue),
+        sql`${workItems.key} = any(${sqlArray([...keys], 'text')})`,
+        isNull(workItems.deadAt)
+      )
+    )
 }

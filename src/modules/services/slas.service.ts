@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { calendars, olas, organisations, services, slas, teams } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable } from '../../lib/context.js'
+import { canonical } from '../../lib/canonical.js'
+import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { conflict, type FieldError, validationFailed } from '../../lib/errors.js'
 import { columnKeyset, textKeyset } from '../../lib/keyset.js'
@@ -138,6 +139,7 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
    * the cache at once; another process sees it when its cache runs out.
    */
   const ttl = config.AUTH_CACHE_TTL_MS
+  const thresholdListeners: ((tx: Tx, slaId: string) => Promise<void>)[] = []
   let active: { slas: SlaRow[]; olas: OlaRow[]; until: number } | null = null
   let generation = 0
   const changed = () => {
@@ -347,6 +349,17 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
   }
 
   return {
+    /**
+     * Told, inside the update's transaction, when an SLA's escalation thresholds change (the escalation
+     * module re-arms the running clocks of that SLA). Answers a function removing the listener.
+     */
+    onThresholdsChanged(listener: (tx: Tx, slaId: string) => Promise<void>) {
+      thresholdListeners.push(listener)
+      return () => {
+        const i = thresholdListeners.indexOf(listener)
+        if (i >= 0) thresholdListeners.splice(i, 1)
+      }
+    },
     agreementsFor,
     anyFor,
     responseMetBy,
@@ -360,8 +373,20 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
         ]),
       create: async (ctx: Ctx, input: CreateSlaInput) =>
         slaWithWarnings(await slaResource.create(ctx, tx => slaValues(tx, input))),
+      /** New thresholds re-arm the running clocks of this SLA in the same transaction (the listeners). */
       update: async (ctx: Ctx, id: string, input: UpdateSlaInput, expectedVersion?: number) =>
-        slaWithWarnings(await slaResource.update(ctx, id, expectedVersion, tx => slaValues(tx, input))),
+        slaWithWarnings(
+          await slaResource.update(
+            ctx,
+            id,
+            expectedVersion,
+            tx => slaValues(tx, input),
+            async (tx, before, after) => {
+              if (JSON.stringify(canonical(before.escalations)) === JSON.stringify(canonical(after.escalations))) return
+              for (const listener of thresholdListeners) await listener(tx, id)
+            }
+          )
+        ),
       /** 409 while an OLA underpins it or a ticket's clock counts on it. */
       remove: (ctx: Ctx, id: string, expectedVersion?: number) =>
         inUse('SLA', () =>
