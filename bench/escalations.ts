@@ -19,9 +19,23 @@ import { createServices } from '../src/services.js'
 import { settings } from './settings.js'
 
 export const ESCALATION_AIM = 2000
-const DB = 'servicedesk_bench_escalations'
+/** `BENCH_ESCALATIONS_DB` names the scratch database (sessions sharing a server each pick their own). */
+const DB = process.env.BENCH_ESCALATIONS_DB ?? 'servicedesk_bench_escalations'
+if (!/^[a-z_][a-z0-9_]*$/.test(DB)) throw new Error(`BENCH_ESCALATIONS_DB must be a plain identifier, not "${DB}"`)
 
-export async function measureEscalations(serverUrl: string, open = 100_000, due = 10_000) {
+/** `BENCH_ESCALATIONS_OPEN` / `BENCH_ESCALATIONS_DUE` shrink the run while iterating (the issue's sizes by default). */
+function count(value: string | undefined, fallback: number) {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`escalation bench sizes are positive integers, not "${value}"`)
+  return n
+}
+
+export async function measureEscalations(
+  serverUrl: string,
+  open = count(process.env.BENCH_ESCALATIONS_OPEN, 100_000),
+  due = Math.min(open, count(process.env.BENCH_ESCALATIONS_DUE, 10_000))
+) {
   const url = new URL(serverUrl)
   url.pathname = `/${DB}`
   const admin = new pg.Client({ connectionString: serverUrl })
@@ -118,7 +132,7 @@ export async function measureEscalations(serverUrl: string, open = 100_000, due 
     return { open, due, applied, seconds, perSecond: applied / seconds }
   } finally {
     await database.close()
-    await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
+    if (process.env.BENCH_ESCALATIONS_KEEP !== '1') await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
     await admin.end()
   }
 }

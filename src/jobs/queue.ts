@@ -360,24 +360,26 @@ export async function armMany<P>(
   maxAttempts = DEFAULT_MAX_ATTEMPTS
 ): Promise<void> {
   if (items.length === 0) return
-  await q
-    .insert(workItems)
-    .values(items.map(i => ({ id: uuidv7(), queue, key: i.key, payload: i.payload, dueAt: i.dueAt, maxAttempts })))
-    .onConflictDoUpdate({
-      target: [workItems.queue, workItems.key],
-      targetWhere: sql`dead_at IS NULL`,
-      set: {
-        payload: sql`excluded.payload`,
-        dueAt: sql`excluded.due_at`,
-        maxAttempts: sql`excluded.max_attempts`,
-        attempts: 0,
-        lastError: null,
-        leaseOwner: null,
-        leaseToken: null,
-        leaseExpiresAt: null,
-        updatedAt: sql`now()`
-      }
-    })
+  // Over unnest(…): a batch of escalations re-arms hundreds of clocks in one statement of seven parameters
+  await q.execute(sql`
+    INSERT INTO work_items (id, queue, key, payload, due_at, max_attempts)
+    SELECT v.id, ${queue}, v.key, v.payload, v.due_at, ${maxAttempts}::int
+    FROM unnest(${sqlArray(
+      items.map(() => uuidv7()),
+      'uuid'
+    )}, ${sqlArray(
+      items.map(i => i.key),
+      'text'
+    )}, ${sqlArray(
+      items.map(i => JSON.stringify(i.payload)),
+      'jsonb'
+    )}, ${sqlArray(
+      items.map(i => i.dueAt.toISOString()),
+      'timestamptz'
+    )}) AS v(id, key, payload, due_at)
+    ON CONFLICT (queue, key) WHERE dead_at IS NULL DO UPDATE SET
+      payload = excluded.payload, due_at = excluded.due_at, max_attempts = excluded.max_attempts, attempts = 0,
+      last_error = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()`)
 }
 
 /** Removes the live rows of these keys of one queue, in one statement (a holder then fails to complete). */
@@ -385,5 +387,11 @@ export async function disarmMany(q: Queryable, queue: string, keys: readonly str
   if (keys.length === 0) return
   await q
     .delete(workItems)
-    .where(and(eq(workItems.queue, queue), inArray(workItems.key, [...keys]), isNull(workItems.deadAt)))
+    .where(
+      and(
+        eq(workItems.queue, queue),
+        sql`${workItems.key} = any(${sqlArray([...keys], 'text')})`,
+        isNull(workItems.deadAt)
+      )
+    )
 }

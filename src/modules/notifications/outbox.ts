@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { notificationOutbox } from '../../db/schema/index.js'
 import type { Ctx, Queryable } from '../../lib/context.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { sqlArray } from '../../lib/sql-array.js'
 import type { NewTicket } from '../tickets/tickets.repository.js'
 import type { TicketChange, TicketSubscriber } from '../tickets/tickets.writer.js'
 
@@ -49,21 +49,21 @@ function orderedIds(n: number): string[] {
   return Array.from({ length: n }, (_, i) => uuidv7(now + i))
 }
 
-/** Appends outbox rows in the caller's transaction (one INSERT). Answers their ids. */
+/**
+ * Appends outbox rows in the caller's transaction: one INSERT over `unnest(…)` whatever their number
+ * (an escalation batch or a bulk change of 1,000 tickets), in the order given. Answers their ids.
+ */
 export async function appendOutbox(q: Queryable, entries: readonly OutboxEntry[], maxAttempts?: number) {
   if (entries.length === 0) return []
   const ids = orderedIds(entries.length)
-  const rows = entries.map((e, i) => ({
-    id: ids[i]!,
-    event: e.event,
-    ticketId: e.ticketId ?? null,
-    actorId: e.actorId ?? null,
-    payload: e.payload ?? {},
-    ...(e.delayMs ? { availableAt: sql`now() + make_interval(secs => ${e.delayMs / 1000})` } : {}),
-    ...(maxAttempts ? { maxAttempts } : {})
-  }))
-  await q.insert(notificationOutbox).values(rows)
-  return rows.map(r => r.id)
+  const column = <T>(f: (e: OutboxEntry) => T, type: string) => sqlArray(entries.map(f), type)
+  await q.execute(sql`
+    INSERT INTO notification_outbox (id, event, ticket_id, actor_id, payload, available_at${maxAttempts ? sql`, max_attempts` : sql``})
+    SELECT o.id, o.event, o.ticket_id, o.actor_id, o.payload, now() + make_interval(secs => o.delay)${maxAttempts ? sql`, ${maxAttempts}::int` : sql``}
+    FROM unnest(${sqlArray(ids, 'uuid')}, ${column(e => e.event, 'text')}, ${column(e => e.ticketId ?? null, 'uuid')},
+                ${column(e => e.actorId ?? null, 'uuid')}, ${column(e => JSON.stringify(e.payload ?? {}), 'jsonb')},
+                ${column(e => (e.delayMs ?? 0) / 1000, 'float8')}) AS o(id, event, ticket_id, actor_id, payload, delay)`)
+  return ids
 }
 
 /** What a create tells: always that it was created, and an assignment when it came with one. */
@@ -93,8 +93,6 @@ export function createOutboxPart(ctx: Ctx, v: NewTicket, maxAttempts: number): S
 }
 
 const ASSIGNMENT = ['teamId', 'layer', 'assigneeId']
-/** Outbox rows per INSERT of a set-wise change: 7 parameters a row stay below PostgreSQL's 65,535. */
-const OUTBOX_CHUNK = 9_000
 
 /** The events of one change record (other than a create). */
 export function entriesOf(change: TicketChange): OutboxEntry[] {
@@ -139,12 +137,9 @@ export function outboxSubscriber(maxAttempts: number): TicketSubscriber {
     async onChange(ctx, change) {
       await appendOutbox(ctx.db, entriesOf(change), maxAttempts)
     },
-    // A bulk change of 1,000 tickets: their rows in a few INSERTs, not one per ticket
+    // A bulk change of 1,000 tickets: their rows in one INSERT, not one per ticket
     async onChanges(ctx, changes) {
-      const entries = changes.flatMap(entriesOf)
-      for (let i = 0; i < entries.length; i += OUTBOX_CHUNK) {
-        await appendOutbox(ctx.db, entries.slice(i, i + OUTBOX_CHUNK), maxAttempts)
-      }
+      await appendOutbox(ctx.db, changes.flatMap(entriesOf), maxAttempts)
     }
   }
 }

@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { calendars, olas, organisations, services, slas, teams } from '../../db/schema/index.js'
-import type { Ctx, Deps, Queryable } from '../../lib/context.js'
+import { canonical } from '../../lib/canonical.js'
+import type { Ctx, Deps, Queryable, Tx } from '../../lib/context.js'
 import { encodeCursor } from '../../lib/cursor.js'
 import { conflict, type FieldError, validationFailed } from '../../lib/errors.js'
 import { columnKeyset, textKeyset } from '../../lib/keyset.js'
@@ -138,6 +139,7 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
    * the cache at once; another process sees it when its cache runs out.
    */
   const ttl = config.AUTH_CACHE_TTL_MS
+  const thresholdListeners: ((tx: Tx, slaId: string) => Promise<void>)[] = []
   let active: { slas: SlaRow[]; olas: OlaRow[]; until: number } | null = null
   let generation = 0
   const changed = () => {
@@ -288,8 +290,12 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
    * targets for its priority), or null: the rule simulate answers and the ticket clocks start by.
    */
   async function agreementsFor(q: Queryable, input: AgreementQuery): Promise<Agreements | null> {
-    const [first] = ordered(await activeAgreements(q), input, true)
-    return first ?? null
+    return match(await activeAgreements(q), input)
+  }
+
+  /** The agreements a ticket gets from loaded agreements (see agreementsFor). */
+  function match(loaded: { slas: SlaRow[]; olas: OlaRow[] }, input: AgreementQuery): Agreements | null {
+    return ordered(loaded, input, true)[0] ?? null
   }
 
   /**
@@ -351,18 +357,42 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
   }
 
   /** How an SLA's response clock is met (first_public_reply or leaves_new). */
-  async function responseMetBy(q: Queryable, slaId: string) {
-    const found = (await activeAgreements(q)).slas.find(s => s.id === slaId)
+  async function responseMetBy(q: Queryable, slaId: string, loaded?: { slas: SlaRow[] }) {
+    const found = (loaded ?? (await activeAgreements(q))).slas.find(s => s.id === slaId)
     if (found) return found.responseMetBy
     const [row] = await q.select({ metBy: slas.responseMetBy }).from(slas).where(eq(slas.id, slaId))
     return row?.metBy ?? 'first_public_reply'
   }
 
+  /**
+   * The active agreements read once for many tickets (a bulk edit's clocks): `agreementsFor` and
+   * `responseMetBy` without a query each, whatever the cache's TTL.
+   */
+  async function matcher(q: Queryable) {
+    const loaded = await activeAgreements(q)
+    return {
+      agreementsFor: (input: AgreementQuery) => match(loaded, input),
+      responseMetBy: (slaId: string) => responseMetBy(q, slaId, loaded)
+    }
+  }
+
   return {
+    /**
+     * Told, inside the update's transaction, when an SLA's escalation thresholds change (the escalation
+     * module re-arms the running clocks of that SLA). Answers a function removing the listener.
+     */
+    onThresholdsChanged(listener: (tx: Tx, slaId: string) => Promise<void>) {
+      thresholdListeners.push(listener)
+      return () => {
+        const i = thresholdListeners.indexOf(listener)
+        if (i >= 0) thresholdListeners.splice(i, 1)
+      }
+    },
     agreementsFor,
     candidatesFor,
     anyFor,
     responseMetBy,
+    matcher,
     slas: {
       get: async (ctx: Ctx, id: string) => slaWithWarnings(await slaResource.get(ctx, id)),
       list: (ctx: Ctx, input: SlaListInput) =>
@@ -372,8 +402,20 @@ export function createSlaService({ db, config, calendars: calendarService }: Dep
         ]),
       create: async (ctx: Ctx, input: CreateSlaInput) =>
         slaWithWarnings(await slaResource.create(ctx, tx => slaValues(tx, input))),
+      /** New thresholds re-arm the running clocks of this SLA in the same transaction (the listeners). */
       update: async (ctx: Ctx, id: string, input: UpdateSlaInput, expectedVersion?: number) =>
-        slaWithWarnings(await slaResource.update(ctx, id, expectedVersion, tx => slaValues(tx, input))),
+        slaWithWarnings(
+          await slaResource.update(
+            ctx,
+            id,
+            expectedVersion,
+            tx => slaValues(tx, input),
+            async (tx, before, after) => {
+              if (JSON.stringify(canonical(before.escalations)) === JSON.stringify(canonical(after.escalations))) return
+              for (const listener of thresholdListeners) await listener(tx, id)
+            }
+          )
+        ),
       /** 409 while an OLA underpins it or a ticket's clock counts on it. */
       remove: (ctx: Ctx, id: string, expectedVersion?: number) =>
         inUse('SLA', () =>

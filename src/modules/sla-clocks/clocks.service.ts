@@ -4,10 +4,12 @@ import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
 import { slaClocks } from '../../db/schema/index.js'
 import { DEFAULT_MAX_ATTEMPTS } from '../../jobs/queue.js'
-import type { BusinessCalendar } from '../../lib/business-time.js'
+import { type BusinessCalendar, businessMinutes, deadline } from '../../lib/business-time.js'
 import type { Ctx, Deps, Queryable, Tx, TxCtx } from '../../lib/context.js'
+import { notFound } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
-import type { CalendarService } from '../calendars/calendars.service.js'
+import { sqlArray } from '../../lib/sql-array.js'
+import { type CalendarService, loadDefinitions } from '../calendars/calendars.service.js'
 import type { TicketKind } from '../kinds/kinds.js'
 import type { Agreements, SlaService } from '../services/slas.service.js'
 import type { NewTicket, Row } from '../tickets/tickets.repository.js'
@@ -75,6 +77,26 @@ const asJsonRow = (c: ClockRow): Record<string, unknown> =>
     })
   )
 
+/** Calendars read once per write of clocks (every clock of a bulk edit counts on a few). */
+type Cals = ReturnType<typeof calendarReader>
+
+function calendarReader(q: Queryable) {
+  const loaded = new Map<string, BusinessCalendar>()
+  async function preload(ids: readonly string[]) {
+    const missing = [...new Set(ids)].filter(id => !loaded.has(id))
+    if (missing.length) for (const [id, cal] of await loadDefinitions(q, missing)) loaded.set(id, cal)
+  }
+  return {
+    preload,
+    async get(id: string): Promise<BusinessCalendar> {
+      if (!loaded.has(id)) await preload([id])
+      const cal = loaded.get(id)
+      if (!cal) throw notFound('calendar')
+      return cal
+    }
+  }
+}
+
 /** A clock being changed in memory before its row is written. */
 type Draft = ClockRow & { dirty?: boolean; fresh?: boolean }
 
@@ -116,14 +138,16 @@ export function createClockService(deps: ClockDeps) {
   }
 
   /** When a clock running from `from` reaches its target (null when its calendar never gets there). */
-  async function dueFrom(q: Queryable, c: ClockRow, from: Date): Promise<Date | null> {
+  async function dueFrom(cals: Cals, c: ClockRow, from: Date): Promise<Date | null> {
     const remaining = c.targetMinutes - c.elapsedMinutes
     if (remaining <= 0) return from
-    try {
-      return await calendars.deadlineOn(q, c.calendarId, from, remaining)
-    } catch {
-      return null
-    }
+    return deadline(await cals.get(c.calendarId), from, remaining)
+  }
+
+  /** Business minutes counted in this run as of `now`, on calendars read once per write. */
+  async function elapsedIn(cals: Cals, c: ClockRow, now: Date): Promise<number> {
+    if (c.state !== 'running' || !c.runningSince) return c.elapsedMinutes
+    return c.elapsedMinutes + Math.max(0, businessMinutes(await cals.get(c.calendarId), c.runningSince, now))
   }
 
   function segment(c: Draft, state: Segment['state'], now: Date, status: string | null) {
@@ -134,14 +158,14 @@ export function createClockService(deps: ClockDeps) {
   }
 
   /** The running segment closes into `elapsed`. */
-  async function bank(q: Queryable, c: Draft, now: Date) {
+  async function bank(q: Cals, c: Draft, now: Date) {
     if (c.state === 'running' && c.runningSince) {
-      c.elapsedMinutes = await elapsedOf(q, c, now)
+      c.elapsedMinutes = await elapsedIn(q, c, now)
       c.runningSince = null
     }
   }
 
-  async function pause(q: Queryable, c: Draft, now: Date, status: string) {
+  async function pause(q: Cals, c: Draft, now: Date, status: string) {
     if (c.state !== 'running') return
     await bank(q, c, now)
     if (!c.breachedAt && c.dueAt && SOON(c.dueAt, now)) c.breachedAt = c.dueAt
@@ -149,14 +173,14 @@ export function createClockService(deps: ClockDeps) {
     segment(c, 'paused', now, status)
   }
 
-  async function resume(q: Queryable, c: Draft, now: Date, status: string) {
+  async function resume(q: Cals, c: Draft, now: Date, status: string) {
     if (c.state !== 'paused') return
     Object.assign(c, { state: 'running', pausedBy: null, runningSince: now })
     c.dueAt = await dueFrom(q, c, now)
     segment(c, 'running', now, status)
   }
 
-  async function stop(q: Queryable, c: Draft, now: Date, status: string) {
+  async function stop(q: Cals, c: Draft, now: Date, status: string) {
     if (c.state === 'stopped') return
     const wasRunning = c.state === 'running'
     await bank(q, c, now)
@@ -168,7 +192,7 @@ export function createClockService(deps: ClockDeps) {
   }
 
   /** A new run from nothing (a reopen, a team taking the ticket back): run + 1, nothing elapsed. */
-  async function restart(q: Queryable, c: Draft, now: Date, status: string, pausing: boolean) {
+  async function restart(q: Cals, c: Draft, now: Date, status: string, pausing: boolean) {
     Object.assign(c, {
       run: c.run + 1,
       startedAt: now,
@@ -189,7 +213,7 @@ export function createClockService(deps: ClockDeps) {
    * keeps the minutes already used and the segments so far; breached again only if past the new target.
    */
   async function retarget(
-    q: Queryable,
+    q: Cals,
     c: Draft,
     now: Date,
     status: string,
@@ -282,8 +306,8 @@ export function createClockService(deps: ClockDeps) {
     )
   }
 
-  const agreementsOf = (q: Queryable, row: Row) =>
-    deps.slas.agreementsFor(q, {
+  const agreementsOf = (match: Awaited<ReturnType<SlaService['matcher']>>, row: Row) =>
+    match.agreementsFor({
       kind: row.kind,
       priority: row.priority,
       serviceId: row.serviceId,
@@ -292,13 +316,12 @@ export function createClockService(deps: ClockDeps) {
     })
 
   /**
-   * Writes the changed clocks: the new ones in one INSERT, each changed one by its id; then their
-   * breach timers and their next escalation thresholds, each set in one statement.
+   * Writes the changed clocks set-wise: the new ones in one INSERT, the changed ones in one UPDATE over
+   * unnest(…); then their breach timers and their next escalation thresholds, each set in one statement.
    */
   async function write(tx: Tx, list: Draft[], hints: { thresholds?: Agreements['sla'][]; neverFired?: boolean } = {}) {
     const now = clock.now()
     const fresh = list.filter(c => c.fresh)
-    const written: Draft[] = [...fresh]
     if (fresh.length) {
       await tx.insert(slaClocks).values(
         fresh.map(c => {
@@ -307,32 +330,28 @@ export function createClockService(deps: ClockDeps) {
         })
       )
     }
-    for (const c of list) {
-      if (c.fresh || !c.dirty) continue
-      written.push(c)
-      await tx
-        .update(slaClocks)
-        .set({
-          slaId: c.slaId,
-          olaId: c.olaId,
-          calendarId: c.calendarId,
-          priority: c.priority,
-          targetMinutes: c.targetMinutes,
-          run: c.run,
-          state: c.state,
-          startedAt: c.startedAt,
-          runningSince: c.runningSince,
-          elapsedMinutes: c.elapsedMinutes,
-          dueAt: c.dueAt,
-          breachedAt: c.breachedAt,
-          stoppedAt: c.stoppedAt,
-          pausedBy: c.pausedBy,
-          segments: c.segments,
-          escalations: c.escalations,
-          updatedAt: now
-        })
-        .where(eq(slaClocks.id, c.id))
+    const changed = list.filter(c => !c.fresh && c.dirty)
+    if (changed.length) {
+      const col = <T>(f: (c: Draft) => T, type: string) => sqlArray(changed.map(f), type)
+      const at = (d: Date | null) => d?.toISOString() ?? null
+      await tx.execute(sql`
+        UPDATE sla_clocks AS c SET sla_id = v.sla_id, ola_id = v.ola_id, calendar_id = v.calendar_id,
+          priority = v.priority, target_minutes = v.target_minutes, run = v.run, state = v.state,
+          started_at = v.started_at, running_since = v.running_since, elapsed_minutes = v.elapsed_minutes,
+          due_at = v.due_at, breached_at = v.breached_at, stopped_at = v.stopped_at, paused_by = v.paused_by,
+          segments = v.segments, escalations = v.escalations, updated_at = ${now.toISOString()}::timestamptz
+        FROM unnest(${col(c => c.id, 'uuid')}, ${col(c => c.slaId, 'uuid')}, ${col(c => c.olaId, 'uuid')},
+                    ${col(c => c.calendarId, 'uuid')}, ${col(c => c.priority, 'int')}, ${col(c => c.targetMinutes, 'int')},
+                    ${col(c => c.run, 'int')}, ${col(c => c.state, 'text')}, ${col(c => at(c.startedAt), 'timestamptz')},
+                    ${col(c => at(c.runningSince), 'timestamptz')}, ${col(c => c.elapsedMinutes, 'float8')},
+                    ${col(c => at(c.dueAt), 'timestamptz')}, ${col(c => at(c.breachedAt), 'timestamptz')},
+                    ${col(c => at(c.stoppedAt), 'timestamptz')}, ${col(c => c.pausedBy, 'text')},
+                    ${col(c => JSON.stringify(c.segments ?? []), 'jsonb')}, ${col(c => JSON.stringify(c.escalations ?? []), 'jsonb')})
+          AS v(id, sla_id, ola_id, calendar_id, priority, target_minutes, run, state, started_at, running_since,
+               elapsed_minutes, due_at, breached_at, stopped_at, paused_by, segments, escalations)
+        WHERE c.id = v.id`)
     }
+    const written = [...fresh, ...changed]
     if (written.length === 0) return
     const freshIds = new Set(fresh.map(c => c.id))
     await armTimers(tx, written, freshIds)
@@ -345,55 +364,107 @@ export function createClockService(deps: ClockDeps) {
 
   const metByReply = (change: TicketChange) => !!change.note && !change.note.internal && isStaff(change.actor)
 
-  /** One change of one ticket, in its transaction. */
-  async function onChange(ctx: TxCtx, change: TicketChange) {
-    const tx = ctx.db
-    const { before, after } = change
-    // Nothing a clock depends on changed (a layer move, a field edit): no query at all. A clock moves
-    // with the status, the team, the re-target fields, a note (a reply) or a new assignee (OLA response)
-    if (
+  /**
+   * Whether a clock may move with this change. Nothing a clock depends on changed (a layer move, a field
+   * edit): nothing to read. A clock moves with the status, the team, the re-target fields, a note (a
+   * reply) or a new assignee (OLA response).
+   */
+  const moves = ({ before, after, note }: TicketChange) =>
+    !(
       before &&
-      !change.note &&
+      !note &&
       before.status === after.status &&
       before.teamId === after.teamId &&
       (!after.assigneeId || after.assigneeId === before.assigneeId) &&
       RETARGET_FIELDS.every(f => before[f] === after[f])
     )
-      return
+
+  /** What one set of changes reads once: workflows per kind, the active agreements, calendars. */
+  type Env = {
+    workflow(kind: TicketKind): Promise<Awaited<ReturnType<WorkflowService['get']>>>
+    agreementsOf(row: Row): Agreements | null
+    responseMetBy(slaId: string): Promise<string>
+  }
+
+  /**
+   * The changes of one write (one ticket, or a bulk edit of a thousand) in its transaction, set-wise:
+   * the clocks of all their tickets locked in one statement, workflows, agreements and calendars read
+   * once, each change applied in memory in order, and the clocks written in a constant number of
+   * statements (one INSERT, one UPDATE, the timers and thresholds armed in a few more).
+   */
+  async function onChanges(ctx: TxCtx, all: readonly TicketChange[]) {
+    const tx = ctx.db
+    const changes = all.filter(moves)
+    if (changes.length === 0) return
     const now = clock.now()
-    const wf = await workflows.get(change.kind, tx)
-    const status = wf.status(after.status)
-    const pausing = !!status?.pausesSla
-    const open = (status?.phase ?? 'open') === 'open'
+    const workflowsRead = new Map<string, ReturnType<WorkflowService['get']>>()
+    const match = await deps.slas.matcher(tx)
+    const env: Env = {
+      workflow: kind => {
+        const read = workflowsRead.get(kind) ?? workflows.get(kind, tx)
+        workflowsRead.set(kind, read)
+        return read
+      },
+      agreementsOf: row => agreementsOf(match, row),
+      responseMetBy: slaId => match.responseMetBy(slaId)
+    }
     // A ticket just created has no clocks yet
-    const clocks: Draft[] = before
+    const existing = [...new Set(changes.filter(c => c.before).map(c => c.ticketId))]
+    const rows: Draft[] = existing.length
       ? await tx
           .select()
           .from(slaClocks)
-          .where(eq(slaClocks.ticketId, after.id))
-          .orderBy(asc(slaClocks.createdAt), asc(slaClocks.id))
+          .where(sql`${slaClocks.ticketId} = any(${sqlArray(existing, 'uuid')})`)
+          .orderBy(asc(slaClocks.ticketId), asc(slaClocks.createdAt), asc(slaClocks.id))
           .for('update')
       : []
+    const byTicket = new Map<string, Draft[]>()
+    for (const r of rows) byTicket.set(r.ticketId, [...(byTicket.get(r.ticketId) ?? []), r])
+    const cals = calendarReader(tx)
+    await cals.preload(rows.map(r => r.calendarId))
+    const thresholds = new Map<string, Agreements['sla']>()
+    for (const change of changes) {
+      const clocks = byTicket.get(change.ticketId) ?? []
+      byTicket.set(change.ticketId, clocks)
+      const found = await applyChange(change, clocks, env, cals, now)
+      if (found) thresholds.set(found.sla.id, found.sla)
+    }
+    await write(tx, [...byTicket.values()].flat(), {
+      thresholds: [...thresholds.values()],
+      neverFired: changes.every(c => !c.before)
+    })
+  }
+
+  /**
+   * One change of one ticket on its clocks (loaded and locked; new ones pushed), in memory. Answers the
+   * agreements it matched when it read them (their thresholds spare the arming a query).
+   */
+  async function applyChange(change: TicketChange, clocks: Draft[], env: Env, cals: Cals, now: Date) {
+    const { before, after } = change
+    const wf = await env.workflow(change.kind)
+    const status = wf.status(after.status)
+    const pausing = !!status?.pausesSla
+    const open = (status?.phase ?? 'open') === 'open'
     const startAll = async (list: Draft[]) => {
-      for (const c of list) await restart(tx, c, now, after.status, pausing || !open)
+      for (const c of list) await restart(cals, c, now, after.status, pausing || !open)
       clocks.push(...list)
     }
 
     // A create started its clocks in its own statement (createPart)
-    if (!before) return
-    const beforeWf = before.kind === after.kind ? wf : await workflows.get(before.kind as TicketKind, tx)
+    if (!before) return null
+    const beforeWf = before.kind === after.kind ? wf : await env.workflow(before.kind as TicketKind)
     const wasOpen = (beforeWf.status(before.status)?.phase ?? 'open') === 'open'
     const sla = clocks.filter(c => c.agreement === 'sla')
 
     // Re-target: new agreements for the new priority, service, organisation or kind
     const retargeting = RETARGET_FIELDS.some(f => before[f] !== after[f])
     const teamMoved = before.teamId !== after.teamId
-    const found = retargeting || teamMoved || sla.length === 0 ? await agreementsOf(tx, after) : undefined
+    const found = retargeting || teamMoved || sla.length === 0 ? env.agreementsOf(after) : undefined
     if (retargeting && found) {
       if (sla.length === 0 && open) await startAll(clocksFor(after.id, found, after.teamId, now))
       for (const c of sla) {
         const t = found.target
-        await retarget(tx, c, now, after.status, {
+        await retarget(cals, c, now, after.status, {
           slaId: found.sla.id,
           olaId: null,
           calendarId: found.sla.calendarId,
@@ -404,7 +475,7 @@ export function createClockService(deps: ClockDeps) {
       if (found.ola && !teamMoved) {
         for (const c of clocks.filter(c => c.agreement === 'ola' && c.teamId === after.teamId)) {
           const t = found.ola.target
-          await retarget(tx, c, now, after.status, {
+          await retarget(cals, c, now, after.status, {
             slaId: found.sla.id,
             olaId: found.ola.ola.id,
             calendarId: found.ola.ola.calendarId,
@@ -418,11 +489,11 @@ export function createClockService(deps: ClockDeps) {
     // The team changed: the old team's OLA clocks stop, the new team's start (again, as a new run)
     if (teamMoved) {
       for (const c of clocks.filter(c => c.agreement === 'ola' && c.teamId !== after.teamId))
-        await stop(tx, c, now, after.status)
+        await stop(cals, c, now, after.status)
       if (after.teamId && found?.ola && open) {
         const mine = clocks.filter(c => c.agreement === 'ola' && c.teamId === after.teamId)
         if (mine.length === 0) await startAll(olaClocks(after.id, found, after.teamId, now))
-        else for (const c of mine) await restart(tx, c, now, after.status, pausing)
+        else for (const c of mine) await restart(cals, c, now, after.status, pausing)
       }
     }
 
@@ -432,9 +503,9 @@ export function createClockService(deps: ClockDeps) {
       const replied = metByReply(change)
       const leftNew = before.status === beforeWf.initial && after.status !== beforeWf.initial
       if (replied || leftNew) {
-        const metBy = await deps.slas.responseMetBy(tx, response.slaId!)
+        const metBy = await env.responseMetBy(response.slaId!)
         if ((metBy === 'first_public_reply' && replied) || (metBy === 'leaves_new' && leftNew))
-          await stop(tx, response, now, after.status)
+          await stop(cals, response, now, after.status)
       }
     }
     // A team's OLA response: someone of the team took it, or answered the requester
@@ -442,27 +513,27 @@ export function createClockService(deps: ClockDeps) {
       if (c.agreement !== 'ola' || c.target !== 'response' || c.state === 'stopped' || c.teamId !== after.teamId)
         continue
       if ((after.assigneeId && after.assigneeId !== before.assigneeId) || metByReply(change))
-        await stop(tx, c, now, after.status)
+        await stop(cals, c, now, after.status)
     }
 
     if (wasOpen && !open) {
       // Resolved or closed: every clock stops
-      for (const c of clocks) await stop(tx, c, now, after.status)
+      for (const c of clocks) await stop(cals, c, now, after.status)
     } else if (!wasOpen && open) {
       // Reopened: the resolution clocks start a new run
       for (const c of clocks) {
         if (c.target !== 'resolution') continue
         if (c.agreement === 'ola' && c.teamId !== after.teamId) continue
-        await restart(tx, c, now, after.status, pausing)
+        await restart(cals, c, now, after.status, pausing)
       }
     } else if (open) {
       for (const c of clocks) {
         if (c.agreement === 'ola' && c.teamId !== after.teamId) continue
-        if (pausing) await pause(tx, c, now, after.status)
-        else await resume(tx, c, now, after.status)
+        if (pausing) await pause(cals, c, now, after.status)
+        else await resume(cals, c, now, after.status)
       }
     }
-    await write(tx, clocks)
+    return found ?? null
   }
 
   /**
@@ -490,11 +561,20 @@ export function createClockService(deps: ClockDeps) {
       q,
       candidates.flatMap(c => [c.sla.calendarId, ...(c.ola ? [c.ola.ola.calendarId] : [])])
     )
+    // Due times on the cached calendars: no read in the create
+    const cals: Cals = {
+      preload: async () => {},
+      get: async (id: string) => {
+        const found = definitions.get(id)
+        if (!found) throw notFound('calendar')
+        return found
+      }
+    }
     const picks: { organisationId: string | null; clocks: Draft[] }[] = []
     const rows: { rank: number; org: string | null; clocks: unknown[]; items: unknown[] }[] = []
     for (const [rank, found] of candidates.entries()) {
       const drafts = clocksFor(ticket.id, found, ticket.teamId, now)
-      for (const c of drafts) await restart(q, c, now, ticket.status, pausing)
+      for (const c of drafts) await restart(cals, c, now, ticket.status, pausing)
       const items: WorkItemDraft[] = []
       for (const c of drafts) {
         const at = nextFireAt(c)
@@ -573,7 +653,9 @@ export function createClockService(deps: ClockDeps) {
     // A create's clocks are part of its statement (createPart): nothing to be told of afterwards
     types: ['updated', 'assigned', 'transitioned', 'noted', 'reclassified'],
     createPart,
-    onChange
+    onChange: (ctx, change) => onChanges(ctx, [change]),
+    // A bulk edit or an escalation batch: every ticket's clocks in a constant number of statements
+    onChanges
   }
 
   /** The clocks of tickets, SLA first, response before resolution. */

@@ -78,10 +78,13 @@ export const escalationJob: BatchQueueJob<ThresholdTimer> = {
           })
       }
       const fired = await ctx.services.slaEscalations.apply({ actor: ESCALATION_ACTOR, log: ctx.log, db: tx }, due, now)
-      await completeMany(tx, live)
-      // Each clock's next threshold, from the clock as it stands now (an action may have re-targeted it)
+      const settled = await completeMany(tx, live)
+      // Each clock's next threshold, from the clock as it stands now (an action may have re-targeted it).
+      // A clock whose row just went has nothing armed to disarm (one re-armed by the clocks meanwhile
+      // kept its row: its lease token changed)
       const current = await tx.select().from(slaClocks).where(inArray(slaClocks.id, clockIds))
-      await armThresholds(tx, current, { thresholds: configured, calendars })
+      const emptied = new Set(live.filter(i => settled.has(i.id)).map(i => i.payload.clockId))
+      await armThresholds(tx, current, { thresholds: configured, calendars, fresh: emptied })
       return { claimed: items.length, held: live.length, fired: fired.length, stale, early }
     })
   }

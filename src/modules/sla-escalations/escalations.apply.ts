@@ -145,11 +145,30 @@ function carryOut(row: Row, f: DueThreshold, known: Teams, outbox: OutboxEntry[]
 /** assignmentPlan with moveStatus false never reads the workflow. */
 const NO_WORKFLOW = {} as Parameters<typeof assignmentPlan>[0]
 
+/** Each firing's actions carried out, lowest percent first, on its ticket as the ones before left it. */
+function carryOutAll(
+  firings: readonly (DueThreshold & { id: string })[],
+  byId: ReadonlyMap<string, Row>,
+  known: Teams
+) {
+  const outbox: OutboxEntry[] = []
+  const fired: Fired[] = []
+  const working = new Map<string, Row>()
+  for (const f of [...firings].sort((a, b) => a.percent - b.percent)) {
+    const before = byId.get(f.ticketId)
+    if (!before) continue
+    const row = working.get(f.ticketId) ?? { ...before }
+    working.set(f.ticketId, row)
+    fired.push({ ...f, actions: carryOut(row, f, known, outbox) })
+  }
+  return { outbox, fired, working, outcomes: new Map(fired.map(f => [f.id, f.actions] as const)) }
+}
+
 /**
- * Applies reached thresholds, set-wise, in the caller's transaction: each (clock, run, percent) is
- * recorded once (a repeat, from a redelivered timer or a second scheduler, inserts nothing and does
- * nothing); the tickets of the new firings are locked, their actions carried out in order, and the
- * ticket changes written through the ticket writer (one UPDATE, the audit rows, a change record per
+ * Applies reached thresholds, set-wise, in the caller's transaction: the tickets are locked, the
+ * actions carried out in order in memory, and each (clock, run, percent) recorded once with its
+ * outcome (a repeat, from a redelivered timer or a second scheduler, inserts nothing and does
+ * nothing); then the ticket changes are written through the ticket writer (one UPDATE, the audit rows, a change record per
  * ticket to the subscribers: the outbox, the clocks re-targeting on a priority change), with the
  * firing itself in each ticket's history and the notices in the outbox. Answers what fired.
  */
@@ -162,36 +181,10 @@ export async function applyThresholds(
   if (due.length === 0) return []
   const tx = ctx.db
   const ids = due.map(() => uuidv7())
-  const inserted = await tx.execute(sql`
-    INSERT INTO sla_escalation_firings (id, clock_id, run, percent, clock, ticket_id, sla_id, actions)
-    SELECT * FROM unnest(${sqlArray(ids, 'uuid')}, ${sqlArray(
-      due.map(d => d.clockId),
-      'uuid'
-    )}, ${sqlArray(
-      due.map(d => d.run),
-      'int'
-    )}, ${sqlArray(
-      due.map(d => d.percent),
-      'int'
-    )}, ${sqlArray(
-      due.map(d => d.clock),
-      'text'
-    )}, ${sqlArray(
-      due.map(d => d.ticketId),
-      'uuid'
-    )}, ${sqlArray(
-      due.map(d => d.slaId),
-      'uuid'
-    )}, ${sqlArray(
-      due.map(d => JSON.stringify(d.actions)),
-      'jsonb'
-    )})
-    ON CONFLICT (clock_id, run, percent) DO NOTHING
-    RETURNING id`)
-  const fresh = new Set((inserted as unknown as { rows: { id: string }[] }).rows.map(r => r.id))
-  const firings = due.map((d, i) => ({ ...d, id: ids[i]! })).filter(d => fresh.has(d.id))
-  if (firings.length === 0) return []
+  let firings = due.map((d, i) => ({ ...d, id: ids[i]! }))
 
+  // The tickets locked first and the actions carried out in memory, so each firing is inserted once,
+  // with its outcome: its unique key decides, in that one statement, which are new
   const rows = await lockMany(tx, [...new Set(firings.map(f => f.ticketId))], [])
   const byId = new Map(rows.map(r => [r.id, r]))
   const teamIds = new Set<string>()
@@ -200,16 +193,55 @@ export async function applyThresholds(
   // The reassignments' teams too: a later action may move within them or tell their layers
   const known = await loadTeams(tx, [...teamIds])
 
-  const outbox: OutboxEntry[] = []
-  const fired: Fired[] = []
-  const working = new Map<string, Row>()
-  for (const f of [...firings].sort((a, b) => a.percent - b.percent)) {
-    const before = byId.get(f.ticketId)
-    if (!before) continue
-    const row = working.get(f.ticketId) ?? { ...before }
-    working.set(f.ticketId, row)
-    fired.push({ ...f, actions: carryOut(row, f, known, outbox) })
+  let plan = carryOutAll(firings, byId, known)
+  const inserted = await tx.execute(sql`
+    INSERT INTO sla_escalation_firings (id, clock_id, run, percent, clock, ticket_id, sla_id, actions, fired_at)
+    SELECT v.*, ${now.toISOString()}::timestamptz FROM unnest(${sqlArray(ids, 'uuid')}, ${sqlArray(
+      firings.map(d => d.clockId),
+      'uuid'
+    )}, ${sqlArray(
+      firings.map(d => d.run),
+      'int'
+    )}, ${sqlArray(
+      firings.map(d => d.percent),
+      'int'
+    )}, ${sqlArray(
+      firings.map(d => d.clock),
+      'text'
+    )}, ${sqlArray(
+      firings.map(d => d.ticketId),
+      'uuid'
+    )}, ${sqlArray(
+      firings.map(d => d.slaId),
+      'uuid'
+    )}, ${sqlArray(
+      firings.map(d => JSON.stringify(plan.outcomes.get(d.id) ?? d.actions)),
+      'jsonb'
+    )}) AS v
+    ON CONFLICT (clock_id, run, percent) DO NOTHING
+    RETURNING id`)
+  const fresh = new Set((inserted as unknown as { rows: { id: string }[] }).rows.map(r => r.id))
+  if (fresh.size < firings.length) {
+    // A repeat (a redelivered timer, a second scheduler) does nothing: carried out again without it,
+    // and the new firings of its tickets recorded as they now turn out
+    const repeated = new Set(firings.filter(f => !fresh.has(f.id)).map(f => f.ticketId))
+    firings = firings.filter(f => fresh.has(f.id))
+    if (firings.length === 0) return []
+    plan = carryOutAll(firings, byId, known)
+    const redo = plan.fired.filter(f => repeated.has(f.ticketId))
+    if (redo.length)
+      await tx.execute(sql`
+        UPDATE sla_escalation_firings AS f SET actions = v.actions
+        FROM unnest(${sqlArray(
+          redo.map(f => f.id),
+          'uuid'
+        )}, ${sqlArray(
+          redo.map(f => JSON.stringify(f.actions)),
+          'jsonb'
+        )}) AS v(id, actions)
+        WHERE f.id = v.id`)
   }
+  const { outbox, fired, working } = plan
 
   const writes: BulkWrite[] = []
   const audit: AuditEntry[] = []
@@ -243,16 +275,6 @@ export async function applyThresholds(
   }
   await writer.many(ctx, { writes, columns: [...columns], now, audit, notes: [], records })
   await appendOutbox(tx, outbox)
-  await tx.execute(sql`
-    UPDATE sla_escalation_firings AS f SET actions = v.actions, fired_at = ${now.toISOString()}::timestamptz
-    FROM unnest(${sqlArray(
-      fired.map(f => f.id),
-      'uuid'
-    )}, ${sqlArray(
-      fired.map(f => JSON.stringify(f.actions)),
-      'jsonb'
-    )}) AS v(id, actions)
-    WHERE f.id = v.id`)
   return fired
 }
 

@@ -1,8 +1,9 @@
-import { and, inArray } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
 import { type slaClocks, slaEscalationFirings, slas } from '../../db/schema/index.js'
 import { armMany, disarmMany } from '../../jobs/queue.js'
 import { type BusinessCalendar, businessMinutes, deadline } from '../../lib/business-time.js'
 import type { Queryable } from '../../lib/context.js'
+import { sqlArray } from '../../lib/sql-array.js'
 import { loadDefinitions } from '../calendars/calendars.service.js'
 import type { EscalationInput } from '../services/slas.schemas.js'
 
@@ -123,13 +124,12 @@ export async function planThresholds(
         percent: slaEscalationFirings.percent
       })
       .from(slaEscalationFirings)
+      // One array parameter: an SLA edit re-arms every running clock of it, however many
       .where(
-        and(
-          inArray(
-            slaEscalationFirings.clockId,
-            candidates.map(c => c.id)
-          )
-        )
+        sql`${slaEscalationFirings.clockId} = any(${sqlArray(
+          candidates.map(c => c.id),
+          'uuid'
+        )})`
       )
     for (const r of rows) fired.add(`${r.clockId}|${r.run}|${r.percent}`)
   }

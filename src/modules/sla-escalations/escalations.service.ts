@@ -1,5 +1,7 @@
+import { and, eq } from 'drizzle-orm'
 import { systemActor } from '../../auth/actor.js'
-import type { Deps, Queryable, TxCtx } from '../../lib/context.js'
+import { slaClocks } from '../../db/schema/index.js'
+import type { Deps, Queryable, Tx, TxCtx } from '../../lib/context.js'
 import type { TicketService } from '../tickets/tickets.service.js'
 import { applyThresholds, type DueThreshold, firingsOf } from './escalations.apply.js'
 import { type ArmableClock, type ArmHints, armThresholds, freshThresholdItems } from './escalations.arming.js'
@@ -13,7 +15,23 @@ export const ESCALATION_ACTOR = systemActor('sla-escalations')
  */
 export function createEscalationService(deps: Deps & { tickets: TicketService }) {
   const { db, log, tickets } = deps
+  /**
+   * The running clocks of an SLA whose thresholds changed, re-armed set-wise in the caller's
+   * transaction: each one's next threshold under the new configuration (a new 50 % fires for tickets
+   * already running; a removed one is disarmed). Locked by id, so a clock write in flight either
+   * finished before (and is re-armed here) or waits and arms from the new thresholds.
+   */
+  async function rearmSla(tx: Tx, slaId: string) {
+    const running = await tx
+      .select()
+      .from(slaClocks)
+      .where(and(eq(slaClocks.slaId, slaId), eq(slaClocks.agreement, 'sla'), eq(slaClocks.state, 'running')))
+      .orderBy(slaClocks.id)
+      .for('update')
+    return armThresholds(tx, running)
+  }
   return {
+    rearmSla,
     /** In the caller's transaction (its actor is the one audited). */
     apply: (ctx: TxCtx, due: readonly DueThreshold[], now?: Date) => applyThresholds(ctx, tickets.writer, due, now),
     /**
