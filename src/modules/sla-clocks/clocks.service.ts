@@ -1,4 +1,4 @@
-import { asc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm'
+import { asc, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Static } from 'typebox'
 import type { Actor } from '../../auth/actor.js'
 import { authorize, canSeeInternal, isStaff } from '../../auth/policy.js'
