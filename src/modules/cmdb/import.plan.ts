@@ -103,8 +103,8 @@ export function identifyItem(
     const row = byKey.get(item.key)
     if (row) return { row, by: 'key' }
   }
-  const tree = new Set(catalogue.descendants(item.fields.class))
-  return identifyDiscovered(item.keys, candidatesOf(item.keys), c => tree.has(c))
+  const tree = catalogue.descendants(item.fields.class)
+  return identifyDiscovered(item.keys, candidatesOf(item.keys), c => tree.includes(c))
 }
 
 /** Whether `source` may overwrite a field last written by `owner` (a source id, `manual`, or nobody). */
