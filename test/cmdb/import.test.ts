@@ -315,6 +315,31 @@ describe('discovery import over REST', () => {
     expect(seen.items[0]).toMatchObject({ result: 'updated', changed: ['missingSince'] })
     expect((await ciOf(oldId)).missingSince).toBeNull()
   })
+
+  it('an unchanged re-import writes no source record seen within the hour, and bumps one seen before it', async () => {
+    const s = await source({ missingAfterDays: 7 })
+    const tag = suffix()
+    const items = [machine(`${tag}-a`), machine(`${tag}-b`)]
+    const res = await run({ source: s.name, items })
+    const [staleId, freshId] = res.items.map((i: Json) => i.ciId)
+    await t.db
+      .update(ciSourceRecords)
+      .set({ lastSeenAt: sql`now() - interval '2 hours'` })
+      .where(and(eq(ciSourceRecords.sourceId, s.id), eq(ciSourceRecords.ciId, staleId)))
+    const seenAt = async (ciId: string) =>
+      (
+        await t.db
+          .select({ at: ciSourceRecords.lastSeenAt })
+          .from(ciSourceRecords)
+          .where(and(eq(ciSourceRecords.sourceId, s.id), eq(ciSourceRecords.ciId, ciId)))
+      )[0]!.at.getTime()
+    const staleBefore = await seenAt(staleId)
+    const freshBefore = await seenAt(freshId)
+    const again = await run({ source: s.name, items })
+    expect(again.summary).toMatchObject({ unchanged: 2 })
+    expect(await seenAt(staleId)).toBeGreaterThan(staleBefore + 3_600_000)
+    expect(await seenAt(freshId)).toBe(freshBefore)
+  })
 })
 
 function uuidOf(s: string) {

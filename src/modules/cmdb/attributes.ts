@@ -14,8 +14,8 @@ export interface ClassCatalogue {
   byName: ReadonlyMap<string, ClassRow>
   /** The class's own and inherited definitions, nearest class last (a subclass may narrow a default). */
   definitions(name: string): CiAttributeDefinition[]
-  /** The class and every class below it (for uniqueness and filters over a class tree). */
-  descendants(name: string): string[]
+  /** The class and every class below it (for uniqueness and filters over a class tree), worked out once. */
+  descendants(name: string): readonly string[]
 }
 
 export async function loadCatalogue(q: Queryable): Promise<ClassCatalogue> {
@@ -31,6 +31,25 @@ export async function loadCatalogue(q: Queryable): Promise<ClassCatalogue> {
     }
     return out
   }
+  const descendantsOf = (name: string) => {
+    const root = byName.get(name)
+    if (!root) return []
+    const out = [root.name]
+    const ids = new Set([root.id])
+    let grew = true
+    while (grew) {
+      grew = false
+      for (const r of rows) {
+        if (r.parentId && ids.has(r.parentId) && !ids.has(r.id)) {
+          ids.add(r.id)
+          out.push(r.name)
+          grew = true
+        }
+      }
+    }
+    return out
+  }
+  const trees = new Map<string, readonly string[]>()
   return {
     byName,
     definitions(name) {
@@ -39,22 +58,12 @@ export async function loadCatalogue(q: Queryable): Promise<ClassCatalogue> {
       return [...defs.values()]
     },
     descendants(name) {
-      const root = byName.get(name)
-      if (!root) return []
-      const out = [root.name]
-      const ids = new Set([root.id])
-      let grew = true
-      while (grew) {
-        grew = false
-        for (const r of rows) {
-          if (r.parentId && ids.has(r.parentId) && !ids.has(r.id)) {
-            ids.add(r.id)
-            out.push(r.name)
-            grew = true
-          }
-        }
-      }
-      return out
+      // An import asks once per item: 10,000 times for a handful of classes
+      const known = trees.get(name)
+      if (known) return known
+      const tree = descendantsOf(name)
+      trees.set(name, tree)
+      return tree
     }
   }
 }
@@ -107,7 +116,7 @@ interface Compiled {
   defs: CiAttributeDefinition[]
   byName: Map<string, CiAttributeDefinition>
   refs: CiAttributeDefinition[]
-  unique: { def: CiAttributeDefinition; tree: string[] }[]
+  unique: { def: CiAttributeDefinition; tree: readonly string[] }[]
 }
 
 function compile(catalogue: ClassCatalogue, className: string): Compiled {
@@ -211,7 +220,7 @@ export async function checkAttributesMany(
 
   // Unique values: per class tree and attribute, one lock and one query for every value checked
   const clashes = shaped.map(() => [] as FieldError[])
-  const groups = new Map<string, { tree: string[]; name: string; at: number[] }>()
+  const groups = new Map<string, { tree: readonly string[]; name: string; at: number[] }>()
   shaped.forEach((s, i) => {
     if (s.errors.length) return
     const touched = s.check.touched ? new Set(s.check.touched) : null

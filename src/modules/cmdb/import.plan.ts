@@ -11,8 +11,8 @@ import {
 import { AppError, type FieldError } from '../../lib/errors.js'
 import type { Change } from '../audit/audit.service.js'
 import type { ClassCatalogue } from './attributes.js'
-import { CI_FIELDS, type CiField, ciChanges } from './ci-fields.js'
-import { toCiView } from './cis.repository.js'
+import { CI_FIELDS, type CiField, COLUMN_OF, ciChanges, same } from './ci-fields.js'
+import type { toCiView } from './cis.repository.js'
 import type { ImportItemInput, ImportItemReport } from './import.schemas.js'
 
 export type CiRow = typeof configurationItems.$inferSelect
@@ -103,8 +103,8 @@ export function identifyItem(
     const row = byKey.get(item.key)
     if (row) return { row, by: 'key' }
   }
-  const tree = new Set(catalogue.descendants(item.fields.class))
-  return identifyDiscovered(item.keys, candidatesOf(item.keys), c => tree.has(c))
+  const tree = catalogue.descendants(item.fields.class)
+  return identifyDiscovered(item.keys, candidatesOf(item.keys), c => tree.includes(c))
 }
 
 /** Whether `source` may overwrite a field last written by `owner` (a source id, `manual`, or nobody). */
@@ -114,8 +114,6 @@ export function mayWrite(source: SourceRow, owner: string | undefined, sources: 
   const other = sources.get(owner)
   return !other || source.precedence >= other.precedence
 }
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
 export interface FieldPlan {
   /** New field values (class kept when the CI's class is the item's or below it). */
@@ -134,18 +132,22 @@ export function planUpdate(
   source: SourceRow,
   sources: ReadonlyMap<string, SourceRow>
 ): FieldPlan {
-  const current = toCiView(row) as unknown as Record<string, unknown>
   const set: Partial<Record<CiField, unknown>> = {}
   const protectedFields: string[] = []
-  const fieldSources = { ...row.fieldSources }
+  // Copied on the first change only: an unchanged item (the common re-import) allocates nothing
+  let fieldSources = row.fieldSources
+  const own = (field: string) => {
+    if (fieldSources === row.fieldSources) fieldSources = { ...row.fieldSources }
+    fieldSources[field] = source.id
+  }
   for (const [f, v] of Object.entries(item.fields) as [CiField, unknown][]) {
-    if (f === 'class' || f === 'macAddress' || same(current[f], v)) continue
+    if (f === 'class' || f === 'macAddress' || same(row[COLUMN_OF[f]], v)) continue
     if (!mayWrite(source, row.fieldSources[f], sources)) {
       protectedFields.push(f)
       continue
     }
     set[f] = v
-    fieldSources[f] = source.id
+    own(f)
   }
   // The machine's MACs as reported: the primary one stays while it is among them
   const macs = item.fields.macAddresses as string[] | undefined
@@ -153,10 +155,10 @@ export function planUpdate(
     const primary = row.macAddress && macs.includes(row.macAddress) ? row.macAddress : (macs[0] ?? null)
     if (primary !== row.macAddress) {
       set.macAddress = primary
-      fieldSources.macAddress = source.id
+      own('macAddress')
     }
   }
-  const attributes = { ...row.attributes }
+  let attributes = row.attributes
   const touched: string[] = []
   for (const [name, v] of Object.entries(item.attributes)) {
     const field = `attributes.${name}`
@@ -165,10 +167,11 @@ export function planUpdate(
       protectedFields.push(field)
       continue
     }
+    if (attributes === row.attributes) attributes = { ...row.attributes }
     if (v === null) delete attributes[name]
     else attributes[name] = v
     touched.push(name)
-    fieldSources[field] = source.id
+    own(field)
   }
   return { set, attributes, touchedAttributes: touched, protected: protectedFields, fieldSources }
 }
