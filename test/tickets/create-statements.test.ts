@@ -6,7 +6,8 @@ import { uuidv7 } from '../../src/lib/ids.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { PARIS } from '../helpers/calendars.js'
 import { driver } from '../helpers/db.js'
-import { suffix } from '../helpers/factories.js'
+import { makeOrganisation, makeService, makeUser, suffix } from '../helpers/factories.js'
+import { expectProblem, fieldsOf } from '../helpers/problem.js'
 
 /**
  * What a create costs in statements on node-postgres, with the per-process caches on (as served):
@@ -33,10 +34,10 @@ describe.skipIf(driver === 'pglite')('statements of a ticket create (node-postgr
     await t?.close()
   })
 
-  async function statementsOf(body: Record<string, unknown>) {
+  async function statementsOf(body: Record<string, unknown>, token?: string) {
     seen.length = 0
     counting = true
-    const res = await t.api('POST', '/api/v1/incidents', { body })
+    const res = await t.api('POST', '/api/v1/incidents', { body, ...(token ? { token } : {}) })
     counting = false
     expect(res.statusCode, res.body).toBe(201)
     // The session lookup is the auth cache's business, not the create's
@@ -91,5 +92,42 @@ describe.skipIf(driver === 'pglite')('statements of a ticket create (node-postgr
       )
       expect(clocks.map(c => byKey.get(c.id))).toEqual(clocks.map(c => new Date(c.dueAt).toISOString()))
     }
+  })
+
+  it('checks a named service in the create statement itself, and says why when it fails', async () => {
+    const org = await makeOrganisation(t)
+    const customer = await makeUser(t, ['customer'], { organisationId: org.id })
+    const shown = (await makeService(t, { customerVisible: true, organisationIds: [org.id] })) as { id: string }
+    const internal = (await makeService(t, { customerVisible: false })) as { id: string }
+    const retired = (await makeService(t, { status: 'retired' })) as { id: string }
+    await statementsOf({ title: `warm ${suffix()}`, serviceId: shown.id })
+    // An upper-case id names the same service: stored lower-case
+    const staff = await statementsOf({ title: `named ${suffix()}`, serviceId: shown.id.toUpperCase() })
+    expect(staff.statements).toHaveLength(1)
+    expect(staff.statements[0]).toMatch(/INSERT INTO tickets/i)
+    expect((await t.api('GET', `/api/v1/incidents/${staff.id}`)).json().serviceId).toBe(shown.id)
+    await statementsOf({ title: `warm ${suffix()}`, serviceId: shown.id }, customer.token)
+    const mine = await statementsOf({ title: `mine ${suffix()}`, serviceId: shown.id }, customer.token)
+    expect(mine.statements).toHaveLength(1)
+
+    const before = await t.db.execute(sql`select count(*)::int as n from tickets`)
+    const count = (r: unknown) => (r as { rows: { n: number }[] }).rows[0]!.n
+    for (const [serviceId, token] of [
+      [retired.id, undefined],
+      [internal.id, customer.token],
+      [uuidv7(), undefined]
+    ] as const) {
+      const res = await t.api('POST', '/api/v1/incidents', {
+        body: { title: 'refused', serviceId },
+        ...(token ? { token } : {})
+      })
+      expect(fieldsOf(expectProblem(res, 422))).toEqual(['serviceId'])
+    }
+    // A service that is fine and a requester who is not: the requester is named
+    const wrong = await t.api('POST', '/api/v1/incidents', {
+      body: { title: 'refused', serviceId: shown.id, requesterId: uuidv7() }
+    })
+    expect(fieldsOf(expectProblem(wrong, 422))).toEqual(['requesterId'])
+    expect(count(await t.db.execute(sql`select count(*)::int as n from tickets`))).toBe(count(before))
   })
 })

@@ -61,6 +61,18 @@ export const servicePort: ServicePort = {
   async resolve(q, actor, serviceId, current) {
     const row = await loadService(q, actor, serviceId, 'serviceId', current)
     return { id: row.id }
+  },
+  // loadService's test for a new ticket (current null), as SQL the create statement carries
+  createGuard(actor, serviceId) {
+    if (!isUuid(serviceId)) return null
+    const id = serviceId.toLowerCase()
+    const visible = visibleWhere(actor)
+    return {
+      id,
+      holds: sql`exists (select 1 from ${services} where ${services.id} = ${id}::uuid and ${services.status} <> 'retired'${
+        visible ? sql` and ${visible}` : sql``
+      })`
+    }
   }
 }
 

@@ -34,6 +34,12 @@ export interface ServicePort {
    * 422 naming `serviceId`.
    */
   resolve(q: Queryable, actor: Actor, serviceId: string, current: string | null): Promise<{ id: string }>
+  /**
+   * The same check for a new ticket as a condition of its create statement (no read before it): null
+   * when the id is not even well formed (then `resolve` answers the 422). When the condition fails, the
+   * create asks `resolve` for the reason.
+   */
+  createGuard?(actor: Actor, serviceId: string): { id: string; holds: SQL } | null
 }
 
 export interface TemplatePort {

@@ -189,7 +189,8 @@ export interface AuditStamp {
  * Creates a ticket and its audit row in one statement (one round trip, atomic without BEGIN).
  * The organisation is the requester's; no row comes back when the requester is absent or disabled.
  * `parts` are further CTE bodies reading `t`, the inserted row (the writer's subscribers' createPart:
- * outbox rows), written in the same statement. The names the answer embeds (requester, assignee,
+ * outbox rows), written in the same statement. `guards` are conditions the row is written under (the
+ * named service still usable): no row comes back when one fails either, and the caller asks why. The names the answer embeds (requester, assignee,
  * team) are read by the same statement, so a create stays one round trip. On node-postgres it is a
  * statement prepared by its text (a few shapes: per kind and number of outbox rows).
  */
@@ -197,7 +198,8 @@ export async function insertTicket(
   q: Queryable,
   v: NewTicket,
   audit: AuditStamp,
-  parts: readonly { name: string; sql: SQL }[] = []
+  parts: readonly { name: string; sql: SQL }[] = [],
+  guards: readonly SQL[] = []
 ): Promise<{ row: Row; names: Required<RefNames> } | null> {
   const { prefix, sequence } = KIND_INFO[v.kind]
   const rows = await executePrepared(
@@ -215,7 +217,7 @@ export async function insertTicket(
              ${v.impact}, ${v.urgency}, ${v.priority}, ${v.category}, ${v.categoryId},
              ${JSON.stringify(v.customFields)}::jsonb, req.id, req.organisation_id, ${v.teamId}, ${v.layer},
              ${v.assigneeId}, ${v.createdBy}, ${v.serviceId}
-      FROM req
+      FROM req${guards.length ? sql` WHERE ${sql.join([...guards], sql` AND `)}` : sql``}
       RETURNING *
     ), a AS (
       INSERT INTO audit_log (actor_id, actor_label, entity_type, entity_id, action, changes, request_id)

@@ -579,10 +579,14 @@ export function createTicketService(deps: TicketCoreDeps) {
     const ciIds = (await ciIdsOf(q, ctx, input)) ?? []
     // The kind may name a team when the body names none (a request's offering): layer 1, nobody yet
     const teamId = input.teamId ?? prepared?.defaults?.teamId ?? null
-    // The same for the service (an offering's, which an admin saved under it)
-    const serviceId = input.serviceId
-      ? await serviceOf(q, ctx, input.serviceId)
-      : (prepared?.defaults?.serviceId ?? null)
+    // The same for the service (an offering's, which an admin saved under it). One the caller names is
+    // checked by the create statement itself where the services module can say how (no read before it)
+    const guard = input.serviceId ? (ports.services?.createGuard?.(ctx.actor, input.serviceId) ?? null) : null
+    const serviceId = guard
+      ? guard.id
+      : input.serviceId
+        ? await serviceOf(q, ctx, input.serviceId)
+        : (prepared?.defaults?.serviceId ?? null)
     const layer = teamId ? (input.layer ?? 1) : null
     const values = {
       id: uuidv7(),
@@ -612,12 +616,14 @@ export function createTicketService(deps: TicketCoreDeps) {
       ...(ciIds.length ? [{ field: 'ciIds', old: null, new: ciIds }] : [])
     ]
     const parts = await writer.createParts(ctx, q, values)
-    const inserted = await insertTicket(
-      q,
-      values,
-      { actorId: ctx.actor.id, actorLabel: actorLabel(ctx), requestId: ctx.requestId ?? null, changes },
-      parts.ctes
-    )
+    const stamp = { actorId: ctx.actor.id, actorLabel: actorLabel(ctx), requestId: ctx.requestId ?? null, changes }
+    let inserted = await insertTicket(q, values, stamp, parts.ctes, guard ? [guard.holds] : [])
+    if (!inserted && guard) {
+      // The requester or the service failed: the service's own check says which (its 422), else the
+      // statement runs again as it would have without the guard
+      await serviceOf(q, ctx, guard.id)
+      inserted = await insertTicket(q, values, stamp, parts.ctes)
+    }
     if (!inserted) {
       throw fieldError(
         'requesterId',
