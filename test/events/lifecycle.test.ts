@@ -202,6 +202,32 @@ describe('idempotency and batches', () => {
     expect(c.json().errors[0].field).toBe('Idempotency-Key')
   })
 
+  it('one batch may open, resolve and open again the same fingerprint: two episodes, each as it ended', async () => {
+    const e = event({ startsAt: '2026-11-23T10:00:00Z' })
+    const res = await post(t, token, '/api/v1/events', [
+      e,
+      { ...e, summary: 'still full' },
+      { ...e, status: 'resolved', endsAt: '2026-11-23T10:30:00Z' },
+      { ...e, startsAt: '2026-11-23T11:00:00Z', summary: 'full again' },
+      { ...e, startsAt: '2026-11-23T11:00:00Z', summary: 'full again, twice' }
+    ])
+    expect(res.statusCode, res.body).toBe(202)
+    const items = res.json().items
+    expect(items.map((i: any) => i.action)).toEqual(['opened', 'deduplicated', 'resolved', 'opened', 'deduplicated'])
+    const [first, , , second] = items
+    expect(second.alertId).not.toBe(first.alertId)
+    expect(items[4].alertId).toBe(second.alertId)
+    const ended = await getAlert(first.alertId)
+    expect(ended).toMatchObject({ state: 'resolved', occurrences: 2, endedAt: '2026-11-23T10:30:00.000Z' })
+    expect(await getAlert(second.alertId)).toMatchObject({
+      state: 'open',
+      occurrences: 2,
+      previousAlertId: first.alertId
+    })
+    expect((await getIncident(first.incidentId)).status).toBe('resolved')
+    expect((await getIncident(second.incidentId)).status).not.toBe('resolved')
+  })
+
   it('a batch reports per item: good items go in, a bad one is named', async () => {
     const res = await post(t, token, '/api/v1/events', [
       event(),

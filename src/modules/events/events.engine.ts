@@ -1,5 +1,5 @@
 import type { Actor } from '../../auth/actor.js'
-import { eventAlerts, ticketCis } from '../../db/schema/index.js'
+import { ticketCis } from '../../db/schema/index.js'
 import { type Ctx, type Deps, type Tx, type TxCtx, withTx } from '../../lib/context.js'
 import { AppError, fieldError } from '../../lib/errors.js'
 import { uuidv7 } from '../../lib/ids.js'
@@ -152,6 +152,8 @@ export function createEventEngine(deps: EngineDeps) {
     const now = new Date()
     const outcomes: EventOutcomeView[] = []
     const rows: EventRow[] = []
+    const fresh: AlertRow[] = []
+    const replaced: AlertRow[] = []
 
     for (const e of items) {
       const idKey = e.externalId ? keyOf(e.source, e.externalId) : null
@@ -243,7 +245,10 @@ export function createEventEngine(deps: EngineDeps) {
                 lastChangeAt: now
               }
               if (alert) recordChange(next, alert.stateChanges, now, s)
-              await tx.insert(eventAlerts).values(next)
+              // Written with the batch's events, as the batch leaves it; an episode the batch changed
+              // before this one replaced it in `states` is written as it was left too
+              fresh.push(next)
+              if (alert && state.dirty) replaced.push(alert)
               if (alert) {
                 await deps.links.addLink(ctx, opened.incident.id, alert.incidentId, 'related_to')
                 reason = `fired again after ${state.incidentNumber} ended: opened ${number}, linked to it`
@@ -358,8 +363,14 @@ export function createEventEngine(deps: EngineDeps) {
       if (idKey) prior.set(idKey, { ...outcome, replayed: true })
     }
 
-    const changed = [...states.values()].filter(st => st.dirty && st.alert).map(st => st.alert!)
-    await writeBatch(tx, changed, rows)
+    const opened = new Set(fresh.map(a => a.id))
+    const changed = [...replaced, ...[...states.values()].filter(st => st.dirty && st.alert).map(st => st.alert!)]
+    await writeBatch(
+      tx,
+      changed.filter(a => !opened.has(a.id)),
+      fresh,
+      rows
+    )
     return outcomes
   }
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { eventAlerts, monitoringEvents } from '../../db/schema/index.js'
 import { ciKeys } from '../../lib/ci-identity.js'
 import type { Tx } from '../../lib/context.js'
@@ -192,9 +192,33 @@ export async function saveAlerts(tx: Tx, alerts: AlertRow[]) {
   if (alerts.length) await tx.execute(alertUpdate(alerts))
 }
 
-/** The batch's alert changes and its events in one statement: one round trip however many events. */
-export async function writeBatch(tx: Tx, alerts: AlertRow[], rows: EventRow[]) {
-  if (rows.length === 0) return saveAlerts(tx, alerts)
+/** New alerts (their state as the batch left them) as one INSERT … SELECT FROM unnest: a CTE of the write. */
+function alertInsert(alerts: AlertRow[], after: SQL | null) {
+  const col = <T>(f: (a: AlertRow) => T) => sql.param(alerts.map(f))
+  return sql`insert into ${eventAlerts} (id, source, dedup_key, family, state, last_status, severity, summary,
+      incident_id, ci_id, team_id, routing_rule_id, previous_alert_id, occurrences, episode_start, first_seen_at,
+      last_seen_at, ended_at, flapping, state_changes, last_change_at)
+    select * from unnest(
+      ${col(a => a.id)}::uuid[], ${col(a => a.source)}::text[], ${col(a => a.dedupKey)}::text[],
+      ${col(a => a.family)}::text[], ${col(a => a.state)}::text[], ${col(a => a.lastStatus)}::text[],
+      ${col(a => a.severity)}::text[], ${col(a => a.summary)}::text[], ${col(a => a.incidentId)}::uuid[],
+      ${col(a => a.ciId)}::uuid[], ${col(a => a.teamId)}::uuid[], ${col(a => a.routingRuleId)}::uuid[],
+      ${col(a => a.previousAlertId)}::uuid[], ${col(a => a.occurrences)}::int[],
+      ${col(a => a.episodeStart.toISOString())}::timestamptz[], ${col(a => a.firstSeenAt.toISOString())}::timestamptz[],
+      ${col(a => a.lastSeenAt.toISOString())}::timestamptz[], ${col(a => a.endedAt?.toISOString() ?? null)}::timestamptz[],
+      ${col(a => a.flapping)}::boolean[], ${col(a => JSON.stringify(a.stateChanges))}::jsonb[],
+      ${col(a => a.lastChangeAt.toISOString())}::timestamptz[]
+    )${after ? sql` where (select count(*) from ${after}) >= 0` : sql``}`
+}
+
+/**
+ * The batch's alert changes, its new alerts and its events in one statement: one round trip however
+ * many events. The changes come first (the new alerts' insert waits on them): an episode the batch
+ * ended leaves the key's one open slot (event_alerts_open_uq) to the episode it opened. Foreign keys
+ * (an event's alert, an alert's previous one) are checked at the end of the statement.
+ */
+export async function writeBatch(tx: Tx, changed: AlertRow[], fresh: AlertRow[], rows: EventRow[]) {
+  if (rows.length === 0 && fresh.length === 0) return saveAlerts(tx, changed)
   const col = <T>(f: (r: EventRow) => T) => sql.param(rows.map(f))
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
   const insert = sql`insert into ${monitoringEvents} (id, source, dedup_key, family, external_id, status, severity,
@@ -210,13 +234,12 @@ export async function writeBatch(tx: Tx, alerts: AlertRow[], rows: EventRow[]) {
       ${col(r => r.action)}::text[], ${col(r => r.reason)}::text[], ${col(r => JSON.stringify(r.matchedBy ?? {}))}::jsonb[]
     )
     on conflict do nothing`
-  if (alerts.length) {
-    await executeNamed(
-      tx,
-      rows.length === 1 ? 'events_write_with_alerts' : null,
-      sql`with saved as (${alertUpdate(alerts)} returning 1) ${insert}`
-    )
-  } else {
-    await executeNamed(tx, rows.length === 1 ? 'events_write' : null, insert)
-  }
+  const ctes: SQL[] = []
+  if (changed.length) ctes.push(sql`saved as (${alertUpdate(changed)} returning 1)`)
+  if (fresh.length)
+    ctes.push(sql`opened as (${alertInsert(fresh, changed.length ? sql.raw('saved') : null)} returning 1)`)
+  // One event (the single-event door): a prepared statement per shape; a batch is planned for its arrays
+  const name =
+    rows.length === 1 ? `events_write${changed.length ? '_changed' : ''}${fresh.length ? '_opened' : ''}` : null
+  await executeNamed(tx, name, ctes.length ? sql`with ${sql.join(ctes, sql`, `)} ${insert}` : insert)
 }
