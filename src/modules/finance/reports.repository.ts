@@ -501,35 +501,91 @@ export async function budgetActuals(q: Queryable, range: MonthRange, base: strin
   }))
 }
 
+/** The change statuses whose cost deltas the forecast counts: approved, not yet implemented and reviewed. */
+export const APPROVED_CHANGE_STATUSES = ['scheduled', 'implement'] as const
+
+export interface ForecastChange {
+  changeId: string
+  /** The change's number in its sequence (the caller spells it CHG-…). */
+  number: number
+  amount: string
+}
+
 export interface ForecastRow {
   month: string
   depreciation: string
   recurring: string
+  fromChanges: string
   cost: string
+  changes: ForecastChange[]
 }
 
 /**
  * The months ahead, each CI cost as the reports count it (depreciation schedules and recurring costs
  * with their end dates), converted at the rate in force on each month's first day (for months ahead:
- * the latest rate entered), per month, split into depreciation (capital) and recurring.
+ * the latest rate entered), per month, split into depreciation (capital) and recurring; and the cost
+ * deltas of approved changes (APPROVED_CHANGE_STATUSES) as `fromChanges`, with each change's part:
+ * an add counts its amount (converted likewise) in every month from its effective month (monthly) or
+ * in that month (one_off); a retire takes away all of its CI's costs (recurring and the depreciation
+ * left) from its effective month. A CI retired by several approved changes stops once, at the
+ * earliest (the first by number on a tie).
  */
 export async function forecast(q: Queryable, range: MonthRange, base: string): Promise<ForecastRow[]> {
+  const statuses = sql.join(
+    APPROVED_CHANGE_STATUSES.map(s => sql`${s}`),
+    sql`, `
+  )
   const result = await q.execute(sql`
     with ${ciCostCte(range, base)},
-    converted(month, kind, amount) as (
-      select r.month, r.kind, r.amount * ${rateOn(sql`r.currency`, sql`r.month`, base)} from raw_cost r where r.amount <> 0
+    converted(ci_id, month, kind, amount) as (
+      select r.ci_id, r.month, r.kind, r.amount * ${rateOn(sql`r.currency`, sql`r.month`, base)} from raw_cost r
+      where r.amount <> 0
+    ),
+    approved(id, number) as (
+      select t.id, t.number from tickets t where t.kind = 'change' and t.status in (${statuses})
+    ),
+    retired(ci_id, change_id, number, effective_month) as (
+      select distinct on (d.ci_id) d.ci_id, d.change_id, a.number, d.effective_month
+      from change_cost_deltas d join approved a on a.id = d.change_id where d.action = 'retire'
+      order by d.ci_id, d.effective_month, a.number
+    ),
+    delta(change_id, number, month, amount) as (
+      select d.change_id, a.number, mo.m, d.amount * ${rateOn(sql`d.currency`, sql`mo.m`, base)}
+      from change_cost_deltas d join approved a on a.id = d.change_id cross join months mo
+      where d.action = 'add'
+        and case when d.recurrence = 'monthly' then mo.m >= d.effective_month else mo.m = d.effective_month end
+      union all
+      select r.change_id, r.number, c.month, -c.amount
+      from retired r join converted c on c.ci_id = r.ci_id and c.month >= r.effective_month
+    ),
+    by_change(month, change_id, number, amount) as (
+      select month, change_id, number, sum(amount) from delta group by month, change_id, number
+    ),
+    change_month(month, amount, list) as (
+      select month, sum(amount), json_agg(json_build_object('changeId', change_id, 'number', number,
+        'amount', round(amount, 4)::text) order by number)
+      from by_change group by month
+    ),
+    cost_month(month, depreciation, recurring) as (
+      select month, coalesce(sum(amount) filter (where kind = 'capital'), 0),
+        coalesce(sum(amount) filter (where kind <> 'capital'), 0)
+      from converted group by month
     )
     select to_char(mo.m, 'YYYY-MM') as month,
-      round(coalesce(sum(c.amount) filter (where c.kind = 'capital'), 0), 4)::text as depreciation,
-      round(coalesce(sum(c.amount) filter (where c.kind <> 'capital'), 0), 4)::text as recurring,
-      round(coalesce(sum(c.amount), 0), 4)::text as cost
-    from months mo left join converted c on c.month = mo.m
-    group by mo.m order by mo.m
+      round(coalesce(c.depreciation, 0), 4)::text as depreciation,
+      round(coalesce(c.recurring, 0), 4)::text as recurring,
+      round(coalesce(ch.amount, 0), 4)::text as from_changes,
+      round(coalesce(c.depreciation, 0) + coalesce(c.recurring, 0) + coalesce(ch.amount, 0), 4)::text as cost,
+      coalesce(ch.list, '[]'::json) as changes
+    from months mo left join cost_month c on c.month = mo.m left join change_month ch on ch.month = mo.m
+    order by mo.m
   `)
   return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
     month: r.month as string,
     depreciation: r.depreciation as string,
     recurring: r.recurring as string,
-    cost: r.cost as string
+    fromChanges: r.from_changes as string,
+    cost: r.cost as string,
+    changes: (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as ForecastChange[]
   }))
 }
