@@ -655,6 +655,42 @@ export type ChangeConnection = {
   totalCount?: Maybe<Scalars['Int']['output']>;
 };
 
+/** What a change does to the costs ahead; the forecast counts those of approved changes (scheduled, implement). */
+export type ChangeCostDelta = {
+  __typename?: 'ChangeCostDelta';
+  /** add (an amount from effectiveMonth) or retire (ciId's costs stop from effectiveMonth) */
+  action: Scalars['String']['output'];
+  /** add: an exact decimal string, per month (monthly) or once (one_off) */
+  amount?: Maybe<Scalars['String']['output']>;
+  changeId: Scalars['ID']['output'];
+  /** One of the change's CIs (a retire's CI) */
+  ciId?: Maybe<Scalars['ID']['output']>;
+  costCentreId?: Maybe<Scalars['ID']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  currency?: Maybe<Scalars['String']['output']>;
+  description: Scalars['String']['output'];
+  /** YYYY-MM */
+  effectiveMonth: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** add: monthly (every month from effectiveMonth) or one_off */
+  recurrence?: Maybe<Scalars['String']['output']>;
+  serviceId?: Maybe<Scalars['ID']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type ChangeCostDeltaConnection = {
+  __typename?: 'ChangeCostDeltaConnection';
+  edges: Array<ChangeCostDeltaEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ChangeCostDeltaEdge = {
+  __typename?: 'ChangeCostDeltaEdge';
+  cursor: Scalars['String']['output'];
+  node: ChangeCostDelta;
+};
+
 export type ChangeEdge = {
   __typename?: 'ChangeEdge';
   cursor: Scalars['String']['output'];
@@ -1323,6 +1359,18 @@ export type CreateCategoryInput = {
   name: Scalars['String']['input'];
   /** A category of the same kind; none makes a root. */
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateChangeCostDeltaInput = {
+  action: Scalars['String']['input'];
+  amount?: InputMaybe<Scalars['String']['input']>;
+  ciId?: InputMaybe<Scalars['ID']['input']>;
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  effectiveMonth: Scalars['String']['input'];
+  recurrence?: InputMaybe<Scalars['String']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type CreateChangeFreezeInput = {
@@ -2022,6 +2070,15 @@ export type FinanceSettingsInput = {
   technicianCostAccess: Scalars['Boolean']['input'];
 };
 
+export type ForecastChange = {
+  __typename?: 'ForecastChange';
+  /** The change's part of the month (negative: a retire or a saving) */
+  amount: Scalars['String']['output'];
+  changeId: Scalars['ID']['output'];
+  /** e.g. CHG-000042 */
+  number: Scalars['String']['output'];
+};
+
 export type ForecastReport = {
   __typename?: 'ForecastReport';
   /** The moment the figures reflect: now on the primary, the last replayed commit on a lagging read replica */
@@ -2037,9 +2094,14 @@ export type ForecastReport = {
 
 export type ForecastRow = {
   __typename?: 'ForecastRow';
+  /** The approved changes contributing to the month, by number */
+  changes: Array<ForecastChange>;
+  /** depreciation + recurring + fromChanges */
   cost: Scalars['String']['output'];
   /** Capital costs depreciating in the month */
   depreciation: Scalars['String']['output'];
+  /** The cost deltas of approved changes (scheduled, implement): adds from their effective month, minus the costs of CIs they retire */
+  fromChanges: Scalars['String']['output'];
   /** YYYY-MM */
   month: Scalars['String']['output'];
   recurring: Scalars['String']['output'];
@@ -2208,6 +2270,8 @@ export type MonitoringEventEdge = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Add a cost delta to the change id (finance, admin). */
+  addChangeCostDelta: ChangeCostDelta;
   addChangeNote: Note;
   /** Add a capital or recurring cost to the CI id. */
   addCiCost: CiCost;
@@ -2279,6 +2343,7 @@ export type Mutation = {
   deleteBudget: Scalars['Boolean']['output'];
   /** Refused (CONFLICT) while a service or an SLA names the calendar. */
   deleteCalendar: Scalars['Boolean']['output'];
+  deleteChangeCostDelta: Scalars['Boolean']['output'];
   deleteChangeFreeze: Scalars['Boolean']['output'];
   deleteCiClass: Scalars['Boolean']['output'];
   deleteCiCost: Scalars['Boolean']['output'];
@@ -2365,6 +2430,8 @@ export type Mutation = {
   updateCategory: Category;
   /** version is the one you read (optimistic locking) */
   updateChange: Change;
+  /** null clears ciId, costCentreId or serviceId. */
+  updateChangeCostDelta: ChangeCostDelta;
   updateChangeFreeze: ChangeFreeze;
   /** version: the one you read (PRECONDITION_FAILED when stale) */
   updateCi: ConfigurationItem;
@@ -2409,6 +2476,12 @@ export type Mutation = {
   updateWebhookSubscription: WebhookSubscription;
   /** Watch a ticket: yourself when userId is left out, or as staff someone who can see it */
   watchTicket: TicketWatcher;
+};
+
+
+export type MutationAddChangeCostDeltaArgs = {
+  id: Scalars['ID']['input'];
+  input: CreateChangeCostDeltaInput;
 };
 
 
@@ -2721,6 +2794,12 @@ export type MutationDeleteBudgetArgs = {
 
 
 export type MutationDeleteCalendarArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationDeleteChangeCostDeltaArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -3053,6 +3132,13 @@ export type MutationUpdateChangeArgs = {
   id: Scalars['ID']['input'];
   input: UpdateChangeInput;
   version: Scalars['Int']['input'];
+};
+
+
+export type MutationUpdateChangeCostDeltaArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateChangeCostDeltaInput;
+  version?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -3845,6 +3931,9 @@ export type Query = {
   changeApprovalPolicy: ChangeApprovalPolicy;
   /** Staff only: changes planned in [from, to) (at most 366 days), by start; rejected, cancelled and closed ones left out */
   changeCalendar: ChangeCalendarConnection;
+  changeCostDelta?: Maybe<ChangeCostDelta>;
+  /** The cost deltas of the change id (finance, admin; other staff while granted CI cost reading). */
+  changeCostDeltas: ChangeCostDeltaConnection;
   changeFreeze?: Maybe<ChangeFreeze>;
   /** Freezes overlapping [from, to), by start time */
   changeFreezes: ChangeFreezeConnection;
@@ -3866,7 +3955,7 @@ export type Query = {
   costCentre?: Maybe<CostCentre>;
   /** Cost centres by code. parentId: a cost centre id, or "root" for the roots. */
   costCentres: CostCentreConnection;
-  /** The CI costs of the months ahead (default: the 12 after this one). */
+  /** The CI costs of the months ahead (default: the 12 after this one), with the cost deltas of approved changes. */
   costForecast: ForecastReport;
   /** Direct CI costs per CI class. Months YYYY-MM. */
   costPerClass: ClassCostReport;
@@ -4125,6 +4214,18 @@ export type QueryChangeCalendarArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryChangeCostDeltaArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryChangeCostDeltasArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
 };
 
 
@@ -6063,6 +6164,17 @@ export type UpdateCategoryInput = {
   parentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+export type UpdateChangeCostDeltaInput = {
+  amount?: InputMaybe<Scalars['String']['input']>;
+  ciId?: InputMaybe<Scalars['ID']['input']>;
+  costCentreId?: InputMaybe<Scalars['ID']['input']>;
+  currency?: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  effectiveMonth?: InputMaybe<Scalars['String']['input']>;
+  recurrence?: InputMaybe<Scalars['String']['input']>;
+  serviceId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type UpdateChangeFreezeInput = {
   endsAt?: InputMaybe<Scalars['DateTime']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
@@ -6625,6 +6737,9 @@ export type ResolversTypes = {
   ChangeConflictDirection: ResolverTypeWrapper<Partial<ChangeConflictDirection>>;
   ChangeConflictReason: ResolverTypeWrapper<Partial<ChangeConflictReason>>;
   ChangeConnection: ResolverTypeWrapper<Partial<Omit<ChangeConnection, 'edges'> & { edges: Array<ResolversTypes['ChangeEdge']> }>>;
+  ChangeCostDelta: ResolverTypeWrapper<Partial<ChangeCostDelta>>;
+  ChangeCostDeltaConnection: ResolverTypeWrapper<Partial<ChangeCostDeltaConnection>>;
+  ChangeCostDeltaEdge: ResolverTypeWrapper<Partial<ChangeCostDeltaEdge>>;
   ChangeEdge: ResolverTypeWrapper<Partial<Omit<ChangeEdge, 'node'> & { node: ResolversTypes['Change'] }>>;
   ChangeFreeze: ResolverTypeWrapper<Partial<ChangeFreeze>>;
   ChangeFreezeConnection: ResolverTypeWrapper<Partial<ChangeFreezeConnection>>;
@@ -6690,6 +6805,7 @@ export type ResolversTypes = {
   CreateCalendarInput: ResolverTypeWrapper<Partial<CreateCalendarInput>>;
   CreateCatalogOfferingInput: ResolverTypeWrapper<Partial<CreateCatalogOfferingInput>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
+  CreateChangeCostDeltaInput: ResolverTypeWrapper<Partial<CreateChangeCostDeltaInput>>;
   CreateChangeFreezeInput: ResolverTypeWrapper<Partial<CreateChangeFreezeInput>>;
   CreateChangeFromProblemInput: ResolverTypeWrapper<Partial<CreateChangeFromProblemInput>>;
   CreateChangeInput: ResolverTypeWrapper<Partial<CreateChangeInput>>;
@@ -6753,6 +6869,7 @@ export type ResolversTypes = {
   FinanceSettings: ResolverTypeWrapper<Partial<FinanceSettings>>;
   FinanceSettingsInput: ResolverTypeWrapper<Partial<FinanceSettingsInput>>;
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
+  ForecastChange: ResolverTypeWrapper<Partial<ForecastChange>>;
   ForecastReport: ResolverTypeWrapper<Partial<ForecastReport>>;
   ForecastRow: ResolverTypeWrapper<Partial<ForecastRow>>;
   HistoryConnection: ResolverTypeWrapper<Partial<HistoryConnection>>;
@@ -6926,6 +7043,7 @@ export type ResolversTypes = {
   UpdateCalendarInput: ResolverTypeWrapper<Partial<UpdateCalendarInput>>;
   UpdateCatalogOfferingInput: ResolverTypeWrapper<Partial<UpdateCatalogOfferingInput>>;
   UpdateCategoryInput: ResolverTypeWrapper<Partial<UpdateCategoryInput>>;
+  UpdateChangeCostDeltaInput: ResolverTypeWrapper<Partial<UpdateChangeCostDeltaInput>>;
   UpdateChangeFreezeInput: ResolverTypeWrapper<Partial<UpdateChangeFreezeInput>>;
   UpdateChangeInput: ResolverTypeWrapper<Partial<UpdateChangeInput>>;
   UpdateCiClassInput: ResolverTypeWrapper<Partial<UpdateCiClassInput>>;
@@ -7019,6 +7137,9 @@ export type ResolversParentTypes = {
   ChangeCalendarEntry: Partial<Omit<ChangeCalendarEntry, 'change' | 'conflicts'> & { change?: Maybe<ResolversParentTypes['Change']>, conflicts: Array<ResolversParentTypes['ChangeConflict']> }>;
   ChangeConflict: Partial<Omit<ChangeConflict, 'change'> & { change?: Maybe<ResolversParentTypes['Change']> }>;
   ChangeConnection: Partial<Omit<ChangeConnection, 'edges'> & { edges: Array<ResolversParentTypes['ChangeEdge']> }>;
+  ChangeCostDelta: Partial<ChangeCostDelta>;
+  ChangeCostDeltaConnection: Partial<ChangeCostDeltaConnection>;
+  ChangeCostDeltaEdge: Partial<ChangeCostDeltaEdge>;
   ChangeEdge: Partial<Omit<ChangeEdge, 'node'> & { node: ResolversParentTypes['Change'] }>;
   ChangeFreeze: Partial<ChangeFreeze>;
   ChangeFreezeConnection: Partial<ChangeFreezeConnection>;
@@ -7080,6 +7201,7 @@ export type ResolversParentTypes = {
   CreateCalendarInput: Partial<CreateCalendarInput>;
   CreateCatalogOfferingInput: Partial<CreateCatalogOfferingInput>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
+  CreateChangeCostDeltaInput: Partial<CreateChangeCostDeltaInput>;
   CreateChangeFreezeInput: Partial<CreateChangeFreezeInput>;
   CreateChangeFromProblemInput: Partial<CreateChangeFromProblemInput>;
   CreateChangeInput: Partial<CreateChangeInput>;
@@ -7141,6 +7263,7 @@ export type ResolversParentTypes = {
   FinanceSettings: Partial<FinanceSettings>;
   FinanceSettingsInput: Partial<FinanceSettingsInput>;
   Float: Partial<Scalars['Float']['output']>;
+  ForecastChange: Partial<ForecastChange>;
   ForecastReport: Partial<ForecastReport>;
   ForecastRow: Partial<ForecastRow>;
   HistoryConnection: Partial<HistoryConnection>;
@@ -7299,6 +7422,7 @@ export type ResolversParentTypes = {
   UpdateCalendarInput: Partial<UpdateCalendarInput>;
   UpdateCatalogOfferingInput: Partial<UpdateCatalogOfferingInput>;
   UpdateCategoryInput: Partial<UpdateCategoryInput>;
+  UpdateChangeCostDeltaInput: Partial<UpdateChangeCostDeltaInput>;
   UpdateChangeFreezeInput: Partial<UpdateChangeFreezeInput>;
   UpdateChangeInput: Partial<UpdateChangeInput>;
   UpdateCiClassInput: Partial<UpdateCiClassInput>;
@@ -7726,6 +7850,33 @@ export type ChangeConnectionResolvers<ContextType = GqlCtx, ParentType extends R
   edges?: Resolver<Array<ResolversTypes['ChangeEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type ChangeCostDeltaResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChangeCostDelta'] = ResolversParentTypes['ChangeCostDelta']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  amount?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  changeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ciId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  costCentreId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effectiveMonth?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  recurrence?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ChangeCostDeltaConnectionResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChangeCostDeltaConnection'] = ResolversParentTypes['ChangeCostDeltaConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ChangeCostDeltaEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ChangeCostDeltaEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChangeCostDeltaEdge'] = ResolversParentTypes['ChangeCostDeltaEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ChangeCostDelta'], ParentType, ContextType>;
 };
 
 export type ChangeEdgeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ChangeEdge'] = ResolversParentTypes['ChangeEdge']> = {
@@ -8335,6 +8486,12 @@ export type FinanceSettingsResolvers<ContextType = GqlCtx, ParentType extends Re
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ForecastChangeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ForecastChange'] = ResolversParentTypes['ForecastChange']> = {
+  amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ForecastReportResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ForecastReport'] = ResolversParentTypes['ForecastReport']> = {
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -8346,8 +8503,10 @@ export type ForecastReportResolvers<ContextType = GqlCtx, ParentType extends Res
 };
 
 export type ForecastRowResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['ForecastRow'] = ResolversParentTypes['ForecastRow']> = {
+  changes?: Resolver<Array<ResolversTypes['ForecastChange']>, ParentType, ContextType>;
   cost?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   depreciation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fromChanges?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   recurring?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -8470,6 +8629,7 @@ export type MonitoringEventEdgeResolvers<ContextType = GqlCtx, ParentType extend
 };
 
 export type MutationResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addChangeCostDelta?: Resolver<ResolversTypes['ChangeCostDelta'], ParentType, ContextType, RequireFields<MutationAddChangeCostDeltaArgs, 'id' | 'input'>>;
   addChangeNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationAddChangeNoteArgs, 'id' | 'input'>>;
   addCiCost?: Resolver<ResolversTypes['CiCost'], ParentType, ContextType, RequireFields<MutationAddCiCostArgs, 'id' | 'input'>>;
   addIncidentNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationAddIncidentNoteArgs, 'id' | 'input'>>;
@@ -8526,6 +8686,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   decideApproval?: Resolver<ResolversTypes['ApprovalRound'], ParentType, ContextType, RequireFields<MutationDecideApprovalArgs, 'decision' | 'id'>>;
   deleteBudget?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteBudgetArgs, 'id'>>;
   deleteCalendar?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCalendarArgs, 'id'>>;
+  deleteChangeCostDelta?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeCostDeltaArgs, 'id'>>;
   deleteChangeFreeze?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteChangeFreezeArgs, 'id'>>;
   deleteCiClass?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiClassArgs, 'id'>>;
   deleteCiCost?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteCiCostArgs, 'id'>>;
@@ -8581,6 +8742,7 @@ export type MutationResolvers<ContextType = GqlCtx, ParentType extends Resolvers
   updateCatalogOffering?: Resolver<ResolversTypes['CatalogOffering'], ParentType, ContextType, RequireFields<MutationUpdateCatalogOfferingArgs, 'id' | 'input'>>;
   updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'id' | 'input'>>;
   updateChange?: Resolver<ResolversTypes['Change'], ParentType, ContextType, RequireFields<MutationUpdateChangeArgs, 'id' | 'input' | 'version'>>;
+  updateChangeCostDelta?: Resolver<ResolversTypes['ChangeCostDelta'], ParentType, ContextType, RequireFields<MutationUpdateChangeCostDeltaArgs, 'id' | 'input'>>;
   updateChangeFreeze?: Resolver<ResolversTypes['ChangeFreeze'], ParentType, ContextType, RequireFields<MutationUpdateChangeFreezeArgs, 'id' | 'input'>>;
   updateCi?: Resolver<ResolversTypes['ConfigurationItem'], ParentType, ContextType, RequireFields<MutationUpdateCiArgs, 'id' | 'input' | 'version'>>;
   updateCiClass?: Resolver<ResolversTypes['CiClass'], ParentType, ContextType, RequireFields<MutationUpdateCiClassArgs, 'id' | 'input'>>;
@@ -8950,6 +9112,8 @@ export type QueryResolvers<ContextType = GqlCtx, ParentType extends ResolversPar
   changeApprovalPolicies?: Resolver<Array<ResolversTypes['ChangeApprovalPolicy']>, ParentType, ContextType>;
   changeApprovalPolicy?: Resolver<ResolversTypes['ChangeApprovalPolicy'], ParentType, ContextType, RequireFields<QueryChangeApprovalPolicyArgs, 'changeType'>>;
   changeCalendar?: Resolver<ResolversTypes['ChangeCalendarConnection'], ParentType, ContextType, RequireFields<QueryChangeCalendarArgs, 'from' | 'to'>>;
+  changeCostDelta?: Resolver<Maybe<ResolversTypes['ChangeCostDelta']>, ParentType, ContextType, RequireFields<QueryChangeCostDeltaArgs, 'id'>>;
+  changeCostDeltas?: Resolver<ResolversTypes['ChangeCostDeltaConnection'], ParentType, ContextType, RequireFields<QueryChangeCostDeltasArgs, 'id'>>;
   changeFreeze?: Resolver<Maybe<ResolversTypes['ChangeFreeze']>, ParentType, ContextType, RequireFields<QueryChangeFreezeArgs, 'id'>>;
   changeFreezes?: Resolver<ResolversTypes['ChangeFreezeConnection'], ParentType, ContextType, Partial<QueryChangeFreezesArgs>>;
   changes?: Resolver<ResolversTypes['ChangeConnection'], ParentType, ContextType, Partial<QueryChangesArgs>>;
@@ -9886,6 +10050,9 @@ export type Resolvers<ContextType = GqlCtx> = {
   ChangeCalendarEntry?: ChangeCalendarEntryResolvers<ContextType>;
   ChangeConflict?: ChangeConflictResolvers<ContextType>;
   ChangeConnection?: ChangeConnectionResolvers<ContextType>;
+  ChangeCostDelta?: ChangeCostDeltaResolvers<ContextType>;
+  ChangeCostDeltaConnection?: ChangeCostDeltaConnectionResolvers<ContextType>;
+  ChangeCostDeltaEdge?: ChangeCostDeltaEdgeResolvers<ContextType>;
   ChangeEdge?: ChangeEdgeResolvers<ContextType>;
   ChangeFreeze?: ChangeFreezeResolvers<ContextType>;
   ChangeFreezeConnection?: ChangeFreezeConnectionResolvers<ContextType>;
@@ -9963,6 +10130,7 @@ export type Resolvers<ContextType = GqlCtx> = {
   ExchangeRateEdge?: ExchangeRateEdgeResolvers<ContextType>;
   FieldChange?: FieldChangeResolvers<ContextType>;
   FinanceSettings?: FinanceSettingsResolvers<ContextType>;
+  ForecastChange?: ForecastChangeResolvers<ContextType>;
   ForecastReport?: ForecastReportResolvers<ContextType>;
   ForecastRow?: ForecastRowResolvers<ContextType>;
   HistoryConnection?: HistoryConnectionResolvers<ContextType>;

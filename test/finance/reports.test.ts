@@ -507,17 +507,52 @@ describe('finance reports: cost per service, per class, per cost centre', () => 
       to: '2026-04',
       currency: 'EUR',
       items: [
-        { month: '2026-02', depreciation: '300.00', recurring: '481.00', cost: '781.00' },
-        { month: '2026-03', depreciation: '0.00', recurring: '440.00', cost: '440.00' },
-        { month: '2026-04', depreciation: '0.00', recurring: '440.00', cost: '440.00' }
+        {
+          month: '2026-02',
+          depreciation: '300.00',
+          recurring: '481.00',
+          fromChanges: '0.00',
+          cost: '781.00',
+          changes: []
+        },
+        {
+          month: '2026-03',
+          depreciation: '0.00',
+          recurring: '440.00',
+          fromChanges: '0.00',
+          cost: '440.00',
+          changes: []
+        },
+        {
+          month: '2026-04',
+          depreciation: '0.00',
+          recurring: '440.00',
+          fromChanges: '0.00',
+          cost: '440.00',
+          changes: []
+        }
       ],
       total: '1661.00'
     })
     const csv = await t.api('GET', url, { token: finance.token, headers: { accept: 'text/csv' } })
     expect(parseCsv(csv.body)).toEqual([
-      { month: '2026-02', depreciation: '300.00', recurring: '481.00', cost: '781.00' },
-      { month: '2026-03', depreciation: '0.00', recurring: '440.00', cost: '440.00' },
-      { month: '2026-04', depreciation: '0.00', recurring: '440.00', cost: '440.00' }
+      {
+        month: '2026-02',
+        depreciation: '300.00',
+        recurring: '481.00',
+        from_changes: '0.00',
+        cost: '781.00',
+        changes: ''
+      },
+      {
+        month: '2026-03',
+        depreciation: '0.00',
+        recurring: '440.00',
+        from_changes: '0.00',
+        cost: '440.00',
+        changes: ''
+      },
+      { month: '2026-04', depreciation: '0.00', recurring: '440.00', from_changes: '0.00', cost: '440.00', changes: '' }
     ])
     // By default the twelve months after this one
     const ahead = (await t.api('GET', '/api/v1/reports/finance/forecast', { token: finance.token })).json()

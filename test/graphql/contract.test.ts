@@ -744,6 +744,12 @@ describe('every field answers through the real app', () => {
         'FinanceSettings'
       ].map(n => [n, 'test/finance/costs.test.ts (every field over GraphQL)'])
     ),
+    ...Object.fromEntries(
+      ['ChangeCostDelta', 'ChangeCostDeltaEdge', 'ChangeCostDeltaConnection', 'ForecastChange'].map(n => [
+        n,
+        'test/finance/forecast-changes.test.ts (every field over GraphQL)'
+      ])
+    ),
     SlaComplianceTickets: 'test/reports/sla-reports.test.ts (every field over GraphQL)',
     ProblemRule: 'test/events/problem-detection.test.ts (problem rules over GraphQL)',
     ProblemRuleEdge: 'test/events/problem-detection.test.ts (problemRules)',

@@ -15,6 +15,7 @@ import {
 import { configurationItems } from './cmdb.js'
 import { ts } from './columns.js'
 import { organisations } from './identity.js'
+import { tickets } from './tickets.js'
 
 /**
  * IT financial management. Money is `numeric` (exact) and travels as decimal strings; a cost's
@@ -196,5 +197,45 @@ export const serviceConsumers = pgTable(
     uniqueIndex('service_consumers_uq').on(t.serviceId, t.organisationId),
     index('service_consumers_organisation_idx').on(t.organisationId),
     check('service_consumers_units_ck', sql`${t.units} > 0`)
+  ]
+)
+
+/**
+ * What an approved change does to the costs ahead (the forecast): `add` a monthly or one-off amount
+ * from its effective month (optionally on one of the change's CIs, a cost centre or a service), or
+ * `retire` one of the change's CIs, which stops that CI's costs from its effective month.
+ */
+export const changeCostDeltas = pgTable(
+  'change_cost_deltas',
+  {
+    id: uuid('id').primaryKey(),
+    changeId: uuid('change_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    /** add | retire */
+    action: text('action').notNull(),
+    ciId: uuid('ci_id').references(() => configurationItems.id, { onDelete: 'cascade' }),
+    /** monthly | one_off (add only) */
+    recurrence: text('recurrence'),
+    currency: text('currency'),
+    amount: numeric('amount', { precision: 20, scale: 4 }),
+    /** The first day of the month it takes effect in. */
+    effectiveMonth: date('effective_month', { mode: 'string' }).notNull(),
+    costCentreId: uuid('cost_centre_id').references(() => costCentres.id, { onDelete: 'set null' }),
+    serviceId: uuid('service_id').references(() => configurationItems.id, { onDelete: 'set null' }),
+    description: text('description').notNull().default(''),
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow()
+  },
+  t => [
+    index('change_cost_deltas_change_idx').on(t.changeId),
+    index('change_cost_deltas_ci_idx').on(t.ciId),
+    check(
+      'change_cost_deltas_shape_ck',
+      sql`(${t.action} = 'add' and ${t.amount} is not null and ${t.currency} is not null and ${t.recurrence} is not null)
+        or (${t.action} = 'retire' and ${t.ciId} is not null and ${t.amount} is null)`
+    ),
+    check('change_cost_deltas_month_ck', sql`extract(day from ${t.effectiveMonth}) = 1`)
   ]
 )

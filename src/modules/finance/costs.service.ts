@@ -16,7 +16,7 @@ import type {
   UpdateCiCostInput,
   UpdateExchangeRateInput
 } from './costs.schemas.js'
-import { money, moneyOrNull } from './money.js'
+import { money, moneyOrNull, scaled } from './money.js'
 
 type StoredCost = typeof ciCosts.$inferSelect
 type StoredRate = typeof exchangeRates.$inferSelect
@@ -68,12 +68,6 @@ export interface FinanceSettingsValue {
   customerChargeback: boolean
 }
 const DEFAULT_SETTINGS: FinanceSettingsValue = { technicianCostAccess: false, customerChargeback: false }
-
-/** Compares exact decimals without floats: both sides as scaled integers. */
-function scaled(value: string): bigint {
-  const [whole = '0', frac = ''] = value.split('.')
-  return BigInt(whole) * 10_000n + BigInt(frac.padEnd(4, '0').slice(0, 4))
-}
 
 type CostShape = Omit<CiCostView, 'id' | 'ciId' | 'version' | 'createdAt' | 'updatedAt'>
 

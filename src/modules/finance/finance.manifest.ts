@@ -1,5 +1,8 @@
 import { provide } from '../../lib/ports.js'
 import type { ModuleManifest } from '../manifest.js'
+import { changeDeltaResolvers } from './change-deltas.resolvers.js'
+import changeDeltaRoutes from './change-deltas.routes.js'
+import { createChangeDeltaService } from './change-deltas.service.js'
 import { costCentreResolvers } from './cost-centres.resolvers.js'
 import costCentreRoutes from './cost-centres.routes.js'
 import { createCostCentreService } from './cost-centres.service.js'
@@ -16,6 +19,8 @@ import { createServiceModelService } from './service-models.service.js'
 declare module '../../lib/ports.js' {
   interface Services {
     costCentres: ReturnType<typeof createCostCentreService>
+    /** The cost deltas of changes (the forecast counts those of approved changes). */
+    changeCostDeltas: ReturnType<typeof createChangeDeltaService>
     /** CI costs, exchange rates, the finance settings and who may read costs. */
     finance: ReturnType<typeof createCostService>
     /** The finance reports, computed on read. */
@@ -31,9 +36,12 @@ export const financeManifest: ModuleManifest = {
   provides: [
     provide(['costCentres'], [], deps => ({ costCentres: createCostCentreService(deps) })),
     provide(['finance'], [], deps => ({ finance: createCostService(deps) })),
+    provide(['changeCostDeltas'], ['finance'], deps => ({ changeCostDeltas: createChangeDeltaService(deps) })),
     provide(['financeReports'], ['finance'], deps => ({ financeReports: createReportService(deps) })),
     provide(['serviceModels'], [], deps => ({ serviceModels: createServiceModelService(deps) }))
   ],
-  routes: [costCentreRoutes, costRoutes, reportRoutes, serviceModelRoutes],
-  graphql: { resolvers: [costCentreResolvers, costResolvers, reportResolvers, serviceModelResolvers] }
+  routes: [costCentreRoutes, costRoutes, changeDeltaRoutes, reportRoutes, serviceModelRoutes],
+  graphql: {
+    resolvers: [costCentreResolvers, costResolvers, changeDeltaResolvers, reportResolvers, serviceModelResolvers]
+  }
 }

@@ -29,3 +29,11 @@ export function money(value: string | null): string {
 }
 
 export const moneyOrNull = (value: string | null) => (value === null ? null : money(value))
+
+/** Compares exact decimals without floats: a decimal string as an integer of ten-thousandths (signed). */
+export function scaled(value: string): bigint {
+  const negative = value.startsWith('-')
+  const [whole = '0', frac = ''] = (negative ? value.slice(1) : value).split('.')
+  const n = BigInt(whole) * 10_000n + BigInt(frac.padEnd(4, '0').slice(0, 4))
+  return negative ? -n : n
+}

@@ -24,9 +24,12 @@ function ciCostCte(range: MonthRange, base: string, extraMonths = 0, only?: SQL)
   // An integer series of known length: the planner then counts the months right (a date series it
   // guesses at 1000 rows, and plans every join on the costs for that)
   const count = monthCount(range) + extraMonths
+  // Each month with its last day and its number of days worked out once, not per cost and month
   return sql`
-    months(m) as (
-      select (${range.from}::date + make_interval(months => i))::date from generate_series(0, ${count - 1}::int) i
+    months(m, last, days) as (
+      select m, (m + interval '1 month' - interval '1 day')::date, (m + interval '1 month')::date - m
+      from (select (${range.from}::date + make_interval(months => i))::date as m
+            from generate_series(0, ${count - 1}::int) i) g
     ),
     rate(currency, m, rate) as (
       select x.currency, mo.m, coalesce((
@@ -43,9 +46,8 @@ function ciCostCte(range: MonthRange, base: string, extraMonths = 0, only?: SQL)
                then (c.amount - coalesce(c.residual_value, 0)) / c.depreciation_months else 0 end
         else
           c.amount / (case c.period when 'quarter' then 3 when 'year' then 12 else 1 end)
-          * greatest(0, (least(coalesce(c.end_date, 'infinity'::date), (mo.m + interval '1 month' - interval '1 day')::date)
-                        - greatest(c.start_date, mo.m) + 1))::numeric
-          / ((mo.m + interval '1 month')::date - mo.m)
+          * greatest(0, (least(coalesce(c.end_date, 'infinity'::date), mo.last) - greatest(c.start_date, mo.m) + 1))::numeric
+          / mo.days
         end
       from ${only ? sql`(${only}) o join ci_costs c on c.ci_id = o.id` : sql`ci_costs c`} cross join months mo
     )${
@@ -116,7 +118,11 @@ function serviceTotalsCte(opts: AllocationOptions, classes: string[], base: stri
       select id, id, 0 from service_ci
       union
       select w.root, r.target_id, w.depth + 1
-      from walk w join ci_relationships r on r.source_id = w.id
+      -- Each step looks its sources up in the (source_id, target_id, type) index: the planner would
+      -- hash all the relationships for every report although the walk touches a few thousand
+      from walk w cross join lateral (
+        select target_id from ci_relationships r where r.source_id = w.id offset 0
+      ) r
       where w.depth < ${opts.depth}
     ),
     reach(root, id) as (select distinct root, id from walk where id <> root),
@@ -129,10 +135,12 @@ function serviceTotalsCte(opts: AllocationOptions, classes: string[], base: stri
              else w / sum(w) over (partition by id) end
       from reach_w
     ),
+    -- No "amount <> 0" filter: raw_cost is inlined, so a filter computed each amount twice; zeros add
+    -- nothing. A cost in the reporting currency is not multiplied by 1 (the same numeric, one step less)
     ci_total(ci_id, amount) as (
-      select r.ci_id, sum(r.amount * case when r.currency = ${base} then 1 else coalesce(x.rate, 0) end)
+      select r.ci_id, sum(case when r.currency = ${base} then r.amount else r.amount * coalesce(x.rate, 0) end)
       from raw_cost r left join rate x on x.currency = r.currency and x.m = r.month
-      where r.amount <> 0 group by r.ci_id
+      group by r.ci_id
     ),
     shared_total(root, amount) as (
       select sh.root, sum(t.amount * sh.share) from share sh join ci_total t on t.ci_id = sh.id group by sh.root
@@ -229,12 +237,12 @@ function priceMonthCte(base: string): SQL {
     price_month(service_id, price_id, basis, quantity_attribute, valid_from, amount) as (
       select p.service_id, p.id, p.basis, p.quantity_attribute, p.valid_from,
         p.amount * case when p.currency = ${base} then 1 else coalesce(x.rate, 0) end
-        * (least(coalesce(p.valid_to, 'infinity'::date), (mo.m + interval '1 month' - interval '1 day')::date)
+        * (least(coalesce(p.valid_to, 'infinity'::date), mo.last)
            - greatest(coalesce(p.valid_from, '-infinity'::date), mo.m) + 1)::numeric
-        / ((mo.m + interval '1 month')::date - mo.m)
+        / mo.days
       from service_prices p join service_ci s on s.id = p.service_id cross join months mo
       left join rate x on x.currency = p.currency and x.m = mo.m
-      where coalesce(p.valid_from, '-infinity'::date) < (mo.m + interval '1 month')::date
+      where coalesce(p.valid_from, '-infinity'::date) <= mo.last
         and coalesce(p.valid_to, 'infinity'::date) >= mo.m
     )`
 }
@@ -501,35 +509,95 @@ export async function budgetActuals(q: Queryable, range: MonthRange, base: strin
   }))
 }
 
+/** The change statuses whose cost deltas the forecast counts: approved, not yet implemented and reviewed. */
+export const APPROVED_CHANGE_STATUSES = ['scheduled', 'implement'] as const
+
+export interface ForecastChange {
+  changeId: string
+  /** The change's number in its sequence (the caller spells it CHG-…). */
+  number: number
+  amount: string
+}
+
 export interface ForecastRow {
   month: string
   depreciation: string
   recurring: string
+  fromChanges: string
   cost: string
+  changes: ForecastChange[]
 }
 
 /**
  * The months ahead, each CI cost as the reports count it (depreciation schedules and recurring costs
  * with their end dates), converted at the rate in force on each month's first day (for months ahead:
- * the latest rate entered), per month, split into depreciation (capital) and recurring.
+ * the latest rate entered), per month, split into depreciation (capital) and recurring; and the cost
+ * deltas of approved changes (APPROVED_CHANGE_STATUSES) as `fromChanges`, with each change's part:
+ * an add counts its amount (converted likewise) in every month from its effective month (monthly) or
+ * in that month (one_off); a retire takes away all of its CI's costs (recurring and the depreciation
+ * left) from its effective month. A CI retired by several approved changes stops once, at the
+ * earliest (the first by number on a tie).
  */
 export async function forecast(q: Queryable, range: MonthRange, base: string): Promise<ForecastRow[]> {
+  const statuses = sql.join(
+    APPROVED_CHANGE_STATUSES.map(s => sql`${s}`),
+    sql`, `
+  )
   const result = await q.execute(sql`
     with ${ciCostCte(range, base)},
-    converted(month, kind, amount) as (
-      select r.month, r.kind, r.amount * ${rateOn(sql`r.currency`, sql`r.month`, base)} from raw_cost r where r.amount <> 0
+    -- Read twice: inlined each time (not materialised), so the totals stream and a retire reads only
+    -- its CI's costs (by the ci_id index); each month's rate is joined, not looked up per cost
+    converted(ci_id, month, kind, amount) as not materialized (
+      select r.ci_id, r.month, r.kind,
+        case when r.currency = ${base} then r.amount else r.amount * coalesce(x.rate, 0) end
+      from raw_cost r left join rate x on x.currency = r.currency and x.m = r.month
+    ),
+    approved(id, number) as (
+      select t.id, t.number from tickets t where t.kind = 'change' and t.status in (${statuses})
+    ),
+    retired(ci_id, change_id, number, effective_month) as (
+      select distinct on (d.ci_id) d.ci_id, d.change_id, a.number, d.effective_month
+      from change_cost_deltas d join approved a on a.id = d.change_id where d.action = 'retire'
+      order by d.ci_id, d.effective_month, a.number
+    ),
+    delta(change_id, number, month, amount) as (
+      select d.change_id, a.number, mo.m, d.amount * ${rateOn(sql`d.currency`, sql`mo.m`, base)}
+      from change_cost_deltas d join approved a on a.id = d.change_id cross join months mo
+      where d.action = 'add'
+        and case when d.recurrence = 'monthly' then mo.m >= d.effective_month else mo.m = d.effective_month end
+      union all
+      select r.change_id, r.number, c.month, -c.amount
+      from retired r join converted c on c.ci_id = r.ci_id and c.month >= r.effective_month
+      where c.amount <> 0
+    ),
+    by_change(month, change_id, number, amount) as (
+      select month, change_id, number, sum(amount) from delta group by month, change_id, number
+    ),
+    change_month(month, amount, list) as (
+      select month, sum(amount), json_agg(json_build_object('changeId', change_id, 'number', number,
+        'amount', round(amount, 4)::text) order by number)
+      from by_change group by month
+    ),
+    cost_month(month, depreciation, recurring) as (
+      select month, coalesce(sum(amount) filter (where kind = 'capital'), 0),
+        coalesce(sum(amount) filter (where kind <> 'capital'), 0)
+      from converted group by month
     )
     select to_char(mo.m, 'YYYY-MM') as month,
-      round(coalesce(sum(c.amount) filter (where c.kind = 'capital'), 0), 4)::text as depreciation,
-      round(coalesce(sum(c.amount) filter (where c.kind <> 'capital'), 0), 4)::text as recurring,
-      round(coalesce(sum(c.amount), 0), 4)::text as cost
-    from months mo left join converted c on c.month = mo.m
-    group by mo.m order by mo.m
+      round(coalesce(c.depreciation, 0), 4)::text as depreciation,
+      round(coalesce(c.recurring, 0), 4)::text as recurring,
+      round(coalesce(ch.amount, 0), 4)::text as from_changes,
+      round(coalesce(c.depreciation, 0) + coalesce(c.recurring, 0) + coalesce(ch.amount, 0), 4)::text as cost,
+      coalesce(ch.list, '[]'::json) as changes
+    from months mo left join cost_month c on c.month = mo.m left join change_month ch on ch.month = mo.m
+    order by mo.m
   `)
   return (result as { rows: Record<string, unknown>[] }).rows.map(r => ({
     month: r.month as string,
     depreciation: r.depreciation as string,
     recurring: r.recurring as string,
-    cost: r.cost as string
+    fromChanges: r.from_changes as string,
+    cost: r.cost as string,
+    changes: (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as ForecastChange[]
   }))
 }

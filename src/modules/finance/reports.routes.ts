@@ -86,7 +86,10 @@ const forecastColumns: CsvColumn<Row<'forecast'>>[] = [
   { header: 'month', value: r => r.month },
   { header: 'depreciation', value: r => r.depreciation },
   { header: 'recurring', value: r => r.recurring },
-  { header: 'cost', value: r => r.cost }
+  { header: 'from_changes', value: r => r.fromChanges },
+  { header: 'cost', value: r => r.cost },
+  // The contributing changes as number=amount, space-separated
+  { header: 'changes', value: r => r.changes.map(c => `${c.number}=${c.amount}`).join(' ') }
 ]
 
 const SPLIT_NOTE =

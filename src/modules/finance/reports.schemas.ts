@@ -148,10 +148,22 @@ export const ChargebackReport = Type.Object({
   unallocated: MoneyOut
 })
 
+export const ForecastChange = Type.Object({
+  changeId: Type.String({ format: 'uuid' }),
+  number: Type.String({ description: 'The change number, e.g. CHG-000042' }),
+  amount: { ...MoneyOut, description: "The change's part of the month (negative: a retire or a saving)" }
+})
+
 export const ForecastRow = Type.Object({
   month: Type.String({ description: 'YYYY-MM' }),
   depreciation: MoneyOut,
   recurring: MoneyOut,
-  cost: MoneyOut
+  fromChanges: {
+    ...MoneyOut,
+    description:
+      'The cost deltas of approved changes (scheduled, implement): adds from their effective month, minus the costs of CIs they retire'
+  },
+  cost: { ...MoneyOut, description: 'depreciation + recurring + fromChanges' },
+  changes: Type.Array(ForecastChange, { description: 'The approved changes contributing to the month, by number' })
 })
 export const ForecastReport = Type.Object({ ...Range, items: Type.Array(ForecastRow), total: MoneyOut })

@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.js'
 import type { Ctx, Deps, Queryable } from '../../lib/context.js'
 import { badRequest, type FieldError, forbidden } from '../../lib/errors.js'
 import { freshnessOf, readHandle } from '../../lib/freshness.js'
+import { formatNumber } from '../kinds/kinds.js'
 import type { CostService } from './costs.service.js'
 import { money } from './money.js'
 import {
@@ -250,7 +251,7 @@ export function createReportService(deps: Deps & { finance: CostService }) {
       }
     },
 
-    /** The months ahead as the CI costs stand: depreciation schedules and recurring costs. */
+    /** The months ahead as the CI costs stand (depreciation schedules, recurring costs) and approved changes' deltas. */
     async forecast(ctx: Ctx, input: ForecastInput) {
       authorize(ctx.actor, 'finance.read')
       const now = new Date()
@@ -264,7 +265,13 @@ export function createReportService(deps: Deps & { finance: CostService }) {
         month: r.month,
         depreciation: money(r.depreciation),
         recurring: money(r.recurring),
-        cost: money(r.cost)
+        fromChanges: money(r.fromChanges),
+        cost: money(r.cost),
+        changes: r.changes.map(c => ({
+          changeId: c.changeId,
+          number: formatNumber('change', Number(c.number)),
+          amount: money(c.amount)
+        }))
       }))
       return { ...head({ from, to }), ...freshness, items, total: addMoney(items.map(i => i.cost)) }
     }
