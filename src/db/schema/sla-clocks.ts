@@ -72,10 +72,6 @@ export const slaClocks = pgTable(
     index('sla_clocks_running_resolution_idx')
       .on(t.ticketId, t.breachedAt, t.dueAt)
       .where(sql`${t.agreement} = 'sla' AND ${t.target} = 'resolution' AND ${t.state} <> 'stopped'`),
-    // SLA compliance's clocks in progress (running or paused, not breached) by start
-    index('sla_clocks_in_progress_idx')
-      .on(t.agreement, t.startedAt)
-      .where(sql`${t.breachedAt} IS NULL AND ${t.state} <> 'stopped'`),
     index('sla_clocks_sla_idx').on(t.slaId),
     index('sla_clocks_ola_idx').on(t.olaId)
   ]

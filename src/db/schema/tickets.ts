@@ -102,9 +102,7 @@ export const tickets = pgTable(
       t.id
     ),
     // Open tickets (neither resolved nor closed) by creation: ageing, backlog and past-due reports
-    index('tickets_open_idx')
-      .on(t.createdAt, t.id)
-      .where(sql`${t.resolvedAt} IS NULL AND ${t.closedAt} IS NULL`)
+    index('tickets_open_idx').on(t.createdAt, t.id).where(sql`${t.resolvedAt} IS NULL AND ${t.closedAt} IS NULL`)
   ]
 )
 

@@ -30,8 +30,8 @@ export interface TrendRecord {
  * created before, not done before) at each bucket's end, as the backlog at the first start plus the
  * running sums (done is never before created). Each bucket counts the tickets in its [start, end)
  * instants (a range count over `tickets_created_idx` / `tickets_done_report_idx` per bucket, index-only
- * with no filter; no per-row time-zone arithmetic); the first backlog is the open tickets created before it (`tickets_open_idx`)
- * and the done ones created before it and done after.
+ * with no filter; no per-row time-zone arithmetic); the first backlog is the open tickets created
+ * before it (`tickets_open_idx`) and the done ones created before it and done after.
  */
 export async function trendSeries(
   q: Queryable,
