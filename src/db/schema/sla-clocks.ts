@@ -67,6 +67,11 @@ export const slaClocks = pgTable(
     index('sla_clocks_due_idx').on(t.agreement, t.target, t.dueAt),
     // SLA reports filter clocks by the time they were decided (breached, else stopped): sla-reports README
     index('sla_clocks_decided_idx').on(t.agreement, sql`coalesce(${t.breachedAt}, ${t.stoppedAt})`),
+    // A ticket's running SLA resolution clock and when it breached or falls due (the reports'
+    // resolutionDueAt, past due): an index-only probe per open ticket
+    index('sla_clocks_running_resolution_idx')
+      .on(t.ticketId, t.breachedAt, t.dueAt)
+      .where(sql`${t.agreement} = 'sla' AND ${t.target} = 'resolution' AND ${t.state} <> 'stopped'`),
     index('sla_clocks_sla_idx').on(t.slaId),
     index('sla_clocks_ola_idx').on(t.olaId)
   ]

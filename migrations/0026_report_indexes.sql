@@ -1,0 +1,4 @@
+DROP INDEX "tickets_done_idx";--> statement-breakpoint
+CREATE INDEX "sla_clocks_running_resolution_idx" ON "sla_clocks" USING btree ("ticket_id","breached_at","due_at") WHERE "sla_clocks"."agreement" = 'sla' AND "sla_clocks"."target" = 'resolution' AND "sla_clocks"."state" <> 'stopped';--> statement-breakpoint
+CREATE INDEX "tickets_done_report_idx" ON "tickets" USING btree (coalesce("resolved_at", "closed_at"),"created_at","resolved_at","closed_at","id");--> statement-breakpoint
+CREATE INDEX "tickets_open_idx" ON "tickets" USING btree ("created_at","id") WHERE "tickets"."resolved_at" IS NULL AND "tickets"."closed_at" IS NULL;
