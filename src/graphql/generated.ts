@@ -980,8 +980,12 @@ export type CiImpact = {
   __typename?: 'CiImpact';
   depth: Scalars['Int']['output'];
   direction: CiImpactDirection;
+  /** The most CIs this answer could hold */
+  limit: Scalars['Int']['output'];
   nodes: Array<CiImpactNode>;
   root: CiSummary;
+  /** More CIs lie within the depth than limit: the nodes are the nearest */
+  truncated: Scalars['Boolean']['output'];
 };
 
 export type CiImpactDirection =
@@ -1228,6 +1232,7 @@ export type ConfigurationItemHistoryArgs = {
 export type ConfigurationItemImpactArgs = {
   depth?: InputMaybe<Scalars['Int']['input']>;
   direction?: InputMaybe<CiImpactDirection>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
   types?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
@@ -4312,6 +4317,7 @@ export type QueryCiImpactArgs = {
   depth?: InputMaybe<Scalars['Int']['input']>;
   direction?: InputMaybe<CiImpactDirection>;
   id: Scalars['ID']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
   types?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
@@ -8090,8 +8096,10 @@ export type CiHistoryEntryResolvers<ContextType = GqlCtx, ParentType extends Res
 export type CiImpactResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImpact'] = ResolversParentTypes['CiImpact']> = {
   depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   direction?: Resolver<ResolversTypes['CiImpactDirection'], ParentType, ContextType>;
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['CiImpactNode']>, ParentType, ContextType>;
   root?: Resolver<ResolversTypes['CiSummary'], ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type CiImpactNodeResolvers<ContextType = GqlCtx, ParentType extends ResolversParentTypes['CiImpactNode'] = ResolversParentTypes['CiImpactNode']> = {

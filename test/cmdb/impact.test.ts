@@ -101,6 +101,34 @@ describe('relationship catalogue, impact analysis and the tickets of a CI over R
     expectProblem(await t.api('GET', '/api/v1/cis/00000000-0000-7000-8000-000000000000/impact'), 404)
   })
 
+  it('answers at most `limit` CIs, the nearest, and says when more lie within the depth', async () => {
+    const all = (await impact(ci.service!, '?direction=downstream&depth=5')) as Json
+    expect(all).toMatchObject({ limit: 1000, truncated: false })
+    expect(all.nodes).toHaveLength(5)
+    // exactly as many as there are: nothing cut
+    const five = (await impact(ci.service!, '?direction=downstream&depth=5&limit=5')) as Json
+    expect(five).toMatchObject({ limit: 5, truncated: false })
+    expect(five.nodes).toEqual(all.nodes)
+    for (const n of [1, 2, 4]) {
+      const cut = (await impact(ci.service!, `?direction=downstream&depth=5&limit=${n}`)) as Json
+      expect(cut).toMatchObject({ limit: n, truncated: true })
+      // the first n of the whole answer, in its order (nearest, then downstream first, then id)
+      expect(cut.nodes).toEqual(all.nodes.slice(0, n))
+    }
+    // both directions share one limit
+    const both = (await impact(ci.app!, '?depth=1')) as Json
+    expect(both.nodes).toHaveLength(4)
+    const two = (await impact(ci.app!, '?depth=1&limit=3')) as Json
+    expect(two).toMatchObject({ truncated: true })
+    expect(two.nodes).toEqual(both.nodes.slice(0, 3))
+    for (const bad of ['0', '10001', 'x'])
+      expect(
+        fieldsOf(
+          expectProblem(await t.api('GET', `/api/v1/cis/${ci.app}/impact?limit=${bad}`, { token: tech.token }), 400)
+        )
+      ).toContain('limit')
+  })
+
   it('lists the open tickets naming a CI; finance (no ticket reading) may not', async () => {
     const change = await makeChange(t, { ciIds: [ci.app, ci.db] })
     const other = await makeChange(t, { ciIds: [ci.db] })

@@ -60,6 +60,31 @@ describe('GraphQL ConfigurationItem.impact is batched', () => {
     ).toEqual([`downstream:${ci.app}:1`, `downstream:${ci.vm}:2`, `upstream:${ci.vm}:1`, `upstream:${ci.app}:2`].sort())
   })
 
+  it('cuts each CI of a list at the limit on its own, as REST does', async () => {
+    const res = await t.gql(
+      `{ cis(q: "ldr-", first: 10) { edges { node { id
+          impact(depth: 3, limit: 2) { limit truncated nodes { ci { id } direction distance } }
+      } } } }`
+    )
+    expect(res.body.errors).toBeUndefined()
+    const nodes = res.body.data!.cis.edges.map((e: { node: Json }) => e.node) as Json[]
+    expect(nodes).toHaveLength(4)
+    for (const n of nodes) {
+      const rest = (await t.api('GET', `/api/v1/cis/${n.id}/impact?depth=3&limit=2`)).json()
+      expect(n.impact).toEqual({
+        limit: 2,
+        truncated: rest.truncated,
+        nodes: rest.nodes.map((x: Json) => ({ ci: { id: x.ci.id }, direction: x.direction, distance: x.distance }))
+      })
+    }
+    const byId = new Map(nodes.map(n => [n.id, n.impact]))
+    // app, vm and host each reach four CI/direction pairs within three hops (cut at 2); db reaches none
+    for (const k of ['app', 'vm', 'host']) expect(byId.get(ci[k]!)).toMatchObject({ truncated: true })
+    expect(byId.get(ci.db!)).toEqual({ limit: 2, truncated: false, nodes: [] })
+    const bad = await t.gql('{ cis(q: "ldr-", first: 2) { edges { node { impact(limit: 0) { depth } } } } }')
+    expect(JSON.stringify(bad.body.errors?.[0]?.extensions)).toContain('limit')
+  })
+
   it('names the argument when one is wrong', async () => {
     const res = await t.gql('{ cis(q: "ldr-", first: 2) { edges { node { impact(types: ["nope"]) { depth } } } } }')
     expect(res.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED')
@@ -96,7 +121,7 @@ describe('GraphQL ConfigurationItem connections are batched', () => {
       history { edges { node { id action } } }
       tickets { edges { node { id kind } } }
       allIncidents: tickets(state: "all", kind: ["incident"]) { edges { node { id } } }
-      impact(depth: 2) { nodes { ci { id } distance } }
+      impact(depth: 2, limit: 10) { nodes { ci { id } distance } }
   } } } }`
 
   async function statementsOf(q: string) {

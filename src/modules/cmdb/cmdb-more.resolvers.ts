@@ -41,7 +41,10 @@ const List = Type.Array(Type.String())
 
 function impactInput(args: Args): ImpactInput {
   const types = args.types ? check<string[]>(List, args.types, 'types').join(',') : undefined
-  return check<ImpactInput>(ImpactQuery, defined({ direction: args.direction, depth: args.depth, types }))
+  return check<ImpactInput>(
+    ImpactQuery,
+    defined({ direction: args.direction, depth: args.depth, types, limit: args.limit })
+  )
 }
 
 type Ci = { id: string }
@@ -143,7 +146,7 @@ export function cmdbMoreLoaders(): Loaders {
         const groups = new Map<string, { input: ImpactInput; ids: string[] }>()
         const keys = queries.map(q => {
           const input = impactInput(q.params)
-          const key = JSON.stringify([input.direction, input.depth, input.types])
+          const key = JSON.stringify([input.direction, input.depth, input.types, input.limit])
           const g = groups.get(key) ?? { input, ids: [] }
           g.ids.push(q.obj.id)
           groups.set(key, g)

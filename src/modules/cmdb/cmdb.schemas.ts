@@ -215,6 +215,8 @@ export const CiListPage = Type.Object({
 })
 
 export const MAX_IMPACT_DEPTH = 10
+export const DEFAULT_IMPACT_LIMIT = 1000
+export const MAX_IMPACT_LIMIT = 10_000
 export const ImpactQuery = Type.Object(
   {
     direction: Type.Optional(
@@ -225,6 +227,15 @@ export const ImpactQuery = Type.Object(
       })
     ),
     depth: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_IMPACT_DEPTH, default: 3 })),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_IMPACT_LIMIT,
+        default: DEFAULT_IMPACT_LIMIT,
+        description:
+          'At most this many CIs, nearest first (then downstream before upstream, then by id); `truncated` says whether more were within the depth'
+      })
+    ),
     types: Type.Optional(
       Type.String({ maxLength: 1000, description: 'Comma-separated relationship types to follow (default: all)' })
     )
@@ -248,6 +259,10 @@ export const Impact = Type.Object({
   root: CiSummary,
   direction: Type.String(),
   depth: Type.Integer(),
+  limit: Type.Integer({ description: 'The most CIs this answer could hold' }),
+  truncated: Type.Boolean({
+    description: 'More CIs lie within the depth than `limit`: the nodes are the nearest; ask again with a higher limit'
+  }),
   nodes: Type.Array(ImpactNode)
 })
 

@@ -29,17 +29,19 @@ type Direction = ImpactRow['direction']
 export async function impactOf(
   q: Queryable,
   rootId: string,
-  opts: { direction: ImpactDirection; depth: number; types?: readonly string[] }
+  opts: { direction: ImpactDirection; depth: number; types?: readonly string[]; limit?: number }
 ): Promise<ImpactRow[]> {
   const rows = await impactReach(q, [rootId], opts)
-  return rows
-    .map(({ root: _root, ...row }) => row)
-    .sort(
-      (a, b) =>
-        a.distance - b.distance ||
-        (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0) ||
-        (a.id < b.id ? -1 : 1)
-    )
+  return rows.map(({ root: _root, ...row }) => row).sort(byDistance)
+}
+
+/** The order impact answers are given in: nearest first, then downstream before upstream, then by id. */
+export function byDistance(a: ImpactRow, b: ImpactRow): number {
+  return (
+    a.distance - b.distance ||
+    (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0) ||
+    (a.id < b.id ? -1 : 1)
+  )
 }
 
 /**
@@ -53,11 +55,16 @@ export async function impactOf(
  * costs at most `depth` round trips and each CI is expanded once. A recursive CTE cannot keep a visited
  * set (it only sees the previous level), and one that carries paths instead expands every simple path,
  * which is exponential on dense graphs (seconds at depth 5 on 100,000 CIs).
+ *
+ * `limit`: a root that has reached more than `limit` CIs (both directions together) is walked no
+ * further, so a read asking for the first N nearest costs about as many levels as those N need. Its
+ * answer then holds more than `limit` rows (the whole of the last level walked): more than `limit` rows
+ * means there is more beyond them, and the caller keeps the first `limit` in `byDistance` order.
  */
 export async function impactReach(
   q: Queryable,
   rootIds: readonly string[],
-  opts: { depth: number; direction?: ImpactDirection; types?: readonly string[] }
+  opts: { depth: number; direction?: ImpactDirection; types?: readonly string[]; limit?: number }
 ): Promise<ReachRow[]> {
   // PostgreSQL answers uuids in lower case; the roots are compared and returned as it would
   const roots = [...new Set(rootIds.map(id => id.toLowerCase()))]
@@ -104,6 +111,11 @@ export async function impactReach(
         }
       }
       w.frontier = reached
+    }
+    if (opts.limit !== undefined) {
+      const reachedBy = new Map<string, number>()
+      for (const w of live) reachedBy.set(w.root, (reachedBy.get(w.root) ?? 0) + w.seen.size - 1)
+      for (const w of live) if ((reachedBy.get(w.root) ?? 0) > opts.limit) w.frontier = []
     }
   }
 

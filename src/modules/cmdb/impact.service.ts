@@ -5,8 +5,9 @@ import { fieldError, notFound } from '../../lib/errors.js'
 import { isUuid } from '../../lib/ids.js'
 import { formatNumber, isTicketKind, TICKET_KINDS } from '../kinds/kinds.js'
 import { loadCi } from './cis.repository.js'
-import type { CiTicketsInput, ImpactInput } from './cmdb.schemas.js'
+import { type CiTicketsInput, DEFAULT_IMPACT_LIMIT, type ImpactInput } from './cmdb.schemas.js'
 import {
+  byDistance,
   cisById,
   firstTicketsOfCis,
   type ImpactRow,
@@ -24,15 +25,11 @@ const summary = (r: { id: string; name: string; ciClass: string; status: string 
   status: r.status
 })
 
-const byDistance = (a: ImpactRow, b: ImpactRow) =>
-  a.distance - b.distance ||
-  (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0) ||
-  (a.id < b.id ? -1 : 1)
-
 /** Direction, depth and relationship types of an impact read, checked against the catalogue. */
 async function readInput(ctx: Ctx, input: ImpactInput) {
   const direction = input.direction ?? 'both'
   const depth = input.depth ?? 3
+  const limit = input.limit ?? DEFAULT_IMPACT_LIMIT
   const labels = await typeLabels(ctx.db)
   const types = input.types
     ?.split(',')
@@ -40,7 +37,7 @@ async function readInput(ctx: Ctx, input: ImpactInput) {
     .filter(Boolean)
   const unknown = types?.filter(t => !labels.has(t)) ?? []
   if (unknown.length) throw fieldError('types', `no such relationship type: ${unknown.join(', ')}`)
-  return { direction, depth, labels, types }
+  return { direction, depth, limit, labels, types }
 }
 
 /** The nodes of an impact answer: each row with its CI and the reading of its last hop. */
@@ -73,10 +70,18 @@ export function createCiGraphService(_deps: Deps) {
       authorize(ctx.actor, 'ci.read')
       const root = await loadCi(ctx.db, id)
       if (!root) throw notFound('configuration item')
-      const { direction, depth, labels, types } = await readInput(ctx, input)
-      const rows = await impactOf(ctx.db, id, { direction, depth, ...(types ? { types } : {}) })
+      const { direction, depth, limit, labels, types } = await readInput(ctx, input)
+      const reached = await impactOf(ctx.db, id, { direction, depth, limit, ...(types ? { types } : {}) })
+      const rows = reached.slice(0, limit)
       const cis = await cisById(ctx.db, [...new Set(rows.map(r => r.id))])
-      return { root: summary(root), direction, depth, nodes: nodesOf(rows, cis, labels) }
+      return {
+        root: summary(root),
+        direction,
+        depth,
+        limit,
+        truncated: reached.length > limit,
+        nodes: nodesOf(rows, cis, labels)
+      }
     },
 
     /**
@@ -85,18 +90,43 @@ export function createCiGraphService(_deps: Deps) {
      */
     async impactMany(ctx: Ctx, ids: readonly string[], input: ImpactInput) {
       authorize(ctx.actor, 'ci.read')
-      const { direction, depth, labels, types } = await readInput(ctx, input)
+      const { direction, depth, limit, labels, types } = await readInput(ctx, input)
       const roots = await cisById(ctx.db, [...new Set(ids)])
-      const rows = await impactReach(ctx.db, [...roots.keys()], { direction, depth, ...(types ? { types } : {}) })
-      const cis = await cisById(ctx.db, [...new Set(rows.map(r => r.id))])
+      const reach = await impactReach(ctx.db, [...roots.keys()], {
+        direction,
+        depth,
+        limit,
+        ...(types ? { types } : {})
+      })
       const byRoot = new Map<string, ImpactRow[]>()
-      for (const r of rows) byRoot.set(r.root, [...(byRoot.get(r.root) ?? []), r])
+      for (const r of reach) {
+        const own = byRoot.get(r.root)
+        if (own) own.push(r)
+        else byRoot.set(r.root, [r])
+      }
+      const truncated = new Set<string>()
+      for (const [root, own] of byRoot) {
+        own.sort(byDistance)
+        if (own.length > limit) {
+          truncated.add(root)
+          own.length = limit
+        }
+      }
+      const cis = await cisById(ctx.db, [...new Set([...byRoot.values()].flatMap(own => own.map(r => r.id)))])
       return new Map(
         ids.map(id => {
           const root = roots.get(id)
           if (!root) return [id, null] as const
-          const own = (byRoot.get(id) ?? []).sort(byDistance)
-          return [id, { root: summary(root), direction, depth, nodes: nodesOf(own, cis, labels) }] as const
+          const own = byRoot.get(id) ?? []
+          const answer = {
+            root: summary(root),
+            direction,
+            depth,
+            limit,
+            truncated: truncated.has(id),
+            nodes: nodesOf(own, cis, labels)
+          }
+          return [id, answer] as const
         })
       )
     },
