@@ -7,7 +7,6 @@
  * runs it alone (TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test).
  * Aims (issue 12): 10,000 created under 1.5 s, unchanged under 1 s, impact depth 5 p99 under 50 ms.
  */
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -15,12 +14,11 @@ import pg from 'pg'
 import pino from 'pino'
 import { systemActor } from '../src/auth/actor.js'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { runMigrations } from '../src/db/migrate.js'
 import { discoverySources } from '../src/db/schema/index.js'
 import { uuidv7 } from '../src/lib/ids.js'
 import { createCiGraphService } from '../src/modules/cmdb/impact.service.js'
 import { createImportService } from '../src/modules/cmdb/import.service.js'
+import { openScratchDatabase } from './seed.js'
 
 /** The aims, scaled to the item count for the import ones (they are stated for 10,000). */
 export const CMDB_AIMS = { createdMsPer10k: 1500, unchangedMsPer10k: 1000, impactP99Ms: 50 }
@@ -48,16 +46,11 @@ export async function measureCmdb(serverUrl: string, opts: CmdbOptions = {}): Pr
   const GRAPH = opts.graph ?? 100_000
   const SAMPLES = opts.samples ?? 200
   const result: CmdbResult = { items: N, graph: GRAPH, samples: SAMPLES }
-  const name = `sd_bench_cmdb_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: serverUrl })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  const database = await openDatabase({ url: url.toString(), poolSize: 10 })
-  const c = new pg.Client({ connectionString: url.toString() })
+  const scratch = await openScratchDatabase(serverUrl, 'sd_bench_cmdb')
+  const { database, url } = scratch
+  const c = new pg.Client({ connectionString: url })
   try {
-    await runMigrations(database, url.toString())
+    await scratch.migrate()
     await c.connect()
     const log = pino({ level: 'silent' })
     const deps = { db: database.db, config: loadConfig({}), log }
@@ -145,9 +138,7 @@ export async function measureCmdb(serverUrl: string, opts: CmdbOptions = {}): Pr
     return result
   } finally {
     await c.end().catch(() => {})
-    await database.close()
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.end()
+    await scratch.drop()
   }
 }
 

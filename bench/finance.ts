@@ -9,17 +9,15 @@
  * (3) the months each report covers. FINANCE_BENCH_KEEP=1 keeps the seeded database (its name is printed)
  * for EXPLAIN (ANALYZE, BUFFERS).
  */
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import pino from 'pino'
 import { systemActor } from '../src/auth/actor.js'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { runMigrations } from '../src/db/migrate.js'
 import { createCostService } from '../src/modules/finance/costs.service.js'
 import { createReportService } from '../src/modules/finance/reports.service.js'
+import { openScratchDatabase } from './seed.js'
 
 export const FINANCE_AIM_P99_MS = 500
 const LAYERS = [500, 5_000, 20_000, 74_500]
@@ -35,24 +33,19 @@ export interface FinanceResult {
 
 /** Seeds the CMDB into a database of its own on `serverUrl`'s server, samples the reports, drops it. */
 export async function measureFinance(serverUrl: string): Promise<FinanceResult> {
-  const name = `sd_bench_finance_${randomBytes(4).toString('hex')}`
   let costPerServiceP99 = 0
-  const admin = new pg.Client({ connectionString: serverUrl })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  const database = await openDatabase({ url: url.toString(), poolSize: 10 })
+  const scratch = await openScratchDatabase(serverUrl, 'sd_bench_finance')
+  const { database, url } = scratch
   const out: Record<string, string> = {}
   try {
-    await runMigrations(database, url.toString())
+    await scratch.migrate()
     const log = pino({ level: 'silent' })
     const config = loadConfig({})
     const deps = { db: database.db, config, log }
     const ctx = { actor: systemActor('bench'), log, db: database.db }
     const reports = createReportService({ ...deps, finance: createCostService(deps) })
 
-    const c = new pg.Client({ connectionString: url.toString() })
+    const c = new pg.Client({ connectionString: url })
     await c.connect()
     const seeded = performance.now()
     // CI g (1-based) in layer L; ids are g in hex; layer starts: 1, 501, 5501, 25501
@@ -123,10 +116,9 @@ export async function measureFinance(serverUrl: string): Promise<FinanceResult> 
     await sample(`service-margin, ${MONTHS} months`, () => reports.serviceMargin(ctx, input))
     await sample(`chargeback by usage, ${MONTHS} months`, () => reports.chargeback(ctx, { ...input, by: 'usage' }))
   } finally {
-    await database.close()
-    if (process.env.FINANCE_BENCH_KEEP === '1') out['kept database'] = name
-    else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.end()
+    const keep = process.env.FINANCE_BENCH_KEEP === '1'
+    if (keep) out['kept database'] = scratch.name
+    await scratch.drop(keep)
   }
   return { rows: out, costPerServiceP99 }
 }

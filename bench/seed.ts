@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { openDatabase } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
@@ -324,5 +325,31 @@ export async function cleanUp(url: string): Promise<void> {
     await removeBenchWrites(client)
   } finally {
     await client.end()
+  }
+}
+
+/**
+ * A migrated database of its own on `serverUrl`'s server, named `prefix` and a random suffix, for a
+ * scenario that seeds its own data; `drop()` closes it and drops it (`keep` leaves it for EXPLAIN).
+ */
+export async function openScratchDatabase(serverUrl: string, prefix: string) {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  const target = new URL(serverUrl)
+  target.pathname = `/${name}`
+  const url = target.toString()
+  const database = await openDatabase({ url, poolSize: 10 })
+  return {
+    name,
+    url,
+    database,
+    migrate: () => runMigrations(database, url),
+    async drop(keep = false) {
+      await database.close()
+      if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    }
   }
 }
