@@ -11,8 +11,7 @@ import {
 import { AppError, type FieldError } from '../../lib/errors.js'
 import type { Change } from '../audit/audit.service.js'
 import type { ClassCatalogue } from './attributes.js'
-import { CI_FIELDS, type CiField, COLUMN_OF, ciChanges, same } from './ci-fields.js'
-import type { toCiView } from './cis.repository.js'
+import { CI_FIELDS, type CiField, COLUMN_OF, same } from './ci-fields.js'
 import type { ImportItemInput, ImportItemReport } from './import.schemas.js'
 
 export type CiRow = typeof configurationItems.$inferSelect
@@ -176,10 +175,23 @@ export function planUpdate(
   return { set, attributes, touchedAttributes: touched, protected: protectedFields, fieldSources }
 }
 
-/** History changes of a created CI: every field from nothing. */
-export function createdChanges(view: ReturnType<typeof toCiView>): Change[] {
-  const blank = Object.fromEntries(CI_FIELDS.map(f => [f, null]))
-  return ciChanges({ ...blank, attributes: {} }, view)
+/**
+ * History changes of a created CI: every field from nothing, then every attribute by name, as
+ * `ciChanges` of a blank CI and this one answers, read from the row without building either view
+ * (an import creates 10,000 of them).
+ */
+export function createdChanges(row: CiRow): Change[] {
+  const changes: Change[] = []
+  for (const f of CI_FIELDS) {
+    const v = row[COLUMN_OF[f]]
+    if (!same(null, v)) changes.push({ field: f, old: null, new: v instanceof Date ? v.toISOString() : v })
+  }
+  const attributes = row.attributes
+  for (const name of Object.keys(attributes).sort()) {
+    const v = attributes[name]
+    if (!same(null, v)) changes.push({ field: `attributes.${name}`, old: null, new: v ?? null })
+  }
+  return changes
 }
 
 export function emptyReport(item: { index: number; key: string | null }): ImportItemReport {

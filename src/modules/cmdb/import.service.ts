@@ -1,8 +1,9 @@
-import { sql } from 'drizzle-orm'
+import { eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { authorize } from '../../auth/policy.js'
 import { ciRelationshipTypes, ciSourceRecords, configurationItems, discoverySources } from '../../db/schema/index.js'
 import { type Ctx, type Deps, type Tx, withTx } from '../../lib/context.js'
 import { AppError, type FieldError, fieldError } from '../../lib/errors.js'
+import { selectList, selectRows } from '../../lib/fast-rows.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { sqlArray } from '../../lib/sql-array.js'
 import { type AuditEntry, recordAudit } from '../audit/audit.service.js'
@@ -27,59 +28,76 @@ import { planRelationships } from './import.relationships.js'
 import type { ImportInput, ImportItemInput, ImportItemReport, ImportReportView } from './import.schemas.js'
 
 const ci = configurationItems
-const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`
-
-/** Every CI any item could be: by the source's keys, serials, UUIDs, MACs, FQDNs and names, in one query. */
-async function candidates(tx: Tx, source: SourceRow, items: NormalisedItem[]) {
-  const keys = items.flatMap(i => (i.key ? [i.key] : []))
-  const serials = items.flatMap(i => (i.keys.serial ? [i.keys.serial] : []))
-  const uuids = items.flatMap(i => (i.keys.systemUuid ? [i.keys.systemUuid] : []))
-  const macs = items.flatMap(i => i.keys.macAddresses)
-  const fqdns = items.flatMap(i => (i.keys.fqdn ? [i.keys.fqdn] : []))
-  const names = items.map(i => i.keys.name)
-  const records = keys.length
-    ? await tx
-        .select({
-          key: ciSourceRecords.externalKey,
-          ciId: ciSourceRecords.ciId,
-          fresh: sql<boolean>`${ciSourceRecords.lastSeenAt} > now() - ${SEEN_GRAIN}::interval`
-        })
-        .from(ciSourceRecords)
-        .where(
-          sql`${ciSourceRecords.sourceId} = ${source.id} and ${ciSourceRecords.externalKey} = any(${sqlArray(keys, 'text')})`
-        )
-    : []
-  // One index probe per key kind (= any of an array), MACs by a hash of the array rather than `&&`,
-  // which costs rows × keys once the GIN index's pending list holds a fresh batch
-  const text = (v: string[]) => sqlArray(v, 'text')
-  const recordIds = records.map(r => r.ciId)
-  const rows = await tx
-    .select()
-    .from(ci)
-    .where(
-      sql`${ci.id} in (
-        select id from ${ci} where ${ci.serial} = any(${text(serials)})
-        union all select id from ${ci} where ${ci.systemUuid} = any(${text(uuids)})
-        union all select id from ${ci}, unnest(${ci.macAddresses}) m(v) where m.v = any(${text(macs)})
-        union all select id from ${ci} where ${ci.fqdn} = any(${text(fqdns)})
-        union all select id from ${ci} where ${ci.name} = any(${text(names)})
-        union all select unnest(${sqlArray(recordIds, 'uuid')}))`
-    )
-  const byId = new Map(rows.map(r => [r.id, r]))
-  const byKey = new Map<string, CiRow>()
-  for (const r of records) {
-    const row = byId.get(r.ciId)
-    if (row) byKey.set(r.key, row)
-  }
-  const fresh = new Set(records.flatMap(r => (r.fresh ? [`${r.key}|${r.ciId}`] : [])))
-  return { rows, byKey, fresh }
-}
+/**
+ * Rows as one JSON array parameter, read element by element: PostgreSQL parses one 10 MB jsonb document
+ * (jsonb_to_recordset) several times slower than json elements each cast to jsonb, and json_to_recordset
+ * builds a hash table per row. `shape` names the columns and their types.
+ */
+const recordset = (rows: readonly unknown[], shape: SQL) =>
+  sql`json_array_elements(${JSON.stringify(rows)}::json) j cross join lateral jsonb_to_record(j::jsonb) as ${shape}`
 
 /**
  * How stale a source record's `last_seen_at` may be before a re-import writes it again: the missing
  * sweep counts in days, so an unchanged item seen within this grain costs no write at all.
  */
 const SEEN_GRAIN = '1 hour'
+
+const ciColumns = getTableColumns(ci)
+const byKeyColumns = {
+  ...ciColumns,
+  sourceKey: ciSourceRecords.externalKey,
+  fresh: sql<boolean>`${ciSourceRecords.lastSeenAt} > now() - ${sql.raw(`'${SEEN_GRAIN}'`)}::interval`
+}
+let byKeyHead: SQL | undefined
+let byKeysHead: SQL | undefined
+
+/**
+ * The CIs the items could be. First the CIs this source already knows by the items' keys, with their
+ * records, in one join; then, for the items no key finds, every CI sharing a serial, UUID, MAC, FQDN or
+ * name with one of them (one index probe per key kind, MACs through the GIN index). A re-import, where
+ * every key is known, reads each CI once and runs no identification query; rows are read without
+ * drizzle's per-cell mapping (lib/fast-rows.ts).
+ */
+async function candidates(tx: Tx, source: SourceRow, items: NormalisedItem[]) {
+  const keys = items.flatMap(i => (i.key ? [i.key] : []))
+  const byKey = new Map<string, CiRow>()
+  const fresh = new Set<string>()
+  if (keys.length) {
+    byKeyHead ??= selectList(
+      tx.select(byKeyColumns).from(ciSourceRecords).innerJoin(ci, eq(ci.id, ciSourceRecords.ciId))
+    )
+    const found = await selectRows<CiRow & { sourceKey: string; fresh: boolean }>(
+      tx,
+      byKeyColumns,
+      sql`${byKeyHead} where ${ciSourceRecords.sourceId} = ${source.id}
+        and ${ciSourceRecords.externalKey} = any(${sqlArray(keys, 'text')})`
+    )
+    for (const { sourceKey, fresh: isFresh, ...row } of found) {
+      byKey.set(sourceKey, row)
+      if (isFresh) fresh.add(`${sourceKey}|${row.id}`)
+    }
+  }
+  const rest = items.filter(i => !(i.key && byKey.has(i.key)))
+  if (rest.length === 0) return { rows: [] as CiRow[], byKey, fresh }
+  const serials = rest.flatMap(i => (i.keys.serial ? [i.keys.serial] : []))
+  const uuids = rest.flatMap(i => (i.keys.systemUuid ? [i.keys.systemUuid] : []))
+  const macs = rest.flatMap(i => i.keys.macAddresses)
+  const fqdns = rest.flatMap(i => (i.keys.fqdn ? [i.keys.fqdn] : []))
+  const names = rest.map(i => i.keys.name)
+  const text = (v: string[]) => sqlArray(v, 'text')
+  byKeysHead ??= selectList(tx.select(ciColumns).from(ci))
+  const rows = await selectRows<CiRow>(
+    tx,
+    ciColumns,
+    sql`${byKeysHead} where ${ci.id} in (
+        select id from ${ci} where ${ci.serial} = any(${text(serials)})
+        union all select id from ${ci} where ${ci.systemUuid} = any(${text(uuids)})
+        union all select id from ${ci} where ${ci.macAddresses} && ${text(macs)}
+        union all select id from ${ci} where ${ci.fqdn} = any(${text(fqdns)})
+        union all select id from ${ci} where ${ci.name} = any(${text(names)}))`
+  )
+  return { rows, byKey, fresh }
+}
 
 /**
  * Discovery import: items identified by the source's key, then serial + UUID, serial, UUID, MAC, FQDN,
@@ -112,7 +130,7 @@ export function createImportService(_deps: Deps) {
 
         const reports = items.map(emptyReport)
         const claimed = new Map<string, number>()
-        const env = { source, sources, catalogue, byKey, candidatesOf, claimed }
+        const env = { source, sources, catalogue, byKey, candidatesOf, claimed, owned: new Map() }
         const drafts = items.flatMap(item => {
           const d = planItem(item, reports[item.index]!, env)
           return d ? [d] : []
@@ -181,6 +199,8 @@ function planItem(
     byKey: ReadonlyMap<string, CiRow>
     candidatesOf: ReturnType<typeof indexCandidates>
     claimed: Map<string, number>
+    /** Created CIs' field sources by the fields they own: one frozen object per set, sent once (see write) */
+    owned: Map<string, Readonly<Record<string, string>>>
   }
 ): Draft | null {
   const { source, catalogue } = env
@@ -271,8 +291,10 @@ function planItem(
         location: null,
         costCentreId: null,
         attributes,
-        fieldSources: Object.fromEntries(
-          [...Object.keys(f), ...Object.keys(attributes).map(a => `attributes.${a}`)].map(k => [k, source.id])
+        fieldSources: ownedBy(
+          env.owned,
+          [...Object.keys(f), ...Object.keys(attributes).map(a => `attributes.${a}`)],
+          source
         ),
         missingSince: null,
         createdAt: now,
@@ -281,9 +303,20 @@ function planItem(
       }
       report.result = 'created'
       report.ciId = id
-      return { item, report, row, isNew: true, changes: createdChanges(toCiView(row)) }
+      return { item, report, row, isNew: true, changes: createdChanges(row) }
     }
   }
+}
+
+/** Every field owned by `source`: one shared, frozen object per set of fields (planUpdate copies before a change). */
+function ownedBy(cache: Map<string, Readonly<Record<string, string>>>, fields: string[], source: SourceRow) {
+  const key = fields.join('\n')
+  let owned = cache.get(key)
+  if (!owned) {
+    owned = Object.freeze(Object.fromEntries(fields.map(k => [k, source.id])))
+    cache.set(key, owned)
+  }
+  return owned as Record<string, string>
 }
 
 function atomicFailure(failed: ImportItemReport[], reports: ImportItemReport[]) {
@@ -302,8 +335,6 @@ function atomicFailure(failed: ImportItemReport[], reports: ImportItemReport[]) 
   )
 }
 
-const AUDIT_CHUNK = 1000
-
 async function write(
   tx: Tx,
   ctx: Ctx,
@@ -314,36 +345,55 @@ async function write(
 ) {
   const created = planned.filter(p => p.isNew)
   const updated = planned.filter(p => !p.isNew && p.changes.length > 0)
-  const record = (r: CiRow) => ({
-    id: r.id,
-    name: r.name,
-    class: r.ciClass,
-    status: r.status,
-    hostname: r.hostname,
-    fqdn: r.fqdn,
-    serial: r.serial,
-    mac_address: r.macAddress,
-    mac_addresses: r.macAddresses,
-    system_uuid: r.systemUuid,
-    asset_tag: r.assetTag,
-    attributes: r.attributes,
-    field_sources: r.fieldSources
-  })
   const shape = sql.raw(`x(id uuid, name text, class text, status text, hostname text, fqdn text, serial text,
-    mac_address text, mac_addresses text[], system_uuid text, asset_tag text, attributes jsonb, field_sources jsonb)`)
+    mac_address text, mac_addresses text[], system_uuid text, asset_tag text, attributes jsonb, field_sources int)`)
+  // Field sources are shared objects for the created CIs of one import (ownedBy): each distinct one is
+  // sent once and rows name it by position, which halves what a 10,000-CI create sends and parses
+  const rowsOf = (list: Planned[]) => {
+    const documents: Record<string, string>[] = []
+    const position = new Map<Record<string, string>, number>()
+    const rows = list.map(({ row: r }) => {
+      let at = position.get(r.fieldSources)
+      if (at === undefined) {
+        at = documents.push(r.fieldSources) - 1
+        position.set(r.fieldSources, at)
+      }
+      return {
+        id: r.id,
+        name: r.name,
+        class: r.ciClass,
+        status: r.status,
+        hostname: r.hostname,
+        fqdn: r.fqdn,
+        serial: r.serial,
+        mac_address: r.macAddress,
+        mac_addresses: r.macAddresses,
+        system_uuid: r.systemUuid,
+        asset_tag: r.assetTag,
+        attributes: r.attributes,
+        field_sources: at
+      }
+    })
+    return {
+      from: recordset(rows, shape),
+      fieldSources: sql`(select ${JSON.stringify(documents)}::jsonb) -> x.field_sources`
+    }
+  }
   if (created.length) {
+    const { from, fieldSources } = rowsOf(created)
     await tx.execute(sql`insert into ${ci} (id, name, class, status, hostname, fqdn, serial, mac_address, mac_addresses,
         system_uuid, asset_tag, attributes, field_sources)
       select id, name, class, status, hostname, fqdn, serial, mac_address, coalesce(mac_addresses, '{}'), system_uuid,
-        asset_tag, attributes, field_sources
-      from jsonb_to_recordset(${json(created.map(p => record(p.row)))}) as ${shape}`)
+        asset_tag, attributes, ${fieldSources}
+      from ${from}`)
   }
   if (updated.length) {
+    const { from, fieldSources } = rowsOf(updated)
     await tx.execute(sql`update ${ci} c set name = x.name, status = x.status, hostname = x.hostname, fqdn = x.fqdn,
         serial = x.serial, mac_address = x.mac_address, mac_addresses = coalesce(x.mac_addresses, '{}'),
         system_uuid = x.system_uuid, asset_tag = x.asset_tag, attributes = x.attributes,
-        field_sources = x.field_sources, missing_since = null, version = c.version + 1, updated_at = now()
-      from jsonb_to_recordset(${json(updated.map(p => record(p.row)))}) as ${shape}
+        field_sources = ${fieldSources}, missing_since = null, version = c.version + 1, updated_at = now()
+      from ${from}
       where c.id = x.id`)
   }
   await rels.write(tx)
@@ -355,7 +405,7 @@ async function write(
   if (seen.length) {
     await tx.execute(sql`insert into ${ciSourceRecords} (source_id, external_key, ci_id, last_seen_at)
       select source_id, external_key, ci_id, now()
-      from jsonb_to_recordset(${json(seen)}) as x(source_id uuid, external_key text, ci_id uuid)
+      from ${recordset(seen, sql`x(source_id uuid, external_key text, ci_id uuid)`)}
       on conflict (source_id, external_key) do update set ci_id = excluded.ci_id, last_seen_at = excluded.last_seen_at`)
   }
   const entries: AuditEntry[] = [
@@ -363,7 +413,7 @@ async function write(
     ...updated.map(p => ({ entityType: 'ci', entityId: p.row.id, action: 'updated', changes: p.changes })),
     ...rels.audit
   ]
-  for (let i = 0; i < entries.length; i += AUDIT_CHUNK) await recordAudit(tx, ctx, entries.slice(i, i + AUDIT_CHUNK))
+  await recordAudit(tx, ctx, entries)
 }
 
 export type ImportService = ReturnType<typeof createImportService>
